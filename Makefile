@@ -1,0 +1,64 @@
+# Every command in the README is a target here. `make test` and `make demo` do all the set-up.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.certpush-installed
+PYTEST := $(BIN)/pytest
+
+.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(STAMP) ## Create .venv with the pinned dependencies
+
+demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
+
+test: $(STAMP) lint ## Lint, then unit, integration and end-to-end tests (not the benchmarks)
+	$(PYTEST) -m "not bench" -n 2 --dist loadfile
+
+unit: $(STAMP) ## Unit tests only (no network)
+	$(PYTEST) -m unit
+
+integration: $(STAMP) ## Integration tests (moto, Huawei Cloud simulator)
+	$(PYTEST) -m integration
+
+e2e: $(STAMP) ## End-to-end tests through the CLI on the embedded stack
+	$(PYTEST) -m e2e
+
+lint: $(STAMP) cfn-lint ## ruff (lint and format check) and cfn-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy (pydantic plugin) on the certpush package
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP) ## Lint template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+bench: $(STAMP) ## Benchmarks (slow; not part of make test)
+	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
+
+build: ## sam build (needs aws-sam-cli and a python3.12 on PATH; see README)
+	PYENV_VERSION=3.12.1:3.11.7 sam build
+
+schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
+	$(BIN)/certpush schemas --out events/schemas
+
+lock: ## Re-pin requirements/dev.lock and the layer's requirements.txt from the current .venv
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' | sed '1i # Everything the CLI, the embedded stack and the tests need. Pinned: regenerate with make lock.' > requirements/dev.lock
+
+clean: ## Remove build output and local state
+	rm -rf .aws-sam .certpush .pytest_cache .mypy_cache .ruff_cache

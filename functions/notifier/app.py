@@ -1,0 +1,37 @@
+"""Notifier: records table stream -> "configure now" events for SUCCEEDED pushes and one summary
+per issuance. Partial batch responses: a failed record is retried from its sequence number."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from certpush.consumers import StreamConsumer
+from certpush.settings import Settings
+from certpush.wiring import build_notifier
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _consumer() -> StreamConsumer:
+    return StreamConsumer(build_notifier(Settings.from_env(os.environ)))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, consumer: StreamConsumer | None = None) -> dict[str, Any]:
+    return process_partial_response(
+        event=event,
+        record_handler=(consumer or _consumer()).consume,
+        processor=BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel),
+        context=context,
+    )

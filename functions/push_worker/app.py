@@ -1,0 +1,38 @@
+"""Push worker: SQS batch -> one push per message -> final record. Partial batch responses: a
+message that must be retried comes back alone (with backoff), never with its whole batch."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from certpush.consumers import PushConsumer
+from certpush.settings import Settings
+from certpush.wiring import build_push_consumer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _consumer() -> PushConsumer:
+    return build_push_consumer(Settings.from_env(os.environ), metrics=metrics)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, consumer: PushConsumer | None = None) -> dict[str, Any]:
+    consumer = consumer or _consumer()
+    consumer.register_context(context)
+    return process_partial_response(
+        event=event,
+        record_handler=consumer.consume,
+        processor=BatchProcessor(event_type=EventType.SQS, model=consumer.record_model),
+        context=context,
+    )

@@ -1,0 +1,48 @@
+"""Validator: "Certificate Issued" (EventBridge) -> PENDING records + one SQS message per target,
+or REJECTED records with a reason code. Thin: parse, one call into the domain, return."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from certpush.logic.validation import Validator
+from certpush.models.events import CertificateIssuedEvent
+from certpush.settings import Settings
+from certpush.wiring import build_validator
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _validator() -> Validator:
+    return build_validator(Settings.from_env(os.environ))
+
+
+@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, validator: Validator | None = None) -> dict[str, Any]:
+    try:
+        parsed = parse(event=event, model=CertificateIssuedEvent)
+    except ValidationError as exc:
+        # retrying a malformed event cannot help: say what is wrong and stop here
+        logger.error("malformed Certificate Issued event", extra={"errors": exc.errors(include_input=False)})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "MALFORMED", "errors": [e["msg"] for e in exc.errors()]}
+    outcome = (validator or _validator()).validate(parsed.detail, parsed.id)
+    metrics.add_metric(name="PushesQueued", unit=MetricUnit.Count, value=len(outcome.queued))
+    metrics.add_metric(name="PushesRejected", unit=MetricUnit.Count, value=len(outcome.rejected))
+    return {
+        "status": "ACCEPTED",
+        "issuance_id": outcome.issuance_id,
+        "queued": [str(k) for k in outcome.queued],
+        "rejected": {k: r.reason.value for k, r in outcome.rejected.items()},
+    }

@@ -1,0 +1,1 @@
+"""Adapters: boto3 and httpx live here and nowhere else."""

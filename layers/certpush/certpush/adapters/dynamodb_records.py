@@ -1,0 +1,289 @@
+"""Records repository on DynamoDB (see certpush.models.items for the key design)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from certpush.adapters.aws_clients import aws_resource
+from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
+from certpush.errors import StalePushError
+from certpush.models.events import IssuanceSummaryDetail
+from certpush.models.items import (
+    binding_sk,
+    cert_pk,
+    current_item,
+    history_item,
+    issuance_pk,
+    push_sk,
+    record_from_item,
+    timestamp,
+)
+
+_ACTIVE = (PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value)
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+    return False
+
+
+class DynamoDBRecordsRepository:
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._resource = resource or aws_resource("dynamodb")
+        self._table = self._resource.Table(table_name)
+        self._client = self._table.meta.client  # a resource's client: takes and returns plain Python values
+        self._table_name = table_name
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
+        response = self._table.get_item(
+            Key={"PK": cert_pk(certificate_id), "SK": push_sk(version, target)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return record_from_item(item) if item else None
+
+    def list_current(self, certificate_id: str) -> list[PushRecord]:
+        return [
+            record_from_item(item)
+            for item in self._query(
+                KeyConditionExpression=Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("PUSH#"),
+                ConsistentRead=True,
+            )
+        ]
+
+    def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
+        response = self._table.query(
+            KeyConditionExpression=Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [record_from_item(item) for item in response.get("Items", [])]
+
+    def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
+        response = self._table.query(
+            IndexName="ByStatus",
+            KeyConditionExpression=Key("GSI1PK").eq(f"STATUS#{status.value}"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [record_from_item(item) for item in response.get("Items", [])]
+
+    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
+        response = self._table.query(
+            IndexName="ByTarget",
+            KeyConditionExpression=Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [record_from_item(item) for item in response.get("Items", [])]
+
+    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
+        response = self._table.get_item(
+            Key={"PK": cert_pk(certificate_id), "SK": binding_sk(target)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return str(item["target_id"]) if item else None
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._table.query(**kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- writes ----------------------------------------------------------------------------------
+    def start_push(self, record: PushRecord) -> bool:
+        try:
+            self._table.put_item(
+                Item=current_item(record),
+                ConditionExpression=Attr("PK").not_exists()
+                | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def mark_in_progress(self, record: PushRecord) -> PushRecord:
+        """Counts an attempt. Raises ``StalePushError`` when the record is final or belongs to another push."""
+        item = current_item(record)
+        try:
+            response = self._table.update_item(
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="SET #s = :s, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u "
+                "ADD attempts :one",
+                ConditionExpression="push_id = :pid AND #s IN (:p, :ip)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": PushStatus.IN_PROGRESS.value,
+                    ":g1": f"STATUS#{PushStatus.IN_PROGRESS.value}",
+                    ":g1s": item["GSI1SK"],
+                    ":g2s": item["GSI2SK"],
+                    ":u": timestamp(record.updated_at),
+                    ":one": 1,
+                    ":pid": record.push_id,
+                    ":p": _ACTIVE[0],
+                    ":ip": _ACTIVE[1],
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise StalePushError(record.push_id) from exc
+            raise
+        return record_from_item(response["Attributes"])
+
+    def note_error(self, record: PushRecord) -> None:
+        """Keeps the last transient error on an in-progress record (status unchanged)."""
+        key = {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET reason = :r, message = :m, updated_at = :u",
+                ConditionExpression="push_id = :pid AND #s = :ip",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":r": record.reason or "",
+                    ":m": record.message or "",
+                    ":u": timestamp(record.updated_at),
+                    ":pid": record.push_id,
+                    ":ip": PushStatus.IN_PROGRESS.value,
+                },
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def finish(self, record: PushRecord) -> bool:
+        """Final state + history entry in one transaction, once per push. False if already final."""
+        transaction: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table_name,
+                    "Item": current_item(record),
+                    "ConditionExpression": "push_id = :pid AND #s IN (:p, :ip)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1]},
+                }
+            },
+            {"Put": {"TableName": self._table_name, "Item": history_item(record)}},
+        ]
+        if record.status is PushStatus.SUCCEEDED and record.target_id:
+            transaction.append(
+                {
+                    "Put": {
+                        "TableName": self._table_name,
+                        "Item": {
+                            "PK": cert_pk(record.certificate_id),
+                            "SK": binding_sk(record.target),
+                            "type": "BIND",
+                            "target_id": record.target_id,
+                            "version": record.version,
+                            "updated_at": timestamp(record.updated_at),
+                        },
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
+        if not keep_current:
+            try:
+                self._table.put_item(
+                    Item=current_item(record),
+                    ConditionExpression=Attr("PK").not_exists()
+                    | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
+                )
+            except ClientError as exc:
+                if not _condition_failed(exc):
+                    raise
+        self._table.put_item(Item=history_item(record))
+
+    # -- issuances -------------------------------------------------------------------------------
+    def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
+        item = self._table.get_item(Key={"PK": issuance_pk(issuance_id), "SK": "ISSUANCE"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if not item:
+            return None
+        return IssuanceProgress(
+            issuance_id=issuance_id,
+            certificate_id=str(item["certificate_id"]),
+            version=int(item["version"]),
+            targets=[str(t) for t in item.get("targets", [])],
+            outcomes={str(k): str(v) for k, v in item.get("outcomes", {}).items()},
+        )
+
+    def put_issuance(self, issuance: Issuance) -> None:
+        try:
+            self._table.put_item(
+                Item={
+                    "PK": issuance_pk(issuance.issuance_id),
+                    "SK": "ISSUANCE",
+                    "type": "ISSUANCE",
+                    "certificate_id": issuance.certificate_id,
+                    "version": issuance.version,
+                    "targets": [str(t) for t in issuance.targets],
+                    "total": len(issuance.targets),
+                    "outcomes": {},
+                    "created_at": timestamp(issuance.created_at),
+                },
+                ConditionExpression=Attr("PK").not_exists(),
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
+        key = {"PK": issuance_pk(issuance_id), "SK": "ISSUANCE"}
+        try:
+            response = self._table.update_item(
+                Key=key,
+                UpdateExpression="SET outcomes.#t = :s",
+                ConditionExpression=Attr("PK").exists(),
+                ExpressionAttributeNames={"#t": str(target)},
+                ExpressionAttributeValues={":s": status.value},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None  # an issuance we did not record (e.g. written by an older version)
+            raise
+        item = response["Attributes"]
+        outcomes: dict[str, str] = {str(k): str(v) for k, v in item.get("outcomes", {}).items()}
+        if len(outcomes) < int(item["total"]) or item.get("summary_sent"):
+            return None
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET summary_sent = :t",
+                ConditionExpression=Attr("summary_sent").not_exists(),
+                ExpressionAttributeValues={":t": True},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None  # another delivery of the same change already sent it
+            raise
+        return IssuanceSummaryDetail.from_outcomes(
+            issuance_id, str(item["certificate_id"]), int(item["version"]), outcomes
+        )
+
+
+

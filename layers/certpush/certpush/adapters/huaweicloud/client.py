@@ -1,0 +1,293 @@
+"""A small signed JSON client for Huawei Cloud APIs on one shared ``httpx.Client``.
+
+Errors become our exceptions by HTTP status and error code, never by message text:
+
+* 429, the API gateway's throttling code, 5xx, timeouts and connection errors -> TransientPushError
+* 401 / 403, WAF token / project / permission / frozen / not-subscribed codes, the gateway's
+  "API not found" code (the service is not offered there) -> ServiceUnavailableInRegionError
+* everything else (400 validation, WAF.00011019 illegal certificate, WAF.00011021 expired...)
+  -> PermanentPushError, whose ``code`` is the service's error code for callers that branch on it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from certpush.adapters.huaweicloud.regions import IAM, endpoint_for
+from certpush.adapters.huaweicloud.signer import HuaweiSigner
+from certpush.errors import (
+    CertpushError,
+    ConfigurationError,
+    PermanentPushError,
+    PushError,
+    ServiceUnavailableInRegionError,
+    TransientPushError,
+)
+from certpush.ports import Clock
+
+# API gateway (APIGW.*) codes: https://support.huaweicloud.com/api-apig/ (error codes).
+THROTTLING_CODES = frozenset({"APIGW.0308"})
+# WAF.00012001 invalid token, .002 project mismatch, .003 permission denied, .004 account frozen,
+# .005 not subscribed; APIGW.0101: the API does not exist (the service is not offered in that region);
+# APIGW.0302: the IAM user may not call the API.
+SERVICE_UNAVAILABLE_CODES = frozenset(
+    {
+        "WAF.00012001",
+        "WAF.00012002",
+        "WAF.00012003",
+        "WAF.00012004",
+        "WAF.00012005",
+        "APIGW.0101",
+        "APIGW.0302",
+    }
+)
+WAF_DUPLICATE_NAME_CODES = frozenset({"WAF.00011016", "WAF.00022002"})
+WAF_ILLEGAL_CERTIFICATE = "WAF.00011019"
+WAF_EXPIRED_CERTIFICATE = "WAF.00011021"
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+_MAX_ERROR_MESSAGE = 300
+
+
+class HuaweiCloudCredentials(BaseModel):
+    """An AK/SK pair. The secret key never prints."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_key: str
+    secret_key: SecretStr
+
+
+_ACCESS_KEY_NAMES = ("access_key", "ak", "access_key_id", "AccessKey")
+_SECRET_KEY_NAMES = ("secret_key", "sk", "secret_access_key", "SecretKey")
+
+
+def load_credentials(secret_id: str, fetch: Callable[[str], Mapping[str, Any] | str]) -> HuaweiCloudCredentials:
+    """Reads an AK/SK secret. ``fetch(secret_id)`` returns the secret as a dict (or its JSON text),
+    e.g. Powertools ``parameters.get_secret(secret_id, transform="json")``.
+    Accepted keys: access_key / ak, secret_key / sk."""
+    raw = fetch(secret_id)
+    if isinstance(raw, str | bytes):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"secret {secret_id} is not JSON") from exc
+    if not isinstance(raw, Mapping):
+        raise ConfigurationError(f"secret {secret_id} is not a JSON object")
+    access_key = next((raw[k] for k in _ACCESS_KEY_NAMES if raw.get(k)), None)
+    secret_key = next((raw[k] for k in _SECRET_KEY_NAMES if raw.get(k)), None)
+    if not isinstance(access_key, str) or not isinstance(secret_key, str):
+        raise ConfigurationError(f"secret {secret_id} needs string fields access_key and secret_key")
+    return HuaweiCloudCredentials(access_key=access_key, secret_key=SecretStr(secret_key))
+
+
+def default_timeout(seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def new_http_client(timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.Client:
+    """A pooled client without transport retries: the push pipeline decides on retries."""
+    return httpx.Client(
+        timeout=default_timeout(timeout_seconds),
+        transport=httpx.HTTPTransport(retries=0),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0),
+        headers={"User-Agent": "certpush-huaweicloud"},
+        follow_redirects=False,
+    )
+
+
+def _error_fields(body: Any) -> tuple[str | None, str | None]:
+    """(code, message) from the shapes Huawei Cloud services use."""
+    if not isinstance(body, Mapping):
+        return None, None
+    if body.get("error_code"):
+        return str(body["error_code"]), str(body.get("error_msg") or body.get("message") or "")
+    nested = body.get("error") or body.get("NeutronError")
+    if isinstance(nested, Mapping):
+        code = nested.get("code") or nested.get("error_code") or nested.get("type")
+        message = nested.get("message") or nested.get("error_msg") or nested.get("detail")
+        return (str(code) if code else None), (str(message) if message else None)
+    return None, None
+
+
+def error_for_response(response: httpx.Response) -> PushError:
+    """Our exception for a non-2xx answer, chosen by status and error code."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code, message = _error_fields(body)
+    status = response.status_code
+    code = code or f"HTTP_{status}"
+    request_id = response.headers.get("X-Request-Id", "")
+    text = f"HTTP {status}: {(message or response.reason_phrase)[:_MAX_ERROR_MESSAGE]}"
+    if request_id:
+        text += f" (request id {request_id})"
+    if status == 429 or code in THROTTLING_CODES:
+        return TransientPushError(code, text)
+    if code in SERVICE_UNAVAILABLE_CODES or status in (401, 403):
+        return ServiceUnavailableInRegionError(code, text)
+    if status >= 500 or status == 408:
+        return TransientPushError(code, text)
+    return PermanentPushError(code, text)
+
+
+def error_for_transport(exc: httpx.HTTPError) -> PushError:
+    """Timeouts, refused or dropped connections can succeed later; a malformed URL never will."""
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientPushError("TIMEOUT", f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
+        return TransientPushError("CONNECTION_ERROR", f"{type(exc).__name__}: {exc}")
+    return PermanentPushError("HTTP_CLIENT_ERROR", f"{type(exc).__name__}: {exc}")
+
+
+class HuaweiCloudClient:
+    """Signed JSON calls to a service in a region, with project ids per region.
+
+    ``credentials_loader`` is called once, on the first request (not at construction). Project ids come
+    from ``project_ids`` or are discovered with IAM ``GET /v3/projects?name={region}`` and cached.
+    ``http_client``, when given, is used as is (its owner closes it); otherwise one is made here.
+    """
+
+    def __init__(
+        self,
+        credentials_loader: Callable[[], HuaweiCloudCredentials],
+        *,
+        http_client: httpx.Client | None = None,
+        endpoint_template: str | None = None,
+        project_ids: Mapping[str, str] | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        clock: Clock | None = None,
+    ) -> None:
+        self._credentials_loader = credentials_loader
+        self._owns_http_client = http_client is None
+        self._http = http_client if http_client is not None else new_http_client(timeout_seconds)
+        self._timeout = default_timeout(timeout_seconds)
+        self._endpoint_template = endpoint_template
+        self._project_ids: dict[str, str] = dict(project_ids or {})
+        self._clock = clock
+        self._signer: HuaweiSigner | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._owns_http_client:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- credentials and projects ----------------------------------------------------------------
+    def _auth(self) -> HuaweiSigner:
+        with self._lock:
+            if self._signer is None:
+                try:
+                    credentials = self._credentials_loader()
+                except CertpushError:
+                    raise
+                except Exception as exc:  # a secrets store outage must not look like a refusal
+                    raise TransientPushError("CREDENTIALS_UNAVAILABLE", f"{type(exc).__name__}: {exc}") from exc
+                self._signer = HuaweiSigner(credentials.access_key, credentials.secret_key, clock=self._clock)
+            return self._signer
+
+    def endpoint(self, service: str, region: str) -> str:
+        return endpoint_for(service, region, self._endpoint_template)
+
+    def project_id(self, region: str) -> str:
+        with self._lock:
+            known = self._project_ids.get(region)
+        if known is not None:
+            return known
+        body = self._send("GET", f"{self.endpoint(IAM, region)}/v3/projects", params={"name": region})
+        projects = body.get("projects") if isinstance(body, Mapping) else None
+        match = next(
+            (p for p in projects or [] if isinstance(p, Mapping) and p.get("name") == region and p.get("id")),
+            None,
+        )
+        if match is None:
+            raise ServiceUnavailableInRegionError("PROJECT_NOT_FOUND", f"no IAM project named {region!r}")
+        project_id = str(match["id"])
+        with self._lock:
+            self._project_ids.setdefault(region, project_id)
+            return self._project_ids[region]
+
+    # -- requests --------------------------------------------------------------------------------
+    def call(
+        self,
+        service: str,
+        region: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``path`` may hold ``{project_id}``, replaced by the region's project id. Returns the JSON
+        object answered (``{}`` for an empty body)."""
+        base = self.endpoint(service, region)
+        headers: dict[str, str] = {}
+        if "{project_id}" in path:
+            project_id = self.project_id(region)
+            path = path.replace("{project_id}", quote(project_id, safe=""))
+            headers["X-Project-Id"] = project_id
+        return self._send(method, f"{base}{path}", params=params, json_body=json_body, headers=headers)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        send_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        content = json.dumps(json_body, separators=(",", ":")).encode("utf-8") if json_body is not None else None
+        auth = self._auth()
+        try:
+            response = self._http.request(
+                method,
+                url,
+                params=_clean_params(params),
+                content=content,
+                headers=send_headers,
+                auth=auth,
+                timeout=self._timeout if self._owns_http_client else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            raise error_for_transport(exc) from exc
+        if not response.is_success:
+            raise error_for_response(response)
+        if not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not JSON") from exc
+        if not isinstance(body, dict):
+            raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not a JSON object")
+        return body
+
+
+def _clean_params(params: Mapping[str, Any] | list[tuple[str, Any]] | None) -> httpx.QueryParams | None:
+    if params is None:
+        return None
+    items = params.items() if isinstance(params, Mapping) else params
+    cleaned: list[tuple[str, str]] = []
+    for key, value in items:
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            cleaned.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
+    return httpx.QueryParams(tuple(cleaned))

@@ -1,0 +1,29 @@
+"""Links to a certificate in the Huawei Cloud console ("Configure Now"). The console's URLs are not
+documented, so they come from configurable templates with ``{region}`` and ``{target_id}``."""
+
+from __future__ import annotations
+
+from string import Formatter
+
+from certpush.errors import ConfigurationError
+
+DEFAULT_WAF_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/waf/?region={region}#/waf/certificate"
+DEFAULT_ELB_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/elb/?region={region}#/elb/certificate"
+
+CONSOLE_TEMPLATE_FIELDS = frozenset({"region", "target_id"})
+
+
+def check_console_template(template: str) -> str:
+    """Raises ConfigurationError unless the template only uses ``{region}`` and ``{target_id}``."""
+    try:
+        fields = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise ConfigurationError(f"console template {template!r} is not a format string") from exc
+    unknown = fields - CONSOLE_TEMPLATE_FIELDS
+    if unknown:
+        raise ConfigurationError(f"console template {template!r} uses unknown fields {sorted(unknown)}")
+    return template
+
+
+def render_console_url(template: str, region: str, target_id: str | None = None) -> str:
+    return check_console_template(template).format(region=region, target_id=target_id or "")

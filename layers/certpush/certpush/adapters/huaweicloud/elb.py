@@ -1,0 +1,171 @@
+"""Huawei Cloud ELB (dedicated, v3 API) as a push target.
+
+ELB does not refuse duplicate certificate names, so idempotence is ours: the certificate is named
+``PushRequest.deterministic_name``; a push reuses a server certificate with that name, or failing that
+one with the same fingerprint, before it creates one. It then binds the certificate to listeners:
+``options.attach`` (``region/listener_id``) as an SNI certificate, ``options.attach_default`` as the
+listener's default certificate. An update in place would apply to every listener using the certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+from certpush.adapters.huaweicloud.console import (
+    DEFAULT_ELB_CONSOLE_TEMPLATE,
+    check_console_template,
+    render_console_url,
+)
+from certpush.adapters.huaweicloud.references import references_in_region
+from certpush.adapters.huaweicloud.regions import ELB
+from certpush.errors import PermanentPushError, TransientPushError
+from certpush.models.domain import PushRequest, PushResult
+
+CERTIFICATES_PATH = "/v3/{project_id}/elb/certificates"
+LISTENER_PATH = "/v3/{project_id}/elb/listeners/{listener_id}"
+PAGE_SIZE = 100
+MAX_PAGES = 50
+MAX_DOMAINS = 100
+TLS_PROTOCOLS = frozenset({"HTTPS", "TLS", "QUIC"})
+_DOMAIN_RE = re.compile(
+    r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+_NOT_HEX = re.compile(r"[^0-9a-f]")
+
+
+def normalise_fingerprint(value: str) -> str:
+    """Lowercase hex digits only: ``SHA1 Fingerprint=AB:CD:...`` and ``abcd...`` compare equal."""
+    _, _, digits = value.rpartition("=")
+    return _NOT_HEX.sub("", digits.lower())
+
+
+def certificate_fingerprints(certificate_pem: str) -> tuple[str, str]:
+    """(sha1, sha256) hex of the leaf certificate's DER encoding."""
+    der = x509.load_pem_x509_certificate(certificate_pem.encode("ascii")).public_bytes(Encoding.DER)
+    return hashlib.sha1(der, usedforsecurity=False).hexdigest(), hashlib.sha256(der).hexdigest()
+
+
+def format_sha1_fingerprint(sha1_hex: str) -> str:
+    return "SHA1 Fingerprint=" + ":".join(sha1_hex[i : i + 2].upper() for i in range(0, len(sha1_hex), 2))
+
+
+def elb_domain(names: Iterable[str]) -> str:
+    """The certificate's DNS names in ELB's ``domain`` form: valid names only, at most 100, comma-joined."""
+    seen: dict[str, None] = {}
+    for name in names:
+        if _DOMAIN_RE.match(name) and not name.replace(".", "").isdigit():
+            seen.setdefault(name.lower(), None)
+    return ",".join(list(seen)[:MAX_DOMAINS])
+
+
+class HuaweiElbTarget:
+    provider = "huaweicloud"
+    service = ELB
+
+    def __init__(self, client: HuaweiCloudClient, console_link_template: str = DEFAULT_ELB_CONSOLE_TEMPLATE) -> None:
+        self._client = client
+        self._console_template = check_console_template(console_link_template)
+
+    def console_url(self, region: str, target_id: str | None = None) -> str:
+        return render_console_url(self._console_template, region, target_id)
+
+    def push(self, request: PushRequest) -> PushResult:
+        region = request.region
+        name = request.deterministic_name
+        try:
+            sha1, sha256 = certificate_fingerprints(request.material.certificate_pem)
+        except ValueError as exc:
+            raise PermanentPushError("INVALID_CERTIFICATE", "the certificate PEM cannot be parsed") from exc
+        certificate = self.find_by_name(region, name)
+        action = "reused"
+        if certificate is None:
+            certificate = self.find_by_fingerprint(region, sha1, sha256)
+        if certificate is None:
+            certificate = self._create(request, name)
+            action = "created"
+        certificate_id = str(certificate["id"])
+        listeners = self._bind_listeners(request, certificate_id)
+        detail = f"{action} ELB certificate {certificate.get('name') or name}"
+        if listeners:
+            detail += f"; bound to {len(listeners)} listener(s)"
+        return PushResult(target_id=certificate_id, console_url=self.console_url(region, certificate_id), detail=detail)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def _list(self, region: str, **filters: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        marker: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE, **filters}
+            if marker:
+                params["marker"] = marker
+            body = self._client.call(ELB, region, "GET", CERTIFICATES_PATH, params=params)
+            page = [dict(item) for item in body.get("certificates") or [] if isinstance(item, Mapping)]
+            found.extend(page)
+            page_info = body.get("page_info") if isinstance(body.get("page_info"), Mapping) else {}
+            marker = page_info.get("next_marker") if page_info else None
+            if not marker or len(page) < PAGE_SIZE:
+                break
+        return [item for item in found if item.get("id") and item.get("type", "server") == "server"]
+
+    @staticmethod
+    def _oldest(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return min(items, key=lambda item: (str(item.get("created_at") or ""), str(item["id"]))) if items else None
+
+    def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
+        return self._oldest([item for item in self._list(region, name=name) if item.get("name") == name])
+
+    def find_by_fingerprint(self, region: str, sha1: str, sha256: str) -> dict[str, Any] | None:
+        wanted = {sha1, sha256}
+        items = self._list(region, fingerprint=format_sha1_fingerprint(sha1))
+        return self._oldest(
+            [item for item in items if normalise_fingerprint(str(item.get("fingerprint") or "")) in wanted]
+        )
+
+    # -- changes ---------------------------------------------------------------------------------
+    def _create(self, request: PushRequest, name: str) -> dict[str, Any]:
+        option: dict[str, Any] = {
+            "name": name,
+            "description": f"certpush {request.certificate.certificate_id} v{request.certificate.version}"[:255],
+            "certificate": request.material.full_chain_pem,
+            "private_key": request.material.private_key_pem.get_secret_value(),
+            "type": "server",
+        }
+        domain = elb_domain([*request.certificate.sans, request.certificate.common_name])
+        if domain:
+            option["domain"] = domain
+        body = self._client.call(ELB, request.region, "POST", CERTIFICATES_PATH, json_body={"certificate": option})
+        created = body.get("certificate")
+        if not isinstance(created, Mapping) or not created.get("id"):
+            raise TransientPushError("INVALID_RESPONSE", "ELB answered a create without a certificate id")
+        return dict(created)
+
+    def _bind_listeners(self, request: PushRequest, certificate_id: str) -> list[str]:
+        sni = references_in_region(request.options.attach, request.region)
+        default = references_in_region(request.options.attach_default, request.region)
+        listeners = list(dict.fromkeys([*sni, *default]))
+        for listener_id in listeners:
+            path = LISTENER_PATH.replace("{listener_id}", quote(listener_id, safe=""))
+            body = self._client.call(ELB, request.region, "GET", path)
+            listener = body.get("listener")
+            if not isinstance(listener, Mapping):
+                raise TransientPushError("INVALID_RESPONSE", f"ELB answered no listener for {listener_id}")
+            protocol = str(listener.get("protocol") or "").upper()
+            if protocol and protocol not in TLS_PROTOCOLS:
+                raise PermanentPushError("LISTENER_NOT_TLS", f"listener {listener_id} uses {protocol}, not HTTPS/TLS")
+            update: dict[str, Any] = {}
+            refs = [str(ref) for ref in listener.get("sni_container_refs") or []]
+            if listener_id in sni and certificate_id not in refs:
+                update["sni_container_refs"] = [*refs, certificate_id]
+            if listener_id in default and listener.get("default_tls_container_ref") != certificate_id:
+                update["default_tls_container_ref"] = certificate_id
+            if update:
+                self._client.call(ELB, request.region, "PUT", path, json_body={"listener": update})
+        return listeners

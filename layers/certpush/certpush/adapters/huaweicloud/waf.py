@@ -1,0 +1,126 @@
+"""Huawei Cloud WAF (v1 API) as a push target.
+
+Idempotence: the certificate is named ``PushRequest.deterministic_name`` (certificate id + version).
+A push looks the name up first and reuses what an earlier attempt made; a create that loses a race
+(WAF answers "duplicate name") looks it up again. A second certificate is never created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from certpush.adapters.huaweicloud.client import WAF_DUPLICATE_NAME_CODES, HuaweiCloudClient
+from certpush.adapters.huaweicloud.console import (
+    DEFAULT_WAF_CONSOLE_TEMPLATE,
+    check_console_template,
+    render_console_url,
+)
+from certpush.adapters.huaweicloud.references import references_in_region
+from certpush.adapters.huaweicloud.regions import WAF
+from certpush.errors import PermanentPushError, TransientPushError
+from certpush.models.domain import PushRequest, PushResult
+
+CERTIFICATES_PATH = "/v1/{project_id}/waf/certificate"
+PAGE_SIZE = 100
+MAX_PAGES = 50
+PREMIUM_PREFIX = "premium/"
+
+
+class HuaweiWafTarget:
+    """Pushes a certificate into WAF's certificate store of a region, then applies it to the protected
+    domains named in ``request.options.attach`` (``region/host_id`` or ``region/premium/host_id``)."""
+
+    provider = "huaweicloud"
+    service = WAF
+
+    def __init__(
+        self,
+        client: HuaweiCloudClient,
+        console_link_template: str = DEFAULT_WAF_CONSOLE_TEMPLATE,
+        enterprise_project_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self._console_template = check_console_template(console_link_template)
+        self._enterprise_project_id = enterprise_project_id
+
+    def console_url(self, region: str, target_id: str | None = None) -> str:
+        return render_console_url(self._console_template, region, target_id)
+
+    def push(self, request: PushRequest) -> PushResult:
+        region = request.region
+        name = request.deterministic_name
+        certificate = self.find_by_name(region, name)
+        action = "reused"
+        if certificate is None:
+            certificate, action = self._create(request, name)
+        certificate_id = str(certificate["id"])
+        bound = self._apply_to_hosts(request, certificate_id, certificate)
+        detail = f"{action} WAF certificate {name}"
+        if bound:
+            detail += f"; applied to {len(bound)} protected domain(s)"
+        return PushResult(target_id=certificate_id, console_url=self.console_url(region, certificate_id), detail=detail)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
+        """The certificate with exactly this name (WAF's name filter is a fuzzy match)."""
+        matches: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._client.call(
+                WAF, region, "GET", CERTIFICATES_PATH, params=self._query(page=page, pagesize=PAGE_SIZE, name=name)
+            )
+            items = [item for item in body.get("items") or [] if isinstance(item, Mapping)]
+            matches.extend(dict(item) for item in items if item.get("name") == name and item.get("id"))
+            total = body.get("total")
+            if not items or not isinstance(total, int) or page * PAGE_SIZE >= total:
+                break
+        if not matches:
+            return None
+        return min(matches, key=lambda item: (item.get("timestamp") or 0, str(item["id"])))
+
+    # -- changes ---------------------------------------------------------------------------------
+    def _create(self, request: PushRequest, name: str) -> tuple[dict[str, Any], str]:
+        body = {
+            "name": name,
+            "content": request.material.full_chain_pem,
+            "key": request.material.private_key_pem.get_secret_value(),
+        }
+        try:
+            created = self._client.call(
+                WAF, request.region, "POST", CERTIFICATES_PATH, params=self._query(), json_body=body
+            )
+        except PermanentPushError as exc:
+            if exc.code not in WAF_DUPLICATE_NAME_CODES:
+                raise
+            existing = self.find_by_name(request.region, name)
+            if existing is None:  # the name is taken but not listed yet: ask again later
+                raise TransientPushError(exc.code, f"name {name} is taken but not listed yet") from exc
+            return existing, "reused"
+        if not created.get("id"):
+            raise TransientPushError("INVALID_RESPONSE", "WAF answered a create without a certificate id")
+        return created, "created"
+
+    def _apply_to_hosts(self, request: PushRequest, certificate_id: str, certificate: Mapping[str, Any]) -> list[str]:
+        wanted = references_in_region(request.options.attach, request.region)
+        if not wanted:
+            return []
+        bound = {str(host.get("id")) for host in certificate.get("bind_host") or [] if isinstance(host, Mapping)}
+        cloud = [ref for ref in wanted if not ref.startswith(PREMIUM_PREFIX)]
+        premium = [ref[len(PREMIUM_PREFIX) :] for ref in wanted if ref.startswith(PREMIUM_PREFIX)]
+        missing_cloud = [host for host in cloud if host not in bound]
+        missing_premium = [host for host in premium if host not in bound]
+        if missing_cloud or missing_premium:
+            payload: dict[str, list[str]] = {}
+            if missing_cloud:
+                payload["cloud_host_ids"] = missing_cloud
+            if missing_premium:
+                payload["premium_host_ids"] = missing_premium
+            path = f"{CERTIFICATES_PATH}/{quote(certificate_id, safe='')}/apply-to-hosts"
+            self._client.call(WAF, request.region, "POST", path, params=self._query(), json_body=payload)
+        return cloud + premium
+
+    def _query(self, **params: Any) -> dict[str, Any]:
+        if self._enterprise_project_id is not None:
+            params["enterprise_project_id"] = self._enterprise_project_id
+        return params

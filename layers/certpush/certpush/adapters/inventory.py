@@ -1,0 +1,170 @@
+"""Certificate inventory and push policies on DynamoDB; material in Secrets Manager.
+
+Inventory table items:
+- ``CERT#{id}`` / ``META``: version counter (allocates version numbers atomically);
+- ``CERT#{id}`` / ``V#{version:06}``: metadata of one version (no key material);
+- ``POLICY`` / ``{name}``: a push policy.
+
+Each version's certificate, chain and private key live in one secret, ``{prefix}/{id}/v{version}``,
+encrypted with the stack's KMS key. Reads go through Powertools' SecretsProvider, which caches them
+per container for ``max_age`` seconds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from certpush.adapters.aws_clients import aws_client, aws_resource
+from certpush.errors import CertificateNotFoundError
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, PushPolicy
+from certpush.models.items import parse_timestamp, timestamp
+
+_DATES = ("not_before", "not_after", "imported_at")
+
+
+def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
+    data = metadata.model_dump(mode="json")
+    for field in _DATES:
+        data[field] = timestamp(getattr(metadata, field))
+    return {"PK": f"CERT#{metadata.certificate_id}", "SK": f"V#{metadata.version:06d}", "type": "VERSION", **data}
+
+
+def _version_from_item(item: dict[str, Any]) -> CertificateVersion:
+    data = {k: v for k, v in item.items() if k in CertificateVersion.model_fields}
+    for field in _DATES:
+        data[field] = parse_timestamp(str(item[field]))
+    data["version"] = int(item["version"])
+    return CertificateVersion.model_validate(data)
+
+
+class DynamoDBCertificateStore:
+    def __init__(
+        self,
+        table_name: str,
+        secrets_prefix: str,
+        kms_key_id: str | None = None,
+        material_max_age: int = 300,
+        resource: Any | None = None,
+        secrets_client: Any | None = None,
+    ) -> None:
+        self._table = (resource or aws_resource("dynamodb")).Table(table_name)
+        self._secrets = secrets_client or aws_client("secretsmanager")
+        self._provider = SecretsProvider(boto3_client=self._secrets)
+        self._prefix = secrets_prefix.rstrip("/")
+        self._kms_key_id = kms_key_id
+        self._max_age = material_max_age
+
+    def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
+        pk = f"CERT#{certificate_id}"
+        if version is not None:
+            item = self._table.get_item(Key={"PK": pk, "SK": f"V#{version:06d}"}).get("Item")
+        else:
+            items = self._table.query(
+                KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("V#"),
+                ScanIndexForward=False,
+                Limit=1,
+            ).get("Items", [])
+            item = items[0] if items else None
+        if not item:
+            raise CertificateNotFoundError(certificate_id, version)
+        return _version_from_item(item)
+
+    def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
+        items = self._table.query(
+            KeyConditionExpression=Key("PK").eq(f"CERT#{certificate_id}") & Key("SK").begins_with("V#")
+        ).get("Items", [])
+        return [_version_from_item(item) for item in items]
+
+    def list_certificates(self) -> list[CertificateVersion]:
+        latest: dict[str, CertificateVersion] = {}
+        kwargs: dict[str, Any] = {}
+        while True:
+            response = self._table.scan(**kwargs)
+            for item in response.get("Items", []):
+                if item.get("type") == "VERSION":
+                    version = _version_from_item(item)
+                    known = latest.get(version.certificate_id)
+                    if known is None or known.version < version.version:
+                        latest[version.certificate_id] = version
+            if "LastEvaluatedKey" not in response:
+                return sorted(latest.values(), key=lambda v: v.certificate_id)
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def get_material(self, certificate: CertificateVersion) -> CertificateMaterial:
+        try:
+            data = self._provider.get(certificate.secret_id, max_age=self._max_age, transform="json")
+        except Exception as exc:  # Powertools wraps every provider error in GetParameterError
+            raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from exc
+        assert isinstance(data, dict)
+        return CertificateMaterial(
+            certificate_pem=data["certificate"], chain_pem=data.get("chain", ""), private_key_pem=data["private_key"]
+        )
+
+    def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
+        counter = self._table.update_item(
+            Key={"PK": f"CERT#{metadata.certificate_id}", "SK": "META"},
+            UpdateExpression="ADD latest_version :one SET #t = :t",
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues={":one": 1, ":t": "META"},
+            ReturnValues="UPDATED_NEW",
+        )
+        version = int(counter["Attributes"]["latest_version"])
+        secret_id = f"{self._prefix}/{metadata.certificate_id}/v{version}"
+        secret = json.dumps(
+            {
+                "certificate": material.certificate_pem,
+                "chain": material.chain_pem,
+                "private_key": material.private_key_pem.get_secret_value(),
+            }
+        )
+        create: dict[str, Any] = {
+            "Name": secret_id,
+            "SecretString": secret,
+            "Description": f"certpush certificate {metadata.certificate_id} version {version}",
+            "Tags": [
+                {"Key": "certpush:certificate-id", "Value": metadata.certificate_id},
+                {"Key": "certpush:version", "Value": str(version)},
+            ],
+        }
+        if self._kms_key_id:
+            create["KmsKeyId"] = self._kms_key_id
+        self._secrets.create_secret(**create)
+        stored = metadata.model_copy(update={"version": version, "secret_id": secret_id})
+        self._table.put_item(Item=_version_item(stored))
+        return stored
+
+    def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:
+        try:
+            self._table.update_item(
+                Key={"PK": f"CERT#{certificate_id}", "SK": f"V#{version:06d}"},
+                UpdateExpression="SET #s = :s",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": status.value},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CertificateNotFoundError(certificate_id, version) from exc
+            raise
+
+
+class DynamoDBPolicyStore:
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._table = (resource or aws_resource("dynamodb")).Table(table_name)
+
+    def list_policies(self) -> list[PushPolicy]:
+        items = self._table.query(KeyConditionExpression=Key("PK").eq("POLICY")).get("Items", [])
+        return [PushPolicy.model_validate_json(str(item["policy"])) for item in items]
+
+    def put_policy(self, policy: PushPolicy) -> None:
+        self._table.put_item(
+            Item={"PK": "POLICY", "SK": policy.name, "type": "POLICY", "policy": policy.model_dump_json()}
+        )
+
+    def delete_policy(self, name: str) -> bool:
+        response = self._table.delete_item(Key={"PK": "POLICY", "SK": name}, ReturnValues="ALL_OLD")
+        return "Attributes" in response

@@ -1,0 +1,54 @@
+"""Push queue on SQS: SendMessageBatch in tens, failed entries re-sent, never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from certpush.adapters.aws_clients import aws_client
+from certpush.errors import CertpushError
+from certpush.models.messages import PushMessage
+
+_BATCH = 10
+_RESENDS = 3
+
+
+class QueueSendError(CertpushError):
+    pass
+
+
+class SqsPushQueue:
+    def __init__(self, queue_url: str, client: Any | None = None) -> None:
+        self._url = queue_url
+        self._client = client or aws_client("sqs")
+
+    def send(self, messages: Sequence[PushMessage]) -> None:
+        pending = {m.push_id: m for m in messages}
+        for _ in range(_RESENDS):
+            if not pending:
+                return
+            failed: dict[str, PushMessage] = {}
+            batch_items = list(pending.values())
+            for start in range(0, len(batch_items), _BATCH):
+                chunk = batch_items[start : start + _BATCH]
+                entries = [{"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)]
+                try:
+                    response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+                except ClientError as exc:
+                    raise QueueSendError(f"could not queue {len(chunk)} push messages: {exc}") from exc
+                for entry in response.get("Failed", []):
+                    message = chunk[int(entry["Id"][1:])]
+                    if entry.get("SenderFault"):
+                        raise QueueSendError(f"SQS refused push {message.push_id}: {entry.get('Message')}")
+                    failed[message.push_id] = message
+            pending = failed
+        if pending:
+            raise QueueSendError(f"SQS did not accept {len(pending)} push messages after {_RESENDS} tries")
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Backoff: the message comes back after ``seconds`` instead of the queue's visibility timeout."""
+        self._client.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, 43200))
+        )

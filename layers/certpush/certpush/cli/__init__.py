@@ -1,0 +1,1 @@
+"""The certpush command line (needs the CLI extras: typer, rich)."""

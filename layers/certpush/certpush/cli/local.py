@@ -1,0 +1,195 @@
+"""`certpush local ...`: the embedded stack (moto + Huawei Cloud simulator + in-process pollers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+local_app = typer.Typer(
+    help="Run certpush on this machine: moto as AWS, a Huawei Cloud simulator, the same handlers.",
+    no_args_is_help=True,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the running stack's state file lives.")]
+DEFAULT_STATE_DIR = Path(".certpush")
+
+
+def _state_file(state_dir: Path) -> Path:
+    return state_dir / "local.json"
+
+
+def _read_state(state_dir: Path) -> dict[str, Any]:
+    path = _state_file(state_dir)
+    if not path.exists():
+        err.print(f"error: no embedded stack is running here ({path} not found); start one with `certpush local up`")
+        raise typer.Exit(1)
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def _project_root(template: Path) -> Path:
+    if not template.exists():
+        err.print(f"error: {template} not found; run from the certpush checkout or pass --template")
+        raise typer.Exit(1)
+    return template.resolve().parent
+
+
+@local_app.command("up")
+def up(
+    template: Annotated[Path, typer.Option(help="The SAM template the stack is built from.")] = Path("template.yaml"),
+    port: Annotated[int, typer.Option(help="Port of the AWS emulator (moto).")] = 4599,
+    huawei_port: Annotated[int, typer.Option(help="Port of the Huawei Cloud simulator.")] = 4598,
+    detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once it is ready.")] = False,
+    log_file: Annotated[Path, typer.Option(help="With --detach: where the stack's logs go.")] = Path(
+        ".certpush/local.log"
+    ),
+    timeout: Annotated[float, typer.Option(help="With --detach: seconds to wait for it to be ready.")] = 60,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Start the embedded stack. Then, in a shell: eval "$(certpush local env)"."""
+    root = _project_root(template)
+    state_path = _state_file(state_dir)
+    if detach:
+        _detach(template, port, huawei_port, log_file, timeout, state_dir)
+        return
+    from certpush.local.stack import LocalStack, local_client_environment
+
+    stack = LocalStack(root=root, port=port, huawei_port=huawei_port)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stack.start()
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "pid": os.getpid(),
+            "endpoint_url": stack.endpoint_url,
+            "huaweicloud_url": stack.huawei.url,
+            "region": stack.region,
+            "stack": stack.stack_name,
+            "environment": local_client_environment(stack.endpoint_url, stack.region),
+        }
+        state_path.write_text(json.dumps(state, indent=2))
+        err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
+        err.print('in another shell: eval "$(certpush local env)"; Ctrl-C stops it')
+        stopped.wait()
+    finally:
+        state_path.unlink(missing_ok=True)
+        stack.stop()
+
+
+def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout: float, state_dir: Path) -> None:
+    state_path = _state_file(state_dir)
+    if state_path.exists():
+        err.print(f"error: an embedded stack already runs here (pid {json.loads(state_path.read_text())['pid']}); "
+                  "`certpush local down` stops it")  # fmt: skip
+        raise typer.Exit(1)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "certpush.cli.main", "local", "up", "--template", str(template),
+               "--port", str(port), "--huawei-port", str(huawei_port), "--state-dir", str(state_dir)]  # fmt: skip
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+    deadline = time.monotonic() + timeout
+    while not state_path.exists():
+        if process.poll() is not None:
+            err.print(f"error: the embedded stack exited with {process.returncode}; see {log_file}")
+            raise typer.Exit(1)
+        if time.monotonic() > deadline:
+            process.terminate()
+            err.print(f"error: the embedded stack was not ready after {timeout:.0f}s; see {log_file}")
+            raise typer.Exit(1)
+        time.sleep(0.1)
+    err.print(f"certpush embedded stack running in the background (pid {process.pid}, logs in {log_file})")
+    err.print('use it with: eval "$(certpush local env)"; stop it with: certpush local down')
+
+
+@local_app.command("down")
+def down(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for it to stop.")] = 20,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Stop the embedded stack started with --detach."""
+    state = _read_state(state_dir)
+    pid = int(state["pid"])
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        _state_file(state_dir).unlink(missing_ok=True)
+        err.print(f"the embedded stack (pid {pid}) was not running; state cleared")
+        return
+    deadline = time.monotonic() + timeout
+    while _state_file(state_dir).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    err.print(f"embedded stack (pid {pid}) stopped")
+
+
+@local_app.command("env")
+def env(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Print the shell exports that point the CLI (and the AWS CLI, boto3...) at the embedded stack."""
+    state = _read_state(state_dir)
+    for key, value in state["environment"].items():
+        out.print(f"export {key}={value}")
+    out.print(f"export CERTPUSH_STACK={state['stack']}")
+
+
+@local_app.command("create-listener")
+def create_listener(
+    region: Annotated[str, typer.Option(help="Region of the load balancer.")] = "us-east-1",
+    name: Annotated[str, typer.Option(help="Load balancer name.")] = "certpush-demo",
+) -> None:
+    """Create an application load balancer with an HTTPS listener in the emulator (demo and tests).
+
+    Prints the listener ARN, to use with `certpush push ... --attach aws:elb=ARN`."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+        err.print("error: create-listener only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
+        raise typer.Exit(1)
+    from certpush.local.fixtures import create_https_listener
+
+    out.print(create_https_listener(region, name))
+
+
+@local_app.command("sample-certificate")
+def sample_certificate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PEM files.")],
+    domain: Annotated[str, typer.Option(help="Common name.")] = "demo.example.com",
+    san: Annotated[list[str] | None, typer.Option("--san", help="Subject alternative names (repeatable).")] = None,
+    days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
+) -> None:
+    """Generate a sample certificate, its chain and its key (for trying certpush out)."""
+    from certpush.local.sample_certificates import make_certificate
+
+    paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
+    for kind, path in paths.items():
+        out.print(f"{kind}: {path}")
+
+
+@local_app.command("check")
+def check(
+    certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
+    stack: Annotated[str, typer.Option("--stack", envvar="CERTPUSH_STACK")] = "certpush",
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Look in the emulators for every SUCCEEDED push of a certificate: is it really there?"""
+    from certpush.cli.stack import settings_for_stack
+    from certpush.local.inspection import inspect_pushes
+
+    state = _read_state(state_dir)
+    settings = settings_for_stack(stack)
+    problems = 0
+    for line, ok in inspect_pushes(settings, certificate_id, state["huaweicloud_url"]):
+        out.print(("ok      " if ok else "MISSING ") + line)
+        problems += 0 if ok else 1
+    if problems:
+        raise typer.Exit(1)

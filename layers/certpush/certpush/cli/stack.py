@@ -1,0 +1,44 @@
+"""Finds a certpush stack's resources from its CloudFormation outputs: a deployed stack, or the
+embedded stack (which publishes the same outputs in moto). Honours AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from certpush.adapters.aws_clients import aws_client
+from certpush.errors import ConfigurationError
+from certpush.settings import Settings
+
+OUTPUT_TO_SETTING = {
+    "RecordsTableName": "RECORDS_TABLE",
+    "InventoryTableName": "INVENTORY_TABLE",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+    "PushQueueUrl": "PUSH_QUEUE_URL",
+    "EventBusName": "EVENT_BUS_NAME",
+    "NotifyTopicArn": "NOTIFY_TOPIC_ARN",
+    "CertificateKeyId": "CERTIFICATE_KMS_KEY_ID",
+    "SecretsPrefix": "SECRETS_PREFIX",
+    "HuaweiCloudCredentialsSecretId": "HUAWEICLOUD_CREDENTIALS_SECRET_ID",
+}
+
+
+def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
+    try:
+        stacks = (client or aws_client("cloudformation")).describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as exc:
+        raise ConfigurationError(
+            f"no certpush stack named '{stack_name}' here ({exc.response['Error'].get('Message')}). "
+            "Deploy it with `sam build && sam deploy`, or start the embedded stack with `certpush local up` "
+            "and `eval $(certpush local env)`."
+        ) from exc
+    except BotoCoreError as exc:
+        raise ConfigurationError(f"cannot reach CloudFormation to find stack '{stack_name}': {exc}") from exc
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def settings_for_stack(stack_name: str) -> Settings:
+    outputs = stack_outputs(stack_name)
+    environment = {setting: outputs[output] for output, setting in OUTPUT_TO_SETTING.items() if output in outputs}
+    return Settings.from_env(environment)

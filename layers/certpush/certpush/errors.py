@@ -1,0 +1,63 @@
+"""Our own exceptions. Adapters translate SDK and HTTP errors into these (``raise ... from exc``)
+so that the domain decides on retries by type, never by message text."""
+
+from __future__ import annotations
+
+
+class CertpushError(Exception):
+    """Base class for every error certpush raises on purpose."""
+
+
+class CertificateNotFoundError(CertpushError):
+    def __init__(self, certificate_id: str, version: int | None = None) -> None:
+        what = certificate_id if version is None else f"{certificate_id} version {version}"
+        super().__init__(f"certificate {what} is not in the inventory")
+        self.certificate_id = certificate_id
+        self.version = version
+
+
+class InvalidCertificateError(CertpushError):
+    """Material that cannot be parsed or used (bad PEM, key does not match, chain broken)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PushError(CertpushError):
+    """A push to a target failed. ``retryable`` says whether trying again can help."""
+
+    retryable: bool = False
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TransientPushError(PushError):
+    """Throttling, 5xx, timeouts, connection errors: the same request may succeed later."""
+
+    retryable = True
+
+
+class PermanentPushError(PushError):
+    """The target refused the certificate, a quota is exhausted, permission is missing..."""
+
+    retryable = False
+
+
+class ServiceUnavailableInRegionError(PermanentPushError):
+    """The account has no such service in that region (not purchased, not enabled, no permission)."""
+
+
+class ConfigurationError(CertpushError):
+    """Settings are missing or malformed."""
+
+
+class StalePushError(CertpushError):
+    """A queue message belongs to a push that is already final or was superseded: nothing to do."""
+
+    def __init__(self, push_id: str) -> None:
+        super().__init__(f"push {push_id} is final or superseded")
+        self.push_id = push_id

@@ -1,0 +1,73 @@
+"""Importing certificates into the inventory: inspect, check, store, announce."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from certpush.errors import InvalidCertificateError
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
+from certpush.ports import CertificateStore, Clock
+from certpush.x509_checks import check_chain, check_key_matches, check_validity, inspect_certificate, load_certificate, load_chain
+
+# problems that make a certificate unusable anywhere; the rest (expired, not yet valid) are warnings
+_BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason.INVALID_CERTIFICATE}
+
+
+@dataclass
+class ImportResult:
+    version: CertificateVersion
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_certificate_id(common_name: str) -> str:
+    """``*.example.com`` -> ``wildcard-example-com``."""
+    name = common_name.lower().replace("*.", "wildcard.", 1)
+    return re.sub(r"[^a-z0-9.-]+", "-", name).replace(".", "-").strip("-")[:128] or "certificate"
+
+
+def import_certificate(
+    store: CertificateStore,
+    clock: Clock,
+    material: CertificateMaterial,
+    certificate_id: str | None = None,
+    force: bool = False,
+) -> ImportResult:
+    """Checks the material (key matches, chain verifies, dates) and stores it as a new version.
+
+    A key that does not match or a chain that does not verify refuses the import unless ``force``
+    (useful to see how a push of broken material is rejected); dates only warn."""
+    now: datetime = clock.now()
+    facts = inspect_certificate(material.certificate_pem)
+    certificate = load_certificate(material.certificate_pem)
+    problems: list[InvalidCertificateError] = []
+    for check in (
+        lambda: check_key_matches(certificate, material.private_key_pem.get_secret_value()),
+        lambda: check_chain(certificate, load_chain(material.chain_pem), now),
+        lambda: check_validity(certificate, now),
+    ):
+        try:
+            check()
+        except InvalidCertificateError as exc:
+            problems.append(exc)
+    blocking = [p for p in problems if p.reason in _BLOCKING]
+    if blocking and not force:
+        raise blocking[0]
+    metadata = CertificateVersion(
+        certificate_id=certificate_id or default_certificate_id(facts.common_name),
+        version=1,
+        status=CertificateStatus.HOSTED,
+        common_name=facts.common_name,
+        sans=facts.sans,
+        fingerprint_sha256=facts.fingerprint_sha256,
+        serial_number=facts.serial_number,
+        issuer=facts.issuer,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        key_type=facts.key_type,
+        secret_id="",
+        imported_at=now,
+    )
+    stored = store.put_version(metadata, material)
+    return ImportResult(version=stored, warnings=[f"{p.reason}: {p}" for p in problems])

@@ -1,0 +1,862 @@
+"""A local, in-process imitation of the Huawei Cloud APIs certpush uses, for tests and demos.
+
+Routes, under ``{url}/{service}/{region}`` (so ``endpoint_template`` is ``{url}/{service}/{region}``):
+
+* WAF v1: ``/v1/{project_id}/waf/certificate`` list (fuzzy ``name`` filter, ``page``/``pagesize``) and
+  create; ``/{certificate_id}`` show, update, delete; ``/{certificate_id}/apply-to-hosts``.
+* ELB v3: ``/v3/{project_id}/elb/certificates`` list (``name``, ``fingerprint``, ``id``, ``limit``/``marker``)
+  and create; ``/{certificate_id}`` show, update, delete; ``/v3/{project_id}/elb/listeners/{id}`` show, update.
+* IAM v3: ``/v3/projects?name={region}``.
+
+Every API request must carry a valid SDK-HMAC-SHA256 signature whose X-Sdk-Date is within 15 minutes
+(else 401 ``APIGW.0301``). Certificates are parsed with ``cryptography``: expired ones and keys that do
+not match are refused like WAF does (``WAF.00011021`` / ``WAF.00011019``); ELB's refusals use
+``ELB.8902`` (invalid parameter) - real ELB documents no specific codes for these.
+
+Admin calls (no signature), also available as methods:
+
+* ``POST /_sim/faults`` ``{"failure_rate": 0.3, "kinds": ["5xx", "5xx_after", "throttle", "timeout"],
+  "latency_ms": 0, "seed": 1}``. ``5xx`` and ``throttle`` answer before doing anything; ``5xx_after``
+  does the work then answers 500; ``timeout`` does the work then closes the connection unanswered, so a
+  retry has to find what the lost request made.
+* ``POST /_sim/services`` ``{"service": "waf", "region": "...", "purchased": false}``
+* ``POST /_sim/waf/{region}/hosts`` ``{"hostname": "www.example.com"}`` -> ``{"id": ...}``
+* ``POST /_sim/elb/{region}/listeners`` ``{"protocol": "HTTPS"}`` -> ``{"id": ...}``
+* ``GET /_sim/state`` (no private keys), ``POST /_sim/reset``.
+
+Nothing here is needed in Lambda; it only uses the standard library and ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+from certpush.adapters.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
+from certpush.ports import Clock
+
+DEFAULT_CREDENTIALS: Mapping[str, str] = {"certpush-local-ak": "certpush-local-sk"}
+FAULT_KINDS = frozenset({"5xx", "5xx_after", "throttle", "timeout"})
+SERVICES = ("waf", "elb", "iam")
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+DOMAIN_RE = re.compile(
+    r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+MAX_CERTIFICATE_CHARS = 65_536
+MAX_KEY_CHARS = 8_192
+MAX_CHAIN = 11
+
+WAF_BAD_BODY = "WAF.00011003"
+WAF_BAD_ID = "WAF.00011004"
+WAF_BAD_NAME = "WAF.00011005"
+WAF_BAD_PAGE = "WAF.00011011"
+WAF_DUPLICATE_NAME = "WAF.00011016"
+WAF_ILLEGAL_CERTIFICATE = "WAF.00011019"
+WAF_EXPIRED_CERTIFICATE = "WAF.00011021"
+WAF_PROJECT_MISMATCH = "WAF.00012002"
+WAF_NOT_SUBSCRIBED = "WAF.00012005"
+WAF_NOT_FOUND = "WAF.00014002"
+ELB_INVALID = "ELB.8902"
+ELB_NOT_FOUND = "ELB.8904"
+ELB_IN_USE = "ELB.8905"
+APIGW_AUTH = "APIGW.0301"
+APIGW_NOT_FOUND = "APIGW.0101"
+APIGW_THROTTLED = "APIGW.0308"
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FaultConfig:
+    failure_rate: float = 0.0
+    kinds: tuple[str, ...] = ("5xx", "throttle", "timeout")
+    latency_ms: int = 0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise ValueError("failure_rate must be within [0, 1]")
+        self.kinds = tuple(self.kinds)
+        unknown = set(self.kinds) - FAULT_KINDS
+        if unknown or not self.kinds:
+            raise ValueError(f"fault kinds must be a non-empty subset of {sorted(FAULT_KINDS)}")
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+
+
+@dataclass
+class SimResponse:
+    status: int
+    body: Any = None
+    drop: bool = False
+
+
+class SimError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _Material:
+    content: str
+    key: str
+    common_name: str
+    sans: list[str]
+    not_after: datetime
+    fingerprint: str
+
+
+@dataclass
+class _WafCertificate:
+    id: str
+    name: str
+    material: _Material
+    timestamp: int
+
+
+@dataclass
+class _WafHost:
+    id: str
+    hostname: str
+    mode: str = "cloud"
+    certificate_id: str | None = None
+
+
+@dataclass
+class _ElbCertificate:
+    id: str
+    name: str
+    description: str
+    type: str
+    domain: str
+    material: _Material | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class _Listener:
+    id: str
+    protocol: str = "HTTPS"
+    default_tls_container_ref: str | None = None
+    sni_container_refs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _RegionState:
+    waf_certificates: dict[str, _WafCertificate] = field(default_factory=dict)
+    waf_hosts: dict[str, _WafHost] = field(default_factory=dict)
+    elb_certificates: dict[str, _ElbCertificate] = field(default_factory=dict)
+    listeners: dict[str, _Listener] = field(default_factory=dict)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(status: int, code: str, message: str) -> SimError:
+    return SimError(status, code, message)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class HuaweiCloudSimulator:
+    """Start with ``start()`` (or as a context manager); ``url`` and ``endpoint_template`` then work."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+        faults: FaultConfig | None = None,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._credentials = dict(credentials if credentials is not None else DEFAULT_CREDENTIALS)
+        self._clock: Clock = clock or _SystemClock()
+        self._max_skew = max_clock_skew
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._faults = faults or FaultConfig()
+        self._rng = random.Random(self._faults.seed)  # noqa: S311 - fault injection, not security
+        self._regions: dict[str, _RegionState] = {}
+        self._not_purchased: set[tuple[str, str]] = set()
+        self._stats: Counter[str] = Counter()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        server = _SimulatorHTTPServer((self._host, self._port), _Handler)
+        server.simulator = self
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="huawei-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        host, port = self._server.server_address[:2]
+        host_text = host.decode("ascii") if isinstance(host, bytes) else host
+        return f"http://{host_text}:{port}"
+
+    @property
+    def endpoint_template(self) -> str:
+        return self.url + "/{service}/{region}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return dict(self._credentials)
+
+    # -- admin -----------------------------------------------------------------------------------
+    def set_faults(
+        self,
+        failure_rate: float = 0.0,
+        kinds: tuple[str, ...] | list[str] = ("5xx", "throttle", "timeout"),
+        latency_ms: int = 0,
+        seed: int | None = None,
+    ) -> FaultConfig:
+        config = FaultConfig(failure_rate=failure_rate, kinds=tuple(kinds), latency_ms=latency_ms, seed=seed)
+        with self._lock:
+            self._faults = config
+            self._rng = random.Random(seed)  # noqa: S311 - fault injection, not security
+        return config
+
+    def clear_faults(self) -> None:
+        self.set_faults()
+
+    def set_service_purchased(self, service: str, region: str, purchased: bool) -> None:
+        with self._lock:
+            if purchased:
+                self._not_purchased.discard((service, region))
+            else:
+                self._not_purchased.add((service, region))
+
+    def add_waf_host(self, region: str, hostname: str, host_id: str | None = None, mode: str = "cloud") -> str:
+        with self._lock:
+            host = _WafHost(id=host_id or _new_id(), hostname=hostname, mode=mode)
+            self._region(region).waf_hosts[host.id] = host
+            return host.id
+
+    def add_elb_listener(self, region: str, protocol: str = "HTTPS", listener_id: str | None = None) -> str:
+        with self._lock:
+            listener = _Listener(id=listener_id or _new_id(), protocol=protocol.upper())
+            self._region(region).listeners[listener.id] = listener
+            return listener.id
+
+    @staticmethod
+    def project_id(region: str) -> str:
+        return hashlib.sha256(f"project:{region}".encode()).hexdigest()[:32]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._regions.clear()
+            self._not_purchased.clear()
+            self._stats.clear()
+            self._faults = FaultConfig()
+            self._rng = random.Random()  # noqa: S311 - fault injection, not security
+
+    def state(self) -> dict[str, Any]:
+        """Everything but private keys and certificate bodies."""
+        with self._lock:
+            waf: dict[str, Any] = {}
+            elb: dict[str, Any] = {}
+            for region, st in sorted(self._regions.items()):
+                waf[region] = {
+                    "certificates": [self._waf_view(region, c) for c in st.waf_certificates.values()],
+                    "hosts": [asdict(h) for h in st.waf_hosts.values()],
+                }
+                elb[region] = {
+                    "certificates": [self._elb_view(c, with_pem=False) for c in st.elb_certificates.values()],
+                    "listeners": [self._listener_view(region, listener) for listener in st.listeners.values()],
+                }
+            return {
+                "waf": waf,
+                "elb": elb,
+                "not_purchased": sorted(f"{s}:{r}" for s, r in self._not_purchased),
+                "faults": asdict(self._faults),
+                "stats": dict(self._stats),
+            }
+
+    def certificate_count(self, service: str, region: str) -> int:
+        with self._lock:
+            st = self._regions.get(region)
+            if st is None:
+                return 0
+            return len(st.waf_certificates if service == "waf" else st.elb_certificates)
+
+    # -- request handling ------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> SimResponse:
+        """One HTTP request, as received. Thread-safe."""
+        split = urlsplit(target)
+        path = unquote(split.path)
+        query = parse_qsl(split.query, keep_blank_values=True)
+        try:
+            if path.startswith("/_sim/"):
+                return self._admin(method, path, body)
+            return self._api(method, target, path, query, headers, body)
+        except SimError as exc:
+            return SimResponse(exc.status, {"error_code": exc.code, "error_msg": exc.message, "request_id": _new_id()})
+
+    def _api(
+        self,
+        method: str,
+        target: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> SimResponse:
+        parts = path.split("/", 3)
+        if len(parts) < 4 or parts[1] not in SERVICES:
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        service, region, rest = parts[1], parts[2], "/" + parts[3]
+        try:
+            verify(
+                secret_for=self._credentials,
+                method=method,
+                target=target,
+                headers=headers,
+                body=body,
+                now=self._clock.now(),
+                max_skew=self._max_skew,
+            )
+        except SignatureVerificationError as exc:
+            self._count("signature_failures")
+            raise _error(401, APIGW_AUTH, f"Incorrect IAM authentication information: {exc.message}") from exc
+        after = self._inject_fault(service)
+        payload = self._parse_json(service, body) if body else None
+        with self._lock:
+            if (service, region) in self._not_purchased:
+                if service == "waf":
+                    raise _error(400, WAF_NOT_SUBSCRIBED, "not.subscribe")
+                raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+            if service == "iam":
+                result = self._iam(method, rest, query)
+            elif service == "waf":
+                result = self._waf(method, region, rest, query, payload)
+            else:
+                result = self._elb(method, region, rest, query, payload)
+        if after == "timeout":
+            self._count("faults.timeout")
+            return SimResponse(0, None, drop=True)
+        if after == "5xx_after":
+            self._count("faults.5xx_after")
+            raise _error(500, f"{service.upper()}.00010001", "internal error")
+        return result
+
+    def _inject_fault(self, service: str) -> str | None:
+        with self._lock:
+            config = self._faults
+            roll = self._rng.random()
+            kind = self._rng.choice(config.kinds)
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000)
+        if roll >= config.failure_rate:
+            return None
+        if kind == "throttle":
+            self._count("faults.throttle")
+            raise _error(429, APIGW_THROTTLED, "The throttling threshold has been reached")
+        if kind == "5xx":
+            self._count("faults.5xx")
+            raise _error(503, f"{service.upper()}.00010002", "service busy")
+        return kind
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._stats[name] += 1
+
+    @staticmethod
+    def _parse_json(service: str, body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            code = WAF_BAD_BODY if service == "waf" else ELB_INVALID
+            raise _error(400, code, "request body is not JSON") from exc
+
+    def _region(self, region: str) -> _RegionState:
+        return self._regions.setdefault(region, _RegionState())
+
+    def _check_project(self, service: str, region: str, project_id: str) -> None:
+        if project_id != self.project_id(region):
+            code = WAF_PROJECT_MISMATCH if service == "waf" else ELB_INVALID
+            raise _error(400 if service == "waf" else 403, code, "project id does not belong to this region")
+
+    # -- material --------------------------------------------------------------------------------
+    def _material(self, content: Any, key: Any, *, illegal: str, expired: str) -> _Material:
+        if not isinstance(content, str) or not content.strip():
+            raise _error(400, illegal, "certificate content is required")
+        if not isinstance(key, str) or not key.strip():
+            raise _error(400, illegal, "private key is required")
+        if len(content) > MAX_CERTIFICATE_CHARS or len(key) > MAX_KEY_CHARS:
+            raise _error(400, illegal, "certificate or key is too long")
+        try:
+            chain = x509.load_pem_x509_certificates(content.encode("ascii"))
+        except ValueError as exc:
+            raise _error(400, illegal, "certificate is not valid PEM") from exc
+        if len(chain) > MAX_CHAIN:
+            raise _error(400, illegal, "certificate chain is longer than 11")
+        try:
+            private_key = load_pem_private_key(key.encode("ascii"), password=None)
+        except (ValueError, TypeError) as exc:
+            raise _error(400, illegal, "private key is not valid unencrypted PEM") from exc
+        leaf = chain[0]
+        spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+        if leaf.public_key().public_bytes(*spki) != private_key.public_key().public_bytes(*spki):
+            raise _error(400, illegal, "the private key does not match the certificate")
+        if leaf.not_valid_after_utc <= self._clock.now():
+            raise _error(400, expired, "the certificate has expired")
+        try:
+            san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            sans = [str(name) for name in san.get_values_for_type(x509.DNSName)]
+        except x509.ExtensionNotFound:
+            sans = []
+        cn_attributes = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        common_name = str(cn_attributes[0].value) if cn_attributes else ""
+        sha1 = hashlib.sha1(leaf.public_bytes(Encoding.DER), usedforsecurity=False).hexdigest().upper()
+        fingerprint = "SHA1 Fingerprint=" + ":".join(sha1[i : i + 2] for i in range(0, len(sha1), 2))
+        return _Material(content, key, common_name, sans, leaf.not_valid_after_utc, fingerprint)
+
+    # -- IAM -------------------------------------------------------------------------------------
+    def _iam(self, method: str, rest: str, query: list[tuple[str, str]]) -> SimResponse:
+        if method != "GET" or rest.rstrip("/") != "/v3/projects":
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        names = [value for key, value in query if key == "name"]
+        projects = [
+            {"id": self.project_id(name), "name": name, "domain_id": "0" * 32, "enabled": True, "is_domain": False}
+            for name in names
+        ]
+        return SimResponse(200, {"projects": projects, "links": {"self": "/v3/projects"}})
+
+    # -- WAF -------------------------------------------------------------------------------------
+    _WAF_ROUTE = re.compile(r"^/v1/(?P<project>[^/]+)/waf/certificate(?:/(?P<id>[^/]+)(?P<apply>/apply-to-hosts)?)?/?$")
+
+    def _waf(self, method: str, region: str, rest: str, query: list[tuple[str, str]], payload: Any) -> SimResponse:
+        match = self._WAF_ROUTE.match(rest)
+        if match is None:
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        self._check_project("waf", region, match["project"])
+        st = self._region(region)
+        certificate_id = match["id"]
+        if certificate_id is None:
+            if method == "GET":
+                return self._waf_list(region, st, dict(query))
+            if method == "POST":
+                return self._waf_create(region, st, payload)
+        elif match["apply"]:
+            if method == "POST":
+                return self._waf_apply(region, st, certificate_id, payload)
+        else:
+            certificate = st.waf_certificates.get(certificate_id)
+            if certificate is None:
+                raise _error(404, WAF_NOT_FOUND, "certificate not found")
+            if method == "GET":
+                return SimResponse(200, self._waf_view(region, certificate, with_content=True))
+            if method == "PUT":
+                return self._waf_update(region, st, certificate, payload)
+            if method == "DELETE":
+                for host in st.waf_hosts.values():
+                    if host.certificate_id == certificate_id:
+                        host.certificate_id = None
+                del st.waf_certificates[certificate_id]
+                self._stats["waf.delete"] += 1
+                return SimResponse(200, {"id": certificate_id, "name": certificate.name})
+        raise _error(405, WAF_BAD_BODY, f"{method} is not allowed here")
+
+    def _waf_view(self, region: str, certificate: _WafCertificate, *, with_content: bool = False) -> dict[str, Any]:
+        now = self._clock.now()
+        not_after = certificate.material.not_after
+        exp_status = 1 if not_after <= now else (2 if not_after - now < timedelta(days=30) else 0)
+        view: dict[str, Any] = {
+            "id": certificate.id,
+            "name": certificate.name,
+            "expire_time": int(not_after.timestamp() * 1000),
+            "exp_status": exp_status,
+            "timestamp": certificate.timestamp,
+            "bind_host": [
+                {"id": h.id, "hostname": h.hostname, "waf_type": h.mode}
+                for h in self._region(region).waf_hosts.values()
+                if h.certificate_id == certificate.id
+            ],
+        }
+        if with_content:
+            view["content"] = certificate.material.content
+        return view
+
+    def _waf_list(self, region: str, st: _RegionState, params: dict[str, str]) -> SimResponse:
+        try:
+            page = int(params.get("page", "1"))
+            pagesize = int(params.get("pagesize", "10"))
+        except ValueError as exc:
+            raise _error(400, WAF_BAD_PAGE, "pageOrPageSize.illegal") from exc
+        if page < 1 or not 1 <= pagesize <= 100:
+            raise _error(400, WAF_BAD_PAGE, "pageOrPageSize.illegal")
+        name = params.get("name")
+        items = [c for c in st.waf_certificates.values() if not name or name in c.name]
+        items.sort(key=lambda c: (-c.timestamp, c.id))
+        chosen = items[(page - 1) * pagesize : page * pagesize]
+        return SimResponse(200, {"total": len(items), "items": [self._waf_view(region, c) for c in chosen]})
+
+    def _waf_fields(self, payload: Any) -> tuple[str, _Material]:
+        if not isinstance(payload, dict):
+            raise _error(400, WAF_BAD_BODY, "request.body.illegal")
+        name = payload.get("name")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise _error(400, WAF_BAD_NAME, "name.illegal")
+        material = self._material(
+            payload.get("content"), payload.get("key"), illegal=WAF_ILLEGAL_CERTIFICATE, expired=WAF_EXPIRED_CERTIFICATE
+        )
+        return name, material
+
+    def _waf_create(self, region: str, st: _RegionState, payload: Any) -> SimResponse:
+        name, material = self._waf_fields(payload)
+        if any(c.name == name for c in st.waf_certificates.values()):
+            raise _error(400, WAF_DUPLICATE_NAME, "name.duplicate")
+        certificate = _WafCertificate(_new_id(), name, material, int(self._clock.now().timestamp() * 1000))
+        st.waf_certificates[certificate.id] = certificate
+        self._stats["waf.create"] += 1
+        return SimResponse(200, self._waf_view(region, certificate))
+
+    def _waf_update(self, region: str, st: _RegionState, certificate: _WafCertificate, payload: Any) -> SimResponse:
+        name, material = self._waf_fields(payload)
+        if any(c.name == name and c.id != certificate.id for c in st.waf_certificates.values()):
+            raise _error(400, WAF_DUPLICATE_NAME, "name.duplicate")
+        certificate.name, certificate.material = name, material
+        self._stats["waf.update"] += 1
+        return SimResponse(200, self._waf_view(region, certificate))
+
+    def _waf_apply(self, region: str, st: _RegionState, certificate_id: str, payload: Any) -> SimResponse:
+        certificate = st.waf_certificates.get(certificate_id)
+        if certificate is None:
+            raise _error(404, WAF_NOT_FOUND, "certificate not found")
+        if not isinstance(payload, dict):
+            raise _error(400, WAF_BAD_BODY, "request.body.illegal")
+        cloud = payload.get("cloud_host_ids") or []
+        premium = payload.get("premium_host_ids") or []
+        if not isinstance(cloud, list) or not isinstance(premium, list) or not (cloud or premium):
+            raise _error(400, WAF_BAD_BODY, "cloud_host_ids or premium_host_ids is required")
+        for host_id in [*cloud, *premium]:
+            if not isinstance(host_id, str) or host_id not in st.waf_hosts:
+                raise _error(400, WAF_BAD_ID, f"id.illegal: no protected domain {host_id}")
+        for host_id in [*cloud, *premium]:
+            st.waf_hosts[host_id].certificate_id = certificate_id
+        self._stats["waf.apply"] += 1
+        view = self._waf_view(region, certificate)
+        return SimResponse(200, {k: view[k] for k in ("id", "name", "timestamp", "expire_time", "bind_host")})
+
+    # -- ELB -------------------------------------------------------------------------------------
+    _ELB_ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/elb/(?P<kind>certificates|listeners)(?:/(?P<id>[^/]+))?/?$")
+
+    def _elb(self, method: str, region: str, rest: str, query: list[tuple[str, str]], payload: Any) -> SimResponse:
+        match = self._ELB_ROUTE.match(rest)
+        if match is None:
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        self._check_project("elb", region, match["project"])
+        st = self._region(region)
+        item_id = match["id"]
+        if match["kind"] == "listeners":
+            if item_id is None:
+                raise _error(404, APIGW_NOT_FOUND, "listing listeners is not simulated")
+            listener = st.listeners.get(item_id)
+            if listener is None:
+                raise _error(404, ELB_NOT_FOUND, f"listener {item_id} not found")
+            if method == "GET":
+                return SimResponse(200, {"listener": self._listener_view(region, listener), "request_id": _new_id()})
+            if method == "PUT":
+                return self._elb_update_listener(region, st, listener, payload)
+        elif item_id is None:
+            if method == "GET":
+                return self._elb_list(st, query)
+            if method == "POST":
+                return self._elb_create(st, payload)
+        else:
+            certificate = st.elb_certificates.get(item_id)
+            if certificate is None:
+                raise _error(404, ELB_NOT_FOUND, f"certificate {item_id} not found")
+            if method == "GET":
+                return SimResponse(200, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
+            if method == "PUT":
+                return self._elb_update(certificate, payload)
+            if method == "DELETE":
+                in_use = [
+                    lst.id
+                    for lst in st.listeners.values()
+                    if lst.default_tls_container_ref == item_id or item_id in lst.sni_container_refs
+                ]
+                if in_use:
+                    raise _error(409, ELB_IN_USE, f"certificate is used by listeners {in_use}")
+                del st.elb_certificates[item_id]
+                self._stats["elb.delete"] += 1
+                return SimResponse(204, None)
+        raise _error(405, ELB_INVALID, f"{method} is not allowed here")
+
+    def _elb_view(self, certificate: _ElbCertificate, *, with_pem: bool = True) -> dict[str, Any]:
+        material = certificate.material
+        view: dict[str, Any] = {
+            "id": certificate.id,
+            "name": certificate.name,
+            "description": certificate.description,
+            "type": certificate.type,
+            "domain": certificate.domain,
+            "admin_state_up": True,
+            "created_at": certificate.created_at,
+            "updated_at": certificate.updated_at,
+            "expire_time": _iso(material.not_after) if material else None,
+            "fingerprint": material.fingerprint if material else "",
+            "common_name": material.common_name if material else "",
+            "subject_alternative_names": material.sans if material else [],
+            "source": "",
+        }
+        if with_pem and material is not None:
+            view["certificate"] = material.content
+        return view
+
+    def _listener_view(self, region: str, listener: _Listener) -> dict[str, Any]:
+        return {
+            "id": listener.id,
+            "protocol": listener.protocol,
+            "project_id": self.project_id(region),
+            "default_tls_container_ref": listener.default_tls_container_ref,
+            "sni_container_refs": list(listener.sni_container_refs),
+        }
+
+    def _elb_list(self, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        filters: dict[str, set[str]] = {}
+        for key, value in query:
+            if key in ("name", "fingerprint", "id", "type"):
+                filters.setdefault(key, set()).add(value)
+        params = dict(query)
+        try:
+            limit = int(params.get("limit", "2000"))
+        except ValueError as exc:
+            raise _error(400, ELB_INVALID, "limit must be an integer") from exc
+        if not 0 <= limit <= 2000:
+            raise _error(400, ELB_INVALID, "limit must be within 0-2000")
+        items = [
+            c
+            for c in st.elb_certificates.values()
+            if all(str(self._elb_view(c, with_pem=False).get(key)) in wanted for key, wanted in filters.items())
+        ]
+        marker = params.get("marker")
+        if marker:
+            ids = [c.id for c in items]
+            if marker not in st.elb_certificates:
+                raise _error(400, ELB_INVALID, "marker is not a certificate id")
+            items = items[ids.index(marker) + 1 :] if marker in ids else []
+        page = items[:limit]
+        more = len(items) > len(page)
+        page_info = {
+            "previous_marker": page[0].id if page else None,
+            "next_marker": page[-1].id if page and more else None,
+            "current_count": len(page),
+        }
+        certificates = [self._elb_view(c) for c in page]
+        return SimResponse(200, {"certificates": certificates, "page_info": page_info, "request_id": _new_id()})
+
+    def _elb_option(self, payload: Any) -> dict[str, Any]:
+        option = payload.get("certificate") if isinstance(payload, dict) else None
+        if not isinstance(option, dict):
+            raise _error(400, ELB_INVALID, 'body must be {"certificate": {...}}')
+        return option
+
+    @staticmethod
+    def _elb_check_name_domain(option: dict[str, Any]) -> None:
+        name = option.get("name", "")
+        if not isinstance(name, str) or (name and not NAME_RE.match(name)):
+            raise _error(400, ELB_INVALID, "invalid certificate name")
+        domain = option.get("domain", "")
+        if not isinstance(domain, str) or len(domain) > 10_000:
+            raise _error(400, ELB_INVALID, "invalid domain")
+        names = [d for d in domain.split(",") if d] if domain else []
+        if len(names) > 100 or any(not DOMAIN_RE.match(d) for d in names):
+            raise _error(400, ELB_INVALID, "invalid domain")
+
+    def _elb_create(self, st: _RegionState, payload: Any) -> SimResponse:
+        option = self._elb_option(payload)
+        self._elb_check_name_domain(option)
+        cert_type = option.get("type", "server")
+        if cert_type != "server":
+            raise _error(400, ELB_INVALID, "only server certificates are simulated")
+        material = self._material(
+            option.get("certificate"), option.get("private_key"), illegal=ELB_INVALID, expired=ELB_INVALID
+        )
+        now = _iso(self._clock.now())
+        certificate = _ElbCertificate(
+            id=_new_id(),
+            name=option.get("name", ""),
+            description=str(option.get("description", ""))[:255],
+            type=cert_type,
+            domain=option.get("domain", ""),
+            material=material,
+            created_at=now,
+            updated_at=now,
+        )
+        st.elb_certificates[certificate.id] = certificate
+        self._stats["elb.create"] += 1
+        return SimResponse(201, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
+
+    def _elb_update(self, certificate: _ElbCertificate, payload: Any) -> SimResponse:
+        option = self._elb_option(payload)
+        self._elb_check_name_domain(option)
+        if "certificate" in option or "private_key" in option:
+            current = certificate.material
+            material = self._material(
+                option.get("certificate", current.content if current else None),
+                option.get("private_key", current.key if current else None),
+                illegal=ELB_INVALID,
+                expired=ELB_INVALID,
+            )
+            certificate.material = material
+        for attribute in ("name", "description", "domain"):
+            if attribute in option:
+                setattr(certificate, attribute, option[attribute])
+        certificate.updated_at = _iso(self._clock.now())
+        self._stats["elb.update"] += 1
+        return SimResponse(200, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
+
+    def _elb_update_listener(self, region: str, st: _RegionState, listener: _Listener, payload: Any) -> SimResponse:
+        option = payload.get("listener") if isinstance(payload, dict) else None
+        if not isinstance(option, dict):
+            raise _error(400, ELB_INVALID, 'body must be {"listener": {...}}')
+        default = option.get("default_tls_container_ref", listener.default_tls_container_ref)
+        sni = option.get("sni_container_refs", listener.sni_container_refs)
+        if not isinstance(sni, list) or len(sni) > 30:
+            raise _error(400, ELB_INVALID, "sni_container_refs must be a list of at most 30 ids")
+        refs = [ref for ref in [default, *sni] if ref]
+        if refs and listener.protocol not in ("HTTPS", "TLS", "QUIC"):
+            raise _error(400, ELB_INVALID, f"a {listener.protocol} listener takes no certificate")
+        for ref in refs:
+            certificate = st.elb_certificates.get(ref) if isinstance(ref, str) else None
+            if certificate is None or certificate.type != "server":
+                raise _error(400, ELB_INVALID, f"server certificate {ref} not found")
+        listener.default_tls_container_ref = default
+        listener.sni_container_refs = list(dict.fromkeys(sni))
+        self._stats["elb.listener_update"] += 1
+        return SimResponse(200, {"listener": self._listener_view(region, listener), "request_id": _new_id()})
+
+    # -- admin -----------------------------------------------------------------------------------
+    _ADMIN_RESOURCE = re.compile(r"^/_sim/(?P<service>waf|elb)/(?P<region>[a-z0-9-]+)/(?P<kind>hosts|listeners)$")
+
+    def _admin(self, method: str, path: str, body: bytes) -> SimResponse:
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError as exc:
+            raise _error(400, "SIM.BAD_JSON", "body is not JSON") from exc
+        if not isinstance(payload, dict):
+            raise _error(400, "SIM.BAD_JSON", "body must be a JSON object")
+        if path == "/_sim/state" and method == "GET":
+            return SimResponse(200, self.state())
+        if path == "/_sim/reset" and method == "POST":
+            self.reset()
+            return SimResponse(200, {"reset": True})
+        if path == "/_sim/faults" and method == "POST":
+            try:
+                config = self.set_faults(
+                    failure_rate=float(payload.get("failure_rate", 0.0)),
+                    kinds=tuple(payload.get("kinds", ("5xx", "throttle", "timeout"))),
+                    latency_ms=int(payload.get("latency_ms", 0)),
+                    seed=payload.get("seed"),
+                )
+            except (TypeError, ValueError) as exc:
+                raise _error(400, "SIM.BAD_FAULTS", str(exc)) from exc
+            return SimResponse(200, {"faults": asdict(config)})
+        if path == "/_sim/services" and method == "POST":
+            service, region = payload.get("service"), payload.get("region")
+            if service not in ("waf", "elb") or not isinstance(region, str):
+                raise _error(400, "SIM.BAD_SERVICE", "service (waf|elb) and region are required")
+            self.set_service_purchased(service, region, bool(payload.get("purchased", True)))
+            return SimResponse(200, {"not_purchased": self.state()["not_purchased"]})
+        match = self._ADMIN_RESOURCE.match(path)
+        if match and method == "POST":
+            region = match["region"]
+            if match["service"] == "waf" and match["kind"] == "hosts":
+                hostname = payload.get("hostname")
+                if not isinstance(hostname, str) or not hostname:
+                    raise _error(400, "SIM.BAD_HOST", "hostname is required")
+                mode = "premium" if payload.get("premium") else "cloud"
+                return SimResponse(201, {"id": self.add_waf_host(region, hostname, payload.get("id"), mode)})
+            if match["service"] == "elb" and match["kind"] == "listeners":
+                protocol = str(payload.get("protocol", "HTTPS"))
+                return SimResponse(201, {"id": self.add_elb_listener(region, protocol, payload.get("id"))})
+        raise _error(404, "SIM.NOT_FOUND", f"no admin route {method} {path}")
+
+
+class _SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    simulator: HuaweiCloudSimulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # an idle keep-alive connection ends after this many seconds
+    wbufsize = 1 << 16  # status, headers and body leave in one write (no delayed-ACK stalls)
+    disable_nagle_algorithm = True
+    server: _SimulatorHTTPServer
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        response = self.server.simulator.handle(self.command, self.path, list(self.headers.items()), body)
+        if response.drop:
+            self.close_connection = True
+            return
+        data = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
+        self.send_response(response.status)
+        self.send_header("X-Request-Id", _new_id())
+        if data:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return

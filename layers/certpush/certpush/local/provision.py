@@ -1,0 +1,228 @@
+"""Creates the stateful resources of template.yaml (tables, queues, bus, rules, secrets, keys,
+topics, alarms) in moto, and reads the functions and their event sources for the pollers.
+
+Lambda itself is not emulated (moto needs Docker for that): functions become ``FunctionSpec``s
+that the pollers invoke in-process. An EventBridge rule that targets a function gets a local
+"tap" queue as its target instead, which the embedded stack polls and hands to the function."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from certpush.local.template import Resolver, Unresolved
+
+SKIPPED_TYPES = {"AWS::Serverless::LayerVersion", "AWS::IAM::Role", "AWS::Lambda::Permission"}
+
+
+@dataclass
+class EventSource:
+    kind: str  # "sqs", "stream" or "eventbridge"
+    properties: dict[str, Any]
+    queue_url: str | None = None  # sqs and eventbridge (the tap queue)
+    queue_arn: str | None = None
+    dead_letter_arn: str | None = None
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    name: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    environment: dict[str, str]
+    sources: list[EventSource] = field(default_factory=list)
+
+
+@dataclass
+class ProvisionedStack:
+    name: str
+    region: str
+    account: str
+    outputs: dict[str, str]
+    functions: list[FunctionSpec]
+    physical_ids: dict[str, str]
+
+
+class Provisioner:
+    def __init__(self, session: boto3.Session, endpoint_url: str, root: Path) -> None:
+        self._session = session
+        self._endpoint = endpoint_url
+        self._root = root
+
+    def _client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint)
+
+    def provision(
+        self, template: dict[str, Any], stack_name: str, parameters: dict[str, str] | None = None
+    ) -> ProvisionedStack:
+        region = self._session.region_name or "us-east-1"
+        account = self._client("sts").get_caller_identity()["Account"]
+        params = {
+            name: str(spec.get("Default", ""))
+            for name, spec in template.get("Parameters", {}).items()
+        }
+        params.update(parameters or {})
+        resolver = Resolver(
+            pseudo={
+                "AWS::StackName": stack_name,
+                "AWS::Region": region,
+                "AWS::AccountId": account,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            },
+            parameters=params,
+        )
+        resources: dict[str, Any] = template["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] in SKIPPED_TYPES:
+                resolver.refs[logical_id] = f"local-{logical_id}"
+        functions: list[tuple[str, dict[str, Any]]] = []
+        pending = [
+            (lid, r) for lid, r in resources.items() if r["Type"] not in SKIPPED_TYPES
+        ]
+        while pending:
+            deferred = []
+            for logical_id, resource in pending:
+                if resource["Type"] == "AWS::Serverless::Function":
+                    functions.append((logical_id, resource))
+                    continue
+                try:
+                    properties = resolver.resolve(resource.get("Properties", {}))
+                except Unresolved:
+                    deferred.append((logical_id, resource))
+                    continue
+                self._create(resource["Type"], logical_id, properties, resolver)
+            if len(deferred) == len(pending):
+                names = ", ".join(lid for lid, _ in deferred)
+                raise ValueError(f"template references that cannot be resolved locally: {names}")
+            pending = deferred
+
+        globals_ = template.get("Globals", {}).get("Function", {})
+        specs = [self._function(lid, r, globals_, resolver, stack_name) for lid, r in functions]
+        outputs = {name: str(resolver.resolve(o["Value"])) for name, o in template.get("Outputs", {}).items()}
+        return ProvisionedStack(stack_name, region, account, outputs, specs, dict(resolver.refs))
+
+    # -- resources ------------------------------------------------------------------------------
+    def _create(self, kind: str, logical_id: str, p: dict[str, Any], resolver: Resolver) -> None:
+        refs, attrs = resolver.refs, resolver.attributes
+        if kind == "AWS::KMS::Key":
+            key = self._client("kms").create_key(Description=p.get("Description", logical_id))["KeyMetadata"]
+            refs[logical_id] = key["KeyId"]
+            attrs[(logical_id, "Arn")] = key["Arn"]
+        elif kind == "AWS::KMS::Alias":
+            self._client("kms").create_alias(AliasName=p["AliasName"], TargetKeyId=p["TargetKeyId"])
+            refs[logical_id] = p["AliasName"]
+        elif kind == "AWS::SecretsManager::Secret":
+            args = {k: p[k] for k in ("Name", "Description", "KmsKeyId", "SecretString") if k in p}
+            arn = self._client("secretsmanager").create_secret(**args)["ARN"]
+            refs[logical_id] = arn
+            attrs[(logical_id, "Id")] = arn
+        elif kind == "AWS::Events::EventBus":
+            arn = self._client("events").create_event_bus(Name=p["Name"])["EventBusArn"]
+            refs[logical_id] = p["Name"]
+            attrs[(logical_id, "Arn")] = arn
+            attrs[(logical_id, "Name")] = p["Name"]
+        elif kind == "AWS::DynamoDB::Table":
+            self._table(logical_id, p, resolver)
+        elif kind == "AWS::SQS::Queue":
+            attributes = {
+                k: str(p[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds") if k in p
+            }
+            if "RedrivePolicy" in p:
+                attributes["RedrivePolicy"] = json.dumps(p["RedrivePolicy"])
+            sqs = self._client("sqs")
+            url = sqs.create_queue(QueueName=p["QueueName"], Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            refs[logical_id] = url
+            attrs[(logical_id, "Arn")] = arn
+            attrs[(logical_id, "QueueName")] = p["QueueName"]
+            attrs[(logical_id, "QueueUrl")] = url
+        elif kind == "AWS::SNS::Topic":
+            arn = self._client("sns").create_topic(Name=p["TopicName"])["TopicArn"]
+            refs[logical_id] = arn
+            attrs[(logical_id, "TopicName")] = p["TopicName"]
+            attrs[(logical_id, "TopicArn")] = arn
+        elif kind == "AWS::CloudWatch::Alarm":
+            self._client("cloudwatch").put_metric_alarm(**p)
+            refs[logical_id] = p["AlarmName"]
+        else:
+            raise ValueError(f"the embedded stack cannot create {kind} ({logical_id})")
+
+    def _table(self, logical_id: str, p: dict[str, Any], resolver: Resolver) -> None:
+        ddb = self._client("dynamodb")
+        args: dict[str, Any] = {
+            "TableName": p["TableName"],
+            "KeySchema": p["KeySchema"],
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "BillingMode": p.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in p:
+            args["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in p:
+            args["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+        table = ddb.create_table(**args)["TableDescription"]
+        if "TimeToLiveSpecification" in p:
+            ddb.update_time_to_live(TableName=p["TableName"], TimeToLiveSpecification=p["TimeToLiveSpecification"])
+        resolver.refs[logical_id] = p["TableName"]
+        resolver.attributes[(logical_id, "Arn")] = table["TableArn"]
+        if "LatestStreamArn" in table:
+            resolver.attributes[(logical_id, "StreamArn")] = table["LatestStreamArn"]
+
+    # -- functions ------------------------------------------------------------------------------
+    def _function(
+        self,
+        logical_id: str,
+        resource: dict[str, Any],
+        globals_: dict[str, Any],
+        resolver: Resolver,
+        stack_name: str,
+    ) -> FunctionSpec:
+        props = resource["Properties"]
+        env = {
+            **resolver.resolve(globals_.get("Environment", {}).get("Variables", {})),
+            **resolver.resolve(props.get("Environment", {}).get("Variables", {})),
+        }
+        name = str(resolver.resolve(props.get("FunctionName", logical_id)))
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            name=name,
+            code_dir=self._root / str(props["CodeUri"]),
+            handler=str(props["Handler"]),
+            timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
+            environment={k: str(v) for k, v in env.items()},
+        )
+        for event_name, event in props.get("Events", {}).items():
+            ep = resolver.resolve(event.get("Properties", {}))
+            if event["Type"] == "SQS":
+                url = self._client("sqs").get_queue_url(QueueName=ep["Queue"].rsplit(":", 1)[-1])["QueueUrl"]
+                spec.sources.append(EventSource("sqs", ep, queue_url=url, queue_arn=ep["Queue"]))
+            elif event["Type"] == "DynamoDB":
+                spec.sources.append(EventSource("stream", ep))
+            elif event["Type"] == "EventBridgeRule":
+                spec.sources.append(self._rule(stack_name, logical_id, event_name, ep))
+            else:
+                raise ValueError(f"the embedded stack cannot deliver {event['Type']} events ({logical_id})")
+        return spec
+
+    def _rule(self, stack_name: str, function_id: str, event_name: str, ep: dict[str, Any]) -> EventSource:
+        """The rule as in the template; its target is a tap queue standing in for Lambda's async invoke."""
+        sqs, events = self._client("sqs"), self._client("events")
+        dead_letter = ep.get("DeadLetterConfig", {}).get("Arn")
+        retries = int(ep.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+        attributes = {"VisibilityTimeout": "30"}
+        if dead_letter:
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter, "maxReceiveCount": retries + 1})
+        tap_name = f"{stack_name}-local-{function_id}-{event_name}"[:80]
+        url = sqs.create_queue(QueueName=tap_name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule_name = f"{stack_name}-{function_id}-{event_name}"[:64]
+        bus = ep.get("EventBusName", "default")
+        events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(ep["Pattern"]), State="ENABLED")
+        events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "function", "Arn": arn}])
+        return EventSource("eventbridge", ep, queue_url=url, queue_arn=arn, dead_letter_arn=dead_letter)

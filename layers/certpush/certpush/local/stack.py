@@ -1,0 +1,167 @@
+"""The embedded stack: everything certpush needs, on one machine, with no cloud account.
+
+    with LocalStack(root=Path(".")) as stack:
+        ...  # AWS_ENDPOINT_URL now points at moto; handlers run on in-process pollers
+
+Resources come from template.yaml (see provision.py); the stack's outputs are published as a
+CloudFormation stack in moto, so the CLI finds them exactly as it finds a deployed stack's."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from certpush.local.huawei_simulator import HuaweiCloudSimulator
+from certpush.local.pollers import EventBridgeTapPoller, Invoker, SqsPoller, StreamPoller, load_handler
+from certpush.local.provision import ProvisionedStack, Provisioner
+from certpush.local.template import load_template
+
+log = logging.getLogger("certpush.local")
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STACK = "certpush"
+
+# what every handler sees on the embedded stack, beside the template's own variables
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "certpush-local",
+    "AWS_SECRET_ACCESS_KEY": "certpush-local",
+    "AWS_SESSION_TOKEN": "certpush-local",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+def local_client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """The variables a shell needs to run the CLI against the embedded stack."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        **{k: v for k, v in LOCAL_ENVIRONMENT.items() if k.startswith("AWS_")},
+    }
+
+
+class LocalStack:
+    def __init__(
+        self,
+        root: Path,
+        port: int = 0,
+        huawei_port: int = 0,
+        stack_name: str = DEFAULT_STACK,
+        region: str = DEFAULT_REGION,
+        parameters: dict[str, str] | None = None,
+        worker_concurrency: int = 3,
+    ) -> None:
+        self.root = root
+        self.port = port
+        self.stack_name = stack_name
+        self.region = region
+        self.parameters = {"RetryBaseSeconds": "1", **(parameters or {})}
+        self.worker_concurrency = worker_concurrency
+        self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
+        self.huawei = HuaweiCloudSimulator(port=huawei_port, credentials=dict(self.huawei_credentials))
+        self._server: Any = None
+        self._pollers: list[Any] = []
+        self._saved_env: dict[str, str | None] = {}
+        self.endpoint_url = ""
+        self.provisioned: ProvisionedStack | None = None
+        self.invokers: dict[str, Invoker] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.port = port
+        self.endpoint_url = f"http://{host}:{port}"
+        self.huawei.start()
+        self._set_environment(local_client_environment(self.endpoint_url, self.region))
+        self._set_environment(LOCAL_ENVIRONMENT)
+        session = boto3.Session(region_name=self.region)
+        template = load_template(self.root / "template.yaml")
+        parameters = {"HuaweiCloudEndpointTemplate": self.huawei.endpoint_template, **self.parameters}
+        self.provisioned = Provisioner(session, self.endpoint_url, self.root).provision(
+            template, self.stack_name, parameters
+        )
+        self._publish_outputs(session, self.provisioned)
+        self._store_huawei_credentials(session, self.provisioned)
+        self._start_functions(session, self.provisioned)
+        return self
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
+        self._pollers.clear()
+        self.huawei.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _set_environment(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _publish_outputs(self, session: boto3.Session, stack: ProvisionedStack) -> None:
+        """A CloudFormation stack holding only the outputs: the CLI reads them like a deployed stack's."""
+        template = {
+            "Resources": {"Outputs": {"Type": "AWS::SSM::Parameter", "Properties": {
+                "Name": f"/{stack.name}/local-outputs", "Type": "String", "Value": json.dumps(stack.outputs)}}},
+            "Outputs": {name: {"Value": value} for name, value in stack.outputs.items()},
+        }  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            session.client("cloudformation", endpoint_url=self.endpoint_url).create_stack(
+                StackName=stack.name, TemplateBody=json.dumps(template)
+            )
+
+    def _store_huawei_credentials(self, session: boto3.Session, stack: ProvisionedStack) -> None:
+        secret_id = stack.outputs.get("HuaweiCloudCredentialsSecretId")
+        if not secret_id:
+            return
+        (access_key, secret_key), = self.huawei_credentials.items()
+        session.client("secretsmanager", endpoint_url=self.endpoint_url).put_secret_value(
+            SecretId=secret_id, SecretString=json.dumps({"access_key": access_key, "secret_key": secret_key})
+        )
+
+    def _start_functions(self, session: boto3.Session, stack: ProvisionedStack) -> None:
+        sqs = session.client("sqs", endpoint_url=self.endpoint_url)
+        streams = session.client("dynamodbstreams", endpoint_url=self.endpoint_url)
+        for spec in stack.functions:
+            self._set_environment(spec.environment)
+            invoker = Invoker(spec, load_handler(spec))
+            self.invokers[spec.logical_id] = invoker
+            for source in spec.sources:
+                if source.kind == "sqs":
+                    poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
+                elif source.kind == "stream":
+                    poller = StreamPoller(streams, sqs, source, invoker, self.region)
+                else:
+                    poller = EventBridgeTapPoller(sqs, source, invoker, stack.account)
+                poller.start()
+                self._pollers.append(poller)

@@ -1,0 +1,1 @@
+"""The domain: pure logic over the ports. No boto3, no httpx, no os.environ."""

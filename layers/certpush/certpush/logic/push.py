@@ -1,0 +1,133 @@
+"""Push worker: one queue message -> one push to one (provider, service, region) -> a final record.
+
+Transient errors come back through the queue with exponential backoff until ``max_attempts``; then,
+and for every permanent error at once, the record ends FAILED with the error code."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from certpush.errors import CertificateNotFoundError, ConfigurationError, PermanentPushError, StalePushError, TransientPushError
+from certpush.models.domain import PushRecord, PushRequest, PushStatus
+from certpush.models.messages import PushMessage
+from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
+
+logger = Logger(child=True)
+
+
+class RetryLater(Exception):
+    """The push hit a transient error: the message should come back after ``delay_seconds``."""
+
+    def __init__(self, delay_seconds: int, cause: Exception) -> None:
+        super().__init__(f"retry in {delay_seconds}s: {cause}")
+        self.delay_seconds = delay_seconds
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_seconds: int = 10
+    max_seconds: int = 900
+    jitter: Callable[[], float] = field(default=random.random)
+
+    def delay(self, attempt: int) -> int:
+        """Exponential backoff with "equal jitter": half fixed, half random."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return int(ceiling / 2 + self.jitter() * ceiling / 2)
+
+
+@dataclass
+class PushWorker:
+    store: CertificateStore
+    records: RecordsRepository
+    targets: Mapping[tuple[str, str], PushTarget]
+    clock: Clock
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    monotonic: Callable[[], float] = time.monotonic
+
+    def process(self, message: PushMessage, receive_count: int) -> PushRecord | None:
+        """Returns the final record, or None when the message was stale (already done elsewhere).
+        Raises RetryLater for a transient error with attempts left."""
+        current = self.records.get(message.certificate_id, message.version, message.target)
+        if current is None or current.push_id != message.push_id or current.status.is_final:
+            logger.info("stale push message ignored", extra={"push_id": message.push_id})
+            return None
+        try:
+            record = self.records.mark_in_progress(current.model_copy(update={"updated_at": self.clock.now()}))
+        except StalePushError:
+            return None
+
+        target = self.targets.get((message.provider, message.service))
+        if target is None:
+            return self._finish(record, PushStatus.FAILED, reason="UNKNOWN_TARGET",
+                                message=f"this deployment has no adapter for {message.provider}:{message.service}")
+        try:
+            certificate = self.store.get_version(message.certificate_id, message.version)
+            material = self.store.get_material(certificate)
+        except CertificateNotFoundError as exc:
+            return self._finish(record, PushStatus.FAILED, reason="CERTIFICATE_NOT_FOUND", message=str(exc))
+
+        request = PushRequest(
+            certificate=certificate,
+            material=material,
+            region=message.region,
+            options=message.options,
+            previous_target_id=self.records.deployed_target_id(message.certificate_id, message.target),
+        )
+        started = self.monotonic()
+        try:
+            result = target.push(request)
+        except TransientPushError as exc:
+            if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
+                return self._finish(
+                    record, PushStatus.FAILED, reason=exc.code,
+                    message=f"gave up after {record.attempts} attempts: {exc.message}",
+                )
+            delay = self.retry.delay(record.attempts)
+            self.records.note_error(
+                record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
+            )
+            logger.warning(
+                "transient push error, will retry",
+                extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
+            )
+            raise RetryLater(delay, exc) from exc
+        except PermanentPushError as exc:
+            return self._finish(record, PushStatus.FAILED, reason=exc.code, message=exc.message)
+        except ConfigurationError as exc:
+            # e.g. no credentials for this provider yet: fix the configuration, then `certpush replay`
+            return self._finish(record, PushStatus.FAILED, reason="NOT_CONFIGURED", message=str(exc))
+        duration_ms = int((self.monotonic() - started) * 1000)
+        return self._finish(
+            record,
+            PushStatus.SUCCEEDED,
+            target_id=result.target_id,
+            console_url=result.console_url or target.console_url(message.region, result.target_id),
+            duration_ms=duration_ms,
+            message=result.detail,
+        )
+
+    def _finish(self, record: PushRecord, status: PushStatus, **changes: object) -> PushRecord:
+        final = record.model_copy(
+            update={"status": status, "updated_at": self.clock.now(), "reason": None, **changes}
+        )
+        if not self.records.finish(final):
+            logger.info("push already final", extra={"push_id": record.push_id})
+            return final
+        log = logger.info if status is PushStatus.SUCCEEDED else logger.warning
+        log(
+            "push finished",
+            extra={
+                "push_id": final.push_id,
+                "target": str(final.target),
+                "status": status.value,
+                "reason": final.reason,
+                "attempts": final.attempts,
+            },
+        )
+        return final

@@ -1,0 +1,214 @@
+"""Validator: turns one "Certificate Issued" event into PENDING records and queue messages, or
+REJECTED records with a reason code. A push that cannot succeed is never attempted."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from certpush.catalog import PROVIDERS, offered_regions
+from certpush.errors import CertificateNotFoundError, InvalidCertificateError
+from certpush.logic.policies import merge_targets, targets_from_policies
+from certpush.models.domain import (
+    MAX_REGIONS_PER_SERVICE,
+    CertificateStatus,
+    CertificateVersion,
+    Issuance,
+    PushRecord,
+    PushStatus,
+    RejectReason,
+    TargetKey,
+    TargetOptions,
+    TargetSpec,
+)
+from certpush.models.events import CertificateIssuedDetail
+from certpush.models.messages import PushMessage
+from certpush.ports import CertificateStore, Clock, PolicyStore, PushQueue, RecordsRepository
+from certpush.x509_checks import check_material
+
+logger = Logger(child=True)
+
+_PUSH_NAMESPACE = uuid.UUID("6f1c6c44-1e0a-4d5e-9a51-2f0c3c1f7a10")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: RejectReason
+    message: str
+
+
+@dataclass
+class ValidationOutcome:
+    issuance_id: str
+    queued: list[TargetKey] = field(default_factory=list)
+    rejected: dict[str, Rejection] = field(default_factory=dict)
+
+
+@dataclass
+class Validator:
+    store: CertificateStore
+    policies: PolicyStore
+    records: RecordsRepository
+    queue: PushQueue
+    clock: Clock
+
+    def validate(self, detail: CertificateIssuedDetail, event_id: str) -> ValidationOutcome:
+        issuance_id = detail.issuance_id or event_id
+        outcome = ValidationOutcome(issuance_id=issuance_id)
+        now = self.clock.now()
+
+        certificate, certificate_problem = self._certificate(detail, now)
+        specs = merge_targets(detail.targets) if detail.targets else self._policy_targets(certificate)
+        if not specs:
+            logger.warning(
+                "no targets: the event names none and no push policy matches",
+                extra={"certificate_id": detail.certificate_id, "issuance_id": issuance_id},
+            )
+            return outcome
+
+        version = certificate.version if certificate else (detail.version or 0)
+        planned = [(key, spec.options, self._target_problem(spec, key)) for spec in specs for key in spec.keys()]
+        self.records.put_issuance(
+            Issuance(
+                issuance_id=issuance_id,
+                certificate_id=detail.certificate_id,
+                version=version,
+                targets=[key for key, _, _ in planned],
+                created_at=now,
+            )
+        )
+
+        messages: list[PushMessage] = []
+        for key, options, target_problem in planned:
+            record = PushRecord(
+                certificate_id=detail.certificate_id,
+                version=version,
+                provider=key.provider,
+                service=key.service,
+                region=key.region,
+                status=PushStatus.PENDING,
+                issuance_id=issuance_id,
+                push_id=str(uuid.uuid5(_PUSH_NAMESPACE, f"{issuance_id}|{key}")),
+                options=options,
+                created_at=now,
+                updated_at=now,
+            )
+            problem = target_problem or certificate_problem
+            if problem is not None:
+                self._reject(record, problem, keep_current=False, outcome=outcome)
+                continue
+            if self.records.start_push(record):
+                messages.append(self._message(record, options))
+                outcome.queued.append(key)
+                continue
+            existing = self.records.get(record.certificate_id, record.version, key)
+            if existing is not None and existing.push_id == record.push_id and not existing.status.is_final:
+                # the same event delivered again: its message may not have been sent, send it again
+                messages.append(self._message(record, options))
+                outcome.queued.append(key)
+            elif existing is not None and existing.status is PushStatus.SUCCEEDED:
+                self._reject(
+                    record,
+                    Rejection(
+                        RejectReason.ALREADY_PUSHED,
+                        f"version {record.version} is already in {key} as {existing.target_id}",
+                    ),
+                    keep_current=True,
+                    outcome=outcome,
+                )
+            else:
+                self._reject(
+                    record,
+                    Rejection(RejectReason.PUSH_IN_PROGRESS, f"a push of version {record.version} to {key} is under way"),
+                    keep_current=True,
+                    outcome=outcome,
+                )
+        if messages:
+            self.queue.send(messages)
+        logger.info(
+            "issuance validated",
+            extra={
+                "issuance_id": issuance_id,
+                "certificate_id": detail.certificate_id,
+                "queued": len(outcome.queued),
+                "rejected": {k: r.reason.value for k, r in outcome.rejected.items()},
+            },
+        )
+        return outcome
+
+    # -- certificate-level checks ------------------------------------------------------------------
+    def _certificate(
+        self, detail: CertificateIssuedDetail, now: datetime
+    ) -> tuple[CertificateVersion | None, Rejection | None]:
+        try:
+            certificate = self.store.get_version(detail.certificate_id, detail.version)
+        except CertificateNotFoundError as exc:
+            return None, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, str(exc))
+        if certificate.status is not CertificateStatus.HOSTED:
+            return certificate, Rejection(
+                RejectReason.NOT_HOSTED,
+                f"certificate {certificate.certificate_id} version {certificate.version} is "
+                f"{certificate.status.value}; only HOSTED certificates are pushed",
+            )
+        try:
+            check_material(self.store.get_material(certificate), now)
+        except CertificateNotFoundError as exc:
+            return certificate, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, f"{exc}: its material is missing")
+        except InvalidCertificateError as exc:
+            return certificate, Rejection(RejectReason(exc.reason), str(exc))
+        return certificate, None
+
+    def _policy_targets(self, certificate: CertificateVersion | None) -> list[TargetSpec]:
+        if certificate is None:
+            return []
+        return targets_from_policies(self.policies.list_policies(), certificate)
+
+    # -- target-level checks -----------------------------------------------------------------------
+    @staticmethod
+    def _target_problem(spec: TargetSpec, key: TargetKey) -> Rejection | None:
+        if spec.provider not in PROVIDERS:
+            known = ", ".join(sorted(PROVIDERS))
+            return Rejection(RejectReason.UNKNOWN_PROVIDER, f"unknown provider '{spec.provider}' (known: {known})")
+        if spec.service not in PROVIDERS[spec.provider]:
+            known = ", ".join(sorted(PROVIDERS[spec.provider]))
+            return Rejection(
+                RejectReason.UNKNOWN_SERVICE,
+                f"{spec.provider} has no service '{spec.service}' that certpush pushes to (known: {known})",
+            )
+        regions = Counter(spec.regions)
+        if len(regions) > MAX_REGIONS_PER_SERVICE:
+            return Rejection(
+                RejectReason.TOO_MANY_REGIONS,
+                f"{len(regions)} regions for {spec.provider}:{spec.service}; at most "
+                f"{MAX_REGIONS_PER_SERVICE} per service in one push",
+            )
+        if key.region not in offered_regions(spec.provider, spec.service):
+            return Rejection(
+                RejectReason.REGION_NOT_OFFERED,
+                f"{spec.provider}:{spec.service} is not offered in region '{key.region}'",
+            )
+        return None
+
+    def _reject(self, record: PushRecord, rejection: Rejection, *, keep_current: bool, outcome: ValidationOutcome) -> None:
+        rejected = record.model_copy(
+            update={"status": PushStatus.REJECTED, "reason": rejection.reason.value, "message": rejection.message}
+        )
+        self.records.record_rejection(rejected, keep_current=keep_current)
+        outcome.rejected[str(record.target)] = rejection
+
+    @staticmethod
+    def _message(record: PushRecord, options: TargetOptions) -> PushMessage:
+        return PushMessage(
+            push_id=record.push_id,
+            issuance_id=record.issuance_id,
+            certificate_id=record.certificate_id,
+            version=record.version,
+            provider=record.provider,
+            service=record.service,
+            region=record.region,
+            options=options,
+        )

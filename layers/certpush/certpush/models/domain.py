@@ -1,0 +1,213 @@
+"""Domain models: what travels inside certpush once the edges have parsed their input."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+MAX_REGIONS_PER_SERVICE = 10
+HISTORY_LENGTH = 10
+
+CertificateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
+
+
+class CertificateStatus(StrEnum):
+    HOSTED = "HOSTED"
+    REVOKED = "REVOKED"
+    DELETED = "DELETED"
+
+
+class PushStatus(StrEnum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED)
+
+
+class RejectReason(StrEnum):
+    """Why the validator refused to attempt a push. Each has a message in ``REJECT_MESSAGES``."""
+
+    CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
+    NOT_HOSTED = "NOT_HOSTED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    KEY_MISMATCH = "KEY_MISMATCH"
+    CHAIN_INVALID = "CHAIN_INVALID"
+    INVALID_CERTIFICATE = "INVALID_CERTIFICATE"
+    TOO_MANY_REGIONS = "TOO_MANY_REGIONS"
+    UNKNOWN_PROVIDER = "UNKNOWN_PROVIDER"
+    UNKNOWN_SERVICE = "UNKNOWN_SERVICE"
+    REGION_NOT_OFFERED = "REGION_NOT_OFFERED"
+    ALREADY_PUSHED = "ALREADY_PUSHED"
+    PUSH_IN_PROGRESS = "PUSH_IN_PROGRESS"
+
+
+class TargetKey(BaseModel):
+    """One place a certificate goes: a service of a provider in one region."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    service: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.service}:{self.region}"
+
+
+class TargetOptions(BaseModel):
+    """What to do with the certificate once it is in the target's store.
+
+    ``attach``: references the certificate is added to (AWS: listener ARNs, as SNI certificates;
+    Huawei Cloud ELB: ``region/listener_id`` as SNI; Huawei Cloud WAF: ``region/host_id``).
+    ``attach_default``: listeners whose *default* certificate it becomes.
+    Each adapter keeps only the references that belong to the region it pushes to.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    attach: tuple[str, ...] = ()
+    attach_default: tuple[str, ...] = ()
+
+
+class TargetSpec(BaseModel):
+    """A service of a provider in one or more regions, as named in an issuance event or policy."""
+
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    service: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(min_length=1)
+    options: TargetOptions = TargetOptions()
+
+    def keys(self) -> list[TargetKey]:
+        seen: dict[str, None] = dict.fromkeys(self.regions)
+        return [TargetKey(provider=self.provider, service=self.service, region=r) for r in seen]
+
+
+class CertificateVersion(BaseModel):
+    """Inventory metadata of one version of a certificate. Never holds key material."""
+
+    certificate_id: str
+    version: int = Field(ge=1)
+    status: CertificateStatus = CertificateStatus.HOSTED
+    common_name: str
+    sans: list[str]
+    fingerprint_sha256: str
+    serial_number: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    key_type: str
+    secret_id: str
+    imported_at: datetime
+
+
+class CertificateMaterial(BaseModel):
+    """PEM material of one version. Secrets never print: ``repr`` and logs show ``**********``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    certificate_pem: str = Field(repr=False)
+    chain_pem: str = Field(default="", repr=False)
+    private_key_pem: SecretStr
+
+    @property
+    def full_chain_pem(self) -> str:
+        parts = [self.certificate_pem.strip()]
+        if self.chain_pem.strip():
+            parts.append(self.chain_pem.strip())
+        return "\n".join(parts) + "\n"
+
+
+class PushRecord(BaseModel):
+    """Current state of one push: (certificate, version, provider, service, region)."""
+
+    certificate_id: str
+    version: int
+    provider: str
+    service: str
+    region: str
+    status: PushStatus
+    reason: str | None = None
+    message: str | None = None
+    target_id: str | None = None
+    console_url: str | None = None
+    attempts: int = 0
+    duration_ms: int | None = None
+    issuance_id: str
+    push_id: str
+    options: TargetOptions = TargetOptions()
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def target(self) -> TargetKey:
+        return TargetKey(provider=self.provider, service=self.service, region=self.region)
+
+
+class PushRequest(BaseModel):
+    """What a push target adapter is asked to do."""
+
+    certificate: CertificateVersion
+    material: CertificateMaterial
+    region: str
+    options: TargetOptions = TargetOptions()
+    previous_target_id: str | None = Field(
+        default=None, description="id of an earlier version of this certificate in the same target"
+    )
+
+    @property
+    def deterministic_name(self) -> str:
+        """Name that a retry after a crash finds again: derived from certificate id and version."""
+        cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", self.certificate.certificate_id)
+        suffix = f"-v{self.certificate.version}"
+        return f"certpush-{cleaned}"[: 64 - len(suffix)] + suffix
+
+
+class PushResult(BaseModel):
+    target_id: str
+    console_url: str | None = None
+    detail: str | None = None
+
+
+class Issuance(BaseModel):
+    """The set of targets one issuance event resolved to; the notifier summarises it."""
+
+    issuance_id: str
+    certificate_id: str
+    version: int
+    targets: list[TargetKey]
+    created_at: datetime
+
+
+class IssuanceProgress(BaseModel):
+    """How far one issuance has come: every target and the final status of those that are final."""
+
+    issuance_id: str
+    certificate_id: str
+    version: int
+    targets: list[str]
+    outcomes: dict[str, str]
+
+    @property
+    def done(self) -> bool:
+        return len(self.outcomes) >= len(self.targets)
+
+
+class PushPolicy(BaseModel):
+    """Domain pattern -> targets. ``pattern`` is a shell-style glob over the certificate's names."""
+
+    name: Name
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    targets: list[TargetSpec] = Field(min_length=1)
+    enabled: bool = True

@@ -1,0 +1,91 @@
+"""Events: the inbound "Certificate Issued" event and the events certpush emits.
+
+Every emitted event has a contract test (tests/unit/test_event_contracts.py) and a JSON Schema in
+events/ generated from these models (``certpush schemas``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, Field
+
+from certpush.models.domain import TargetSpec
+
+EVENT_SOURCE = "certpush.certificates"
+NOTIFY_SOURCE = "certpush.pushes"
+DETAIL_TYPE_ISSUED = "Certificate Issued"
+DETAIL_TYPE_CONFIGURE_NOW = "Certificate Pushed"
+DETAIL_TYPE_SUMMARY = "Certificate Push Summary"
+
+
+class CertificateIssuedDetail(BaseModel):
+    """detail of a ``Certificate Issued`` event.
+
+    Without ``targets``, the push policies whose domain pattern matches the certificate decide.
+    ``issuance_id`` defaults to the EventBridge event id, so a redelivered event is one issuance."""
+
+    certificate_id: str = Field(min_length=1, max_length=128)
+    version: int | None = Field(default=None, ge=1, description="latest version when omitted")
+    targets: list[TargetSpec] | None = None
+    issuance_id: str | None = Field(default=None, max_length=128)
+    replay: bool = Field(default=False, description="a replay of failed targets")
+
+
+class CertificateIssuedEvent(EventBridgeModel):
+    detail: CertificateIssuedDetail
+
+
+class ConfigureNowDetail(BaseModel):
+    """A push reached SUCCEEDED: where to configure the certificate now."""
+
+    certificate_id: str
+    version: int
+    provider: str
+    service: str
+    region: str
+    target_id: str
+    console_url: str
+    issuance_id: str
+    push_id: str = Field(description="same for every delivery of one push: use it to drop duplicates")
+    pushed_at: datetime
+
+
+class SummaryCounts(BaseModel):
+    succeeded: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+
+class IssuanceSummaryDetail(BaseModel):
+    """Every target of one issuance is final."""
+
+    issuance_id: str
+    certificate_id: str
+    version: int
+    total: int
+    counts: SummaryCounts
+    outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"]
+    targets: dict[str, str] = Field(description="provider:service:region -> final status")
+
+    @classmethod
+    def from_outcomes(
+        cls, issuance_id: str, certificate_id: str, version: int, outcomes: dict[str, str]
+    ) -> IssuanceSummaryDetail:
+        values = list(outcomes.values())
+        counts = SummaryCounts(
+            succeeded=values.count("SUCCEEDED"), failed=values.count("FAILED"), rejected=values.count("REJECTED")
+        )
+        outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"] = (
+            "SUCCEEDED" if counts.succeeded == len(values) else "FAILED" if counts.succeeded == 0 else "PARTIAL"
+        )
+        return cls(
+            issuance_id=issuance_id,
+            certificate_id=certificate_id,
+            version=version,
+            total=len(values),
+            counts=counts,
+            outcome=outcome,
+            targets=dict(sorted(outcomes.items())),
+        )

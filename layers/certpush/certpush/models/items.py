@@ -1,0 +1,100 @@
+"""Records table items and their mapping to domain models.
+
+One table, keys designed for the questions certpush and its dashboards ask:
+
+| item            | PK                 | SK                                        | GSI1 (by status)          | GSI2 (by target)                    | GSI3 (by day)     |
+|-----------------|--------------------|-------------------------------------------|---------------------------|-------------------------------------|-------------------|
+| current push    | CERT#{id}          | PUSH#v{version:06}#{provider}#{service}#{region} | STATUS#{status} / {updated}#... | TARGET#{provider}#{service}#{region} / {updated}#... | -   |
+| push history    | CERT#{id}          | HIST#{finished_at}#{push_id}              | -                         | -                                   | DAY#{date} / {finished_at}#... |
+| binding         | CERT#{id}          | BIND#{provider}#{service}#{region}        | -                         | -                                   | -                 |
+| issuance        | ISSUANCE#{id}      | ISSUANCE                                  | -                         | -                                   | -                 |
+
+- the latest 10 push records of a certificate: Query PK=CERT#{id}, SK begins_with HIST#, descending, Limit 10;
+- FAILED pushes for replay: Query GSI1 STATUS#FAILED (newest first);
+- a service in a region: Query GSI2 TARGET#aws#elb#us-east-1; what happened on a day: Query GSI3 DAY#2026-11-27.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from certpush.models.domain import PushRecord, PushStatus, TargetKey
+
+ITEM_PUSH = "PUSH"
+ITEM_HISTORY = "HIST"
+ITEM_BINDING = "BIND"
+ITEM_ISSUANCE = "ISSUANCE"
+
+_RECORD_FIELDS = tuple(PushRecord.model_fields)
+
+
+def timestamp(value: datetime) -> str:
+    """Fixed-width UTC timestamp: sorts as text in the order of time."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def cert_pk(certificate_id: str) -> str:
+    return f"CERT#{certificate_id}"
+
+
+def push_sk(version: int, target: TargetKey) -> str:
+    return f"PUSH#v{version:06d}#{target.provider}#{target.service}#{target.region}"
+
+
+def binding_sk(target: TargetKey) -> str:
+    return f"BIND#{target.provider}#{target.service}#{target.region}"
+
+
+def issuance_pk(issuance_id: str) -> str:
+    return f"ISSUANCE#{issuance_id}"
+
+
+def _record_attributes(record: PushRecord) -> dict[str, Any]:
+    data = record.model_dump(mode="json", exclude_none=True)
+    data["created_at"] = timestamp(record.created_at)
+    data["updated_at"] = timestamp(record.updated_at)
+    return data
+
+
+def current_item(record: PushRecord) -> dict[str, Any]:
+    updated = timestamp(record.updated_at)
+    target = record.target
+    return {
+        "PK": cert_pk(record.certificate_id),
+        "SK": push_sk(record.version, target),
+        "type": ITEM_PUSH,
+        "GSI1PK": f"STATUS#{record.status.value}",
+        "GSI1SK": f"{updated}#{record.certificate_id}#{record.version}#{target}",
+        "GSI2PK": f"TARGET#{target.provider}#{target.service}#{target.region}",
+        "GSI2SK": f"{updated}#{record.certificate_id}#{record.version}",
+        **_record_attributes(record),
+    }
+
+
+def history_item(record: PushRecord) -> dict[str, Any]:
+    finished = timestamp(record.updated_at)
+    return {
+        "PK": cert_pk(record.certificate_id),
+        "SK": f"HIST#{finished}#{record.push_id}",
+        "type": ITEM_HISTORY,
+        "GSI3PK": f"DAY#{finished[:10]}",
+        "GSI3SK": f"{finished}#{record.certificate_id}#{record.version}#{record.target}",
+        **_record_attributes(record),
+    }
+
+
+def record_from_item(item: dict[str, Any]) -> PushRecord:
+    data = {key: item[key] for key in _RECORD_FIELDS if key in item}
+    data["created_at"] = parse_timestamp(str(item["created_at"]))
+    data["updated_at"] = parse_timestamp(str(item["updated_at"]))
+    data["version"] = int(item["version"])
+    data["attempts"] = int(item.get("attempts", 0))
+    if "duration_ms" in item:
+        data["duration_ms"] = int(item["duration_ms"])
+    data["status"] = PushStatus(item["status"])
+    return PushRecord.model_validate(data)

@@ -1,0 +1,29 @@
+"""Queue messages: one SQS message per (certificate version, provider, service, region).
+
+Messages carry identifiers only: never certificate or key material."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Json
+
+from certpush.models.domain import TargetKey, TargetOptions
+
+
+class PushMessage(BaseModel):
+    push_id: str
+    issuance_id: str
+    certificate_id: str
+    version: int
+    provider: str
+    service: str
+    region: str
+    options: TargetOptions = TargetOptions()
+
+    @property
+    def target(self) -> TargetKey:
+        return TargetKey(provider=self.provider, service=self.service, region=self.region)
+
+
+class PushMessageRecord(SqsRecordModel):
+    body: Json[PushMessage]  # type: ignore[assignment]

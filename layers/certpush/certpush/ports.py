@@ -1,0 +1,133 @@
+"""Ports: the small interfaces the domain needs. Adapters implement them with boto3 or httpx;
+unit tests implement them with in-memory fakes (tests/fakes.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from certpush.models.domain import (
+    CertificateMaterial,
+    CertificateStatus,
+    CertificateVersion,
+    Issuance,
+    IssuanceProgress,
+    PushPolicy,
+    PushRecord,
+    PushRequest,
+    PushResult,
+    PushStatus,
+    TargetKey,
+)
+from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.messages import PushMessage
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class CertificateStore(Protocol):
+    """Inventory: metadata in a table, material (with the private key) in a secret."""
+
+    def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
+        """The given version, or the latest one. Raises CertificateNotFoundError."""
+        ...
+
+    def get_material(self, certificate: CertificateVersion) -> CertificateMaterial: ...
+
+    def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
+        """Stores a new version (``metadata.version`` is assigned here) and returns it."""
+        ...
+
+    def list_versions(self, certificate_id: str) -> list[CertificateVersion]: ...
+
+    def list_certificates(self) -> list[CertificateVersion]:
+        """Latest version of every certificate."""
+        ...
+
+    def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None: ...
+
+
+class PolicyStore(Protocol):
+    def list_policies(self) -> list[PushPolicy]: ...
+
+    def put_policy(self, policy: PushPolicy) -> None: ...
+
+    def delete_policy(self, name: str) -> bool: ...
+
+
+class RecordsRepository(Protocol):
+    def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
+
+    def start_push(self, record: PushRecord) -> bool:
+        """Writes a PENDING record unless a push of that target is pending, in progress or succeeded.
+        Returns False when the conditional write lost."""
+        ...
+
+    def mark_in_progress(self, record: PushRecord) -> PushRecord:
+        """Counts an attempt; raises StalePushError when the push is final or superseded."""
+        ...
+
+    def finish(self, record: PushRecord) -> bool:
+        """Writes a final state (SUCCEEDED / FAILED) and appends it to the history, once per push.
+        Returns False when the push was already final."""
+        ...
+
+    def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
+        """A REJECTED push. With ``keep_current`` only the history gets it (e.g. ALREADY_PUSHED)."""
+        ...
+
+    def list_current(self, certificate_id: str) -> list[PushRecord]: ...
+
+    def history(self, certificate_id: str, limit: int = 10) -> list[PushRecord]: ...
+
+    def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]: ...
+
+    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]: ...
+
+    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
+        """id of this certificate (any version) in the target, from the last SUCCEEDED push."""
+        ...
+
+    def note_error(self, record: PushRecord) -> None:
+        """Keeps the last transient error on an in-progress record."""
+        ...
+
+    def put_issuance(self, issuance: Issuance) -> None: ...
+
+    def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
+
+    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
+        """Marks one target of an issuance final (idempotent). Returns the summary exactly once:
+        to the call that made the last target final."""
+        ...
+
+
+class PushQueue(Protocol):
+    def send(self, messages: Sequence[PushMessage]) -> None:
+        """Sends every message or raises; never drops one silently."""
+        ...
+
+
+class PushTarget(Protocol):
+    """A service that stores certificates: AWS ELB (ACM), Huawei Cloud WAF, Huawei Cloud ELB...
+
+    ``push`` must be idempotent for one (certificate id, version, region): a retry after a crash or
+    a duplicated message finds what an earlier attempt made instead of creating a second one.
+    Raises TransientPushError or PermanentPushError.
+    """
+
+    provider: str
+    service: str
+
+    def push(self, request: PushRequest) -> PushResult: ...
+
+    def console_url(self, region: str, target_id: str | None = None) -> str: ...
+
+
+class EventPublisher(Protocol):
+    def configure_now(self, detail: ConfigureNowDetail) -> None: ...
+
+    def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...

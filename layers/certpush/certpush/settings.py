@@ -1,0 +1,61 @@
+"""Settings, parsed once at the edge (a handler's cold start, or the CLI) into one model.
+The domain receives these values as arguments and never reads ``os.environ``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from certpush.adapters.huaweicloud import HuaweiCloudSettings
+from certpush.errors import ConfigurationError
+
+DEFAULT_AWS_ELB_CONSOLE = (
+    "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"
+)
+DEFAULT_ACM_CONSOLE = "https://{region}.console.aws.amazon.com/acm/home?region={region}#/certificates/{target_name}"
+
+
+class Settings(BaseModel):
+    """Environment of the functions (see template.yaml ``Globals``) and of the CLI."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    records_table: str = Field(alias="RECORDS_TABLE")
+    inventory_table: str = Field(alias="INVENTORY_TABLE")
+    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
+    push_queue_url: str = Field(alias="PUSH_QUEUE_URL")
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME")
+    notify_topic_arn: str | None = Field(default=None, alias="NOTIFY_TOPIC_ARN")
+    certificate_kms_key_id: str | None = Field(default=None, alias="CERTIFICATE_KMS_KEY_ID")
+    secrets_prefix: str = Field(default="certpush/certificates", alias="SECRETS_PREFIX")
+    max_attempts: int = Field(default=5, ge=1, le=50, alias="PUSH_MAX_ATTEMPTS")
+    retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
+    retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
+    material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
+    aws_elb_console_template: str = Field(
+        default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE"
+    )
+    huaweicloud: HuaweiCloudSettings = HuaweiCloudSettings()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Reads our variables; the HUAWEICLOUD_* ones go to the Huawei Cloud settings."""
+        data: dict[str, object] = dict(environ)
+        fields = HuaweiCloudSettings.model_fields
+        huawei: dict[str, object] = {
+            key.removeprefix("HUAWEICLOUD_").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HUAWEICLOUD_") and value != "" and key.removeprefix("HUAWEICLOUD_").lower() in fields
+        }
+        try:
+            if isinstance(huawei.get("project_ids"), str):
+                huawei["project_ids"] = json.loads(str(huawei["project_ids"]))
+            data["huaweicloud"] = HuaweiCloudSettings.model_validate(huawei)
+            return cls.model_validate(data)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"HUAWEICLOUD_PROJECT_IDS is not a JSON object: {exc}") from exc
+        except ValidationError as exc:
+            missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
+            raise ConfigurationError(f"certpush settings are missing or invalid: {missing}") from exc

@@ -1,0 +1,94 @@
+"""Composition root: real adapters built from settings. Handlers and the CLI call these once;
+tests build the domain objects with fakes instead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_elb import AwsElbTarget
+from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
+from certpush.adapters.eventbridge_sns import EventBridgePublisher
+from certpush.adapters.huaweicloud import build_huaweicloud_targets, load_credentials
+from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.adapters.sqs_queue import SqsPushQueue
+from certpush.consumers import PushConsumer
+from certpush.logic.notify import Notifier
+from certpush.logic.push import PushWorker, RetryPolicy
+from certpush.logic.validation import Validator
+from certpush.ports import PushTarget
+from certpush.settings import Settings
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
+    return DynamoDBCertificateStore(
+        settings.inventory_table,
+        secrets_prefix=settings.secrets_prefix,
+        kms_key_id=settings.certificate_kms_key_id,
+        material_max_age=settings.material_cache_seconds,
+    )
+
+
+def build_validator(settings: Settings) -> Validator:
+    return Validator(
+        store=certificate_store(settings),
+        policies=DynamoDBPolicyStore(settings.inventory_table),
+        records=DynamoDBRecordsRepository(settings.records_table),
+        queue=SqsPushQueue(settings.push_queue_url),
+        clock=SystemClock(),
+    )
+
+
+def build_targets(settings: Settings) -> dict[tuple[str, str], PushTarget]:
+    targets: list[PushTarget] = [AwsElbTarget(settings.aws_elb_console_template)]
+    huawei = settings.huaweicloud
+    if huawei.credentials_secret_id:
+        secrets = SecretsProvider(boto3_client=aws_client("secretsmanager"))
+        secret_id = huawei.credentials_secret_id
+
+        def fetch(name: str) -> Any:
+            return secrets.get(name, transform="json", max_age=settings.material_cache_seconds)
+
+        targets += build_huaweicloud_targets(huawei, lambda: load_credentials(secret_id, fetch))
+    return {(t.provider, t.service): t for t in targets}
+
+
+def build_worker(settings: Settings) -> PushWorker:
+    return PushWorker(
+        store=certificate_store(settings),
+        records=DynamoDBRecordsRepository(settings.records_table),
+        targets=build_targets(settings),
+        clock=SystemClock(),
+        retry=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_seconds=settings.retry_base_seconds,
+            max_seconds=settings.retry_max_seconds,
+        ),
+    )
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    return Notifier(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
+    )
+
+
+def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
+    persistence = (
+        DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_client("dynamodb"))
+        if settings.idempotency_table
+        else None
+    )
+    return PushConsumer(
+        build_worker(settings), SqsPushQueue(settings.push_queue_url), persistence=persistence, metrics=metrics
+    )

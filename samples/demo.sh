@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The main job on the embedded stack: generate a certificate, import it, push it to AWS ELB (with a
+# listener), Huawei Cloud WAF and Huawei Cloud ELB in several regions, print every record.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d)
+state="$work/state"
+cleanup() {
+  certpush local down --state-dir "$state" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== starting the embedded stack (moto as AWS, Huawei Cloud simulator, in-process pollers)"
+certpush local up --detach --port 0 --huawei-port 0 --state-dir "$state" --log-file "$work/stack.log"
+eval "$(certpush local env --state-dir "$state")"
+
+echo "== generating a sample certificate for demo.example.com (with its chain) and importing it"
+certpush local sample-certificate --domain demo.example.com --out "$work/pem" >/dev/null
+certpush certificates import --id demo-example-com --no-push \
+  --cert "$work/pem/certificate.pem" --chain "$work/pem/certificate.chain.pem" --key "$work/pem/certificate.key.pem"
+
+echo "== an HTTPS listener in us-east-1 to attach the certificate to"
+listener=$(certpush local create-listener --region us-east-1)
+echo "$listener"
+
+echo "== pushing to 3 services in 7 regions"
+certpush push demo-example-com \
+  --to aws:elb=us-east-1,eu-west-1,ap-southeast-1 \
+  --to huaweicloud:waf=cn-north-4,ap-southeast-1 \
+  --to huaweicloud:elb=cn-north-4,ap-southeast-3 \
+  --attach "aws:elb=$listener" \
+  --wait --timeout 120
+
+echo "== checking every pushed certificate is where its record says"
+certpush local check demo-example-com --state-dir "$state"
+
+echo "== the latest push records"
+certpush history demo-example-com

@@ -1,0 +1,254 @@
+"""In-memory fakes of the ports, for unit tests. tests/integration/test_repository_contract.py runs
+the same contract against these and the DynamoDB adapters, so the fakes cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from certpush.errors import CertificateNotFoundError, PushError, StalePushError
+from certpush.models.domain import (
+    CertificateMaterial,
+    CertificateStatus,
+    CertificateVersion,
+    Issuance,
+    IssuanceProgress,
+    PushPolicy,
+    PushRecord,
+    PushRequest,
+    PushResult,
+    PushStatus,
+    TargetKey,
+)
+from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.messages import PushMessage
+
+_ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
+_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED}
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(microseconds=1)  # distinct, ordered timestamps
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class InMemoryCertificateStore:
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, int], CertificateVersion] = {}
+        self.materials: dict[tuple[str, int], CertificateMaterial] = {}
+        self.material_reads = 0
+
+    def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
+        if version is None:
+            known = [v for (cid, v) in self.versions if cid == certificate_id]
+            if not known:
+                raise CertificateNotFoundError(certificate_id)
+            version = max(known)
+        try:
+            return self.versions[(certificate_id, version)]
+        except KeyError:
+            raise CertificateNotFoundError(certificate_id, version) from None
+
+    def get_material(self, certificate: CertificateVersion) -> CertificateMaterial:
+        self.material_reads += 1
+        try:
+            return self.materials[(certificate.certificate_id, certificate.version)]
+        except KeyError:
+            raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from None
+
+    def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
+        version = 1 + max((v for (cid, v) in self.versions if cid == metadata.certificate_id), default=0)
+        stored = metadata.model_copy(
+            update={"version": version, "secret_id": f"fake/{metadata.certificate_id}/v{version}"}
+        )
+        self.versions[(stored.certificate_id, version)] = stored
+        self.materials[(stored.certificate_id, version)] = material
+        return stored
+
+    def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
+        return sorted((v for (cid, _), v in self.versions.items() if cid == certificate_id), key=lambda v: v.version)
+
+    def list_certificates(self) -> list[CertificateVersion]:
+        ids = sorted({cid for cid, _ in self.versions})
+        return [self.get_version(cid) for cid in ids]
+
+    def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:
+        current = self.get_version(certificate_id, version)
+        self.versions[(certificate_id, version)] = current.model_copy(update={"status": status})
+
+
+class InMemoryPolicyStore:
+    def __init__(self, policies: Sequence[PushPolicy] = ()) -> None:
+        self.policies = {p.name: p for p in policies}
+
+    def list_policies(self) -> list[PushPolicy]:
+        return list(self.policies.values())
+
+    def put_policy(self, policy: PushPolicy) -> None:
+        self.policies[policy.name] = policy
+
+    def delete_policy(self, name: str) -> bool:
+        return self.policies.pop(name, None) is not None
+
+
+@dataclass
+class _Issuance:
+    issuance: Issuance
+    outcomes: dict[str, str] = field(default_factory=dict)
+    summary_sent: bool = False
+
+
+class InMemoryRecordsRepository:
+    def __init__(self) -> None:
+        self.current: dict[tuple[str, int, TargetKey], PushRecord] = {}
+        self.history_items: list[PushRecord] = []
+        self.bindings: dict[tuple[str, TargetKey], str] = {}
+        self.issuances: dict[str, _Issuance] = {}
+
+    def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
+        return self.current.get((certificate_id, version, target))
+
+    def start_push(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is not None and existing.status not in _REPLACEABLE:
+            return False
+        self.current[key] = record
+        return True
+
+    def mark_in_progress(self, record: PushRecord) -> PushRecord:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
+            raise StalePushError(record.push_id)
+        updated = existing.model_copy(
+            update={"status": PushStatus.IN_PROGRESS, "attempts": existing.attempts + 1, "updated_at": record.updated_at}
+        )
+        self.current[key] = updated
+        return updated
+
+    def note_error(self, record: PushRecord) -> None:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing and existing.push_id == record.push_id and existing.status is PushStatus.IN_PROGRESS:
+            self.current[key] = existing.model_copy(
+                update={"reason": record.reason, "message": record.message, "updated_at": record.updated_at}
+            )
+
+    def finish(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
+            return False
+        self.current[key] = record
+        self.history_items.append(record)
+        if record.status is PushStatus.SUCCEEDED and record.target_id:
+            self.bindings[(record.certificate_id, record.target)] = record.target_id
+        return True
+
+    def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if not keep_current and (existing is None or existing.status in _REPLACEABLE):
+            self.current[key] = record
+        self.history_items.append(record)
+
+    def list_current(self, certificate_id: str) -> list[PushRecord]:
+        return [r for (cid, _, _), r in self.current.items() if cid == certificate_id]
+
+    def history(self, certificate_id: str, limit: int = 10) -> list[PushRecord]:
+        mine = [r for r in self.history_items if r.certificate_id == certificate_id]
+        return sorted(mine, key=lambda r: r.updated_at, reverse=True)[:limit]
+
+    def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
+        found = [r for r in self.current.values() if r.status is status]
+        return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
+
+    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
+        found = [r for r in self.current.values() if r.target == target]
+        return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
+
+    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
+        return self.bindings.get((certificate_id, target))
+
+    def put_issuance(self, issuance: Issuance) -> None:
+        self.issuances.setdefault(issuance.issuance_id, _Issuance(issuance))
+
+    def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
+        known = self.issuances.get(issuance_id)
+        if known is None:
+            return None
+        return IssuanceProgress(
+            issuance_id=issuance_id,
+            certificate_id=known.issuance.certificate_id,
+            version=known.issuance.version,
+            targets=[str(t) for t in known.issuance.targets],
+            outcomes=dict(known.outcomes),
+        )
+
+    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
+        known = self.issuances.get(issuance_id)
+        if known is None:
+            return None
+        known.outcomes[str(target)] = status.value
+        if len(known.outcomes) < len(known.issuance.targets) or known.summary_sent:
+            return None
+        known.summary_sent = True
+        return IssuanceSummaryDetail.from_outcomes(
+            issuance_id, known.issuance.certificate_id, known.issuance.version, dict(known.outcomes)
+        )
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.messages: list[PushMessage] = []
+        self.delays: dict[str, int] = {}
+
+    def send(self, messages: Sequence[PushMessage]) -> None:
+        self.messages.extend(messages)
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.delays[receipt_handle] = seconds
+
+
+class ScriptedTarget:
+    """A push target whose answers are scripted: a queue of errors to raise before succeeding.
+    Like a real target it keeps one certificate per (certificate id, version, region)."""
+
+    def __init__(self, provider: str = "aws", service: str = "elb", errors: Sequence[PushError] = ()) -> None:
+        self.provider = provider
+        self.service = service
+        self.errors = list(errors)
+        self.calls: list[PushRequest] = []
+        self.stored: dict[tuple[str, int, str], str] = {}
+
+    def push(self, request: PushRequest) -> PushResult:
+        self.calls.append(request)
+        if self.errors:
+            raise self.errors.pop(0)
+        key = (request.certificate.certificate_id, request.certificate.version, request.region)
+        target_id = self.stored.setdefault(key, f"{self.provider}-{self.service}-{request.region}-{len(self.stored) + 1}")
+        return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
+
+    def console_url(self, region: str, target_id: str | None = None) -> str:
+        return f"https://console.example/{self.provider}/{self.service}?region={region}#{target_id or ''}"
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.configure_now_events: list[ConfigureNowDetail] = []
+        self.summaries: list[IssuanceSummaryDetail] = []
+
+    def configure_now(self, detail: ConfigureNowDetail) -> None:
+        self.configure_now_events.append(detail)
+
+    def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
+        self.summaries.append(detail)

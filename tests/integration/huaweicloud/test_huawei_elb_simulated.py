@@ -1,0 +1,118 @@
+"""HuaweiElbTarget against the local simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from certpush.adapters.huaweicloud import HuaweiElbTarget
+from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
+from certpush.local.huawei_simulator import HuaweiCloudSimulator
+from certpush.models.domain import PushRequest
+
+pytestmark = pytest.mark.integration
+
+MakeRequest = Callable[..., PushRequest]
+
+
+def elb_state(sim: HuaweiCloudSimulator, region: str) -> dict[str, Any]:
+    return sim.state()["elb"].get(region, {"certificates": [], "listeners": []})
+
+
+def test_create_then_reuse(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
+    request = make_request("ap-southeast-1", sans=("www.example.com", "*.example.com"))
+    first = elb.push(request)
+    second = elb.push(request)
+    assert first.target_id == second.target_id
+    assert first.console_url == "https://console.huaweicloud.com/elb/?region=ap-southeast-1#/elb/certificate"
+    [certificate] = elb_state(sim, "ap-southeast-1")["certificates"]
+    assert certificate["name"] == request.deterministic_name
+    assert certificate["type"] == "server"
+    assert certificate["domain"] == "www.example.com,*.example.com"
+    assert sim.state()["stats"]["elb.create"] == 1
+
+
+def test_reuses_a_certificate_with_the_same_fingerprint(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, hw_client: HuaweiCloudClient, make_request: MakeRequest
+) -> None:
+    request = make_request()
+    uploaded = hw_client.call(
+        "elb",
+        "cn-north-4",
+        "POST",
+        "/v3/{project_id}/elb/certificates",
+        json_body={
+            "certificate": {
+                "name": "uploaded-by-hand",
+                "certificate": request.material.full_chain_pem,
+                "private_key": request.material.private_key_pem.get_secret_value(),
+            }
+        },
+    )
+    result = elb.push(request)
+    assert result.target_id == uploaded["certificate"]["id"]
+    assert len(elb_state(sim, "cn-north-4")["certificates"]) == 1
+
+
+def test_listener_binding_sni_and_default(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    sni = sim.add_elb_listener("cn-north-4")
+    default = sim.add_elb_listener("cn-north-4", protocol="TLS")
+    other = sim.add_elb_listener("ap-southeast-1")
+    request = make_request(
+        attach=(f"cn-north-4/{sni}", f"ap-southeast-1/{other}"),
+        attach_default=(f"cn-north-4/{default}",),
+    )
+    result = elb.push(request)
+    elb.push(request)
+    listeners = {lst["id"]: lst for lst in elb_state(sim, "cn-north-4")["listeners"]}
+    assert listeners[sni]["sni_container_refs"] == [result.target_id]
+    assert listeners[sni]["default_tls_container_ref"] is None
+    assert listeners[default]["default_tls_container_ref"] == result.target_id
+    assert elb_state(sim, "ap-southeast-1")["listeners"][0]["sni_container_refs"] == []
+    assert sim.state()["stats"]["elb.listener_update"] == 2  # the second push changed nothing
+
+
+def test_sni_refs_are_added_to_the_existing_ones(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    listener = sim.add_elb_listener("cn-north-4")
+    old = elb.push(make_request(version=1, attach=(f"cn-north-4/{listener}",))).target_id
+    new = elb.push(make_request(version=2, attach=(f"cn-north-4/{listener}",))).target_id
+    [state] = elb_state(sim, "cn-north-4")["listeners"]
+    assert state["sni_container_refs"] == [old, new]
+
+
+def test_plain_http_listener_is_refused(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    listener = sim.add_elb_listener("cn-north-4", protocol="HTTP")
+    with pytest.raises(PermanentPushError, match="LISTENER_NOT_TLS"):
+        elb.push(make_request(attach=(f"cn-north-4/{listener}",)))
+
+
+def test_unknown_listener_is_refused(elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
+    with pytest.raises(PermanentPushError) as caught:
+        elb.push(make_request(attach=("cn-north-4/missing",)))
+    assert caught.value.code == "ELB.8904"
+
+
+@pytest.mark.parametrize("flaw", ["expired", "mismatched_key"])
+def test_bad_material_is_refused(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest, flaw: str
+) -> None:
+    with pytest.raises(PermanentPushError) as caught:
+        elb.push(make_request(**{flaw: True}))
+    assert type(caught.value) is PermanentPushError
+    assert caught.value.code == "ELB.8902"
+    assert elb_state(sim, "cn-north-4")["certificates"] == []
+
+
+def test_not_purchased_region(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
+    sim.set_service_purchased("elb", "af-south-1", False)
+    with pytest.raises(ServiceUnavailableInRegionError):
+        elb.push(make_request("af-south-1"))

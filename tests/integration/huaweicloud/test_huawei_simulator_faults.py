@@ -1,0 +1,179 @@
+"""Faults, authentication and the simulator's admin API, through the real adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from certpush.adapters.huaweicloud import HuaweiCloudSettings, build_huaweicloud_targets
+from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
+from certpush.adapters.huaweicloud.waf import HuaweiWafTarget
+from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
+from certpush.local.huawei_simulator import HuaweiCloudSimulator
+from certpush.models.domain import PushRequest, PushResult
+from certpush.ports import PushTarget
+
+pytestmark = pytest.mark.integration
+
+MakeRequest = Callable[..., PushRequest]
+REGIONS = ("cn-north-4", "ap-southeast-1", "eu-west-101")
+MAX_ATTEMPTS = 60
+
+
+def push_with_retries(target: PushTarget, request: PushRequest) -> tuple[PushResult, int]:
+    """What the pipeline does: try again on TransientPushError, a bounded number of times."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return target.push(request), attempt
+        except TransientPushError:
+            continue
+    raise AssertionError(f"no success in {MAX_ATTEMPTS} attempts")
+
+
+@pytest.fixture
+def targets(
+    sim: HuaweiCloudSimulator, http_client: httpx.Client, credentials: HuaweiCloudCredentials
+) -> list[PushTarget]:
+    settings = HuaweiCloudSettings(endpoint_template=sim.endpoint_template, timeout_seconds=5)
+    return build_huaweicloud_targets(settings, lambda: credentials, http_client=http_client)
+
+
+def test_thirty_percent_faults_still_end_with_one_certificate_per_target(
+    sim: HuaweiCloudSimulator, targets: list[PushTarget], make_request: MakeRequest
+) -> None:
+    hosts = {region: sim.add_waf_host(region, "www.example.com") for region in REGIONS}
+    listeners = {region: sim.add_elb_listener(region) for region in REGIONS}
+    attach = {
+        "waf": tuple(f"{r}/{hosts[r]}" for r in REGIONS),
+        "elb": tuple(f"{r}/{listeners[r]}" for r in REGIONS),
+    }
+    sim.set_faults(failure_rate=0.3, kinds=["5xx", "5xx_after", "throttle", "timeout"], seed=20240601)
+    retried = 0
+    for target in targets:
+        for region in REGIONS:
+            result, attempts = push_with_retries(target, make_request(region, attach=attach[target.service]))
+            retried += attempts - 1
+            assert result.target_id
+    sim.clear_faults()
+    state = sim.state()
+    assert retried > 0
+    assert sum(v for k, v in state["stats"].items() if k.startswith("faults.")) > 0
+    assert state["stats"].get("faults.timeout", 0) > 0
+    for region in REGIONS:
+        [waf_certificate] = state["waf"][region]["certificates"]
+        [elb_certificate] = state["elb"][region]["certificates"]
+        assert [h["id"] for h in waf_certificate["bind_host"]] == [hosts[region]]
+        [listener] = state["elb"][region]["listeners"]
+        assert listener["sni_container_refs"] == [elb_certificate["id"]]
+
+
+def test_a_lost_answer_is_found_by_the_retry(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    request = make_request()
+    sim.set_faults(failure_rate=1.0, kinds=["timeout"])
+    with pytest.raises(TransientPushError, match="CONNECTION_ERROR"):
+        waf.push(request)  # the project lookup is answered by nobody: nothing made yet
+    sim.set_faults()
+    waf.find_by_name("cn-north-4", request.deterministic_name)  # learns the project id
+    sim.set_faults(failure_rate=1.0, kinds=["timeout"])
+    for _ in range(3):  # the lookup is dropped each time, so the create never happens
+        with pytest.raises(TransientPushError):
+            waf.push(request)
+    assert sim.certificate_count("waf", "cn-north-4") == 0
+    sim.set_faults(failure_rate=1.0, kinds=["5xx_after"])
+    with pytest.raises(TransientPushError):
+        waf.push(request)  # list answered 500 after running: still nothing created
+    sim.clear_faults()
+    first = waf.push(request)
+    assert sim.certificate_count("waf", "cn-north-4") == 1
+    assert waf.push(request).target_id == first.target_id
+
+
+def test_create_done_but_connection_dropped(
+    sim: HuaweiCloudSimulator, hw_client: HuaweiCloudClient, make_request: MakeRequest
+) -> None:
+    """The create runs and its answer is lost: the retry finds the certificate instead of making another."""
+
+    class DropOnCreate(HuaweiWafTarget):
+        def find_by_name(self, region: str, name: str) -> dict[str, object] | None:
+            found = super().find_by_name(region, name)
+            sim.set_faults(failure_rate=1.0, kinds=["timeout"])  # the next call (the create) is dropped
+            return found
+
+    request = make_request()
+    with pytest.raises(TransientPushError):
+        DropOnCreate(hw_client).push(request)
+    sim.clear_faults()
+    assert sim.certificate_count("waf", "cn-north-4") == 1
+    result = HuaweiWafTarget(hw_client).push(request)
+    assert sim.certificate_count("waf", "cn-north-4") == 1
+    assert result.detail is not None and result.detail.startswith("reused")
+
+
+def test_throttling_is_transient(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+    sim.set_faults(failure_rate=1.0, kinds=["throttle"])
+    with pytest.raises(TransientPushError) as caught:
+        waf.push(make_request())
+    assert caught.value.code == "APIGW.0308"
+
+
+def test_wrong_secret_is_refused(
+    sim: HuaweiCloudSimulator, http_client: httpx.Client, make_request: MakeRequest
+) -> None:
+    wrong = HuaweiCloudCredentials(access_key=next(iter(sim.credentials)), secret_key="not-the-secret")
+    client = HuaweiCloudClient(lambda: wrong, http_client=http_client, endpoint_template=sim.endpoint_template)
+    with pytest.raises(ServiceUnavailableInRegionError) as caught:
+        HuaweiWafTarget(client).push(make_request())
+    assert caught.value.code == "APIGW.0301"
+    assert sim.state()["stats"]["signature_failures"] == 1
+
+
+def test_clock_skew_is_refused(
+    sim: HuaweiCloudSimulator, http_client: httpx.Client, credentials: HuaweiCloudCredentials, make_request: MakeRequest
+) -> None:
+    class SlowClock:
+        def now(self) -> datetime:
+            return datetime.now(UTC) - timedelta(minutes=20)
+
+    client = HuaweiCloudClient(
+        lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template, clock=SlowClock()
+    )
+    with pytest.raises(ServiceUnavailableInRegionError, match="window"):
+        HuaweiWafTarget(client).push(make_request())
+
+
+def test_admin_http_api(sim: HuaweiCloudSimulator, targets: list[PushTarget], make_request: MakeRequest) -> None:
+    with httpx.Client(base_url=sim.url) as admin:
+        host = admin.post("/_sim/waf/cn-north-4/hosts", json={"hostname": "www.example.com"})
+        assert host.status_code == 201
+        listener = admin.post("/_sim/elb/cn-north-4/listeners", json={"protocol": "https"})
+        assert listener.status_code == 201
+        attach = {"waf": f"cn-north-4/{host.json()['id']}", "elb": f"cn-north-4/{listener.json()['id']}"}
+        for target in targets:
+            target.push(make_request(attach=(attach[target.service],)))
+        state = admin.get("/_sim/state").json()
+        assert len(state["waf"]["cn-north-4"]["certificates"]) == 1
+        assert len(state["elb"]["cn-north-4"]["certificates"]) == 1
+        assert "PRIVATE KEY" not in admin.get("/_sim/state").text
+        faults = admin.post("/_sim/faults", json={"failure_rate": 0.5, "kinds": ["throttle"], "seed": 3})
+        assert faults.json()["faults"]["failure_rate"] == 0.5
+        assert admin.post("/_sim/faults", json={"failure_rate": 2}).status_code == 400
+        assert admin.post("/_sim/faults", json={"kinds": ["meteor"]}).status_code == 400
+        off = admin.post("/_sim/services", json={"service": "elb", "region": "cn-north-4", "purchased": False})
+        assert off.json()["not_purchased"] == ["elb:cn-north-4"]
+        assert admin.post("/_sim/reset").status_code == 200
+        state = admin.get("/_sim/state").json()
+        assert state["waf"] == {} and state["not_purchased"] == [] and state["faults"]["failure_rate"] == 0.0
+        assert admin.get("/_sim/nothing").status_code == 404
+
+
+def test_api_calls_need_a_signature(sim: HuaweiCloudSimulator) -> None:
+    project = sim.project_id("cn-north-4")
+    with httpx.Client(base_url=sim.url) as anonymous:
+        answer = anonymous.get(f"/waf/cn-north-4/v1/{project}/waf/certificate")
+    assert answer.status_code == 401
+    assert answer.json()["error_code"] == "APIGW.0301"

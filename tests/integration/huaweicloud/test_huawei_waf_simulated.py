@@ -1,0 +1,126 @@
+"""HuaweiWafTarget against the local simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from certpush.adapters.huaweicloud import HuaweiWafTarget
+from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
+from certpush.local.huawei_simulator import HuaweiCloudSimulator
+from certpush.models.domain import PushRequest
+
+pytestmark = pytest.mark.integration
+
+MakeRequest = Callable[..., PushRequest]
+
+
+def waf_certificates(sim: HuaweiCloudSimulator, region: str) -> list[dict[str, Any]]:
+    return sim.state()["waf"].get(region, {}).get("certificates", [])
+
+
+def test_create_then_reuse(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+    request = make_request("cn-north-4")
+    first = waf.push(request)
+    second = waf.push(request)
+    assert first.target_id == second.target_id
+    assert first.console_url == "https://console.huaweicloud.com/waf/?region=cn-north-4#/waf/certificate"
+    assert first.detail is not None and first.detail.startswith("created")
+    assert second.detail is not None and second.detail.startswith("reused")
+    [certificate] = waf_certificates(sim, "cn-north-4")
+    assert certificate["name"] == request.deterministic_name
+    assert sim.state()["stats"]["waf.create"] == 1
+
+
+def test_versions_and_regions_are_separate(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    ids = {
+        waf.push(make_request(region, version=version)).target_id
+        for region in ("cn-north-4", "ap-southeast-1")
+        for version in (1, 2)
+    }
+    assert len(ids) == 4
+    assert len(waf_certificates(sim, "cn-north-4")) == len(waf_certificates(sim, "ap-southeast-1")) == 2
+
+
+def test_exact_name_match_despite_fuzzy_filter(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    """``name=certpush-cert-1-v1`` also lists ``certpush-cert-1-v10``: only the exact name is reused."""
+    tenth = waf.push(make_request(certificate_id="cert-1", version=10))
+    first = waf.push(make_request(certificate_id="cert-1", version=1))
+    assert tenth.target_id != first.target_id
+
+
+def test_duplicate_name_on_create_reuses_the_existing_certificate(
+    sim: HuaweiCloudSimulator, hw_client: HuaweiCloudClient, make_request: MakeRequest
+) -> None:
+    """Another worker created the certificate between our lookup and our create."""
+
+    class RacingWafTarget(HuaweiWafTarget):
+        lookups = 0
+
+        def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
+            self.lookups += 1
+            return None if self.lookups == 1 else super().find_by_name(region, name)
+
+    request = make_request()
+    winner = HuaweiWafTarget(hw_client).push(request)
+    racer = RacingWafTarget(hw_client)
+    result = racer.push(request)
+    assert result.target_id == winner.target_id
+    assert racer.lookups == 2
+    assert len(waf_certificates(sim, "cn-north-4")) == 1
+
+
+def test_apply_to_hosts_of_the_region_only(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    cloud = sim.add_waf_host("cn-north-4", "www.example.com")
+    premium = sim.add_waf_host("cn-north-4", "example.com", mode="premium")
+    elsewhere = sim.add_waf_host("ap-southeast-1", "www.example.com")
+    attach = (f"cn-north-4/{cloud}", f"cn-north-4/premium/{premium}", f"ap-southeast-1/{elsewhere}")
+    request = make_request("cn-north-4", attach=attach)
+    result = waf.push(request)
+    assert result.detail is not None and "2 protected domain" in result.detail
+    [certificate] = waf_certificates(sim, "cn-north-4")
+    assert {h["id"] for h in certificate["bind_host"]} == {cloud, premium}
+    hosts = {h["id"]: h for h in sim.state()["waf"]["ap-southeast-1"]["hosts"]}
+    assert hosts[elsewhere]["certificate_id"] is None
+    waf.push(request)
+    assert sim.state()["stats"]["waf.apply"] == 1  # already bound: no second call
+
+
+def test_unknown_host_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+    with pytest.raises(PermanentPushError) as caught:
+        waf.push(make_request(attach=("cn-north-4/no-such-host",)))
+    assert caught.value.code == "WAF.00011004"
+
+
+def test_expired_certificate_is_refused(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    with pytest.raises(PermanentPushError) as caught:
+        waf.push(make_request(expired=True))
+    assert type(caught.value) is PermanentPushError
+    assert caught.value.code == "WAF.00011021"
+    assert waf_certificates(sim, "cn-north-4") == []
+
+
+def test_mismatched_key_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+    with pytest.raises(PermanentPushError) as caught:
+        waf.push(make_request(mismatched_key=True))
+    assert type(caught.value) is PermanentPushError
+    assert caught.value.code == "WAF.00011019"
+
+
+def test_not_purchased_region(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+    sim.set_service_purchased("waf", "la-south-2", False)
+    with pytest.raises(ServiceUnavailableInRegionError) as caught:
+        waf.push(make_request("la-south-2"))
+    assert caught.value.code == "WAF.00012005"
+    waf.push(make_request("cn-north-4"))  # other regions are unaffected

@@ -1,0 +1,291 @@
+"""HuaweiCloudClient on httpx.MockTransport: error mapping, project ids, lazy credentials; regions,
+settings and console links."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from pydantic import SecretStr, ValidationError
+
+from certpush.adapters.huaweicloud import (
+    HuaweiCloudSettings,
+    HuaweiElbTarget,
+    HuaweiWafTarget,
+    build_huaweicloud_targets,
+    endpoint_for,
+    offered_regions,
+)
+from certpush.adapters.huaweicloud.client import (
+    HuaweiCloudClient,
+    HuaweiCloudCredentials,
+    error_for_response,
+    load_credentials,
+)
+from certpush.adapters.huaweicloud.elb import (
+    certificate_fingerprints,
+    elb_domain,
+    format_sha1_fingerprint,
+    normalise_fingerprint,
+)
+from certpush.adapters.huaweicloud.references import references_in_region
+from certpush.errors import (
+    ConfigurationError,
+    PermanentPushError,
+    PushError,
+    ServiceUnavailableInRegionError,
+    TransientPushError,
+)
+
+pytestmark = pytest.mark.unit
+
+CREDENTIALS = HuaweiCloudCredentials(access_key="ak", secret_key=SecretStr("sk"))
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def make_client(handler: Handler, **kwargs: object) -> tuple[HuaweiCloudClient, httpx.Client]:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    kwargs.setdefault("project_ids", {"cn-north-4": "p" * 32})
+    client = HuaweiCloudClient(lambda: CREDENTIALS, http_client=http, **kwargs)  # type: ignore[arg-type]
+    return client, http
+
+
+def answer(status: int, body: object = None, content: bytes | None = None) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if content is not None:
+            return httpx.Response(status, content=content)
+        return httpx.Response(status, json=body)
+
+    return handler
+
+
+def call_waf(client: HuaweiCloudClient) -> dict[str, object]:
+    return client.call("waf", "cn-north-4", "GET", "/v1/{project_id}/waf/certificate")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "code"),
+    [
+        (429, {"error_code": "APIGW.0308", "error_msg": "throttled"}, TransientPushError, "APIGW.0308"),
+        (429, None, TransientPushError, "HTTP_429"),
+        (500, {"error_code": "WAF.00010001", "error_msg": "x"}, TransientPushError, "WAF.00010001"),
+        (502, None, TransientPushError, "HTTP_502"),
+        (503, {"error": {"code": "ELB.9000", "message": "busy"}}, TransientPushError, "ELB.9000"),
+        (408, None, TransientPushError, "HTTP_408"),
+        (400, {"error_code": "WAF.00011019", "error_msg": "illegal"}, PermanentPushError, "WAF.00011019"),
+        (400, {"error_code": "WAF.00011021", "error_msg": "expired"}, PermanentPushError, "WAF.00011021"),
+        (400, {"error_code": "WAF.00011016", "error_msg": "dup"}, PermanentPushError, "WAF.00011016"),
+        (400, {"error_code": "ELB.8902", "error_msg": "invalid"}, PermanentPushError, "ELB.8902"),
+        (400, {"NeutronError": {"type": "BadRequest", "message": "m"}}, PermanentPushError, "BadRequest"),
+        (404, {"error_code": "ELB.8904"}, PermanentPushError, "ELB.8904"),
+        (409, {"error": {"error_code": "ELB.8905", "error_msg": "in use"}}, PermanentPushError, "ELB.8905"),
+        (400, {"error_code": "WAF.00012001"}, ServiceUnavailableInRegionError, "WAF.00012001"),
+        (400, {"error_code": "WAF.00012003"}, ServiceUnavailableInRegionError, "WAF.00012003"),
+        (400, {"error_code": "WAF.00012005"}, ServiceUnavailableInRegionError, "WAF.00012005"),
+        (401, {"error_code": "APIGW.0301", "error_msg": "bad auth"}, ServiceUnavailableInRegionError, "APIGW.0301"),
+        (403, {"error_code": "ELB.1101"}, ServiceUnavailableInRegionError, "ELB.1101"),
+        (404, {"error_code": "APIGW.0101"}, ServiceUnavailableInRegionError, "APIGW.0101"),
+    ],
+)
+def test_error_mapping(status: int, body: object, kind: type[PushError], code: str) -> None:
+    client, http = make_client(answer(status, body))
+    with http, pytest.raises(kind) as caught:
+        call_waf(client)
+    assert type(caught.value) is kind
+    assert caught.value.code == code
+
+
+def test_messages_never_decide() -> None:
+    """The same message under another status maps by status and code only."""
+    text = {"error_code": "X.1", "error_msg": "throttled, please retry later, timeout"}
+    assert isinstance(error_for_response(httpx.Response(400, json=text)), PermanentPushError)
+    assert not isinstance(error_for_response(httpx.Response(400, json=text)), TransientPushError)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadError("reset"),
+    ],
+)
+def test_transport_errors_are_transient(exc: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    client, http = make_client(handler)
+    with http, pytest.raises(TransientPushError):
+        call_waf(client)
+
+
+def test_answers_that_are_not_json_objects_are_transient() -> None:
+    for handler in (answer(200, content=b"<html>"), answer(200, [1, 2])):
+        client, http = make_client(handler)
+        with http, pytest.raises(TransientPushError, match="INVALID_RESPONSE"):
+            call_waf(client)
+
+
+def test_project_id_discovered_once_through_signed_iam_call() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if request.url.path == "/v3/projects":
+            assert request.url.host == "iam.eu-west-101.myhuaweicloud.eu"
+            name = request.url.params["name"]
+            return httpx.Response(200, json={"projects": [{"id": "0" * 31 + "1", "name": name}]})
+        assert request.headers["X-Project-Id"] == "0" * 31 + "1"
+        return httpx.Response(200, json={"items": [], "total": 0})
+
+    client, http = make_client(handler, project_ids={})
+    with http:
+        call_one = client.call("elb", "eu-west-101", "GET", "/v3/{project_id}/elb/certificates")
+        client.call("elb", "eu-west-101", "GET", "/v3/{project_id}/elb/certificates")
+    assert call_one == {"items": [], "total": 0}
+    assert [r.url.path for r in calls] == ["/v3/projects", *["/v3/" + "0" * 31 + "1/elb/certificates"] * 2]
+    assert all(r.headers["Authorization"].startswith("SDK-HMAC-SHA256 Access=ak, ") for r in calls)
+    assert "x-project-id" not in calls[0].headers
+
+
+def test_configured_project_id_skips_iam_and_unknown_project_is_unavailable() -> None:
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path == "/v3/projects":
+            return httpx.Response(200, json={"projects": []})
+        return httpx.Response(200, json={})
+
+    client, http = make_client(handler)
+    with http:
+        call_waf(client)
+        with pytest.raises(ServiceUnavailableInRegionError, match="PROJECT_NOT_FOUND"):
+            client.call("waf", "ap-southeast-1", "GET", "/v1/{project_id}/waf/certificate")
+    assert paths == ["/v1/" + "p" * 32 + "/waf/certificate", "/v3/projects"]
+
+
+def test_credentials_are_loaded_lazily_and_once() -> None:
+    loads: list[int] = []
+
+    def loader() -> HuaweiCloudCredentials:
+        loads.append(1)
+        return CREDENTIALS
+
+    http = httpx.Client(transport=httpx.MockTransport(answer(200, {})))
+    client = HuaweiCloudClient(loader, http_client=http, project_ids={"cn-north-4": "p"})
+    assert loads == []
+    with http:
+        call_waf(client)
+        call_waf(client)
+    assert loads == [1]
+
+
+def test_credential_loader_failures() -> None:
+    def broken() -> HuaweiCloudCredentials:
+        raise RuntimeError("secrets store unavailable")
+
+    def misconfigured() -> HuaweiCloudCredentials:
+        raise ConfigurationError("no secret id")
+
+    for loader, kind in ((broken, TransientPushError), (misconfigured, ConfigurationError)):
+        with httpx.Client(transport=httpx.MockTransport(answer(200, {}))) as http:
+            client = HuaweiCloudClient(loader, http_client=http, project_ids={"cn-north-4": "p"})
+            with pytest.raises(kind):
+                call_waf(client)
+
+
+def test_load_credentials() -> None:
+    creds = load_credentials("s", lambda secret_id: {"access_key": "AK", "secret_key": "SK"})
+    assert creds.access_key == "AK" and creds.secret_key.get_secret_value() == "SK"
+    assert "SK" not in repr(creds)
+    assert load_credentials("s", lambda _: json.dumps({"ak": "A", "sk": "B"})).access_key == "A"
+    for bad in ({"access_key": "AK"}, "not json", "[1]", {"access_key": 1, "secret_key": "x"}):
+        with pytest.raises(ConfigurationError):
+            load_credentials("s", lambda _, bad=bad: bad)  # type: ignore[misc]
+
+
+def test_default_client_has_explicit_timeouts_and_no_retries() -> None:
+    client = HuaweiCloudClient(lambda: CREDENTIALS, timeout_seconds=7)
+    try:
+        http = client._http
+        assert http.timeout.read == 7 and http.timeout.connect == 5
+        assert http._transport._pool._retries == 0  # type: ignore[attr-defined]
+    finally:
+        client.close()
+
+
+def test_region_tables() -> None:
+    assert endpoint_for("waf", "cn-north-4") == "https://waf.cn-north-4.myhuaweicloud.com"
+    assert endpoint_for("waf", "cn-north-9") == "https://waf.cn-north-9.myhuaweicloud.cn"
+    assert endpoint_for("iam", "eu-west-101") == "https://iam.eu-west-101.myhuaweicloud.eu"
+    assert endpoint_for("ELB", "ap-southeast-3") == "https://elb.ap-southeast-3.myhuaweicloud.com"
+    assert endpoint_for("iam", "cn-south-4") == "https://iam.myhuaweicloud.com"
+    assert endpoint_for("waf", "any-1", "http://127.0.0.1:1/{service}/{region}/") == "http://127.0.0.1:1/waf/any-1"
+    assert "cn-north-4" in offered_regions("waf") and "cn-southwest-3" not in offered_regions("elb")
+    assert offered_regions("cdn") == frozenset()
+    with pytest.raises(ServiceUnavailableInRegionError):
+        endpoint_for("elb", "mars-1")
+    with pytest.raises(ConfigurationError):
+        endpoint_for("waf", "cn-north-4", "http://x/{account}")
+
+
+def test_settings_validate_templates() -> None:
+    HuaweiCloudSettings(endpoint_template="http://127.0.0.1:8765/{service}/{region}")
+    for bad in (
+        {"endpoint_template": "ftp://x/{region}"},
+        {"endpoint_template": "http://x/{zone}"},
+        {"waf_console_template": "https://c/{project}"},
+        {"elb_console_template": "https://c/{region"},
+        {"timeout_seconds": 0},
+    ):
+        with pytest.raises(ValidationError):
+            HuaweiCloudSettings(**bad)
+
+
+def test_build_targets_loads_nothing_and_renders_links() -> None:
+    def loader() -> HuaweiCloudCredentials:
+        raise AssertionError("credentials must load on the first push only")
+
+    settings = HuaweiCloudSettings(elb_console_template="https://c/elb?region={region}#/cert/{target_id}")
+    with httpx.Client() as http:
+        waf, elb = build_huaweicloud_targets(settings, loader, http_client=http)
+    assert isinstance(waf, HuaweiWafTarget) and isinstance(elb, HuaweiElbTarget)
+    assert (waf.provider, waf.service, elb.service) == ("huaweicloud", "waf", "elb")
+    assert waf.console_url("cn-north-4") == "https://console.huaweicloud.com/waf/?region=cn-north-4#/waf/certificate"
+    assert elb.console_url("ap-southeast-1", "abc") == "https://c/elb?region=ap-southeast-1#/cert/abc"
+
+
+def test_references_in_region() -> None:
+    refs = ["cn-north-4/h1", "cn-north-4/premium/h2", "cn-north-40/h3", "cn-north-4/", "cn-north-4/h1"]
+    assert references_in_region(refs, "cn-north-4") == ["h1", "premium/h2"]
+
+
+def test_fingerprints_and_domains() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "a.example")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    sha1, sha256 = certificate_fingerprints(cert.public_bytes(Encoding.PEM).decode())
+    assert sha256 == cert.fingerprint(hashes.SHA256()).hex()
+    assert normalise_fingerprint(format_sha1_fingerprint(sha1)) == sha1
+    assert normalise_fingerprint(sha256.upper()) == sha256
+    assert elb_domain(["a.example", "*.b.example", "A.example", "10.0.0.1", "bad_name", ""]) == "a.example,*.b.example"
