@@ -130,7 +130,11 @@ class InMemoryRecordsRepository:
         if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
             raise StalePushError(record.push_id)
         updated = existing.model_copy(
-            update={"status": PushStatus.IN_PROGRESS, "attempts": existing.attempts + 1, "updated_at": record.updated_at}
+            update={
+                "status": PushStatus.IN_PROGRESS,
+                "attempts": existing.attempts + 1,
+                "updated_at": record.updated_at,
+            }
         )
         self.current[key] = updated
         return updated
@@ -235,7 +239,9 @@ class ScriptedTarget:
         if self.errors:
             raise self.errors.pop(0)
         key = (request.certificate.certificate_id, request.certificate.version, request.region)
-        target_id = self.stored.setdefault(key, f"{self.provider}-{self.service}-{request.region}-{len(self.stored) + 1}")
+        target_id = self.stored.setdefault(
+            key, f"{self.provider}-{self.service}-{request.region}-{len(self.stored) + 1}"
+        )
         return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
 
     def console_url(self, region: str, target_id: str | None = None) -> str:

@@ -9,7 +9,14 @@ from datetime import datetime
 from certpush.errors import InvalidCertificateError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
 from certpush.ports import CertificateStore, Clock
-from certpush.x509_checks import check_chain, check_key_matches, check_validity, inspect_certificate, load_certificate, load_chain
+from certpush.x509_checks import (
+    check_chain,
+    check_key_matches,
+    check_validity,
+    inspect_certificate,
+    load_certificate,
+    load_chain,
+)
 
 # problems that make a certificate unusable anywhere; the rest (expired, not yet valid) are warnings
 _BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason.INVALID_CERTIFICATE}

@@ -11,9 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from certpush.adapters.huaweicloud import HuaweiCloudSettings
 from certpush.errors import ConfigurationError
 
-DEFAULT_AWS_ELB_CONSOLE = (
-    "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"
-)
+DEFAULT_AWS_ELB_CONSOLE = "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"
 DEFAULT_ACM_CONSOLE = "https://{region}.console.aws.amazon.com/acm/home?region={region}#/certificates/{target_name}"
 
 
@@ -34,9 +32,7 @@ class Settings(BaseModel):
     retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
-    aws_elb_console_template: str = Field(
-        default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE"
-    )
+    aws_elb_console_template: str = Field(default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE")
     huaweicloud: HuaweiCloudSettings = HuaweiCloudSettings()
 
     @classmethod

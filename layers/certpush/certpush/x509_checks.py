@@ -8,6 +8,7 @@ self-signed root we hand the whole path to the library's verifier instead."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -144,7 +145,7 @@ def check_chain(cert: x509.Certificate, chain: list[x509.Certificate], now: date
     """Each certificate must be issued by the next one in the chain; every chain certificate must be
     valid now. A chain that ends in a self-signed root is also verified as a path by cryptography."""
     path = [cert, *chain]
-    for child, parent in zip(path, path[1:], strict=False):
+    for child, parent in itertools.pairwise(path):
         try:
             child.verify_directly_issued_by(parent)
         except (ValueError, TypeError, InvalidSignature) as exc:

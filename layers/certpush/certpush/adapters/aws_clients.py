@@ -1,10 +1,16 @@
 """boto3 clients with botocore's standard retry mode and explicit timeouts.
 
 boto3 itself honours ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``), which is how the same
-code reaches moto, LocalStack or AWS."""
+code reaches moto, LocalStack or AWS.
+
+Clients come from one shared session, so botocore loads each service model once per process
+(a new session per client costs ~0.2 s). Sessions are not thread-safe, clients are: creation is
+serialised, use is not."""
 
 from __future__ import annotations
 
+import threading
+from functools import cache
 from typing import Any
 
 import boto3
@@ -16,11 +22,19 @@ _CONFIG = Config(
     read_timeout=20,
     user_agent_extra="certpush",
 )
+_CREATION = threading.Lock()
+
+
+@cache
+def _shared_session() -> boto3.Session:
+    return boto3.Session()
 
 
 def aws_client(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
-    return (session or boto3.Session()).client(service, region_name=region, config=_CONFIG)
+    with _CREATION:
+        return (session or _shared_session()).client(service, region_name=region, config=_CONFIG)
 
 
 def aws_resource(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
-    return (session or boto3.Session()).resource(service, region_name=region, config=_CONFIG)
+    with _CREATION:
+        return (session or _shared_session()).resource(service, region_name=region, config=_CONFIG)

@@ -32,7 +32,13 @@ _TRANSIENT_CODES = {
     "InternalServiceError",
     "CertificateNotFound",  # ELBv2 may not see a fresh ACM import for a moment
 }
-_UNAVAILABLE_CODES = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "OptInRequired", "UnrecognizedClientException"}
+_UNAVAILABLE_CODES = {
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+    "OptInRequired",
+    "UnrecognizedClientException",
+}
 _QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsException"}
 
 
@@ -98,7 +104,9 @@ class AwsElbTarget:
         return self._clients[key]
 
     def console_url(self, region: str, target_id: str | None = None) -> str:
-        return self._console_template.format(region=region, target_id=target_id or "", target_name=(target_id or "").rsplit("/", 1)[-1])
+        return self._console_template.format(
+            region=region, target_id=target_id or "", target_name=(target_id or "").rsplit("/", 1)[-1]
+        )
 
     def push(self, request: PushRequest) -> PushResult:
         acm = self._client("acm", request.region)
@@ -118,7 +126,10 @@ class AwsElbTarget:
                     if summary.get("DomainName") != request.certificate.common_name:
                         continue
                     described = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
-                    if described.get("Type") == "IMPORTED" and _serial_value(str(described.get("Serial", ""))) == wanted:
+                    if (
+                        described.get("Type") == "IMPORTED"
+                        and _serial_value(str(described.get("Serial", ""))) == wanted
+                    ):
                         return str(summary["CertificateArn"])
         except (ClientError, BotoCoreError) as exc:
             raise translate_aws_error(exc, "looking for the certificate in ACM") from exc

@@ -8,8 +8,8 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_resource
-from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
 from certpush.errors import StalePushError
+from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
 from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import (
     binding_sk,
@@ -284,6 +284,3 @@ class DynamoDBRecordsRepository:
         return IssuanceSummaryDetail.from_outcomes(
             issuance_id, str(item["certificate_id"]), int(item["version"]), outcomes
         )
-
-
-

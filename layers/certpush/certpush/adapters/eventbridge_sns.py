@@ -43,7 +43,9 @@ class EventBridgePublisher:
         )
         entry = response["Entries"][0]
         if response.get("FailedEntryCount") or "EventId" not in entry:
-            raise PublishError(f"EventBridge refused {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
+            raise PublishError(
+                f"EventBridge refused {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
+            )
         return str(entry["EventId"])
 
     def _notify(self, subject: str, text: str, attributes: dict[str, str]) -> None:

@@ -121,7 +121,10 @@ def parse_targets(to: list[str], attach: list[str], attach_default: list[str]) -
             raise typer.BadParameter(f"'{value}' names no region", param_hint="--to")
         specs.append(TargetSpec(provider=provider, service=service, regions=names))
     merged = {(s.provider, s.service): s for s in merge_targets(specs)}
-    for option, values, field in (("--attach", attach, "attach"), ("--attach-default", attach_default, "attach_default")):
+    for option, values, field in (
+        ("--attach", attach, "attach"),
+        ("--attach-default", attach_default, "attach_default"),
+    ):
         for value in values:
             provider, service, ref = _split(option, value)
             spec = merged.get((provider, service))
@@ -163,11 +166,22 @@ def print_records(records: list[PushRecord], title: str) -> None:
     if not out.is_terminal:
         # one line per record, for logs and pipes: provider service region status link-or-reason
         for r in records:
-            detail = r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
+            detail = (
+                r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
+            )
             out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
         return
     table = Table(title=title)
-    for column in ("provider", "service", "region", "version", "status", "attempts", "console link / reason", "updated"):
+    for column in (
+        "provider",
+        "service",
+        "region",
+        "version",
+        "status",
+        "attempts",
+        "console link / reason",
+        "updated",
+    ):
         table.add_column(column)
     for r in records:
         detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
@@ -208,8 +222,10 @@ def wait_for_issuance(
                 if progress.done:
                     return progress
             if time.monotonic() > deadline:
-                state = "no record of it yet (is the validator running?)" if progress is None else (
-                    f"{len(progress.outcomes)}/{len(progress.targets)} targets final"
+                state = (
+                    "no record of it yet (is the validator running?)"
+                    if progress is None
+                    else (f"{len(progress.outcomes)}/{len(progress.targets)} targets final")
                 )
                 raise Failure(f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}", code=2)
             time.sleep(interval)
@@ -217,7 +233,9 @@ def wait_for_issuance(
 
 def issuance_records(repository: DynamoDBRecordsRepository, progress: IssuanceProgress) -> list[PushRecord]:
     """The record of each target as this issuance left it (a rejected repeat lives in the history)."""
-    history = [r for r in repository.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id]
+    history = [
+        r for r in repository.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id
+    ]
     records: list[PushRecord] = []
     for target in progress.targets:
         provider, service, region = target.split(":", 2)
@@ -270,7 +288,7 @@ def push(
         issuance_id = str(uuid.uuid4())
         _issue(settings, CertificateIssuedDetail(
             certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id))  # fmt: skip
-        total = sum(len(t.keys()) for t in targets)
+        total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
         _finish_push(settings, issuance_id, wait, timeout, as_json)
 
@@ -418,9 +436,7 @@ def certificates_list(
 
 
 @certificates_app.command("show")
-def certificates_show(
-    certificate_id: Annotated[str, typer.Argument()], stack: StackOption = "certpush"
-) -> None:
+def certificates_show(certificate_id: Annotated[str, typer.Argument()], stack: StackOption = "certpush") -> None:
     """Every version of a certificate, as JSON (metadata only: no key material)."""
     with _user_errors():
         versions = certificate_store(_settings(stack)).list_versions(certificate_id)
@@ -457,7 +473,9 @@ def policies_add(
     """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets."""
     with _user_errors():
         try:
-            policy = PushPolicy(name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or []))
+            policy = PushPolicy(
+                name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
+            )
         except ValueError as exc:
             raise Failure(f"invalid policy: {exc}") from exc
         DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)

@@ -52,12 +52,11 @@ class LocalLambdaContext:
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
-    """Imports ``{CodeUri}/{module}.py`` under a name of its own, as its own Lambda would."""
+    """Imports ``{CodeUri}/{module}.py`` afresh under a name of its own, as a new Lambda container
+    would: nothing cached by an earlier stack in this process (clients, settings) carries over."""
     module_name, function_name = spec.handler.rsplit(".", 1)
     path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
-    unique = f"certpush_local_{spec.logical_id}_{module_name}"
-    if unique in sys.modules:
-        return getattr(sys.modules[unique], function_name)  # type: ignore[no-any-return]
+    unique = f"certpush_local_{spec.logical_id}_{module_name}_{uuid.uuid4().hex[:8]}"
     module_spec = importlib.util.spec_from_file_location(unique, path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -173,7 +172,9 @@ class SqsPoller(_Poller):
             failed = {str(f["itemIdentifier"]) for f in result.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
             self._sqs.delete_message_batch(QueueUrl=self._source.queue_url, Entries=entries)
 
 

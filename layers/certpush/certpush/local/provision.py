@@ -50,7 +50,8 @@ class ProvisionedStack:
 
 
 class Provisioner:
-    def __init__(self, session: boto3.Session, endpoint_url: str, root: Path) -> None:
+    def __init__(self, session: boto3.Session, endpoint_url: str | None, root: Path) -> None:
+        """``endpoint_url=None``: boto3's own resolution (in-process ``moto.mock_aws``, or AWS)."""
         self._session = session
         self._endpoint = endpoint_url
         self._root = root
@@ -63,10 +64,7 @@ class Provisioner:
     ) -> ProvisionedStack:
         region = self._session.region_name or "us-east-1"
         account = self._client("sts").get_caller_identity()["Account"]
-        params = {
-            name: str(spec.get("Default", ""))
-            for name, spec in template.get("Parameters", {}).items()
-        }
+        params = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
         params.update(parameters or {})
         resolver = Resolver(
             pseudo={
@@ -83,9 +81,7 @@ class Provisioner:
             if resource["Type"] in SKIPPED_TYPES:
                 resolver.refs[logical_id] = f"local-{logical_id}"
         functions: list[tuple[str, dict[str, Any]]] = []
-        pending = [
-            (lid, r) for lid, r in resources.items() if r["Type"] not in SKIPPED_TYPES
-        ]
+        pending = [(lid, r) for lid, r in resources.items() if r["Type"] not in SKIPPED_TYPES]
         while pending:
             deferred = []
             for logical_id, resource in pending:
@@ -217,7 +213,9 @@ class Provisioner:
         retries = int(ep.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
         attributes = {"VisibilityTimeout": "30"}
         if dead_letter:
-            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter, "maxReceiveCount": retries + 1})
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": dead_letter, "maxReceiveCount": retries + 1}
+            )
         tap_name = f"{stack_name}-local-{function_id}-{event_name}"[:80]
         url = sqs.create_queue(QueueName=tap_name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

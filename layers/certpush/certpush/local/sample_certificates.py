@@ -49,12 +49,22 @@ def _key_pem(key: PrivateKey) -> str:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certpush sample"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])  # fmt: skip
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certpush sample"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
-def _ca(subject: str, issuer_key: PrivateKey | None, issuer: x509.Name | None, key: PrivateKey,
-        not_before: datetime, path_length: int | None) -> x509.Certificate:  # fmt: skip
+def _ca(
+    subject: str,
+    issuer_key: PrivateKey | None,
+    issuer: x509.Name | None,
+    key: PrivateKey,
+    not_before: datetime,
+    path_length: int | None,
+) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
@@ -65,9 +75,17 @@ def _ca(subject: str, issuer_key: PrivateKey | None, issuer: x509.Name | None, k
         .not_valid_after(not_before + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False),  # fmt: skip
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -94,9 +112,10 @@ def make_certificate(
     intermediate_key = ec.generate_private_key(ec.SECP256R1())
     intermediate = _ca("certpush sample issuing CA", root_key, root.subject, intermediate_key, ca_start, 0)
     key: PrivateKey = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048) if key_type == "rsa"
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if key_type == "rsa"
         else ec.generate_private_key(ec.SECP256R1())
-    )  # fmt: skip
+    )
     start = not_before or now
     names = sans or [domain]
     leaf = (
@@ -111,9 +130,17 @@ def make_certificate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_encipherment=key_type == "rsa", content_commitment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                          encipher_only=False, decipher_only=False),  # fmt: skip
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=key_type == "rsa",
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)

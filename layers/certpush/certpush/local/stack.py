@@ -144,7 +144,7 @@ class LocalStack:
         secret_id = stack.outputs.get("HuaweiCloudCredentialsSecretId")
         if not secret_id:
             return
-        (access_key, secret_key), = self.huawei_credentials.items()
+        ((access_key, secret_key),) = self.huawei_credentials.items()
         session.client("secretsmanager", endpoint_url=self.endpoint_url).put_secret_value(
             SecretId=secret_id, SecretString=json.dumps({"access_key": access_key, "secret_key": secret_key})
         )

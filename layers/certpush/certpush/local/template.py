@@ -75,13 +75,13 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 if arg not in self.refs:
                     raise Unresolved(arg)
                 return self.refs[arg]
             if key == "Fn::GetAtt":
-                name, attribute = (arg if isinstance(arg, list) else str(arg).split(".", 1))
+                name, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
                 if (name, attribute) not in self.attributes:
                     raise Unresolved(f"{name}.{attribute}")
                 return self.attributes[(name, attribute)]

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
-from certpush.errors import CertificateNotFoundError, ConfigurationError, PermanentPushError, StalePushError, TransientPushError
+from certpush.errors import (
+    CertificateNotFoundError,
+    ConfigurationError,
+    PermanentPushError,
+    StalePushError,
+    TransientPushError,
+)
 from certpush.models.domain import PushRecord, PushRequest, PushStatus
 from certpush.models.messages import PushMessage
 from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
@@ -64,8 +70,12 @@ class PushWorker:
 
         target = self.targets.get((message.provider, message.service))
         if target is None:
-            return self._finish(record, PushStatus.FAILED, reason="UNKNOWN_TARGET",
-                                message=f"this deployment has no adapter for {message.provider}:{message.service}")
+            return self._finish(
+                record,
+                PushStatus.FAILED,
+                reason="UNKNOWN_TARGET",
+                message=f"this deployment has no adapter for {message.provider}:{message.service}",
+            )
         try:
             certificate = self.store.get_version(message.certificate_id, message.version)
             material = self.store.get_material(certificate)
@@ -85,7 +95,9 @@ class PushWorker:
         except TransientPushError as exc:
             if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
                 return self._finish(
-                    record, PushStatus.FAILED, reason=exc.code,
+                    record,
+                    PushStatus.FAILED,
+                    reason=exc.code,
                     message=f"gave up after {record.attempts} attempts: {exc.message}",
                 )
             delay = self.retry.delay(record.attempts)
@@ -113,9 +125,7 @@ class PushWorker:
         )
 
     def _finish(self, record: PushRecord, status: PushStatus, **changes: object) -> PushRecord:
-        final = record.model_copy(
-            update={"status": status, "updated_at": self.clock.now(), "reason": None, **changes}
-        )
+        final = record.model_copy(update={"status": status, "updated_at": self.clock.now(), "reason": None, **changes})
         if not self.records.finish(final):
             logger.info("push already final", extra={"push_id": record.push_id})
             return final

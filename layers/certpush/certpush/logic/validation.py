@@ -71,7 +71,7 @@ class Validator:
             return outcome
 
         version = certificate.version if certificate else (detail.version or 0)
-        planned = [(key, spec.options, self._target_problem(spec, key)) for spec in specs for key in spec.keys()]
+        planned = [(key, spec.options, self._target_problem(spec, key)) for spec in specs for key in spec.target_keys()]
         self.records.put_issuance(
             Issuance(
                 issuance_id=issuance_id,
@@ -97,6 +97,11 @@ class Validator:
                 created_at=now,
                 updated_at=now,
             )
+            done = self.records.get(record.certificate_id, record.version, key)
+            if done is not None and done.push_id == record.push_id and done.status.is_final:
+                # this event was delivered before and this target is final: its outcome stands
+                # (neither pushed again nor counted as a rejection of its own issuance)
+                continue
             problem = target_problem or certificate_problem
             if problem is not None:
                 self._reject(record, problem, keep_current=False, outcome=outcome)
@@ -123,7 +128,9 @@ class Validator:
             else:
                 self._reject(
                     record,
-                    Rejection(RejectReason.PUSH_IN_PROGRESS, f"a push of version {record.version} to {key} is under way"),
+                    Rejection(
+                        RejectReason.PUSH_IN_PROGRESS, f"a push of version {record.version} to {key} is under way"
+                    ),
                     keep_current=True,
                     outcome=outcome,
                 )
@@ -193,7 +200,9 @@ class Validator:
             )
         return None
 
-    def _reject(self, record: PushRecord, rejection: Rejection, *, keep_current: bool, outcome: ValidationOutcome) -> None:
+    def _reject(
+        self, record: PushRecord, rejection: Rejection, *, keep_current: bool, outcome: ValidationOutcome
+    ) -> None:
         rejected = record.model_copy(
             update={"status": PushStatus.REJECTED, "reason": rejection.reason.value, "message": rejection.message}
         )

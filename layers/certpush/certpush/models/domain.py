@@ -89,7 +89,7 @@ class TargetSpec(BaseModel):
     regions: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(min_length=1)
     options: TargetOptions = TargetOptions()
 
-    def keys(self) -> list[TargetKey]:
+    def target_keys(self) -> list[TargetKey]:
         seen: dict[str, None] = dict.fromkeys(self.regions)
         return [TargetKey(provider=self.provider, service=self.service, region=r) for r in seen]
 

@@ -2,12 +2,13 @@
 
 One table, keys designed for the questions certpush and its dashboards ask:
 
-| item            | PK                 | SK                                        | GSI1 (by status)          | GSI2 (by target)                    | GSI3 (by day)     |
-|-----------------|--------------------|-------------------------------------------|---------------------------|-------------------------------------|-------------------|
-| current push    | CERT#{id}          | PUSH#v{version:06}#{provider}#{service}#{region} | STATUS#{status} / {updated}#... | TARGET#{provider}#{service}#{region} / {updated}#... | -   |
-| push history    | CERT#{id}          | HIST#{finished_at}#{push_id}              | -                         | -                                   | DAY#{date} / {finished_at}#... |
-| binding         | CERT#{id}          | BIND#{provider}#{service}#{region}        | -                         | -                                   | -                 |
-| issuance        | ISSUANCE#{id}      | ISSUANCE                                  | -                         | -                                   | -                 |
+- current push:  PK ``CERT#{id}``, SK ``PUSH#v{version:06}#{provider}#{service}#{region}``;
+  GSI1 (ByStatus) ``STATUS#{status}`` / ``{updated}#...``; GSI2 (ByTarget) ``TARGET#{provider}#{service}#{region}``
+  / ``{updated}#...``.
+- push history:  PK ``CERT#{id}``, SK ``HIST#{finished_at}#{push_id}``;
+  GSI3 (ByDay) ``DAY#{date}`` / ``{finished_at}#...``.
+- binding:       PK ``CERT#{id}``, SK ``BIND#{provider}#{service}#{region}`` -> id of the certificate in that target.
+- issuance:      PK ``ISSUANCE#{id}``, SK ``ISSUANCE`` -> targets and the final status of each.
 
 - the latest 10 push records of a certificate: Query PK=CERT#{id}, SK begins_with HIST#, descending, Limit 10;
 - FAILED pushes for replay: Query GSI1 STATUS#FAILED (newest first);

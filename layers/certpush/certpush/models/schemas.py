@@ -26,9 +26,10 @@ def render_schemas() -> dict[str, str]:
     for filename, (detail_type, model) in SCHEMAS.items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["description"] = f"detail of the EventBridge event with detail-type '{detail_type}'. " + (
-            schema.get("description") or ""
-        ).strip()
+        schema["description"] = (
+            f"detail of the EventBridge event with detail-type '{detail_type}'. "
+            + (schema.get("description") or "").strip()
+        )
         rendered[filename] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     return rendered
 

@@ -1,0 +1,85 @@
+"""Huawei Cloud WAF and ELB through the whole pipeline, against the simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest
+
+pytestmark = pytest.mark.e2e
+
+WAF_REGIONS = ["cn-north-4", "ap-southeast-1", "la-south-2"]
+ELB_REGIONS = ["cn-north-4", "ap-southeast-3", "af-south-1"]
+
+
+def _name(certificate_id: str, version: int = 1) -> str:
+    stub = CertificateVersion.model_construct(certificate_id=certificate_id, version=version)
+    request = PushRequest.model_construct(certificate=stub, material=CertificateMaterial.model_construct())
+    return request.deterministic_name
+
+
+def _stored(stack, service: str, region: str, name: str) -> list[dict]:
+    certificates = stack.huawei.state()[service].get(region, {}).get("certificates", [])
+    return [c for c in certificates if c["name"] == name]
+
+
+def test_waf_and_elb_with_hosts_and_listeners(cli, stack, imported, certificate_id):
+    host = stack.huawei.add_waf_host("cn-north-4", f"{certificate_id}.example.com")
+    listener = stack.huawei.add_elb_listener("ap-southeast-3")
+
+    cli("push", certificate_id, "--to", "huaweicloud:waf=cn-north-4", "--to", "huaweicloud:elb=ap-southeast-3",
+        "--attach", f"huaweicloud:waf=cn-north-4/{host}",
+        "--attach-default", f"huaweicloud:elb=ap-southeast-3/{listener}",
+        "--wait", "--timeout", "60")  # fmt: skip
+
+    records = {r["service"]: r for r in cli("records", certificate_id, "--json").json()}
+    assert {s: r["status"] for s, r in records.items()} == {"waf": "SUCCEEDED", "elb": "SUCCEEDED"}
+    assert records["waf"]["console_url"].startswith("https://console.huaweicloud.com/waf/?region=cn-north-4")
+    assert records["elb"]["console_url"].startswith("https://console.huaweicloud.com/elb/?region=ap-southeast-3")
+    state = stack.huawei.state()
+    waf_host = next(h for h in state["waf"]["cn-north-4"]["hosts"] if h["id"] == host)
+    assert records["waf"]["target_id"] in str(waf_host)
+    elb_listener = next(li for li in state["elb"]["ap-southeast-3"]["listeners"] if li["id"] == listener)
+    assert records["elb"]["target_id"] in str(elb_listener)
+
+
+def test_with_30_percent_of_requests_failing_every_push_succeeds_once(cli, stack, imported, certificate_id):
+    stack.huawei.set_faults(failure_rate=0.3, kinds=("5xx", "throttle", "timeout"), seed=7)
+    try:
+        cli("push", certificate_id, "--to", f"huaweicloud:waf={','.join(WAF_REGIONS)}",
+            "--to", f"huaweicloud:elb={','.join(ELB_REGIONS)}", "--wait", "--timeout", "120")  # fmt: skip
+        injected = stack.huawei.state()["stats"]
+    finally:
+        stack.huawei.clear_faults()
+
+    records = cli("records", certificate_id, "--json").json()
+    assert len(records) == len(WAF_REGIONS) + len(ELB_REGIONS)
+    assert {r["status"] for r in records} == {"SUCCEEDED"}
+    assert max(r["attempts"] for r in records) > 1, "no fault hit a push: the test proved nothing"
+    assert any("fault" in key and count for key, count in injected.items()), injected
+    name = _name(certificate_id)
+    for record in records:
+        stored = _stored(stack, record["service"], record["region"], name)
+        assert [c["id"] for c in stored] == [record["target_id"]], (record["service"], record["region"], stored)
+
+
+def test_a_region_where_the_service_is_not_purchased_fails_clearly_and_replays(cli, stack, imported, certificate_id):
+    stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=False)
+    try:
+        cli("push", certificate_id, "--to", "huaweicloud:waf=ap-southeast-2,cn-north-4", "--wait", "--timeout", "60",
+            expect=1)  # fmt: skip
+        records = {r["region"]: r for r in cli("records", certificate_id, "--json").json()}
+        failed = records["ap-southeast-2"]
+        assert failed["status"] == "FAILED" and failed["attempts"] == 1  # final at once, no retry loop
+        assert failed["reason"] and failed["message"]
+        assert records["cn-north-4"]["status"] == "SUCCEEDED"
+        listed = cli("failed", "--json").json()
+        assert any(r["certificate_id"] == certificate_id and r["region"] == "ap-southeast-2" for r in listed)
+    finally:
+        stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
+
+    cli("replay", certificate_id, "--wait", "--timeout", "60")
+
+    records = {r["region"]: r for r in cli("records", certificate_id, "--json").json()}
+    assert {r["status"] for r in records.values()} == {"SUCCEEDED"}
+    assert len(_stored(stack, "waf", "cn-north-4", _name(certificate_id))) == 1

@@ -1,0 +1,65 @@
+"""What the notifier emits: one "configure now" event per SUCCEEDED push, one summary per issuance."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+
+from certpush.models.events import (
+    DETAIL_TYPE_CONFIGURE_NOW,
+    DETAIL_TYPE_SUMMARY,
+    NOTIFY_SOURCE,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
+from tests.e2e.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def listener_queue(stack):
+    """A queue subscribed to certpush's own events on the stack's bus, as a user's rule would be."""
+    outputs = stack.provisioned.outputs
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    name = f"listener-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name=name, EventBusName=outputs["EventBusName"], EventPattern=json.dumps({"source": [NOTIFY_SOURCE]})
+    )
+    events.put_targets(Rule=name, EventBusName=outputs["EventBusName"], Targets=[{"Id": "q", "Arn": arn}])
+    yield url
+    events.remove_targets(Rule=name, EventBusName=outputs["EventBusName"], Ids=["q"])
+    events.delete_rule(Name=name, EventBusName=outputs["EventBusName"])
+
+
+def test_configure_now_per_success_and_one_summary(cli, stack, imported, certificate_id, listener_queue):
+    cli("push", certificate_id, "--to", "aws:elb=us-east-1,eu-west-1", "--to", "aws:elb=mars-north-1",
+        "--wait", "--timeout", "60", expect=1)  # fmt: skip
+    sqs = boto3.client("sqs")
+    received: list[dict] = []
+
+    def summary_seen() -> bool:
+        for message in sqs.receive_message(QueueUrl=listener_queue, MaxNumberOfMessages=10).get("Messages", []):
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=listener_queue, ReceiptHandle=message["ReceiptHandle"])
+        return any(e["detail-type"] == DETAIL_TYPE_SUMMARY for e in received)
+
+    eventually(summary_seen, what="the issuance summary")
+    mine = [e for e in received if e["detail"]["certificate_id"] == certificate_id]
+    configure = [
+        ConfigureNowDetail.model_validate(e["detail"]) for e in mine if e["detail-type"] == DETAIL_TYPE_CONFIGURE_NOW
+    ]
+    summaries = [
+        IssuanceSummaryDetail.model_validate(e["detail"]) for e in mine if e["detail-type"] == DETAIL_TYPE_SUMMARY
+    ]
+    assert sorted(c.region for c in configure) == ["eu-west-1", "us-east-1"]
+    assert all(c.console_url.startswith(f"https://{c.region}.console.aws.amazon.com/") for c in configure)
+    assert len(summaries) == 1
+    summary = summaries[0]
+    assert (summary.total, summary.counts.succeeded, summary.counts.rejected, summary.outcome) == (3, 2, 1, "PARTIAL")
+    assert "-----BEGIN" not in json.dumps(received)
