@@ -48,10 +48,22 @@ class Settings(BaseModel):
         try:
             if isinstance(huawei.get("project_ids"), str):
                 huawei["project_ids"] = json.loads(str(huawei["project_ids"]))
-            data["huaweicloud"] = HuaweiCloudSettings.model_validate(huawei)
-            return cls.model_validate(data)
         except json.JSONDecodeError as exc:
             raise ConfigurationError(f"HUAWEICLOUD_PROJECT_IDS is not a JSON object: {exc}") from exc
+        try:
+            data["huaweicloud"] = HuaweiCloudSettings.model_validate(huawei)
         except ValidationError as exc:
-            missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
-            raise ConfigurationError(f"certpush settings are missing or invalid: {missing}") from exc
+            invalid = _variables(exc, "HUAWEICLOUD_")
+            raise ConfigurationError(f"certpush settings are missing or invalid: {invalid}") from exc
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigurationError(f"certpush settings are missing or invalid: {_variables(exc)}") from exc
+
+
+def _variables(exc: ValidationError, prefix: str = "") -> str:
+    """The environment variables at fault, as the user spells them, with the reason when one was set."""
+    return ", ".join(
+        f"{prefix}{str(err['loc'][0]).upper()}" + ("" if err["type"] == "missing" else f" ({err['msg']})")
+        for err in exc.errors()
+    )

@@ -13,6 +13,9 @@ from certpush.models.messages import PushMessage
 
 _BATCH = 10
 _RESENDS = 3
+# SQS refuses a visibility timeout that ends more than 12 hours after the message was received; the
+# worker asks within its Lambda timeout (at most 15 minutes) of the receive, so this always fits
+_MAX_DELAY_SECONDS = 12 * 3600 - 15 * 60
 
 
 class QueueSendError(CertpushError):
@@ -50,5 +53,5 @@ class SqsPushQueue:
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Backoff: the message comes back after ``seconds`` instead of the queue's visibility timeout."""
         self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, 43200))
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, _MAX_DELAY_SECONDS))
         )

@@ -20,10 +20,7 @@ def merge_targets(specs: Iterable[TargetSpec]) -> list[TargetSpec]:
     merged: dict[tuple[str, str], TargetSpec] = {}
     for spec in specs:
         key = (spec.provider, spec.service)
-        known = merged.get(key)
-        if known is None:
-            merged[key] = spec.model_copy(deep=True)
-            continue
+        known = merged.get(key) or TargetSpec(provider=spec.provider, service=spec.service, regions=spec.regions)
         regions = list(dict.fromkeys([*known.regions, *spec.regions]))
         options = TargetOptions(
             attach=tuple(dict.fromkeys([*known.options.attach, *spec.options.attach])),

@@ -147,7 +147,9 @@ def _split_url(url: str | httpx.URL) -> tuple[str, list[tuple[str, str]], str]:
     host = parsed.host
     if parsed.port is not None:
         host = f"{host}:{parsed.port}"
-    return parsed.path, list(parsed.params.multi_items()), host
+    # the path as sent (still percent-encoded): canonical_uri decodes it exactly once
+    raw_path = parsed.raw_path.decode("ascii").split("?", 1)[0]
+    return raw_path, list(parsed.params.multi_items()), host
 
 
 def sign(

@@ -1,0 +1,402 @@
+"""PushWorker: one queue message -> one push -> a final record; RetryPolicy backoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from certpush.errors import (
+    ConfigurationError,
+    PermanentPushError,
+    ServiceUnavailableInRegionError,
+    TransientPushError,
+)
+from certpush.local.sample_certificates import SampleCertificate
+from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
+from certpush.logic.validation import Validator
+from certpush.models.domain import (
+    CertificateVersion,
+    PushRecord,
+    PushRequest,
+    PushResult,
+    PushStatus,
+    TargetKey,
+    TargetOptions,
+    TargetSpec,
+)
+from certpush.models.events import CertificateIssuedDetail
+from certpush.models.messages import PushMessage
+from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, ScriptedTarget
+from tests.unit.conftest import CERTIFICATE_ID, SteppingMonotonic, material_of
+
+pytestmark = pytest.mark.unit
+
+US_EAST_1 = TargetKey(provider="aws", service="elb", region="us-east-1")
+
+
+@pytest.fixture
+def push_message(
+    validator: Validator, queue: FakeQueue, hosted_certificate: CertificateVersion
+) -> Callable[..., PushMessage]:
+    """Validates an issuance of one target and returns its queue message."""
+
+    def make(
+        provider: str = "aws", service: str = "elb", region: str = "us-east-1", event_id: str = "event-1", **options
+    ) -> PushMessage:
+        target = TargetSpec(provider=provider, service=service, regions=[region], options=TargetOptions(**options))
+        outcome = validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, targets=[target]), event_id)
+        assert outcome.rejected == {}
+        return queue.messages[-1]
+
+    return make
+
+
+def current(records: InMemoryRecordsRepository, message: PushMessage) -> PushRecord:
+    record = records.get(message.certificate_id, message.version, message.target)
+    assert record is not None
+    return record
+
+
+def test_success_writes_a_succeeded_record_with_its_link(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    sample: SampleCertificate,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message(attach=("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/y/z",))
+
+    result = worker.process(message, receive_count=1)
+
+    assert result is not None
+    assert result == current(records, message)
+    assert result.status is PushStatus.SUCCEEDED
+    assert result.target_id == "aws-elb-us-east-1-1"
+    assert result.console_url == aws_elb.console_url("us-east-1", "aws-elb-us-east-1-1")
+    assert result.duration_ms == 250
+    assert result.attempts == 1
+    assert result.reason is None
+    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == "aws-elb-us-east-1-1"
+    assert records.history_items == [result]
+    [request] = aws_elb.calls
+    assert request.region == "us-east-1"
+    assert request.material == material_of(sample)
+    assert request.options.attach == ("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/y/z",)
+    assert request.previous_target_id is None
+
+
+def test_console_url_comes_from_the_target_when_the_result_has_none(
+    store: InMemoryCertificateStore,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    class NoLinkTarget(ScriptedTarget):
+        def push(self, request: PushRequest) -> PushResult:
+            return PushResult(target_id=super().push(request).target_id)
+
+    target = NoLinkTarget()
+    worker = PushWorker(store=store, records=records, targets={("aws", "elb"): target}, clock=clock)
+
+    result = worker.process(push_message(), receive_count=1)
+
+    assert result is not None
+    assert result.console_url == target.console_url("us-east-1", result.target_id)
+
+
+def test_transient_error_retries_later_with_backoff(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    aws_elb.errors.append(TransientPushError("Throttling", "rate exceeded"))
+    message = push_message()
+
+    with pytest.raises(RetryLater) as retry:
+        worker.process(message, receive_count=1)
+
+    assert retry.value.delay_seconds == retry_policy.delay(1) == 7  # ceiling 10, jitter 0.5
+    assert 5 <= retry.value.delay_seconds <= 10
+    record = current(records, message)
+    assert record.status is PushStatus.IN_PROGRESS
+    assert record.attempts == 1
+    assert record.reason == "Throttling"
+    assert record.message == "rate exceeded"
+    assert records.history_items == []
+
+    result = worker.process(message, receive_count=2)
+
+    assert result is not None
+    assert result.status is PushStatus.SUCCEEDED
+    assert result.attempts == 2
+    assert result.reason is None
+    assert len(aws_elb.calls) == 2
+
+
+def test_backoff_grows_with_the_attempts(
+    worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
+) -> None:
+    aws_elb.errors.extend(TransientPushError("ServiceUnavailable", "503") for _ in range(2))
+    message = push_message()
+    delays = []
+    for receive_count in (1, 2):
+        with pytest.raises(RetryLater) as retry:
+            worker.process(message, receive_count=receive_count)
+        delays.append(retry.value.delay_seconds)
+
+    assert delays == [7, 15]
+
+
+def test_transient_error_until_max_attempts_fails_with_its_code(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    aws_elb.errors.extend(TransientPushError("Throttling", "rate exceeded") for _ in range(3))
+    message = push_message()
+    for receive_count in (1, 2):
+        with pytest.raises(RetryLater):
+            worker.process(message, receive_count=receive_count)
+
+    result = worker.process(message, receive_count=3)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == "Throttling"
+    assert result.attempts == 3
+    assert "gave up after 3 attempts" in (result.message or "")
+    assert current(records, message) == result
+    assert records.history_items == [result]
+    assert len(aws_elb.calls) == 3
+
+
+def test_receive_count_at_max_attempts_fails_even_when_few_attempts_were_counted(
+    worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
+) -> None:
+    """Deliveries that crashed before counting an attempt still count through SQS's receive count."""
+    aws_elb.errors.append(TransientPushError("Timeout", "read timed out"))
+
+    result = worker.process(push_message(), receive_count=3)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == "Timeout"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermanentPushError("CertificateRejected", "the target refused the certificate"),
+        ServiceUnavailableInRegionError("WAF.00014002", "WAF is not enabled in this region"),
+    ],
+    ids=["permanent", "service-unavailable-in-region"],
+)
+def test_permanent_error_fails_at_once(
+    error: PermanentPushError,
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    aws_elb.errors.append(error)
+    message = push_message()
+
+    result = worker.process(message, receive_count=1)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == error.code
+    assert result.message == error.message
+    assert result.attempts == 1
+    assert result.target_id is None
+    assert len(aws_elb.calls) == 1
+    assert current(records, message) == result
+    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) is None
+
+
+def test_duplicate_message_after_success_is_ignored(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    first = worker.process(message, receive_count=1)
+
+    assert worker.process(message, receive_count=2) is None
+
+    assert len(aws_elb.calls) == 1
+    assert current(records, message) == first
+    assert len(records.history_items) == 1
+
+
+def test_message_of_a_superseded_push_is_ignored(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    before = current(records, message)
+
+    assert worker.process(message.model_copy(update={"push_id": "an-older-push"}), receive_count=1) is None
+
+    assert aws_elb.calls == []
+    assert current(records, message) == before
+
+
+def test_message_without_a_record_is_ignored(worker: PushWorker, aws_elb: ScriptedTarget) -> None:
+    message = PushMessage(
+        push_id="p",
+        issuance_id="i",
+        certificate_id="nobody",
+        version=1,
+        provider="aws",
+        service="elb",
+        region="us-east-1",
+    )
+
+    assert worker.process(message, receive_count=1) is None
+    assert aws_elb.calls == []
+
+
+def test_new_version_is_pushed_with_the_previous_target_id(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    sample: SampleCertificate,
+    store_certificate: Callable[..., CertificateVersion],
+    push_message: Callable[..., PushMessage],
+) -> None:
+    first = worker.process(push_message(event_id="v1"), receive_count=1)
+    assert first is not None and first.target_id
+    store_certificate(material_of(sample))  # version 2
+
+    second = worker.process(push_message(event_id="v2"), receive_count=1)
+
+    assert second is not None and second.version == 2
+    assert [c.certificate.version for c in aws_elb.calls] == [1, 2]
+    assert aws_elb.calls[1].previous_target_id == first.target_id
+    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == second.target_id != first.target_id
+
+
+def test_target_without_an_adapter_fails_as_unknown_target(
+    worker: PushWorker, records: InMemoryRecordsRepository, push_message: Callable[..., PushMessage]
+) -> None:
+    message = push_message("huaweicloud", "elb", "ap-southeast-1")  # offered, but no adapter in this worker
+
+    result = worker.process(message, receive_count=1)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == "UNKNOWN_TARGET"
+    assert "huaweicloud:elb" in (result.message or "")
+    assert current(records, message) == result
+
+
+def test_configuration_error_fails_as_not_configured(
+    store: InMemoryCertificateStore,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    class Unconfigured(ScriptedTarget):
+        def push(self, request: PushRequest) -> PushResult:
+            self.calls.append(request)
+            raise ConfigurationError("no Huawei Cloud credentials in secret certpush/huaweicloud")
+
+    target = Unconfigured("huaweicloud", "waf")
+    worker = PushWorker(store=store, records=records, targets={("huaweicloud", "waf"): target}, clock=clock)
+
+    result = worker.process(push_message("huaweicloud", "waf", "ap-southeast-1"), receive_count=1)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == "NOT_CONFIGURED"
+    assert "credentials" in (result.message or "")
+    assert len(target.calls) == 1
+
+
+def test_certificate_gone_before_the_push_fails(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    store: InMemoryCertificateStore,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    store.materials.clear()
+
+    result = worker.process(message, receive_count=1)
+
+    assert result is not None
+    assert result.status is PushStatus.FAILED
+    assert result.reason == "CERTIFICATE_NOT_FOUND"
+    assert aws_elb.calls == []
+
+
+def test_worker_duration_uses_its_monotonic_clock(
+    store: InMemoryCertificateStore,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    worker = PushWorker(
+        store=store,
+        records=records,
+        targets={("aws", "elb"): ScriptedTarget()},
+        clock=clock,
+        monotonic=SteppingMonotonic(step=1.5),
+    )
+
+    result = worker.process(push_message(), receive_count=1)
+
+    assert result is not None and result.duration_ms == 1500
+
+
+# -- RetryPolicy ------------------------------------------------------------------------------------
+def _ceiling(policy: RetryPolicy, attempt: int) -> int:
+    return min(policy.max_seconds, policy.base_seconds * 2 ** max(0, attempt - 1))
+
+
+policies = st.builds(
+    RetryPolicy,
+    max_attempts=st.integers(1, 50),
+    base_seconds=st.integers(0, 900),
+    max_seconds=st.integers(0, 43200),
+)
+jitters = st.floats(min_value=0, max_value=1, exclude_max=True)
+
+
+@given(policy=policies, attempt=st.integers(-3, 60), jitter=jitters)
+def test_delay_lies_between_half_the_ceiling_and_the_ceiling(policy: RetryPolicy, attempt: int, jitter: float) -> None:
+    policy = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, jitter=lambda: jitter)
+    ceiling = _ceiling(policy, attempt)
+
+    delay = policy.delay(attempt)
+
+    assert ceiling // 2 <= delay <= ceiling
+    assert delay <= policy.max_seconds
+
+
+@given(policy=policies, attempt=st.integers(1, 60))
+def test_ceiling_never_shrinks_as_attempts_grow(policy: RetryPolicy, attempt: int) -> None:
+    lowest = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, jitter=lambda: 0.0)
+    highest = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, jitter=lambda: 0.999999)
+
+    assert _ceiling(policy, attempt) <= _ceiling(policy, attempt + 1)
+    assert lowest.delay(attempt) <= lowest.delay(attempt + 1)
+    assert highest.delay(attempt) <= highest.delay(attempt + 1)
+    assert lowest.delay(attempt) <= highest.delay(attempt)
+
+
+def test_default_policy_uses_random_jitter_within_bounds() -> None:
+    policy = RetryPolicy()
+
+    assert all(5 <= policy.delay(1) <= 10 for _ in range(50))
+    assert all(450 <= policy.delay(20) <= 900 for _ in range(50))
