@@ -22,7 +22,7 @@ venv: $(STAMP) ## Create .venv with the pinned dependencies
 demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
-test: $(STAMP) lint ## Lint, then unit, integration and end-to-end tests (not the benchmarks)
+test: $(STAMP) lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile
 
 unit: $(STAMP) ## Unit tests only (no network)

@@ -35,7 +35,7 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
     if not path.exists():
         err.print(f"error: no embedded stack is running here ({path} not found); start one with `certpush local up`")
         raise typer.Exit(1)
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return json.loads(path.read_text())
 
 
 def _project_root(template: Path) -> Path:

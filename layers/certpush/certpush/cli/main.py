@@ -1,13 +1,12 @@
 """certpush: push issued TLS certificates to WAF and load balancer services in many regions.
 
-Every command works against a deployed stack (``--stack``, found through CloudFormation) and
-against the embedded stack (``certpush local up``, then ``eval "$(certpush local env)"``)."""
+Every command works against a deployed stack (--stack, found through its CloudFormation outputs)
+and against the embedded stack (certpush local up, then eval "$(certpush local env)")."""
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -268,11 +267,15 @@ def _finish_push(settings: Settings, issuance_id: str, wait: bool, timeout: floa
 
 @app.command()
 def push(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id in the inventory.")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP)],
+    certificate_id: Annotated[str, typer.Argument(help="Certificate id in the inventory.", metavar="CERTIFICATE_ID")],
+    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
     version: Annotated[int | None, typer.Option(help="Version to push (default: the latest).", min=1)] = None,
-    attach: Annotated[list[str] | None, typer.Option("--attach", help=ATTACH_HELP)] = None,
-    attach_default: Annotated[list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP)] = None,
+    attach: Annotated[
+        list[str] | None, typer.Option("--attach", help=ATTACH_HELP, metavar="PROVIDER:SERVICE=REF")
+    ] = None,
+    attach_default: Annotated[
+        list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,
@@ -295,7 +298,7 @@ def push(
 
 @app.command()
 def replay(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
+    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest that has records).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
@@ -325,7 +328,7 @@ def replay(
 
 @app.command()
 def records(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
+    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     version: Annotated[int | None, typer.Option(help="Only this version.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
     stack: StackOption = "certpush",
@@ -342,7 +345,7 @@ def records(
 
 @app.command()
 def history(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
+    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     limit: Annotated[int, typer.Option(help="How many records.", min=1, max=100)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
     stack: StackOption = "certpush",
@@ -465,9 +468,13 @@ def certificates_set_status(
 def policies_add(
     name: Annotated[str, typer.Argument(help="Policy name: lowercase letters, digits and '-'.")],
     pattern: Annotated[str, typer.Option(help="Domain pattern, e.g. '*.example.com' or 'shop.example.com'.")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP)],
-    attach: Annotated[list[str] | None, typer.Option("--attach", help=ATTACH_HELP)] = None,
-    attach_default: Annotated[list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP)] = None,
+    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
+    attach: Annotated[
+        list[str] | None, typer.Option("--attach", help=ATTACH_HELP, metavar="PROVIDER:SERVICE=REF")
+    ] = None,
+    attach_default: Annotated[
+        list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
+    ] = None,
     stack: StackOption = "certpush",
 ) -> None:
     """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets."""
@@ -521,4 +528,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -63,7 +63,7 @@ def load_handler(spec: FunctionSpec) -> Handler:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[unique] = module
     module_spec.loader.exec_module(module)
-    return getattr(module, function_name)  # type: ignore[no-any-return]
+    return getattr(module, function_name)
 
 
 class Invoker:
@@ -258,7 +258,7 @@ class StreamPoller(_Poller):
             created = record["dynamodb"].get("ApproximateCreationDateTime")
             if hasattr(created, "timestamp"):
                 record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
-        wanted = [r for r in records if not self._patterns or any(p.matches_event(r) for p in self._patterns)]
+        wanted = [r for r in records if self._matches(r)]
         attempts = 0
         while wanted:
             ok, result = self._invoke({"Records": wanted})
@@ -278,6 +278,10 @@ class StreamPoller(_Poller):
             if self._stop.wait(min(0.1 * attempts, 2.0)):
                 return None
         return None
+
+    def _matches(self, record: dict[str, Any]) -> bool:
+        """FilterCriteria: no filter lets everything through; otherwise any pattern may match."""
+        return not self._patterns or any(p.matches_event(record) for p in self._patterns)  # type: ignore[arg-type]
 
     def _send_to_failure_destination(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         log.error("%s: %d stream records sent to the on-failure destination", self.name, len(records))

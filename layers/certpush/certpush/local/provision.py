@@ -57,7 +57,7 @@ class Provisioner:
         self._root = root
 
     def _client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint)
+        return self._session.client(service, endpoint_url=self._endpoint)  # type: ignore[call-overload]
 
     def provision(
         self, template: dict[str, Any], stack_name: str, parameters: dict[str, str] | None = None
@@ -127,7 +127,7 @@ class Provisioner:
         elif kind == "AWS::DynamoDB::Table":
             self._table(logical_id, p, resolver)
         elif kind == "AWS::SQS::Queue":
-            attributes = {
+            attributes: dict[str, str] = {
                 k: str(p[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds") if k in p
             }
             if "RedrivePolicy" in p:

@@ -37,7 +37,7 @@ def _constructor(long_name: str) -> Callable[[yaml.Loader, yaml.Node], dict[str,
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {long_name: value}
 
     return construct

@@ -26,4 +26,4 @@ class PushMessage(BaseModel):
 
 
 class PushMessageRecord(SqsRecordModel):
-    body: Json[PushMessage]  # type: ignore[assignment]
+    body: Json[PushMessage]

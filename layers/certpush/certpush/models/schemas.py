@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_ISSUED,
@@ -14,7 +16,7 @@ from certpush.models.events import (
     IssuanceSummaryDetail,
 )
 
-SCHEMAS = {
+SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "certificate-issued.schema.json": (DETAIL_TYPE_ISSUED, CertificateIssuedDetail),
     "certificate-pushed.schema.json": (DETAIL_TYPE_CONFIGURE_NOW, ConfigureNowDetail),
     "certificate-push-summary.schema.json": (DETAIL_TYPE_SUMMARY, IssuanceSummaryDetail),
