@@ -147,20 +147,25 @@ class AwsElbTarget:
         if previous and _region_of(previous) == request.region:
             try:
                 response = acm.import_certificate(CertificateArn=previous, **arguments)
+                # tags may not be passed on re-import: bring the version tag up to date afterwards
+                acm.add_tags_to_certificate(CertificateArn=previous, Tags=self._tags(request))
                 return str(response["CertificateArn"]), "re-imported in place"
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                     raise translate_aws_error(exc, "re-importing into ACM") from exc
                 # the earlier import was deleted by someone: import afresh
-        tags = [
-            {"Key": "certpush:certificate-id", "Value": request.certificate.certificate_id},
-            {"Key": "certpush:version", "Value": str(request.certificate.version)},
-        ]
         try:
-            response = acm.import_certificate(Tags=tags, **arguments)
+            response = acm.import_certificate(Tags=self._tags(request), **arguments)
         except (ClientError, BotoCoreError) as exc:
             raise translate_aws_error(exc, "importing into ACM") from exc
         return str(response["CertificateArn"]), "imported"
+
+    @staticmethod
+    def _tags(request: PushRequest) -> list[dict[str, str]]:
+        return [
+            {"Key": "certpush:certificate-id", "Value": request.certificate.certificate_id},
+            {"Key": "certpush:version", "Value": str(request.certificate.version)},
+        ]
 
     def _attach(self, request: PushRequest, arn: str) -> None:
         elbv2 = None

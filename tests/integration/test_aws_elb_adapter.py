@@ -1,0 +1,327 @@
+"""The AWS ELB push target on moto: ACM import in the target region, idempotent retries, re-import in
+place for a new version, listener attachment; and the translation of AWS errors (botocore Stubber)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.stub import Stubber
+from pydantic import SecretStr
+
+from certpush.adapters.aws_elb import AwsElbTarget
+from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
+from certpush.local.fixtures import create_https_listener
+from certpush.local.sample_certificates import SampleCertificate, make_certificate
+from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
+from certpush.settings import DEFAULT_ACM_CONSOLE
+from certpush.x509_checks import inspect_certificate
+
+pytestmark = pytest.mark.integration
+
+DOMAIN = "shop.example.com"
+
+
+def _request(
+    sample: SampleCertificate,
+    region: str = "us-east-1",
+    version: int = 1,
+    options: TargetOptions | None = None,
+    previous_target_id: str | None = None,
+) -> PushRequest:
+    facts = inspect_certificate(sample.certificate_pem)
+    metadata = CertificateVersion(
+        certificate_id="shop",
+        version=version,
+        common_name=facts.common_name,
+        sans=facts.sans,
+        fingerprint_sha256=facts.fingerprint_sha256,
+        serial_number=facts.serial_number,
+        issuer=facts.issuer,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        key_type=facts.key_type,
+        secret_id=f"certpush/certificates/shop/v{version}",
+        imported_at=facts.not_before,
+    )
+    material = CertificateMaterial(
+        certificate_pem=sample.certificate_pem,
+        chain_pem=sample.chain_pem,
+        private_key_pem=SecretStr(sample.private_key_pem),
+    )
+    return PushRequest(
+        certificate=metadata,
+        material=material,
+        region=region,
+        options=options or TargetOptions(),
+        previous_target_id=previous_target_id,
+    )
+
+
+def _imported(region: str) -> list[str]:
+    acm = boto3.client("acm", region_name=region)
+    summaries = acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1", "RSA_2048"]})["CertificateSummaryList"]
+    arns = [s["CertificateArn"] for s in summaries]
+    return [arn for arn in arns if acm.describe_certificate(CertificateArn=arn)["Certificate"]["Type"] == "IMPORTED"]
+
+
+def _serial(region: str, arn: str) -> int:
+    serial = boto3.client("acm", region_name=region).describe_certificate(CertificateArn=arn)["Certificate"]["Serial"]
+    return int(serial.replace(":", ""), 16) if ":" in serial else int(serial)
+
+
+def _sni_certificates(region: str, listener: str) -> list[str]:
+    elbv2 = boto3.client("elbv2", region_name=region)
+    described = elbv2.describe_listener_certificates(ListenerArn=listener)["Certificates"]
+    return [c["CertificateArn"] for c in described if not c.get("IsDefault")]
+
+
+def _default_certificate(region: str, listener: str) -> str:
+    elbv2 = boto3.client("elbv2", region_name=region)
+    described = elbv2.describe_listeners(ListenerArns=[listener])["Listeners"][0]
+    return str(described["Certificates"][0]["CertificateArn"])
+
+
+@pytest.fixture
+def target(aws: None) -> AwsElbTarget:
+    return AwsElbTarget(DEFAULT_ACM_CONSOLE)
+
+
+@pytest.fixture(scope="module")
+def sample() -> SampleCertificate:
+    return make_certificate(DOMAIN)
+
+
+# -- ACM ---------------------------------------------------------------------------------------------
+def test_imports_into_acm_of_the_target_region(target: AwsElbTarget, sample: SampleCertificate):
+    request = _request(sample, region="eu-west-1")
+
+    result = target.push(request)
+
+    assert result.target_id.startswith("arn:aws:acm:eu-west-1:")
+    assert result.detail == "imported"
+    assert _imported("eu-west-1") == [result.target_id]
+    assert _imported("us-east-1") == []
+    assert _serial("eu-west-1", result.target_id) == int(request.certificate.serial_number, 16)
+    assert result.console_url is not None
+    assert "region=eu-west-1" in result.console_url
+    assert result.console_url.endswith(result.target_id.rsplit("/", 1)[-1])
+    tags = boto3.client("acm", region_name="eu-west-1").list_tags_for_certificate(CertificateArn=result.target_id)
+    assert {t["Key"]: t["Value"] for t in tags["Tags"]} == {"certpush:certificate-id": "shop", "certpush:version": "1"}
+
+
+def test_a_retry_finds_the_certificate_an_earlier_attempt_imported(target: AwsElbTarget, sample: SampleCertificate):
+    request = _request(sample)
+    first = target.push(request)
+
+    again = target.push(request)
+    after_a_crash = AwsElbTarget(DEFAULT_ACM_CONSOLE).push(request)  # a new container, nothing cached
+
+    assert again.target_id == after_a_crash.target_id == first.target_id
+    assert (again.detail, after_a_crash.detail) == ("already in ACM", "already in ACM")
+    assert _imported("us-east-1") == [first.target_id]
+
+
+def test_another_certificate_with_the_same_name_is_not_taken_for_a_retry(
+    target: AwsElbTarget, sample: SampleCertificate
+):
+    first = target.push(_request(sample))
+
+    other = target.push(_request(make_certificate(DOMAIN), version=2))
+
+    assert other.target_id != first.target_id
+    assert sorted(_imported("us-east-1")) == sorted([first.target_id, other.target_id])
+
+
+def test_a_new_version_is_reimported_in_place(target: AwsElbTarget, sample: SampleCertificate):
+    first = target.push(_request(sample))
+    renewed = _request(make_certificate(DOMAIN), version=2, previous_target_id=first.target_id)
+
+    result = target.push(renewed)
+
+    assert result.target_id == first.target_id
+    assert result.detail == "re-imported in place"
+    assert _imported("us-east-1") == [first.target_id]
+    assert _serial("us-east-1", first.target_id) == int(renewed.certificate.serial_number, 16)
+    tags = boto3.client("acm", region_name="us-east-1").list_tags_for_certificate(CertificateArn=first.target_id)
+    assert {"Key": "certpush:version", "Value": "2"} in tags["Tags"]
+
+
+def test_a_previous_certificate_of_another_region_is_not_reimported(target: AwsElbTarget, sample: SampleCertificate):
+    in_us = target.push(_request(sample, region="us-east-1"))
+
+    in_eu = target.push(
+        _request(make_certificate(DOMAIN), region="eu-west-1", version=2, previous_target_id=in_us.target_id)
+    )
+
+    assert in_eu.target_id.startswith("arn:aws:acm:eu-west-1:")
+    assert in_eu.detail == "imported"
+    assert _imported("us-east-1") == [in_us.target_id]
+    assert _serial("us-east-1", in_us.target_id) == int(inspect_certificate(sample.certificate_pem).serial_number, 16)
+
+
+# -- listeners ---------------------------------------------------------------------------------------
+def test_attaches_as_sni_certificate(target: AwsElbTarget, sample: SampleCertificate):
+    listener = create_https_listener("us-east-1")
+    request = _request(sample, options=TargetOptions(attach=(listener,)))
+    placeholder = _default_certificate("us-east-1", listener)
+
+    result = target.push(request)
+    retried = target.push(request)
+
+    assert retried.target_id == result.target_id
+    # AWS ignores a certificate that is already on the listener; moto lists it once per call
+    assert set(_sni_certificates("us-east-1", listener)) == {result.target_id}
+    assert _default_certificate("us-east-1", listener) == placeholder
+
+
+def test_becomes_the_default_certificate(target: AwsElbTarget, sample: SampleCertificate):
+    listener = create_https_listener("us-east-1")
+
+    result = target.push(_request(sample, options=TargetOptions(attach_default=(listener,))))
+
+    assert _default_certificate("us-east-1", listener) == result.target_id
+    assert _sni_certificates("us-east-1", listener) == []
+
+
+def test_listeners_of_other_regions_are_left_alone(target: AwsElbTarget, sample: SampleCertificate):
+    us_listener = create_https_listener("us-east-1", name="certpush-us")
+    eu_listener = create_https_listener("eu-west-1", name="certpush-eu")
+    eu_default = _default_certificate("eu-west-1", eu_listener)
+    options = TargetOptions(attach=(us_listener, eu_listener), attach_default=(eu_listener,))
+
+    result = target.push(_request(sample, region="us-east-1", options=options))
+
+    assert _sni_certificates("us-east-1", us_listener) == [result.target_id]
+    assert _sni_certificates("eu-west-1", eu_listener) == []
+    assert _default_certificate("eu-west-1", eu_listener) == eu_default
+    assert _imported("eu-west-1") == []
+
+
+# -- error translation -------------------------------------------------------------------------------
+class _Clients:
+    """Real (unsent) boto3 clients whose answers a Stubber scripts."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+        self.stubbers: dict[str, Stubber] = {}
+
+    def stub(self, service: str) -> Stubber:
+        client = boto3.client(service, region_name="us-east-1")
+        self.clients[service] = client
+        self.stubbers[service] = Stubber(client)
+        self.stubbers[service].activate()
+        return self.stubbers[service]
+
+    def factory(self, service: str, region: str) -> Any:
+        return self.clients[service]
+
+
+@pytest.fixture
+def stubbed(aws: None) -> _Clients:
+    return _Clients()
+
+
+def _push_with(clients: _Clients, sample: SampleCertificate, **options: Any) -> PushError:
+    target = AwsElbTarget(DEFAULT_ACM_CONSOLE, client_factory=clients.factory)
+    with pytest.raises(PushError) as raised:
+        target.push(_request(sample, options=TargetOptions(**options)))
+    for stubber in clients.stubbers.values():
+        stubber.assert_no_pending_responses()
+    assert isinstance(raised.value.__cause__, ClientError | ReadTimeoutError | ConnectTimeoutError)
+    return raised.value
+
+
+_EMPTY_LIST = {"CertificateSummaryList": []}
+_IMPORTED = {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0000"}
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("ThrottlingException", 400), ("RequestInProgressException", 400), ("InternalFailure", 500), ("Weird", 503)],
+)
+def test_throttling_and_server_errors_are_transient(
+    stubbed: _Clients, sample: SampleCertificate, code: str, status: int
+):
+    acm = stubbed.stub("acm")
+    acm.add_response("list_certificates", _EMPTY_LIST)
+    acm.add_client_error("import_certificate", service_error_code=code, http_status_code=status)
+
+    error = _push_with(stubbed, sample)
+
+    assert type(error) is TransientPushError
+    assert error.retryable is True
+
+
+def test_quota_exceeded_is_permanent(stubbed: _Clients, sample: SampleCertificate):
+    acm = stubbed.stub("acm")
+    acm.add_response("list_certificates", _EMPTY_LIST)
+    acm.add_client_error("import_certificate", service_error_code="LimitExceededException", http_status_code=400)
+
+    error = _push_with(stubbed, sample)
+
+    assert type(error) is PermanentPushError
+    assert (error.code, error.retryable) == ("QUOTA_EXCEEDED", False)
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "UnrecognizedClientException"])
+def test_access_denied_means_the_service_is_unavailable_in_that_region(
+    stubbed: _Clients, sample: SampleCertificate, code: str
+):
+    stubbed.stub("acm").add_client_error("list_certificates", service_error_code=code, http_status_code=400)
+
+    error = _push_with(stubbed, sample)
+
+    assert isinstance(error, ServiceUnavailableInRegionError)
+    assert error.retryable is False
+
+
+def test_a_refused_certificate_is_permanent(stubbed: _Clients, sample: SampleCertificate):
+    acm = stubbed.stub("acm")
+    acm.add_response("list_certificates", _EMPTY_LIST)
+    acm.add_client_error("import_certificate", service_error_code="ValidationException", http_status_code=400)
+
+    error = _push_with(stubbed, sample)
+
+    assert type(error) is PermanentPushError
+    assert error.code == "CERTIFICATE_REFUSED"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("TooManyCertificates", "QUOTA_EXCEEDED"), ("ListenerNotFound", "LISTENER_NOT_FOUND")],
+)
+def test_listener_errors(stubbed: _Clients, sample: SampleCertificate, code: str, expected: str):
+    listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2"
+    acm = stubbed.stub("acm")
+    acm.add_response("list_certificates", _EMPTY_LIST)
+    acm.add_response("import_certificate", _IMPORTED)
+    stubbed.stub("elbv2").add_client_error("add_listener_certificates", service_error_code=code, http_status_code=400)
+
+    error = _push_with(stubbed, sample, attach=(listener,))
+
+    assert type(error) is PermanentPushError
+    assert error.code == expected
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda: ReadTimeoutError(endpoint_url="https://acm.us-east-1.amazonaws.com"),
+        lambda: ConnectTimeoutError(endpoint_url="https://acm.us-east-1.amazonaws.com"),
+    ],
+)
+def test_timeouts_are_transient(sample: SampleCertificate, failure: Callable[[], Exception]):
+    class TimingOut:
+        def get_paginator(self, name: str) -> Any:
+            raise failure()
+
+    target = AwsElbTarget(DEFAULT_ACM_CONSOLE, client_factory=lambda service, region: TimingOut())
+
+    with pytest.raises(TransientPushError) as raised:
+        target.push(_request(sample))
+
+    assert raised.value.code == "NETWORK"

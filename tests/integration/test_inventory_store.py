@@ -1,0 +1,199 @@
+"""Certificate inventory on the inventory table of template.yaml, material in Secrets Manager under
+the stack's KMS key; push policies in the same table. The behaviour both stores share runs against
+the in-memory fake as well."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.errors import CertificateNotFoundError
+from certpush.inventory import import_certificate
+from certpush.local.provision import ProvisionedStack
+from certpush.local.sample_certificates import make_certificate
+from certpush.models.domain import (
+    CertificateMaterial,
+    CertificateStatus,
+    CertificateVersion,
+    PushPolicy,
+    TargetSpec,
+)
+from certpush.ports import CertificateStore, PolicyStore
+from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore
+
+pytestmark = pytest.mark.integration
+
+
+def _material(domain: str = "shop.example.com") -> CertificateMaterial:
+    sample = make_certificate(domain, sans=[domain, f"www.{domain}"])
+    return CertificateMaterial(
+        certificate_pem=sample.certificate_pem,
+        chain_pem=sample.chain_pem,
+        private_key_pem=SecretStr(sample.private_key_pem),
+    )
+
+
+@pytest.fixture
+def dynamodb_store(clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager: Any) -> DynamoDBCertificateStore:
+    return DynamoDBCertificateStore(
+        clean_stack.outputs["InventoryTableName"],
+        secrets_prefix=clean_stack.outputs["SecretsPrefix"],
+        kms_key_id=clean_stack.outputs["CertificateKeyId"],
+        resource=dynamodb,
+        secrets_client=secretsmanager,
+    )
+
+
+@pytest.fixture(params=["in-memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> CertificateStore:
+    if request.param == "in-memory":
+        return InMemoryCertificateStore()
+    return request.getfixturevalue("dynamodb_store")
+
+
+@pytest.fixture(params=["in-memory", "dynamodb"])
+def policies(request: pytest.FixtureRequest) -> PolicyStore:
+    if request.param == "in-memory":
+        return InMemoryPolicyStore()
+    stack: ProvisionedStack = request.getfixturevalue("clean_stack")
+    return DynamoDBPolicyStore(stack.outputs["InventoryTableName"], resource=request.getfixturevalue("dynamodb"))
+
+
+def _put(
+    store: CertificateStore, certificate_id: str, material: CertificateMaterial | None = None
+) -> CertificateVersion:
+    return import_certificate(store, FixedClock(), material or _material(), certificate_id=certificate_id).version
+
+
+# -- shared by the fake and DynamoDB -----------------------------------------------------------------
+def test_versions_are_allocated_per_certificate(store: CertificateStore):
+    versions = [_put(store, "shop").version for _ in range(3)]
+    other = _put(store, "blog", _material("blog.example.com"))
+
+    assert versions == [1, 2, 3]
+    assert other.version == 1
+    assert [v.version for v in store.list_versions("shop")] == [1, 2, 3]
+
+
+def test_get_version_reads_one_version_or_the_latest(store: CertificateStore):
+    first = _put(store, "shop")
+    second = _put(store, "shop")
+
+    assert store.get_version("shop", 1) == first
+    assert store.get_version("shop") == second
+    with pytest.raises(CertificateNotFoundError):
+        store.get_version("shop", 3)
+    with pytest.raises(CertificateNotFoundError):
+        store.get_version("nothing")
+    assert store.list_versions("nothing") == []
+
+
+def test_material_round_trip(store: CertificateStore):
+    material = _material()
+    stored = _put(store, "shop", material)
+
+    read = store.get_material(stored)
+
+    assert read.certificate_pem == material.certificate_pem
+    assert read.chain_pem == material.chain_pem
+    assert read.private_key_pem.get_secret_value() == material.private_key_pem.get_secret_value()
+
+
+def test_set_status(store: CertificateStore):
+    _put(store, "shop")
+    _put(store, "shop")
+
+    store.set_status("shop", 1, CertificateStatus.REVOKED)
+
+    assert store.get_version("shop", 1).status is CertificateStatus.REVOKED
+    assert store.get_version("shop", 2).status is CertificateStatus.HOSTED
+    with pytest.raises(CertificateNotFoundError):
+        store.set_status("shop", 7, CertificateStatus.REVOKED)
+
+
+def test_list_certificates_gives_the_latest_version_of_each(store: CertificateStore):
+    _put(store, "shop")
+    latest_shop = _put(store, "shop")
+    blog = _put(store, "blog", _material("blog.example.com"))
+
+    assert store.list_certificates() == [blog, latest_shop]
+
+
+def test_policies_crud(policies: PolicyStore):
+    aws = TargetSpec(provider="aws", service="elb", regions=["us-east-1", "eu-west-1"])
+    waf = TargetSpec(provider="huaweicloud", service="waf", regions=["cn-north-4"])
+    shop = PushPolicy(name="shop", pattern="*.shop.example.com", targets=[aws])
+    blog = PushPolicy(name="blog", pattern="blog.example.com", targets=[waf], enabled=False)
+
+    assert policies.list_policies() == []
+    policies.put_policy(shop)
+    policies.put_policy(blog)
+    assert sorted(policies.list_policies(), key=lambda p: p.name) == [blog, shop]
+
+    changed = shop.model_copy(update={"targets": [aws, waf]})
+    policies.put_policy(changed)
+    assert sorted(policies.list_policies(), key=lambda p: p.name) == [blog, changed]
+
+    assert policies.delete_policy("blog") is True
+    assert policies.delete_policy("blog") is False
+    assert policies.list_policies() == [changed]
+
+
+# -- DynamoDB and Secrets Manager --------------------------------------------------------------------
+def test_private_key_is_only_in_secrets_manager(
+    dynamodb_store: DynamoDBCertificateStore, clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager: Any
+):
+    material = _material()
+    stored = _put(dynamodb_store, "shop", material)
+    _put(dynamodb_store, "shop")
+
+    items = dynamodb.Table(clean_stack.outputs["InventoryTableName"]).scan()["Items"]
+    assert {item["SK"] for item in items} == {"META", "V#000001", "V#000002"}
+    dumped = json.dumps(items, default=str)
+    assert "-----BEGIN" not in dumped
+    assert "PRIVATE KEY" not in dumped
+
+    assert stored.secret_id == f"{clean_stack.outputs['SecretsPrefix']}/shop/v1"
+    secret = json.loads(secretsmanager.get_secret_value(SecretId=stored.secret_id)["SecretString"])
+    assert secret["private_key"] == material.private_key_pem.get_secret_value()
+    assert secret["certificate"] == material.certificate_pem
+
+
+def test_secrets_are_encrypted_with_the_stack_key(
+    dynamodb_store: DynamoDBCertificateStore, clean_stack: ProvisionedStack, secretsmanager: Any
+):
+    stored = _put(dynamodb_store, "shop")
+
+    described = secretsmanager.describe_secret(SecretId=stored.secret_id)
+
+    assert described["KmsKeyId"] == clean_stack.outputs["CertificateKeyId"]
+    assert {t["Key"]: t["Value"] for t in described["Tags"]} == {
+        "certpush:certificate-id": "shop",
+        "certpush:version": "1",
+    }
+
+
+def test_version_metadata_describes_the_certificate(dynamodb_store: DynamoDBCertificateStore):
+    stored = _put(dynamodb_store, "shop")
+
+    read = dynamodb_store.get_version("shop", 1)
+
+    assert read == stored
+    assert (read.common_name, read.sans) == ("shop.example.com", ["shop.example.com", "www.shop.example.com"])
+    assert read.status is CertificateStatus.HOSTED
+    assert read.not_before < read.not_after
+
+
+def test_list_certificates_skips_policies_and_counters(
+    dynamodb_store: DynamoDBCertificateStore, clean_stack: ProvisionedStack, dynamodb: Any
+):
+    DynamoDBPolicyStore(clean_stack.outputs["InventoryTableName"], resource=dynamodb).put_policy(
+        PushPolicy(name="all", pattern="*", targets=[TargetSpec(provider="aws", service="elb", regions=["us-east-1"])])
+    )
+    shop = _put(dynamodb_store, "shop")
+
+    assert dynamodb_store.list_certificates() == [shop]
