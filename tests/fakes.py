@@ -198,11 +198,11 @@ class InMemoryRecordsRepository:
             outcomes=dict(known.outcomes),
         )
 
-    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
+    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         known = self.issuances.get(issuance_id)
         if known is None:
             return None
-        known.outcomes[str(target)] = status.value
+        known.outcomes[str(target)] = str(outcome)
         if len(known.outcomes) < len(known.issuance.targets) or known.summary_sent:
             return None
         known.summary_sent = True

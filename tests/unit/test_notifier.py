@@ -134,7 +134,7 @@ def test_summary_outcome_succeeded_when_every_target_succeeded(
 
     [summary] = publisher.summaries
     assert summary.outcome == "SUCCEEDED"
-    assert summary.counts.model_dump() == {"succeeded": 3, "failed": 0, "rejected": 0}
+    assert summary.counts.model_dump() == {"succeeded": 3, "failed": 0, "rejected": 0, "already_pushed": 0}
     assert len(publisher.configure_now_events) == 3
 
 
@@ -148,11 +148,11 @@ def test_summary_outcome_failed_when_nothing_succeeded(
 
     [summary] = publisher.summaries
     assert summary.outcome == "FAILED"
-    assert summary.counts.model_dump() == {"succeeded": 0, "failed": 1, "rejected": 1}
+    assert summary.counts.model_dump() == {"succeeded": 0, "failed": 1, "rejected": 1, "already_pushed": 0}
     assert publisher.configure_now_events == []
 
 
-def test_already_pushed_target_counts_as_rejected_in_its_issuance(
+def test_already_pushed_target_counts_as_rejected_but_in_place_in_its_issuance(
     pipeline: Pipeline, publisher: RecordingPublisher
 ) -> None:
     pipeline.issue("first", AWS_US)
@@ -166,10 +166,34 @@ def test_already_pushed_target_counts_as_rejected_in_its_issuance(
     first, second = publisher.summaries
     assert first.outcome == "SUCCEEDED"
     assert second.issuance_id == "second"
-    assert second.counts.model_dump() == {"succeeded": 1, "failed": 0, "rejected": 1}
-    assert second.outcome == "PARTIAL"
-    assert second.targets == {"aws:elb:eu-west-1": "SUCCEEDED", "aws:elb:us-east-1": "REJECTED"}
+    assert second.counts.model_dump() == {"succeeded": 1, "failed": 0, "rejected": 1, "already_pushed": 1}
+    assert second.outcome == "SUCCEEDED"  # the version is now in both targets
+    assert second.targets == {"aws:elb:eu-west-1": "SUCCEEDED", "aws:elb:us-east-1": "ALREADY_PUSHED"}
     assert [e.region for e in publisher.configure_now_events] == ["us-east-1", "eu-west-1"]
+
+
+def test_an_issuance_of_only_already_pushed_targets_is_succeeded(
+    pipeline: Pipeline, publisher: RecordingPublisher
+) -> None:
+    pipeline.issue("first", AWS_US)
+    pipeline.push_all()
+    pipeline.stream()
+
+    pipeline.issue("again", AWS_US)
+    pipeline.stream()
+
+    again = publisher.summaries[-1]
+    assert (again.issuance_id, again.outcome, again.counts.already_pushed) == ("again", "SUCCEEDED", 1)
+
+
+def test_a_rejection_that_is_not_already_pushed_is_not_in_place(
+    pipeline: Pipeline, publisher: RecordingPublisher
+) -> None:
+    pipeline.issue("event-1", ("huaweicloud", "waf", "us-east-1"))
+    pipeline.stream()
+
+    [summary] = publisher.summaries
+    assert (summary.outcome, summary.counts.rejected, summary.counts.already_pushed) == ("FAILED", 1, 0)
 
 
 def test_duplicate_delivery_does_not_emit_a_second_summary(

@@ -99,9 +99,10 @@ class RecordsRepository(Protocol):
 
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
 
-    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
-        """Marks one target of an issuance final (idempotent). Returns the summary exactly once:
-        to the call that made the last target final."""
+    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
+        """Marks one target of an issuance final with its outcome (a final PushStatus, or
+        ALREADY_PUSHED); idempotent. Returns the summary exactly once: to the call that made the
+        last target final."""
         ...
 
 

@@ -251,7 +251,7 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
-    def note_final(self, issuance_id: str, target: TargetKey, status: PushStatus) -> IssuanceSummaryDetail | None:
+    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         key = {"PK": issuance_pk(issuance_id), "SK": "ISSUANCE"}
         try:
             response = self._table.update_item(
@@ -259,7 +259,7 @@ class DynamoDBRecordsRepository:
                 UpdateExpression="SET outcomes.#t = :s",
                 ConditionExpression=Attr("PK").exists(),
                 ExpressionAttributeNames={"#t": str(target)},
-                ExpressionAttributeValues={":s": status.value},
+                ExpressionAttributeValues={":s": str(outcome)},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:

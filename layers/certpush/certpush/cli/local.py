@@ -69,7 +69,11 @@ def up(
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    stack.start()
+    try:
+        stack.start()
+    except OSError as exc:
+        err.print(f"error: the embedded stack could not start: {exc}")
+        raise typer.Exit(1) from exc
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         state = {

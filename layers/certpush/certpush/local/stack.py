@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,22 @@ def local_client_environment(endpoint_url: str, region: str = DEFAULT_REGION) ->
     }
 
 
+class PortInUseError(OSError):
+    pass
+
+
+def _ensure_free(port: int, what: str) -> None:
+    """moto binds in a thread of its own and would not say that the port is taken: ask first,
+    so that we never provision into somebody else's emulator."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUseError(f"port {port} for {what} is in use (another embedded stack?)") from exc
+
+
 class LocalStack:
     def __init__(
         self,
@@ -78,9 +95,18 @@ class LocalStack:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        """Starts everything, or nothing: a failure stops what had started and is raised."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _ensure_free(self.port, "the AWS emulator")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from certpush.models.domain import PushRecord, PushStatus
+from certpush.models.domain import PushRecord, PushStatus, RejectReason
 from certpush.models.events import ConfigureNowDetail
 from certpush.ports import EventPublisher, RecordsRepository
 
@@ -38,7 +38,9 @@ class Notifier:
                     pushed_at=record.updated_at,
                 )
             )
-        summary = self.records.note_final(record.issuance_id, record.target, record.status)
+        already_there = record.status is PushStatus.REJECTED and record.reason == RejectReason.ALREADY_PUSHED
+        outcome = RejectReason.ALREADY_PUSHED.value if already_there else record.status.value
+        summary = self.records.note_final(record.issuance_id, record.target, outcome)
         if summary is not None:
             logger.info("issuance complete", extra=summary.model_dump(mode="json"))
             self.publisher.issuance_summary(summary)

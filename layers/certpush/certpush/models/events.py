@@ -56,6 +56,7 @@ class SummaryCounts(BaseModel):
     succeeded: int = 0
     failed: int = 0
     rejected: int = 0
+    already_pushed: int = Field(default=0, description="of the rejected: this version was already in the target")
 
 
 class IssuanceSummaryDetail(BaseModel):
@@ -66,19 +67,26 @@ class IssuanceSummaryDetail(BaseModel):
     version: int
     total: int
     counts: SummaryCounts
-    outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"]
-    targets: dict[str, str] = Field(description="provider:service:region -> final status")
+    outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"] = Field(
+        description="SUCCEEDED: the version is now in every target (pushed now or ALREADY_PUSHED before)"
+    )
+    targets: dict[str, str] = Field(description="provider:service:region -> final status, or ALREADY_PUSHED")
 
     @classmethod
     def from_outcomes(
         cls, issuance_id: str, certificate_id: str, version: int, outcomes: dict[str, str]
     ) -> IssuanceSummaryDetail:
         values = list(outcomes.values())
+        already = values.count("ALREADY_PUSHED")
         counts = SummaryCounts(
-            succeeded=values.count("SUCCEEDED"), failed=values.count("FAILED"), rejected=values.count("REJECTED")
+            succeeded=values.count("SUCCEEDED"),
+            failed=values.count("FAILED"),
+            rejected=values.count("REJECTED") + already,
+            already_pushed=already,
         )
+        in_place = counts.succeeded + already
         outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"] = (
-            "SUCCEEDED" if counts.succeeded == len(values) else "FAILED" if counts.succeeded == 0 else "PARTIAL"
+            "SUCCEEDED" if in_place == len(values) else "FAILED" if in_place == 0 else "PARTIAL"
         )
         return cls(
             issuance_id=issuance_id,
