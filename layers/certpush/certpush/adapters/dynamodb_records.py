@@ -60,30 +60,22 @@ class DynamoDBRecordsRepository:
         ]
 
     def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
-        response = self._table.query(
-            KeyConditionExpression=Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#"),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [record_from_item(item) for item in response.get("Items", [])]
+        key = Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#")
+        return self._newest_first(key, limit)
 
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
-        response = self._table.query(
-            IndexName="ByStatus",
-            KeyConditionExpression=Key("GSI1PK").eq(f"STATUS#{status.value}"),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [record_from_item(item) for item in response.get("Items", [])]
+        return self._newest_first(Key("GSI1PK").eq(f"STATUS#{status.value}"), limit, index="ByStatus")
 
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        response = self._table.query(
-            IndexName="ByTarget",
-            KeyConditionExpression=Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}"),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [record_from_item(item) for item in response.get("Items", [])]
+        key = Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}")
+        return self._newest_first(key, limit, index="ByTarget")
+
+    def _newest_first(self, key: Any, limit: int, index: str | None = None) -> list[PushRecord]:
+        """One Query, descending by sort key (every sort key here starts with a timestamp)."""
+        arguments: dict[str, Any] = {"KeyConditionExpression": key, "ScanIndexForward": False, "Limit": limit}
+        if index:
+            arguments["IndexName"] = index
+        return [record_from_item(item) for item in self._table.query(**arguments).get("Items", [])]
 
     def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
         response = self._table.get_item(

@@ -158,7 +158,10 @@ def record_json(record: PushRecord) -> dict[str, Any]:
 _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan"}
 
 
-def print_records(records: list[PushRecord], title: str) -> None:
+def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
+    if as_json:
+        out.print_json(json.dumps([record_json(r) for r in records]))
+        return
     if not records:
         out.print(f"{title}: no push records")
         return
@@ -256,10 +259,7 @@ def _finish_push(settings: Settings, issuance_id: str, wait: bool, timeout: floa
     repository = DynamoDBRecordsRepository(settings.records_table)
     progress = wait_for_issuance(repository, issuance_id, timeout)
     records = issuance_records(repository, progress)
-    if as_json:
-        out.print_json(json.dumps([record_json(r) for r in records]))
-    else:
-        print_records(records, f"issuance {issuance_id}")
+    print_records(records, f"issuance {issuance_id}", as_json)
     ok = all(r.status.value in _FINAL_OK or r.reason == "ALREADY_PUSHED" for r in records)
     if not ok:
         raise typer.Exit(1)
@@ -337,10 +337,7 @@ def records(
     with _user_errors():
         repository = DynamoDBRecordsRepository(_settings(stack).records_table)
         found = _sort([r for r in repository.list_current(certificate_id) if version in (None, r.version)])
-        if as_json:
-            out.print_json(json.dumps([record_json(r) for r in found]))
-        else:
-            print_records(found, f"push records of {certificate_id}")
+        print_records(found, f"push records of {certificate_id}", as_json)
 
 
 @app.command()
@@ -353,10 +350,7 @@ def history(
     """The latest push records of a certificate (10 by default), newest first."""
     with _user_errors():
         found = DynamoDBRecordsRepository(_settings(stack).records_table).history(certificate_id, limit)
-        if as_json:
-            out.print_json(json.dumps([record_json(r) for r in found]))
-        else:
-            print_records(found, f"latest {limit} push records of {certificate_id}")
+        print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
 @app.command()
@@ -368,10 +362,7 @@ def failed(
     """Pushes whose current state is FAILED, across all certificates, newest first."""
     with _user_errors():
         found = DynamoDBRecordsRepository(_settings(stack).records_table).by_status(PushStatus.FAILED, limit)
-        if as_json:
-            out.print_json(json.dumps([record_json(r) for r in found]))
-        else:
-            print_records(found, "failed pushes")
+        print_records(found, "failed pushes", as_json)
 
 
 # -- certificates ------------------------------------------------------------------------------------
