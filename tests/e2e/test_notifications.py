@@ -63,3 +63,38 @@ def test_configure_now_per_success_and_one_summary(cli, stack, imported, certifi
     summary = summaries[0]
     assert (summary.total, summary.counts.succeeded, summary.counts.rejected, summary.outcome) == (3, 2, 1, "PARTIAL")
     assert "-----BEGIN" not in json.dumps(received)
+
+
+def test_dead_lettered_pushes_are_listed_and_redriven(cli, stack, imported, certificate_id):
+    """A push whose message reached the DLQ (its worker crashed every time) is not lost."""
+    from datetime import UTC, datetime
+
+    from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
+    from certpush.models.domain import Issuance, PushRecord, PushStatus, TargetKey
+    from certpush.models.messages import PushMessage
+
+    outputs = stack.provisioned.outputs
+    now = datetime.now(UTC)
+    target = TargetKey(provider="aws", service="elb", region="ca-central-1")
+    record = PushRecord(certificate_id=certificate_id, version=1, provider="aws", service="elb", region="ca-central-1",
+                        status=PushStatus.PENDING, issuance_id=f"dlq-{certificate_id}", push_id=f"p-{certificate_id}",
+                        created_at=now, updated_at=now)  # fmt: skip
+    repository = DynamoDBRecordsRepository(outputs["RecordsTableName"])
+    repository.put_issuance(Issuance(issuance_id=record.issuance_id, certificate_id=certificate_id, version=1,
+                                     targets=[target], created_at=now))  # fmt: skip
+    assert repository.start_push(record)
+    message = PushMessage(push_id=record.push_id, issuance_id=record.issuance_id, certificate_id=certificate_id,
+                          version=1, provider="aws", service="elb", region="ca-central-1")  # fmt: skip
+    boto3.client("sqs").send_message(QueueUrl=outputs["PushDeadLetterQueueUrl"], MessageBody=message.model_dump_json())
+
+    listed = cli("dead-letters", "list")
+    assert f"{certificate_id} v1 aws:elb:ca-central-1" in listed.stdout
+    redriven = cli("dead-letters", "redrive")
+    assert f"redriven: {certificate_id} v1" in redriven.stdout
+
+    def pushed() -> bool:
+        found = repository.get(certificate_id, 1, target)
+        return found is not None and found.status is PushStatus.SUCCEEDED
+
+    eventually(pushed, what="the redriven push to succeed")
+    assert "0 message(s)" in cli("dead-letters", "list").stderr

@@ -23,6 +23,7 @@ from rich.table import Table
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.inventory import DynamoDBPolicyStore
+from certpush.cli.dead_letters import dead_letters_app
 from certpush.cli.local import local_app
 from certpush.cli.stack import settings_for_stack
 from certpush.errors import CertpushError, InvalidCertificateError
@@ -58,6 +59,7 @@ policies_app = typer.Typer(
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
+app.add_typer(dead_letters_app, name="dead-letters")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
