@@ -51,8 +51,9 @@ cfn-lint: $(STAMP) ## Lint template.yaml
 bench: $(STAMP) ## Benchmarks (slow; not part of make test)
 	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
 
+SAM ?= sam
 build: ## sam build (needs aws-sam-cli and a python3.12 on PATH; see README)
-	PYENV_VERSION=3.12.1:3.11.7 sam build
+	PYENV_VERSION=3.12.1:3.11.7 $(SAM) build
 
 schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 	$(BIN)/certpush schemas --out events/schemas

@@ -254,9 +254,11 @@ def issuance_records(repository: DynamoDBRecordsRepository, progress: IssuancePr
     return _sort(records)
 
 
-def _finish_push(settings: Settings, issuance_id: str, wait: bool, timeout: float, as_json: bool) -> None:
+def _finish_push(
+    settings: Settings, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
+) -> None:
     if not wait:
-        out.print(f"issuance {issuance_id} sent; follow it with: certpush records <certificate-id>")
+        out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
         return
     repository = DynamoDBRecordsRepository(settings.records_table)
     progress = wait_for_issuance(repository, issuance_id, timeout)
@@ -295,7 +297,7 @@ def push(
             certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id))  # fmt: skip
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
-        _finish_push(settings, issuance_id, wait, timeout, as_json)
+        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json)
 
 
 @app.command()
@@ -325,7 +327,7 @@ def replay(
         _issue(settings, CertificateIssuedDetail(certificate_id=certificate_id, version=chosen, targets=specs,
                                                  issuance_id=issuance_id, replay=True))  # fmt: skip
         err.print(f"replaying {len(failed)} failed target(s) of {certificate_id} v{chosen} (issuance {issuance_id})")
-        _finish_push(settings, issuance_id, wait, timeout, as_json=False)
+        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 
 @app.command()
