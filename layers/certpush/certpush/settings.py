@@ -12,7 +12,6 @@ from certpush.adapters.huaweicloud import HuaweiCloudSettings
 from certpush.errors import ConfigurationError
 
 DEFAULT_AWS_ELB_CONSOLE = "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"
-DEFAULT_ACM_CONSOLE = "https://{region}.console.aws.amazon.com/acm/home?region={region}#/certificates/{target_name}"
 
 
 class Settings(BaseModel):

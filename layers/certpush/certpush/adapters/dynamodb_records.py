@@ -12,6 +12,8 @@ from certpush.errors import StalePushError
 from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
 from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import (
+    ITEM_BINDING,
+    ITEM_ISSUANCE,
     binding_sk,
     cert_pk,
     current_item,
@@ -179,7 +181,7 @@ class DynamoDBRecordsRepository:
                         "Item": {
                             "PK": cert_pk(record.certificate_id),
                             "SK": binding_sk(record.target),
-                            "type": "BIND",
+                            "type": ITEM_BINDING,
                             "target_id": record.target_id,
                             "version": record.version,
                             "updated_at": timestamp(record.updated_at),
@@ -210,7 +212,7 @@ class DynamoDBRecordsRepository:
 
     # -- issuances -------------------------------------------------------------------------------
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
-        item = self._table.get_item(Key={"PK": issuance_pk(issuance_id), "SK": "ISSUANCE"}, ConsistentRead=True).get(
+        item = self._table.get_item(Key={"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}, ConsistentRead=True).get(
             "Item"
         )
         if not item:
@@ -228,8 +230,8 @@ class DynamoDBRecordsRepository:
             self._table.put_item(
                 Item={
                     "PK": issuance_pk(issuance.issuance_id),
-                    "SK": "ISSUANCE",
-                    "type": "ISSUANCE",
+                    "SK": ITEM_ISSUANCE,
+                    "type": ITEM_ISSUANCE,
                     "certificate_id": issuance.certificate_id,
                     "version": issuance.version,
                     "targets": [str(t) for t in issuance.targets],
@@ -244,7 +246,7 @@ class DynamoDBRecordsRepository:
                 raise
 
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        key = {"PK": issuance_pk(issuance_id), "SK": "ISSUANCE"}
+        key = {"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}
         try:
             response = self._table.update_item(
                 Key=key,
