@@ -17,12 +17,14 @@ from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInR
 from certpush.local.fixtures import create_https_listener
 from certpush.local.sample_certificates import SampleCertificate, make_certificate
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
-from certpush.settings import DEFAULT_ACM_CONSOLE
 from certpush.x509_checks import inspect_certificate
 
 pytestmark = pytest.mark.integration
 
 DOMAIN = "shop.example.com"
+
+# a console template using every placeholder the adapter fills in
+ACM_CONSOLE = "https://{region}.console.aws.amazon.com/acm/home?region={region}#/certificates/{target_name}"
 
 
 def _request(
@@ -87,7 +89,7 @@ def _default_certificate(region: str, listener: str) -> str:
 
 @pytest.fixture
 def target(aws: None) -> AwsElbTarget:
-    return AwsElbTarget(DEFAULT_ACM_CONSOLE)
+    return AwsElbTarget(ACM_CONSOLE)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_a_retry_finds_the_certificate_an_earlier_attempt_imported(target: AwsEl
     first = target.push(request)
 
     again = target.push(request)
-    after_a_crash = AwsElbTarget(DEFAULT_ACM_CONSOLE).push(request)  # a new container, nothing cached
+    after_a_crash = AwsElbTarget(ACM_CONSOLE).push(request)  # a new container, nothing cached
 
     assert again.target_id == after_a_crash.target_id == first.target_id
     assert (again.detail, after_a_crash.detail) == ("already in ACM", "already in ACM")
@@ -226,7 +228,7 @@ def stubbed(aws: None) -> _Clients:
 
 
 def _push_with(clients: _Clients, sample: SampleCertificate, **options: Any) -> PushError:
-    target = AwsElbTarget(DEFAULT_ACM_CONSOLE, client_factory=clients.factory)
+    target = AwsElbTarget(ACM_CONSOLE, client_factory=clients.factory)
     with pytest.raises(PushError) as raised:
         target.push(_request(sample, options=TargetOptions(**options)))
     for stubber in clients.stubbers.values():
@@ -319,7 +321,7 @@ def test_timeouts_are_transient(sample: SampleCertificate, failure: Callable[[],
         def get_paginator(self, name: str) -> Any:
             raise failure()
 
-    target = AwsElbTarget(DEFAULT_ACM_CONSOLE, client_factory=lambda service, region: TimingOut())
+    target = AwsElbTarget(ACM_CONSOLE, client_factory=lambda service, region: TimingOut())
 
     with pytest.raises(TransientPushError) as raised:
         target.push(_request(sample))
