@@ -79,7 +79,7 @@ def _serial_value(serial: str) -> int | None:
         return None
 
 
-def _region_of(arn: str) -> str:
+def region_of_arn(arn: str) -> str:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 else ""
 
@@ -144,7 +144,7 @@ class AwsElbTarget:
         if material.chain_pem.strip():
             arguments["CertificateChain"] = material.chain_pem.encode()
         previous = request.previous_target_id
-        if previous and _region_of(previous) == request.region:
+        if previous and region_of_arn(previous) == request.region:
             try:
                 response = acm.import_certificate(CertificateArn=previous, **arguments)
                 # tags may not be passed on re-import: bring the version tag up to date afterwards
@@ -170,7 +170,7 @@ class AwsElbTarget:
     def _attach(self, request: PushRequest, arn: str) -> None:
         elbv2 = None
         for listener in request.options.attach_default:
-            if _region_of(listener) != request.region:
+            if region_of_arn(listener) != request.region:
                 continue
             elbv2 = elbv2 or self._client("elbv2", request.region)
             try:
@@ -178,7 +178,7 @@ class AwsElbTarget:
             except (ClientError, BotoCoreError) as exc:
                 raise translate_aws_error(exc, f"setting the default certificate of {listener}") from exc
         for listener in request.options.attach:
-            if _region_of(listener) != request.region:
+            if region_of_arn(listener) != request.region:
                 continue
             elbv2 = elbv2 or self._client("elbv2", request.region)
             try:

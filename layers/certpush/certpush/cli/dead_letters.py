@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.cli.stack import stack_outputs
+from certpush.cli.terminal import StackOption, err, out
 from certpush.errors import CertpushError
 from certpush.models.messages import PushMessage
 
@@ -20,11 +20,6 @@ dead_letters_app = typer.Typer(
     help="Push messages that reached the dead-letter queue: list them, or send them back to be pushed.",
     no_args_is_help=True,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
-StackOption = Annotated[
-    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
-]
 
 
 def _queues(stack: str) -> tuple[str, str]:

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+
+from certpush.cli.terminal import StackOption, err, out
 
 local_app = typer.Typer(
     help="Run certpush on this machine: moto as AWS, a Huawei Cloud simulator, the same handlers.",
     no_args_is_help=True,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the running stack's state file lives.")]
 DEFAULT_STATE_DIR = Path(".certpush")
@@ -182,7 +181,7 @@ def sample_certificate(
 @local_app.command("check")
 def check(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
-    stack: Annotated[str, typer.Option("--stack", envvar="CERTPUSH_STACK")] = "certpush",
+    stack: StackOption = "certpush",
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Look in the emulators for every SUCCEEDED push of a certificate: is it really there?"""

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import SecretStr
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,6 +25,7 @@ from certpush.adapters.inventory import DynamoDBPolicyStore
 from certpush.cli.dead_letters import dead_letters_app
 from certpush.cli.local import local_app
 from certpush.cli.stack import settings_for_stack
+from certpush.cli.terminal import StackOption, err, out
 from certpush.errors import CertpushError, InvalidCertificateError
 from certpush.inventory import import_certificate
 from certpush.logic.policies import merge_targets
@@ -61,12 +61,7 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
-StackOption = Annotated[
-    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
-]
 TO_HELP = (
     "Target as PROVIDER:SERVICE=REGION[,REGION...], e.g. aws:elb=us-east-1,eu-west-1 or "
     "huaweicloud:waf=cn-north-4. Repeat for several services; at most 10 regions per service."

@@ -8,13 +8,10 @@ from typing import Any
 import httpx
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_elb import region_of_arn
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.models.domain import PushRecord, PushStatus
 from certpush.settings import Settings
-
-
-def _region_of(arn: str) -> str:
-    return arn.split(":")[3]
 
 
 def _aws_elb(record: PushRecord) -> Iterator[tuple[str, bool]]:
@@ -28,13 +25,13 @@ def _aws_elb(record: PushRecord) -> Iterator[tuple[str, bool]]:
         return
     elbv2 = aws_client("elbv2", record.region)
     for listener in record.options.attach:
-        if _region_of(listener) != record.region:
+        if region_of_arn(listener) != record.region:
             continue
         found = elbv2.describe_listener_certificates(ListenerArn=listener)["Certificates"]
         present = any(c["CertificateArn"] == arn for c in found)
         yield f"aws:elb:{record.region} listener {listener.rsplit('/', 3)[-3]} has it", present
     for listener in record.options.attach_default:
-        if _region_of(listener) != record.region:
+        if region_of_arn(listener) != record.region:
             continue
         described = elbv2.describe_listeners(ListenerArns=[listener])["Listeners"][0]
         present = any(c["CertificateArn"] == arn for c in described.get("Certificates", []))
