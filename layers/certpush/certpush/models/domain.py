@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -10,6 +11,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 MAX_REGIONS_PER_SERVICE = 10
+MAX_TARGET_NAME = 64
+TARGET_NAME_PREFIX = "certpush-"
 HISTORY_LENGTH = 10
 
 CertificateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
@@ -168,10 +171,19 @@ class PushRequest(BaseModel):
 
     @property
     def deterministic_name(self) -> str:
-        """Name that a retry after a crash finds again: derived from certificate id and version."""
-        cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", self.certificate.certificate_id)
+        """Name that a retry after a crash finds again: derived from certificate id and version.
+
+        At most 64 characters of ``[A-Za-z0-9_.-]`` (the strictest target's rule). An id that must
+        be shortened or cleaned also gets a digest of the whole id, so two ids never share a name."""
+        certificate_id = self.certificate.certificate_id
+        cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", certificate_id)
         suffix = f"-v{self.certificate.version}"
-        return f"certpush-{cleaned}"[: 64 - len(suffix)] + suffix
+        name = f"{TARGET_NAME_PREFIX}{cleaned}{suffix}"
+        if len(name) <= MAX_TARGET_NAME and cleaned == certificate_id:
+            return name
+        digest = hashlib.sha256(certificate_id.encode()).hexdigest()[:12]
+        keep = MAX_TARGET_NAME - len(TARGET_NAME_PREFIX) - len(suffix) - len(digest) - 1
+        return f"{TARGET_NAME_PREFIX}{cleaned[:keep]}-{digest}{suffix}"
 
 
 class PushResult(BaseModel):
