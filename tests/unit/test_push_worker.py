@@ -18,6 +18,7 @@ from certpush.local.sample_certificates import SampleCertificate
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import (
+    CertificateStatus,
     CertificateVersion,
     PushRecord,
     PushRequest,
@@ -337,6 +338,23 @@ def test_certificate_gone_before_the_push_fails(
     assert result is not None
     assert result.status is PushStatus.FAILED
     assert result.reason == "CERTIFICATE_NOT_FOUND"
+    assert aws_elb.calls == []
+
+
+def test_certificate_revoked_after_validation_is_not_pushed(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    store: InMemoryCertificateStore,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    store.set_status(message.certificate_id, message.version, CertificateStatus.REVOKED)
+
+    result = worker.process(message, receive_count=1)
+
+    assert result is not None
+    assert (result.status, result.reason) == (PushStatus.FAILED, "NOT_HOSTED")
+    assert "REVOKED" in (result.message or "")
     assert aws_elb.calls == []
 
 

@@ -19,7 +19,7 @@ from certpush.errors import (
     StalePushError,
     TransientPushError,
 )
-from certpush.models.domain import PushRecord, PushRequest, PushStatus
+from certpush.models.domain import CertificateStatus, PushRecord, PushRequest, PushStatus
 from certpush.models.messages import PushMessage
 from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
 
@@ -81,6 +81,12 @@ class PushWorker:
             material = self.store.get_material(certificate)
         except CertificateNotFoundError as exc:
             return self._finish(record, PushStatus.FAILED, reason="CERTIFICATE_NOT_FOUND", message=str(exc))
+        if certificate.status is not CertificateStatus.HOSTED:
+            # revoked or deleted after the validator let it through: it must not go out now
+            return self._finish(
+                record, PushStatus.FAILED, reason="NOT_HOSTED",
+                message=f"version {certificate.version} became {certificate.status.value} before it was pushed",
+            )  # fmt: skip
 
         request = PushRequest(
             certificate=certificate,
