@@ -52,8 +52,8 @@ bench: $(STAMP) ## Benchmarks (slow; not part of make test)
 	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
 
 SAM ?= sam
-build: ## sam build (needs aws-sam-cli and a python3.12 on PATH; see README)
-	PYENV_VERSION=3.12.1:3.11.7 $(SAM) build
+build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3.12 layer)
+	$(SAM) build
 
 schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 	$(BIN)/certpush schemas --out events/schemas

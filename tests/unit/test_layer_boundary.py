@@ -1,0 +1,48 @@
+"""The Lambda functions must run on the layer alone: nothing they import may need the CLI's or the
+embedded stack's dependencies, which the layer does not ship."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI_ONLY = ["typer", "rich", "moto", "yaml", "certpush.cli", "certpush.local"]
+
+IMPORT_WITHOUT_CLI = """
+import importlib.abc, importlib.util, sys
+
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == blocked or name.startswith(blocked + ".") for blocked in {blocked!r}):
+            raise ImportError(f"{{name}} is not in the Lambda layer")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+spec = importlib.util.spec_from_file_location("handler_under_test", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+assert callable(module.handler)
+"""
+
+
+@pytest.mark.parametrize("function", ["validator", "push_worker", "notifier"])
+def test_each_handler_imports_without_the_cli_dependencies(function: str) -> None:
+    code = IMPORT_WITHOUT_CLI.format(blocked=CLI_ONLY, path=str(ROOT / "functions" / function / "app.py"))
+    env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_layer_requirements_hold_no_cli_dependency() -> None:
+    pinned = (ROOT / "layers" / "certpush" / "requirements.txt").read_text().lower().splitlines()
+    names = {line.split("==")[0].strip().replace("_", "-") for line in pinned if line and not line.startswith("#")}
+    assert "aws-lambda-powertools" in names and "httpx" in names and "cryptography" in names
+    assert not names & {"typer", "rich", "moto", "pyyaml", "click"}
