@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from certpush.adapters.huaweicloud import HuaweiCloudSettings
+from certpush.adapters.huaweicloud.settings import HuaweiCloudSettings
 from certpush.errors import ConfigurationError
 
 DEFAULT_AWS_ELB_CONSOLE = "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"

@@ -1,27 +1,30 @@
 """Composition root: real adapters built from settings. Handlers and the CLI call these once;
-tests build the domain objects with fakes instead."""
+tests build the domain objects with fakes instead.
+
+What only the push worker needs (the Huawei Cloud HTTP client, idempotency) is imported inside the
+functions that build it, so the validator's and the notifier's cold starts do not pay for it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_elb import AwsElbTarget
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.huaweicloud import build_huaweicloud_targets, load_credentials
 from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
 from certpush.adapters.sqs_queue import SqsPushQueue
-from certpush.consumers import PushConsumer
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.ports import PushTarget
 from certpush.settings import Settings
+
+if TYPE_CHECKING:
+    from certpush.consumers import PushConsumer
 
 
 class SystemClock:
@@ -52,6 +55,9 @@ def build_targets(settings: Settings) -> dict[tuple[str, str], PushTarget]:
     targets: list[PushTarget] = [AwsElbTarget(settings.aws_elb_console_template)]
     huawei = settings.huaweicloud
     if huawei.credentials_secret_id:
+        from certpush.adapters.huaweicloud.client import load_credentials
+        from certpush.adapters.huaweicloud.targets import build_huaweicloud_targets
+
         secrets = SecretsProvider(boto3_client=aws_client("secretsmanager"))
         secret_id = huawei.credentials_secret_id
 
@@ -84,6 +90,10 @@ def build_notifier(settings: Settings) -> Notifier:
 
 
 def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from certpush.consumers import PushConsumer
+
     persistence = (
         DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_client("dynamodb"))
         if settings.idempotency_table

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from certpush.adapters.huaweicloud.regions import IAM, endpoint_for
+from certpush.adapters.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
 from certpush.adapters.huaweicloud.signer import HuaweiSigner
 from certpush.errors import (
     CertpushError,
@@ -52,7 +53,6 @@ WAF_DUPLICATE_NAME_CODES = frozenset({"WAF.00011016", "WAF.00022002"})
 WAF_ILLEGAL_CERTIFICATE = "WAF.00011019"
 WAF_EXPIRED_CERTIFICATE = "WAF.00011021"
 
-DEFAULT_TIMEOUT_SECONDS = 10.0
 _MAX_ERROR_MESSAGE = 300
 
 

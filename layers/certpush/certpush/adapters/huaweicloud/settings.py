@@ -1,0 +1,51 @@
+"""Settings of the Huawei Cloud targets. Importing this loads no HTTP client (the validator and the
+CLI need the settings and the region tables, not httpx)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from certpush.adapters.huaweicloud.console import (
+    DEFAULT_ELB_CONSOLE_TEMPLATE,
+    DEFAULT_WAF_CONSOLE_TEMPLATE,
+    check_console_template,
+)
+from certpush.adapters.huaweicloud.regions import check_endpoint_template
+from certpush.errors import ConfigurationError
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class HuaweiCloudSettings(BaseModel):
+    """Configuration of the Huawei Cloud targets, parsed once at the edge."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    credentials_secret_id: str | None = None
+    endpoint_template: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:8765/{service}/{region} for the local simulator"
+    )
+    project_ids: dict[str, str] = Field(default_factory=dict, description="region -> project id; else asked of IAM")
+    waf_console_template: str = DEFAULT_WAF_CONSOLE_TEMPLATE
+    elb_console_template: str = DEFAULT_ELB_CONSOLE_TEMPLATE
+    waf_enterprise_project_id: str | None = None
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=60)
+
+    @field_validator("endpoint_template")
+    @classmethod
+    def _endpoint_template(cls, value: str | None) -> str | None:
+        return None if value is None else _as_value_error(check_endpoint_template, value)
+
+    @field_validator("waf_console_template", "elb_console_template")
+    @classmethod
+    def _console_template(cls, value: str) -> str:
+        return _as_value_error(check_console_template, value)
+
+
+def _as_value_error(check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from exc
