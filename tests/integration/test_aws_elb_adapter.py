@@ -4,6 +4,7 @@ place for a new version, listener attachment; and the translation of AWS errors 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import boto3
@@ -38,14 +39,7 @@ def _request(
     metadata = CertificateVersion(
         certificate_id="shop",
         version=version,
-        common_name=facts.common_name,
-        sans=facts.sans,
-        fingerprint_sha256=facts.fingerprint_sha256,
-        serial_number=facts.serial_number,
-        issuer=facts.issuer,
-        not_before=facts.not_before,
-        not_after=facts.not_after,
-        key_type=facts.key_type,
+        **asdict(facts),
         secret_id=f"certpush/certificates/shop/v{version}",
         imported_at=facts.not_before,
     )

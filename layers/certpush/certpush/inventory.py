@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from certpush.errors import InvalidCertificateError
@@ -65,14 +65,7 @@ def import_certificate(
         certificate_id=certificate_id or default_certificate_id(facts.common_name),
         version=1,
         status=CertificateStatus.HOSTED,
-        common_name=facts.common_name,
-        sans=facts.sans,
-        fingerprint_sha256=facts.fingerprint_sha256,
-        serial_number=facts.serial_number,
-        issuer=facts.issuer,
-        not_before=facts.not_before,
-        not_after=facts.not_after,
-        key_type=facts.key_type,
+        **asdict(facts),
         secret_id="",
         imported_at=now,
     )
