@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.cli.main import app, wait_for_issuance
-from certpush.cli.stack import settings_for_stack
-from certpush.local.sample_certificates import make_certificate
-from certpush.local.stack import LocalStack
 from certpush.models.domain import TargetSpec
 from certpush.models.events import CertificateIssuedDetail
+from certpush_dev.cli.main import app, wait_for_issuance
+from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.local.sample_certificates import make_certificate
+from certpush_dev.local.stack import EmbeddedStack
 
 pytestmark = pytest.mark.bench
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
+    with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
         yield running
 
 

@@ -15,17 +15,17 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from certpush.cli.main import app
-from certpush.local.sample_certificates import SampleCertificate, make_certificate
-from certpush.local.stack import LocalStack
+from certpush_dev.cli.main import app
+from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_dev.local.stack import EmbeddedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
+def stack() -> Iterator[EmbeddedStack]:
     # no backoff between attempts and room for many: the fault tests fail 30% of requests
-    with LocalStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
+    with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
         yield running
 
 
@@ -40,7 +40,7 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(stack: LocalStack) -> Callable[..., CliResult]:
+def cli(stack: EmbeddedStack) -> Callable[..., CliResult]:
     runner = CliRunner()
 
     def run(*args: str, expect: int | None = 0) -> CliResult:

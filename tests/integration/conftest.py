@@ -21,8 +21,8 @@ import boto3
 import moto
 import pytest
 
-from certpush.local.provision import ProvisionedStack, Provisioner
-from certpush.local.template import load_template
+from certpush_dev.local.provision import ProvisionedStack, Provisioner
+from certpush_dev.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"

@@ -13,8 +13,6 @@ from pydantic import SecretStr
 from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
 from certpush.errors import CertificateNotFoundError
 from certpush.inventory import import_certificate
-from certpush.local.provision import ProvisionedStack
-from certpush.local.sample_certificates import make_certificate
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -23,6 +21,8 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.ports import CertificateStore, PolicyStore
+from certpush_dev.local.provision import ProvisionedStack
+from certpush_dev.local.sample_certificates import make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from certpush.local.provision import FunctionSpec, ProvisionedStack
-from certpush.local.template import Resolver
 from certpush.settings import Settings
+from certpush_dev.local.provision import FunctionSpec, ProvisionedStack
+from certpush_dev.local.template import Resolver
 
 from .conftest import REGION
 

@@ -13,7 +13,6 @@ import pytest
 
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.sqs_queue import QueueSendError, SqsPushQueue
-from certpush.local.provision import ProvisionedStack
 from certpush.models.domain import TargetOptions
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
@@ -26,6 +25,7 @@ from certpush.models.events import (
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import PushMessage
+from certpush_dev.local.provision import ProvisionedStack
 
 from .conftest import REGION
 

@@ -12,9 +12,9 @@ import pytest
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.errors import StalePushError
-from certpush.local.provision import ProvisionedStack
 from certpush.models.domain import Issuance, PushRecord, PushStatus, TargetKey, TargetOptions
 from certpush.ports import RecordsRepository
+from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FixedClock, InMemoryRecordsRepository
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,10 @@ import pytest
 from cfnlint.api import lint, lint_file
 from samtranslator.translator.transform import transform
 
-from certpush.local.template import load_template
 from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE
 from certpush.models.items import ITEM_HISTORY
 from certpush.settings import Settings
+from certpush_dev.local.template import load_template
 
 from .conftest import REGION, TEMPLATE
 

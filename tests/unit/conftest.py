@@ -15,12 +15,12 @@ import pytest
 from pydantic import SecretStr
 
 from certpush.inventory import import_certificate
-from certpush.local.pollers import LocalLambdaContext
-from certpush.local.sample_certificates import SampleCertificate, make_certificate
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, CertificateVersion
+from certpush_dev.local.pollers import LocalLambdaContext
+from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import (
     FakeQueue,
     FixedClock,

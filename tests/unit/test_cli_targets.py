@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import typer
 
-from certpush.cli.main import parse_targets
 from certpush.models.domain import TargetOptions, TargetSpec
+from certpush_dev.cli.main import parse_targets
 
 pytestmark = pytest.mark.unit
 

@@ -13,13 +13,13 @@ from boto3.dynamodb.types import TypeSerializer
 
 from certpush.consumers import PushConsumer, StreamConsumer
 from certpush.errors import TransientPushError
-from certpush.local.pollers import LocalLambdaContext
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
 from certpush.models.items import current_item, history_item
 from certpush.models.messages import PushMessage
+from certpush_dev.local.pollers import LocalLambdaContext
 from tests.fakes import FakeQueue, InMemoryRecordsRepository, RecordingPublisher, ScriptedTarget
 from tests.unit.conftest import CERTIFICATE_ID
 

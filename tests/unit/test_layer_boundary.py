@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI_ONLY = ["typer", "rich", "moto", "yaml", "certpush.cli", "certpush.local"]
+CLI_ONLY = ["typer", "rich", "moto", "yaml", "certpush_dev"]
 
 IMPORT_WITHOUT_CLI = """
 import importlib.abc, importlib.util, sys

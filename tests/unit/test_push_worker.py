@@ -14,7 +14,6 @@ from certpush.errors import (
     ServiceUnavailableInRegionError,
     TransientPushError,
 )
-from certpush.local.sample_certificates import SampleCertificate
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import (
@@ -30,6 +29,7 @@ from certpush.models.domain import (
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
+from certpush_dev.local.sample_certificates import SampleCertificate
 from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, ScriptedTarget
 from tests.unit.conftest import CERTIFICATE_ID, SteppingMonotonic, material_of
 

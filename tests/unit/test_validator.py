@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from certpush.catalog import AWS_ELB_REGIONS
 from certpush.errors import PermanentPushError
-from certpush.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import ValidationOutcome, Validator
 from certpush.models.domain import (
@@ -28,6 +27,7 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.models.events import CertificateIssuedDetail
+from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from tests.fakes import (
     FakeQueue,
     FixedClock,

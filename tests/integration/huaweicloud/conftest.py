@@ -16,13 +16,13 @@ from pydantic import SecretStr
 
 from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
-from certpush.local.huawei_simulator import HuaweiCloudSimulator
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateVersion,
     PushRequest,
     TargetOptions,
 )
+from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 
 @pytest.fixture(scope="session")

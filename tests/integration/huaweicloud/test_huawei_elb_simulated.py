@@ -10,8 +10,8 @@ import pytest
 from certpush.adapters.huaweicloud import HuaweiElbTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient
 from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
-from certpush.local.huawei_simulator import HuaweiCloudSimulator
 from certpush.models.domain import PushRequest
+from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from certpush.adapters.huaweicloud import HuaweiCloudSettings, build_huaweicloud
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.adapters.huaweicloud.waf import HuaweiWafTarget
 from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
-from certpush.local.huawei_simulator import HuaweiCloudSimulator
 from certpush.models.domain import PushRequest, PushResult
 from certpush.ports import PushTarget
+from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """boto3 clients with botocore's standard retry mode and explicit timeouts.
 
 boto3 itself honours ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``), which is how the same
-code reaches moto, LocalStack or AWS.
+code reaches moto, EmbeddedStack or AWS.
 
 Clients come from one shared session, so botocore loads each service model once per process
 (a new session per client costs ~0.2 s). Sessions are not thread-safe, clients are: creation is

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.cli.stack import stack_outputs
-from certpush.cli.terminal import StackOption, err, out
 from certpush.errors import CertpushError
 from certpush.models.messages import PushMessage
+from certpush_dev.cli.stack import stack_outputs
+from certpush_dev.cli.terminal import StackOption, err, out
 
 dead_letters_app = typer.Typer(
     help="Push messages that reached the dead-letter queue: list them, or send them back to be pushed.",

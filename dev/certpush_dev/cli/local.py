@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from certpush.cli.terminal import StackOption, err, out
+from certpush_dev.cli.terminal import StackOption, err, out
 
 local_app = typer.Typer(
     help="Run certpush on this machine: moto as AWS, a Huawei Cloud simulator, the same handlers.",
@@ -62,9 +62,9 @@ def up(
     if detach:
         _detach(template, port, huawei_port, log_file, timeout, state_dir)
         return
-    from certpush.local.stack import LocalStack, local_client_environment
+    from certpush_dev.local.stack import EmbeddedStack, local_client_environment
 
-    stack = LocalStack(root=root, port=port, huawei_port=huawei_port)
+    stack = EmbeddedStack(root=root, port=port, huawei_port=huawei_port)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
@@ -99,7 +99,7 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
                   "`certpush local down` stops it")  # fmt: skip
         raise typer.Exit(1)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "certpush.cli.main", "local", "up", "--template", str(template),
+    command = [sys.executable, "-m", "certpush_dev.cli.main", "local", "up", "--template", str(template),
                "--port", str(port), "--huawei-port", str(huawei_port), "--state-dir", str(state_dir)]  # fmt: skip
     with log_file.open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
@@ -158,7 +158,7 @@ def create_listener(
     if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
         err.print("error: create-listener only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
         raise typer.Exit(1)
-    from certpush.local.fixtures import create_https_listener
+    from certpush_dev.local.fixtures import create_https_listener
 
     out.print(create_https_listener(region, name))
 
@@ -171,7 +171,7 @@ def sample_certificate(
     days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
 ) -> None:
     """Generate a sample certificate, its chain and its key (for trying certpush out)."""
-    from certpush.local.sample_certificates import make_certificate
+    from certpush_dev.local.sample_certificates import make_certificate
 
     paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
     for kind, path in paths.items():
@@ -185,8 +185,8 @@ def check(
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Look in the emulators for every SUCCEEDED push of a certificate: is it really there?"""
-    from certpush.cli.stack import settings_for_stack
-    from certpush.local.inspection import inspect_pushes
+    from certpush_dev.cli.stack import settings_for_stack
+    from certpush_dev.local.inspection import inspect_pushes
 
     state = _read_state(state_dir)
     settings = settings_for_stack(stack)

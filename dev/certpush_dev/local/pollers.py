@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from certpush.local.provision import EventSource, FunctionSpec
+from certpush_dev.local.provision import EventSource, FunctionSpec
 
-log = logging.getLogger("certpush.local")
+log = logging.getLogger("certpush_dev.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from certpush.local.template import Resolver, Unresolved
+from certpush_dev.local.template import Resolver, Unresolved
 
 SKIPPED_TYPES = {"AWS::Serverless::LayerVersion", "AWS::IAM::Role", "AWS::Lambda::Permission"}
 

@@ -22,10 +22,6 @@ from rich.table import Table
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.inventory import DynamoDBPolicyStore
-from certpush.cli.dead_letters import dead_letters_app
-from certpush.cli.local import local_app
-from certpush.cli.stack import settings_for_stack
-from certpush.cli.terminal import StackOption, err, out
 from certpush.errors import CertpushError, InvalidCertificateError
 from certpush.inventory import import_certificate
 from certpush.logic.policies import merge_targets
@@ -43,6 +39,10 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.dead_letters import dead_letters_app
+from certpush_dev.cli.local import local_app
+from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.cli.terminal import StackOption, err, out
 
 app = typer.Typer(
     name="certpush",

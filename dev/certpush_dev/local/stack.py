@@ -1,6 +1,6 @@
 """The embedded stack: everything certpush needs, on one machine, with no cloud account.
 
-    with LocalStack(root=Path(".")) as stack:
+    with EmbeddedStack(root=Path(".")) as stack:
         ...  # AWS_ENDPOINT_URL now points at moto; handlers run on in-process pollers
 
 Resources come from template.yaml (see provision.py); the stack's outputs are published as a
@@ -19,12 +19,12 @@ from typing import Any
 
 import boto3
 
-from certpush.local.huawei_simulator import HuaweiCloudSimulator
-from certpush.local.pollers import EventBridgeTapPoller, Invoker, SqsPoller, StreamPoller, load_handler
-from certpush.local.provision import ProvisionedStack, Provisioner
-from certpush.local.template import load_template
+from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_dev.local.pollers import EventBridgeTapPoller, Invoker, SqsPoller, StreamPoller, load_handler
+from certpush_dev.local.provision import ProvisionedStack, Provisioner
+from certpush_dev.local.template import load_template
 
-log = logging.getLogger("certpush.local")
+log = logging.getLogger("certpush_dev.local")
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_STACK = "certpush"
@@ -67,7 +67,7 @@ def _ensure_free(port: int, what: str) -> None:
             raise PortInUseError(f"port {port} for {what} is in use (another embedded stack?)") from exc
 
 
-class LocalStack:
+class EmbeddedStack:
     def __init__(
         self,
         root: Path,
@@ -94,7 +94,7 @@ class LocalStack:
         self.invokers: dict[str, Invoker] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> LocalStack:
+    def start(self) -> EmbeddedStack:
         """Starts everything, or nothing: a failure stops what had started and is raised."""
         try:
             return self._start()
@@ -102,7 +102,7 @@ class LocalStack:
             self.stop()
             raise
 
-    def _start(self) -> LocalStack:
+    def _start(self) -> EmbeddedStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -141,7 +141,7 @@ class LocalStack:
                 os.environ[key] = value
         self._saved_env.clear()
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> EmbeddedStack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
