@@ -1,5 +1,6 @@
-"""Push worker: SQS batch -> one push per message -> final record. Partial batch responses: a
-message that must be retried comes back alone (with backoff), never with its whole batch."""
+"""Push worker: SQS batch -> one push per message, the messages of a batch pushed at the same time
+(``PUSH_CONCURRENCY`` threads) -> final records. Partial batch responses: a message that must be
+retried comes back alone (with backoff), never with its whole batch."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.concurrent_batch import ConcurrentBatchProcessor
 from certpush.consumers import PushConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
@@ -36,8 +38,11 @@ def handler(event: dict[str, Any], context: LambdaContext, consumer: PushConsume
         record_handler=consumer.consume,
         # a scheduled retry is flow control, not an error: a batch whose every message is waiting for
         # its backoff reports them all instead of failing the invocation (and throttling the function)
-        processor=BatchProcessor(
-            event_type=EventType.SQS, model=consumer.record_model, raise_on_entire_batch_failure=False
+        processor=ConcurrentBatchProcessor(
+            event_type=EventType.SQS,
+            model=consumer.record_model,
+            raise_on_entire_batch_failure=False,
+            max_workers=consumer.concurrency,
         ),
         context=context,
     )

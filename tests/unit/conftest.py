@@ -191,4 +191,4 @@ def load_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Module
 
 @pytest.fixture
 def lambda_context() -> LocalLambdaContext:
-    return LocalLambdaContext(function_name="certpush-unit", timeout_seconds=30)
+    return LocalLambdaContext(function_name="certpush-unit", timeout_seconds=60)  # the template's Timeout

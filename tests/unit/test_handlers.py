@@ -4,6 +4,7 @@ stream batch) and their dependency injected, built from the fakes."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -16,7 +17,7 @@ from certpush.errors import TransientPushError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
-from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
+from certpush.models.domain import CertificateVersion, PushRecord, PushRequest, PushResult, PushStatus, TargetKey
 from certpush.models.items import current_item, history_item
 from certpush.models.messages import PushMessage
 from certpush_dev.local.pollers import LocalLambdaContext
@@ -261,6 +262,78 @@ def test_push_worker_handler_reports_a_batch_that_only_waits_for_its_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-only"}]}
     assert queue.delays == {"receipt-m-only": 7}
+
+
+class FakeContext(LocalLambdaContext):
+    """A Lambda context whose remaining time is whatever ``remaining_ms`` says at the moment."""
+
+    def __init__(self, remaining_ms: Callable[[], int]) -> None:
+        super().__init__(function_name="certpush-unit", timeout_seconds=60)
+        self._remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms()
+
+
+def test_push_worker_hands_back_what_it_has_no_time_to_push(
+    load_app: Callable[[str], ModuleType],
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    huawei_waf: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    queue: FakeQueue,
+    messages: list[PushMessage],
+) -> None:
+    """A push that could be cut off by the timeout is not started: the message goes back at once,
+    and its record counts no attempt."""
+    app = load_app("push_worker")
+    waf_message, elb_message = messages
+    event = {"Records": [sqs_record("m-waf", waf_message.model_dump_json()),
+                         sqs_record("m-elb", elb_message.model_dump_json())]}  # fmt: skip
+    consumer = PushConsumer(worker, scheduler=queue, push_time_budget_ms=20_000, concurrency=1)
+
+    # the first push takes the invocation from 59 s left to just under the budget of one push
+    context = FakeContext(lambda: 19_999 if huawei_waf.calls else 59_000)
+
+    response = app.handler(event, context, consumer=consumer)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-elb"}]}
+    assert queue.delays == {"receipt-m-elb": 0}
+    assert len(huawei_waf.calls) == 1 and aws_elb.calls == []
+    elb = records.get(CERTIFICATE_ID, 1, elb_message.target)
+    assert elb is not None and elb.status is PushStatus.PENDING and elb.attempts == 0
+
+
+def test_push_worker_pushes_the_messages_of_a_batch_at_the_same_time(
+    load_app: Callable[[str], ModuleType],
+    lambda_context: LocalLambdaContext,
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    huawei_waf: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    queue: FakeQueue,
+    messages: list[PushMessage],
+) -> None:
+    """Each push waits until the other one is under way too: run one after another, they could not."""
+    app = load_app("push_worker")
+    together = threading.Barrier(len(messages), timeout=10)
+
+    def meeting(push: Callable[[PushRequest], PushResult]) -> Callable[[PushRequest], PushResult]:
+        def wait_then_push(request: PushRequest) -> PushResult:
+            together.wait()
+            return push(request)
+
+        return wait_then_push
+
+    aws_elb.push = meeting(aws_elb.push)  # type: ignore[method-assign]
+    huawei_waf.push = meeting(huawei_waf.push)  # type: ignore[method-assign]
+    event = {"Records": [sqs_record(f"m-{i}", m.model_dump_json()) for i, m in enumerate(messages)]}
+
+    response = app.handler(event, lambda_context, consumer=PushConsumer(worker, scheduler=queue, concurrency=2))
+
+    assert response == {"batchItemFailures": []}
+    finals = [records.get(CERTIFICATE_ID, 1, m.target) for m in messages]
+    assert all(r is not None and r.status is PushStatus.SUCCEEDED for r in finals)
 
 
 # -- notifier ---------------------------------------------------------------------------------------

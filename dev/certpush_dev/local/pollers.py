@@ -1,7 +1,8 @@
 """In-process stand-ins for Lambda's event source mappings.
 
-- ``SqsPoller``: ReceiveMessage in batches (BatchSize, MaximumBatchingWindowInSeconds), several
-  batches in flight (one thread each), ReportBatchItemFailures honoured (only successes are
+- ``SqsPoller``: ReceiveMessage in batches (BatchSize), as many batches in flight as the mapping's
+  ``ScalingConfig.MaximumConcurrency`` allows (one thread each, as Lambda runs that many concurrent
+  invocations), ReportBatchItemFailures honoured (only successes are
   deleted; failures come back after their visibility timeout; the queue's redrive policy moves a
   message to the DLQ after maxReceiveCount receives, as in SQS).
 - ``StreamPoller``: one thread per shard, records in order, FilterCriteria applied (with moto's
@@ -141,16 +142,30 @@ def _sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any
     }
 
 
+# Lambda starts an SQS event source with five concurrent pollers and scales up from there; a
+# ScalingConfig caps the concurrent invocations (2..1000).
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+DEFAULT_SQS_CONCURRENCY = 5
+
+
+def sqs_concurrency(properties: dict[str, Any]) -> int:
+    """Concurrent invocations of an SQS event source mapping, as the template configures them."""
+    maximum = properties.get("ScalingConfig", {}).get("MaximumConcurrency")
+    return int(maximum) if maximum is not None else DEFAULT_SQS_CONCURRENCY
+
+
 class SqsPoller(_Poller):
-    def __init__(self, sqs: Any, source: EventSource, invoke: Invoker, region: str, concurrency: int = 3) -> None:
+    def __init__(
+        self, sqs: Any, source: EventSource, invoke: Invoker, region: str, concurrency: int | None = None
+    ) -> None:
         super().__init__(f"sqs-{invoke.spec.logical_id}")
         self._sqs, self._source, self._invoke, self._region = sqs, source, invoke, region
         self._batch = int(source.properties.get("BatchSize", 10))
         self._partial = "ReportBatchItemFailures" in source.properties.get("FunctionResponseTypes", [])
-        self._concurrency = concurrency
+        self.concurrency = concurrency or sqs_concurrency(source.properties)
 
     def start(self) -> None:
-        self._spawn(self._poll_once, self._concurrency)
+        self._spawn(self._poll_once, self.concurrency)
 
     def _poll_once(self) -> None:
         response = self._sqs.receive_message(

@@ -76,14 +76,14 @@ class EmbeddedStack:
         stack_name: str = DEFAULT_STACK,
         region: str = DEFAULT_REGION,
         parameters: dict[str, str] | None = None,
-        worker_concurrency: int = 3,
+        worker_concurrency: int | None = None,
     ) -> None:
         self.root = root
         self.port = port
         self.stack_name = stack_name
         self.region = region
         self.parameters = {"RetryBaseSeconds": "1", **(parameters or {})}
-        self.worker_concurrency = worker_concurrency
+        self.worker_concurrency = worker_concurrency  # None: the template's ScalingConfig, as on Lambda
         self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
         self.huawei = HuaweiCloudSimulator(port=huawei_port, credentials=dict(self.huawei_credentials))
         self._server: Any = None

@@ -3,10 +3,14 @@
 They adapt one parsed record to one domain call. The push consumer also
 - runs each push once per ``push_id`` with Powertools idempotency (two deliveries of one message
   in flight at once: the second waits and retries instead of pushing a second time), and
-- schedules the backoff of a transient failure by changing the message's visibility timeout."""
+- schedules the backoff of a transient failure by changing the message's visibility timeout, and
+- starts a push only while the invocation has time left for its worst case: the rest of the batch
+  goes back to the queue untouched (a batch item failure, visible again at once, no attempt counted),
+  so a push is never cut off by the function's timeout halfway."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -31,6 +35,13 @@ logger = Logger(child=True)
 IN_PROGRESS_RETRY_SECONDS = 5
 
 
+class NoTimeLeft(Exception):
+    """Not started: the invocation could not finish this push before its timeout."""
+
+    def __init__(self, remaining_ms: int, needed_ms: int) -> None:
+        super().__init__(f"{remaining_ms} ms left, a push may need {needed_ms} ms: handed back unprocessed")
+
+
 class RetryScheduler(Protocol):
     def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
 
@@ -49,10 +60,15 @@ class PushConsumer:
         persistence: BasePersistenceLayer | None = None,
         metrics: MetricsSink | None = None,
         idempotency_seconds: int = 3600,
+        push_time_budget_ms: int = 30_000,
+        concurrency: int = 10,
     ) -> None:
+        self.concurrency = concurrency
+        self._budget_ms = push_time_budget_ms
         self._worker = worker
         self._scheduler = scheduler
         self._metrics = metrics
+        self._metrics_lock = threading.Lock()
         self._config = IdempotencyConfig(
             event_key_jmespath="push_id", expires_after_seconds=idempotency_seconds, raise_on_no_idempotency_key=True
         )
@@ -70,7 +86,13 @@ class PushConsumer:
         record = self._worker.process(message, receive_count)
         return record.model_dump(mode="json") if record else None
 
-    def consume(self, record: PushMessageRecord) -> None:
+    def consume(self, record: PushMessageRecord, lambda_context: LambdaContext | None = None) -> None:
+        if lambda_context is not None:
+            remaining = lambda_context.get_remaining_time_in_millis()
+            if remaining < self._budget_ms:
+                self._scheduler.retry_later(record.receiptHandle, 0)
+                self._count("PushesHandedBack")
+                raise NoTimeLeft(remaining, self._budget_ms)
         message = record.body
         receive_count = int(record.attributes.ApproximateReceiveCount)
         try:
@@ -88,7 +110,8 @@ class PushConsumer:
 
     def _count(self, name: str) -> None:
         if self._metrics is not None:
-            self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+            with self._metrics_lock:  # records of a batch run in threads; the metric set is a dict
+                self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 class StreamConsumer:

@@ -100,5 +100,10 @@ def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushC
         else None
     )
     return PushConsumer(
-        build_worker(settings), SqsPushQueue(settings.push_queue_url), persistence=persistence, metrics=metrics
+        build_worker(settings),
+        SqsPushQueue(settings.push_queue_url),
+        persistence=persistence,
+        metrics=metrics,
+        push_time_budget_ms=settings.push_time_budget_seconds * 1000,
+        concurrency=settings.push_concurrency,
     )
