@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from certpush.errors import CertificateNotFoundError, PushError, StalePushError
+from certpush.errors import CertificateNotFoundError, PushError, PushInProgressError, StalePushError
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -45,6 +45,7 @@ class InMemoryCertificateStore:
         self.versions: dict[tuple[str, int], CertificateVersion] = {}
         self.materials: dict[tuple[str, int], CertificateMaterial] = {}
         self.material_reads = 0
+        self.batch_reads = 0
 
     def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
         if version is None:
@@ -56,6 +57,10 @@ class InMemoryCertificateStore:
             return self.versions[(certificate_id, version)]
         except KeyError:
             raise CertificateNotFoundError(certificate_id, version) from None
+
+    def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
+        self.batch_reads += 1
+        return {key: self.versions[key] for key in wanted if key in self.versions}
 
     def get_material(self, certificate: CertificateVersion) -> CertificateMaterial:
         self.material_reads += 1
@@ -112,6 +117,7 @@ class InMemoryRecordsRepository:
         self.history_items: list[PushRecord] = []
         self.bindings: dict[tuple[str, TargetKey], str] = {}
         self.issuances: dict[str, _Issuance] = {}
+        self.leases: dict[tuple[str, int, TargetKey], datetime] = {}
 
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
@@ -124,11 +130,15 @@ class InMemoryRecordsRepository:
         self.current[key] = record
         return True
 
-    def mark_in_progress(self, record: PushRecord) -> PushRecord:
+    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
         if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
             raise StalePushError(record.push_id)
+        lease = self.leases.get(key)
+        if existing.status is PushStatus.IN_PROGRESS and lease is not None and lease >= record.updated_at:
+            raise PushInProgressError(record.push_id)
+        self.leases[key] = record.updated_at + timedelta(seconds=lease_seconds)
         updated = existing.model_copy(
             update={
                 "status": PushStatus.IN_PROGRESS,
@@ -143,6 +153,7 @@ class InMemoryRecordsRepository:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
         if existing and existing.push_id == record.push_id and existing.status is PushStatus.IN_PROGRESS:
+            self.leases.pop(key, None)
             self.current[key] = existing.model_copy(
                 update={"reason": record.reason, "message": record.message, "updated_at": record.updated_at}
             )
@@ -182,6 +193,9 @@ class InMemoryRecordsRepository:
 
     def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
         return self.bindings.get((certificate_id, target))
+
+    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
+        return {key: self.bindings[key] for key in wanted if key in self.bindings}
 
     def put_issuance(self, issuance: Issuance) -> None:
         self.issuances.setdefault(issuance.issuance_id, _Issuance(issuance))

@@ -32,7 +32,7 @@ def _consumer() -> PushConsumer:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, consumer: PushConsumer | None = None) -> dict[str, Any]:
     consumer = consumer or _consumer()
-    consumer.register_context(context)
+    consumer.prepare(event.get("Records", []))
     return process_partial_response(
         event=event,
         record_handler=consumer.consume,

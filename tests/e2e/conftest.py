@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from certpush_dev.cli.main import app
+from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 
@@ -23,7 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[EmbeddedStack]:
+def aws_calls() -> AwsCallCounter:
+    """Every AWS call the handlers make (hooked before the stack creates its clients)."""
+    return install_on_handlers_session(AwsCallCounter())
+
+
+@pytest.fixture(scope="session")
+def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # no backoff between attempts and room for many: the fault tests fail 30% of requests
     with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
         yield running

@@ -144,7 +144,7 @@ def secretsmanager(stack: ProvisionedStack) -> Any:
 @pytest.fixture
 def clean_stack(stack: ProvisionedStack, dynamodb: Any, sqs: Any, secretsmanager: Any) -> ProvisionedStack:
     """The module's stack with empty tables and queues and no certificate secrets."""
-    for output in ("RecordsTableName", "InventoryTableName", "IdempotencyTableName"):
+    for output in ("RecordsTableName", "InventoryTableName"):
         table = dynamodb.Table(stack.outputs[output])
         if table.stream_specification:
             _recreate_table(table)

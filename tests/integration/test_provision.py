@@ -57,14 +57,6 @@ def test_records_table_has_its_indexes_and_stream(stack: ProvisionedStack):
     assert table["LatestStreamArn"] == _function(stack, "NotifierFunction").sources[0].properties["Stream"]
 
 
-def test_idempotency_table_expires_items(stack: ProvisionedStack):
-    ttl = boto3.client("dynamodb", region_name=REGION).describe_time_to_live(
-        TableName=stack.outputs["IdempotencyTableName"]
-    )["TimeToLiveDescription"]
-
-    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expiration")
-
-
 def test_queues_are_the_template_s_plus_one_tap_per_rule(
     template: dict[str, Any], stack: ProvisionedStack, names: Resolver
 ):

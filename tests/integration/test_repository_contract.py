@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.errors import StalePushError
+from certpush.errors import PushInProgressError, StalePushError
 from certpush.models.domain import Issuance, PushRecord, PushStatus, TargetKey, TargetOptions
 from certpush.ports import RecordsRepository
 from certpush_dev.local.provision import ProvisionedStack
@@ -147,12 +147,33 @@ def test_mark_in_progress_counts_attempts(
     repository.start_push(record)
 
     first = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}))
+    repository.note_error(first.model_copy(update={"reason": "Throttling", "message": "slow down"}))
+    clock.advance(seconds=1)
     second_time = clock.now()
     second = repository.mark_in_progress(record.model_copy(update={"updated_at": second_time}))
 
     assert (first.status, first.attempts) == (PushStatus.IN_PROGRESS, 1)
     assert (second.status, second.attempts, second.updated_at) == (PushStatus.IN_PROGRESS, 2, second_time)
     assert repository.get("cert-a", 1, US) == second
+
+
+def test_a_push_under_way_is_not_claimed_again_until_its_lease_runs_out(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """Two deliveries of one message at once: the second waits (no push twice at the same time);
+    a worker that crashed mid-push leaves a lease that runs out, and the next delivery takes over."""
+    record = new_record()
+    repository.start_push(record)
+    first = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+
+    clock.advance(seconds=59)
+    with pytest.raises(PushInProgressError):
+        repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+    assert repository.get("cert-a", 1, US) == first
+
+    clock.advance(seconds=2)
+    taken_over = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+    assert (taken_over.status, taken_over.attempts) == (PushStatus.IN_PROGRESS, 2)
 
 
 def test_mark_in_progress_of_a_final_push_is_stale(

@@ -24,7 +24,6 @@ def test_required_variables_and_defaults() -> None:
     assert settings.inventory_table == "certpush-inventory"
     assert settings.push_queue_url.endswith("/certpush-push")
     assert settings.event_bus_name == "certpush"
-    assert settings.idempotency_table is None
     assert settings.notify_topic_arn is None
     assert (settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds) == (5, 10, 900)
     assert settings.aws_elb_console_template == DEFAULT_AWS_ELB_CONSOLE
@@ -36,7 +35,6 @@ def test_optional_variables_are_parsed() -> None:
     settings = Settings.from_env(
         {
             **REQUIRED,
-            "IDEMPOTENCY_TABLE": "certpush-idempotency",
             "NOTIFY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:certpush",
             "PUSH_MAX_ATTEMPTS": "7",
             "RETRY_BASE_SECONDS": "2",
@@ -45,7 +43,6 @@ def test_optional_variables_are_parsed() -> None:
         }
     )
 
-    assert settings.idempotency_table == "certpush-idempotency"
     assert settings.notify_topic_arn == "arn:aws:sns:us-east-1:123456789012:certpush"
     assert (settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds) == (7, 2, 60)
     assert settings.secrets_prefix == "team/certs"

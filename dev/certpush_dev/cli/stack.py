@@ -14,7 +14,6 @@ from certpush.settings import Settings
 OUTPUT_TO_SETTING = {
     "RecordsTableName": "RECORDS_TABLE",
     "InventoryTableName": "INVENTORY_TABLE",
-    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
     "PushQueueUrl": "PUSH_QUEUE_URL",
     "EventBusName": "EVENT_BUS_NAME",
     "NotifyTopicArn": "NOTIFY_TOPIC_ARN",

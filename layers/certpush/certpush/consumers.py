@@ -1,8 +1,9 @@
 """Record handlers for the batch processors: the SQS push consumer and the stream consumer.
 
 They adapt one parsed record to one domain call. The push consumer also
-- runs each push once per ``push_id`` with Powertools idempotency (two deliveries of one message
-  in flight at once: the second waits and retries instead of pushing a second time), and
+- reads what the whole batch needs before its pushes run at the same time (``prepare``),
+- sends a message back for later while another invocation holds its push (the records table's
+  lease: two deliveries of one message never push at once),
 - schedules the backoff of a transient failure by changing the message's visibility timeout, and
 - starts a push only while the invocation has time left for its worst case: the rest of the batch
   goes back to the queue untouched (a batch item failure, visible again at once, no attempt counted),
@@ -11,19 +12,16 @@ They adapt one parsed record to one domain call. The push consumer also
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    BasePersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
+from certpush.errors import PushInProgressError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
@@ -57,34 +55,26 @@ class PushConsumer:
         self,
         worker: PushWorker,
         scheduler: RetryScheduler,
-        persistence: BasePersistenceLayer | None = None,
         metrics: MetricsSink | None = None,
-        idempotency_seconds: int = 3600,
         push_time_budget_ms: int = 30_000,
         concurrency: int = 10,
     ) -> None:
-        self.concurrency = concurrency
-        self._budget_ms = push_time_budget_ms
         self._worker = worker
         self._scheduler = scheduler
         self._metrics = metrics
         self._metrics_lock = threading.Lock()
-        self._config = IdempotencyConfig(
-            event_key_jmespath="push_id", expires_after_seconds=idempotency_seconds, raise_on_no_idempotency_key=True
-        )
-        if persistence is None:
-            self._run = self._process
-        else:
-            self._run = idempotent_function(
-                data_keyword_argument="message", persistence_store=persistence, config=self._config
-            )(self._process)
+        self._budget_ms = push_time_budget_ms
+        self.concurrency = concurrency
 
-    def register_context(self, context: LambdaContext) -> None:
-        self._config.register_lambda_context(context)
-
-    def _process(self, message: PushMessage, receive_count: int) -> dict[str, Any] | None:
-        record = self._worker.process(message, receive_count)
-        return record.model_dump(mode="json") if record else None
+    def prepare(self, records: Sequence[dict[str, Any]]) -> None:
+        """Batch reads for the messages of an SQS event (a malformed one is left to ``consume``)."""
+        messages = []
+        for record in records:
+            try:
+                messages.append(PushMessage.model_validate_json(record.get("body", "")))
+            except ValidationError:
+                continue
+        self._worker.prepare(messages)
 
     def consume(self, record: PushMessageRecord, lambda_context: LambdaContext | None = None) -> None:
         if lambda_context is not None:
@@ -96,17 +86,17 @@ class PushConsumer:
         message = record.body
         receive_count = int(record.attributes.ApproximateReceiveCount)
         try:
-            result = self._run(message=message, receive_count=receive_count)
+            final = self._worker.process(message, receive_count)
         except RetryLater as retry:
             self._scheduler.retry_later(record.receiptHandle, retry.delay_seconds)
             self._count("PushRetries")
             raise
-        except IdempotencyAlreadyInProgressError:
-            # the same push is running in another container: come back when it is done
+        except PushInProgressError:
+            # the same push is running in another invocation: come back when it is done
             self._scheduler.retry_later(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS)
             raise
-        if result is not None:
-            self._count("PushSucceeded" if result["status"] == PushStatus.SUCCEEDED.value else "PushFailed")
+        if final is not None:
+            self._count("PushSucceeded" if final.status is PushStatus.SUCCEEDED else "PushFailed")
 
     def _count(self, name: str) -> None:
         if self._metrics is not None:

@@ -55,6 +55,14 @@ class ConfigurationError(CertpushError):
     """Settings are missing or malformed."""
 
 
+class PushInProgressError(CertpushError):
+    """Another invocation holds the push (its lease has not run out): try again later, never twice at once."""
+
+    def __init__(self, push_id: str) -> None:
+        super().__init__(f"push {push_id} is under way elsewhere")
+        self.push_id = push_id
+
+
 class StalePushError(CertpushError):
     """A queue message belongs to a push that is already final or was superseded: nothing to do."""
 

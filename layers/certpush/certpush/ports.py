@@ -37,6 +37,10 @@ class CertificateStore(Protocol):
 
     def get_material(self, certificate: CertificateVersion) -> CertificateMaterial: ...
 
+    def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
+        """Many versions at once (one batch read); the missing ones are left out."""
+        ...
+
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
         """Stores a new version (``metadata.version`` is assigned here) and returns it."""
         ...
@@ -66,8 +70,10 @@ class RecordsRepository(Protocol):
         Returns False when the conditional write lost."""
         ...
 
-    def mark_in_progress(self, record: PushRecord) -> PushRecord:
-        """Counts an attempt; raises StalePushError when the push is final or superseded."""
+    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
+        """Claims the push for ``lease_seconds`` from ``record.updated_at`` and counts an attempt.
+        Raises StalePushError when the push is final or superseded, PushInProgressError while
+        another invocation's lease runs (one conditional write: the push runs once at a time)."""
         ...
 
     def finish(self, record: PushRecord) -> bool:
@@ -91,8 +97,12 @@ class RecordsRepository(Protocol):
         """id of this certificate (any version) in the target, from the last SUCCEEDED push."""
         ...
 
+    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
+        """``deployed_target_id`` of many (certificate id, target) at once (one batch read)."""
+        ...
+
     def note_error(self, record: PushRecord) -> None:
-        """Keeps the last transient error on an in-progress record."""
+        """Keeps the last transient error on an in-progress record and releases its lease."""
         ...
 
     def put_issuance(self, issuance: Issuance) -> None: ...

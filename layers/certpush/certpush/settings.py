@@ -21,7 +21,6 @@ class Settings(BaseModel):
 
     records_table: str = Field(alias="RECORDS_TABLE")
     inventory_table: str = Field(alias="INVENTORY_TABLE")
-    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     push_queue_url: str = Field(alias="PUSH_QUEUE_URL")
     event_bus_name: str = Field(alias="EVENT_BUS_NAME")
     notify_topic_arn: str | None = Field(default=None, alias="NOTIFY_TOPIC_ARN")
@@ -32,6 +31,9 @@ class Settings(BaseModel):
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
     push_concurrency: int = Field(default=10, ge=1, le=100, alias="PUSH_CONCURRENCY")
     push_time_budget_seconds: int = Field(default=30, ge=1, le=900, alias="PUSH_TIME_BUDGET_SECONDS")
+    # how long a push worker holds a push (longer than the function's Timeout, shorter than the
+    # queue's VisibilityTimeout: a crashed push is taken up again by the message's next delivery)
+    push_lease_seconds: int = Field(default=90, ge=1, le=3600, alias="PUSH_LEASE_SECONDS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     aws_elb_console_template: str = Field(default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE")
     huaweicloud: HuaweiCloudSettings = HuaweiCloudSettings()

@@ -1,7 +1,7 @@
 """Composition root: real adapters built from settings. Handlers and the CLI call these once;
 tests build the domain objects with fakes instead.
 
-What only the push worker needs (the Huawei Cloud HTTP client, idempotency) is imported inside the
+What only the push worker needs (the Huawei Cloud HTTP client) is imported inside the
 functions that build it, so the validator's and the notifier's cold starts do not pay for it."""
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def build_worker(settings: Settings) -> PushWorker:
             base_seconds=settings.retry_base_seconds,
             max_seconds=settings.retry_max_seconds,
         ),
+        lease_seconds=settings.push_lease_seconds,
     )
 
 
@@ -90,19 +91,11 @@ def build_notifier(settings: Settings) -> Notifier:
 
 
 def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
     from certpush.consumers import PushConsumer
 
-    persistence = (
-        DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_client("dynamodb"))
-        if settings.idempotency_table
-        else None
-    )
     return PushConsumer(
         build_worker(settings),
         SqsPushQueue(settings.push_queue_url),
-        persistence=persistence,
         metrics=metrics,
         push_time_budget_ms=settings.push_time_budget_seconds * 1000,
         concurrency=settings.push_concurrency,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_resource
-from certpush.errors import StalePushError
+from certpush.adapters.dynamodb_batch import batch_get
+from certpush.errors import PushInProgressError, StalePushError
 from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
 from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import (
@@ -86,6 +89,15 @@ class DynamoDBRecordsRepository:
         item = response.get("Item")
         return str(item["target_id"]) if item else None
 
+    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
+        keys = {
+            (cert_pk(certificate_id), binding_sk(target)): (certificate_id, target) for certificate_id, target in wanted
+        }
+        found: dict[tuple[str, TargetKey], str] = {}
+        for item in batch_get(self._client, self._table_name, list(keys), consistent=True):
+            found[keys[(str(item["PK"]), str(item["SK"]))]] = str(item["target_id"])
+        return found
+
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         while True:
@@ -109,22 +121,27 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
-    def mark_in_progress(self, record: PushRecord) -> PushRecord:
-        """Counts an attempt. Raises ``StalePushError`` when the record is final or belongs to another push."""
+    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
+        """Claims the push with a lease and counts an attempt, in one conditional write. This is the
+        only guard against two deliveries of a message pushing at once (it replaced Powertools
+        idempotency, which took two more writes per push for the same protection)."""
         item = current_item(record)
+        now = timestamp(record.updated_at)
         try:
             response = self._table.update_item(
                 Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression="SET #s = :s, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u "
-                "ADD attempts :one",
-                ConditionExpression="push_id = :pid AND #s IN (:p, :ip)",
+                UpdateExpression="SET #s = :s, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u, "
+                "lease_until = :lease ADD attempts :one",
+                ConditionExpression="push_id = :pid AND (#s = :p OR (#s = :ip AND "
+                "(attribute_not_exists(lease_until) OR lease_until < :u)))",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":s": PushStatus.IN_PROGRESS.value,
                     ":g1": f"STATUS#{PushStatus.IN_PROGRESS.value}",
                     ":g1s": item["GSI1SK"],
                     ":g2s": item["GSI2SK"],
-                    ":u": timestamp(record.updated_at),
+                    ":u": now,
+                    ":lease": timestamp(record.updated_at + timedelta(seconds=lease_seconds)),
                     ":one": 1,
                     ":pid": record.push_id,
                     ":p": _ACTIVE[0],
@@ -133,9 +150,13 @@ class DynamoDBRecordsRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
-                raise StalePushError(record.push_id) from exc
-            raise
+            if not _condition_failed(exc):
+                raise
+            # rare: say why (one read), since a held lease must come back later and a stale push must not
+            current = self.get(record.certificate_id, record.version, record.target)
+            if current is not None and current.push_id == record.push_id and current.status is PushStatus.IN_PROGRESS:
+                raise PushInProgressError(record.push_id) from exc
+            raise StalePushError(record.push_id) from exc
         return record_from_item(response["Attributes"])
 
     def note_error(self, record: PushRecord) -> None:
@@ -144,7 +165,7 @@ class DynamoDBRecordsRepository:
         try:
             self._table.update_item(
                 Key=key,
-                UpdateExpression="SET reason = :r, message = :m, updated_at = :u",
+                UpdateExpression="SET reason = :r, message = :m, updated_at = :u REMOVE lease_until",
                 ConditionExpression="push_id = :pid AND #s = :ip",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={

@@ -12,6 +12,7 @@ per container for ``max_age`` seconds."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -19,6 +20,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_client, aws_resource
+from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import CertificateNotFoundError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, PushPolicy
 from certpush.models.items import parse_timestamp, timestamp
@@ -72,6 +74,11 @@ class DynamoDBCertificateStore:
         if not item:
             raise CertificateNotFoundError(certificate_id, version)
         return _version_from_item(item)
+
+    def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
+        keys = [(f"CERT#{certificate_id}", f"V#{version:06d}") for certificate_id, version in wanted]
+        versions = [_version_from_item(item) for item in batch_get(self._table.meta.client, self._table.name, keys)]
+        return {(v.certificate_id, v.version): v for v in versions}
 
     def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
         items = self._table.query(

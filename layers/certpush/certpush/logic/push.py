@@ -6,9 +6,11 @@ and for every permanent error at once, the record ends FAILED with the error cod
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from aws_lambda_powertools import Logger
 
@@ -24,6 +26,8 @@ from certpush.models.messages import PushMessage
 from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
 
 logger = Logger(child=True)
+
+T = TypeVar("T")
 
 
 class RetryLater(Exception):
@@ -55,17 +59,59 @@ class PushWorker:
     clock: Clock
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     monotonic: Callable[[], float] = time.monotonic
+    lease_seconds: int = 90
+    prepared_seconds: float = 5.0
+    _prepared: dict[tuple[object, ...], tuple[float, object]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def prepare(self, messages: Sequence[PushMessage]) -> None:
+        """Reads what a batch of pushes needs in one call per table (BatchGetItem) and each distinct
+        certificate's material once, before the pushes run at the same time: without it, each push
+        makes these reads on its own. What is read here serves for ``prepared_seconds`` only (the
+        batch), so a certificate revoked since is seen by the next batch."""
+        if not messages:
+            return
+        versions = self.store.get_versions(list({(m.certificate_id, m.version) for m in messages}))
+        wanted = list({(m.certificate_id, m.target) for m in messages})
+        bindings = self.records.deployed_target_ids(wanted)
+        until = self.monotonic() + self.prepared_seconds
+        with self._lock:
+            for key, version in versions.items():
+                self._prepared[("version", *key)] = (until, version)
+            for certificate_id, target in wanted:
+                self._prepared[("binding", certificate_id, target)] = (until, bindings.get((certificate_id, target)))
+        for version in versions.values():
+            try:
+                self.store.get_material(version)  # the store caches it for the pushes of the batch
+            except CertificateNotFoundError:
+                continue  # the push itself says so, in its record
+
+    def _recall(self, key: tuple[object, ...], read: Callable[[], T]) -> T:
+        now = self.monotonic()
+        with self._lock:
+            for stale in [k for k, (until, _) in self._prepared.items() if until < now]:
+                del self._prepared[stale]
+            known = self._prepared.get(key)
+        return cast(T, known[1]) if known is not None else read()
 
     def process(self, message: PushMessage, receive_count: int) -> PushRecord | None:
         """Returns the final record, or None when the message was stale (already done elsewhere).
-        Raises RetryLater for a transient error with attempts left."""
-        current = self.records.get(message.certificate_id, message.version, message.target)
-        if current is None or current.push_id != message.push_id or current.status.is_final:
-            logger.info("stale push message ignored", extra={"push_id": message.push_id})
-            return None
+        Raises RetryLater for a transient error with attempts left, PushInProgressError while
+        another invocation holds the push."""
+        now = self.clock.now()
+        claim = PushRecord(
+            **message.model_dump(include={"certificate_id", "version", "provider", "service", "region"}),
+            status=PushStatus.IN_PROGRESS,
+            issuance_id=message.issuance_id,
+            push_id=message.push_id,
+            options=message.options,
+            created_at=now,
+            updated_at=now,
+        )
         try:
-            record = self.records.mark_in_progress(current.model_copy(update={"updated_at": self.clock.now()}))
+            record = self.records.mark_in_progress(claim, self.lease_seconds)
         except StalePushError:
+            logger.info("stale push message ignored", extra={"push_id": message.push_id})
             return None
 
         target = self.targets.get((message.provider, message.service))
@@ -77,7 +123,10 @@ class PushWorker:
                 message=f"this deployment has no adapter for {message.provider}:{message.service}",
             )
         try:
-            certificate = self.store.get_version(message.certificate_id, message.version)
+            certificate = self._recall(
+                ("version", message.certificate_id, message.version),
+                lambda: self.store.get_version(message.certificate_id, message.version),
+            )
             material = self.store.get_material(certificate)
         except CertificateNotFoundError as exc:
             return self._finish(record, PushStatus.FAILED, reason="CERTIFICATE_NOT_FOUND", message=str(exc))
@@ -93,7 +142,10 @@ class PushWorker:
             material=material,
             region=message.region,
             options=message.options,
-            previous_target_id=self.records.deployed_target_id(message.certificate_id, message.target),
+            previous_target_id=self._recall(
+                ("binding", message.certificate_id, message.target),
+                lambda: self.records.deployed_target_id(message.certificate_id, message.target),
+            ),
         )
         started = self.monotonic()
         try:
