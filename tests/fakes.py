@@ -4,6 +4,7 @@ the same contract against these and the DynamoDB adapters, so the fakes cannot d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -125,10 +126,13 @@ class InMemoryRecordsRepository:
     def start_push(self, record: PushRecord) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
-        if existing is not None and existing.status not in _REPLACEABLE:
+        if existing is not None and (existing.status not in _REPLACEABLE or existing.push_id == record.push_id):
             return False
         self.current[key] = record
         return True
+
+    def start_pushes(self, records: Sequence[PushRecord]) -> list[bool]:
+        return [self.start_push(record) for record in records]
 
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
         key = (record.certificate_id, record.version, record.target)
@@ -272,3 +276,6 @@ class RecordingPublisher:
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self.summaries.append(detail)
+
+    def batched(self) -> AbstractContextManager[None]:
+        return nullcontext()

@@ -30,9 +30,11 @@ def _consumer() -> StreamConsumer:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, consumer: StreamConsumer | None = None) -> dict[str, Any]:
-    return process_partial_response(
-        event=event,
-        record_handler=(consumer or _consumer()).consume,
-        processor=BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel),
-        context=context,
-    )
+    consumer = consumer or _consumer()
+    with consumer.batch():  # the batch's events go out together, ten to a call
+        return process_partial_response(
+            event=event,
+            record_handler=consumer.consume,
+            processor=BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel),
+            context=context,
+        )

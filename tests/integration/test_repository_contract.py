@@ -127,6 +127,31 @@ def test_start_replaces_a_failed_or_rejected_push(
     assert repository.get("cert-a", 1, US) == retry
 
 
+def test_start_pushes_starts_the_new_ones_and_tells_which_lost(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    under_way, failed_before = new_record(), new_record(target=EU)
+    _to_status(repository, clock, under_way, PushStatus.IN_PROGRESS)
+    _run(repository, clock, failed_before, PushStatus.FAILED)
+    fresh = [new_record(certificate_id="cert-b"), new_record(), new_record(target=EU), new_record(version=2)]
+
+    assert repository.start_pushes(fresh) == [True, False, True, True]
+    assert repository.get("cert-a", 1, US).push_id == under_way.push_id
+    assert repository.get("cert-a", 1, EU) == fresh[2]  # a new push replaces a FAILED one
+
+
+def test_a_push_is_never_started_twice_even_after_it_failed(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """The same event delivered again must not restart its own finished push."""
+    record = new_record()
+    final = _run(repository, clock, record, PushStatus.FAILED)
+
+    assert repository.start_pushes([record, new_record(version=2)]) == [False, True]
+    assert repository.start_push(record) is False
+    assert repository.get("cert-a", 1, US) == final
+
+
 def test_pushes_of_other_versions_and_targets_are_independent(
     repository: RecordsRepository, new_record: Callable[..., PushRecord]
 ):

@@ -27,13 +27,20 @@ TARGET_SERVICES = frozenset({"acm", "elasticloadbalancing", "elbv2", "tagging"})
 class AwsCallCounter:
     def __init__(self, delays_ms: Mapping[str, float] | None = None, default_delay_ms: float = 0.0) -> None:
         self.calls: Counter[str] = Counter()
+        self.events_put = 0  # entries sent with PutEvents (several per call)
         self._lock = threading.Lock()
         self._delays = dict(delays_ms or {})
         self._default_delay = default_delay_ms
 
     def install(self, session: boto3.Session) -> AwsCallCounter:
         session.events.register("before-call", self._before_call)
+        session.events.register("before-parameter-build.events.PutEvents", self._put_events)
         return self
+
+    def _put_events(self, params: dict[str, Any], **_: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            with self._lock:
+                self.events_put += len(params.get("Entries", []))
 
     def _before_call(self, model: Any, **_: Any) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -52,6 +59,7 @@ class AwsCallCounter:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.events_put = 0
 
     @staticmethod
     def control_plane(calls: Mapping[str, int]) -> dict[str, int]:

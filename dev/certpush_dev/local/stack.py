@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_dev.local.moto_patches import serialise_dynamodb_requests
 from certpush_dev.local.pollers import EventBridgeTapPoller, Invoker, SqsPoller, StreamPoller, load_handler
 from certpush_dev.local.provision import ProvisionedStack, Provisioner
 from certpush_dev.local.template import load_template
@@ -106,6 +107,7 @@ class EmbeddedStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        serialise_dynamodb_requests()
         _ensure_free(self.port, "the AWS emulator")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

@@ -28,5 +28,8 @@ class ConcurrentBatchProcessor(BatchProcessor):
         if workers <= 1:
             return super().process()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
-            # map keeps the order of the batch: the response lists failures as they came
-            return list(pool.map(self._process_record, self.records))
+            results = list(pool.map(self._process_record, self.records))  # in the order of the batch
+        # the handlers appended as the records finished: report them in the order they came
+        self.success_messages[:] = [entry[2] for entry in results if entry[0] == "success"]
+        self.fail_messages[:] = [entry[2] for entry in results if entry[0] == "fail"]
+        return results

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -109,6 +110,10 @@ class StreamConsumer:
 
     def __init__(self, notifier: Notifier) -> None:
         self._notifier = notifier
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Around a stream batch: the events of its records go out together when it ends."""
+        return self._notifier.publisher.batched()
 
     def consume(self, record: DynamoDBStreamRecordModel) -> None:
         image = record.dynamodb.NewImage

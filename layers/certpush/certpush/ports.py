@@ -4,6 +4,7 @@ unit tests implement them with in-memory fakes (tests/fakes.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -66,8 +67,12 @@ class RecordsRepository(Protocol):
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
 
     def start_push(self, record: PushRecord) -> bool:
-        """Writes a PENDING record unless a push of that target is pending, in progress or succeeded.
-        Returns False when the conditional write lost."""
+        """Writes a PENDING record unless a push of that target is pending, in progress or succeeded,
+        or this very push (same push id) was written before. Returns False when the conditional write lost."""
+        ...
+
+    def start_pushes(self, records: Sequence[PushRecord]) -> list[bool]:
+        """``start_push`` for many records in as few calls as the store allows; one bool each."""
         ...
 
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
@@ -142,3 +147,7 @@ class EventPublisher(Protocol):
     def configure_now(self, detail: ConfigureNowDetail) -> None: ...
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...
+
+    def batched(self) -> AbstractContextManager[None]:
+        """Events published inside go out together (fewer calls) when the block ends."""
+        ...

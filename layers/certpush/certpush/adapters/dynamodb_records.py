@@ -108,18 +108,68 @@ class DynamoDBRecordsRepository:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- writes ----------------------------------------------------------------------------------
+    # a new push may replace a FAILED or REJECTED one, never itself (an event delivered twice)
+    _START_CONDITION = "attribute_not_exists(PK) OR (#s IN (:f, :r) AND push_id <> :pid)"
+
+    def _start_arguments(self, record: PushRecord) -> dict[str, Any]:
+        return {
+            "Item": current_item(record),
+            "ConditionExpression": self._START_CONDITION,
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":f": PushStatus.FAILED.value,
+                ":r": PushStatus.REJECTED.value,
+                ":pid": record.push_id,
+            },
+        }
+
     def start_push(self, record: PushRecord) -> bool:
         try:
-            self._table.put_item(
-                Item=current_item(record),
-                ConditionExpression=Attr("PK").not_exists()
-                | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
-            )
+            self._client.put_item(TableName=self._table_name, **self._start_arguments(record))
         except ClientError as exc:
             if _condition_failed(exc):
                 return False
             raise
         return True
+
+    def start_pushes(self, records: Sequence[PushRecord]) -> list[bool]:
+        """All of them in one TransactWriteItems (up to 100 a call). When some conditions fail, the
+        cancellation reasons say which: the others go again in one more transaction, and only what
+        still cannot go as a transaction is written one by one."""
+        results: list[bool] = []
+        for start in range(0, len(records), 100):
+            results += self._start_together(list(records[start : start + 100]))
+        return results
+
+    def _start_together(self, records: list[PushRecord]) -> list[bool]:
+        started: dict[int, bool] = {}
+        remaining = list(range(len(records)))
+        for _ in range(2):
+            if len(remaining) < 2:
+                break
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": self._table_name, **self._start_arguments(records[i])}} for i in remaining
+                    ]
+                )
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException" or len(reasons) != len(
+                    remaining
+                ):
+                    break
+                lost = {i for i, r in zip(remaining, reasons, strict=True) if r.get("Code") == "ConditionalCheckFailed"}
+                if not lost:
+                    break  # a conflict or throttling: one by one below
+                started.update(dict.fromkeys(lost, False))
+                remaining = [i for i in remaining if i not in lost]
+                continue
+            started.update(dict.fromkeys(remaining, True))
+            remaining = []
+        for i in remaining:
+            started[i] = self.start_push(records[i])
+        return [started[i] for i in range(len(records))]
 
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
         """Claims the push with a lease and counts an attempt, in one conditional write. This is the

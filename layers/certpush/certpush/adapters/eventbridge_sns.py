@@ -1,7 +1,14 @@
-"""Outbound events: EventBridge (PutEvents) and an SNS topic for people."""
+"""Outbound events: EventBridge (PutEvents) and an SNS topic for people.
+
+Inside ``batched()`` the events are collected and sent when the block ends, ten to a call
+(the limit of both PutEvents and SNS PublishBatch): a notifier batch of twenty successes costs two
+PutEvents and two PublishBatch calls instead of twenty of each."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from certpush.adapters.aws_clients import aws_client
@@ -22,6 +29,9 @@ class PublishError(CertpushError):
     pass
 
 
+MAX_ENTRIES_PER_CALL = 10  # PutEvents and SNS PublishBatch both take at most ten
+
+
 class EventBridgePublisher:
     """Emits our events on the stack's bus, and a readable copy to the SNS topic (when configured)."""
 
@@ -36,27 +46,70 @@ class EventBridgePublisher:
         self._topic = topic_arn
         self._events = events_client or aws_client("events")
         self._sns = sns_client or (aws_client("sns") if topic_arn else None)
+        self._local = threading.local()  # what the current thread's batched() block has collected
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Collects the events published in the block; sends them when it ends (also after an
+        error: what was collected belongs to records that were handled)."""
+        self._local.entries, self._local.notes = [], []
+        try:
+            yield
+        finally:
+            entries, notes = self._local.entries, self._local.notes
+            self._local.entries = self._local.notes = None
+            self._send(entries)
+            self._send_notes(notes)
 
     def _put(self, source: str, detail_type: str, detail: str) -> str:
-        response = self._events.put_events(
-            Entries=[{"Source": source, "DetailType": detail_type, "Detail": detail, "EventBusName": self._bus}]
-        )
-        entry = response["Entries"][0]
-        if response.get("FailedEntryCount") or "EventId" not in entry:
-            raise PublishError(
-                f"EventBridge refused {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
-            )
-        return str(entry["EventId"])
+        entry = {"Source": source, "DetailType": detail_type, "Detail": detail, "EventBusName": self._bus}
+        collected = getattr(self._local, "entries", None)
+        if collected is not None:
+            collected.append(entry)
+            return ""
+        return self._send([entry])[0]
+
+    def _send(self, entries: list[dict[str, str]]) -> list[str]:
+        ids: list[str] = []
+        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
+            chunk = entries[start : start + MAX_ENTRIES_PER_CALL]
+            response = self._events.put_events(Entries=chunk)
+            refused = [
+                (sent, got) for sent, got in zip(chunk, response["Entries"], strict=True) if "EventId" not in got
+            ]
+            if response.get("FailedEntryCount") or refused:
+                sent, got = refused[0] if refused else (chunk[0], {})
+                raise PublishError(
+                    f"EventBridge refused {sent['DetailType']}: {got.get('ErrorCode')} {got.get('ErrorMessage')}"
+                )
+            ids += [str(got["EventId"]) for got in response["Entries"]]
+        return ids
 
     def _notify(self, subject: str, text: str, attributes: dict[str, str]) -> None:
         if self._sns is None or self._topic is None:
             return
-        self._sns.publish(
-            TopicArn=self._topic,
-            Subject=subject[:100],
-            Message=text,
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-        )
+        note = {
+            "Subject": subject[:100],
+            "Message": text,
+            "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        }
+        collected = getattr(self._local, "notes", None)
+        if collected is not None:
+            collected.append(note)
+        else:
+            self._sns.publish(TopicArn=self._topic, **note)
+
+    def _send_notes(self, notes: list[dict[str, Any]]) -> None:
+        if self._sns is None or self._topic is None:
+            return
+        for start in range(0, len(notes), MAX_ENTRIES_PER_CALL):
+            chunk = notes[start : start + MAX_ENTRIES_PER_CALL]
+            response = self._sns.publish_batch(
+                TopicArn=self._topic, PublishBatchRequestEntries=[{"Id": str(i), **n} for i, n in enumerate(chunk)]
+            )
+            if response.get("Failed"):
+                failed = response["Failed"][0]
+                raise PublishError(f"SNS refused a notification: {failed.get('Code')} {failed.get('Message')}")
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         return self._put(EVENT_SOURCE, DETAIL_TYPE_ISSUED, detail.model_dump_json(exclude_none=True))

@@ -83,6 +83,7 @@ class Validator:
         )
 
         messages: list[PushMessage] = []
+        candidates: list[tuple[PushRecord, TargetOptions]] = []
         for key, options, target_problem in planned:
             record = PushRecord(
                 certificate_id=detail.certificate_id,
@@ -97,20 +98,28 @@ class Validator:
                 created_at=now,
                 updated_at=now,
             )
+            problem = target_problem or certificate_problem
+            if problem is None:
+                candidates.append((record, options))
+                continue
             done = self.records.get(record.certificate_id, record.version, key)
             if done is not None and done.push_id == record.push_id and done.status.is_final:
-                # this event was delivered before and this target is final: its outcome stands
-                # (neither pushed again nor counted as a rejection of its own issuance)
-                continue
-            problem = target_problem or certificate_problem
-            if problem is not None:
-                self._reject(record, problem, keep_current=False, outcome=outcome)
-                continue
-            if self.records.start_push(record):
+                continue  # this event was delivered before: its outcome stands
+            self._reject(record, problem, keep_current=False, outcome=outcome)
+
+        # the usual case, every target new, costs one write for them all
+        started = self.records.start_pushes([record for record, _ in candidates])
+        for (record, options), was_started in zip(candidates, started, strict=True):
+            key = record.target
+            if was_started:
                 messages.append(self._message(record, options))
                 outcome.queued.append(key)
                 continue
             existing = self.records.get(record.certificate_id, record.version, key)
+            if existing is not None and existing.push_id == record.push_id and existing.status.is_final:
+                # this event was delivered before and this target is final: its outcome stands
+                # (neither pushed again nor counted as a rejection of its own issuance)
+                continue
             if existing is not None and existing.push_id == record.push_id and not existing.status.is_final:
                 # the same event delivered again: its message may not have been sent, send it again
                 messages.append(self._message(record, options))
