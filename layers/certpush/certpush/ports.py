@@ -128,6 +128,33 @@ class PushTarget(Protocol):
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
 
 
+class OfferedTarget(Protocol):
+    """A service certpush pushes to, and where it is offered."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def is_global(self) -> bool:
+        """No regions: its one target is ``global``."""
+        ...
+
+    def offered_in(self, region: str) -> bool: ...
+
+
+class TargetCatalog(Protocol):
+    """Every push target certpush knows (the registry, ``certpush.targets.registry``)."""
+
+    def find(self, provider: str, service: str) -> OfferedTarget | None: ...
+
+    def providers(self) -> list[str]: ...
+
+    def services(self, provider: str) -> list[str]: ...
+
+
 class EventPublisher(Protocol):
     def configure_now(self, detail: ConfigureNowDetail) -> None: ...
 
