@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 from pydantic import SecretStr
 
-from certpush.inventory import import_certificate
+from certpush.logic.certificate_import import import_certificate
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.certificate_store import DynamoDBCertificateStore, DynamoDBPolicyStore
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
@@ -26,7 +26,7 @@ from certpush.targets.definition import BuildContext
 from certpush.targets.registry import REGISTRY, TargetRegistry
 
 if TYPE_CHECKING:
-    from certpush.consumers import PushConsumer
+    from certpush.adapters.consumers import PushConsumer
 
 
 class SystemClock:
@@ -97,7 +97,7 @@ def build_notifier(settings: Settings) -> Notifier:
 def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from certpush.consumers import PushConsumer
+    from certpush.adapters.consumers import PushConsumer
 
     persistence = (
         DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_client("dynamodb"))

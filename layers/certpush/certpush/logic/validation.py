@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 
 from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.policies import merge_targets, targets_from_policies
+from certpush.logic.x509_checks import check_material
 from certpush.models.domain import (
     GLOBAL_REGION,
     MAX_REGIONS_PER_SERVICE,
@@ -28,7 +29,6 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
 from certpush.ports import CertificateStore, Clock, PolicyStore, PushQueue, RecordsRepository, TargetCatalog
-from certpush.x509_checks import check_material
 
 logger = Logger(child=True)
 
