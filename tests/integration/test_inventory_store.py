@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from certpush.adapters.certificate_store import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.adapters.certificate_store import DynamoDBCertificateStore
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertificateNotFoundError
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import (

@@ -18,9 +18,9 @@ from pydantic import SecretStr
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from certpush.adapters.certificate_store import DynamoDBPolicyStore
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertpushError, InvalidCertificateError
 from certpush.logic.certificate_import import import_certificate
 from certpush.logic.policies import merge_targets

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.certificate_store import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.adapters.certificate_store import DynamoDBCertificateStore
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
