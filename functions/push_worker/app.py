@@ -12,8 +12,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certpush.concurrent_batch import ConcurrentBatchProcessor
-from certpush.consumers import PushConsumer
+from certpush.adapters.concurrent_batch import ConcurrentBatchProcessor
+from certpush.adapters.consumers import PushConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
 

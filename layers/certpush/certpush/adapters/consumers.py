@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,6 +28,7 @@ from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
 from certpush.models.items import ITEM_HISTORY, record_from_item
 from certpush.models.messages import PushMessage, PushMessageRecord
+from certpush.ports import MetricsSink, RetryScheduler
 
 logger = Logger(child=True)
 
@@ -39,14 +40,6 @@ class NoTimeLeft(Exception):
 
     def __init__(self, remaining_ms: int, needed_ms: int) -> None:
         super().__init__(f"{remaining_ms} ms left, a push may need {needed_ms} ms: handed back unprocessed")
-
-
-class RetryScheduler(Protocol):
-    def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
-
-
-class MetricsSink(Protocol):
-    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
 
 
 class PushConsumer:
