@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 from botocore.stub import Stubber
 from pydantic import SecretStr
 
+from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_elb import AwsElbTarget
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
 from certpush.logic.x509_checks import inspect_certificate
@@ -144,6 +145,27 @@ def test_a_new_version_is_reimported_in_place(target: AwsElbTarget, sample: Samp
     assert _serial("us-east-1", first.target_id) == int(renewed.certificate.serial_number, 16)
     tags = boto3.client("acm", region_name="us-east-1").list_tags_for_certificate(CertificateArn=first.target_id)
     assert {"Key": "certpush:version", "Value": "2"} in tags["Tags"]
+
+
+def test_a_push_where_certpush_recorded_the_certificate_never_lists_the_region(aws: None, sample: SampleCertificate):
+    """Renewals and repeats find the certificate by its recorded ARN: ACM is not listed."""
+    calls: list[str] = []
+
+    def counted_client(service: str, region: str) -> Any:
+        client = aws_client(service, region)
+        client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+        return client
+
+    target = AwsElbTarget(ACM_CONSOLE, client_factory=counted_client)
+    first = target.push(_request(sample))
+    calls.clear()
+
+    again = target.push(_request(sample, previous_target_id=first.target_id))
+    renewed = target.push(_request(make_certificate(DOMAIN), version=2, previous_target_id=first.target_id))
+
+    assert (again.detail, renewed.detail) == ("already in ACM", "re-imported in place")
+    assert "ListCertificates" not in calls, calls
+    assert _imported("us-east-1") == [first.target_id]
 
 
 def test_a_previous_certificate_of_another_region_is_not_reimported(target: AwsElbTarget, sample: SampleCertificate):

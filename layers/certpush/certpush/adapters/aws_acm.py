@@ -1,10 +1,12 @@
 """ACM, shared by the AWS targets whose certificates live there (ELB in its region, CloudFront in
 us-east-1), and the translation of AWS errors into ours.
 
-Idempotence: before importing, look in that region's ACM for a certificate with the same serial
-number (a retry after a crash, or a duplicated message, finds the one an earlier attempt imported).
-A new version of a certificate that is already in the region re-imports in place by ARN, which keeps
-every association (listeners, distributions)."""
+Idempotence: where certpush recorded the certificate's ARN in that region (the binding of its last
+successful push), one DescribeCertificate says whether this version is already there; otherwise it
+re-imports in place by ARN, which keeps every association (listeners, distributions). Only the first
+push of a certificate into a region, with nothing recorded, looks through the region's ACM for a
+certificate with the same serial number (a retry after a crash finds the one an earlier attempt
+imported)."""
 
 from __future__ import annotations
 
@@ -105,10 +107,30 @@ class AcmImporter:
     def put(self, request: PushRequest, region: str) -> tuple[str, str]:
         """(ARN, what was done) of the version in ACM of ``region``."""
         acm = self._clients("acm", region)
+        previous = request.previous_target_id
+        if previous and region_of_arn(previous) == region:
+            # what certpush recorded: one DescribeCertificate, never a listing of the region
+            if self._is_same_certificate(acm, previous, request):
+                return previous, "already in ACM"
+            return self._import(acm, request, region)
+        # nothing recorded in this region yet (its first push): an earlier attempt may have imported
+        # it before failing, so look for it (ACM has no lookup by tag, and moto's tagging API knows no ACM)
         arn = self._find_same_certificate(acm, request)
         if arn is not None:
             return arn, "already in ACM"
         return self._import(acm, request, region)
+
+    def _is_same_certificate(self, acm: Any, arn: str, request: PushRequest) -> bool:
+        try:
+            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return False  # deleted by someone: imported afresh below
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        wanted = int(request.certificate.serial_number, 16)
+        return described.get("Type") == "IMPORTED" and _serial_value(str(described.get("Serial", ""))) == wanted
 
     def _find_same_certificate(self, acm: Any, request: PushRequest) -> str | None:
         wanted = int(request.certificate.serial_number, 16)
