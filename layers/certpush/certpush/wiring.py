@@ -1,8 +1,8 @@
 """Composition root: real adapters built from settings. Handlers and the CLI call these once;
 tests build the domain objects with fakes instead.
 
-What only the push worker needs (the Huawei Cloud HTTP client) is imported inside the
-functions that build it, so the validator's and the notifier's cold starts do not pay for it."""
+What a function needs is imported inside the function that builds it (the Huawei Cloud HTTP
+client, cryptography, the push targets), so each handler's cold start pays only for what it runs."""
 
 from __future__ import annotations
 
@@ -10,24 +10,21 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.certificate_store import DynamoDBCertificateStore
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.policy_store import DynamoDBPolicyStore
-from certpush.adapters.sqs_queue import SqsPushQueue
-from certpush.logic.notify import Notifier
-from certpush.logic.push import PushWorker, RetryPolicy
-from certpush.logic.validation import Validator
-from certpush.ports import PushTarget
 from certpush.settings import Settings
-from certpush.targets.definition import BuildContext
-from certpush.targets.registry import REGISTRY, TargetRegistry
 
+# Each function imports what it builds: a handler's cold start loads only what it runs (the
+# notifier needs neither cryptography, the certificate store nor the push targets).
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from certpush.adapters.certificate_store import DynamoDBCertificateStore
     from certpush.adapters.consumers import PushConsumer
+    from certpush.logic.notify import Notifier
+    from certpush.logic.push import PushWorker
+    from certpush.logic.validation import Validator
+    from certpush.ports import PushTarget
+    from certpush.targets.registry import TargetRegistry
 
 
 class SystemClock:
@@ -36,6 +33,8 @@ class SystemClock:
 
 
 def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
+    from certpush.adapters.certificate_store import DynamoDBCertificateStore
+
     return DynamoDBCertificateStore(
         settings.inventory_table,
         secrets_prefix=settings.secrets_prefix,
@@ -45,6 +44,11 @@ def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
 
 
 def build_validator(settings: Settings) -> Validator:
+    from certpush.adapters.policy_store import DynamoDBPolicyStore
+    from certpush.adapters.sqs_queue import SqsPushQueue
+    from certpush.logic.validation import Validator
+    from certpush.targets.registry import REGISTRY
+
     return Validator(
         store=certificate_store(settings),
         policies=DynamoDBPolicyStore(settings.inventory_table),
@@ -55,8 +59,13 @@ def build_validator(settings: Settings) -> Validator:
     )
 
 
-def build_targets(settings: Settings, registry: TargetRegistry = REGISTRY) -> dict[tuple[str, str], PushTarget]:
+def build_targets(settings: Settings, registry: TargetRegistry | None = None) -> dict[tuple[str, str], PushTarget]:
     """The adapter of every registered target this deployment is configured for."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from certpush.adapters.aws_clients import aws_client
+    from certpush.targets.definition import BuildContext
+    from certpush.targets.registry import REGISTRY
 
     @cache
     def secrets() -> SecretsProvider:  # only a target that needs a secret pays for the client
@@ -67,7 +76,7 @@ def build_targets(settings: Settings, registry: TargetRegistry = REGISTRY) -> di
 
     context = BuildContext(fetch_secret=fetch)
     targets: dict[tuple[str, str], PushTarget] = {}
-    for definition in registry:
+    for definition in registry or REGISTRY:
         target = definition.build_from(settings.target_settings(definition.settings), context)
         if target is not None:
             targets[(definition.provider, definition.service)] = target
@@ -75,6 +84,8 @@ def build_targets(settings: Settings, registry: TargetRegistry = REGISTRY) -> di
 
 
 def build_worker(settings: Settings) -> PushWorker:
+    from certpush.logic.push import PushWorker, RetryPolicy
+
     return PushWorker(
         store=certificate_store(settings),
         records=DynamoDBRecordsRepository(settings.records_table),
@@ -90,6 +101,9 @@ def build_worker(settings: Settings) -> PushWorker:
 
 
 def build_notifier(settings: Settings) -> Notifier:
+    from certpush.adapters.eventbridge_sns import EventBridgePublisher
+    from certpush.logic.notify import Notifier
+
     return Notifier(
         records=DynamoDBRecordsRepository(settings.records_table),
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
@@ -98,6 +112,7 @@ def build_notifier(settings: Settings) -> Notifier:
 
 def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
     from certpush.adapters.consumers import PushConsumer
+    from certpush.adapters.sqs_queue import SqsPushQueue
 
     return PushConsumer(
         build_worker(settings),
