@@ -49,8 +49,8 @@ typecheck: $(STAMP) ## mypy (pydantic plugin) on the certpush package
 cfn-lint: $(STAMP) ## Lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(STAMP) ## Benchmarks (slow; not part of make test)
-	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
+bench: $(STAMP) ## Benchmarks: fan-out, throughput, scaling, cold starts, sizes, cost (not part of make test)
+	$(BIN)/python -m certpush_dev.bench
 
 SAM ?= sam
 build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3.12 layer)

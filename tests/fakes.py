@@ -47,8 +47,10 @@ class InMemoryCertificateStore:
         self.materials: dict[tuple[str, int], CertificateMaterial] = {}
         self.material_reads = 0
         self.batch_reads = 0
+        self.version_reads = 0
 
     def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
+        self.version_reads += 1
         if version is None:
             known = [v for (cid, v) in self.versions if cid == certificate_id]
             if not known:

@@ -21,7 +21,13 @@ from certpush.models.domain import CertificateVersion, PushRecord, PushRequest, 
 from certpush.models.items import current_item, history_item
 from certpush.models.messages import PushMessage
 from certpush_dev.local.pollers import LocalLambdaContext
-from tests.fakes import FakeQueue, InMemoryRecordsRepository, RecordingPublisher, ScriptedTarget
+from tests.fakes import (
+    FakeQueue,
+    InMemoryCertificateStore,
+    InMemoryRecordsRepository,
+    RecordingPublisher,
+    ScriptedTarget,
+)
 from tests.unit.conftest import CERTIFICATE_ID
 
 pytestmark = [
@@ -262,6 +268,24 @@ def test_push_worker_handler_reports_a_batch_that_only_waits_for_its_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-only"}]}
     assert queue.delays == {"receipt-m-only": 7}
+
+
+def test_push_worker_reads_the_versions_of_a_batch_at_once(
+    load_app: Callable[[str], ModuleType],
+    lambda_context: LocalLambdaContext,
+    worker: PushWorker,
+    store: InMemoryCertificateStore,
+    queue: FakeQueue,
+    messages: list[PushMessage],
+) -> None:
+    app = load_app("push_worker")
+    event = {"Records": [sqs_record(f"m-{i}", m.model_dump_json()) for i, m in enumerate(messages)]}
+    store.version_reads = 0
+
+    response = app.handler(event, lambda_context, consumer=PushConsumer(worker, scheduler=queue))
+
+    assert response == {"batchItemFailures": []}
+    assert (store.batch_reads, store.version_reads) == (1, 0)
 
 
 class FakeContext(LocalLambdaContext):

@@ -30,7 +30,10 @@ def handler(event, context):
     return {}
 """
 
-_PROBE = "import time; t = time.perf_counter(); import app; print((time.perf_counter() - t) * 1000)"
+_PROBE = (
+    "import time; t = time.perf_counter(); import app; ms = (time.perf_counter() - t) * 1000; "
+    "import resource; print(ms, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+)
 
 
 def find_python312() -> str | None:
@@ -71,13 +74,20 @@ def measure(root: Path, layer: Path, python: str, runs: int = 7) -> dict[str, di
         (bare / "app.py").write_text(BARE_HANDLER)
         codes = {"bare": bare, **{n: root / "functions" / n for n in ("validator", "push_worker", "notifier")}}
         samples: dict[str, list[float]] = {name: [] for name in codes}
+        memory: dict[str, float] = {}
         for _ in range(runs):
             for name, code in codes.items():
                 out = subprocess.run([python, "-s", "-c", _PROBE], cwd=code, env=_environment(layer, code, name),  # noqa: S603
                                      capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-                samples[name].append(float(out.stdout.strip().splitlines()[-1]))
+                elapsed, peak_mb = out.stdout.strip().splitlines()[-1].split()
+                samples[name].append(float(elapsed))
+                memory[name] = float(peak_mb)
     bare_ms = statistics.median(samples["bare"])
     return {
-        name: {"median_ms": round(statistics.median(values), 1), "ratio": round(statistics.median(values) / bare_ms, 2)}
+        name: {
+            "median_ms": round(statistics.median(values), 1),
+            "ratio": round(statistics.median(values) / bare_ms, 2),
+            "peak_mb_after_init": round(memory[name], 1),
+        }
         for name, values in samples.items()
     }

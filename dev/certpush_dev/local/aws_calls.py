@@ -32,6 +32,10 @@ class AwsCallCounter:
         self._delays = dict(delays_ms or {})
         self._default_delay = default_delay_ms
 
+    def slow_down(self, delays_ms: Mapping[str, float], default_delay_ms: float = 0.0) -> None:
+        """Per service (endpoint prefix) latency added to each call from now on."""
+        self._delays, self._default_delay = dict(delays_ms), default_delay_ms
+
     def install(self, session: boto3.Session) -> AwsCallCounter:
         session.events.register("before-call", self._before_call)
         session.events.register("before-parameter-build.events.PutEvents", self._put_events)

@@ -75,12 +75,14 @@ class Invoker:
         self._handler = handler
         self.invocations = 0
         self.errors = 0
+        self.billed_seconds = 0.0  # the sum of the invocations' durations, as Lambda bills them
         self._lock = threading.Lock()
 
     def __call__(self, event: dict[str, Any]) -> tuple[bool, Any]:
         context = LocalLambdaContext(self.spec.name, self.spec.timeout)
         with self._lock:
             self.invocations += 1
+        started = time.monotonic()
         try:
             return True, self._handler(event, context)
         except Exception:
@@ -88,6 +90,9 @@ class Invoker:
                 self.errors += 1
             log.exception("%s failed", self.spec.name)
             return False, None
+        finally:
+            with self._lock:
+                self.billed_seconds += time.monotonic() - started
 
 
 class _Poller:

@@ -1,0 +1,136 @@
+"""``make bench``: runs every benchmark, prints a Markdown table, writes JSON to bench/results/.
+
+python -m certpush_dev.bench            # scaled to fit ten minutes on two cores
+BENCH_FULL=1 python -m certpush_dev.bench   # the full matrix (500 certificates x 10 regions, ...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from certpush_dev.bench.cold_start import find_python312, measure
+from certpush_dev.bench.cost import million_pushes
+from certpush_dev.bench.pipeline import Bench, fan_out, throughput
+
+ROOT = Path(__file__).resolve().parents[3]
+RESULTS = ROOT / "bench" / "results"
+BUILD = ROOT / "bench" / ".build"
+LATENCY_MS = 150  # Huawei Cloud simulator per request; ACM / ELB per call through a botocore hook
+AWS_CONTROL_PLANE_MS = 10  # DynamoDB, SQS, EventBridge, SNS, Secrets Manager: an in-region round trip
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def build_layer() -> Path:
+    """The layer, built by its own Makefile (kept while its inputs do not change)."""
+    source = ROOT / "layers" / "certpush"
+    digest = hashlib.sha256()
+    for path in sorted([source / "Makefile", source / "requirements.txt", *source.joinpath("certpush").rglob("*.py")]):
+        digest.update(path.read_bytes())
+    target, stamp = BUILD / "layer", BUILD / "layer.sha256"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return target / "python"
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(["make", "-s", "-C", str(source), "build-CertpushLayer", f"ARTIFACTS_DIR={target}",  # noqa: S603, S607
+                    f"PYTHON={sys.executable}"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    stamp.write_text(digest.hexdigest())
+    return target / "python"
+
+
+def sizes(layer: Path) -> dict[str, Any]:
+    def unpacked(path: Path) -> int:
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+    def zipped(path: Path) -> int:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for p in path.rglob("*"):
+                if p.is_file():
+                    archive.write(p, p.relative_to(path.parent))
+        return buffer.tell()
+
+    mb = 1024 * 1024
+    boto = sum(unpacked(layer / name) for name in ("boto3", "botocore", "s3transfer") if (layer / name).exists())
+    return {
+        "layer_unpacked_mb": round(unpacked(layer) / mb, 1),
+        "layer_zipped_mb": round(zipped(layer) / mb, 1),
+        "boto3_botocore_s3transfer_unpacked_mb": round(boto / mb, 1),
+        "functions_kb": {
+            n: round(unpacked(ROOT / "functions" / n) / 1024, 1) for n in ("validator", "push_worker", "notifier")
+        },
+    }
+
+
+def main() -> int:
+    full = os.environ.get("BENCH_FULL") == "1"
+    started = time.monotonic()
+    report: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "full_matrix": full,
+                              "cpu_count": os.cpu_count()}  # fmt: skip
+
+    say("building the layer with its Makefile")
+    layer = build_layer()
+    report["sizes"] = sizes(layer)
+    python312 = find_python312()
+    if python312:
+        say("cold starts (CPython 3.12, the built layer only)")
+        report["cold_start"] = measure(ROOT, layer, python312, runs=7)
+    else:
+        report["cold_start"] = {"skipped": "no CPython 3.12 on this machine"}
+
+    say("starting the embedded stack")
+    with Bench(ROOT, aws_target_ms=LATENCY_MS, aws_other_ms=AWS_CONTROL_PLANE_MS) as bench:
+        say(f"fan-out at {LATENCY_MS} ms")
+        bench.latency(LATENCY_MS)
+        report["fan_out"] = fan_out(bench, rounds=3)
+
+        bench.latency(0)
+        bench.counter.slow_down({}, 0)
+        certificates, regions = (500, 10) if full else (60, 10)
+        say(f"throughput: {certificates} certificates x {regions} regions at 0 ms")
+        run = throughput(bench, certificates, regions)
+        report["throughput"] = {"certificates": certificates, "regions": regions, **run.summary()}
+
+        scaling = []
+        for n_certs, n_regions in [(10, 1), (10, 5), (10, 10), (100 if full else 30, 10)] + (
+            [(500, 10)] if full else []
+        ):
+            say(f"scaling: {n_certs} certificates x {n_regions} regions")
+            summary = throughput(bench, n_certs, n_regions).summary()
+            scaling.append({"certificates": n_certs, "regions": n_regions, **summary})
+        report["scaling"] = scaling
+
+    memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}
+    report["cost"] = million_pushes(report["throughput"], memory, batch_targets=report["throughput"]["regions"])
+    report["duration_s"] = round(time.monotonic() - started, 1)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = report["date"].replace(":", "").replace("-", "")
+    (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = render(report)
+    (RESULTS / "latest.md").write_text(table)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table)
+    return 0
+
+
+def render(report: dict[str, Any]) -> str:
+    from certpush_dev.bench.report import render_markdown
+
+    return render_markdown(report)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

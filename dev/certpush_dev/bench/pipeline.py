@@ -1,0 +1,172 @@
+"""Fan-out, throughput and scaling on the embedded stack: from "Certificate Issued" on the bus to
+every record final, with the handlers' AWS calls counted by botocore hooks (``AwsCallCounter``)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
+from certpush.adapters.eventbridge_sns import EventBridgePublisher
+from certpush.logic.certificate_import import import_certificate
+from certpush.models.domain import CertificateMaterial, TargetSpec
+from certpush.models.events import CertificateIssuedDetail
+from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
+from certpush_dev.local.sample_certificates import make_certificate
+from certpush_dev.local.stack import EmbeddedStack
+
+HUAWEI_REGIONS = ["cn-north-4", "cn-north-1", "cn-east-3", "cn-east-2", "cn-south-1", "ap-southeast-1",
+                  "ap-southeast-2", "ap-southeast-3", "af-south-1", "la-south-2"]  # fmt: skip
+
+
+@dataclass
+class Run:
+    pushes: int
+    seconds: float
+    cpu_seconds: float
+    calls: Counter[str]
+    billed_seconds: dict[str, float] = field(default_factory=dict)
+    invocations: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def control_plane(self) -> dict[str, int]:
+        return AwsCallCounter.control_plane(self.calls)
+
+    def summary(self) -> dict[str, Any]:
+        per_push = {op: round(n / self.pushes, 3) for op, n in self.control_plane.items()}
+        return {
+            "pushes": self.pushes,
+            "seconds": round(self.seconds, 2),
+            "pushes_per_second": round(self.pushes / self.seconds, 1),
+            "cpu_ms_per_push": round(self.cpu_seconds * 1000 / self.pushes, 1),
+            "control_plane_calls_per_push": round(sum(self.control_plane.values()) / self.pushes, 2),
+            "control_plane_calls_per_push_by_operation": per_push,
+            "function_seconds_per_push": {k: round(v / self.pushes, 4) for k, v in self.billed_seconds.items()},
+            "invocations_per_push": {k: round(v / self.pushes, 3) for k, v in self.invocations.items()},
+        }
+
+
+class Bench:
+    """One embedded stack for every scenario; AWS calls slowed down as the cloud would be."""
+
+    def __init__(self, root: Path, aws_target_ms: float, aws_other_ms: float) -> None:
+        self.counter = install_on_handlers_session(
+            AwsCallCounter(
+                delays_ms={"acm": aws_target_ms, "elasticloadbalancing": aws_target_ms}, default_delay_ms=aws_other_ms
+            )
+        )
+        self.stack = EmbeddedStack(root=root, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"})
+
+    def __enter__(self) -> Bench:
+        self.stack.start()
+        settings = settings_for_stack(self.stack.stack_name)
+        self.records = DynamoDBRecordsRepository(settings.records_table)
+        self.publisher = EventBridgePublisher(settings.event_bus_name)
+        self.store = certificate_store(settings)
+        sample = make_certificate("bench.example.com")
+        self.material = CertificateMaterial(certificate_pem=sample.certificate_pem, chain_pem=sample.chain_pem,
+                                            private_key_pem=SecretStr(sample.private_key_pem))  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.stop()
+
+    def latency(self, huawei_ms: int) -> None:
+        self.stack.huawei.set_faults(latency_ms=huawei_ms)
+
+    def certificates(self, count: int) -> list[str]:
+        ids = [f"bench-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+        for certificate_id in ids:
+            import_certificate(self.store, SystemClock(), self.material, certificate_id=certificate_id)
+        return ids
+
+    def _issue(self, certificate_id: str, targets: list[TargetSpec]) -> str:
+        issuance = str(uuid.uuid4())
+        detail = CertificateIssuedDetail(certificate_id=certificate_id, issuance_id=issuance, targets=targets)
+        self.publisher.certificate_issued(detail)
+        return issuance
+
+    def _wait(self, issuances: list[str], timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(issuances)
+        while pending:
+            progress = self.records.get_issuance(pending[0])
+            if progress is not None and progress.done:
+                if set(progress.outcomes.values()) != {"SUCCEEDED"}:
+                    raise RuntimeError(f"issuance {pending[0]} ended {progress.outcomes}")
+                pending.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} issuances not final after {timeout}s")
+            time.sleep(0.02)  # polling the records table, as `certpush push --wait` does
+
+    def _quiet(self, expected_events: int, timeout: float = 60) -> None:
+        """Until the notifier has emitted every event of the run (they follow the final records)."""
+        deadline = time.monotonic() + timeout
+        while self.counter.events_put < expected_events and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def run(self, work: list[tuple[str, list[TargetSpec]]], sequential: bool = False) -> Run:
+        pushes = sum(len(spec.regions) for _, specs in work for spec in specs)
+        self.counter.reset()
+        billed = {k: i.billed_seconds for k, i in self.stack.invokers.items()}
+        invocations = {k: i.invocations for k, i in self.stack.invokers.items()}
+        cpu, started = time.process_time(), time.monotonic()
+        if sequential:
+            for certificate_id, specs in work:
+                self._wait([self._issue(certificate_id, specs)])
+        else:
+            self._wait([self._issue(certificate_id, specs) for certificate_id, specs in work])
+        seconds = time.monotonic() - started
+        self._quiet(pushes + len(work))
+        return Run(
+            pushes=pushes,
+            seconds=seconds,
+            cpu_seconds=time.process_time() - cpu,
+            calls=self.counter.snapshot(),
+            billed_seconds={k: i.billed_seconds - billed[k] for k, i in self.stack.invokers.items()},
+            invocations={k: i.invocations - invocations[k] for k, i in self.stack.invokers.items()},
+        )
+
+
+def twenty_targets() -> list[TargetSpec]:
+    return [TargetSpec(provider="huaweicloud", service="waf", regions=HUAWEI_REGIONS),
+            TargetSpec(provider="huaweicloud", service="elb", regions=HUAWEI_REGIONS)]  # fmt: skip
+
+
+def fan_out(bench: Bench, rounds: int) -> dict[str, Any]:
+    """One target, 20 targets in one issuance, the same 20 one after another."""
+    one, twenty = [], []
+    for _ in range(rounds):
+        (a, b) = bench.certificates(2)
+        one.append(bench.run([(a, [TargetSpec(provider="huaweicloud", service="waf", regions=["cn-north-4"])])]))
+        twenty.append(bench.run([(b, twenty_targets())]))
+    (c,) = bench.certificates(1)
+    singles = [(c, [TargetSpec(provider=s.provider, service=s.service, regions=[r])]) for s in twenty_targets()
+               for r in s.regions]  # fmt: skip
+    sequential = bench.run(singles, sequential=True)
+    one_s = statistics.median(r.seconds for r in one)
+    twenty_s = statistics.median(r.seconds for r in twenty)
+    return {
+        "one_target_s": round(one_s, 2),
+        "twenty_targets_s": round(twenty_s, 2),
+        "one_after_another_s": round(sequential.seconds, 2),
+        "twenty_vs_one": round(twenty_s / one_s, 2),
+        "speedup_vs_one_after_another": round(sequential.seconds / twenty_s, 1),
+        "calls": twenty[-1].summary(),
+    }
+
+
+def throughput(bench: Bench, certificates: int, regions: int) -> Run:
+    ids = bench.certificates(certificates)
+    specs = [TargetSpec(provider="huaweicloud", service="waf", regions=HUAWEI_REGIONS[:regions])]
+    return bench.run([(certificate_id, specs) for certificate_id in ids])

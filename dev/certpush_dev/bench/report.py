@@ -1,0 +1,77 @@
+"""The benchmark report as Markdown: the goals of issue 11 beside what was measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+GOALS = {"twenty_vs_one": 1.5, "speedup": 10.0, "calls_per_push": 6.0, "cold_start_ratio": 1.3}
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def render_markdown(r: dict[str, Any]) -> str:
+    fan, thr = r["fan_out"], r["throughput"]
+    lines = [
+        f"certpush benchmark, {r['date']} ({r['cpu_count']} CPUs; "
+        f"{'full matrix' if r['full_matrix'] else 'scaled down to fit 10 minutes: BENCH_FULL=1 for the full matrix'}; "
+        f"took {r['duration_s']} s)",
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+        f"| one target (150 ms latency) | {fan['one_target_s']} s | |",
+        f"| 20 targets in one issuance | {fan['twenty_targets_s']} s = {fan['twenty_vs_one']} x one target "
+        f"| <= {GOALS['twenty_vs_one']} x: {_mark(fan['twenty_vs_one'] <= GOALS['twenty_vs_one'])} |",
+        f"| the same 20 one after another | {fan['one_after_another_s']} s = "
+        f"{fan['speedup_vs_one_after_another']} x slower than the fan-out "
+        f"| >= {GOALS['speedup']:.0f} x: {_mark(fan['speedup_vs_one_after_another'] >= GOALS['speedup'])} |",
+        f"| control-plane calls per push (fan-out) | {fan['calls']['control_plane_calls_per_push']} "
+        f"| <= 6: {_mark(fan['calls']['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
+        f"| throughput, {thr['certificates']} certificates x {thr['regions']} regions, 0 ms | "
+        f"{thr['pushes_per_second']} pushes/s, {thr['cpu_ms_per_push']} CPU ms/push (whole embedded stack) | |",
+        f"| control-plane calls per push (throughput) | {thr['control_plane_calls_per_push']} "
+        f"| <= 6: {_mark(thr['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
+    ]
+    cold = r["cold_start"]
+    if "bare" in cold:
+        for name in ("validator", "push_worker", "notifier"):
+            c = cold[name]
+            lines.append(
+                f"| cold start {name} | {c['median_ms']} ms = {c['ratio']} x bare ({cold['bare']['median_ms']} ms); "
+                f"{c['peak_mb_after_init']} MB after init "
+                f"| <= {GOALS['cold_start_ratio']} x: {_mark(c['ratio'] <= GOALS['cold_start_ratio'])} |"
+            )
+    else:
+        lines.append(f"| cold start | {cold.get('skipped')} | |")
+    s = r["sizes"]
+    lines += [
+        f"| layer | {s['layer_unpacked_mb']} MB unpacked, {s['layer_zipped_mb']} MB zipped "
+        f"(boto3 + botocore + s3transfer {s['boto3_botocore_s3transfer_unpacked_mb']} MB) | |",
+        f"| functions | {', '.join(f'{k} {v} KB' for k, v in s['functions_kb'].items())} | |",
+        f"| cost of 1 million pushes | ${r['cost']['total_usd']} | |",
+        "",
+        "Control-plane calls per push by operation (throughput run):",
+        "",
+        "| operation | calls per push |",
+        "|---|---|",
+        *[f"| {op} | {n} |" for op, n in thr["control_plane_calls_per_push_by_operation"].items()],
+        "",
+        "Scaling (0 ms latency):",
+        "",
+        "| certificates | regions | pushes/s | CPU ms/push | calls/push |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {x['certificates']} | {x['regions']} | {x['pushes_per_second']} | {x['cpu_ms_per_push']} "
+            f"| {x['control_plane_calls_per_push']} |"
+            for x in r["scaling"]
+        ],
+        "",
+        f"Cost of 1 million pushes (USD; prices {r['cost']['prices_as_of']}):",
+        "",
+        "| item | USD |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in r["cost"]["usd_per_million_pushes"].items()],
+        "",
+    ]
+    return "\n".join(lines)
