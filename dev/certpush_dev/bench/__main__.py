@@ -95,21 +95,25 @@ def main() -> int:
         say(f"fan-out at {LATENCY_MS} ms")
         bench.latency(LATENCY_MS)
         report["fan_out"] = fan_out(bench, rounds=3)
+        say(f"fan-out: {json.dumps({k: v for k, v in report['fan_out'].items() if k != 'calls'})}")
 
         bench.latency(0)
         bench.counter.slow_down({}, 0)
-        certificates, regions = (500, 10) if full else (60, 10)
+        # moto's TransactWriteItems deep-copies every table, so on the embedded stack a push gets
+        # slower as the tables grow: beyond a few hundred pushes the figures measure moto
+        certificates, regions = (500, 10) if full else (20, 10)
         say(f"throughput: {certificates} certificates x {regions} regions at 0 ms")
         run = throughput(bench, certificates, regions)
         report["throughput"] = {"certificates": certificates, "regions": regions, **run.summary()}
+        say(f"throughput: {json.dumps(report['throughput'])}")
 
         scaling = []
-        for n_certs, n_regions in [(10, 1), (10, 5), (10, 10), (100 if full else 30, 10)] + (
-            [(500, 10)] if full else []
-        ):
+        matrix = [(10, 1), (10, 5), (10, 10), (100, 10), (500, 10)] if full else [(10, 1), (10, 5), (5, 10), (10, 10)]
+        for n_certs, n_regions in matrix:
             say(f"scaling: {n_certs} certificates x {n_regions} regions")
             summary = throughput(bench, n_certs, n_regions).summary()
             scaling.append({"certificates": n_certs, "regions": n_regions, **summary})
+            say(f"  {summary['pushes_per_second']} pushes/s, {summary['control_plane_calls_per_push']} calls/push")
         report["scaling"] = scaling
 
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}

@@ -64,7 +64,9 @@ class Bench:
                 delays_ms={"acm": aws_target_ms, "elasticloadbalancing": aws_target_ms}, default_delay_ms=aws_other_ms
             )
         )
-        self.stack = EmbeddedStack(root=root, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"})
+        self.stack = EmbeddedStack(
+            root=root, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "LogLevel": "WARNING"}
+        )
 
     def __enter__(self) -> Bench:
         self.stack.start()
