@@ -21,7 +21,7 @@ from certpush.models.domain import (
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
 from certpush.models.messages import PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
@@ -252,6 +252,11 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
+        self.issued: list[CertificateIssuedDetail] = []
+
+    def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
+        self.issued.append(detail)
+        return f"event-{len(self.issued)}"
 
     def configure_now(self, detail: ConfigureNowDetail) -> None:
         self.configure_now_events.append(detail)
