@@ -111,16 +111,16 @@ class Issuances:
                     if progress is None
                     else f"{len(progress.outcomes)}/{len(progress.targets)} targets final"
                 )
-                raise IssuanceTimeoutError(f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}")
+                raise IssuanceTimeoutError(
+                    f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}"
+                )
             self.sleep(interval)
 
     def records_of(self, progress: IssuanceProgress) -> list[PushRecord]:
         """The record of each target as this issuance left it (a rejected repeat lives in the history),
         newest version first, then by provider, service and region."""
         history = [
-            r
-            for r in self.records.history(progress.certificate_id, limit=100)
-            if r.issuance_id == progress.issuance_id
+            r for r in self.records.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id
         ]
         found: list[PushRecord] = []
         for target in progress.targets:
