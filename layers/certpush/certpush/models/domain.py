@@ -17,8 +17,6 @@ HISTORY_LENGTH = 10
 GLOBAL_REGION = "global"
 """The one "region" of a global service (no region of its own): how records and history show it."""
 
-CertificateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
 
 
@@ -41,7 +39,7 @@ class PushStatus(StrEnum):
 
 
 class RejectReason(StrEnum):
-    """Why the validator refused to attempt a push. Each has a message in ``REJECT_MESSAGES``."""
+    """Why the validator refused to attempt a push; the record's ``message`` says it for a person."""
 
     CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
     NOT_HOSTED = "NOT_HOSTED"
