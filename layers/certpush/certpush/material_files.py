@@ -81,7 +81,8 @@ def _read_key_block(der_or_pem: bytes, pem: bool, contents: FileContents) -> Non
         contents.encrypted_keys += 1
         return
     except (ValueError, UnsupportedAlgorithm):
-        contents.unreadable_keys += 1
+        if pem:  # a PEM block labelled as a key is key material even when it cannot be read
+            contents.unreadable_keys += 1
         return
     if pem:
         contents.private_keys.append(der_or_pem.decode("ascii").strip() + "\n")
