@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.batch import EventType, process_partial_res
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certpush.batch_logging import LoggedBatchProcessor
-from certpush.consumers import StreamConsumer
+from certpush.adapters.batch_logging import LoggedBatchProcessor
+from certpush.adapters.consumers import StreamConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_notifier
 

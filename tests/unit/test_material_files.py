@@ -17,15 +17,15 @@ from certpush.logic.certificate_rules import (
     SECRET_MAX_BYTES,
     InputRefusal,
 )
-from certpush.material_files import check_sizes, material_from_files, material_from_pkcs12, read_file
+from certpush.logic.material_files import check_sizes, material_from_files, material_from_pkcs12, read_file
+from certpush.logic.x509_checks import check_material
 from certpush.models.domain import RejectReason
-from certpush.x509_checks import check_material
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.unit.conftest import NOW, material_of
 
 pytestmark = pytest.mark.unit
 
-PASSWORD = "correct horse"  # noqa: S105 (a test password for a PKCS#12 made at run time)
+PASSWORD = "correct horse"
 
 
 def _der(pem: str) -> bytes:
@@ -34,7 +34,9 @@ def _der(pem: str) -> bytes:
 
 def _der_key(pem: str) -> bytes:
     key = serialization.load_pem_private_key(pem.encode(), None)
-    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _p12(sample: SampleCertificate, password: str | None, with_chain: bool = True) -> bytes:

@@ -5,7 +5,7 @@ that a push is never attempted that cannot succeed, and nothing a target accepts
 A rule's ``code`` is the reason a refusal or rejection carries (``RejectReason`` for the rules the
 validator re-checks before every push, ``InputRefusal`` for what only an import can meet).
 
-The checks themselves live in ``certpush.x509_checks`` (X.509) and ``certpush.material_files``
+The checks themselves live in ``certpush.logic.x509_checks`` (X.509) and ``certpush.logic.material_files``
 (files as people have them); both raise ``InvalidCertificateError`` with one of these codes."""
 
 from __future__ import annotations

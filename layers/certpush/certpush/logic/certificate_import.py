@@ -8,10 +8,8 @@ from datetime import datetime
 
 from certpush.errors import InvalidCertificateError
 from certpush.logic.certificate_rules import NO_SAN_WARNING, TARGET_SIZE_WARNING
-from certpush.material_files import check_sizes
-from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
-from certpush.ports import CertificateStore, Clock
-from certpush.x509_checks import (
+from certpush.logic.material_files import check_sizes
+from certpush.logic.x509_checks import (
     check_chain,
     check_key_matches,
     check_validity,
@@ -19,6 +17,8 @@ from certpush.x509_checks import (
     load_certificate,
     load_chain,
 )
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
+from certpush.ports import CertificateStore, Clock
 
 # problems that make a certificate unusable anywhere; the rest (expired, not yet valid) are warnings
 _BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason.INVALID_CERTIFICATE}
