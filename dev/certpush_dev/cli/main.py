@@ -24,7 +24,7 @@ from typer.exceptions import TyperException
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
-from certpush.errors import CertpushError, InvalidCertificateError
+from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
 from certpush.logic.certificate_import import import_certificate
 from certpush.logic.policies import merge_targets
 from certpush.models.domain import (
@@ -88,6 +88,9 @@ def _user_errors() -> Iterator[None]:
     except Failure as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(exc.code) from exc
+    except ConfigurationError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from exc
     except CertpushError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(ExitCode.REFUSED) from exc

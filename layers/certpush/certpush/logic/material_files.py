@@ -33,6 +33,7 @@ MAX_FILE_BYTES = 4 * SECRET_MAX_BYTES
 # RFC 7468 textual encoding: "-----BEGIN label-----" ... "-----END label-----"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #/._-]{1,64})-----(.*?)-----END \1-----", re.DOTALL)
 _PEM_BEGIN = b"-----BEGIN "
+_KEY_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY")
 _CERTIFICATE_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
 _OTHER_LABELS = {
     b"CERTIFICATE REQUEST": "a certificate signing request (CSR), not a certificate",
@@ -108,10 +109,11 @@ def _read_pem(data: bytes, contents: FileContents) -> None:
             contents.other.append(_OTHER_LABELS.get(label, f"a PEM block '{label.decode()}'"))
     unclosed = data.count(_PEM_BEGIN) - len(_PEM_BLOCK.findall(data))
     if unclosed > 0:
-        # a "BEGIN ... PRIVATE KEY" without its END is still key material: never treat it as harmless
-        if re.search(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY", data):
-            contents.unreadable_keys += 1
         contents.other.append(f"{unclosed} PEM block(s) without a matching END line")
+    # a private-key BEGIN line anywhere (cut short, or inside another block) is key material:
+    # never treat such a file as harmless
+    if _KEY_BEGIN.search(data) and not contents.has_key_material:
+        contents.unreadable_keys += 1
 
 
 def read_file(data: bytes) -> FileContents:
@@ -144,7 +146,7 @@ def read_file(data: bytes) -> FileContents:
         return contents
     try:
         data.decode("ascii")
-        contents.other.append("text without a PEM block (no '-----BEGIN' line)")
+        contents.other.append("text without a PEM block (no BEGIN line)")
     except UnicodeDecodeError:
         contents.other.append("binary data that is no DER certificate, DER private key or PKCS#12 file")
     return contents
