@@ -34,6 +34,10 @@ def handler(event: dict[str, Any], context: LambdaContext, consumer: StreamConsu
     return process_partial_response(
         event=event,
         record_handler=(consumer or _consumer()).consume,
-        processor=LoggedBatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel),
+        # a batch whose every record failed is reported like any other (retried from its first sequence
+        # number) rather than raised: the invocation itself did not fail
+        processor=LoggedBatchProcessor(
+            event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel, raise_on_entire_batch_failure=False
+        ),
         context=context,
     )

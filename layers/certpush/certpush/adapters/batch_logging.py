@@ -50,7 +50,25 @@ def failure_reason(exc: BaseException | None) -> str:
     return type(exc).__name__
 
 
+class RecordParseError(CertpushError):
+    """A record the parser model could not even convert (the DynamoDB deserializer raises TypeError,
+    which pydantic does not turn into a ValidationError). ``title`` names the model, which is how
+    Powertools recognises a poison record and reports it by its id instead of crashing the batch."""
+
+    def __init__(self, model: type, cause: Exception) -> None:
+        super().__init__(f"malformed record: {type(cause).__name__}: {str(cause)[:120]}")
+        self.title = model.__name__
+
+
 class LoggedBatchProcessor(BatchProcessor):
+    def _to_batch_type(self, record: dict[str, Any], event_type: Any, model: Any = None) -> Any:
+        try:
+            return super()._to_batch_type(record, event_type=event_type, model=model)
+        except (TypeError, ValueError, KeyError) as exc:
+            if model is None or isinstance(exc, ValidationError):
+                raise
+            raise RecordParseError(model, exc) from exc
+
     def failure_handler(self, record: Any, exception: Any) -> FailureResponse:
         logger.warning(
             "batch record failed: it will be retried (or go to the dead-letter queue)",
