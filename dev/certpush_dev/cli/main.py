@@ -6,8 +6,6 @@ and against the embedded stack (certpush local up, then eval "$(certpush local e
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +24,7 @@ from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
 from certpush.logic.certificate_import import import_certificate
-from certpush.logic.policies import merge_targets
+from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
     CERTIFICATE_ID_RULE,
     CertificateStatus,
@@ -34,8 +32,6 @@ from certpush.models.domain import (
     PushPolicy,
     PushRecord,
     PushStatus,
-    TargetKey,
-    TargetSpec,
     is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
@@ -69,7 +65,6 @@ app.add_typer(dead_letters_app, name="dead-letters")
 TO_HELP = to_help()
 ATTACH_HELP = attach_help()
 ATTACH_DEFAULT_HELP = attach_default_help()
-_FINAL_OK = {PushStatus.SUCCEEDED.value}
 
 
 def _validation_summary(exc: ValidationError) -> str:
@@ -188,69 +183,44 @@ def _issue(settings: Settings, detail: CertificateIssuedDetail) -> None:
     EventBridgePublisher(settings.event_bus_name).certificate_issued(detail)
 
 
-def wait_for_issuance(
-    repository: DynamoDBRecordsRepository, issuance_id: str, timeout: float, interval: float = 0.25
-) -> IssuanceProgress:
-    """Shows progress until every target of the issuance is final. Polls the issuance's state."""
-    deadline = time.monotonic() + timeout
+def _issuances(settings: Settings) -> Issuances:
+    return Issuances(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+    )
+
+
+def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuanceProgress:
+    """Shows a progress bar while the use case polls the issuance."""
     progress_bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} final"),
         TimeElapsedColumn(), console=err, transient=True,
     )  # fmt: skip
     with progress_bar:
         task = progress_bar.add_task("validating", total=None)
-        while True:
-            progress = repository.get_issuance(issuance_id)
-            if progress is not None:
-                counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
-                description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
-                progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
-                                    description=description)  # fmt: skip
-                if progress.done:
-                    return progress
-            if time.monotonic() > deadline:
-                state = (
-                    "no record of it yet (is the validator running?)"
-                    if progress is None
-                    else (f"{len(progress.outcomes)}/{len(progress.targets)} targets final")
-                )
-                raise Failure(
-                    f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}", code=ExitCode.TIMEOUT
-                )
-            time.sleep(interval)
 
+        def show(progress: IssuanceProgress) -> None:
+            counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
+            description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
+            progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
+                                description=description)  # fmt: skip
 
-def issuance_records(repository: DynamoDBRecordsRepository, progress: IssuanceProgress) -> list[PushRecord]:
-    """The record of each target as this issuance left it (a rejected repeat lives in the history)."""
-    history = [
-        r for r in repository.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id
-    ]
-    records: list[PushRecord] = []
-    for target in progress.targets:
-        provider, service, region = target.split(":", 2)
-        key = TargetKey(provider=provider, service=service, region=region)
-        current = repository.get(progress.certificate_id, progress.version, key)
-        if current is not None and current.issuance_id == progress.issuance_id:
-            records.append(current)
-            continue
-        mine = next((r for r in history if r.target == key), None)
-        if mine is not None:
-            records.append(mine)
-    return _sort(records)
+        try:
+            return issuances.wait(issuance_id, timeout, on_progress=show)
+        except IssuanceTimeoutError as exc:
+            raise Failure(str(exc), code=ExitCode.TIMEOUT) from exc
 
 
 def _finish_push(
-    settings: Settings, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
+    issuances: Issuances, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
     if not wait:
         out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
         return
-    repository = DynamoDBRecordsRepository(settings.records_table)
-    progress = wait_for_issuance(repository, issuance_id, timeout)
-    records = issuance_records(repository, progress)
-    print_records(records, f"issuance {issuance_id}", as_json)
-    ok = all(r.status.value in _FINAL_OK or r.reason == "ALREADY_PUSHED" for r in records)
-    if not ok:
+    progress = _wait(issuances, issuance_id, timeout)
+    found = issuances.records_of(progress)
+    print_records(found, f"issuance {issuance_id}", as_json)
+    if not all_in_place(found):
         raise typer.Exit(ExitCode.PUSH_FAILED)
 
 
@@ -277,13 +247,11 @@ def push(
     with _user_errors():
         _checked_id(certificate_id)
         targets = parse_targets(to, attach or [], attach_default or [])
-        settings = _settings(stack)
-        issuance_id = str(uuid.uuid4())
-        _issue(settings, CertificateIssuedDetail(
-            certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id))  # fmt: skip
+        issuances = _issuances(_settings(stack))
+        issuance_id = issuances.push(certificate_id, targets, version)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
-        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json)
+        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
 
 
 @app.command()
@@ -297,24 +265,14 @@ def replay(
     """Push again every target whose last push of this certificate version FAILED."""
     with _user_errors():
         _checked_id(certificate_id)
-        settings = _settings(stack)
-        repository = DynamoDBRecordsRepository(settings.records_table)
-        current = repository.list_current(certificate_id)
-        if not current:
-            raise Failure(f"no push records for {certificate_id}")
-        chosen = version or max(r.version for r in current)
-        failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
-        if not failed:
-            out.print(f"{certificate_id} version {chosen}: no FAILED targets to replay")
+        issuances = _issuances(_settings(stack))
+        plan, issuance_id = issuances.replay(certificate_id, version)
+        if issuance_id is None:
+            out.print(f"{certificate_id} version {plan.version}: no FAILED targets to replay")
             return
-        specs = merge_targets(
-            TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed
-        )
-        issuance_id = str(uuid.uuid4())
-        _issue(settings, CertificateIssuedDetail(certificate_id=certificate_id, version=chosen, targets=specs,
-                                                 issuance_id=issuance_id, replay=True))  # fmt: skip
-        err.print(f"replaying {len(failed)} failed target(s) of {certificate_id} v{chosen} (issuance {issuance_id})")
-        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json=False)
+        err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
+                  f"(issuance {issuance_id})")  # fmt: skip
+        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 
 @app.command()

@@ -28,7 +28,6 @@ def is_certificate_id(value: str) -> bool:
     return re.fullmatch(CERTIFICATE_ID_PATTERN, value) is not None
 
 
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
 
 
@@ -51,7 +50,7 @@ class PushStatus(StrEnum):
 
 
 class RejectReason(StrEnum):
-    """Why the validator refused to attempt a push. Each has a message in ``REJECT_MESSAGES``."""
+    """Why the validator refused to attempt a push; the record's ``message`` says it for a person."""
 
     CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
     NOT_HOSTED = "NOT_HOSTED"

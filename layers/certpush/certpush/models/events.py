@@ -30,7 +30,11 @@ class CertificateIssuedDetail(BaseModel):
     version: int | None = Field(default=None, ge=1, description="latest version when omitted")
     targets: list[TargetSpec] | None = None
     issuance_id: str | None = Field(default=None, max_length=128)
-    replay: bool = Field(default=False, description="a replay of failed targets")
+    replay: bool = Field(
+        default=False,
+        description="informational: sent by `certpush replay` for the FAILED targets of a version; validated "
+        "like any other issuance",
+    )
 
 
 class CertificateIssuedEvent(EventBridgeModel):

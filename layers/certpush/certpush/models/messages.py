@@ -27,3 +27,11 @@ class PushMessage(BaseModel):
 
 class PushMessageRecord(SqsRecordModel):
     body: Json[PushMessage]
+
+
+class DeadLetter(BaseModel):
+    """A message in the push queue's dead-letter queue: its body is kept as it was sent."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
