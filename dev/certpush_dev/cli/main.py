@@ -73,6 +73,10 @@ def _validation_summary(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Every error a command meets ends as one line on stderr and an ``ExitCode``, never a traceback."""
@@ -81,13 +85,13 @@ def _user_errors() -> Iterator[None]:
     except (typer.Exit, typer.Abort, TyperException):
         raise  # typer.Exit and usage errors: click prints and exits on its own
     except Failure as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(exc.code) from exc
     except ConfigurationError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(ExitCode.ERROR) from exc
     except CertpushError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(ExitCode.REFUSED) from exc
     except ValidationError as exc:
         err.print(f"error: invalid input: {_validation_summary(exc)}; see certpush COMMAND --help")
@@ -460,8 +464,8 @@ def policies_add(
             policy = PushPolicy(
                 name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
             )
-        except ValueError as exc:
-            raise Failure(f"invalid policy: {exc}") from exc
+        except ValidationError as exc:
+            raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
         DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip
