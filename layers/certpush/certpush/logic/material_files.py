@@ -255,9 +255,6 @@ def _open_pkcs12(data: bytes, password: str | None) -> pkcs12.PKCS12KeyAndCertif
         # cryptography's Rust core panics (an uncatchable PanicException) on a NUL in a password
         raise _refuse(InputRefusal.PKCS12_PASSWORD, "the PKCS#12 password contains a NUL character")
     if password is not None:
-        if "\x00" in password:
-            # cryptography hands the password to OpenSSL as a C string: a NUL panics instead of failing
-            raise ValueError("a PKCS#12 password cannot contain a NUL character")
         return pkcs12.load_pkcs12(data, password.encode())
     try:
         return pkcs12.load_pkcs12(data, None)
