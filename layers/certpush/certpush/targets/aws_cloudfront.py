@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic_settings import SettingsConfigDict
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
@@ -36,7 +37,7 @@ DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/
 class AwsCloudFrontSettings(TargetSettings):
     """``AWS_CLOUDFRONT_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{target_id}`` is the ACM ARN."""
 
-    env_prefix = "AWS_CLOUDFRONT_"
+    model_config = SettingsConfigDict(env_prefix="AWS_CLOUDFRONT_")
 
     console_template: str = DEFAULT_CONSOLE_TEMPLATE
 
