@@ -7,13 +7,13 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Json
 
-from certpush.models.domain import TargetKey, TargetOptions
+from certpush.models.domain import CertificateId, TargetKey, TargetOptions
 
 
 class PushMessage(BaseModel):
     push_id: str
     issuance_id: str
-    certificate_id: str
+    certificate_id: CertificateId
     version: int
     provider: str
     service: str
