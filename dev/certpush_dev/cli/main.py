@@ -147,11 +147,13 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         return
     if not out.is_terminal:
         # one line per record, for logs and pipes: provider service region status link-or-reason
+        width = max(4, *(len(r.service) for r in records))
         for r in records:
             detail = (
                 r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
             )
-            out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
+            service = r.service.ljust(width)
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
         return
     table = Table(title=title)
     for column in (
