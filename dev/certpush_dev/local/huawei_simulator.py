@@ -37,8 +37,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -47,6 +47,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
+from certpush.adapters.huaweicloud.regions import ENDPOINTS
 from certpush.adapters.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 from certpush.ports import Clock
 
@@ -54,13 +55,16 @@ DEFAULT_CREDENTIALS: Mapping[str, str] = {"certpush-local-ak": "certpush-local-s
 FAULT_KINDS = frozenset({"5xx", "5xx_after", "throttle", "timeout"})
 SERVICES = ("waf", "elb", "iam")
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+WAF_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 DOMAIN_RE = re.compile(
     r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
 MAX_CERTIFICATE_CHARS = 65_536
 MAX_KEY_CHARS = 8_192
 MAX_CHAIN = 11
+ELB_MAX_CERTIFICATE_CHARS = 20_000
+MAX_SNI_CERTIFICATES = 50
+MAX_SNI_DOMAINS = 200
 
 WAF_BAD_BODY = "WAF.00011003"
 WAF_BAD_ID = "WAF.00011004"
@@ -76,6 +80,11 @@ ELB_INVALID = "ELB.8902"
 ELB_NOT_FOUND = "ELB.8904"
 ELB_IN_USE = "ELB.8905"
 APIGW_AUTH = "APIGW.0301"
+IAM_BAD_REQUEST = "1100"
+# A query parameter the API documents but the simulator does not implement: refused, never ignored.
+NOT_SIMULATED = "SIM.NOT_SIMULATED"
+DOMAIN_ID = "0" * 31 + "1"
+IAM_URL = "https://iam.myhuaweicloud.com"
 APIGW_NOT_FOUND = "APIGW.0101"
 APIGW_THROTTLED = "APIGW.0308"
 
@@ -101,6 +110,18 @@ class FaultConfig:
             raise ValueError(f"fault kinds must be a non-empty subset of {sorted(FAULT_KINDS)}")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """An API request as the simulator received it (for the request-contract tests)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: Any
+    service: str
+    region: str | None
 
 
 @dataclass
@@ -161,6 +182,7 @@ class _Listener:
     id: str
     protocol: str = "HTTPS"
     default_tls_container_ref: str | None = None
+    client_ca_tls_container_ref: str | None = None
     sni_container_refs: list[str] = field(default_factory=list)
 
 
@@ -195,8 +217,12 @@ class HuaweiCloudSimulator:
         clock: Clock | None = None,
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
         faults: FaultConfig | None = None,
+        regions: Iterable[str] | None = None,
     ) -> None:
         self._host = host
+        known = sorted(set(regions) if regions is not None else set().union(*map(set, ENDPOINTS.values())))
+        self._project_regions = {self.project_id(region): region for region in known}
+        self._requests: list[RecordedRequest] = []
         self._port = port
         self._credentials = dict(credentials if credentials is not None else DEFAULT_CREDENTIALS)
         self._clock: Clock = clock or _SystemClock()
@@ -246,7 +272,18 @@ class HuaweiCloudSimulator:
 
     @property
     def endpoint_template(self) -> str:
-        return self.url + "/{service}/{region}"
+        """What replaces every service's address: the real paths are served at the root."""
+        return self.url
+
+    @property
+    def regions(self) -> list[str]:
+        """Regions that have a project (what IAM lists)."""
+        return sorted(self._project_regions.values())
+
+    def requests(self) -> list[RecordedRequest]:
+        """Every API request received since the last reset, in order."""
+        with self._lock:
+            return list(self._requests)
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -295,6 +332,7 @@ class HuaweiCloudSimulator:
     def reset(self) -> None:
         with self._lock:
             self._regions.clear()
+            self._requests.clear()
             self._not_purchased.clear()
             self._stats.clear()
             self._faults = FaultConfig()
@@ -342,6 +380,35 @@ class HuaweiCloudSimulator:
         except SimError as exc:
             return SimResponse(exc.status, {"error_code": exc.code, "error_msg": exc.message, "request_id": _new_id()})
 
+    # The cloud tells services apart by host name (waf.{region}.myhuaweicloud.com, iam.myhuaweicloud.com)
+    # and regions by host name or by the project id in the path: every region has its own project
+    # (IAM "Querying Project Information": https://support.huaweicloud.com/api-iam/iam_06_0001.html).
+    # Behind one local address the path says the service; the Host header wins when it names one.
+    _HOST_RE = re.compile(r"^(?P<service>[a-z]+)\.(?:(?P<region>[a-z0-9-]+)\.)?myhuaweicloud\.(?:com|cn|eu)(?::\d+)?$")
+    _PATH_SERVICES = (
+        ("iam", re.compile(r"^/v3/projects/?$")),
+        ("waf", re.compile(r"^/v1/(?P<project>[^/]+)/waf/")),
+        ("elb", re.compile(r"^/v3/(?P<project>[^/]+)/elb/")),
+        ("cdn", re.compile(r"^/v1\.[01]/cdn/")),
+    )
+
+    def _locate(self, path: str, headers: list[tuple[str, str]]) -> tuple[str, str | None]:
+        """(service, region) of an API request; region None for IAM and global services."""
+        service = next((name for name, pattern in self._PATH_SERVICES if pattern.match(path)), None)
+        host = next((value for key, value in headers if key.lower() == "host"), "")
+        named = self._HOST_RE.match(host.lower())
+        if service is None or (named is not None and named["service"] != service):
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        if service in ("iam", "cdn"):
+            return service, None
+        match = next(pattern for name, pattern in self._PATH_SERVICES if name == service).match(path)
+        project = match["project"] if match else ""
+        region = self._project_regions.get(project)
+        if region is None or (named is not None and named["region"] not in (None, region)):
+            code = WAF_PROJECT_MISMATCH if service == "waf" else ELB_INVALID
+            raise _error(400 if service == "waf" else 403, code, "project id does not belong to this region")
+        return service, region
+
     def _api(
         self,
         method: str,
@@ -351,10 +418,6 @@ class HuaweiCloudSimulator:
         headers: list[tuple[str, str]],
         body: bytes,
     ) -> SimResponse:
-        parts = path.split("/", 3)
-        if len(parts) < 4 or parts[1] not in SERVICES:
-            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
-        service, region, rest = parts[1], parts[2], "/" + parts[3]
         try:
             verify(
                 secret_for=self._credentials,
@@ -368,19 +431,23 @@ class HuaweiCloudSimulator:
         except SignatureVerificationError as exc:
             self._count("signature_failures")
             raise _error(401, APIGW_AUTH, f"Incorrect IAM authentication information: {exc.message}") from exc
+        service, region = self._locate(path, headers)
         after = self._inject_fault(service)
         payload = self._parse_json(service, body) if body else None
         with self._lock:
-            if (service, region) in self._not_purchased:
+            self._requests.append(RecordedRequest(method, path, tuple(query), payload, service, region))
+            if region is not None and (service, region) in self._not_purchased:
                 if service == "waf":
                     raise _error(400, WAF_NOT_SUBSCRIBED, "not.subscribe")
                 raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
             if service == "iam":
-                result = self._iam(method, rest, query)
+                result = self._iam(method, path, query)
+            elif service == "cdn":
+                result = self._cdn(method, path, query, payload)
             elif service == "waf":
-                result = self._waf(method, region, rest, query, payload)
+                result = self._waf(method, str(region), path, query, payload)
             else:
-                result = self._elb(method, region, rest, query, payload)
+                result = self._elb(method, str(region), path, query, payload)
         if after == "timeout":
             self._count("faults.timeout")
             return SimResponse(0, None, drop=True)
@@ -421,18 +488,26 @@ class HuaweiCloudSimulator:
     def _region(self, region: str) -> _RegionState:
         return self._regions.setdefault(region, _RegionState())
 
-    def _check_project(self, service: str, region: str, project_id: str) -> None:
-        if project_id != self.project_id(region):
-            code = WAF_PROJECT_MISMATCH if service == "waf" else ELB_INVALID
-            raise _error(400 if service == "waf" else 403, code, "project id does not belong to this region")
-
     # -- material --------------------------------------------------------------------------------
-    def _material(self, content: Any, key: Any, *, illegal: str, expired: str) -> _Material:
+    def _material(
+        self,
+        content: Any,
+        key: Any,
+        *,
+        illegal: str,
+        expired: str | None,
+        key_required: bool = True,
+        max_certificate_chars: int = MAX_CERTIFICATE_CHARS,
+    ) -> _Material:
+        """``expired`` None: an expired certificate is accepted; ``key_required`` False: a CA certificate
+        (a key, when given anyway, must still be PEM)."""
         if not isinstance(content, str) or not content.strip():
             raise _error(400, illegal, "certificate content is required")
-        if not isinstance(key, str) or not key.strip():
+        if key is None and not key_required:
+            key = ""
+        if not isinstance(key, str) or (key_required and not key.strip()):
             raise _error(400, illegal, "private key is required")
-        if len(content) > MAX_CERTIFICATE_CHARS or len(key) > MAX_KEY_CHARS:
+        if len(content) > max_certificate_chars or len(key) > MAX_KEY_CHARS:
             raise _error(400, illegal, "certificate or key is too long")
         try:
             chain = x509.load_pem_x509_certificates(content.encode("ascii"))
@@ -440,15 +515,16 @@ class HuaweiCloudSimulator:
             raise _error(400, illegal, "certificate is not valid PEM") from exc
         if len(chain) > MAX_CHAIN:
             raise _error(400, illegal, "certificate chain is longer than 11")
-        try:
-            private_key = load_pem_private_key(key.encode("ascii"), password=None)
-        except (ValueError, TypeError) as exc:
-            raise _error(400, illegal, "private key is not valid unencrypted PEM") from exc
         leaf = chain[0]
-        spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
-        if leaf.public_key().public_bytes(*spki) != private_key.public_key().public_bytes(*spki):
-            raise _error(400, illegal, "the private key does not match the certificate")
-        if leaf.not_valid_after_utc <= self._clock.now():
+        if key.strip():
+            try:
+                private_key = load_pem_private_key(key.encode("ascii"), password=None)
+            except (ValueError, TypeError) as exc:
+                raise _error(400, illegal, "private key is not valid unencrypted PEM") from exc
+            spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+            if key_required and leaf.public_key().public_bytes(*spki) != private_key.public_key().public_bytes(*spki):
+                raise _error(400, illegal, "the private key does not match the certificate")
+        if expired is not None and leaf.not_valid_after_utc <= self._clock.now():
             raise _error(400, expired, "the certificate has expired")
         try:
             san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -462,15 +538,54 @@ class HuaweiCloudSimulator:
         return _Material(content, key, common_name, sans, leaf.not_valid_after_utc, fingerprint)
 
     # -- IAM -------------------------------------------------------------------------------------
-    def _iam(self, method: str, rest: str, query: list[tuple[str, str]]) -> SimResponse:
-        if method != "GET" or rest.rstrip("/") != "/v3/projects":
+    # KeystoneListProjects, GET /v3/projects (https://support.huaweicloud.com/api-iam/iam_06_0001.html):
+    # every project of the account, or those matching the filters; a region without a project is absent.
+    _IAM_FILTERS = frozenset({"name", "domain_id", "enabled", "is_domain", "parent_id", "page", "per_page"})
+
+    def _iam(self, method: str, path: str, query: list[tuple[str, str]]) -> SimResponse:
+        if method != "GET":
             raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
-        names = [value for key, value in query if key == "name"]
+        unknown = sorted({key for key, _ in query} - self._IAM_FILTERS)
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        params = dict(query)
         projects = [
-            {"id": self.project_id(name), "name": name, "domain_id": "0" * 32, "enabled": True, "is_domain": False}
-            for name in names
+            {
+                "id": project_id,
+                "name": region,
+                "description": "",
+                "domain_id": DOMAIN_ID,
+                "parent_id": DOMAIN_ID,
+                "enabled": True,
+                "is_domain": False,
+                "links": {"self": f"{IAM_URL}/v3/projects/{project_id}"},
+            }
+            for project_id, region in sorted(self._project_regions.items(), key=lambda item: item[1])
         ]
-        return SimResponse(200, {"projects": projects, "links": {"self": "/v3/projects"}})
+        for key in ("name", "domain_id", "parent_id"):
+            if key in params:
+                projects = [p for p in projects if p[key] == params[key]]
+        for key in ("enabled", "is_domain"):
+            if key in params:
+                projects = [p for p in projects if str(p[key]).lower() == params[key].lower()]
+        try:
+            page, per_page = int(params.get("page", "1")), int(params.get("per_page", "5000"))
+        except ValueError as exc:
+            raise _error(400, IAM_BAD_REQUEST, "page and per_page must be integers") from exc
+        if page < 1 or not 1 <= per_page <= 5000:
+            raise _error(400, IAM_BAD_REQUEST, "page >= 1 and per_page within 1-5000")
+        chosen = projects[(page - 1) * per_page : page * per_page]
+        return SimResponse(
+            200,
+            {
+                "projects": chosen,
+                "links": {"self": "https://iam.myhuaweicloud.com/v3/projects", "next": None, "previous": None},
+            },
+        )
+
+    # -- CDN -------------------------------------------------------------------------------------
+    def _cdn(self, method: str, path: str, query: list[tuple[str, str]], payload: Any) -> SimResponse:
+        raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
 
     # -- WAF -------------------------------------------------------------------------------------
     _WAF_ROUTE = re.compile(r"^/v1/(?P<project>[^/]+)/waf/certificate(?:/(?P<id>[^/]+)(?P<apply>/apply-to-hosts)?)?/?$")
@@ -479,12 +594,11 @@ class HuaweiCloudSimulator:
         match = self._WAF_ROUTE.match(rest)
         if match is None:
             raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
-        self._check_project("waf", region, match["project"])
         st = self._region(region)
         certificate_id = match["id"]
         if certificate_id is None:
             if method == "GET":
-                return self._waf_list(region, st, dict(query))
+                return self._waf_list(region, st, query)
             if method == "POST":
                 return self._waf_create(region, st, payload)
         elif match["apply"]:
@@ -527,7 +641,19 @@ class HuaweiCloudSimulator:
             view["content"] = certificate.material.content
         return view
 
-    def _waf_list(self, region: str, st: _RegionState, params: dict[str, str]) -> SimResponse:
+    # ListCertificates (https://support.huaweicloud.com/api-waf/ListCertificates.html): page, pagesize
+    # 1-100, fuzzy name, host (true: only certificates applied to a domain, false: only those that are
+    # not; absent: all), exp_status (0 valid, 1 expired, 2 expires within a month). query_scm asks for
+    # certificates that come from CCM as well: the simulator holds none, so it changes nothing.
+    _WAF_LIST_FILTERS = frozenset(
+        {"page", "pagesize", "name", "host", "exp_status", "query_scm", "enterprise_project_id"}
+    )
+
+    def _waf_list(self, region: str, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        unknown = sorted({key for key, _ in query} - self._WAF_LIST_FILTERS)
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        params = dict(query)
         try:
             page = int(params.get("page", "1"))
             pagesize = int(params.get("pagesize", "10"))
@@ -536,16 +662,26 @@ class HuaweiCloudSimulator:
         if page < 1 or not 1 <= pagesize <= 100:
             raise _error(400, WAF_BAD_PAGE, "pageOrPageSize.illegal")
         name = params.get("name")
-        items = [c for c in st.waf_certificates.values() if not name or name in c.name]
-        items.sort(key=lambda c: (-c.timestamp, c.id))
-        chosen = items[(page - 1) * pagesize : page * pagesize]
-        return SimResponse(200, {"total": len(items), "items": [self._waf_view(region, c) for c in chosen]})
+        views = [self._waf_view(region, c) for c in st.waf_certificates.values() if not name or name in c.name]
+        if "host" in params:
+            if params["host"] not in ("true", "false"):
+                raise _error(400, WAF_BAD_BODY, "host must be true or false")
+            views = [v for v in views if bool(v["bind_host"]) == (params["host"] == "true")]
+        if "exp_status" in params:
+            if params["exp_status"] not in ("0", "1", "2"):
+                raise _error(400, WAF_BAD_BODY, "exp_status must be 0, 1 or 2")
+            views = [v for v in views if str(v["exp_status"]) == params["exp_status"]]
+        views.sort(key=lambda v: (-v["timestamp"], v["id"]))
+        chosen = views[(page - 1) * pagesize : page * pagesize]
+        return SimResponse(200, {"total": len(views), "items": chosen})
 
     def _waf_fields(self, payload: Any) -> tuple[str, _Material]:
         if not isinstance(payload, dict):
             raise _error(400, WAF_BAD_BODY, "request.body.illegal")
         name = payload.get("name")
-        if not isinstance(name, str) or not NAME_RE.match(name):
+        # CreateCertificate / UpdateCertificate: "digits, letters, -, _ and ., at most 256 characters"
+        # (https://support.huaweicloud.com/api-waf/CreateCertificate.html).
+        if not isinstance(name, str) or not WAF_NAME_RE.match(name):
             raise _error(400, WAF_BAD_NAME, "name.illegal")
         material = self._material(
             payload.get("content"), payload.get("key"), illegal=WAF_ILLEGAL_CERTIFICATE, expired=WAF_EXPIRED_CERTIFICATE
@@ -562,6 +698,10 @@ class HuaweiCloudSimulator:
         return SimResponse(200, self._waf_view(region, certificate))
 
     def _waf_update(self, region: str, st: _RegionState, certificate: _WafCertificate, payload: Any) -> SimResponse:
+        # UpdateCertificate (https://support.huaweicloud.com/api-waf/UpdateCertificate.html): name is
+        # required; content and key replace the certificate in place, for every domain it is applied to.
+        if isinstance(payload, dict) and "content" not in payload and "key" not in payload:
+            payload = {**payload, "content": certificate.material.content, "key": certificate.material.key}
         name, material = self._waf_fields(payload)
         if any(c.name == name and c.id != certificate.id for c in st.waf_certificates.values()):
             raise _error(400, WAF_DUPLICATE_NAME, "name.duplicate")
@@ -579,9 +719,13 @@ class HuaweiCloudSimulator:
         premium = payload.get("premium_host_ids") or []
         if not isinstance(cloud, list) or not isinstance(premium, list) or not (cloud or premium):
             raise _error(400, WAF_BAD_BODY, "cloud_host_ids or premium_host_ids is required")
-        for host_id in [*cloud, *premium]:
-            if not isinstance(host_id, str) or host_id not in st.waf_hosts:
-                raise _error(400, WAF_BAD_ID, f"id.illegal: no protected domain {host_id}")
+        # ApplyCertificateToHost (https://support.huaweicloud.com/api-waf/ApplyCertificateToHost.html):
+        # cloud_host_ids are cloud-mode protected domains, premium_host_ids dedicated-mode ones.
+        for host_ids, mode in ((cloud, "cloud"), (premium, "premium")):
+            for host_id in host_ids:
+                host = st.waf_hosts.get(host_id) if isinstance(host_id, str) else None
+                if host is None or host.mode != mode:
+                    raise _error(400, WAF_BAD_ID, f"id.illegal: no {mode} protected domain {host_id}")
         for host_id in [*cloud, *premium]:
             st.waf_hosts[host_id].certificate_id = certificate_id
         self._stats["waf.apply"] += 1
@@ -595,7 +739,6 @@ class HuaweiCloudSimulator:
         match = self._ELB_ROUTE.match(rest)
         if match is None:
             raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
-        self._check_project("elb", region, match["project"])
         st = self._region(region)
         item_id = match["id"]
         if match["kind"] == "listeners":
@@ -620,12 +763,13 @@ class HuaweiCloudSimulator:
             if method == "GET":
                 return SimResponse(200, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
             if method == "PUT":
-                return self._elb_update(certificate, payload)
+                return self._elb_update(st, certificate, payload)
             if method == "DELETE":
                 in_use = [
                     lst.id
                     for lst in st.listeners.values()
-                    if lst.default_tls_container_ref == item_id or item_id in lst.sni_container_refs
+                    if item_id in (lst.default_tls_container_ref, lst.client_ca_tls_container_ref)
+                    or item_id in lst.sni_container_refs
                 ]
                 if in_use:
                     raise _error(409, ELB_IN_USE, f"certificate is used by listeners {in_use}")
@@ -661,13 +805,24 @@ class HuaweiCloudSimulator:
             "protocol": listener.protocol,
             "project_id": self.project_id(region),
             "default_tls_container_ref": listener.default_tls_container_ref,
+            "client_ca_tls_container_ref": listener.client_ca_tls_container_ref,
             "sni_container_refs": list(listener.sni_container_refs),
         }
 
+    # ListCertificates (https://support.huaweicloud.com/api-elb/ListCertificates.html): every filter
+    # takes several values (name=a&name=b); limit 0-2000 (default 2000), marker.
+    _ELB_LIST_FILTERS = frozenset(
+        {"id", "name", "description", "domain", "type", "common_name", "fingerprint", "admin_state_up",
+         "enterprise_project_id"}
+    )  # fmt: skip
+
     def _elb_list(self, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        unknown = sorted({key for key, _ in query} - self._ELB_LIST_FILTERS - {"limit", "marker"})
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
         filters: dict[str, set[str]] = {}
         for key, value in query:
-            if key in ("name", "fingerprint", "id", "type"):
+            if key in self._ELB_LIST_FILTERS:
                 filters.setdefault(key, set()).add(value)
         params = dict(query)
         try:
@@ -676,11 +831,14 @@ class HuaweiCloudSimulator:
             raise _error(400, ELB_INVALID, "limit must be an integer") from exc
         if not 0 <= limit <= 2000:
             raise _error(400, ELB_INVALID, "limit must be within 0-2000")
-        items = [
-            c
-            for c in st.elb_certificates.values()
-            if all(str(self._elb_view(c, with_pem=False).get(key)) in wanted for key, wanted in filters.items())
-        ]
+
+        def matches(view: dict[str, Any]) -> bool:
+            return all(
+                (str(view.get(key)).lower() if key == "admin_state_up" else str(view.get(key))) in wanted
+                for key, wanted in filters.items()
+            )
+
+        items = [c for c in st.elb_certificates.values() if matches(self._elb_view(c, with_pem=False))]
         marker = params.get("marker")
         if marker:
             ids = [c.id for c in items]
@@ -705,9 +863,13 @@ class HuaweiCloudSimulator:
 
     @staticmethod
     def _elb_check_name_domain(option: dict[str, Any]) -> None:
-        name = option.get("name", "")
-        if not isinstance(name, str) or (name and not NAME_RE.match(name)):
-            raise _error(400, ELB_INVALID, "invalid certificate name")
+        # CreateCertificate / UpdateCertificate (https://support.huaweicloud.com/api-elb/CreateCertificate.html):
+        # name and description 0-255 characters, no character set; domain at most 10,000 characters,
+        # at most 100 comma-separated names, each label 1-63 of letters, digits and -, a leading *. allowed.
+        for attribute in ("name", "description"):
+            value = option.get(attribute, "")
+            if not isinstance(value, str) or len(value) > 255:
+                raise _error(400, ELB_INVALID, f"{attribute} must be a string of at most 255 characters")
         domain = option.get("domain", "")
         if not isinstance(domain, str) or len(domain) > 10_000:
             raise _error(400, ELB_INVALID, "invalid domain")
@@ -715,22 +877,35 @@ class HuaweiCloudSimulator:
         if len(names) > 100 or any(not DOMAIN_RE.match(d) for d in names):
             raise _error(400, ELB_INVALID, "invalid domain")
 
+    def _elb_material(self, option: dict[str, Any], cert_type: str, current: _Material | None = None) -> _Material:
+        # certificate: PEM, chain of at most 11, at most 20,000 characters; private_key required for
+        # server certificates, unused for client (CA) ones. The reference documents no refusal of an
+        # expired certificate, so none is made here.
+        return self._material(
+            option.get("certificate", current.content if current else None),
+            option.get("private_key", current.key if current else None),
+            illegal=ELB_INVALID,
+            expired=None,
+            key_required=cert_type == "server",
+            max_certificate_chars=ELB_MAX_CERTIFICATE_CHARS,
+        )
+
     def _elb_create(self, st: _RegionState, payload: Any) -> SimResponse:
         option = self._elb_option(payload)
         self._elb_check_name_domain(option)
         cert_type = option.get("type", "server")
-        if cert_type != "server":
-            raise _error(400, ELB_INVALID, "only server certificates are simulated")
-        material = self._material(
-            option.get("certificate"), option.get("private_key"), illegal=ELB_INVALID, expired=ELB_INVALID
-        )
+        if cert_type == "server_sm":
+            raise _error(400, NOT_SIMULATED, "SM dual certificates are not simulated")
+        if cert_type not in ("server", "client"):
+            raise _error(400, ELB_INVALID, "type must be server or client")
+        material = self._elb_material(option, cert_type)
         now = _iso(self._clock.now())
         certificate = _ElbCertificate(
             id=_new_id(),
             name=option.get("name", ""),
-            description=str(option.get("description", ""))[:255],
+            description=option.get("description", ""),
             type=cert_type,
-            domain=option.get("domain", ""),
+            domain=option.get("domain", "") if cert_type == "server" else "",
             material=material,
             created_at=now,
             updated_at=now,
@@ -739,24 +914,51 @@ class HuaweiCloudSimulator:
         self._stats["elb.create"] += 1
         return SimResponse(201, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
 
-    def _elb_update(self, certificate: _ElbCertificate, payload: Any) -> SimResponse:
+    def _elb_update(self, st: _RegionState, certificate: _ElbCertificate, payload: Any) -> SimResponse:
+        # UpdateCertificate (https://support.huaweicloud.com/api-elb/UpdateCertificate.html): the new
+        # content applies at once to every listener that uses the certificate.
         option = self._elb_option(payload)
         self._elb_check_name_domain(option)
         if "certificate" in option or "private_key" in option:
-            current = certificate.material
-            material = self._material(
-                option.get("certificate", current.content if current else None),
-                option.get("private_key", current.key if current else None),
-                illegal=ELB_INVALID,
-                expired=ELB_INVALID,
-            )
-            certificate.material = material
-        for attribute in ("name", "description", "domain"):
+            certificate.material = self._elb_material(option, certificate.type, certificate.material)
+        if "domain" in option and certificate.type == "server":
+            self._check_sni_domains_after(st, certificate, option["domain"])
+            certificate.domain = option["domain"]
+        for attribute in ("name", "description"):
             if attribute in option:
                 setattr(certificate, attribute, option[attribute])
         certificate.updated_at = _iso(self._clock.now())
         self._stats["elb.update"] += 1
         return SimResponse(200, {"certificate": self._elb_view(certificate), "request_id": _new_id()})
+
+    def _check_sni_domains_after(self, st: _RegionState, certificate: _ElbCertificate, domain: str) -> None:
+        for listener in st.listeners.values():
+            if certificate.id in listener.sni_container_refs:
+                others = [st.elb_certificates[ref] for ref in listener.sni_container_refs if ref != certificate.id]
+                self._check_sni([*others, replace(certificate, domain=domain)])
+
+    @staticmethod
+    def _check_sni(certificates: list[_ElbCertificate]) -> None:
+        # CreateListener / UpdateListener sni_container_refs (https://support.huaweicloud.com/api-elb/UpdateListener.html):
+        # 0-50 server certificates that carry a domain; no domain may repeat across them; at most 200
+        # domains in all.
+        if len(certificates) > MAX_SNI_CERTIFICATES:
+            raise _error(400, ELB_INVALID, f"at most {MAX_SNI_CERTIFICATES} SNI certificates")
+        seen: dict[str, str] = {}
+        for certificate in certificates:
+            if certificate.type != "server":
+                raise _error(400, ELB_INVALID, f"SNI certificate {certificate.id} is not a server certificate")
+            domains = [d.lower() for d in certificate.domain.split(",") if d]
+            if not domains:
+                raise _error(400, ELB_INVALID, f"SNI certificate {certificate.id} has no domain")
+            for domain in domains:
+                if domain in seen:
+                    raise _error(
+                        400, ELB_INVALID, f"domain {domain} is in SNI certificates {seen[domain]} and {certificate.id}"
+                    )
+                seen[domain] = certificate.id
+        if len(seen) > MAX_SNI_DOMAINS:
+            raise _error(400, ELB_INVALID, f"SNI certificates hold more than {MAX_SNI_DOMAINS} domains")
 
     def _elb_update_listener(self, region: str, st: _RegionState, listener: _Listener, payload: Any) -> SimResponse:
         option = payload.get("listener") if isinstance(payload, dict) else None
@@ -764,17 +966,29 @@ class HuaweiCloudSimulator:
             raise _error(400, ELB_INVALID, 'body must be {"listener": {...}}')
         default = option.get("default_tls_container_ref", listener.default_tls_container_ref)
         sni = option.get("sni_container_refs", listener.sni_container_refs)
-        if not isinstance(sni, list) or len(sni) > 30:
-            raise _error(400, ELB_INVALID, "sni_container_refs must be a list of at most 30 ids")
-        refs = [ref for ref in [default, *sni] if ref]
+        client_ca = option.get("client_ca_tls_container_ref", listener.client_ca_tls_container_ref)
+        if not isinstance(sni, list) or not all(isinstance(ref, str) for ref in sni):
+            raise _error(400, ELB_INVALID, "sni_container_refs must be a list of certificate ids")
+        refs = [ref for ref in [default, client_ca, *sni] if ref]
         if refs and listener.protocol not in ("HTTPS", "TLS", "QUIC"):
             raise _error(400, ELB_INVALID, f"a {listener.protocol} listener takes no certificate")
-        for ref in refs:
+
+        def certificate_of(ref: Any, wanted: str) -> _ElbCertificate:
             certificate = st.elb_certificates.get(ref) if isinstance(ref, str) else None
-            if certificate is None or certificate.type != "server":
-                raise _error(400, ELB_INVALID, f"server certificate {ref} not found")
+            if certificate is None or certificate.type != wanted:
+                raise _error(400, ELB_INVALID, f"{wanted} certificate {ref} not found")
+            return certificate
+
+        # default_tls_container_ref: a server certificate; client_ca_tls_container_ref: a client (CA) one.
+        if default:
+            certificate_of(default, "server")
+        if client_ca:
+            certificate_of(client_ca, "client")
+        unique = list(dict.fromkeys(sni))
+        self._check_sni([certificate_of(ref, "server") for ref in unique])
         listener.default_tls_container_ref = default
-        listener.sni_container_refs = list(dict.fromkeys(sni))
+        listener.client_ca_tls_container_ref = client_ca
+        listener.sni_container_refs = unique
         self._stats["elb.listener_update"] += 1
         return SimResponse(200, {"listener": self._listener_view(region, listener), "request_id": _new_id()})
 
