@@ -122,6 +122,7 @@ class RecordedRequest:
     body: Any
     service: str
     region: str | None
+    signed_headers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -435,7 +436,9 @@ class HuaweiCloudSimulator:
         after = self._inject_fault(service)
         payload = self._parse_json(service, body) if body else None
         with self._lock:
-            self._requests.append(RecordedRequest(method, path, tuple(query), payload, service, region))
+            signed = re.search(r"SignedHeaders=([^,\s]+)", dict((k.lower(), v) for k, v in headers)["authorization"])
+            signed_headers = tuple(signed[1].split(";")) if signed else ()
+            self._requests.append(RecordedRequest(method, path, tuple(query), payload, service, region, signed_headers))
             if region is not None and (service, region) in self._not_purchased:
                 if service == "waf":
                     raise _error(400, WAF_NOT_SUBSCRIBED, "not.subscribe")

@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.utils.http_utils import sanitize_for_serialization
 from huaweicloudsdkelb.v3 import ElbClient
 from huaweicloudsdkiam.v3 import IamClient
-from huaweicloudsdkwaf.v1 import WafClient
+from huaweicloudsdkwaf.v1 import ListCertificatesRequest, WafClient
 
 from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
@@ -203,6 +204,13 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     elb.push(make_request(region, certificate_id="other", **elb_options))  # replaces the overlapping SNI one
 
     recorded = sim.requests()
+    ours = {request.signed_headers for request in recorded if request.service != "iam"}
+    sim.reset()
+    sdk = WafClient.new_builder().with_credentials(
+        BasicCredentials(credentials.access_key, credentials.secret_key.get_secret_value(), sim.project_id(region))
+    )
+    sdk.with_endpoints([sim.url]).build().list_certificates(ListCertificatesRequest())
+    assert ours == {sim.requests()[0].signed_headers}  # the SDK signs the same headers
     covered = {check_against_sdk(request) for request in recorded}
     assert covered >= {
         "keystone_list_projects", "list_certificates", "create_certificate", "update_certificate",
