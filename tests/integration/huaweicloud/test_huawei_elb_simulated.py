@@ -170,3 +170,17 @@ def test_not_purchased_region(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, m
     sim.set_service_purchased("elb", "af-south-1", False)
     with pytest.raises(ServiceUnavailableInRegionError):
         elb.push(make_request("af-south-1"))
+
+
+def test_a_region_without_a_project_is_unavailable(
+    http_client: Any, credentials: Any, make_request: MakeRequest
+) -> None:
+    # IAM lists the account's projects only: a region with none is never invented
+    with HuaweiCloudSimulator(regions=["cn-north-4"]) as only_one:
+        client = HuaweiCloudClient(
+            lambda: credentials, http_client=http_client, endpoint_template=only_one.endpoint_template
+        )
+        with pytest.raises(ServiceUnavailableInRegionError) as caught:
+            HuaweiElbTarget(client).push(make_request("ap-southeast-1"))
+        assert caught.value.code == "PROJECT_NOT_FOUND"
+        assert HuaweiElbTarget(client).push(make_request("cn-north-4")).target_id
