@@ -81,7 +81,7 @@ def up(
             "huaweicloud_url": stack.huawei.url,
             "region": stack.region,
             "stack": stack.stack_name,
-            "environment": local_client_environment(stack.endpoint_url, stack.region),
+            "environment": local_client_environment(stack.endpoint_url, stack.region, stack.huawei.endpoint_template),
         }
         state_path.write_text(json.dumps(state, indent=2))
         err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")

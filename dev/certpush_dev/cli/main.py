@@ -41,6 +41,7 @@ from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
+from certpush_dev.cli.retract import retract
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.cli.terminal import StackOption, err, out
 
@@ -60,6 +61,7 @@ app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.command("retract")(retract)
 
 
 TO_HELP = (
@@ -148,11 +150,13 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
+        "forced": record.forced,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan"}
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
+          "RETRACTED": "magenta"}  # fmt: skip
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -168,7 +172,8 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
             detail = (
                 r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
             )
-            out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
+            status = r.status.value + (" forced" if r.forced else "")
+            out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
         return
     table = Table(title=title)
     for column in (
@@ -184,8 +189,9 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         table.add_column(column)
     for r in records:
         detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
+        forced = " (forced)" if r.forced else ""
         table.add_row(
-            r.provider, r.service, r.region, str(r.version), f"[{_STYLE[r.status.value]}]{r.status.value}[/]",
+            r.provider, r.service, r.region, str(r.version), f"[{_STYLE[r.status.value]}]{r.status.value}[/]{forced}",
             str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
@@ -278,6 +284,9 @@ def push(
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
+    ] = False,
     stack: StackOption = "certpush",
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
@@ -289,7 +298,8 @@ def push(
         settings = _settings(stack)
         issuance_id = str(uuid.uuid4())
         _issue(settings, CertificateIssuedDetail(
-            certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id))  # fmt: skip
+            certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id,
+            force=force))  # fmt: skip
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
         _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json)

@@ -182,6 +182,7 @@ class _ElbCertificate:
 class _Listener:
     id: str
     protocol: str = "HTTPS"
+    name: str = ""
     default_tls_container_ref: str | None = None
     client_ca_tls_container_ref: str | None = None
     sni_container_refs: list[str] = field(default_factory=list)
@@ -320,11 +321,33 @@ class HuaweiCloudSimulator:
             self._region(region).waf_hosts[host.id] = host
             return host.id
 
-    def add_elb_listener(self, region: str, protocol: str = "HTTPS", listener_id: str | None = None) -> str:
+    def add_elb_listener(
+        self, region: str, protocol: str = "HTTPS", listener_id: str | None = None, name: str = ""
+    ) -> str:
         with self._lock:
-            listener = _Listener(id=listener_id or _new_id(), protocol=protocol.upper())
+            listener = _Listener(id=listener_id or _new_id(), protocol=protocol.upper(), name=name)
             self._region(region).listeners[listener.id] = listener
             return listener.id
+
+    # What a person does in the console, behind certpush's back (tests and demos).
+    def detach_everywhere(self, region: str, certificate_id: str) -> None:
+        """No protected domain or listener of the region uses the certificate any more."""
+        with self._lock:
+            st = self._region(region)
+            for host in st.waf_hosts.values():
+                if host.certificate_id == certificate_id:
+                    host.certificate_id = None
+            for listener in st.listeners.values():
+                listener.sni_container_refs = [ref for ref in listener.sni_container_refs if ref != certificate_id]
+                if listener.default_tls_container_ref == certificate_id:
+                    listener.default_tls_container_ref = None
+                if listener.client_ca_tls_container_ref == certificate_id:
+                    listener.client_ca_tls_container_ref = None
+
+    def delete_certificate(self, service: str, region: str, certificate_id: str) -> None:
+        with self._lock:
+            st = self._region(region)
+            (st.waf_certificates if service == "waf" else st.elb_certificates).pop(certificate_id, None)
 
     @staticmethod
     def project_id(region: str) -> str:
@@ -746,7 +769,9 @@ class HuaweiCloudSimulator:
         item_id = match["id"]
         if match["kind"] == "listeners":
             if item_id is None:
-                raise _error(404, APIGW_NOT_FOUND, "listing listeners is not simulated")
+                if method == "GET":
+                    return self._elb_list_listeners(region, st, query)
+                raise _error(404, APIGW_NOT_FOUND, "creating listeners is not simulated (POST /_sim/elb/...)")
             listener = st.listeners.get(item_id)
             if listener is None:
                 raise _error(404, ELB_NOT_FOUND, f"listener {item_id} not found")
@@ -805,6 +830,7 @@ class HuaweiCloudSimulator:
     def _listener_view(self, region: str, listener: _Listener) -> dict[str, Any]:
         return {
             "id": listener.id,
+            "name": listener.name,
             "protocol": listener.protocol,
             "project_id": self.project_id(region),
             "default_tls_container_ref": listener.default_tls_container_ref,
@@ -857,6 +883,41 @@ class HuaweiCloudSimulator:
         }
         certificates = [self._elb_view(c) for c in page]
         return SimResponse(200, {"certificates": certificates, "page_info": page_info, "request_id": _new_id()})
+
+    # ListListeners (https://support.huaweicloud.com/api-elb/ListListeners.html): limit 0-2000, marker,
+    # multi-valued filters; there is no filter on sni_container_refs.
+    _LISTENER_FILTERS = frozenset({"id", "protocol", "default_tls_container_ref", "client_ca_tls_container_ref"})
+
+    def _elb_list_listeners(self, region: str, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        unknown = sorted({key for key, _ in query} - self._LISTENER_FILTERS - {"limit", "marker"})
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        filters: dict[str, set[str]] = {}
+        for key, value in query:
+            if key in self._LISTENER_FILTERS:
+                filters.setdefault(key, set()).add(value)
+        params = dict(query)
+        try:
+            limit = int(params.get("limit", "2000"))
+        except ValueError as exc:
+            raise _error(400, ELB_INVALID, "limit must be an integer") from exc
+        if not 0 <= limit <= 2000:
+            raise _error(400, ELB_INVALID, "limit must be within 0-2000")
+        views = [self._listener_view(region, listener) for listener in st.listeners.values()]
+        views = [v for v in views if all(str(v.get(key)) in wanted for key, wanted in filters.items())]
+        marker = params.get("marker")
+        if marker:
+            ids = [v["id"] for v in views]
+            if marker not in ids:
+                raise _error(400, ELB_INVALID, "marker is not a listener id")
+            views = views[ids.index(marker) + 1 :]
+        page = views[:limit]
+        page_info = {
+            "previous_marker": page[0]["id"] if page else None,
+            "next_marker": page[-1]["id"] if page and len(views) > len(page) else None,
+            "current_count": len(page),
+        }
+        return SimResponse(200, {"listeners": page, "page_info": page_info, "request_id": _new_id()})
 
     def _elb_option(self, payload: Any) -> dict[str, Any]:
         option = payload.get("certificate") if isinstance(payload, dict) else None

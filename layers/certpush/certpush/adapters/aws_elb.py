@@ -185,3 +185,46 @@ class AwsElbTarget:
                 elbv2.add_listener_certificates(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
             except (ClientError, BotoCoreError) as exc:
                 raise translate_aws_error(exc, f"adding the certificate to {listener}") from exc
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str) -> list[str]:
+        """ACM's InUseBy, and every ELBv2 listener of the region that holds the certificate (ACM's own
+        list is filled by the AWS services that use it; an emulator may leave it empty)."""
+        acm = self._client("acm", region)
+        try:
+            described = acm.describe_certificate(CertificateArn=target_id)["Certificate"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return []
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        users = dict.fromkeys(str(user) for user in described.get("InUseBy") or [])
+        elbv2 = self._client("elbv2", region)
+        try:
+            for page in elbv2.get_paginator("describe_load_balancers").paginate():
+                for balancer in page.get("LoadBalancers", []):
+                    listeners = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])
+                    for listener in listeners.get("Listeners", []):
+                        if listener.get("Protocol") not in ("HTTPS", "TLS"):
+                            continue
+                        held = elbv2.describe_listener_certificates(ListenerArn=listener["ListenerArn"])
+                        if any(c.get("CertificateArn") == target_id for c in held.get("Certificates", [])):
+                            users.setdefault(f"listener {listener['ListenerArn']}")
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_aws_error(exc, "looking for listeners that use the certificate") from exc
+        return list(users)
+
+    def retract(self, region: str, target_id: str) -> None:
+        acm = self._client("acm", region)
+        try:
+            acm.delete_certificate(CertificateArn=target_id)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return
+            if code == "ResourceInUseException":
+                raise PermanentPushError("CERTIFICATE_IN_USE", f"ACM refuses to delete {target_id}: in use") from exc
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc

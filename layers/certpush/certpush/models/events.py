@@ -31,6 +31,9 @@ class CertificateIssuedDetail(BaseModel):
     targets: list[TargetSpec] | None = None
     issuance_id: str | None = Field(default=None, max_length=128)
     replay: bool = Field(default=False, description="a replay of failed targets")
+    force: bool = Field(
+        default=False, description="push again where this version is recorded as present (e.g. deleted in a console)"
+    )
 
 
 class CertificateIssuedEvent(EventBridgeModel):

@@ -31,7 +31,8 @@ from certpush.errors import PermanentPushError, TransientPushError
 from certpush.models.domain import PushRequest, PushResult
 
 CERTIFICATES_PATH = "/v3/{project_id}/elb/certificates"
-LISTENER_PATH = "/v3/{project_id}/elb/listeners/{listener_id}"
+LISTENERS_PATH = "/v3/{project_id}/elb/listeners"
+LISTENER_PATH = LISTENERS_PATH + "/{listener_id}"
 PAGE_SIZE = 100
 MAX_PAGES = 50
 MAX_DOMAINS = 100
@@ -220,3 +221,41 @@ class HuaweiElbTarget:
             if update:
                 self._client.call(ELB, request.region, "PUT", path, json_body={"listener": update})
         return listeners
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str) -> list[str]:
+        """Listeners that hold the certificate as default, SNI or client CA certificate (ListListeners
+        has no SNI filter, so every listener of the region is read)."""
+        users: list[str] = []
+        marker: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if marker:
+                params["marker"] = marker
+            body = self._client.call(ELB, region, "GET", LISTENERS_PATH, params=params)
+            page = [item for item in body.get("listeners") or [] if isinstance(item, Mapping)]
+            for listener in page:
+                roles = [
+                    role
+                    for role, held in (
+                        ("default", listener.get("default_tls_container_ref") == target_id),
+                        ("SNI", target_id in (listener.get("sni_container_refs") or [])),
+                        ("client CA", listener.get("client_ca_tls_container_ref") == target_id),
+                    )
+                    if held
+                ]
+                if roles:
+                    users.append(f"listener {listener.get('name') or listener.get('id')} ({'/'.join(roles)})")
+            page_info = body.get("page_info") if isinstance(body.get("page_info"), Mapping) else {}
+            marker = page_info.get("next_marker") if page_info else None
+            if not marker or len(page) < PAGE_SIZE:
+                break
+        return users
+
+    def retract(self, region: str, target_id: str) -> None:
+        path = f"{CERTIFICATES_PATH}/{quote(target_id, safe='')}"
+        try:
+            self._client.call(ELB, region, "DELETE", path)
+        except PermanentPushError as exc:
+            if exc.code not in NOT_FOUND_CODES:
+                raise

@@ -154,3 +154,22 @@ class HuaweiWafTarget:
         if self._enterprise_project_id is not None:
             params["enterprise_project_id"] = self._enterprise_project_id
         return params
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str) -> list[str]:
+        """The protected domains the certificate is applied to (ShowCertificate ``bind_host``)."""
+        certificate = self.get(region, target_id)
+        hosts = certificate.get("bind_host") if certificate else None
+        return [
+            f"{host.get('waf_type') or 'cloud'} protected domain {host.get('hostname')} ({host.get('id')})"
+            for host in hosts or []
+            if isinstance(host, Mapping)
+        ]
+
+    def retract(self, region: str, target_id: str) -> None:
+        path = f"{CERTIFICATES_PATH}/{quote(target_id, safe='')}"
+        try:
+            self._client.call(WAF, region, "DELETE", path, params=self._query())
+        except PermanentPushError as exc:
+            if exc.code not in WAF_NOT_FOUND_CODES:
+                raise
