@@ -76,6 +76,7 @@ OPERATIONS = [
     Operation(
         "elb", "DELETE", _route("/v3/{project_id}/elb/certificates/{certificate_id}"), ElbClient, "delete_certificate"
     ),
+    Operation("elb", "GET", _route("/v3/{project_id}/elb/listeners"), ElbClient, "list_listeners"),
     Operation("elb", "GET", _route("/v3/{project_id}/elb/listeners/{listener_id}"), ElbClient, "show_listener"),
     Operation("elb", "PUT", _route("/v3/{project_id}/elb/listeners/{listener_id}"), ElbClient, "update_listener"),
 ]
@@ -202,6 +203,11 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
         make_request(region, version=2, **elb_options).model_copy(update={"previous_target_id": first_elb.target_id})
     )
     elb.push(make_request(region, certificate_id="other", **elb_options))  # replaces the overlapping SNI one
+    assert waf.in_use(region, first_waf.target_id)
+    assert elb.in_use(region, first_elb.target_id) == []  # "other" took its place on both listeners
+    sim.detach_everywhere(region, first_waf.target_id)
+    waf.retract(region, first_waf.target_id)
+    elb.retract(region, first_elb.target_id)
 
     recorded = sim.requests()
     ours = {request.signed_headers for request in recorded if request.service != "iam"}
@@ -215,4 +221,5 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     assert covered >= {
         "keystone_list_projects", "list_certificates", "create_certificate", "update_certificate",
         "show_certificate", "apply_certificate_to_host", "show_listener", "update_listener",
+        "list_listeners", "delete_certificate",
     }  # fmt: skip
