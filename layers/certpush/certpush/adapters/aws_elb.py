@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
+from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest, PushResult
 
 PROVIDER = "aws"
