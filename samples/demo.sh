@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded stack: generate a certificate, import it, push it to AWS ELB (with a
-# listener), Huawei Cloud WAF and Huawei Cloud ELB in several regions, print every record.
+# listener), Huawei Cloud WAF and ELB in several regions and Huawei Cloud CDN, print every record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,11 +25,15 @@ echo "== an HTTPS listener in us-east-1 to attach the certificate to"
 listener=$(certpush local create-listener --region us-east-1)
 echo "$listener"
 
-echo "== pushing to 3 services in 7 regions"
+echo "== an accelerated domain in Huawei Cloud CDN (global) for the certificate"
+certpush local create-cdn-domain demo.example.com --state-dir "$state"
+
+echo "== pushing to 4 services in 7 regions and CDN"
 certpush push demo-example-com \
   --to aws:elb=us-east-1,eu-west-1,ap-southeast-1 \
   --to huaweicloud:waf=cn-north-4,ap-southeast-1 \
   --to huaweicloud:elb=cn-north-4,ap-southeast-3 \
+  --to huaweicloud:cdn \
   --attach "aws:elb=$listener" \
   --wait --timeout 120
 

@@ -163,6 +163,24 @@ def create_listener(
     out.print(create_https_listener(region, name))
 
 
+@local_app.command("create-cdn-domain")
+def create_cdn_domain(
+    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Add an accelerated domain to the Huawei Cloud simulator's CDN (demo and tests).
+
+    Then `certpush push ... --to huaweicloud:cdn` configures the certificate on it."""
+    import httpx
+
+    url = _read_state(state_dir)["huaweicloud_url"]
+    response = httpx.post(f"{url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
+    if response.status_code != 201:
+        err.print(f"error: the simulator refused {domain}: {response.text}; hint: give a valid DNS name")
+        raise typer.Exit(1)
+    out.print(response.json()["id"])
+
+
 @local_app.command("sample-certificate")
 def sample_certificate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PEM files.")],

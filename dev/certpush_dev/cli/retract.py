@@ -11,14 +11,13 @@ from certpush.errors import CertpushError
 from certpush.logic.retract import Retractor, RetractOutcome
 from certpush.wiring import SystemClock, build_targets
 from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.cli.targets import parse_targets, to_help
 from certpush_dev.cli.terminal import StackOption, err, out
-
-TO_HELP = "Target as PROVIDER:SERVICE=REGION[,REGION...], e.g. huaweicloud:elb=cn-north-4. Repeatable."
 
 
 def retract(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
+    to: Annotated[list[str], typer.Option("--to", help=to_help(), metavar="PROVIDER:SERVICE=REGION,...")],
     version: Annotated[int | None, typer.Option(help="Only this version (default: every version).", min=1)] = None,
     superseded: Annotated[
         bool, typer.Option("--superseded", help="Only the versions older than the newest one deployed there.")
@@ -29,8 +28,6 @@ def retract(
     uses it; refuse, naming what uses it, elsewhere. The records become RETRACTED.
 
     Exit status: 0 when every target is clean, 1 when one was refused or failed."""
-    from certpush_dev.cli.main import parse_targets  # the --to syntax of `push`
-
     if version is not None and superseded:
         err.print("error: --version and --superseded exclude each other; hint: give one of them")
         raise typer.Exit(2)

@@ -87,6 +87,18 @@ DOMAIN_ID = "0" * 31 + "1"
 IAM_URL = "https://iam.myhuaweicloud.com"
 APIGW_NOT_FOUND = "APIGW.0101"
 APIGW_THROTTLED = "APIGW.0308"
+CDN_BAD_PARAMETER = "CDN.0001"
+CDN_NO_DOMAIN = "CDN.0105"
+CDN_EMPTY_CERTIFICATE = "CDN.0402"
+CDN_NOT_PEM = "CDN.0403"
+CDN_KEY_NOT_PEM = "CDN.0404"
+CDN_KEY_MISMATCH = "CDN.0405"
+CDN_DOMAIN_MISMATCH = "CDN.0406"
+CDN_EXPIRED = "CDN.0408"
+_CDN_HTTPS_FIELDS = frozenset(
+    {"https_status", "certificate_type", "certificate_source", "certificate_name", "certificate_value",
+     "private_key", "http2_status"}
+)  # fmt: skip
 
 
 class _SystemClock:
@@ -189,11 +201,29 @@ class _Listener:
 
 
 @dataclass
+class _CdnDomain:
+    id: str
+    domain_name: str
+    created: int
+    business_type: str = "web"
+    service_area: str = "mainland_china"
+    domain_status: str = "online"
+    https: dict[str, Any] | None = None  # the HTTPS configuration, private key included
+
+
+@dataclass
 class _RegionState:
     waf_certificates: dict[str, _WafCertificate] = field(default_factory=dict)
     waf_hosts: dict[str, _WafHost] = field(default_factory=dict)
     elb_certificates: dict[str, _ElbCertificate] = field(default_factory=dict)
     listeners: dict[str, _Listener] = field(default_factory=dict)
+
+
+def _covers(name: str, domain: str) -> bool:
+    name, domain = name.lower(), domain.lower()
+    if name.startswith("*."):
+        return domain.count(".") == name.count(".") and domain.endswith(name[1:])
+    return name == domain
 
 
 def _iso(moment: datetime) -> str:
@@ -235,6 +265,7 @@ class HuaweiCloudSimulator:
         self._faults = faults or FaultConfig()
         self._rng = random.Random(self._faults.seed)  # noqa: S311 - fault injection, not security
         self._regions: dict[str, _RegionState] = {}
+        self._cdn_domains: dict[str, _CdnDomain] = {}
         self._not_purchased: set[tuple[str, str]] = set()
         self._stats: Counter[str] = Counter()
 
@@ -329,6 +360,13 @@ class HuaweiCloudSimulator:
             self._region(region).listeners[listener.id] = listener
             return listener.id
 
+    def add_cdn_domain(self, domain_name: str) -> str:
+        """An accelerated domain (AddDomain is not simulated)."""
+        with self._lock:
+            domain = _CdnDomain(_new_id(), domain_name.lower(), int(self._clock.now().timestamp() * 1000))
+            self._cdn_domains[domain.domain_name] = domain
+            return domain.id
+
     # What a person does in the console, behind certpush's back (tests and demos).
     def detach_everywhere(self, region: str, certificate_id: str) -> None:
         """No protected domain or listener of the region uses the certificate any more."""
@@ -356,6 +394,7 @@ class HuaweiCloudSimulator:
     def reset(self) -> None:
         with self._lock:
             self._regions.clear()
+            self._cdn_domains.clear()
             self._requests.clear()
             self._not_purchased.clear()
             self._stats.clear()
@@ -376,9 +415,21 @@ class HuaweiCloudSimulator:
                     "certificates": [self._elb_view(c, with_pem=False) for c in st.elb_certificates.values()],
                     "listeners": [self._listener_view(region, listener) for listener in st.listeners.values()],
                 }
+            cdn = {
+                "global": {
+                    "domains": [self._cdn_domain_view(d) for d in self._cdn_domains.values()],
+                    # one entry per domain that serves a certificate: the CDN target's ids are domain names
+                    "certificates": [
+                        {"id": d.domain_name, "name": d.https["certificate_name"]}
+                        for d in self._cdn_domains.values()
+                        if d.https and d.https.get("https_status") == "on"
+                    ],
+                }
+            }
             return {
                 "waf": waf,
                 "elb": elb,
+                "cdn": cdn,
                 "not_purchased": sorted(f"{s}:{r}" for s, r in self._not_purchased),
                 "faults": asdict(self._faults),
                 "stats": dict(self._stats),
@@ -402,7 +453,12 @@ class HuaweiCloudSimulator:
                 return self._admin(method, path, body)
             return self._api(method, target, path, query, headers, body)
         except SimError as exc:
-            return SimResponse(exc.status, {"error_code": exc.code, "error_msg": exc.message, "request_id": _new_id()})
+            error = {"error_code": exc.code, "error_msg": exc.message}
+            if exc.code.startswith(
+                "CDN."
+            ):  # CDN nests its errors (https://support.huaweicloud.com/api-cdn/ErrorCode.html)
+                return SimResponse(exc.status, {"error": error})
+            return SimResponse(exc.status, {**error, "request_id": _new_id()})
 
     # The cloud tells services apart by host name (waf.{region}.myhuaweicloud.com, iam.myhuaweicloud.com)
     # and regions by host name or by the project id in the path: every region has its own project
@@ -610,8 +666,135 @@ class HuaweiCloudSimulator:
         )
 
     # -- CDN -------------------------------------------------------------------------------------
+    # A global service (https://support.huaweicloud.com/api-cdn/): ListDomains, ShowDomainFullConfig and
+    # UpdateDomainFullConfig's "https" configuration. Errors come as {"error": {error_code, error_msg}}.
+    _CDN_CONFIGS = re.compile(r"^/v1\.1/cdn/configuration/domains/(?P<domain>[^/]+)/configs/?$")
+    _CDN_LIST_FILTERS = frozenset(
+        {"domain_name", "business_type", "domain_status", "service_area", "page_size", "page_number",
+         "exact_match", "enterprise_project_id"}
+    )  # fmt: skip
+
     def _cdn(self, method: str, path: str, query: list[tuple[str, str]], payload: Any) -> SimResponse:
-        raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        if path.rstrip("/") == "/v1.0/cdn/domains" and method == "GET":
+            return self._cdn_list(query)
+        match = self._CDN_CONFIGS.match(path)
+        if match is None:
+            raise _error(404, APIGW_NOT_FOUND, "The API does not exist or has not been published")
+        unknown = sorted({key for key, _ in query} - {"enterprise_project_id"})
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        domain = self._cdn_domains.get(match["domain"].lower())
+        if domain is None:
+            raise _error(400, CDN_NO_DOMAIN, "The acceleration domain name does not exist.")
+        if method == "GET":
+            return SimResponse(200, {"configs": self._cdn_configs_view(domain)})
+        if method == "PUT":
+            return self._cdn_update(domain, payload)
+        raise _error(405, CDN_BAD_PARAMETER, f"{method} is not allowed here")
+
+    def _cdn_domain_view(self, domain: _CdnDomain) -> dict[str, Any]:
+        https_on = bool(domain.https and domain.https.get("https_status") == "on")
+        return {
+            "id": domain.id,
+            "domain_name": domain.domain_name,
+            "business_type": domain.business_type,
+            "domain_status": domain.domain_status,
+            "cname": f"{domain.domain_name}.c.cdnhwc1.com",
+            "sources": [],
+            "https_status": 2 if https_on else 0,
+            "create_time": domain.created,
+            "modify_time": domain.created,
+            "disabled": 0,
+            "locked": 0,
+            "service_area": domain.service_area,
+        }
+
+    def _cdn_configs_view(self, domain: _CdnDomain) -> dict[str, Any]:
+        https: dict[str, Any] = {"https_status": "off"}
+        if domain.https:
+            https = {k: v for k, v in domain.https.items() if k not in ("private_key", "not_after")}
+            if "not_after" in domain.https:
+                https["expire_time"] = domain.https["not_after"]
+        return {"business_type": domain.business_type, "service_area": domain.service_area, "https": https}
+
+    def _cdn_list(self, query: list[tuple[str, str]]) -> SimResponse:
+        unknown = sorted({key for key, _ in query} - self._CDN_LIST_FILTERS)
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        params = dict(query)
+        try:
+            page_size, page_number = int(params.get("page_size", "30")), int(params.get("page_number", "1"))
+        except ValueError as exc:
+            raise _error(400, CDN_BAD_PARAMETER, "page_size and page_number must be integers") from exc
+        if not 1 <= page_size <= 10_000 or page_number < 1:
+            raise _error(400, CDN_BAD_PARAMETER, "page_size must be within 1-10000, page_number >= 1")
+        views = [self._cdn_domain_view(d) for d in self._cdn_domains.values()]
+        name = params.get("domain_name")
+        if name:  # fuzzy unless exact_match=true
+            exact = params.get("exact_match") == "true"
+            views = [v for v in views if (v["domain_name"] == name if exact else name in v["domain_name"])]
+        for key in ("business_type", "domain_status", "service_area"):
+            if key in params:
+                views = [v for v in views if v[key] == params[key]]
+        chosen = views[(page_number - 1) * page_size : page_number * page_size]
+        return SimResponse(200, {"total": len(views), "domains": chosen})
+
+    def _cdn_update(self, domain: _CdnDomain, payload: Any) -> SimResponse:
+        configs = payload.get("configs") if isinstance(payload, dict) else None
+        if not isinstance(configs, dict):
+            raise _error(400, CDN_BAD_PARAMETER, 'body must be {"configs": {...}}')
+        unknown = sorted(set(configs) - {"https"})
+        if unknown:
+            raise _error(400, NOT_SIMULATED, f"configs {unknown} are not simulated")
+        https = configs.get("https")
+        if not isinstance(https, dict):
+            raise _error(400, CDN_BAD_PARAMETER, "https must be an object")
+        # HttpPutBody: https_status on|off; when on, certificate_source (0 own, 2 CCM), certificate_name
+        # (3-64 characters), certificate_value and private_key (PEM) are required; the certificate must
+        # match the key (CDN.0405), the domain (CDN.0406) and be valid (CDN.0408).
+        status = https.get("https_status")
+        if status not in ("on", "off"):
+            raise _error(400, CDN_BAD_PARAMETER, "https_status must be on or off")
+        if status == "off":
+            domain.https = {"https_status": "off"}
+            return SimResponse(200, {})
+        if https.get("certificate_type", "server") != "server" or https.get("certificate_source") == 2:
+            raise _error(400, NOT_SIMULATED, "SM and CCM certificates are not simulated")
+        if https.get("certificate_source") != 0:
+            raise _error(400, CDN_BAD_PARAMETER, "certificate_source is required: 0 (own) or 2 (CCM)")
+        name = https.get("certificate_name")
+        if not isinstance(name, str) or not 3 <= len(name) <= 64:
+            raise _error(400, CDN_BAD_PARAMETER, "certificate_name must have 3-64 characters")
+        if not https.get("certificate_value") or not https.get("private_key"):
+            raise _error(400, CDN_EMPTY_CERTIFICATE, "The certificate or private key cannot be empty.")
+        try:
+            material = self._material(
+                https["certificate_value"], https["private_key"], illegal=CDN_KEY_MISMATCH, expired=CDN_EXPIRED
+            )
+        except SimError as exc:
+            code = {
+                "certificate is not valid PEM": CDN_NOT_PEM,
+                "private key is not valid unencrypted PEM": CDN_KEY_NOT_PEM,
+            }.get(exc.message, exc.code)
+            raise _error(400, code, exc.message) from exc
+        names = material.sans or [material.common_name]
+        if not any(_covers(n, domain.domain_name) for n in names):
+            raise _error(400, CDN_DOMAIN_MISMATCH, "The certificate and domain name do not match.")
+        extra = sorted(set(https) - _CDN_HTTPS_FIELDS)
+        if extra:
+            raise _error(400, NOT_SIMULATED, f"https fields {extra} are not simulated")
+        domain.https = {
+            "https_status": "on",
+            "certificate_type": "server",
+            "certificate_source": 0,
+            "certificate_name": name,
+            "certificate_value": material.content,
+            "private_key": material.key,
+            "http2_status": https.get("http2_status", "off"),
+            "not_after": int(material.not_after.timestamp() * 1000),
+        }
+        self._stats["cdn.https"] += 1
+        return SimResponse(200, {})
 
     # -- WAF -------------------------------------------------------------------------------------
     _WAF_ROUTE = re.compile(r"^/v1/(?P<project>[^/]+)/waf/certificate(?:/(?P<id>[^/]+)(?P<apply>/apply-to-hosts)?)?/?$")
@@ -1058,6 +1241,7 @@ class HuaweiCloudSimulator:
 
     # -- admin -----------------------------------------------------------------------------------
     _ADMIN_RESOURCE = re.compile(r"^/_sim/(?P<service>waf|elb)/(?P<region>[a-z0-9-]+)/(?P<kind>hosts|listeners)$")
+    _ADMIN_CDN = "/_sim/cdn/domains"
 
     def _admin(self, method: str, path: str, body: bytes) -> SimResponse:
         try:
@@ -1088,6 +1272,11 @@ class HuaweiCloudSimulator:
                 raise _error(400, "SIM.BAD_SERVICE", "service (waf|elb) and region are required")
             self.set_service_purchased(service, region, bool(payload.get("purchased", True)))
             return SimResponse(200, {"not_purchased": self.state()["not_purchased"]})
+        if path == self._ADMIN_CDN and method == "POST":
+            name = payload.get("domain_name")
+            if not isinstance(name, str) or not DOMAIN_RE.match(name):
+                raise _error(400, "SIM.BAD_DOMAIN", "domain_name is required")
+            return SimResponse(201, {"id": self.add_cdn_domain(name)})
         match = self._ADMIN_RESOURCE.match(path)
         if match and method == "POST":
             region = match["region"]

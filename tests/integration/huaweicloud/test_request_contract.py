@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from huaweicloudsdkcdn.v2 import CdnClient
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.utils.http_utils import sanitize_for_serialization
 from huaweicloudsdkelb.v3 import ElbClient
@@ -21,6 +22,7 @@ from huaweicloudsdkiam.v3 import IamClient
 from huaweicloudsdkwaf.v1 import ListCertificatesRequest, WafClient
 
 from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
+from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.models.domain import PushRequest
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator, RecordedRequest
@@ -79,6 +81,21 @@ OPERATIONS = [
     Operation("elb", "GET", _route("/v3/{project_id}/elb/listeners"), ElbClient, "list_listeners"),
     Operation("elb", "GET", _route("/v3/{project_id}/elb/listeners/{listener_id}"), ElbClient, "show_listener"),
     Operation("elb", "PUT", _route("/v3/{project_id}/elb/listeners/{listener_id}"), ElbClient, "update_listener"),
+    Operation("cdn", "GET", _route("/v1.0/cdn/domains"), CdnClient, "list_domains"),
+    Operation(
+        "cdn",
+        "GET",
+        _route("/v1.1/cdn/configuration/domains/{domain_name}/configs"),
+        CdnClient,
+        "show_domain_full_config",
+    ),
+    Operation(
+        "cdn",
+        "PUT",
+        _route("/v1.1/cdn/configuration/domains/{domain_name}/configs"),
+        CdnClient,
+        "update_domain_full_config",
+    ),
 ]
 
 
@@ -185,6 +202,7 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     # no project ids configured: the client asks IAM
     client = HuaweiCloudClient(lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template)
     waf, elb = HuaweiWafTarget(client, enterprise_project_id="0"), HuaweiElbTarget(client)
+    cdn = HuaweiCdnTarget(client)
     region = "cn-north-4"
     host = sim.add_waf_host(region, "www.example.com")
     premium = sim.add_waf_host(region, "example.com", mode="premium")
@@ -208,9 +226,13 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     sim.detach_everywhere(region, first_waf.target_id)
     waf.retract(region, first_waf.target_id)
     elb.retract(region, first_elb.target_id)
+    sim.add_cdn_domain("www.example.com")
+    sim.add_cdn_domain("example.com")
+    cdn.push(make_request("global"))
+    assert cdn.in_use("global", cdn.push(make_request("global", version=2, attach=("example.com",))).target_id)
 
     recorded = sim.requests()
-    ours = {request.signed_headers for request in recorded if request.service != "iam"}
+    ours = {request.signed_headers for request in recorded if request.service in ("waf", "elb")}
     sim.reset()
     sdk = WafClient.new_builder().with_credentials(
         BasicCredentials(credentials.access_key, credentials.secret_key.get_secret_value(), sim.project_id(region))
@@ -221,5 +243,6 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     assert covered >= {
         "keystone_list_projects", "list_certificates", "create_certificate", "update_certificate",
         "show_certificate", "apply_certificate_to_host", "show_listener", "update_listener",
-        "list_listeners", "delete_certificate",
+        "list_listeners", "delete_certificate", "list_domains", "show_domain_full_config",
+        "update_domain_full_config",
     }  # fmt: skip

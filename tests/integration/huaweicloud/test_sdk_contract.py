@@ -1,7 +1,7 @@
 """The official Huawei Cloud SDK clients judge the simulator: each operation certpush uses, performed by
-``huaweicloudsdkwaf`` / ``huaweicloudsdkelb`` / ``huaweicloudsdkiam`` pointed at the simulator's address
-with no shim, signs, is accepted and its answer deserializes into the SDK's response model; errors
-arrive as the SDK's ClientRequestException with the service's status and code."""
+``huaweicloudsdkwaf`` / ``huaweicloudsdkelb`` / ``huaweicloudsdkiam`` / ``huaweicloudsdkcdn`` pointed at
+the simulator's address with no shim, signs, is accepted and its answer deserializes into the SDK's
+response model; errors arrive as the SDK's ClientRequestException with the service's status and code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from huaweicloudsdkcdn import v2 as cdn_sdk
+from huaweicloudsdkcdn.v2 import CdnClient
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
@@ -290,3 +292,41 @@ def test_an_unknown_project_is_refused(sim: HuaweiCloudSimulator) -> None:
     with pytest.raises(ClientRequestException) as caught:
         client.with_endpoints([sim.url]).build().list_certificates(waf_sdk.ListCertificatesRequest())
     assert caught.value.error_code == "WAF.00012002"
+
+
+def cdn_client(sim: HuaweiCloudSimulator) -> Any:
+    ak, sk = next(iter(sim.credentials.items()))
+    builder = CdnClient.new_builder().with_credentials(GlobalCredentials(ak, sk, DOMAIN_ID))
+    return builder.with_http_config(_config()).with_endpoints([sim.url]).build()
+
+
+def test_cdn_https_configuration(sim: HuaweiCloudSimulator, make_request: MakeRequest) -> None:
+    client = cdn_client(sim)
+    sim.add_cdn_domain("www.example.com")
+    sim.add_cdn_domain("static.example.org")
+    listed = client.list_domains(cdn_sdk.ListDomainsRequest(domain_name="example", page_size=100, page_number=1))
+    assert listed.total == 2 and {d.domain_name for d in listed.domains} == {"www.example.com", "static.example.org"}
+    exact = client.list_domains(cdn_sdk.ListDomainsRequest(domain_name="www.example.com", exact_match=True))
+    assert [d.domain_name for d in exact.domains] == ["www.example.com"]
+    content, key = _pem(make_request)
+
+    def https(domain: str, **fields: Any) -> None:
+        body = cdn_sdk.ModifyDomainConfigRequestBody(configs=cdn_sdk.Configs(https=cdn_sdk.HttpPutBody(**fields)))
+        client.update_domain_full_config(cdn_sdk.UpdateDomainFullConfigRequest(domain_name=domain, body=body))
+
+    https("www.example.com", https_status="on", certificate_source=0, certificate_name="sdk-cert",
+          certificate_value=content, private_key=key)  # fmt: skip
+    shown = client.show_domain_full_config(cdn_sdk.ShowDomainFullConfigRequest(domain_name="www.example.com"))
+    assert shown.configs.https.https_status == "on" and shown.configs.https.certificate_name == "sdk-cert"
+    assert shown.configs.https.certificate_value == content and shown.configs.https.expire_time > 0
+    errors = {
+        "CDN.0406": ("static.example.org", content, key),  # the certificate does not cover the domain
+        "CDN.0105": ("nowhere.example.com", content, key),
+        "CDN.0405": ("www.example.com", content, _pem(make_request)[1]),
+        "CDN.0408": ("www.example.com", *_pem(make_request, expired=True)),
+    }
+    for code, (domain, value, private_key) in errors.items():
+        with pytest.raises(ClientRequestException) as caught:
+            https(domain, https_status="on", certificate_source=0, certificate_name="sdk-cert",
+                  certificate_value=value, private_key=private_key)  # fmt: skip
+        assert caught.value.error_code == code

@@ -290,6 +290,12 @@ class HuaweiCloudClient:
             raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not JSON") from exc
         if not isinstance(body, dict):
             raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not a JSON object")
+        nested = body.get("error")
+        if isinstance(nested, Mapping) and nested.get("error_code"):
+            # CDN's error code table lists its errors with status 200
+            # (https://support.huaweicloud.com/api-cdn/ErrorCode.html): an error body is an error
+            code, message = _error_fields(body)
+            raise PermanentPushError(code or "UNKNOWN_ERROR", f"HTTP {response.status_code}: {message}")
         return body
 
 
