@@ -259,7 +259,7 @@ class ScriptedTarget:
         )
         return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
 
-    def in_use(self, region: str, target_id: str) -> list[str]:
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         return list(self.users.get(target_id, []))
 
     def retract(self, region: str, target_id: str) -> None:

@@ -145,9 +145,10 @@ class PushTarget(Protocol):
 
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
 
-    def in_use(self, region: str, target_id: str) -> list[str]:
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         """What uses the certificate ``target_id`` in the region (listeners, protected domains), as
-        short descriptions; empty when nothing does or the certificate is gone."""
+        short descriptions; empty when nothing does or the certificate is gone. ``attached``: the
+        references certpush attached it to (the records' options), which are always looked at."""
         ...
 
     def retract(self, region: str, target_id: str) -> None:

@@ -3,7 +3,7 @@ onto listeners: ``options.attach`` as SNI certificates, ``options.attach_default
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -60,9 +60,9 @@ class AwsElbTarget:
                 raise translate_aws_error(exc, f"adding the certificate to {listener}") from exc
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str) -> list[str]:
-        """ACM's InUseBy, and every ELBv2 listener of the region that holds the certificate (ACM's own
-        list is filled by the AWS services that use it; an emulator may leave it empty)."""
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """ACM's InUseBy (filled by the AWS services that use the certificate), and the listeners certpush
+        attached it to that still hold it (an emulator may leave InUseBy empty)."""
         acm = self._client("acm", region)
         try:
             described = acm.describe_certificate(CertificateArn=target_id)["Certificate"]
@@ -74,18 +74,17 @@ class AwsElbTarget:
             raise translate_aws_error(exc, "describing the certificate in ACM") from exc
         users = dict.fromkeys(str(user) for user in described.get("InUseBy") or [])
         elbv2 = self._client("elbv2", region)
-        try:
-            for page in elbv2.get_paginator("describe_load_balancers").paginate():
-                for balancer in page.get("LoadBalancers", []):
-                    listeners = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])
-                    for listener in listeners.get("Listeners", []):
-                        if listener.get("Protocol") not in ("HTTPS", "TLS"):
-                            continue
-                        held = elbv2.describe_listener_certificates(ListenerArn=listener["ListenerArn"])
-                        if any(c.get("CertificateArn") == target_id for c in held.get("Certificates", [])):
-                            users.setdefault(f"listener {listener['ListenerArn']}")
-        except (ClientError, BotoCoreError) as exc:
-            raise translate_aws_error(exc, "looking for listeners that use the certificate") from exc
+        for listener in (ref for ref in attached if region_of_arn(ref) == region):
+            try:
+                held = elbv2.describe_listener_certificates(ListenerArn=listener).get("Certificates", [])
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("ListenerNotFound", "ListenerNotFoundException"):
+                    continue
+                raise translate_aws_error(exc, f"reading the certificates of {listener}") from exc
+            except BotoCoreError as exc:
+                raise translate_aws_error(exc, f"reading the certificates of {listener}") from exc
+            if any(c.get("CertificateArn") == target_id for c in held):
+                users.setdefault(f"listener {listener}")
         return list(users)
 
     def retract(self, region: str, target_id: str) -> None:

@@ -93,7 +93,8 @@ class Retractor:
     ) -> RetractOutcome:
         versions = tuple(sorted(r.version for r in records))
         try:
-            users = target.in_use(key.region, target_id)
+            attached = [ref for r in records for ref in (*r.options.attach, *r.options.attach_default)]
+            users = target.in_use(key.region, target_id, tuple(dict.fromkeys(attached)))
             if users:
                 return RetractOutcome(
                     key, RetractStatus.IN_USE, versions, target_id, f"{target_id} is still used by {', '.join(users)}"

@@ -15,7 +15,7 @@ target id is the comma-joined list of domains.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -118,7 +118,7 @@ class HuaweiCdnTarget:
         return params
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str) -> list[str]:
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         """The accelerated domains that serve HTTPS with a certificate certpush configured."""
         users: list[str] = []
         for domain in (d for d in target_id.split(",") if d):

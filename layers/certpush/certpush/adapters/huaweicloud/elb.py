@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -223,7 +223,7 @@ class HuaweiElbTarget:
         return listeners
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str) -> list[str]:
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         """Listeners that hold the certificate as default, SNI or client CA certificate (ListListeners
         has no SNI filter, so every listener of the region is read)."""
         users: list[str] = []

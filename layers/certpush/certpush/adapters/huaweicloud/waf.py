@@ -8,7 +8,7 @@ of a certificate already in the region renews it in place (same id, so every dom
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -156,7 +156,7 @@ class HuaweiWafTarget:
         return params
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str) -> list[str]:
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         """The protected domains the certificate is applied to (ShowCertificate ``bind_host``)."""
         certificate = self.get(region, target_id)
         hosts = certificate.get("bind_host") if certificate else None
