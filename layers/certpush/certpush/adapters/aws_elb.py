@@ -10,7 +10,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
-from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest, PushResult
 
 PROVIDER = "aws"
@@ -61,18 +60,12 @@ class AwsElbTarget:
 
     # -- retraction ------------------------------------------------------------------------------
     def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
-        """ACM's InUseBy (filled by the AWS services that use the certificate), and the listeners certpush
-        attached it to that still hold it (an emulator may leave InUseBy empty)."""
-        acm = self._client("acm", region)
-        try:
-            described = acm.describe_certificate(CertificateArn=target_id)["Certificate"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return []
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
-        except BotoCoreError as exc:
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
-        users = dict.fromkeys(str(user) for user in described.get("InUseBy") or [])
+        """ACM's InUseBy, and the listeners certpush attached the certificate to that still hold it
+        (an emulator may leave InUseBy empty)."""
+        users = self._acm.in_use_by(region, target_id)
+        if users is None:
+            return []
+        found = dict.fromkeys(users)
         elbv2 = self._client("elbv2", region)
         for listener in (ref for ref in attached if region_of_arn(ref) == region):
             try:
@@ -84,19 +77,8 @@ class AwsElbTarget:
             except BotoCoreError as exc:
                 raise translate_aws_error(exc, f"reading the certificates of {listener}") from exc
             if any(c.get("CertificateArn") == target_id for c in held):
-                users.setdefault(f"listener {listener}")
-        return list(users)
+                found.setdefault(f"listener {listener}")
+        return list(found)
 
     def retract(self, region: str, target_id: str) -> None:
-        acm = self._client("acm", region)
-        try:
-            acm.delete_certificate(CertificateArn=target_id)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ResourceNotFoundException":
-                return
-            if code == "ResourceInUseException":
-                raise PermanentPushError("CERTIFICATE_IN_USE", f"ACM refuses to delete {target_id}: in use") from exc
-            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
-        except BotoCoreError as exc:
-            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+        self._acm.delete(region, target_id)
