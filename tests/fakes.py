@@ -26,7 +26,7 @@ from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, 
 from certpush.models.messages import DeadLetter, PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
-_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED}
+_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED}
 
 
 class FixedClock:
@@ -117,10 +117,11 @@ class InMemoryRecordsRepository:
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
 
-    def start_push(self, record: PushRecord) -> bool:
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
-        if existing is not None and existing.status not in _REPLACEABLE:
+        replaceable = _REPLACEABLE | {PushStatus.SUCCEEDED} if force else _REPLACEABLE
+        if existing is not None and existing.status not in replaceable:
             return False
         self.current[key] = record
         return True
@@ -157,6 +158,18 @@ class InMemoryRecordsRepository:
         self.history_items.append(record)
         if record.status is PushStatus.SUCCEEDED and record.target_id:
             self.bindings[(record.certificate_id, record.target)] = record.target_id
+        return True
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status is not PushStatus.SUCCEEDED:
+            return False
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+        self.current[key] = retracted
+        self.history_items.append(retracted)
+        if self.bindings.get((record.certificate_id, record.target)) == record.target_id:
+            del self.bindings[(record.certificate_id, record.target)]
         return True
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
@@ -275,6 +288,8 @@ class ScriptedTarget:
         self.errors = list(errors)
         self.calls: list[PushRequest] = []
         self.stored: dict[tuple[str, int, str], str] = {}
+        self.users: dict[str, list[str]] = {}  # target id -> what uses it
+        self.retracted: list[str] = []
 
     def push(self, request: PushRequest) -> PushResult:
         self.calls.append(request)
@@ -285,6 +300,13 @@ class ScriptedTarget:
             key, f"{self.provider}-{self.service}-{request.region}-{len(self.stored) + 1}"
         )
         return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
+
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        return list(self.users.get(target_id, []))
+
+    def retract(self, region: str, target_id: str) -> None:
+        self.retracted.append(target_id)
+        self.stored = {key: value for key, value in self.stored.items() if value != target_id}
 
     def console_url(self, region: str, target_id: str | None = None) -> str:
         return f"https://console.example/{self.provider}/{self.service}?region={region}#{target_id or ''}"

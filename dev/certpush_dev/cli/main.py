@@ -40,6 +40,7 @@ from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.material_input import material_from_options
+from certpush_dev.cli.retract import retract
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
 from certpush_dev.cli.terminal import ExitCode, Failure, StackOption, err, out
@@ -60,6 +61,7 @@ app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.command("retract")(retract)
 
 
 TO_HELP = to_help()
@@ -131,11 +133,13 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
+        "forced": record.forced,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan"}
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
+          "RETRACTED": "magenta"}  # fmt: skip
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -153,7 +157,8 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
                 r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
             )
             service = r.service.ljust(width)
-            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
+            status = r.status.value + (" forced" if r.forced else "")
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
         return
     table = Table(title=title)
     for column in (
@@ -169,8 +174,10 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         table.add_column(column)
     for r in records:
         detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
+        forced = " (forced)" if r.forced else ""
         table.add_row(
-            r.provider, r.service, r.region, str(r.version), Text(r.status.value, style=_STYLE[r.status.value]),
+            r.provider, r.service, r.region, str(r.version),
+            Text(r.status.value + forced, style=_STYLE[r.status.value]),
             str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
@@ -240,6 +247,9 @@ def push(
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
+    ] = False,
     stack: StackOption = "certpush",
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
@@ -250,7 +260,7 @@ def push(
         _checked_id(certificate_id)
         targets = parse_targets(to, attach or [], attach_default or [])
         issuances = _issuances(_settings(stack))
-        issuance_id = issuances.push(certificate_id, targets, version)
+        issuance_id = issuances.push(certificate_id, targets, version, force=force)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)

@@ -158,6 +158,34 @@ class AcmImporter:
             raise translate_aws_error(exc, "importing into ACM") from exc
         return str(response["CertificateArn"]), "imported"
 
+    def in_use_by(self, region: str, arn: str) -> list[str] | None:
+        """ACM's InUseBy of the certificate (the AWS resources that use it); None when it is gone."""
+        acm = self._clients("acm", region)
+        try:
+            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        return [str(user) for user in described.get("InUseBy") or []]
+
+    def delete(self, region: str, arn: str) -> None:
+        """DeleteCertificate; a certificate already gone is not an error. ACM refuses one in use."""
+        acm = self._clients("acm", region)
+        try:
+            acm.delete_certificate(CertificateArn=arn)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return
+            if code == "ResourceInUseException":
+                raise PermanentPushError("CERTIFICATE_IN_USE", f"ACM refuses to delete {arn}: in use") from exc
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+
     @staticmethod
     def _tags(request: PushRequest) -> list[TagTypeDef]:
         return [

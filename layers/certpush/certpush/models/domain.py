@@ -43,10 +43,11 @@ class PushStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     REJECTED = "REJECTED"
+    RETRACTED = "RETRACTED"  # certpush deleted what this push made (``certpush retract``)
 
     @property
     def is_final(self) -> bool:
-        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED)
+        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED)
 
 
 class RejectReason(StrEnum):
@@ -165,6 +166,7 @@ class PushRecord(BaseModel):
     issuance_id: str
     push_id: str
     options: TargetOptions = TargetOptions()
+    forced: bool = Field(default=False, description="pushed again although recorded as present (push --force)")
     created_at: datetime
     updated_at: datetime
 

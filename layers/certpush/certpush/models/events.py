@@ -35,6 +35,9 @@ class CertificateIssuedDetail(BaseModel):
         description="informational: sent by `certpush replay` for the FAILED targets of a version; validated "
         "like any other issuance",
     )
+    force: bool = Field(
+        default=False, description="push again where this version is recorded as present (e.g. deleted in a console)"
+    )
 
 
 class CertificateIssuedEvent(EventBridgeModel):

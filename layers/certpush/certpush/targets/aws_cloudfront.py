@@ -12,7 +12,7 @@ is retried and reads the config again. With ``ACMCertificateArn``, ``SSLSupportM
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -92,6 +92,30 @@ class AwsCloudFrontTarget:
             cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, action) from exc
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """ACM's InUseBy, and the distributions certpush attached the certificate to that still serve it."""
+        users = self._acm.in_use_by(ACM_REGION, target_id)
+        if users is None:
+            return []
+        found = dict.fromkeys(users)
+        cloudfront = self._clients("cloudfront", ACM_REGION)
+        for distribution_id in dict.fromkeys(attached):
+            try:
+                config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchDistribution":
+                    continue
+                raise _translate(exc, f"reading distribution {distribution_id}") from exc
+            except BotoCoreError as exc:
+                raise _translate(exc, f"reading distribution {distribution_id}") from exc
+            if config.get("ViewerCertificate", {}).get("ACMCertificateArn") == target_id:
+                found.setdefault(f"distribution {distribution_id}")
+        return list(found)
+
+    def retract(self, region: str, target_id: str) -> None:
+        self._acm.delete(ACM_REGION, target_id)
 
 
 def build(settings: AwsCloudFrontSettings, context: BuildContext) -> PushTarget:
