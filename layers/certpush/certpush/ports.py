@@ -14,13 +14,15 @@ from certpush.models.domain import (
     Issuance,
     IssuanceProgress,
     PushPolicy,
+    PushQuery,
     PushRecord,
+    PushRecordsPage,
     PushRequest,
     PushResult,
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
 from certpush.models.messages import PushMessage
 
 
@@ -132,3 +134,20 @@ class EventPublisher(Protocol):
     def configure_now(self, detail: ConfigureNowDetail) -> None: ...
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...
+
+
+# -- dashboards (the records API) ------------------------------------------------------------------
+class IssuancePublisher(Protocol):
+    def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
+        """Emits "Certificate Issued"; returns the event id."""
+        ...
+
+
+class PushRecordsQuery(Protocol):
+    """Paginated reads of the records table's indexes (see certpush.models.items)."""
+
+    def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
+        """Raises InvalidCursorError for a cursor this query did not hand out."""
+        ...
+
+    def count_by_status(self, status: PushStatus) -> int: ...

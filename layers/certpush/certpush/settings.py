@@ -32,6 +32,7 @@ class Settings(BaseModel):
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     aws_elb_console_template: str = Field(default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE")
+    expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
     huaweicloud: HuaweiCloudSettings = HuaweiCloudSettings()
 
     @classmethod

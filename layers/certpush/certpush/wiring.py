@@ -25,6 +25,7 @@ from certpush.settings import Settings
 
 if TYPE_CHECKING:
     from certpush.consumers import PushConsumer
+    from certpush.logic.dashboard import Dashboard
 
 
 class SystemClock:
@@ -86,6 +87,20 @@ def build_notifier(settings: Settings) -> Notifier:
     return Notifier(
         records=DynamoDBRecordsRepository(settings.records_table),
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
+    )
+
+
+def build_dashboard(settings: Settings) -> Dashboard:
+    from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
+    from certpush.logic.dashboard import Dashboard
+
+    return Dashboard(
+        store=certificate_store(settings),
+        records=DynamoDBRecordsRepository(settings.records_table),
+        pushes=DynamoDBPushQuery(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+        clock=SystemClock(),
+        expiry_warning_days=settings.expiry_warning_days,
     )
 
 
