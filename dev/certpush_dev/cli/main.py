@@ -25,6 +25,7 @@ from certpush.adapters.inventory import DynamoDBPolicyStore
 from certpush.errors import CertpushError, InvalidCertificateError
 from certpush.inventory import import_certificate
 from certpush.logic.policies import merge_targets
+from certpush.logic.replay import replay_failed
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -39,6 +40,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.dashboard import dashboard
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.stack import settings_for_stack
@@ -60,6 +62,7 @@ app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.command()(dashboard)
 
 
 TO_HELP = (
@@ -307,21 +310,16 @@ def replay(
     with _user_errors():
         settings = _settings(stack)
         repository = DynamoDBRecordsRepository(settings.records_table)
-        current = repository.list_current(certificate_id)
-        if not current:
-            raise Failure(f"no push records for {certificate_id}")
-        chosen = version or max(r.version for r in current)
-        failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
-        if not failed:
-            out.print(f"{certificate_id} version {chosen}: no FAILED targets to replay")
+        publisher = EventBridgePublisher(settings.event_bus_name)
+        plan = replay_failed(certificate_id, repository.list_current(certificate_id), publisher, version)
+        if plan is None:
+            raise Failure(f"no push records for {certificate_id}" + (f" version {version}" if version else ""))
+        if plan.issuance_id is None:
+            out.print(f"{certificate_id} version {plan.version}: no FAILED targets to replay")
             return
-        specs = merge_targets(
-            TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed
-        )
-        issuance_id = str(uuid.uuid4())
-        _issue(settings, CertificateIssuedDetail(certificate_id=certificate_id, version=chosen, targets=specs,
-                                                 issuance_id=issuance_id, replay=True))  # fmt: skip
-        err.print(f"replaying {len(failed)} failed target(s) of {certificate_id} v{chosen} (issuance {issuance_id})")
+        issuance_id = plan.issuance_id
+        err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
+                  f"(issuance {issuance_id})")  # fmt: skip
         _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 

@@ -193,6 +193,10 @@ class Provisioner:
             timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
             environment={k: str(v) for k, v in env.items()},
         )
+        if "FunctionUrlConfig" in props:
+            # SAM names the AWS::Lambda::Url it generates "{function}Url" (SAM spec, FunctionUrlConfig); no
+            # URL exists locally: `certpush dashboard` serves the handler instead
+            resolver.attributes[(f"{logical_id}Url", "FunctionUrl")] = f"local: certpush dashboard ({name})"
         for event_name, event in props.get("Events", {}).items():
             ep = resolver.resolve(event.get("Properties", {}))
             if event["Type"] == "SQS":

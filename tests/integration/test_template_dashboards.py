@@ -1,0 +1,41 @@
+"""template.yaml, dashboards section: the records API behind a Function URL with AWS_IAM auth and a
+role that reads the tables and emits replays, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .test_template import _as_list, _of_type, _statements, cloudformation, sam_template
+
+pytestmark = pytest.mark.integration
+__all__ = ["cloudformation", "sam_template"]  # fixtures used below
+
+_TABLE_READS = {
+    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:DescribeTable",
+    "dynamodb:ConditionCheckItem", "dynamodb:PartiQLSelect", "dynamodb:GetRecords",
+}  # fmt: skip
+
+
+def test_the_records_api_has_a_function_url_that_requires_signed_requests(cloudformation: dict[str, Any]):
+    (url,) = _of_type(cloudformation, "AWS::Lambda::Url").values()
+
+    assert url["AuthType"] == "AWS_IAM"
+    assert url["TargetFunctionArn"] == {"Ref": "RecordsApiFunction"}
+    permissions = _of_type(cloudformation, "AWS::Lambda::Permission").values()
+    assert not [p for p in permissions if p["FunctionName"] == {"Ref": "RecordsApiFunction"}], "no public invoke"
+
+
+def test_the_records_api_reads_the_tables_and_may_only_emit_events(cloudformation: dict[str, Any]):
+    actions = {
+        action
+        for role, statement in _statements(cloudformation)
+        if role == "RecordsApiFunctionRole"
+        for action in _as_list(statement["Action"])
+    }
+
+    writes = {a for a in actions if a.startswith("dynamodb:") and a not in _TABLE_READS}
+    assert not writes
+    assert {"dynamodb:Query", "dynamodb:GetItem", "events:PutEvents"} <= actions
+    assert not {a for a in actions if a.split(":")[0] in {"sqs", "secretsmanager", "kms", "acm", "sns"}}
