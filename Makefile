@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean
+.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3
 
 schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 	$(BIN)/certpush schemas --out events/schemas
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json (the records API)
+	$(BIN)/certpush openapi --out docs/openapi.json
 
 lock: ## Re-pin requirements/dev.lock and the layer's requirements.txt from the current .venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' | sed '1i # Everything the CLI, the embedded stack and the tests need. Pinned: regenerate with make lock.' > requirements/dev.lock

@@ -4,12 +4,14 @@ the Function URL runs, against the embedded stack or a deployed stack (your AWS 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from certpush import __version__
 from certpush.errors import CertpushError
 from certpush.wiring import build_dashboard
 from certpush_dev.cli.stack import settings_for_stack
@@ -20,12 +22,17 @@ from certpush_dev.local.provision import FunctionSpec
 from certpush_dev.local.template import load_template
 
 FUNCTION = "RecordsApiFunction"
+API_DESCRIPTION = (
+    "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
+    "push records by status, target or time, summary counts, and replays of failed targets. Deployed "
+    "behind a Lambda Function URL with AWS_IAM auth (sign requests with SigV4, service 'lambda'); "
+    "`certpush dashboard` serves the same handler on 127.0.0.1."
+)
 
 
-def records_api_server(template: Path, stack: str, port: int = 0) -> FunctionUrlServer:
-    """The records API handler, loaded from the template's CodeUri, served on 127.0.0.1."""
+def _records_api_spec(template: Path, stack: str) -> FunctionSpec:
     properties = load_template(template)["Resources"][FUNCTION]["Properties"]
-    spec = FunctionSpec(
+    return FunctionSpec(
         logical_id=FUNCTION,
         name=f"{stack}-records-api",
         code_dir=template.resolve().parent / str(properties["CodeUri"]),
@@ -33,6 +40,24 @@ def records_api_server(template: Path, stack: str, port: int = 0) -> FunctionUrl
         timeout=int(properties.get("Timeout", 30)),
         environment={},
     )
+
+
+def openapi_document(template: Path) -> str:
+    """The records API's OpenAPI document, as Powertools generates it from the routes and models."""
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    spec = _records_api_spec(template, "certpush")
+    module = sys.modules[load_handler(spec).__module__]
+    document: str = module.app.get_openapi_json_schema(
+        title="certpush records API",
+        version=__version__,
+        description=API_DESCRIPTION,
+    )
+    return document + "\n"
+
+
+def records_api_server(template: Path, stack: str, port: int = 0) -> FunctionUrlServer:
+    """The records API handler, loaded from the template's CodeUri, served on 127.0.0.1."""
+    spec = _records_api_spec(template, stack)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon on this machine
     handler = load_handler(spec)
     dashboard = build_dashboard(settings_for_stack(stack))
@@ -68,3 +93,13 @@ def dashboard(
         pass
     finally:
         server.stop()
+
+
+def openapi(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the document.")] = Path("docs/openapi.json"),
+    template: Annotated[Path, typer.Option(help="The SAM template (finds the handler).")] = Path("template.yaml"),
+) -> None:
+    """Write the records API's OpenAPI document (generated from the handler's routes and models)."""
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(openapi_document(template))
+    out.print(str(out_file))

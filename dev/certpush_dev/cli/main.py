@@ -40,7 +40,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
-from certpush_dev.cli.dashboard import dashboard
+from certpush_dev.cli.dashboard import dashboard, openapi
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.stack import settings_for_stack
@@ -63,6 +63,7 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command()(dashboard)
+app.command()(openapi)
 
 
 TO_HELP = (
