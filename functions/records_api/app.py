@@ -5,6 +5,7 @@ a pydantic model. The OpenAPI document of these routes is docs/openapi.json (mak
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from functools import cache
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 
 from certpush.errors import CertificateNotFoundError, InvalidQueryError
 from certpush.logic.dashboard import Dashboard
@@ -44,6 +46,16 @@ PAGE = Path(__file__).with_name("dashboard.html")
 CertificateIdParam = Annotated[
     str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="certificate id in the inventory")
 ]
+
+
+def _iso_8601(value: object) -> object:
+    """pydantic would read ``0.5`` as a Unix time; the document promises ISO 8601 date-times only."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2026-11-27T08:00:00Z")
+    return value
+
+
+DateTimeParam = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 def _answers(model: type, **errors: str) -> dict[int, Any]:
@@ -141,8 +153,8 @@ def pushes(
     provider: Annotated[str | None, Query(max_length=32)] = None,
     service: Annotated[str | None, Query(max_length=32)] = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
+    since: Annotated[DateTimeParam | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
+    until: Annotated[DateTimeParam | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
 ) -> PushPage:

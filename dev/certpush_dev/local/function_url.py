@@ -114,7 +114,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _invoke
+    def __getattr__(self, name: str) -> Any:
+        """``do_GET``, ``do_QUERY``...: the handler decides which methods it answers, as behind a URL."""
+        if name.startswith("do_"):
+            return self._invoke
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the handler logs its own requests
         return
