@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean
+# Debian packages the tests need; as root (CI) they are installed when missing
+SYSTEM_PACKAGES := chromium
+
+.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,7 +25,13 @@ venv: $(STAMP) ## Create .venv with the pinned dependencies
 demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
-test: $(STAMP) lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
+system-packages: ## Install the Debian packages the tests need (chromium for the browser test) when missing
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; install them: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
+
+test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile
 
 unit: $(STAMP) ## Unit tests only (no network)
@@ -31,7 +40,7 @@ unit: $(STAMP) ## Unit tests only (no network)
 integration: $(STAMP) ## Integration tests (moto, Huawei Cloud simulator)
 	$(PYTEST) -m integration
 
-e2e: $(STAMP) ## End-to-end tests through the CLI on the embedded stack
+e2e: $(STAMP) system-packages ## End-to-end tests through the CLI on the embedded stack
 	$(PYTEST) -m e2e
 
 lint: $(STAMP) cfn-lint ## ruff (lint and format check) and cfn-lint
