@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from certpush.settings import DEFAULT_AWS_ELB_CONSOLE
+from certpush.targets.aws_elb import DEFAULT_CONSOLE_TEMPLATE
 from certpush_dev.cli.dashboard import records_api_server
 from certpush_dev.local.function_url import FunctionUrlServer
 from certpush_dev.local.stack import EmbeddedStack
@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 
 
 def stack_console_link(region: str) -> str:
-    return DEFAULT_AWS_ELB_CONSOLE.format(region=region)
+    return DEFAULT_CONSOLE_TEMPLATE.format(region=region)
 
 
 @pytest.fixture(scope="module")
