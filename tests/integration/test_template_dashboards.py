@@ -3,10 +3,13 @@ role that reads the tables and emits replays, nothing more."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import boto3
 import pytest
 
+from .conftest import REGION, STACK_NAME
 from .test_template import _as_list, _of_type, _statements, cloudformation, sam_template
 
 pytestmark = pytest.mark.integration
@@ -39,3 +42,12 @@ def test_the_records_api_reads_the_tables_and_may_only_emit_events(cloudformatio
     assert not writes
     assert {"dynamodb:Query", "dynamodb:GetItem", "events:PutEvents"} <= actions
     assert not {a for a in actions if a.split(":")[0] in {"sqs", "secretsmanager", "kms", "acm", "sns"}}
+
+
+def test_the_embedded_stack_provisions_the_operations_dashboard(stack):
+    name = f"{STACK_NAME}-pushes"
+
+    body = boto3.client("cloudwatch", region_name=REGION).get_dashboard(DashboardName=name)["DashboardBody"]
+
+    titles = [w["properties"]["title"] for w in json.loads(body)["widgets"]]
+    assert "Function errors" in titles and "Dead-letter queue depths" in titles

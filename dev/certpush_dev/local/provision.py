@@ -87,6 +87,9 @@ class Provisioner:
             for logical_id, resource in pending:
                 if resource["Type"] == "AWS::Serverless::Function":
                     functions.append((logical_id, resource))
+                    # Ref of a function is its name (e.g. in the operations dashboard)
+                    name = resource.get("Properties", {}).get("FunctionName", logical_id)
+                    resolver.refs[logical_id] = str(resolver.resolve(name))
                     continue
                 try:
                     properties = resolver.resolve(resource.get("Properties", {}))
@@ -144,6 +147,9 @@ class Provisioner:
             refs[logical_id] = arn
             attrs[(logical_id, "TopicName")] = p["TopicName"]
             attrs[(logical_id, "TopicArn")] = arn
+        elif kind == "AWS::CloudWatch::Dashboard":
+            self._client("cloudwatch").put_dashboard(DashboardName=p["DashboardName"], DashboardBody=p["DashboardBody"])
+            refs[logical_id] = p["DashboardName"]
         elif kind == "AWS::CloudWatch::Alarm":
             self._client("cloudwatch").put_metric_alarm(**p)
             refs[logical_id] = p["AlarmName"]
