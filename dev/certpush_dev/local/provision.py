@@ -147,6 +147,14 @@ class Provisioner:
             refs[logical_id] = arn
             attrs[(logical_id, "TopicName")] = p["TopicName"]
             attrs[(logical_id, "TopicArn")] = arn
+        elif kind == "AWS::Events::Archive":
+            archive: dict[str, Any] = {"ArchiveName": p["ArchiveName"], "EventSourceArn": p["SourceArn"]}
+            archive |= {k: p[k] for k in ("Description", "RetentionDays") if k in p}
+            if "EventPattern" in p:
+                archive["EventPattern"] = json.dumps(p["EventPattern"])
+            arn = self._client("events").create_archive(**archive)["ArchiveArn"]
+            refs[logical_id] = p["ArchiveName"]
+            attrs[(logical_id, "Arn")] = arn
         elif kind == "AWS::CloudWatch::Dashboard":
             self._client("cloudwatch").put_dashboard(DashboardName=p["DashboardName"], DashboardBody=p["DashboardBody"])
             refs[logical_id] = p["DashboardName"]
