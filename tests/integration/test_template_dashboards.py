@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE
+
 from .conftest import REGION, STACK_NAME
 from .test_template import _as_list, _of_type, _statements, cloudformation, sam_template
 
@@ -51,3 +53,11 @@ def test_the_embedded_stack_provisions_the_operations_dashboard(stack):
 
     titles = [w["properties"]["title"] for w in json.loads(body)["widgets"]]
     assert "Function errors" in titles and "Dead-letter queue depths" in titles
+
+
+def test_certificate_issued_events_are_archived_from_the_stack_bus(cloudformation: dict[str, Any]):
+    (archive,) = _of_type(cloudformation, "AWS::Events::Archive").values()
+
+    assert archive["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    assert archive["EventPattern"] == {"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE_ISSUED]}
+    assert archive["RetentionDays"] > 0
