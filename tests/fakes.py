@@ -23,7 +23,12 @@ from certpush.models.domain import (
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
@@ -254,12 +259,16 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
+        self.expiring: list[CertificateExpiringDetail] = []
 
     def configure_now(self, detail: ConfigureNowDetail) -> None:
         self.configure_now_events.append(detail)
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self.summaries.append(detail)
+
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        self.expiring.append(detail)
 
 
 class RecordingIssuancePublisher:

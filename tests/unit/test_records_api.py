@@ -140,3 +140,16 @@ def test_the_committed_openapi_document_is_what_the_code_generates():
     committed = (ROOT / "docs" / "openapi.json").read_text()
 
     assert committed == openapi_document(ROOT / "template.yaml"), "docs/openapi.json is stale: run make openapi"
+
+
+def test_a_certificate_within_the_warning_threshold_is_flagged(
+    load_app, lambda_context, store, records, clock, three_states
+):
+    app = load_app("records_api")
+    dashboard = Dashboard(store, records, InMemoryPushQuery(records), RecordingIssuancePublisher(), clock, 365)
+    event = function_url_event("GET", "/certificates", {}, b"", 8765)
+
+    body = json.loads(app.handler(event, lambda_context, dashboard=dashboard)["body"])
+
+    (certificate,) = body["certificates"]
+    assert certificate["expiry"]["expiring"] is True and body["expiry_warning_days"] == 365

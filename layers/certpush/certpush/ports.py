@@ -24,7 +24,12 @@ from certpush.models.domain import (
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import PushMessage
 
 
@@ -192,3 +197,9 @@ class PushRecordsQuery(Protocol):
         ...
 
     def count_by_status(self, status: PushStatus) -> int: ...
+
+
+class ExpiryPublisher(Protocol):
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        """Emits "Certificate Expiring" (EventBridge) and tells people (SNS)."""
+        ...
