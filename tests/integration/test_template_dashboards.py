@@ -61,3 +61,11 @@ def test_certificate_issued_events_are_archived_from_the_stack_bus(cloudformatio
     assert archive["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
     assert archive["EventPattern"] == {"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE_ISSUED]}
     assert archive["RetentionDays"] > 0
+
+
+def test_the_expiry_warning_runs_daily(cloudformation: dict[str, Any]):
+    rules = _of_type(cloudformation, "AWS::Events::Rule").values()
+    (schedule,) = [r for r in rules if "ScheduleExpression" in r]
+
+    assert schedule["ScheduleExpression"] == "rate(1 day)"
+    assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ExpiryWarningFunction", "Arn"]}
