@@ -21,7 +21,7 @@ from tests.fakes import (
     InMemoryCertificateStore,
     InMemoryPushQuery,
     InMemoryRecordsRepository,
-    RecordingIssuancePublisher,
+    RecordingPublisher,
 )
 
 pytestmark = pytest.mark.unit
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def issued() -> RecordingIssuancePublisher:
-    return RecordingIssuancePublisher()
+def issued() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_a_certificate_within_the_warning_threshold_is_flagged(
     load_app, lambda_context, store, records, clock, three_states
 ):
     app = load_app("records_api")
-    dashboard = Dashboard(store, records, InMemoryPushQuery(records), RecordingIssuancePublisher(), clock, 365)
+    dashboard = Dashboard(store, records, InMemoryPushQuery(records), RecordingPublisher(), clock, 365)
     event = function_url_event("GET", "/certificates", {}, b"", 8765)
 
     body = json.loads(app.handler(event, lambda_context, dashboard=dashboard)["body"])

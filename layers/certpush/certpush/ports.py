@@ -30,7 +30,7 @@ from certpush.models.events import (
     ConfigureNowDetail,
     IssuanceSummaryDetail,
 )
-from certpush.models.messages import PushMessage
+from certpush.models.messages import DeadLetter, PushMessage
 
 
 class Clock(Protocol):
@@ -118,6 +118,28 @@ class RecordsRepository(Protocol):
 class PushQueue(Protocol):
     def send(self, messages: Sequence[PushMessage]) -> None:
         """Sends every message or raises; never drops one silently."""
+        ...
+
+
+class DeadLetterQueue(Protocol):
+    """The push queue's dead-letter queue."""
+
+    def receive(self, max_messages: int, hide_seconds: int) -> list[DeadLetter]:
+        """Up to ``max_messages`` (at most 10) letters, hidden from other readers for ``hide_seconds``."""
+        ...
+
+    def release(self, letters: Sequence[DeadLetter]) -> None:
+        """Makes received letters visible again at once."""
+        ...
+
+    def delete(self, letter: DeadLetter) -> None: ...
+
+
+class RedriveQueue(Protocol):
+    """The queue dead letters go back to."""
+
+    def send_bodies(self, bodies: Sequence[str]) -> set[int]:
+        """Sends message bodies as they are (at most 10); returns the indexes the queue accepted."""
         ...
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from certpush.errors import CertificateNotFoundError
-from certpush.logic.replay import replay_failed
+from certpush.logic.issuances import Issuances, NoPushRecordsError
 from certpush.models.api import (
     CertificateDetail,
     CertificateList,
@@ -102,12 +102,15 @@ class Dashboard:
 
     def replay(self, certificate_id: str, version: int | None = None) -> ReplayResult | None:
         """None when the certificate (version) has no push records."""
-        plan = replay_failed(certificate_id, self.records.list_current(certificate_id), self.publisher, version)
-        if plan is None:
+        if version is not None and not any(r.version == version for r in self.records.list_current(certificate_id)):
+            return None
+        try:
+            plan, issuance_id = Issuances(self.records, self.publisher).replay(certificate_id, version)
+        except NoPushRecordsError:
             return None
         return ReplayResult(
             certificate_id=certificate_id,
             version=plan.version,
-            issuance_id=plan.issuance_id,
+            issuance_id=issuance_id,
             targets=[str(r.target) for r in plan.failed],
         )
