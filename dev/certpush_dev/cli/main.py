@@ -37,6 +37,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.dashboard import dashboard, openapi
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.material_input import material_from_options
@@ -62,6 +63,8 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command("retract")(retract)
+app.command()(dashboard)
+app.command()(openapi)
 
 
 TO_HELP = to_help()
@@ -268,14 +271,28 @@ def push(
 
 @app.command()
 def replay(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
+    certificate_id: Annotated[
+        str | None, typer.Argument(help="Certificate id (not with --events).", metavar="CERTIFICATE_ID")
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Version (default: the latest that has records).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
+    events: Annotated[
+        bool, typer.Option("--events", help="Replay the archived 'Certificate Issued' events of a time window.")
+    ] = False,
+    since: Annotated[str | None, typer.Option(help="With --events: start of the window (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="With --events: end of the window (default: now).")] = None,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED."""
+    """Push again every target whose last push of this certificate version FAILED; or, with --events
+    --since T, send the archived issuance events of a window through the bus again (a version is never
+    pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
+        if events:
+            _replay_events(since, until, wait, timeout, stack)
+            return
+        if certificate_id is None:
+            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events")
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
         plan, issuance_id = issuances.replay(certificate_id, version)
@@ -285,6 +302,17 @@ def replay(
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
+
+
+def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
+    from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
+
+    if since is None:
+        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z")
+    name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
+    err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
+    if wait:
+        out.print(f"replay {name}: {wait_for_replay(name, timeout)}")
 
 
 @app.command()

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
+    expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)
     """Settings of the push targets, by settings class name."""
 

@@ -243,3 +243,22 @@ class PushPolicy(BaseModel):
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=253)]
     targets: list[TargetSpec] = Field(min_length=1)
     enabled: bool = True
+
+
+class PushQuery(BaseModel):
+    """Which push records a dashboard asks for. The records adapter picks the index: a status
+    (ByStatus, current records), a whole target (ByTarget, current records), or else the history
+    of finished pushes by day (ByDay)."""
+
+    status: PushStatus | None = None
+    provider: str | None = None
+    service: str | None = None
+    region: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class PushRecordsPage(BaseModel):
+    records: list[PushRecord]
+    index: str
+    cursor: str | None = None
