@@ -401,6 +401,12 @@ def certificates_import(
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason}); nothing was imported. Use --force to store it anyway.") from exc
         stored = result.version
+        if not result.created:
+            out.print(
+                f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
+                "nothing changed; to push it again: certpush push / certpush replay"
+            )
+            return
         for warning in result.warnings:
             err.print(f"warning: {warning}")
         out.print(
