@@ -39,6 +39,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.acme_files import AcmeFilesError, find_acme_files, read_material
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.stack import settings_for_stack
@@ -372,13 +373,42 @@ def _read(path: Path, what: str) -> str:
         raise Failure(f"cannot read the {what} file {path}: {exc.strerror}") from exc
 
 
+FROM_DIR_HELP = (
+    "Read the files an ACME client wrote: a certbot lineage or dehydrated certificate folder "
+    "(cert.pem, chain.pem, privkey.pem) or a lego folder (certificates/DOMAIN.crt, .key, .issuer.crt)."
+)
+FROM_CERTBOT_HELP = "Read a certbot lineage (live/NAME: cert.pem, chain.pem, privkey.pem), e.g. $RENEWED_LINEAGE."
+
+
+def _from_acme_client(directory: Path, domain: str | None, certbot_only: bool) -> tuple[CertificateMaterial, str]:
+    try:
+        found = find_acme_files(directory, domain, certbot_only)
+        material = read_material(found)
+    except AcmeFilesError as exc:
+        raise Failure(str(exc)) from exc
+    err.print(f"{found.layout} files of {found.name} in {found.certificate.parent}")
+    return material, found.certificate_id
+
+
 @certificates_app.command("import")
 def certificates_import(
-    cert: Annotated[Path, typer.Option("--cert", help="PEM certificate file.")],
-    key: Annotated[Path, typer.Option("--key", help="PEM private key file (unencrypted).")],
+    cert: Annotated[Path | None, typer.Option("--cert", help="PEM certificate file.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="PEM private key file (unencrypted).")] = None,
     chain: Annotated[Path | None, typer.Option("--chain", help="PEM chain file (intermediates).")] = None,
+    from_dir: Annotated[Path | None, typer.Option("--from-dir", help=FROM_DIR_HELP, metavar="DIR")] = None,
+    from_certbot: Annotated[
+        Path | None, typer.Option("--from-certbot", help=FROM_CERTBOT_HELP, metavar="LINEAGE_DIR")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="With --from-dir on a lego folder: which certificate.")
+    ] = None,
     certificate_id: Annotated[
-        str | None, typer.Option("--id", help="Certificate id (default: from the common name). Same id: new version.")
+        str | None,
+        typer.Option(
+            "--id",
+            help="Certificate id (default: the lineage or domain name with --from-dir/--from-certbot, else "
+            "from the common name). Same id: new version.",
+        ),
     ] = None,
     push_after: Annotated[
         bool, typer.Option("--push/--no-push", help="Emit 'Certificate Issued' so push policies push it.")
@@ -388,13 +418,25 @@ def certificates_import(
     ] = False,
     stack: StackOption = "certpush",
 ) -> None:
-    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted)."""
+    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
+
+    Importing what the latest version already holds (same certificate, key and chain) changes
+    nothing and pushes nothing: deploy hooks may run again."""
     with _user_errors():
-        material = CertificateMaterial(
-            certificate_pem=_read(cert, "certificate"),
-            chain_pem=_read(chain, "chain") if chain else "",
-            private_key_pem=SecretStr(_read(key, "key")),
-        )
+        directory = from_dir or from_certbot
+        if directory is not None and (cert or key or chain or (from_dir and from_certbot)):
+            raise Failure("give one of --cert/--key/--chain, --from-dir or --from-certbot")
+        if directory is not None:
+            material, default_id = _from_acme_client(directory, domain, certbot_only=from_certbot is not None)
+            certificate_id = certificate_id or default_id
+        elif cert is None or key is None:
+            raise Failure("give --cert and --key, or --from-dir DIR / --from-certbot LINEAGE_DIR")
+        else:
+            material = CertificateMaterial(
+                certificate_pem=_read(cert, "certificate"),
+                chain_pem=_read(chain, "chain") if chain else "",
+                private_key_pem=SecretStr(_read(key, "key")),
+            )
         settings = _settings(stack)
         try:
             result = import_certificate(certificate_store(settings), SystemClock(), material, certificate_id, force)
