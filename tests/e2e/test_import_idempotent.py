@@ -36,7 +36,7 @@ def test_importing_the_same_material_again_creates_no_version_and_pushes_nothing
 
         assert "already imported as version 1" in again.stdout
         assert "Certificate Issued" not in again.stderr
-        assert [v["version"] for v in cli("certificates", "show", certificate_id).json()] == [1]
+        assert [v["version"] for v in cli("certificates", "show", certificate_id, "--json").json()] == [1]
 
         # a renewal afterwards is pushed: once it is final, any push the repeat had caused would be too
         renewed = make_certificate(f"www.{domain}")

@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from certpush.models.domain import CERTIFICATE_ID_PATTERN
 from certpush_dev.cli.acme_files import AcmeFilesError, certificate_id_for, find_acme_files, read_material
 from certpush_dev.cli.main import app
 from certpush_dev.local.sample_certificates import SampleCertificate
 
 pytestmark = pytest.mark.unit
 
-ID_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # CertificateId in certpush.models.domain
+ID_RULE = re.compile(CERTIFICATE_ID_PATTERN)
 
 
 def _certbot_lineage(root: Path, sample: SampleCertificate, name: str = "www.example.com") -> Path:
@@ -158,6 +159,6 @@ def test_every_name_gives_a_valid_certificate_id(name: str):
 def test_conflicting_or_missing_sources_are_one_line_errors(args: list[str]):
     result = CliRunner().invoke(app, ["certificates", "import", *args], catch_exceptions=False)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: give "), result.output

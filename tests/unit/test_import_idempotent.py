@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certpush.inventory import import_certificate
+from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateStatus
 from certpush_dev.local.sample_certificates import SampleCertificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore

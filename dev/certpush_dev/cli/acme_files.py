@@ -17,12 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from pydantic import SecretStr
-
-from certpush.inventory import default_certificate_id
+from certpush.logic.certificate_import import default_certificate_id
+from certpush.logic.material_files import material_from_files
 from certpush.models.domain import CertificateMaterial
+from certpush_dev.cli.material_input import read_bytes
+from certpush_dev.cli.terminal import Failure, err
+
+FROM_DIR_HELP = (
+    "Read the files an ACME client wrote: a certbot lineage or dehydrated certificate folder "
+    "(cert.pem, chain.pem, privkey.pem) or a lego folder (certificates/DOMAIN.crt, .key, .issuer.crt)."
+)
+FROM_CERTBOT_HELP = "Read a certbot lineage (live/NAME: cert.pem, chain.pem, privkey.pem), e.g. $RENEWED_LINEAGE."
 
 CERT, CHAIN, KEY = "cert.pem", "chain.pem", "privkey.pem"
 LEGO_CERT, LEGO_KEY, LEGO_ISSUER = ".crt", ".key", ".issuer.crt"
@@ -52,17 +57,6 @@ def certificate_id_for(name: str) -> str:
     if name.startswith("_."):
         name = "*." + name[2:]
     return default_certificate_id(name)
-
-
-def split_lego_bundle(pem: str) -> tuple[str, str]:
-    """lego's ``DOMAIN.crt`` holds the certificate followed by its issuers: (certificate, the rest).
-    Text that does not parse is returned whole, for the import's own checks to report."""
-    try:
-        certificates = x509.load_pem_x509_certificates(pem.encode())
-    except ValueError:
-        return pem, ""
-    first, *rest = (c.public_bytes(serialization.Encoding.PEM).decode() for c in certificates)
-    return first, "".join(rest)
 
 
 def _lineage(directory: Path) -> AcmeFiles | None:
@@ -135,20 +129,28 @@ def find_acme_files(directory: Path, domain: str | None = None, certbot_only: bo
     )
 
 
-def _text(path: Path, what: str) -> str:
-    try:
-        return path.read_text()
-    except OSError as exc:
-        raise AcmeFilesError(f"cannot read the {what} file {path}: {exc.strerror}") from exc
-
-
 def read_material(found: AcmeFiles) -> CertificateMaterial:
-    """The PEM material of ``found``; lego's bundled certificate is split into certificate and chain."""
-    certificate_pem = _text(found.certificate, "certificate")
-    chain_pem = _text(found.chain, "chain") if found.chain else ""
-    if found.layout == "lego":
-        certificate_pem, bundled = split_lego_bundle(certificate_pem)
-        chain_pem = chain_pem or bundled
-    return CertificateMaterial(
-        certificate_pem=certificate_pem, chain_pem=chain_pem, private_key_pem=SecretStr(_text(found.key, "key"))
-    )
+    """The material of ``found``, read as ``--cert``/``--key``/``--chain`` are. lego's certificate
+    file is bundled with its issuers unless ``--no-bundle``: the rest of the bundle is the chain,
+    else ``DOMAIN.issuer.crt`` is. Raises ``InvalidCertificateError`` or ``Failure``."""
+    certificate = read_bytes(found.certificate, "certificate")
+    key = read_bytes(found.key, "key")
+    chain = read_bytes(found.chain, "chain") if found.chain else None
+    if found.layout != "lego":
+        return material_from_files(certificate, key, chain)
+    material = material_from_files(certificate, key, chain_from_cert=True)
+    if material.chain_pem or chain is None:
+        return material
+    return material_from_files(certificate, key, chain)
+
+
+def material_from_acme_client(
+    directory: Path, domain: str | None, certbot_only: bool
+) -> tuple[CertificateMaterial, str]:
+    """``--from-dir`` / ``--from-certbot``: the material and the certificate id it defaults to."""
+    try:
+        found = find_acme_files(directory, domain, certbot_only)
+    except AcmeFilesError as exc:
+        raise Failure(str(exc)) from exc
+    err.print(f"{found.layout} files of {found.name} in {found.certificate.parent}")
+    return read_material(found), found.certificate_id

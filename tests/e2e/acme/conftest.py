@@ -201,7 +201,7 @@ def issue_push_renew_and_run_again(cli: Callable[..., CliResult], stack: Embedde
         cli("policies", "remove", policy)
 
     assert "already imported as version 2" in again.stdout, again.stdout + again.stderr
-    versions = cli("certificates", "show", certificate_id).json()
+    versions = cli("certificates", "show", certificate_id, "--json").json()
     assert [v["version"] for v in versions] == [1, 2]
     old, new = _leaf(first_pem), _leaf(second_pem)
     assert old.serial_number != new.serial_number

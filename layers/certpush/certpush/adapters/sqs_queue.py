@@ -50,6 +50,15 @@ class SqsPushQueue:
         if pending:
             raise QueueSendError(f"SQS did not accept {len(pending)} push messages after {_RESENDS} tries")
 
+    def send_bodies(self, bodies: Sequence[str]) -> set[int]:
+        """Bodies as they are, one batch (at most 10): the indexes SQS accepted (port ``RedriveQueue``)."""
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[:_BATCH])]
+        try:
+            response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+        except ClientError as exc:
+            raise QueueSendError(f"could not send {len(entries)} messages: {exc}") from exc
+        return {int(entry["Id"]) for entry in response.get("Successful", [])}
+
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Backoff: the message comes back after ``seconds`` instead of the queue's visibility timeout."""
         self._client.change_message_visibility(
