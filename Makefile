@@ -5,9 +5,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-# Debian packages the tests need; as root (CI) they are installed when missing
-SYSTEM_PACKAGES := chromium
-
 .PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean audit
 
 help: ## List the targets
@@ -22,6 +19,18 @@ $(STAMP): requirements/dev.lock pyproject.toml
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies
 
+# Debian packages the tests run (each package installs a command of the same name): chromium for
+# the dashboard's browser test, pebble (an ACME server), lego and dehydrated for the ACME hook tests
+SYSTEM_PACKAGES := chromium pebble lego dehydrated
+system-packages: ## Install the Debian packages the tests need (apt-get, when missing; as root)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "make: the tests need these Debian packages:$$missing"; \
+		echo "make: install them with: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	fi; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
 demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
@@ -30,12 +39,6 @@ test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit,
 	# stack's moto server shares in the same process, so the end-to-end tier gets processes of its own.
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile --ignore=tests/e2e
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile tests/e2e
-
-system-packages: ## Install the Debian packages the tests need (chromium for the browser test) when missing
-	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; install them: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
 
 unit: $(STAMP) ## Unit tests only (no network)
 	$(PYTEST) -m unit

@@ -37,6 +37,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
 from certpush_dev.cli.dashboard import dashboard, openapi
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
@@ -383,10 +384,19 @@ def certificates_import(
             help="PKCS#12 (.p12/.pfx) file instead of --cert/--key; password: CERTPUSH_PKCS12_PASSWORD or a prompt.",
         ),
     ] = None,
+    from_dir: Annotated[Path | None, typer.Option("--from-dir", help=FROM_DIR_HELP, metavar="DIR")] = None,
+    from_certbot: Annotated[
+        Path | None, typer.Option("--from-certbot", help=FROM_CERTBOT_HELP, metavar="LINEAGE_DIR")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="With --from-dir on a lego folder: which certificate.")
+    ] = None,
     certificate_id: Annotated[
         str | None,
         typer.Option(
-            "--id", help=f"Certificate id ({CERTIFICATE_ID_RULE}; default: from the common name). Same id: new version."
+            "--id",
+            help=f"Certificate id ({CERTIFICATE_ID_RULE}; default: the lineage or domain name with --from-dir "
+            "or --from-certbot, else from the common name). Same id: new version.",
         ),
     ] = None,
     push_after: Annotated[
@@ -400,12 +410,22 @@ def certificates_import(
 ) -> None:
     """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
 
-    Exit status: 0 imported, 2 usage error, 3 refused (nothing stored), 5 stack error."""
+    Importing what the latest version already holds (same certificate, key and chain) changes
+    nothing and pushes nothing: deploy hooks may run again.
+
+    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 stack error."""
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
+        directory = from_dir or from_certbot
         try:
-            material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
+            if directory is not None:
+                if cert or key or chain or chain_from_cert or pkcs12 or (from_dir and from_certbot):
+                    raise Failure("give one of --cert/--key, --pkcs12, --from-dir or --from-certbot", ExitCode.USAGE)
+                material, default_id = material_from_acme_client(directory, domain, from_certbot is not None)
+                certificate_id = certificate_id or default_id
+            else:
+                material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason})") from exc
         settings = _settings(stack)
@@ -418,14 +438,21 @@ def certificates_import(
         for warning in result.warnings:
             err.print(f"warning: {warning}")
         if as_json:
-            out.print_json(json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings}))
+            out.print_json(
+                json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
+            )
+        elif not result.created:
+            out.print(
+                f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
+                "nothing changed; to push it again: certpush push / certpush replay"
+            )
         else:
             out.print(
                 f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
                 f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
                 f"sha256 {stored.fingerprint_sha256[:16]}…"
             )
-        if push_after:
+        if push_after and result.created:
             _issue(settings, CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version))
             err.print("emitted 'Certificate Issued': push policies that match it will push it")
 
