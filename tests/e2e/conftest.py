@@ -29,8 +29,12 @@ def aws_calls() -> AwsCallCounter:
     return install_on_handlers_session(AwsCallCounter())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
+    # package scope, not session: with `-n 2 --dist loadfile` a worker may run an integration file
+    # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
+    # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
+    # files and starts afresh when it comes back.
     # no backoff between attempts and room for many: the fault tests fail 30% of requests
     with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
         yield running

@@ -16,6 +16,14 @@ class CertificateNotFoundError(CertpushError):
         self.version = version
 
 
+class ConcurrentImportError(CertpushError):
+    """Other imports of the same certificate id kept taking the next version number."""
+
+    def __init__(self, certificate_id: str) -> None:
+        super().__init__(f"other imports of {certificate_id} are under way; nothing was imported, try again")
+        self.certificate_id = certificate_id
+
+
 class InvalidCertificateError(CertpushError):
     """Material that cannot be parsed or used (bad PEM, key does not match, chain broken)."""
 
@@ -69,3 +77,7 @@ class StalePushError(CertpushError):
     def __init__(self, push_id: str) -> None:
         super().__init__(f"push {push_id} is final or superseded")
         self.push_id = push_id
+
+
+class InvalidQueryError(CertpushError):
+    """A dashboard query that cannot be answered as asked (a foreign cursor, a reversed time window)."""

@@ -1,4 +1,5 @@
-"""A Powertools ``BatchProcessor`` that runs the records of one batch at the same time.
+"""A Powertools ``BatchProcessor`` (with our failure logging) that runs the records of one batch at
+the same time.
 
 Pushes wait on the network (ACM, Huawei Cloud): ten records in a batch pushed one after another
 take the sum of their latencies, pushed together about the longest one. Powertools offers
@@ -15,10 +16,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor
+from certpush.adapters.batch_logging import LoggedBatchProcessor
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
+class ConcurrentBatchProcessor(LoggedBatchProcessor):
     def __init__(self, *args: Any, max_workers: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_workers = max(1, max_workers)

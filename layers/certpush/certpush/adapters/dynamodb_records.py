@@ -28,6 +28,8 @@ from certpush.models.items import (
 )
 
 _ACTIVE = (PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value)
+# a new push may take the place of these (with --force, of a SUCCEEDED one too)
+_REPLACEABLE = [PushStatus.FAILED.value, PushStatus.REJECTED.value, PushStatus.RETRACTED.value]
 
 
 def _condition_failed(exc: ClientError) -> bool:
@@ -108,40 +110,38 @@ class DynamoDBRecordsRepository:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- writes ----------------------------------------------------------------------------------
-    # a new push may replace a FAILED or REJECTED one, never itself (an event delivered twice)
-    _START_CONDITION = "attribute_not_exists(PK) OR (#s IN (:f, :r) AND push_id <> :pid)"
-
-    def _start_arguments(self, record: PushRecord) -> dict[str, Any]:
+    # a new push may replace a FAILED, REJECTED or RETRACTED one (with force, a SUCCEEDED one too),
+    # never itself (an event delivered twice)
+    @staticmethod
+    def _start_arguments(record: PushRecord, force: bool) -> dict[str, Any]:
+        replaceable = [*_REPLACEABLE, PushStatus.SUCCEEDED.value] if force else _REPLACEABLE
+        names = {f":r{i}": status for i, status in enumerate(replaceable)}
         return {
             "Item": current_item(record),
-            "ConditionExpression": self._START_CONDITION,
+            "ConditionExpression": f"attribute_not_exists(PK) OR (#s IN ({', '.join(names)}) AND push_id <> :pid)",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {
-                ":f": PushStatus.FAILED.value,
-                ":r": PushStatus.REJECTED.value,
-                ":pid": record.push_id,
-            },
+            "ExpressionAttributeValues": {**names, ":pid": record.push_id},
         }
 
-    def start_push(self, record: PushRecord) -> bool:
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         try:
-            self._client.put_item(TableName=self._table_name, **self._start_arguments(record))
+            self._client.put_item(TableName=self._table_name, **self._start_arguments(record, force))
         except ClientError as exc:
             if _condition_failed(exc):
                 return False
             raise
         return True
 
-    def start_pushes(self, records: Sequence[PushRecord]) -> list[bool]:
+    def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
         """All of them in one TransactWriteItems (up to 100 a call). When some conditions fail, the
         cancellation reasons say which: the others go again in one more transaction, and only what
         still cannot go as a transaction is written one by one."""
         results: list[bool] = []
         for start in range(0, len(records), 100):
-            results += self._start_together(list(records[start : start + 100]))
+            results += self._start_together(list(records[start : start + 100]), force)
         return results
 
-    def _start_together(self, records: list[PushRecord]) -> list[bool]:
+    def _start_together(self, records: list[PushRecord], force: bool) -> list[bool]:
         started: dict[int, bool] = {}
         remaining = list(range(len(records)))
         for _ in range(2):
@@ -150,7 +150,8 @@ class DynamoDBRecordsRepository:
             try:
                 self._client.transact_write_items(
                     TransactItems=[
-                        {"Put": {"TableName": self._table_name, **self._start_arguments(records[i])}} for i in remaining
+                        {"Put": {"TableName": self._table_name, **self._start_arguments(records[i], force)}}
+                        for i in remaining
                     ]
                 )
             except ClientError as exc:
@@ -168,7 +169,7 @@ class DynamoDBRecordsRepository:
             started.update(dict.fromkeys(remaining, True))
             remaining = []
         for i in remaining:
-            started[i] = self.start_push(records[i])
+            started[i] = self.start_push(records[i], force=force)
         return [started[i] for i in range(len(records))]
 
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
@@ -268,13 +269,47 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    def record_retraction(self, record: PushRecord) -> bool:
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+        key = {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
+        binding = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        transaction: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table_name,
+                    "Item": current_item(retracted),
+                    "ConditionExpression": "push_id = :pid AND #s = :ok",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pid": record.push_id, ":ok": PushStatus.SUCCEEDED.value},
+                }
+            },
+            {"Put": {"TableName": self._table_name, "Item": history_item(retracted)}},
+        ]
+        if binding is not None and binding.get("target_id") == record.target_id:
+            transaction.append(
+                {
+                    "Delete": {
+                        "TableName": self._table_name,
+                        "Key": key,
+                        "ConditionExpression": "target_id = :tid",
+                        "ExpressionAttributeValues": {":tid": record.target_id},
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         if not keep_current:
             try:
                 self._table.put_item(
                     Item=current_item(record),
-                    ConditionExpression=Attr("PK").not_exists()
-                    | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
+                    ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(_REPLACEABLE),
                 )
             except ClientError as exc:
                 if not _condition_failed(exc):

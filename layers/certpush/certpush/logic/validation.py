@@ -96,6 +96,7 @@ class Validator:
                 issuance_id=issuance_id,
                 push_id=str(uuid.uuid5(_PUSH_NAMESPACE, f"{issuance_id}|{key}")),
                 options=options,
+                forced=detail.force,
                 created_at=now,
                 updated_at=now,
             )
@@ -109,7 +110,7 @@ class Validator:
             self._reject(record, problem, keep_current=False, outcome=outcome)
 
         # the usual case, every target new, costs one write for them all
-        started = self.records.start_pushes([record for record, _ in candidates])
+        started = self.records.start_pushes([record for record, _ in candidates], force=detail.force)
         for (record, options), was_started in zip(candidates, started, strict=True):
             key = record.target
             if was_started:
