@@ -10,7 +10,7 @@ import pytest
 
 from certpush.logic.expiry import ExpiryWarnings
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
-from certpush_dev.local.sample_certificates import make_certificate
+from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, RecordingPublisher
 
 from .conftest import DOMAIN, NOW, SANS, material_of
@@ -67,10 +67,10 @@ def test_nothing_is_reported_outside_the_threshold(warnings, hosted_certificate,
 
 
 def test_a_target_that_has_a_newer_version_no_longer_serves_the_old_one(
-    warnings, hosted_certificate, records, clock, store_certificate
+    warnings, hosted_certificate, records, clock, store_certificate, sample: SampleCertificate
 ):
-    # a renewal is new material: importing the same material again is no new version
-    renewal = make_certificate(DOMAIN, sans=SANS, days=90, not_before=NOW - timedelta(days=1))
+    # a renewal is new material: importing the same material again is the same version (idempotent import)
+    renewal = make_certificate(DOMAIN, sans=SANS, days=90, not_before=NOW - timedelta(days=10))
     renewed = store_certificate(material_of(renewal), hosted_certificate.certificate_id)
     assert renewed.version == 2
     _succeeded(records, clock, hosted_certificate, US)
