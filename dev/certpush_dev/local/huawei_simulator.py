@@ -443,6 +443,24 @@ class HuaweiCloudSimulator:
                 "stats": dict(self._stats),
             }
 
+    def certificate_fields(self) -> list[tuple[str, str]]:
+        """Every stored certificate field anyone can read back (name, description, domain, the PEM
+        content or certificate): ``(where, value)``. The private key, which the APIs never return,
+        is left out. For scans that must find no key material where a certificate goes."""
+        fields: list[tuple[str, str]] = []
+        with self._lock:
+            for region, st in sorted(self._regions.items()):
+                for waf in st.waf_certificates.values():
+                    where = f"waf:{region}:{waf.id}"
+                    fields += [(f"{where}:name", waf.name), (f"{where}:content", waf.material.content)]
+                for elb in st.elb_certificates.values():
+                    where = f"elb:{region}:{elb.id}"
+                    fields += [(f"{where}:name", elb.name), (f"{where}:description", elb.description),
+                               (f"{where}:domain", elb.domain)]  # fmt: skip
+                    if elb.material is not None:
+                        fields.append((f"{where}:certificate", elb.material.content))
+        return fields
+
     def certificate_count(self, service: str, region: str) -> int:
         with self._lock:
             st = self._regions.get(region)

@@ -188,6 +188,8 @@ class EmbeddedStack:
             invoker = Invoker(spec, load_handler(spec))
             self.invokers[spec.logical_id] = invoker
             for source in spec.sources:
+                if source.kind == "schedule":
+                    continue  # invoked on demand (stack.invokers), never by a clock
                 if source.kind == "sqs":
                     poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
                 elif source.kind == "stream":

@@ -4,13 +4,16 @@ onto listeners: ``options.attach`` as SNI certificates, ``options.attach_default
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
 from certpush.models.domain import PushRequest, PushResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 PROVIDER = "aws"
 SERVICE = "elb"
@@ -40,7 +43,7 @@ class AwsElbTarget:
         return PushResult(target_id=arn, console_url=self.console_url(request.region, arn), detail=detail)
 
     def _attach(self, request: PushRequest, arn: str) -> None:
-        elbv2 = None
+        elbv2: ElasticLoadBalancingv2Client | None = None
         for listener in request.options.attach_default:
             if region_of_arn(listener) != request.region:
                 continue

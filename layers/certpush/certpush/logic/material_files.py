@@ -251,10 +251,10 @@ def _ordered_chain(leaf: x509.Certificate, others: list[x509.Certificate]) -> li
 
 def _open_pkcs12(data: bytes, password: str | None) -> pkcs12.PKCS12KeyAndCertificates:
     """Without a password given, tries none and the empty one (exports differ in which they use)."""
+    if password is not None and "\x00" in password:
+        # cryptography's Rust core panics (an uncatchable PanicException) on a NUL in a password
+        raise _refuse(InputRefusal.PKCS12_PASSWORD, "the PKCS#12 password contains a NUL character")
     if password is not None:
-        if "\x00" in password:
-            # cryptography hands the password to OpenSSL as a C string: a NUL panics instead of failing
-            raise ValueError("a PKCS#12 password cannot contain a NUL character")
         return pkcs12.load_pkcs12(data, password.encode())
     try:
         return pkcs12.load_pkcs12(data, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from certpush.adapters.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
@@ -24,7 +25,7 @@ class HuaweiCloudSettings(TargetSettings):
     """Configuration of the Huawei Cloud targets (``HUAWEICLOUD_*``), shared by every Huawei Cloud
     service, parsed once at the edge."""
 
-    env_prefix = "HUAWEICLOUD_"
+    model_config = SettingsConfigDict(env_prefix="HUAWEICLOUD_")
 
     credentials_secret_id: str | None = None
     endpoint_template: str | None = Field(
