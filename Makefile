@@ -32,7 +32,10 @@ system-packages: ## Install the Debian packages the tests need (chromium for the
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
 
 test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
-	$(PYTEST) -m "not bench" -n 2 --dist loadfile
+	@# two runs: moto.mock_aws (the integration tier) resets every moto backend of its process, the embedded
+	@# stack's in-process moto server included; a worker must never run an integration test after an e2e one
+	$(PYTEST) -m "not bench and not e2e" -n 2 --dist loadfile
+	$(PYTEST) -m e2e -n 2 --dist loadfile
 
 unit: $(STAMP) ## Unit tests only (no network)
 	$(PYTEST) -m unit
