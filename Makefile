@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean
+.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,8 +19,9 @@ $(STAMP): requirements/dev.lock pyproject.toml
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies
 
-# Debian packages the tests run (each package installs a command of the same name)
-SYSTEM_PACKAGES := pebble lego dehydrated
+# Debian packages the tests run (each package installs a command of the same name): chromium for
+# the dashboard's browser test, pebble (an ACME server), lego and dehydrated for the ACME hook tests
+SYSTEM_PACKAGES := chromium pebble lego dehydrated
 system-packages: ## Install the Debian packages the tests need (apt-get, when missing; as root)
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -34,7 +35,10 @@ demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
 test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
-	$(PYTEST) -m "not bench" -n 2 --dist loadfile
+	# Two runs: moto's in-process mock (unit/integration) resets the backends that the embedded
+	# stack's moto server shares in the same process, so the end-to-end tier gets processes of its own.
+	$(PYTEST) -m "not bench" -n 2 --dist loadfile --ignore=tests/e2e
+	$(PYTEST) -m "not bench" -n 2 --dist loadfile tests/e2e
 
 unit: $(STAMP) ## Unit tests only (no network)
 	$(PYTEST) -m unit
@@ -63,12 +67,20 @@ cfn-lint: $(STAMP) ## Lint template.yaml
 bench: $(STAMP) ## Benchmarks (slow; not part of make test)
 	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
 
+AUDIT_VENV ?= .audit-venv
+audit: ## pip-audit of requirements/dev.lock and the layer's requirements (needs PyPI's JSON API or OSV online)
+	test -x $(AUDIT_VENV)/bin/pip-audit || ($(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit)
+	$(AUDIT_VENV)/bin/pip-audit --no-deps --disable-pip --strict -r requirements/dev.lock -r layers/certpush/requirements.txt
+
 SAM ?= sam
 build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3.12 layer)
 	$(SAM) build
 
 schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 	$(BIN)/certpush schemas --out events/schemas
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json (the records API)
+	$(BIN)/certpush openapi --out docs/openapi.json
 
 lock: ## Re-pin requirements/dev.lock and the layer's requirements.txt from the current .venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' | sed '1i # Everything the CLI, the embedded stack and the tests need. Pinned: regenerate with make lock.' > requirements/dev.lock

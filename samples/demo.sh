@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded stack: generate a certificate, import it, push it to AWS ELB (with a
-# listener), AWS CloudFront (with a distribution), Huawei Cloud WAF and Huawei Cloud ELB in several
-# regions, print every record.
+# listener), AWS CloudFront (with a distribution), Huawei Cloud WAF and ELB in several regions and
+# Huawei Cloud CDN, print every record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,12 +42,16 @@ PY
 )
 echo "$distribution"
 
-echo "== pushing to 4 services: 7 regions and CloudFront (global)"
+echo "== an accelerated domain in Huawei Cloud CDN (global) for the certificate"
+certpush local create-cdn-domain demo.example.com --state-dir "$state"
+
+echo "== pushing to 5 services: 7 regions, CloudFront and Huawei Cloud CDN (global)"
 certpush push demo-example-com \
   --to aws:elb=us-east-1,eu-west-1,ap-southeast-1 \
   --to aws:cloudfront \
   --to huaweicloud:waf=cn-north-4,ap-southeast-1 \
   --to huaweicloud:elb=cn-north-4,ap-southeast-3 \
+  --to huaweicloud:cdn \
   --attach "aws:elb=$listener" \
   --attach "aws:cloudfront=$distribution" \
   --wait --timeout 120

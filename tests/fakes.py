@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from certpush.errors import CertificateNotFoundError, PushError, StalePushError
+from certpush.errors import CertificateNotFoundError, InvalidQueryError, PushError, StalePushError
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -16,17 +16,24 @@ from certpush.models.domain import (
     Issuance,
     IssuanceProgress,
     PushPolicy,
+    PushQuery,
     PushRecord,
+    PushRecordsPage,
     PushRequest,
     PushResult,
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import DeadLetter, PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
-_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED}
+_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED}
 
 
 class FixedClock:
@@ -117,10 +124,11 @@ class InMemoryRecordsRepository:
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
 
-    def start_push(self, record: PushRecord) -> bool:
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
-        if existing is not None and existing.status not in _REPLACEABLE:
+        replaceable = _REPLACEABLE | {PushStatus.SUCCEEDED} if force else _REPLACEABLE
+        if existing is not None and existing.status not in replaceable:
             return False
         self.current[key] = record
         return True
@@ -157,6 +165,18 @@ class InMemoryRecordsRepository:
         self.history_items.append(record)
         if record.status is PushStatus.SUCCEEDED and record.target_id:
             self.bindings[(record.certificate_id, record.target)] = record.target_id
+        return True
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status is not PushStatus.SUCCEEDED:
+            return False
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+        self.current[key] = retracted
+        self.history_items.append(retracted)
+        if self.bindings.get((record.certificate_id, record.target)) == record.target_id:
+            del self.bindings[(record.certificate_id, record.target)]
         return True
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
@@ -275,6 +295,8 @@ class ScriptedTarget:
         self.errors = list(errors)
         self.calls: list[PushRequest] = []
         self.stored: dict[tuple[str, int, str], str] = {}
+        self.users: dict[str, list[str]] = {}  # target id -> what uses it
+        self.retracted: list[str] = []
 
     def push(self, request: PushRequest) -> PushResult:
         self.calls.append(request)
@@ -286,6 +308,13 @@ class ScriptedTarget:
         )
         return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
 
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        return list(self.users.get(target_id, []))
+
+    def retract(self, region: str, target_id: str) -> None:
+        self.retracted.append(target_id)
+        self.stored = {key: value for key, value in self.stored.items() if value != target_id}
+
     def console_url(self, region: str, target_id: str | None = None) -> str:
         return f"https://console.example/{self.provider}/{self.service}?region={region}#{target_id or ''}"
 
@@ -294,6 +323,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
+        self.expiring: list[CertificateExpiringDetail] = []
         self.issued: list[CertificateIssuedDetail] = []
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
@@ -305,3 +335,26 @@ class RecordingPublisher:
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self.summaries.append(detail)
+
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        self.expiring.append(detail)
+
+
+class InMemoryPushQuery:
+    """certpush.ports.PushRecordsQuery over an InMemoryRecordsRepository's current records (one page)."""
+
+    def __init__(self, records: InMemoryRecordsRepository) -> None:
+        self._records = records
+
+    def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
+        if cursor is not None:
+            raise InvalidQueryError("cursor is not one this API handed out")
+        found = [
+            r for r in self._records.current.values()
+            if all(getattr(query, f) in (None, getattr(r, f)) for f in ("status", "provider", "service", "region"))
+        ]  # fmt: skip
+        found.sort(key=lambda r: r.updated_at, reverse=True)
+        return PushRecordsPage(records=found[:limit], index="ByStatus" if query.status else "ByDay")
+
+    def count_by_status(self, status: PushStatus) -> int:
+        return sum(1 for r in self._records.current.values() if r.status is status)

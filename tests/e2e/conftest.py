@@ -22,8 +22,12 @@ from certpush_dev.local.stack import EmbeddedStack
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[EmbeddedStack]:
+    # package scope, not session: with `-n 2 --dist loadfile` a worker may run an integration file
+    # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
+    # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
+    # files and starts afresh when it comes back.
     # no backoff between attempts and room for many: the fault tests fail 30% of requests
     with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
         yield running

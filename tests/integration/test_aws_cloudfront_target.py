@@ -201,3 +201,23 @@ def test_a_distribution_changed_meanwhile_is_retried(sample: SampleCertificate) 
         AwsCloudFrontTarget(CONSOLE, client_factory=stubbed.factory).push(_request(sample, attach=("D1",)))
 
     assert raised.value.code == "PreconditionFailed"
+
+
+@pytest.mark.usefixtures("aws")
+def test_retract_sees_the_distribution_that_serves_it_then_deletes(sample: SampleCertificate) -> None:
+    distribution = _distribution("certpush retract")
+    target = AwsCloudFrontTarget(CONSOLE)
+    arn = target.push(_request(sample, attach=(distribution,))).target_id
+
+    assert target.in_use(GLOBAL_REGION, arn, (distribution,)) == [f"distribution {distribution}"]
+    config = _config(distribution)
+    config["ViewerCertificate"] = {"CloudFrontDefaultCertificate": True}
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    etag = cloudfront.get_distribution_config(Id=distribution)["ETag"]
+    cloudfront.update_distribution(Id=distribution, IfMatch=etag, DistributionConfig=config)
+    assert target.in_use(GLOBAL_REGION, arn, (distribution,)) == []
+    target.retract(GLOBAL_REGION, arn)
+    target.retract(GLOBAL_REGION, arn)  # gone already: not an error
+    assert target.in_use(GLOBAL_REGION, arn, (distribution,)) == []
+    arns = [c["CertificateArn"] for c in boto3.client("acm", "us-east-1").list_certificates()["CertificateSummaryList"]]
+    assert arn not in arns

@@ -1,6 +1,8 @@
 """Contracts of the ports the CLI's use cases speak to, run against the in-memory fake the unit
 tests use and the adapter on the stack built from template.yaml (moto): the dead-letter queue, the
-queue dead letters go back to, and the policy store. Where the two disagree, the port's docstrings win."""
+queue dead letters go back to, and the push queue (the records repository, the certificate store and
+the policy store have theirs beside their adapters' tests). Where the two disagree, the port's
+docstrings win."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
 from certpush.adapters.sqs_queue import SqsPushQueue
-from certpush.models.domain import PushPolicy, TargetSpec
-from certpush.ports import DeadLetterQueue, PolicyStore, RedriveQueue
+from certpush.models.domain import TargetOptions
+from certpush.models.messages import PushMessage
+from certpush.ports import DeadLetterQueue, PushQueue, RedriveQueue
 from certpush_dev.local.provision import ProvisionedStack
-from tests.fakes import FakeQueue, InMemoryDeadLetterQueue, InMemoryPolicyStore
+from tests.fakes import FakeQueue, InMemoryDeadLetterQueue
 
 pytestmark = pytest.mark.integration
 
@@ -35,26 +37,31 @@ def dead_letters(request: pytest.FixtureRequest) -> DeadLetterQueue:
 
 @pytest.fixture(params=["in-memory", "sqs"])
 def redrive_queue(request: pytest.FixtureRequest) -> tuple[RedriveQueue, Any]:
+    return _queue_and_bodies(request)
+
+
+@pytest.fixture(params=["in-memory", "sqs"])
+def push_queue(request: pytest.FixtureRequest) -> tuple[PushQueue, Any]:
+    return _queue_and_bodies(request)
+
+
+def _queue_and_bodies(request: pytest.FixtureRequest) -> tuple[FakeQueue | SqsPushQueue, Any]:
     if request.param == "in-memory":
         fake = FakeQueue()
-        return fake, lambda: list(fake.bodies)
+        return fake, lambda: [*fake.bodies, *(m.model_dump_json() for m in fake.messages)]
     stack: ProvisionedStack = request.getfixturevalue("clean_stack")
     sqs: Any = request.getfixturevalue("sqs")
     url = stack.outputs["PushQueueUrl"]
 
     def bodies() -> list[str]:
-        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        return sorted(m["Body"] for m in received.get("Messages", []))
+        found: list[str] = []
+        while received := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        ):
+            found += [m["Body"] for m in received]
+        return found
 
     return SqsPushQueue(url, sqs), bodies
-
-
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def policies(request: pytest.FixtureRequest) -> PolicyStore:
-    if request.param == "in-memory":
-        return InMemoryPolicyStore()
-    stack: ProvisionedStack = request.getfixturevalue("clean_stack")
-    return DynamoDBPolicyStore(stack.outputs["InventoryTableName"], resource=request.getfixturevalue("dynamodb"))
 
 
 def test_received_letters_are_hidden_until_released(dead_letters: DeadLetterQueue) -> None:
@@ -90,17 +97,15 @@ def test_bodies_go_back_unchanged_and_every_index_is_accepted(redrive_queue: tup
     assert sorted(bodies()) == sorted(BODIES)
 
 
-def test_policies_are_stored_replaced_listed_and_removed(policies: PolicyStore) -> None:
-    aws = TargetSpec(provider="aws", service="elb", regions=["us-east-1"])
-    edge = TargetSpec(provider="aws", service="cloudfront")
-    policies.put_policy(PushPolicy(name="shop", pattern="*.shop.example.com", targets=[aws]))
-    policies.put_policy(PushPolicy(name="blog", pattern="blog.example.com", targets=[aws], enabled=False))
-    policies.put_policy(PushPolicy(name="shop", pattern="*.shop.example.com", targets=[aws, edge]))
+def test_every_push_message_is_sent_whole(push_queue: tuple[PushQueue, Any]) -> None:
+    queue, bodies = push_queue
+    messages = [
+        PushMessage(push_id=f"p{n}", issuance_id="i", certificate_id="shop", version=1, provider="aws",
+                    service="cloudfront", region="global", options=TargetOptions(attach=("E1",)))
+        for n in range(12)
+    ]  # fmt: skip
 
-    found = {p.name: p for p in policies.list_policies()}
+    queue.send(messages)
 
-    assert set(found) == {"shop", "blog"}
-    assert found["shop"].targets == [aws, edge] and not found["blog"].enabled
-    assert policies.delete_policy("blog") is True
-    assert policies.delete_policy("blog") is False
-    assert [p.name for p in policies.list_policies()] == ["shop"]
+    received = sorted((PushMessage.model_validate_json(b) for b in bodies()), key=lambda m: int(m.push_id[1:]))
+    assert received == messages

@@ -83,7 +83,9 @@ def test_three_functions_on_python_3_12_with_the_layer(cloudformation: dict[str,
     functions = _of_type(cloudformation, "AWS::Lambda::Function")
     layers = _of_type(cloudformation, "AWS::Lambda::LayerVersion")
 
-    assert sorted(functions) == ["NotifierFunction", "PushWorkerFunction", "ValidatorFunction"]
+    assert sorted(functions) == [
+        "ExpiryWarningFunction", "NotifierFunction", "PushWorkerFunction", "RecordsApiFunction", "ValidatorFunction"
+    ]  # fmt: skip
     assert len(layers) == 1
     (layer_id, layer) = next(iter(layers.items()))
     assert "python3.12" in layer["CompatibleRuntimes"]
@@ -141,7 +143,7 @@ def test_notifier_reads_history_inserts_from_the_records_stream(cloudformation: 
 
 def test_certificate_issued_rule_on_the_certpush_bus(cloudformation: dict[str, Any]):
     rules = _of_type(cloudformation, "AWS::Events::Rule")
-    (rule,) = [r for r in rules.values() if r["EventPattern"].get("detail-type") == [DETAIL_TYPE_ISSUED]]
+    (rule,) = [r for r in rules.values() if r.get("EventPattern", {}).get("detail-type") == [DETAIL_TYPE_ISSUED]]
 
     assert rule["EventBusName"] == {"Ref": "EventBus"}
     assert rule["EventPattern"]["source"] == [EVENT_SOURCE]

@@ -256,6 +256,7 @@ def test_any_command_line_ends_in_a_documented_exit_code_and_never_a_traceback(
         ours = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         if ours:  # one line with the reason (click's own usage errors have their usual form)
             assert len(ours) == 1 and result.exit_code in (ExitCode.USAGE, ExitCode.REFUSED, ExitCode.ERROR)
+            assert result.stderr.rstrip().splitlines()[-1] == ours[0]  # nothing of it spills onto more lines
 
     run()
 

@@ -160,6 +160,13 @@ def test_pkcs12_with_a_wrong_password_says_so(sample: SampleCertificate) -> None
     assert _refusal(exc_info) == InputRefusal.PKCS12_PASSWORD
 
 
+def test_a_pkcs12_password_with_a_nul_is_refused_not_a_crash(sample: SampleCertificate) -> None:
+    with pytest.raises(InvalidCertificateError) as exc_info:
+        material_from_pkcs12(_p12(sample, PASSWORD), "pass\x00word")
+
+    assert _refusal(exc_info) == InputRefusal.PKCS12_PASSWORD
+
+
 def test_pkcs12_given_as_cert_is_named(sample: SampleCertificate) -> None:
     with pytest.raises(InvalidCertificateError) as exc_info:
         material_from_files(_p12(sample, PASSWORD), sample.private_key_pem.encode())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import typer
+from pydantic_settings import SettingsConfigDict
 
 from certpush.logic.validation import Validator
 from certpush.models.domain import GLOBAL_REGION, PushStatus, RejectReason, TargetKey, TargetSpec
@@ -33,7 +34,7 @@ REQUIRED = {"RECORDS_TABLE": "r", "INVENTORY_TABLE": "i", "PUSH_QUEUE_URL": "q",
 
 
 class EdgeSettings(TargetSettings):
-    env_prefix = "EXAMPLE_EDGE_"
+    model_config = SettingsConfigDict(env_prefix="EXAMPLE_EDGE_")
 
     console_template: str = "https://console.example/edge/{target_id}"
     enabled: bool = False
@@ -59,7 +60,7 @@ WITH_EDGE = TargetRegistry([*DEFINITIONS, EDGE])
 def test_every_registered_target_is_whole(definition: PushTargetDefinition[TargetSettings]) -> None:
     assert definition.description
     assert definition.is_global or definition.regions, "a regional target lists its regions"
-    assert definition.settings.env_prefix.endswith("_")
+    assert definition.settings.env_prefix().endswith("_")
     assert definition.attachment is not None and definition.attachment.reference
     assert inspection_of(definition.provider, definition.service), "`certpush local check` can look at it"
 

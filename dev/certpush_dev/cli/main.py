@@ -38,9 +38,11 @@ from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
+from certpush_dev.cli.dashboard import dashboard, openapi
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.material_input import material_from_options
+from certpush_dev.cli.retract import retract
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
 from certpush_dev.cli.terminal import ExitCode, Failure, StackOption, err, out
@@ -61,6 +63,9 @@ app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.command("retract")(retract)
+app.command()(dashboard)
+app.command()(openapi)
 
 
 TO_HELP = to_help()
@@ -74,6 +79,10 @@ def _validation_summary(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Every error a command meets ends as one line on stderr and an ``ExitCode``, never a traceback."""
@@ -82,13 +91,13 @@ def _user_errors() -> Iterator[None]:
     except (typer.Exit, typer.Abort, TyperException):
         raise  # typer.Exit and usage errors: click prints and exits on its own
     except Failure as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(exc.code) from exc
     except ConfigurationError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(ExitCode.ERROR) from exc
     except CertpushError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(ExitCode.REFUSED) from exc
     except ValidationError as exc:
         err.print(f"error: invalid input: {_validation_summary(exc)}; see certpush COMMAND --help")
@@ -128,11 +137,13 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
+        "forced": record.forced,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan"}
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
+          "RETRACTED": "magenta"}  # fmt: skip
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -144,11 +155,14 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         return
     if not out.is_terminal:
         # one line per record, for logs and pipes: provider service region status link-or-reason
+        width = max(4, *(len(r.service) for r in records))
         for r in records:
             detail = (
                 r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
             )
-            out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
+            service = r.service.ljust(width)
+            status = r.status.value + (" forced" if r.forced else "")
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
         return
     table = Table(title=title)
     for column in (
@@ -164,8 +178,10 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         table.add_column(column)
     for r in records:
         detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
+        forced = " (forced)" if r.forced else ""
         table.add_row(
-            r.provider, r.service, r.region, str(r.version), Text(r.status.value, style=_STYLE[r.status.value]),
+            r.provider, r.service, r.region, str(r.version),
+            Text(r.status.value + forced, style=_STYLE[r.status.value]),
             str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
@@ -235,6 +251,9 @@ def push(
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
+    ] = False,
     stack: StackOption = "certpush",
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
@@ -245,7 +264,7 @@ def push(
         _checked_id(certificate_id)
         targets = parse_targets(to, attach or [], attach_default or [])
         issuances = _issuances(_settings(stack))
-        issuance_id = issuances.push(certificate_id, targets, version)
+        issuance_id = issuances.push(certificate_id, targets, version, force=force)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
@@ -253,14 +272,28 @@ def push(
 
 @app.command()
 def replay(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
+    certificate_id: Annotated[
+        str | None, typer.Argument(help="Certificate id (not with --events).", metavar="CERTIFICATE_ID")
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Version (default: the latest that has records).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
+    events: Annotated[
+        bool, typer.Option("--events", help="Replay the archived 'Certificate Issued' events of a time window.")
+    ] = False,
+    since: Annotated[str | None, typer.Option(help="With --events: start of the window (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="With --events: end of the window (default: now).")] = None,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED."""
+    """Push again every target whose last push of this certificate version FAILED; or, with --events
+    --since T, send the archived issuance events of a window through the bus again (a version is never
+    pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
+        if events:
+            _replay_events(since, until, wait, timeout, stack)
+            return
+        if certificate_id is None:
+            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events")
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
         plan, issuance_id = issuances.replay(certificate_id, version)
@@ -270,6 +303,17 @@ def replay(
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
+
+
+def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
+    from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
+
+    if since is None:
+        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z")
+    name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
+    err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
+    if wait:
+        out.print(f"replay {name}: {wait_for_replay(name, timeout)}")
 
 
 @app.command()
@@ -487,8 +531,8 @@ def policies_add(
             policy = PushPolicy(
                 name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
             )
-        except ValueError as exc:
-            raise Failure(f"invalid policy: {exc}") from exc
+        except ValidationError as exc:
+            raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
         DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip

@@ -16,13 +16,20 @@ from certpush.models.domain import (
     Issuance,
     IssuanceProgress,
     PushPolicy,
+    PushQuery,
     PushRecord,
+    PushRecordsPage,
     PushRequest,
     PushResult,
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import DeadLetter, PushMessage
 
 
@@ -63,9 +70,15 @@ class PolicyStore(Protocol):
 class RecordsRepository(Protocol):
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
 
-    def start_push(self, record: PushRecord) -> bool:
-        """Writes a PENDING record unless a push of that target is pending, in progress or succeeded.
-        Returns False when the conditional write lost."""
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
+        """Writes a PENDING record unless a push of that target is pending, in progress or (without
+        ``force``) succeeded. Returns False when the conditional write lost."""
+        ...
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        """A SUCCEEDED push whose certificate certpush deleted: the current state becomes RETRACTED, the
+        history gets it and the target's binding goes if it named that certificate. False when the
+        record was no longer that SUCCEEDED push."""
         ...
 
     def mark_in_progress(self, record: PushRecord) -> PushRecord:
@@ -161,6 +174,16 @@ class PushTarget(Protocol):
 
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
 
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """What uses the certificate ``target_id`` in the region (listeners, protected domains), as
+        short descriptions; empty when nothing does or the certificate is gone. ``attached``: the
+        references certpush attached it to (the records' options), which are always looked at."""
+        ...
+
+    def retract(self, region: str, target_id: str) -> None:
+        """Deletes the certificate ``target_id``; a certificate already gone is not an error."""
+        ...
+
 
 class OfferedTarget(Protocol):
     """A service certpush pushes to, and where it is offered."""
@@ -200,4 +223,21 @@ class IssuancePublisher(Protocol):
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         """Returns the event id."""
+        ...
+
+
+# -- dashboards (the records API) ------------------------------------------------------------------
+class PushRecordsQuery(Protocol):
+    """Paginated reads of the records table's indexes (see certpush.models.items)."""
+
+    def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
+        """Raises InvalidQueryError for a cursor this query did not hand out."""
+        ...
+
+    def count_by_status(self, status: PushStatus) -> int: ...
+
+
+class ExpiryPublisher(Protocol):
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        """Emits "Certificate Expiring" (EventBridge) and tells people (SNS)."""
         ...

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.models.messages import DeadLetter
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 
 class SqsDeadLetterQueue:
     def __init__(self, queue_url: str, client: Any | None = None, wait_seconds: int = 1) -> None:
         self._url = queue_url
-        self._client = client or aws_client("sqs")
+        self._client: SQSClient = client or aws_client("sqs")
         self._wait_seconds = wait_seconds
 
     def receive(self, max_messages: int, hide_seconds: int) -> list[DeadLetter]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import CertpushError
 from certpush.models.messages import PushMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _BATCH = 10
 _RESENDS = 3
@@ -25,7 +29,7 @@ class QueueSendError(CertpushError):
 class SqsPushQueue:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self._url = queue_url
-        self._client = client or aws_client("sqs")
+        self._client: SQSClient = client or aws_client("sqs")
 
     def send(self, messages: Sequence[PushMessage]) -> None:
         pending = {m.push_id: m for m in messages}
@@ -36,7 +40,9 @@ class SqsPushQueue:
             batch_items = list(pending.values())
             for start in range(0, len(batch_items), _BATCH):
                 chunk = batch_items[start : start + _BATCH]
-                entries = [{"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)]
+                entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                    {"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
+                ]
                 try:
                     response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
                 except ClientError as exc:
@@ -52,7 +58,9 @@ class SqsPushQueue:
 
     def send_bodies(self, bodies: Sequence[str]) -> set[int]:
         """Bodies as they are, one batch (at most 10): the indexes SQS accepted (port ``RedriveQueue``)."""
-        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[:_BATCH])]
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[:_BATCH])
+        ]
         try:
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
         except ClientError as exc:

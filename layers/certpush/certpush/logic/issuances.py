@@ -62,12 +62,15 @@ class Issuances:
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
-    def push(self, certificate_id: str, targets: list[TargetSpec], version: int | None = None) -> str:
-        """Emits "Certificate Issued" with these targets; returns the issuance id."""
+    def push(
+        self, certificate_id: str, targets: list[TargetSpec], version: int | None = None, *, force: bool = False
+    ) -> str:
+        """Emits "Certificate Issued" with these targets; returns the issuance id. ``force``: push again
+        where the version is recorded as present."""
         issuance_id = self.new_id()
         self.publisher.certificate_issued(
             CertificateIssuedDetail(
-                certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id
+                certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id, force=force
             )
         )
         return issuance_id

@@ -251,6 +251,9 @@ def _ordered_chain(leaf: x509.Certificate, others: list[x509.Certificate]) -> li
 
 def _open_pkcs12(data: bytes, password: str | None) -> pkcs12.PKCS12KeyAndCertificates:
     """Without a password given, tries none and the empty one (exports differ in which they use)."""
+    if password is not None and "\x00" in password:
+        # cryptography's Rust core panics (an uncatchable PanicException) on a NUL in a password
+        raise _refuse(InputRefusal.PKCS12_PASSWORD, "the PKCS#12 password contains a NUL character")
     if password is not None:
         return pkcs12.load_pkcs12(data, password.encode())
     try:

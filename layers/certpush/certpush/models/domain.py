@@ -43,10 +43,11 @@ class PushStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     REJECTED = "REJECTED"
+    RETRACTED = "RETRACTED"  # certpush deleted what this push made (``certpush retract``)
 
     @property
     def is_final(self) -> bool:
-        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED)
+        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED)
 
 
 class RejectReason(StrEnum):
@@ -168,6 +169,7 @@ class PushRecord(BaseModel):
     issuance_id: str
     push_id: str
     options: TargetOptions = TargetOptions()
+    forced: bool = Field(default=False, description="pushed again although recorded as present (push --force)")
     created_at: datetime
     updated_at: datetime
 
@@ -244,3 +246,22 @@ class PushPolicy(BaseModel):
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=253)]
     targets: list[TargetSpec] = Field(min_length=1)
     enabled: bool = True
+
+
+class PushQuery(BaseModel):
+    """Which push records a dashboard asks for. The records adapter picks the index: a status
+    (ByStatus, current records), a whole target (ByTarget, current records), or else the history
+    of finished pushes by day (ByDay)."""
+
+    status: PushStatus | None = None
+    provider: str | None = None
+    service: str | None = None
+    region: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class PushRecordsPage(BaseModel):
+    records: list[PushRecord]
+    index: str
+    cursor: str | None = None

@@ -12,10 +12,11 @@ is retried and reads the config again. With ``ACMCertificateArn``, ``SSLSupportM
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic_settings import SettingsConfigDict
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
@@ -24,19 +25,23 @@ from certpush.models.domain import PushRecord, PushRequest, PushResult
 from certpush.ports import PushTarget
 from certpush.targets.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_cloudfront.type_defs import ViewerCertificateTypeDef
+
 PROVIDER = "aws"
 SERVICE = "cloudfront"
 ACM_REGION = "us-east-1"
 """CloudFront only uses ACM certificates of us-east-1 (CloudFront Developer Guide, cnames-and-https-requirements)."""
-SSL_SUPPORT_METHOD = "sni-only"
-MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+SSL_SUPPORT_METHOD: Final = "sni-only"
+MINIMUM_PROTOCOL_VERSION: Final = "TLSv1.2_2021"
 DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/v4/home#/distributions"
 
 
 class AwsCloudFrontSettings(TargetSettings):
     """``AWS_CLOUDFRONT_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{target_id}`` is the ACM ARN."""
 
-    env_prefix = "AWS_CLOUDFRONT_"
+    model_config = SettingsConfigDict(env_prefix="AWS_CLOUDFRONT_")
 
     console_template: str = DEFAULT_CONSOLE_TEMPLATE
 
@@ -69,12 +74,12 @@ class AwsCloudFrontTarget:
         return PushResult(target_id=arn, console_url=self.console_url(request.region, arn), detail=detail)
 
     def _set_viewer_certificate(self, distribution_id: str, arn: str) -> None:
-        cloudfront = self._clients("cloudfront", ACM_REGION)
+        cloudfront: CloudFrontClient = self._clients("cloudfront", ACM_REGION)
         action = f"setting the viewer certificate of distribution {distribution_id}"
         try:
             current = cloudfront.get_distribution_config(Id=distribution_id)
             config = current["DistributionConfig"]
-            wanted = {
+            wanted: ViewerCertificateTypeDef = {
                 "ACMCertificateArn": arn,
                 "SSLSupportMethod": SSL_SUPPORT_METHOD,
                 "MinimumProtocolVersion": MINIMUM_PROTOCOL_VERSION,
@@ -87,6 +92,30 @@ class AwsCloudFrontTarget:
             cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, action) from exc
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """ACM's InUseBy, and the distributions certpush attached the certificate to that still serve it."""
+        users = self._acm.in_use_by(ACM_REGION, target_id)
+        if users is None:
+            return []
+        found = dict.fromkeys(users)
+        cloudfront = self._clients("cloudfront", ACM_REGION)
+        for distribution_id in dict.fromkeys(attached):
+            try:
+                config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchDistribution":
+                    continue
+                raise _translate(exc, f"reading distribution {distribution_id}") from exc
+            except BotoCoreError as exc:
+                raise _translate(exc, f"reading distribution {distribution_id}") from exc
+            if config.get("ViewerCertificate", {}).get("ACMCertificateArn") == target_id:
+                found.setdefault(f"distribution {distribution_id}")
+        return list(found)
+
+    def retract(self, region: str, target_id: str) -> None:
+        self._acm.delete(ACM_REGION, target_id)
 
 
 def build(settings: AwsCloudFrontSettings, context: BuildContext) -> PushTarget:
