@@ -442,9 +442,14 @@ def certificates_import(
                 json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
             )
         elif not result.created:
+            again = (
+                "to push it again: certpush push / certpush replay"
+                if stored.status is CertificateStatus.HOSTED
+                else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
+            )
             out.print(
                 f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
-                "nothing changed; to push it again: certpush push / certpush replay"
+                f"nothing changed; {again}"
             )
         else:
             out.print(
