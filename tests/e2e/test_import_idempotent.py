@@ -40,8 +40,15 @@ def test_importing_the_same_material_again_creates_no_version_and_pushes_nothing
 
         # a renewal afterwards is pushed: once it is final, any push the repeat had caused would be too
         renewed = make_certificate(f"www.{domain}")
-        cli("certificates", "import", "--id", certificate_id, *write_material(tmp_path, renewed))
+        renewed_files = write_material(tmp_path, renewed)
+        cli("certificates", "import", "--id", certificate_id, *renewed_files)
         records = eventually(all_final(2), what="the policy's push of version 2")
+
+        # a revoked version is not hosted again by importing it again
+        cli("certificates", "set-status", certificate_id, "REVOKED")
+        revoked = cli("certificates", "import", "--id", certificate_id, *renewed_files)
+        assert "already imported as version 2 (REVOKED)" in revoked.stdout
+        assert f"set-status {certificate_id} HOSTED" in revoked.stdout
     finally:
         cli("policies", "remove", policy)
 

@@ -293,7 +293,7 @@ def replay(
             _replay_events(since, until, wait, timeout, stack)
             return
         if certificate_id is None:
-            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events")
+            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
         plan, issuance_id = issuances.replay(certificate_id, version)
@@ -309,7 +309,7 @@ def _replay_events(since: str | None, until: str | None, wait: bool, timeout: fl
     from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
 
     if since is None:
-        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z")
+        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z", ExitCode.USAGE)
     name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
     err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
     if wait:
@@ -442,9 +442,14 @@ def certificates_import(
                 json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
             )
         elif not result.created:
+            again = (
+                "to push it again: certpush push / certpush replay"
+                if stored.status is CertificateStatus.HOSTED
+                else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
+            )
             out.print(
                 f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
-                "nothing changed; to push it again: certpush push / certpush replay"
+                f"nothing changed; {again}"
             )
         else:
             out.print(

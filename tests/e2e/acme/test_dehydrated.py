@@ -47,8 +47,8 @@ class Dehydrated:
         return run([self.binary, "--config", str(self.config), *args], self.environment, self.workdir)
 
     def issue(self) -> None:
-        self._dehydrated("--register", "--accept-terms")
-        self._dehydrated("--cron", *[a for d in self.domains for a in ("--domain", d)])
+        # --accept-terms: registers the account first when there is none
+        self._dehydrated("--cron", "--accept-terms", *[a for d in self.domains for a in ("--domain", d)])
 
     def renew(self) -> None:
         self._dehydrated("--cron", "--force", *[a for d in self.domains for a in ("--domain", d)])
