@@ -68,7 +68,10 @@ class PushConsumer:
                 messages.append(PushMessage.model_validate_json(record.get("body", "")))
             except ValidationError:
                 continue
-        self._worker.prepare(messages)
+        try:
+            self._worker.prepare(messages)
+        except Exception as exc:  # an optimisation only: each push then reads what it needs itself
+            logger.warning("batch read failed; the pushes read one by one", extra={"error": type(exc).__name__})
 
     def consume(self, record: PushMessageRecord, lambda_context: LambdaContext | None = None) -> None:
         if lambda_context is not None:
