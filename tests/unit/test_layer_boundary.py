@@ -93,3 +93,49 @@ def test_a_dev_only_import_in_the_runtime_package_is_caught(tmp_path: Path) -> N
 
     assert result.returncode != 0
     assert "rich is not in the Lambda layer" in result.stderr
+
+
+LOADED_AFTER_FIRST_USE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("handler_under_test", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+getattr(module, {builder!r})()  # what the first invocation builds
+print(" ".join(sorted(sys.modules)))
+"""
+
+# what each function does not run, so its cold start must not load it (the Tracer patches only
+# what the function calls, and wiring imports what each builder needs)
+NOT_RUN = {
+    # (not cryptography itself: botocore loads it through urllib3 where pyOpenSSL is installed, as here)
+    ("notifier", "_consumer"): [
+        "httpx",
+        "certpush.logic.validation",
+        "certpush.logic.x509_checks",
+        "certpush.adapters.certificate_store",
+        "certpush.adapters.huaweicloud.client",
+    ],
+    ("validator", "_validator"): ["httpx", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"],
+}
+
+
+@pytest.mark.parametrize(("function", "builder"), list(NOT_RUN))
+def test_a_function_loads_only_what_it_runs(function: str, builder: str) -> None:
+    code = LOADED_AFTER_FIRST_USE.format(path=str(ROOT / "functions" / function / "app.py"), builder=builder)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_LAMBDA_FUNCTION_NAME": f"certpush-{function}",  # as in Lambda: the Tracer is on and patches
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "RECORDS_TABLE": "records",
+        "INVENTORY_TABLE": "inventory",
+        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
+        "EVENT_BUS_NAME": "certpush",
+    }
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert not [name for name in NOT_RUN[(function, builder)] if name in loaded]
