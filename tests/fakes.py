@@ -183,6 +183,19 @@ class InMemoryRecordsRepository:
     def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
         return self.bindings.get((certificate_id, target))
 
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
+
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status is not record.status:
+            return False
+        if existing.updated_at != record.updated_at:
+            return False
+        self.current[key] = existing.model_copy(update={"updated_at": now, "sweeps": existing.sweeps + 1})
+        return True
+
     def put_issuance(self, issuance: Issuance) -> None:
         self.issuances.setdefault(issuance.issuance_id, _Issuance(issuance))
 

@@ -22,10 +22,14 @@ from certpush_dev.local.stack import EmbeddedStack
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# no backoff between attempts and room for many (the fault tests fail 30% of requests); a push
+# untouched for a second is stuck (the sweeper runs only when a test fires it)
+E2E_PARAMETERS = {"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxReceives": "30", "StuckAfterSeconds": "1"}
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[EmbeddedStack]:
-    # no backoff between attempts and room for many: the fault tests fail 30% of requests
-    with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
+    with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
         yield running
 
 

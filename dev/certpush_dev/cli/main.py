@@ -25,6 +25,7 @@ from certpush.adapters.inventory import DynamoDBPolicyStore
 from certpush.errors import CertpushError, InvalidCertificateError
 from certpush.inventory import import_certificate
 from certpush.logic.policies import merge_targets
+from certpush.logic.sweeper import end_stuck
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -301,9 +302,17 @@ def replay(
     version: Annotated[int | None, typer.Option(help="Version (default: the latest that has records).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
+    stuck_after: Annotated[
+        int,
+        typer.Option(
+            help="A PENDING or IN_PROGRESS push untouched this many seconds is stuck: end it FAILED (STUCK) and "
+            "push it again too (the sweeper does the same on its schedule).",
+            min=1,
+        ),
+    ] = 1800,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED."""
+    """Push again every target whose last push of this certificate version FAILED, or is stuck."""
     with _user_errors():
         settings = _settings(stack)
         repository = DynamoDBRecordsRepository(settings.records_table)
@@ -311,9 +320,15 @@ def replay(
         if not current:
             raise Failure(f"no push records for {certificate_id}")
         chosen = version or max(r.version for r in current)
+        now = SystemClock().now()
+        for record in current:
+            idle = (now - record.updated_at).total_seconds()
+            if record.version == chosen and not record.status.is_final and idle >= stuck_after:
+                end_stuck(repository, record, now, "ended by certpush replay")
+        current = repository.list_current(certificate_id)
         failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
         if not failed:
-            out.print(f"{certificate_id} version {chosen}: no FAILED targets to replay")
+            out.print(f"{certificate_id} version {chosen}: no FAILED or stuck targets to replay")
             return
         specs = merge_targets(
             TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed

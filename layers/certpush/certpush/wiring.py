@@ -6,7 +6,7 @@ functions that build it, so the validator's and the notifier's cold starts do no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -19,6 +19,7 @@ from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicy
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
+from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
 from certpush.ports import PushTarget
 from certpush.settings import Settings
@@ -86,6 +87,16 @@ def build_notifier(settings: Settings) -> Notifier:
     return Notifier(
         records=DynamoDBRecordsRepository(settings.records_table),
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
+    )
+
+
+def build_sweeper(settings: Settings) -> Sweeper:
+    return Sweeper(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        queue=SqsPushQueue(settings.push_queue_url),
+        clock=SystemClock(),
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+        max_sweeps=settings.stuck_max_sweeps,
     )
 
 

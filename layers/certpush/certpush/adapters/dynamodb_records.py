@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -209,6 +210,41 @@ class DynamoDBRecordsRepository:
                 if not _condition_failed(exc):
                     raise
         self._table.put_item(Item=history_item(record))
+
+    # -- the sweeper -----------------------------------------------------------------------------
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        """ByStatus sort keys start with the time of the last status change: one range per status."""
+        found: list[PushRecord] = []
+        for status in _ACTIVE:
+            key = Key("GSI1PK").eq(f"STATUS#{status}") & Key("GSI1SK").lt(timestamp(cutoff))
+            found += [record_from_item(i) for i in self._query(IndexName="ByStatus", KeyConditionExpression=key)]
+        # the index is eventually consistent and a transient error touches only updated_at: re-read
+        current = [self.get(r.certificate_id, r.version, r.target) for r in found]
+        return [r for r in current if r is not None and r.status.value in _ACTIVE and r.updated_at < cutoff]
+
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        item = current_item(record.model_copy(update={"updated_at": now}))
+        try:
+            self._table.update_item(
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="SET updated_at = :u, GSI1SK = :g1s, GSI2SK = :g2s ADD sweeps :one",
+                ConditionExpression="push_id = :pid AND #s = :s AND updated_at = :seen",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":u": item["updated_at"],
+                    ":g1s": item["GSI1SK"],
+                    ":g2s": item["GSI2SK"],
+                    ":one": 1,
+                    ":pid": record.push_id,
+                    ":s": record.status.value,
+                    ":seen": timestamp(record.updated_at),
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
 
     # -- issuances -------------------------------------------------------------------------------
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
