@@ -34,9 +34,10 @@ integration: $(STAMP) ## Integration tests (moto, Huawei Cloud simulator)
 e2e: $(STAMP) ## End-to-end tests through the CLI on the embedded stack
 	$(PYTEST) -m e2e
 
-lint: $(STAMP) cfn-lint ## ruff (lint and format check) and cfn-lint
+lint: $(STAMP) cfn-lint ## ruff (lint and format check), cfn-lint and import contracts (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix .

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certpush.consumers import StreamConsumer
+from certpush.adapters.consumers import StreamConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_notifier
 

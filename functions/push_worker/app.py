@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certpush.consumers import PushConsumer
+from certpush.adapters.consumers import PushConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
 

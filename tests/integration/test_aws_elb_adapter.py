@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from certpush.adapters.aws_elb import AwsElbTarget
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
+from certpush.logic.x509_checks import inspect_certificate
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
-from certpush.x509_checks import inspect_certificate
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 

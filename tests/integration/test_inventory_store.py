@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.adapters.certificate_store import DynamoDBCertificateStore
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertificateNotFoundError
-from certpush.inventory import import_certificate
+from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,

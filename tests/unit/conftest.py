@@ -14,11 +14,12 @@ from types import ModuleType
 import pytest
 from pydantic import SecretStr
 
-from certpush.inventory import import_certificate
+from certpush.logic.certificate_import import import_certificate
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, CertificateVersion
+from certpush.targets.registry import REGISTRY
 from certpush_dev.local.pollers import LocalLambdaContext
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import (
@@ -107,7 +108,7 @@ def validator(
     queue: FakeQueue,
     clock: FixedClock,
 ) -> Validator:
-    return Validator(store=store, policies=policies, records=records, queue=queue, clock=clock)
+    return Validator(store=store, policies=policies, records=records, queue=queue, clock=clock, catalog=REGISTRY)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from certpush.consumers import PushConsumer, StreamConsumer
+from certpush.adapters.consumers import PushConsumer, StreamConsumer
 from certpush.errors import TransientPushError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker

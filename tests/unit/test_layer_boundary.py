@@ -46,3 +46,50 @@ def test_the_layer_requirements_hold_no_cli_dependency() -> None:
     names = {line.split("==")[0].strip().replace("_", "-") for line in pinned if line and not line.startswith("#")}
     assert "aws-lambda-powertools" in names and "httpx" in names and "cryptography" in names
     assert not names & {"typer", "rich", "moto", "pyyaml", "click"}
+
+
+IMPORT_EVERY_MODULE_WITHOUT_CLI = """
+import importlib, importlib.abc, pkgutil, sys
+
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == blocked or name.startswith(blocked + ".") for blocked in {blocked!r}):
+            raise ImportError(f"{{name}} is not in the Lambda layer")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+sys.path.insert(0, {layer!r})
+import certpush
+names = [m.name for m in pkgutil.walk_packages(certpush.__path__, "certpush.")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+
+
+def test_every_module_of_the_runtime_package_imports_without_the_cli_dependencies() -> None:
+    """What the layer ships is the whole certpush package: none of its modules (not only those a
+    handler happens to import today) may need a dev-only package."""
+    layer = str(ROOT / "layers" / "certpush")
+    code = IMPORT_EVERY_MODULE_WITHOUT_CLI.format(blocked=CLI_ONLY, layer=layer)
+    env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 30, "walked the whole package"
+
+
+def test_a_dev_only_import_in_the_runtime_package_is_caught(tmp_path: Path) -> None:
+    """The walk above fails when a runtime module imports a dev-only package."""
+    package = tmp_path / "certpush"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sneaky.py").write_text("import rich\n")
+    code = IMPORT_EVERY_MODULE_WITHOUT_CLI.format(blocked=CLI_ONLY, layer=str(tmp_path))
+    env = {"PATH": "/usr/bin:/bin"}
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode != 0
+    assert "rich is not in the Lambda layer" in result.stderr

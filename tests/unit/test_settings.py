@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from certpush.errors import ConfigurationError
-from certpush.settings import DEFAULT_AWS_ELB_CONSOLE, Settings
+from certpush.settings import Settings
+from certpush.targets.aws_elb import DEFAULT_CONSOLE_TEMPLATE, AwsElbSettings
+from certpush.targets.huaweicloud import HuaweiCloudSettings
 
 pytestmark = pytest.mark.unit
 
@@ -27,9 +29,9 @@ def test_required_variables_and_defaults() -> None:
     assert settings.idempotency_table is None
     assert settings.notify_topic_arn is None
     assert (settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds) == (5, 10, 900)
-    assert settings.aws_elb_console_template == DEFAULT_AWS_ELB_CONSOLE
-    assert settings.huaweicloud.credentials_secret_id is None
-    assert settings.huaweicloud.project_ids == {}
+    assert settings.target_settings(AwsElbSettings).console_template == DEFAULT_CONSOLE_TEMPLATE
+    assert settings.target_settings(HuaweiCloudSettings).credentials_secret_id is None
+    assert settings.target_settings(HuaweiCloudSettings).project_ids == {}
 
 
 def test_optional_variables_are_parsed() -> None:
@@ -89,7 +91,7 @@ def test_huaweicloud_variables_go_to_the_huaweicloud_settings() -> None:
         }
     )
 
-    huawei = settings.huaweicloud
+    huawei = settings.target_settings(HuaweiCloudSettings)
     assert huawei.credentials_secret_id == "certpush/huaweicloud"
     assert huawei.project_ids == {"ap-southeast-1": "0a1b2c", "cn-north-4": "3d4e5f"}
     assert huawei.endpoint_template == "http://127.0.0.1:8765/{service}/{region}"
@@ -101,7 +103,7 @@ def test_unknown_and_empty_huaweicloud_variables_are_ignored() -> None:
         {**REQUIRED, "HUAWEICLOUD_SDK_LOG_LEVEL": "debug", "HUAWEICLOUD_CREDENTIALS_SECRET_ID": ""}
     )
 
-    assert settings.huaweicloud.credentials_secret_id is None
+    assert settings.target_settings(HuaweiCloudSettings).credentials_secret_id is None
 
 
 @pytest.mark.parametrize("value", ["{not json", "ap-southeast-1=0a1b2c"])

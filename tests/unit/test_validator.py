@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certpush.catalog import AWS_ELB_REGIONS
 from certpush.errors import PermanentPushError
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import ValidationOutcome, Validator
@@ -27,6 +26,8 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.models.events import CertificateIssuedDetail
+from certpush.targets.aws_elb import REGIONS as AWS_ELB_REGIONS
+from certpush.targets.registry import REGISTRY
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from tests.fakes import (
     FakeQueue,
@@ -553,7 +554,9 @@ def test_region_lists_queue_each_distinct_region_once_up_to_the_limit(
 ) -> None:
     store, records, queue = InMemoryCertificateStore(), InMemoryRecordsRepository(), FakeQueue()
     clock = FixedClock(NOW)
-    validator = Validator(store=store, policies=InMemoryPolicyStore(), records=records, queue=queue, clock=clock)
+    validator = Validator(
+        store=store, policies=InMemoryPolicyStore(), records=records, queue=queue, clock=clock, catalog=REGISTRY
+    )
     store.put_version(
         CertificateVersion(
             certificate_id=CERTIFICATE_ID,

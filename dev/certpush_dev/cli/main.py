@@ -6,7 +6,6 @@ and against the embedded stack (certpush local up, then eval "$(certpush local e
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ from rich.table import Table
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.inventory import DynamoDBPolicyStore
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertpushError, InvalidCertificateError
-from certpush.inventory import import_certificate
+from certpush.logic.certificate_import import import_certificate
 from certpush.logic.policies import merge_targets
 from certpush.logic.sweeper import end_stuck
 from certpush.models.domain import (
@@ -34,7 +33,6 @@ from certpush.models.domain import (
     PushRecord,
     PushStatus,
     TargetKey,
-    TargetOptions,
     TargetSpec,
 )
 from certpush.models.events import CertificateIssuedDetail
@@ -43,6 +41,7 @@ from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
 from certpush_dev.cli.terminal import StackOption, err, out
 
 app = typer.Typer(
@@ -63,17 +62,9 @@ app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 
 
-TO_HELP = (
-    "Target as PROVIDER:SERVICE=REGION[,REGION...], e.g. aws:elb=us-east-1,eu-west-1 or "
-    "huaweicloud:waf=cn-north-4. Repeat for several services; at most 10 regions per service."
-)
-ATTACH_HELP = (
-    "Attach the pushed certificate: PROVIDER:SERVICE=REF. AWS ELB: a listener ARN (added as an SNI "
-    "certificate); Huawei Cloud ELB: REGION/LISTENER_ID; Huawei Cloud WAF: REGION/HOST_ID. Repeatable."
-)
-ATTACH_DEFAULT_HELP = "Make it the default certificate of a listener: PROVIDER:SERVICE=REF. Repeatable."
-
-_TO = re.compile(r"^(?P<provider>[a-z0-9-]+):(?P<service>[a-z0-9-]+)=(?P<value>.+)$")
+TO_HELP = to_help()
+ATTACH_HELP = attach_help()
+ATTACH_DEFAULT_HELP = attach_default_help()
 _FINAL_OK = {PushStatus.SUCCEEDED.value}
 
 
@@ -99,38 +90,6 @@ def _user_errors() -> Iterator[None]:
 
 def _settings(stack: str) -> Settings:
     return settings_for_stack(stack)
-
-
-# -- target options ---------------------------------------------------------------------------------
-def _split(option: str, value: str) -> tuple[str, str, str]:
-    match = _TO.match(value.strip())
-    if not match:
-        raise typer.BadParameter(f"'{value}' is not PROVIDER:SERVICE=VALUE (e.g. aws:elb=us-east-1)", param_hint=option)
-    return match["provider"], match["service"], match["value"]
-
-
-def parse_targets(to: list[str], attach: list[str], attach_default: list[str]) -> list[TargetSpec]:
-    specs: list[TargetSpec] = []
-    for value in to:
-        provider, service, regions = _split("--to", value)
-        names = [r.strip() for r in regions.split(",") if r.strip()]
-        if not names:
-            raise typer.BadParameter(f"'{value}' names no region", param_hint="--to")
-        specs.append(TargetSpec(provider=provider, service=service, regions=names))
-    merged = {(s.provider, s.service): s for s in merge_targets(specs)}
-    for option, values, field in (
-        ("--attach", attach, "attach"),
-        ("--attach-default", attach_default, "attach_default"),
-    ):
-        for value in values:
-            provider, service, ref = _split(option, value)
-            spec = merged.get((provider, service))
-            if spec is None:
-                raise typer.BadParameter(f"{provider}:{service} is not among the --to targets", param_hint=option)
-            options = spec.options.model_dump()
-            options[field] = (*options[field], ref)
-            merged[(provider, service)] = spec.model_copy(update={"options": TargetOptions(**options)})
-    return list(merged.values())
 
 
 # -- output ------------------------------------------------------------------------------------------

@@ -1,58 +1,62 @@
-"""Looks in the emulators for what each SUCCEEDED record says was pushed (`certpush local check`)."""
+"""Looks for what each SUCCEEDED record says was pushed (`certpush local check`).
+
+A target whose module declares ``inspect`` is looked at through its own API (that works on any
+stack). The others can only be looked at in their emulator: the Huawei Cloud simulator publishes
+its state, keyed by service and region, so one function serves every Huawei Cloud service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
-from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.aws_elb import region_of_arn
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.models.domain import PushRecord, PushStatus
 from certpush.settings import Settings
+from certpush.targets.definition import Inspection
+from certpush.targets.registry import REGISTRY, TargetRegistry
 
 
-def _aws_elb(record: PushRecord) -> Iterator[tuple[str, bool]]:
-    arn = record.target_id or ""
-    acm = aws_client("acm", record.region)
-    try:
-        acm.describe_certificate(CertificateArn=arn)
-        yield f"aws:elb:{record.region} ACM has {arn}", True
-    except acm.exceptions.ResourceNotFoundException:
-        yield f"aws:elb:{record.region} ACM has no {arn}", False
-        return
-    elbv2 = aws_client("elbv2", record.region)
-    for listener in record.options.attach:
-        if region_of_arn(listener) != record.region:
-            continue
-        found = elbv2.describe_listener_certificates(ListenerArn=listener)["Certificates"]
-        present = any(c["CertificateArn"] == arn for c in found)
-        yield f"aws:elb:{record.region} listener {listener.rsplit('/', 3)[-3]} has it", present
-    for listener in record.options.attach_default:
-        if region_of_arn(listener) != record.region:
-            continue
-        described = elbv2.describe_listeners(ListenerArns=[listener])["Listeners"][0]
-        present = any(c["CertificateArn"] == arn for c in described.get("Certificates", []))
-        yield f"aws:elb:{record.region} listener {listener.rsplit('/', 3)[-3]} has it as default", present
+class SimulatorState:
+    """The Huawei Cloud simulator's state, fetched once when first needed."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._state: dict[str, Any] | None = None
+
+    def get(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = httpx.get(f"{self._url}/_sim/state", timeout=10).json()
+        return self._state
 
 
-def _huaweicloud(record: PushRecord, state: dict[str, Any]) -> Iterator[tuple[str, bool]]:
-    certificates = state.get(record.service, {}).get(record.region, {}).get("certificates", [])
+def _huaweicloud(record: PushRecord, simulator: SimulatorState) -> Inspection:
+    certificates = simulator.get().get(record.service, {}).get(record.region, {}).get("certificates", [])
     present = any(c.get("id") == record.target_id for c in certificates)
-    yield f"huaweicloud:{record.service}:{record.region} has {record.target_id} ({len(certificates)} in store)", present
+    yield f"{record.target} has {record.target_id} ({len(certificates)} in store)", present
+
+
+EMULATED: dict[str, Callable[[PushRecord, SimulatorState], Inspection]] = {"huaweicloud": _huaweicloud}
+"""Inspection in an emulator, by provider, for targets that declare no ``inspect`` of their own."""
+
+
+def inspection_of(provider: str, service: str, registry: TargetRegistry = REGISTRY) -> bool:
+    """Whether `local check` can look at this target."""
+    definition = registry.find(provider, service)
+    return definition is not None and (definition.inspect is not None or provider in EMULATED)
 
 
 def inspect_pushes(settings: Settings, certificate_id: str, huaweicloud_url: str) -> Iterator[tuple[str, bool]]:
     records = DynamoDBRecordsRepository(settings.records_table).list_current(certificate_id)
-    state: dict[str, Any] | None = None
+    simulator = SimulatorState(huaweicloud_url)
     for record in sorted(records, key=lambda r: (r.provider, r.service, r.region)):
         if record.status is not PushStatus.SUCCEEDED:
             continue
-        if record.provider == "aws":
-            yield from _aws_elb(record)
+        definition = REGISTRY.find(record.provider, record.service)
+        if definition is not None and definition.inspect is not None:
+            yield from definition.inspect(record)
+        elif record.provider in EMULATED:
+            yield from EMULATED[record.provider](record, simulator)
         else:
-            if state is None:
-                state = httpx.get(f"{huaweicloud_url}/_sim/state", timeout=10).json()
-            yield from _huaweicloud(record, state)
+            yield f"{record.target}: certpush cannot look at this target", False

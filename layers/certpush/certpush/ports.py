@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -20,7 +22,7 @@ from certpush.models.domain import (
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
 from certpush.models.messages import PushMessage
 
 
@@ -120,6 +122,16 @@ class PushQueue(Protocol):
         ...
 
 
+class RetryScheduler(Protocol):
+    """Brings a queue message back after ``seconds`` (the backoff of a transient failure)."""
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class MetricsSink(Protocol):
+    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
+
+
 class PushTarget(Protocol):
     """A service that stores certificates: AWS ELB (ACM), Huawei Cloud WAF, Huawei Cloud ELB...
 
@@ -136,7 +148,42 @@ class PushTarget(Protocol):
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
 
 
+class OfferedTarget(Protocol):
+    """A service certpush pushes to, and where it is offered."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def is_global(self) -> bool:
+        """No regions: its one target is ``global``."""
+        ...
+
+    def offered_in(self, region: str) -> bool: ...
+
+
+class TargetCatalog(Protocol):
+    """Every push target certpush knows (the registry, ``certpush.targets.registry``)."""
+
+    def find(self, provider: str, service: str) -> OfferedTarget | None: ...
+
+    def providers(self) -> list[str]: ...
+
+    def services(self, provider: str) -> list[str]: ...
+
+
 class EventPublisher(Protocol):
     def configure_now(self, detail: ConfigureNowDetail) -> None: ...
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...
+
+
+class IssuancePublisher(Protocol):
+    """Announces a certificate version to push ("Certificate Issued"): the validator takes it from there."""
+
+    def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
+        """Returns the event id."""
+        ...

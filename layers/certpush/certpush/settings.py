@@ -1,17 +1,21 @@
 """Settings, parsed once at the edge (a handler's cold start, or the CLI) into one model.
-The domain receives these values as arguments and never reads ``os.environ``."""
+The domain receives these values as arguments and never reads ``os.environ``.
+
+Each push target declares its own settings class (``certpush/targets/``); they are read here from
+the registry, so this module names no target."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from certpush.adapters.huaweicloud.settings import HuaweiCloudSettings
 from certpush.errors import ConfigurationError
+from certpush.targets.definition import TargetSettings
+from certpush.targets.registry import REGISTRY, TargetRegistry
 
-DEFAULT_AWS_ELB_CONSOLE = "https://{region}.console.aws.amazon.com/ec2/home?region={region}#LoadBalancers:"
+S = TypeVar("S", bound=TargetSettings)
 
 
 class Settings(BaseModel):
@@ -33,38 +37,29 @@ class Settings(BaseModel):
     stuck_after_seconds: int = Field(default=1800, ge=1, le=86400, alias="STUCK_AFTER_SECONDS")
     stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
-    aws_elb_console_template: str = Field(default=DEFAULT_AWS_ELB_CONSOLE, alias="AWS_ELB_CONSOLE_TEMPLATE")
-    huaweicloud: HuaweiCloudSettings = HuaweiCloudSettings()
+    targets: dict[str, TargetSettings] = Field(
+        default_factory=dict, description="settings of the push targets, by settings class name"
+    )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Reads our variables; the HUAWEICLOUD_* ones go to the Huawei Cloud settings."""
+    def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry = REGISTRY) -> Settings:
+        """Reads our variables, and each target's (e.g. ``HUAWEICLOUD_*``) into its settings class."""
         data: dict[str, object] = dict(environ)
-        fields = HuaweiCloudSettings.model_fields
-        huawei: dict[str, object] = {
-            key.removeprefix("HUAWEICLOUD_").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HUAWEICLOUD_") and value != "" and key.removeprefix("HUAWEICLOUD_").lower() in fields
-        }
-        try:
-            if isinstance(huawei.get("project_ids"), str):
-                huawei["project_ids"] = json.loads(str(huawei["project_ids"]))
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"HUAWEICLOUD_PROJECT_IDS is not a JSON object: {exc}") from exc
-        try:
-            data["huaweicloud"] = HuaweiCloudSettings.model_validate(huawei)
-        except ValidationError as exc:
-            invalid = _variables(exc, "HUAWEICLOUD_")
-            raise ConfigurationError(f"certpush settings are missing or invalid: {invalid}") from exc
+        data["targets"] = {kind.__name__: kind.from_env(environ) for kind in registry.settings_classes()}
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             raise ConfigurationError(f"certpush settings are missing or invalid: {_variables(exc)}") from exc
 
+    def target_settings(self, kind: type[S]) -> S:
+        """The settings of the targets that use ``kind`` (its defaults when none were read)."""
+        found = self.targets.get(kind.__name__)
+        return found if isinstance(found, kind) else kind()
 
-def _variables(exc: ValidationError, prefix: str = "") -> str:
+
+def _variables(exc: ValidationError) -> str:
     """The environment variables at fault, as the user spells them, with the reason when one was set."""
     return ", ".join(
-        f"{prefix}{str(err['loc'][0]).upper()}" + ("" if err["type"] == "missing" else f" ({err['msg']})")
+        f"{str(err['loc'][0]).upper()}" + ("" if err["type"] == "missing" else f" ({err['msg']})")
         for err in exc.errors()
     )

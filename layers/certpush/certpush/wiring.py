@@ -7,15 +7,16 @@ functions that build it, so the validator's and the notifier's cold starts do no
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.aws_elb import AwsElbTarget
+from certpush.adapters.certificate_store import DynamoDBCertificateStore
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.inventory import DynamoDBCertificateStore, DynamoDBPolicyStore
+from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
@@ -23,9 +24,11 @@ from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
 from certpush.ports import PushTarget
 from certpush.settings import Settings
+from certpush.targets.definition import BuildContext
+from certpush.targets.registry import REGISTRY, TargetRegistry
 
 if TYPE_CHECKING:
-    from certpush.consumers import PushConsumer
+    from certpush.adapters.consumers import PushConsumer
 
 
 class SystemClock:
@@ -49,24 +52,27 @@ def build_validator(settings: Settings) -> Validator:
         records=DynamoDBRecordsRepository(settings.records_table),
         queue=SqsPushQueue(settings.push_queue_url),
         clock=SystemClock(),
+        catalog=REGISTRY,
     )
 
 
-def build_targets(settings: Settings) -> dict[tuple[str, str], PushTarget]:
-    targets: list[PushTarget] = [AwsElbTarget(settings.aws_elb_console_template)]
-    huawei = settings.huaweicloud
-    if huawei.credentials_secret_id:
-        from certpush.adapters.huaweicloud.client import load_credentials
-        from certpush.adapters.huaweicloud.targets import build_huaweicloud_targets
+def build_targets(settings: Settings, registry: TargetRegistry = REGISTRY) -> dict[tuple[str, str], PushTarget]:
+    """The adapter of every registered target this deployment is configured for."""
 
-        secrets = SecretsProvider(boto3_client=aws_client("secretsmanager"))
-        secret_id = huawei.credentials_secret_id
+    @cache
+    def secrets() -> SecretsProvider:  # only a target that needs a secret pays for the client
+        return SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
-        def fetch(name: str) -> Any:
-            return secrets.get(name, transform="json", max_age=settings.material_cache_seconds)
+    def fetch(name: str) -> Any:
+        return secrets().get(name, transform="json", max_age=settings.material_cache_seconds)
 
-        targets += build_huaweicloud_targets(huawei, lambda: load_credentials(secret_id, fetch))
-    return {(t.provider, t.service): t for t in targets}
+    context = BuildContext(fetch_secret=fetch)
+    targets: dict[tuple[str, str], PushTarget] = {}
+    for definition in registry:
+        target = definition.build_from(settings.target_settings(definition.settings), context)
+        if target is not None:
+            targets[(definition.provider, definition.service)] = target
+    return targets
 
 
 def build_worker(settings: Settings) -> PushWorker:
@@ -103,7 +109,7 @@ def build_sweeper(settings: Settings) -> Sweeper:
 def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from certpush.consumers import PushConsumer
+    from certpush.adapters.consumers import PushConsumer
 
     persistence = (
         DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_client("dynamodb"))

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from certpush.catalog import PROVIDERS, offered_regions
 from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.policies import merge_targets, targets_from_policies
+from certpush.logic.x509_checks import check_material
 from certpush.models.domain import (
+    GLOBAL_REGION,
     MAX_REGIONS_PER_SERVICE,
     CertificateStatus,
     CertificateVersion,
@@ -27,8 +28,7 @@ from certpush.models.domain import (
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
-from certpush.ports import CertificateStore, Clock, PolicyStore, PushQueue, RecordsRepository
-from certpush.x509_checks import check_material
+from certpush.ports import CertificateStore, Clock, PolicyStore, PushQueue, RecordsRepository, TargetCatalog
 
 logger = Logger(child=True)
 
@@ -55,6 +55,7 @@ class Validator:
     records: RecordsRepository
     queue: PushQueue
     clock: Clock
+    catalog: TargetCatalog
 
     def validate(self, detail: CertificateIssuedDetail, event_id: str) -> ValidationOutcome:
         issuance_id = detail.issuance_id or event_id
@@ -175,30 +176,34 @@ class Validator:
         return targets_from_policies(self.policies.list_policies(), certificate)
 
     # -- target-level checks -----------------------------------------------------------------------
-    @staticmethod
-    def _target_problem(spec: TargetSpec, key: TargetKey) -> Rejection | None:
-        if spec.provider not in PROVIDERS:
-            known = ", ".join(sorted(PROVIDERS))
+    def _target_problem(self, spec: TargetSpec, key: TargetKey) -> Rejection | None:
+        providers = self.catalog.providers()
+        if spec.provider not in providers:
+            known = ", ".join(providers)
             return Rejection(RejectReason.UNKNOWN_PROVIDER, f"unknown provider '{spec.provider}' (known: {known})")
-        if spec.service not in PROVIDERS[spec.provider]:
-            known = ", ".join(sorted(PROVIDERS[spec.provider]))
+        target = self.catalog.find(spec.provider, spec.service)
+        if target is None:
+            known = ", ".join(self.catalog.services(spec.provider))
             return Rejection(
                 RejectReason.UNKNOWN_SERVICE,
                 f"{spec.provider} has no service '{spec.service}' that certpush pushes to (known: {known})",
             )
+        name = f"{spec.provider}:{spec.service}"
         regions = Counter(spec.regions)
         if len(regions) > MAX_REGIONS_PER_SERVICE:
             return Rejection(
                 RejectReason.TOO_MANY_REGIONS,
-                f"{len(regions)} regions for {spec.provider}:{spec.service}; at most "
-                f"{MAX_REGIONS_PER_SERVICE} per service in one push",
+                f"{len(regions)} regions for {name}; at most {MAX_REGIONS_PER_SERVICE} per service in one push",
             )
-        if key.region not in offered_regions(spec.provider, spec.service):
-            return Rejection(
-                RejectReason.REGION_NOT_OFFERED,
-                f"{spec.provider}:{spec.service} is not offered in region '{key.region}'",
-            )
-        return None
+        if target.offered_in(key.region):
+            return None
+        if target.is_global:
+            message = f"{name} is global: name no region (it is offered in '{GLOBAL_REGION}' only)"
+        elif key.region == GLOBAL_REGION:
+            message = f"{name} is offered per region: name the regions to push to"
+        else:
+            message = f"{name} is not offered in region '{key.region}'"
+        return Rejection(RejectReason.REGION_NOT_OFFERED, message)
 
     def _reject(
         self, record: PushRecord, rejection: Rejection, *, keep_current: bool, outcome: ValidationOutcome

@@ -14,6 +14,8 @@ MAX_REGIONS_PER_SERVICE = 10
 MAX_TARGET_NAME = 64
 TARGET_NAME_PREFIX = "certpush-"
 HISTORY_LENGTH = 10
+GLOBAL_REGION = "global"
+"""The one "region" of a global service (no region of its own): how records and history show it."""
 
 CertificateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
@@ -57,7 +59,8 @@ class RejectReason(StrEnum):
 
 
 class TargetKey(BaseModel):
-    """One place a certificate goes: a service of a provider in one region."""
+    """One place a certificate goes: a service of a provider in one region, or ``global`` for a
+    service that has no regions."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -85,11 +88,14 @@ class TargetOptions(BaseModel):
 
 
 class TargetSpec(BaseModel):
-    """A service of a provider in one or more regions, as named in an issuance event or policy."""
+    """A service of a provider in one or more regions, as named in an issuance event or policy.
+    A global service names no region (or ``global``)."""
 
     provider: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     service: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(min_length=1)
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=lambda: [GLOBAL_REGION], min_length=1
+    )
     options: TargetOptions = TargetOptions()
 
     def target_keys(self) -> list[TargetKey]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from certpush.adapters.huaweicloud.console import (
     DEFAULT_ELB_CONSOLE_TEMPLATE,
@@ -14,14 +14,16 @@ from certpush.adapters.huaweicloud.console import (
 )
 from certpush.adapters.huaweicloud.regions import check_endpoint_template
 from certpush.errors import ConfigurationError
+from certpush.targets.definition import TargetSettings
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
-class HuaweiCloudSettings(BaseModel):
-    """Configuration of the Huawei Cloud targets, parsed once at the edge."""
+class HuaweiCloudSettings(TargetSettings):
+    """Configuration of the Huawei Cloud targets (``HUAWEICLOUD_*``), shared by every Huawei Cloud
+    service, parsed once at the edge."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    env_prefix = "HUAWEICLOUD_"
 
     credentials_secret_id: str | None = None
     endpoint_template: str | None = Field(

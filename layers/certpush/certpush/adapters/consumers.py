@@ -7,7 +7,7 @@ They adapt one parsed record to one domain call. The push consumer also
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,18 +25,11 @@ from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
 from certpush.models.items import ITEM_HISTORY, record_from_item
 from certpush.models.messages import PushMessage, PushMessageRecord
+from certpush.ports import MetricsSink, RetryScheduler
 
 logger = Logger(child=True)
 
 IN_PROGRESS_RETRY_SECONDS = 5
-
-
-class RetryScheduler(Protocol):
-    def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
-
-
-class MetricsSink(Protocol):
-    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
 
 
 class PushConsumer:

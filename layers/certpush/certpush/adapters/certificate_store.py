@@ -1,9 +1,9 @@
-"""Certificate inventory and push policies on DynamoDB; material in Secrets Manager.
+"""The certificate store (port ``CertificateStore``): metadata in the inventory table, material in
+Secrets Manager. The push policies share the table (``policy_store.py``).
 
-Inventory table items:
+Inventory table items of certificates:
 - ``CERT#{id}`` / ``META``: version counter (allocates version numbers atomically);
-- ``CERT#{id}`` / ``V#{version:06}``: metadata of one version (no key material);
-- ``POLICY`` / ``{name}``: a push policy.
+- ``CERT#{id}`` / ``V#{version:06}``: metadata of one version (no key material).
 
 Each version's certificate, chain and private key live in one secret, ``{prefix}/{id}/v{version}``,
 encrypted with the stack's KMS key. Reads go through Powertools' SecretsProvider, which caches them
@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_client, aws_resource
 from certpush.errors import CertificateNotFoundError
-from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, PushPolicy
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.models.items import parse_timestamp, timestamp
 
 _DATES = ("not_before", "not_after", "imported_at")
@@ -150,21 +150,3 @@ class DynamoDBCertificateStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateNotFoundError(certificate_id, version) from exc
             raise
-
-
-class DynamoDBPolicyStore:
-    def __init__(self, table_name: str, resource: Any | None = None) -> None:
-        self._table = (resource or aws_resource("dynamodb")).Table(table_name)
-
-    def list_policies(self) -> list[PushPolicy]:
-        items = self._table.query(KeyConditionExpression=Key("PK").eq("POLICY")).get("Items", [])
-        return [PushPolicy.model_validate_json(str(item["policy"])) for item in items]
-
-    def put_policy(self, policy: PushPolicy) -> None:
-        self._table.put_item(
-            Item={"PK": "POLICY", "SK": policy.name, "type": "POLICY", "policy": policy.model_dump_json()}
-        )
-
-    def delete_policy(self, name: str) -> bool:
-        response = self._table.delete_item(Key={"PK": "POLICY", "SK": name}, ReturnValues="ALL_OLD")
-        return "Attributes" in response

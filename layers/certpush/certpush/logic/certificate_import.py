@@ -7,9 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from certpush.errors import InvalidCertificateError
-from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
-from certpush.ports import CertificateStore, Clock
-from certpush.x509_checks import (
+from certpush.logic.x509_checks import (
     check_chain,
     check_key_matches,
     check_validity,
@@ -17,6 +15,8 @@ from certpush.x509_checks import (
     load_certificate,
     load_chain,
 )
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
+from certpush.ports import CertificateStore, Clock
 
 # problems that make a certificate unusable anywhere; the rest (expired, not yet valid) are warnings
 _BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason.INVALID_CERTIFICATE}

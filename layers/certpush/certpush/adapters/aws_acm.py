@@ -1,0 +1,161 @@
+"""ACM, shared by the AWS targets whose certificates live there (ELB in its region, CloudFront in
+us-east-1), and the translation of AWS errors into ours.
+
+Idempotence: before importing, look in that region's ACM for a certificate with the same serial
+number (a retry after a crash, or a duplicated message, finds the one an earlier attempt imported).
+A new version of a certificate that is already in the region re-imports in place by ARN, which keeps
+every association (listeners, distributions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+
+from certpush.adapters.aws_clients import aws_client
+from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
+from certpush.models.domain import PushRequest
+
+_TRANSIENT_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestInProgressException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServiceError",
+    "CertificateNotFound",  # ELBv2 may not see a fresh ACM import for a moment
+}
+_UNAVAILABLE_CODES = {
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+    "OptInRequired",
+    "UnrecognizedClientException",
+}
+_QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsException"}
+
+
+def translate_aws_error(exc: Exception, action: str) -> PushError:
+    """ClientError / transport errors -> our exceptions, by error code and HTTP status only."""
+    if isinstance(exc, (ReadTimeoutError, ConnectionError)):
+        return TransientPushError("NETWORK", f"{action}: {exc}")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        message = f"{action}: {error.get('Message', code)}"
+        if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+            return TransientPushError(code, message)
+        if code in _UNAVAILABLE_CODES:
+            return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
+        if code in _QUOTA_CODES:
+            return PermanentPushError("QUOTA_EXCEEDED", f"{message} ({code})")
+        if code in {"ListenerNotFound", "ListenerNotFoundException"}:
+            return PermanentPushError("LISTENER_NOT_FOUND", message)
+        return PermanentPushError("CERTIFICATE_REFUSED", f"{message} ({code})")
+    if isinstance(exc, BotoCoreError):
+        return TransientPushError("NETWORK", f"{action}: {exc}")
+    return PermanentPushError("UNEXPECTED", f"{action}: {exc}")
+
+
+# ListCertificates returns only RSA_2048 certificates unless asked for every key type.
+_ACM_KEY_TYPES = [
+    "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1",
+]  # fmt: skip
+
+
+def _serial_value(serial: str) -> int | None:
+    """ACM prints serials as colon-separated hex; some emulators print a decimal string."""
+    try:
+        return int(serial.replace(":", ""), 16) if ":" in serial else int(serial)
+    except ValueError:
+        return None
+
+
+def region_of_arn(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+class AwsClients:
+    """One boto3 client per (service, region), made on first use."""
+
+    def __init__(self, factory: Callable[[str, str], Any] = aws_client) -> None:
+        self._factory = factory
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self._factory(service, region)
+        return self._clients[key]
+
+
+class AcmImporter:
+    """Puts a certificate version into ACM of one region, once: finds it, re-imports in place, or imports."""
+
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+
+    def put(self, request: PushRequest, region: str) -> tuple[str, str]:
+        """(ARN, what was done) of the version in ACM of ``region``."""
+        acm = self._clients("acm", region)
+        arn = self._find_same_certificate(acm, request)
+        if arn is not None:
+            return arn, "already in ACM"
+        return self._import(acm, request, region)
+
+    def _find_same_certificate(self, acm: Any, request: PushRequest) -> str | None:
+        wanted = int(request.certificate.serial_number, 16)
+        try:
+            paginator = acm.get_paginator("list_certificates")
+            for page in paginator.paginate(Includes={"keyTypes": _ACM_KEY_TYPES}):
+                for summary in page.get("CertificateSummaryList", []):
+                    if summary.get("DomainName") != request.certificate.common_name:
+                        continue
+                    described = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+                    if (
+                        described.get("Type") == "IMPORTED"
+                        and _serial_value(str(described.get("Serial", ""))) == wanted
+                    ):
+                        return str(summary["CertificateArn"])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_aws_error(exc, "looking for the certificate in ACM") from exc
+        return None
+
+    def _import(self, acm: Any, request: PushRequest, region: str) -> tuple[str, str]:
+        material = request.material
+        arguments: dict[str, Any] = {
+            "Certificate": material.certificate_pem.encode(),
+            "PrivateKey": material.private_key_pem.get_secret_value().encode(),
+        }
+        if material.chain_pem.strip():
+            arguments["CertificateChain"] = material.chain_pem.encode()
+        previous = request.previous_target_id
+        if previous and region_of_arn(previous) == region:
+            try:
+                response = acm.import_certificate(CertificateArn=previous, **arguments)
+                # tags may not be passed on re-import: bring the version tag up to date afterwards
+                acm.add_tags_to_certificate(CertificateArn=previous, Tags=self._tags(request))
+                return str(response["CertificateArn"]), "re-imported in place"
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise translate_aws_error(exc, "re-importing into ACM") from exc
+                # the earlier import was deleted by someone: import afresh
+        try:
+            response = acm.import_certificate(Tags=self._tags(request), **arguments)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_aws_error(exc, "importing into ACM") from exc
+        return str(response["CertificateArn"]), "imported"
+
+    @staticmethod
+    def _tags(request: PushRequest) -> list[dict[str, str]]:
+        return [
+            {"Key": "certpush:certificate-id", "Value": request.certificate.certificate_id},
+            {"Key": "certpush:version", "Value": str(request.certificate.version)},
+        ]

@@ -1,0 +1,116 @@
+"""What a push target module declares: one ``PushTargetDefinition``.
+
+Building an adapter is lazy (``build`` imports its SDK), so the validator and the CLI can read the
+registry without loading boto3's service models or an HTTP client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from certpush.errors import ConfigurationError
+from certpush.models.domain import GLOBAL_REGION, PushRecord
+from certpush.ports import PushTarget
+
+
+class TargetSettings(BaseModel):
+    """Settings of a target, read from the environment variables that start with ``env_prefix``
+    (``HUAWEICLOUD_PROJECT_IDS`` -> ``project_ids``). Empty variables count as unset; a field whose
+    type is a mapping reads a JSON object. Several targets may share one settings class."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    env_prefix: ClassVar[str]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> TargetSettings:
+        values: dict[str, object] = {}
+        for key, value in environ.items():
+            name = key.removeprefix(cls.env_prefix).lower()
+            if not key.startswith(cls.env_prefix) or value == "" or name not in cls.model_fields:
+                continue
+            annotation = cls.model_fields[name].annotation
+            if get_origin(annotation) is dict or annotation is dict:
+                try:
+                    values[name] = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ConfigurationError(f"{key} is not a JSON object: {exc}") from exc
+            else:
+                values[name] = value
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            invalid = ", ".join(
+                f"{cls.env_prefix}{str(err['loc'][0]).upper()}"
+                + ("" if err["type"] == "missing" else f" ({err['msg']})")
+                for err in exc.errors()
+            )
+            raise ConfigurationError(f"certpush settings are missing or invalid: {invalid}") from exc
+
+
+@dataclass
+class BuildContext:
+    """What building an adapter may need from the edge: secrets, and objects targets share."""
+
+    fetch_secret: Callable[[str], Any]
+    """A JSON secret by id, cached by the edge."""
+    _shared: dict[Hashable, Any] = field(default_factory=dict)
+
+    def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """One object per key for every target built with this context (e.g. one HTTP client)."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """How an ``--attach`` reference of this target reads (help text for the CLI and the README)."""
+
+    reference: str
+    """e.g. "a listener ARN (added as an SNI certificate)"."""
+    default: str | None = None
+    """What ``--attach-default`` does with a reference; None when the target has no default."""
+
+
+Inspection = Iterator[tuple[str, bool]]
+"""Lines "what was looked at" with whether it was found as the record says."""
+
+S = TypeVar("S", bound=TargetSettings)
+
+
+@dataclass(frozen=True)
+class PushTargetDefinition(Generic[S]):
+    provider: str
+    service: str
+    description: str
+    """Where the certificate goes, in one line."""
+    regions: frozenset[str] | None
+    """Region table; None for a global service (its one "region" is ``global``)."""
+    settings: type[S]
+    build: Callable[[S, BuildContext], PushTarget | None]
+    """The adapter; None when the deployment is not configured for this target."""
+    attachment: Attachment | None = None
+    inspect: Callable[[PushRecord], Inspection] | None = None
+    """Looks through the target's own API for what a SUCCEEDED record says was pushed; None when
+    the target can only be inspected in its emulator (``certpush_dev.local.inspection``)."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}:{self.service}"
+
+    @property
+    def is_global(self) -> bool:
+        return self.regions is None
+
+    def offered_in(self, region: str) -> bool:
+        return region == GLOBAL_REGION if self.regions is None else region in self.regions
+
+    def build_from(self, settings: TargetSettings, context: BuildContext) -> PushTarget | None:
+        if not isinstance(settings, self.settings):
+            raise ConfigurationError(f"{self.name} needs {self.settings.__name__}, not {type(settings).__name__}")
+        return self.build(settings, context)

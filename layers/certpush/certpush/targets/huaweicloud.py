@@ -1,0 +1,33 @@
+"""What the Huawei Cloud targets share: their settings and one signed HTTP client per deployment
+(project ids discovered through IAM are cached in it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from certpush.adapters.huaweicloud.settings import HuaweiCloudSettings
+from certpush.targets.definition import BuildContext
+
+if TYPE_CHECKING:
+    from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+
+__all__ = ["HuaweiCloudSettings", "shared_client"]
+
+
+def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> HuaweiCloudClient | None:
+    """The client every Huawei Cloud target of this context uses; None without credentials."""
+    secret_id = settings.credentials_secret_id
+    if not secret_id:
+        return None
+    from certpush.adapters.huaweicloud.client import HuaweiCloudClient, load_credentials
+
+    def make() -> HuaweiCloudClient:
+        return HuaweiCloudClient(
+            lambda: load_credentials(secret_id, context.fetch_secret),
+            endpoint_template=settings.endpoint_template,
+            project_ids=settings.project_ids,
+            timeout_seconds=settings.timeout_seconds,
+        )
+
+    client: HuaweiCloudClient = context.shared(("huaweicloud", id(settings)), make)
+    return client

@@ -1,0 +1,46 @@
+"""The push targets certpush knows: one line per target module.
+
+Adding a target: write ``certpush/targets/<provider>_<service>.py`` with a ``DEFINITION`` and list
+it below. Validation, wiring, settings, the CLI's help and ``certpush local check`` follow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from certpush.targets import aws_elb, huaweicloud_elb, huaweicloud_waf
+from certpush.targets.definition import PushTargetDefinition, TargetSettings
+
+DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = (
+    aws_elb.DEFINITION,
+    huaweicloud_waf.DEFINITION,
+    huaweicloud_elb.DEFINITION,
+)
+
+
+class TargetRegistry:
+    """Looks targets up by provider and service. Implements the domain's ``TargetCatalog`` port."""
+
+    def __init__(self, definitions: Sequence[PushTargetDefinition[Any]]) -> None:
+        self._by_key = {(d.provider, d.service): d for d in definitions}
+        if len(self._by_key) != len(definitions):
+            raise ValueError("two push target modules declare the same provider and service")
+
+    def __iter__(self) -> Iterator[PushTargetDefinition[Any]]:
+        return iter(self._by_key.values())
+
+    def find(self, provider: str, service: str) -> PushTargetDefinition[Any] | None:
+        return self._by_key.get((provider, service))
+
+    def providers(self) -> list[str]:
+        return sorted({provider for provider, _ in self._by_key})
+
+    def services(self, provider: str) -> list[str]:
+        return sorted(service for known, service in self._by_key if known == provider)
+
+    def settings_classes(self) -> list[type[TargetSettings]]:
+        """Each settings class once, in registry order (several targets may share one)."""
+        return list(dict.fromkeys(d.settings for d in self))
+
+
+REGISTRY = TargetRegistry(DEFINITIONS)
