@@ -218,10 +218,12 @@ class InMemoryRecordsRepository:
         known.outcomes[str(target)] = str(outcome)
         if len(known.outcomes) < len(known.issuance.targets) or known.summary_sent:
             return None
-        known.summary_sent = True
         return IssuanceSummaryDetail.from_outcomes(
             issuance_id, known.issuance.certificate_id, known.issuance.version, dict(known.outcomes)
         )
+
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        self.issuances[issuance_id].summary_sent = True
 
 
 class FakeQueue:

@@ -111,8 +111,12 @@ class RecordsRepository(Protocol):
 
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         """Marks one target of an issuance final with its outcome (a final PushStatus, or
-        ALREADY_PUSHED); idempotent. Returns the summary exactly once: to the call that made the
-        last target final."""
+        ALREADY_PUSHED); idempotent. Returns the summary once every target is final, until
+        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
+        ...
+
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        """After the summary was published: later deliveries of the same change publish nothing."""
         ...
 
 

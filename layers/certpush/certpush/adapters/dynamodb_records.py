@@ -9,6 +9,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_resource
+from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import StalePushError
 from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
 from certpush.models.events import IssuanceSummaryDetail
@@ -46,6 +47,7 @@ class DynamoDBRecordsRepository:
         self._table_name = table_name
 
     # -- reads -----------------------------------------------------------------------------------
+    @aws_errors("records: get")
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         response = self._table.get_item(
             Key={"PK": cert_pk(certificate_id), "SK": push_sk(version, target)}, ConsistentRead=True
@@ -53,6 +55,7 @@ class DynamoDBRecordsRepository:
         item = response.get("Item")
         return record_from_item(item) if item else None
 
+    @aws_errors("records: list_current")
     def list_current(self, certificate_id: str) -> list[PushRecord]:
         return [
             record_from_item(item)
@@ -62,13 +65,16 @@ class DynamoDBRecordsRepository:
             )
         ]
 
+    @aws_errors("records: history")
     def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
         key = Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#")
         return self._newest_first(key, limit)
 
+    @aws_errors("records: by_status")
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
         return self._newest_first(Key("GSI1PK").eq(f"STATUS#{status.value}"), limit, index="ByStatus")
 
+    @aws_errors("records: by_target")
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
         key = Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}")
         return self._newest_first(key, limit, index="ByTarget")
@@ -80,6 +86,7 @@ class DynamoDBRecordsRepository:
             arguments["IndexName"] = index
         return [record_from_item(item) for item in self._table.query(**arguments).get("Items", [])]
 
+    @aws_errors("records: deployed_target_id")
     def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
         response = self._table.get_item(
             Key={"PK": cert_pk(certificate_id), "SK": binding_sk(target)}, ConsistentRead=True
@@ -97,6 +104,7 @@ class DynamoDBRecordsRepository:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- writes ----------------------------------------------------------------------------------
+    @aws_errors("records: start_push")
     def start_push(self, record: PushRecord) -> bool:
         try:
             self._table.put_item(
@@ -110,6 +118,7 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    @aws_errors("records: mark_in_progress")
     def mark_in_progress(self, record: PushRecord) -> PushRecord:
         """Counts an attempt. Raises ``StalePushError`` when the record is final or belongs to another push."""
         item = current_item(record)
@@ -139,6 +148,7 @@ class DynamoDBRecordsRepository:
             raise
         return record_from_item(response["Attributes"])
 
+    @aws_errors("records: note_error")
     def note_error(self, record: PushRecord) -> None:
         """Keeps the last transient error on an in-progress record (status unchanged)."""
         key = {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
@@ -160,6 +170,7 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
+    @aws_errors("records: finish")
     def finish(self, record: PushRecord) -> bool:
         """Final state + history entry in one transaction, once per push. False if already final."""
         transaction: list[dict[str, Any]] = [
@@ -198,6 +209,7 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    @aws_errors("records: record_rejection")
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         if not keep_current:
             try:
@@ -212,6 +224,7 @@ class DynamoDBRecordsRepository:
         self._table.put_item(Item=history_item(record))
 
     # -- the sweeper -----------------------------------------------------------------------------
+    @aws_errors("records: in_flight_since")
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         """ByStatus sort keys start with the time of the last status change: one range per status."""
         found: list[PushRecord] = []
@@ -222,6 +235,7 @@ class DynamoDBRecordsRepository:
         current = [self.get(r.certificate_id, r.version, r.target) for r in found]
         return [r for r in current if r is not None and r.status.value in _ACTIVE and r.updated_at < cutoff]
 
+    @aws_errors("records: note_swept")
     def note_swept(self, record: PushRecord, now: datetime) -> bool:
         item = current_item(record.model_copy(update={"updated_at": now}))
         try:
@@ -247,6 +261,15 @@ class DynamoDBRecordsRepository:
         return True
 
     # -- issuances -------------------------------------------------------------------------------
+    @aws_errors("records: mark_summary_sent")
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        self._table.update_item(
+            Key={"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE},
+            UpdateExpression="SET summary_sent = :t",
+            ExpressionAttributeValues={":t": True},
+        )
+
+    @aws_errors("records: get_issuance")
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
         item = self._table.get_item(Key={"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}, ConsistentRead=True).get(
             "Item"
@@ -261,6 +284,7 @@ class DynamoDBRecordsRepository:
             outcomes={str(k): str(v) for k, v in item.get("outcomes", {}).items()},
         )
 
+    @aws_errors("records: put_issuance")
     def put_issuance(self, issuance: Issuance) -> None:
         try:
             self._table.put_item(
@@ -281,6 +305,7 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
+    @aws_errors("records: note_final")
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         key = {"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}
         try:
@@ -300,17 +325,6 @@ class DynamoDBRecordsRepository:
         outcomes: dict[str, str] = {str(k): str(v) for k, v in item.get("outcomes", {}).items()}
         if len(outcomes) < int(item["total"]) or item.get("summary_sent"):
             return None
-        try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression="SET summary_sent = :t",
-                ConditionExpression=Attr("summary_sent").not_exists(),
-                ExpressionAttributeValues={":t": True},
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return None  # another delivery of the same change already sent it
-            raise
         return IssuanceSummaryDetail.from_outcomes(
             issuance_id, str(item["certificate_id"]), int(item["version"]), outcomes
         )
