@@ -66,7 +66,10 @@ def build_targets(settings: Settings, registry: TargetRegistry = REGISTRY) -> di
     def fetch(name: str) -> Any:
         return secrets().get(name, transform="json", max_age=settings.material_cache_seconds)
 
-    context = BuildContext(fetch_secret=fetch)
+    def fetch_fresh(name: str) -> Any:
+        return secrets().get(name, transform="json", force_fetch=True)
+
+    context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh)
     targets: dict[tuple[str, str], PushTarget] = {}
     for definition in registry:
         target = definition.build_from(settings.target_settings(definition.settings), context)
