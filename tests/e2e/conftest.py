@@ -4,6 +4,7 @@ process, driven through the CLI exactly as a user types it."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from certpush_dev.cli.main import app
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.stack import EmbeddedStack
+from tests.least_privilege import write_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,10 +29,24 @@ ROOT = Path(__file__).resolve().parents[2]
 E2E_PARAMETERS = {"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxReceives": "30", "StuckAfterSeconds": "1"}
 
 
+_FILES_RUN: set[str] = set()
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[EmbeddedStack]:
     with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
         yield running
+        # what each function called, for the least-privilege check at the end of the run (tests/conftest.py)
+        calls: dict[str, set[str]] = {}
+        for function, action in running.aws_calls.calls:
+            if function:
+                calls.setdefault(function, set()).add(action)
+        write_calls(os.environ.get("PYTEST_XDIST_WORKER", "main"), calls, _FILES_RUN)
+
+
+@pytest.fixture(autouse=True)
+def _note_file(request: pytest.FixtureRequest) -> None:
+    _FILES_RUN.add(request.path.name)
 
 
 @dataclass

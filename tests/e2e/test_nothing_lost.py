@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import boto3
 import pytest
 
+from certpush_dev.local.aws_hooks import AwsError
+from certpush_dev.local.pollers import AsyncInvocationFailed
 from certpush_dev.local.stack import EmbeddedStack
 from tests.e2e.conftest import eventually
 
@@ -108,3 +110,32 @@ def test_replay_ends_stuck_pushes_and_pushes_them_again(stack: EmbeddedStack, cl
     assert record["status"] == "SUCCEEDED"
     history = cli("history", certificate_id, "--json").json()
     assert [(h["status"], h["reason"]) for h in history] == [("SUCCEEDED", None), ("FAILED", "STUCK")]
+
+
+def test_a_push_the_sweeper_cannot_requeue_ends_failed_stuck_after_its_sweeps(
+    stack: EmbeddedStack, cli, imported, certificate_id
+):
+    with _validator_crashing(stack, certificate_id):
+        cli("push", certificate_id, "--to", "aws:elb=us-east-1")
+
+    def queue_down(function: str, action: str, params: dict[str, Any]) -> AwsError | None:
+        sweeper_sending = function == "SweeperFunction" and action == "sqs:SendMessageBatch"
+        return AwsError("AWS.SimpleQueueService.NonExistentQueue", 400) if sweeper_sending else None
+
+    stack.aws_calls.faults.append(queue_down)
+    try:
+
+        def ended() -> list[dict[str, Any]] | None:
+            with suppress(AsyncInvocationFailed):  # its re-queue failed; the sweep was counted all the same
+                stack.run_schedule("SweeperFunction").result(timeout=30)
+            records = cli("records", certificate_id, "--json").json()
+            return records if records[0]["status"] == "FAILED" else None
+
+        (record,) = eventually(ended, timeout=60, what="the sweeper to give up on the push")
+    finally:
+        stack.aws_calls.faults.remove(queue_down)
+
+    assert record["reason"] == "STUCK"
+    assert "re-queued 3 times without an outcome" in record["message"]
+    history = cli("history", certificate_id, "--json").json()
+    assert [(h["status"], h["reason"]) for h in history] == [("FAILED", "STUCK")]

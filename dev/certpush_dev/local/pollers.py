@@ -169,6 +169,7 @@ class SqsPoller(_Poller):
         self._batch = int(source.properties.get("BatchSize", 10))
         self._partial = "ReportBatchItemFailures" in source.properties.get("FunctionResponseTypes", [])
         self._concurrency = concurrency
+        self.duplicate_deliveries = False
 
     def start(self) -> None:
         self._spawn(self._poll_once, self._concurrency)
@@ -185,6 +186,16 @@ class SqsPoller(_Poller):
             return
         arn = self._source.queue_arn or ""
         event = {"Records": [_sqs_record(m, arn, self._region) for m in messages]}
+        if self.duplicate_deliveries:
+            # SQS delivers at least once: here every message also goes to a second, concurrent batch
+            twin = threading.Thread(target=self._deliver, args=(json.loads(json.dumps(event)), messages))
+            twin.start()
+            self._deliver(event, messages)
+            twin.join()
+            return
+        self._deliver(event, messages)
+
+    def _deliver(self, event: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         ok, result = self._invoke(event)
         if not ok:
             return  # the whole batch comes back after the visibility timeout

@@ -105,6 +105,7 @@ class EmbeddedStack:
         self.async_retry_delays = tuple(async_retry_delays)
         self.run_schedules = run_schedules
         self.schedules: dict[str, SchedulePoller] = {}
+        self.sqs_pollers: list[SqsPoller] = []
         self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
         self.huawei = HuaweiCloudSimulator(port=huawei_port, credentials=dict(self.huawei_credentials))
         self._server: Any = None
@@ -214,6 +215,7 @@ class EmbeddedStack:
             for source in spec.sources:
                 if source.kind == "sqs":
                     poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
+                    self.sqs_pollers.append(poller)
                 elif source.kind == "stream":
                     poller = StreamPoller(streams, sqs, source, invoker, self.region)
                 elif source.kind == "schedule" and asynchronous is not None:
