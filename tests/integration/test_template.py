@@ -21,14 +21,8 @@ from .conftest import REGION, TEMPLATE
 
 pytestmark = pytest.mark.integration
 
-# ACM has no resource-level permission for these (a new import has no ARN yet): the one statement
-# allowed on Resource "*"
-ACM_ACTIONS_ON_ANY_RESOURCE = {
-    "acm:ImportCertificate",
-    "acm:ListCertificates",
-    "acm:DescribeCertificate",
-    "acm:AddTagsToCertificate",
-}
+# listing has no resource-level permission: the one action allowed on Resource "*"
+ACM_ACTIONS_ON_ANY_RESOURCE = {"acm:ListCertificates"}
 
 
 # -- cfn-lint ----------------------------------------------------------------------------------------
@@ -337,3 +331,22 @@ def test_only_the_push_worker_may_touch_acm_and_load_balancers(cloudformation: d
         if role != "PushWorkerFunctionRole":
             assert not services & {"acm", "elasticloadbalancing"}, role
     assert {"acm", "elasticloadbalancing"} <= services_by_role["PushWorkerFunctionRole"]
+
+
+def test_acm_imports_only_certificates_certpush_tagged(cloudformation: dict[str, Any]):
+    """A new import must carry certpush's tag; a re-import (which cannot carry tags) and re-tagging
+    only touch certificates that already have it: no other imported certificate can be overwritten."""
+    statements = [s for role, s in _statements(cloudformation) if role == "PushWorkerFunctionRole"]
+    imports = [s for s in statements if "acm:ImportCertificate" in _as_list(s["Action"])]
+
+    assert len(imports) == 2
+    conditions = [s["Condition"] for s in imports]
+    assert {"aws:RequestTag/certpush:certificate-id": "false"} in [c["Null"] for c in conditions]
+    assert {"aws:ResourceTag/certpush:certificate-id": "false"} in [c["Null"] for c in conditions]
+    for statement in imports:
+        assert "*" not in _as_list(statement["Resource"])
+    (retag,) = [s for s in statements if "acm:AddTagsToCertificate" in _as_list(s["Action"])]
+    assert retag["Condition"]["Null"] == {"aws:ResourceTag/certpush:certificate-id": "false"}
+    listeners = [s for s in statements if any(a.startswith("elasticloadbalancing:") for a in _as_list(s["Action"]))]
+    actions = {a for s in listeners for a in _as_list(s["Action"])}
+    assert actions == {"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:ModifyListener"}
