@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean
+.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
 test: $(STAMP) lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
-	$(PYTEST) -m "not bench" -n 2 --dist loadfile
+	# Two runs: moto's in-process mock (unit/integration) resets the backends that the embedded
+	# stack's moto server shares in the same process, so the end-to-end tier gets processes of its own.
+	$(PYTEST) -m "not bench" -n 2 --dist loadfile --ignore=tests/e2e
+	$(PYTEST) -m "not bench" -n 2 --dist loadfile tests/e2e
 
 unit: $(STAMP) ## Unit tests only (no network)
 	$(PYTEST) -m unit
@@ -51,6 +54,11 @@ cfn-lint: $(STAMP) ## Lint template.yaml
 
 bench: $(STAMP) ## Benchmarks (slow; not part of make test)
 	$(PYTEST) tests/bench -m bench -p no:xdist --benchmark-only
+
+AUDIT_VENV ?= .audit-venv
+audit: ## pip-audit of requirements/dev.lock and the layer's requirements (needs PyPI's JSON API or OSV online)
+	test -x $(AUDIT_VENV)/bin/pip-audit || ($(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit)
+	$(AUDIT_VENV)/bin/pip-audit --no-deps --disable-pip --strict -r requirements/dev.lock -r layers/certpush/requirements.txt
 
 SAM ?= sam
 build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3.12 layer)

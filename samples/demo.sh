@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded stack: generate a certificate, import it, push it to AWS ELB (with a
-# listener), Huawei Cloud WAF and Huawei Cloud ELB in several regions, print every record.
+# listener), AWS CloudFront (with a distribution), Huawei Cloud WAF and ELB in several regions and
+# Huawei Cloud CDN, print every record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,12 +26,34 @@ echo "== an HTTPS listener in us-east-1 to attach the certificate to"
 listener=$(certpush local create-listener --region us-east-1)
 echo "$listener"
 
-echo "== pushing to 3 services in 7 regions"
+echo "== a CloudFront distribution for demo.example.com to serve the certificate"
+distribution=$(python - <<'PY'
+import boto3  # the emulator's endpoint comes from AWS_ENDPOINT_URL, set by `certpush local env`
+
+origin = {"Id": "origin", "DomainName": "origin.example.com",
+          "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}
+config = {"CallerReference": "certpush-demo", "Comment": "certpush demo", "Enabled": True,
+          "Aliases": {"Quantity": 1, "Items": ["demo.example.com"]},
+          "Origins": {"Quantity": 1, "Items": [origin]},
+          "DefaultCacheBehavior": {"TargetOriginId": "origin", "ViewerProtocolPolicy": "redirect-to-https",
+                                   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
+print(boto3.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+PY
+)
+echo "$distribution"
+
+echo "== an accelerated domain in Huawei Cloud CDN (global) for the certificate"
+certpush local create-cdn-domain demo.example.com --state-dir "$state"
+
+echo "== pushing to 5 services: 7 regions, CloudFront and Huawei Cloud CDN (global)"
 certpush push demo-example-com \
   --to aws:elb=us-east-1,eu-west-1,ap-southeast-1 \
+  --to aws:cloudfront \
   --to huaweicloud:waf=cn-north-4,ap-southeast-1 \
   --to huaweicloud:elb=cn-north-4,ap-southeast-3 \
+  --to huaweicloud:cdn \
   --attach "aws:elb=$listener" \
+  --attach "aws:cloudfront=$distribution" \
   --wait --timeout 120
 
 echo "== checking every pushed certificate is where its record says"

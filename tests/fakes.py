@@ -3,6 +3,7 @@ the same contract against these and the DynamoDB adapters, so the fakes cannot d
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,11 +22,11 @@ from certpush.models.domain import (
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import ConfigureNowDetail, IssuanceSummaryDetail
-from certpush.models.messages import PushMessage
+from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.messages import DeadLetter, PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
-_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED}
+_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED}
 
 
 class FixedClock:
@@ -116,10 +117,11 @@ class InMemoryRecordsRepository:
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
 
-    def start_push(self, record: PushRecord) -> bool:
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
-        if existing is not None and existing.status not in _REPLACEABLE:
+        replaceable = _REPLACEABLE | {PushStatus.SUCCEEDED} if force else _REPLACEABLE
+        if existing is not None and existing.status not in replaceable:
             return False
         self.current[key] = record
         return True
@@ -156,6 +158,18 @@ class InMemoryRecordsRepository:
         self.history_items.append(record)
         if record.status is PushStatus.SUCCEEDED and record.target_id:
             self.bindings[(record.certificate_id, record.target)] = record.target_id
+        return True
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status is not PushStatus.SUCCEEDED:
+            return False
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+        self.current[key] = retracted
+        self.history_items.append(retracted)
+        if self.bindings.get((record.certificate_id, record.target)) == record.target_id:
+            del self.bindings[(record.certificate_id, record.target)]
         return True
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
@@ -227,15 +241,56 @@ class InMemoryRecordsRepository:
 
 
 class FakeQueue:
-    def __init__(self) -> None:
+    """The push queue. ``accepts`` limits how many more raw bodies ``send_bodies`` takes (None: all)."""
+
+    def __init__(self, accepts: int | None = None) -> None:
         self.messages: list[PushMessage] = []
         self.delays: dict[str, int] = {}
+        self.bodies: list[str] = []
+        self.accepts = accepts
 
     def send(self, messages: Sequence[PushMessage]) -> None:
         self.messages.extend(messages)
 
+    def send_bodies(self, bodies: Sequence[str]) -> set[int]:
+        taken = len(bodies[:10]) if self.accepts is None else min(self.accepts, len(bodies[:10]))
+        if self.accepts is not None:
+            self.accepts -= taken
+        self.bodies.extend(bodies[:taken])
+        return set(range(taken))
+
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         self.delays[receipt_handle] = seconds
+
+
+class InMemoryDeadLetterQueue:
+    """Letters are visible or hidden: receive hides them, release shows them again, delete removes them."""
+
+    def __init__(self, bodies: Sequence[str] = ()) -> None:
+        self.letters: dict[str, str] = {}
+        self.hidden: set[str] = set()
+        self._ids = itertools.count(1)
+        for body in bodies:
+            self.add(body)
+
+    def add(self, body: str) -> None:
+        self.letters[f"m-{next(self._ids)}"] = body
+
+    def receive(self, max_messages: int, hide_seconds: int) -> list[DeadLetter]:
+        visible = [i for i in self.letters if i not in self.hidden][: max(1, min(10, max_messages))]
+        self.hidden.update(visible)
+        return [
+            DeadLetter(message_id=i, receipt_handle=f"{i}/{next(self._ids)}", body=self.letters[i]) for i in visible
+        ]
+
+    def release(self, letters: Sequence[DeadLetter]) -> None:
+        for letter in letters:
+            self.hidden.discard(letter.receipt_handle.split("/")[0])
+
+    def delete(self, letter: DeadLetter) -> None:
+        message_id = letter.receipt_handle.split("/")[0]
+        self.letters.pop(message_id, None)
+        self.hidden.discard(message_id)
 
 
 class ScriptedTarget:
@@ -248,6 +303,8 @@ class ScriptedTarget:
         self.errors = list(errors)
         self.calls: list[PushRequest] = []
         self.stored: dict[tuple[str, int, str], str] = {}
+        self.users: dict[str, list[str]] = {}  # target id -> what uses it
+        self.retracted: list[str] = []
 
     def push(self, request: PushRequest) -> PushResult:
         self.calls.append(request)
@@ -259,6 +316,13 @@ class ScriptedTarget:
         )
         return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
 
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        return list(self.users.get(target_id, []))
+
+    def retract(self, region: str, target_id: str) -> None:
+        self.retracted.append(target_id)
+        self.stored = {key: value for key, value in self.stored.items() if value != target_id}
+
     def console_url(self, region: str, target_id: str | None = None) -> str:
         return f"https://console.example/{self.provider}/{self.service}?region={region}#{target_id or ''}"
 
@@ -267,6 +331,11 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
+        self.issued: list[CertificateIssuedDetail] = []
+
+    def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
+        self.issued.append(detail)
+        return f"event-{len(self.issued)}"
 
     def configure_now(self, detail: ConfigureNowDetail) -> None:
         self.configure_now_events.append(detail)

@@ -129,6 +129,13 @@ def recorded_calls() -> tuple[dict[str, set[str]], set[str]]:
 
 
 def write_calls(worker: str, calls: dict[str, set[str]], files: set[str]) -> None:
+    """Adds to what this worker wrote before (its embedded stack may start more than once)."""
     CALLS_DIR.mkdir(parents=True, exist_ok=True)
+    path = CALLS_DIR / f"{worker}.json"
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        for function, actions in earlier["calls"].items():
+            calls = {**calls, function: calls.get(function, set()) | set(actions)}
+        files = files | set(earlier["files"])
     payload = {"calls": {f: sorted(a) for f, a in calls.items()}, "files": sorted(files)}
-    (CALLS_DIR / f"{worker}.json").write_text(json.dumps(payload, indent=1))
+    path.write_text(json.dumps(payload, indent=1))

@@ -8,10 +8,11 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.adapters.batch_logging import LoggedBatchProcessor
 from certpush.adapters.consumers import StreamConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_notifier
@@ -33,6 +34,10 @@ def handler(event: dict[str, Any], context: LambdaContext, consumer: StreamConsu
     return process_partial_response(
         event=event,
         record_handler=(consumer or _consumer()).consume,
-        processor=BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel),
+        # a batch whose every record failed is reported like any other (retried from its first sequence
+        # number) rather than raised: the invocation itself did not fail
+        processor=LoggedBatchProcessor(
+            event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel, raise_on_entire_batch_failure=False
+        ),
         context=context,
     )

@@ -8,9 +8,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.adapters.batch_logging import LoggedBatchProcessor
 from certpush.adapters.consumers import PushConsumer
 from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
@@ -36,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext, consumer: PushConsume
         record_handler=consumer.consume,
         # a scheduled retry is flow control, not an error: a batch whose every message is waiting for
         # its backoff reports them all instead of failing the invocation (and throttling the function)
-        processor=BatchProcessor(
+        processor=LoggedBatchProcessor(
             event_type=EventType.SQS, model=consumer.record_model, raise_on_entire_batch_failure=False
         ),
         context=context,

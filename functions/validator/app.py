@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.logic.validation import Validator
-from certpush.models.events import CertificateIssuedEvent
+from certpush.models.events import ENVELOPE_FIELDS, CertificateIssuedEvent
 from certpush.settings import Settings
 from certpush.wiring import build_validator
 
@@ -34,6 +34,18 @@ def handler(event: dict[str, Any], context: LambdaContext, validator: Validator 
     try:
         parsed = parse(event=event, model=CertificateIssuedEvent)
     except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        if any(
+            error["type"] == "literal_error" and error["loc"][:1] in [(f,) for f in ENVELOPE_FIELDS] for error in errors
+        ):
+            # a rule or a test sent something else: not ours to validate, but never silently dropped
+            envelope = event if isinstance(event, dict) else {}
+            logger.warning(
+                "ignored an event that is not a Certificate Issued event from certpush.certificates",
+                extra={field: str(envelope.get(field))[:200] for field in ENVELOPE_FIELDS},
+            )
+            metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
+            return {"status": "IGNORED", "errors": [e["msg"] for e in errors]}
         # retrying a malformed event cannot help: say what is wrong and stop here
         logger.error("malformed Certificate Issued event", extra={"errors": exc.errors(include_input=False)})
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)

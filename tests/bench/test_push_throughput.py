@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
+from certpush.logic.issuances import Issuances
 from certpush.models.domain import TargetSpec
-from certpush.models.events import CertificateIssuedDetail
-from certpush_dev.cli.main import app, wait_for_issuance
+from certpush_dev.cli.main import app
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.local.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
@@ -44,8 +44,10 @@ def _import(tmp_path: Path, certificate_id: str) -> None:
 def test_one_certificate_to_20_targets(benchmark, stack, tmp_path, latency_ms, failure_rate):
     """10 Huawei Cloud WAF regions + 10 Huawei Cloud ELB regions, from event to every record final."""
     settings = settings_for_stack(stack.stack_name)
-    repository = DynamoDBRecordsRepository(settings.records_table)
-    publisher = EventBridgePublisher(settings.event_bus_name)
+    issuances = Issuances(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+    )
     waf = ["cn-north-4", "cn-north-1", "cn-east-3", "cn-east-2", "cn-south-1", "ap-southeast-1",
            "ap-southeast-2", "ap-southeast-3", "af-south-1", "la-south-2"]  # fmt: skip
     elb = waf
@@ -57,12 +59,12 @@ def test_one_certificate_to_20_targets(benchmark, stack, tmp_path, latency_ms, f
         return (certificate_id,), {}
 
     def push(certificate_id: str) -> None:
-        issuance = str(uuid.uuid4())
-        publisher.certificate_issued(CertificateIssuedDetail(
-            certificate_id=certificate_id, issuance_id=issuance,
-            targets=[TargetSpec(provider="huaweicloud", service="waf", regions=waf),
-                     TargetSpec(provider="huaweicloud", service="elb", regions=elb)]))  # fmt: skip
-        progress = wait_for_issuance(repository, issuance, timeout=300, interval=0.05)
+        targets = [
+            TargetSpec(provider="huaweicloud", service="waf", regions=waf),
+            TargetSpec(provider="huaweicloud", service="elb", regions=elb),
+        ]
+        issuance = issuances.push(certificate_id, targets)
+        progress = issuances.wait(issuance, timeout=300, interval=0.05)
         assert set(progress.outcomes.values()) == {"SUCCEEDED"}
 
     try:

@@ -32,8 +32,12 @@ E2E_PARAMETERS = {"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxRece
 _FILES_RUN: set[str] = set()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[EmbeddedStack]:
+    # package scope, not session: with `-n 2 --dist loadfile` a worker may run an integration file
+    # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
+    # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
+    # files and starts afresh when it comes back.
     with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
         yield running
         # what each function called, for the least-privilege check at the end of the run (tests/conftest.py)

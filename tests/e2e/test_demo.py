@@ -27,9 +27,18 @@ def test_the_demo_pushes_everywhere_and_every_certificate_is_where_its_record_sa
     lines = result.stdout.splitlines()
     pushed = [line for line in lines if " SUCCEEDED " in line and "console" in line]
     services = {tuple(line.split()[:3]) for line in pushed}
-    assert {(p, s) for p, s, _ in services} == {("aws", "elb"), ("huaweicloud", "waf"), ("huaweicloud", "elb")}
-    assert len(services) == 7
+    assert {(p, s) for p, s, _ in services} == {
+        ("aws", "elb"),
+        ("aws", "cloudfront"),
+        ("huaweicloud", "waf"),
+        ("huaweicloud", "elb"),
+        ("huaweicloud", "cdn"),
+    }
+    assert len(services) == 9
+    assert ("aws", "cloudfront", "global") in services and ("huaweicloud", "cdn", "global") in services
     checks = [line for line in lines if line.startswith(("ok ", "MISSING "))]
     assert checks and all(line.startswith("ok ") for line in checks)
     assert any("listener" in line for line in checks)
+    assert any("distribution" in line and "serves it (TLSv1.2_2021)" in line for line in checks)
+    assert any("huaweicloud:cdn:global has demo.example.com" in line for line in checks)
     assert not (ROOT / ".certpush" / "local.json").exists()

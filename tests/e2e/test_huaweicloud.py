@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest
+from certpush_dev.local.sample_certificates import make_certificate
+from tests.e2e.conftest import write_material
 
 pytestmark = pytest.mark.e2e
 
@@ -83,3 +87,33 @@ def test_a_region_where_the_service_is_not_purchased_fails_clearly_and_replays(c
     records = {r["region"]: r for r in cli("records", certificate_id, "--json").json()}
     assert {r["status"] for r in records.values()} == {"SUCCEEDED"}
     assert len(_stored(stack, "waf", "cn-north-4", _name(certificate_id))) == 1
+
+
+def test_a_renewal_is_served_under_the_same_ids(cli, stack, imported, certificate_id, tmp_path):
+    """Version 2 pushed where version 1 serves a WAF domain and an ELB SNI listener: both serve version 2
+    under the same certificate ids, and the listener holds one certificate for those domains."""
+    domain = f"{certificate_id}.example.com"
+    host = stack.huawei.add_waf_host("cn-north-4", domain)
+    listener = stack.huawei.add_elb_listener("cn-north-4")
+    targets = ["--to", "huaweicloud:waf=cn-north-4", "--to", "huaweicloud:elb=cn-north-4",
+               "--attach", f"huaweicloud:waf=cn-north-4/{host}",
+               "--attach", f"huaweicloud:elb=cn-north-4/{listener}"]  # fmt: skip
+    cli("push", certificate_id, *targets, "--wait", "--timeout", "60")
+    first = {r["service"]: r["target_id"] for r in cli("records", certificate_id, "--json").json()}
+
+    renewal = make_certificate(domain)
+    cli("certificates", "import", "--id", certificate_id, "--no-push", *write_material(tmp_path, renewal))
+    cli("push", certificate_id, *targets, "--wait", "--timeout", "60")
+
+    second = {r["service"]: r for r in cli("records", certificate_id, "--version", "2", "--json").json()}
+    assert {s: r["status"] for s, r in second.items()} == {"waf": "SUCCEEDED", "elb": "SUCCEEDED"}
+    assert {s: r["target_id"] for s, r in second.items()} == first
+    state = stack.huawei.state()
+    [waf_certificate] = [c for c in state["waf"]["cn-north-4"]["certificates"] if c["id"] == first["waf"]]
+    assert waf_certificate["name"] == _name(certificate_id, 2)
+    assert [h["id"] for h in waf_certificate["bind_host"]] == [host]
+    [elb_listener] = [li for li in state["elb"]["cn-north-4"]["listeners"] if li["id"] == listener]
+    assert elb_listener["sni_container_refs"] == [first["elb"]]
+    [elb_certificate] = [c for c in state["elb"]["cn-north-4"]["certificates"] if c["id"] == first["elb"]]
+    sha1 = x509.load_pem_x509_certificate(renewal.certificate_pem.encode()).fingerprint(hashes.SHA1())
+    assert elb_certificate["fingerprint"].endswith(sha1.hex(":").upper())

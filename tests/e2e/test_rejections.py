@@ -64,7 +64,7 @@ def test_a_chain_that_does_not_verify_is_refused_at_import_and_rejected_when_for
     chain = tmp_path / "wrong-chain.pem"
     chain.write_text(stranger.chain_pem)
 
-    refused = cli("certificates", "import", "--id", certificate_id, "--no-push", *args, "--chain", str(chain), expect=1)
+    refused = cli("certificates", "import", "--id", certificate_id, "--no-push", *args, "--chain", str(chain), expect=3)
     assert "CHAIN_INVALID" in refused.stderr and "nothing was imported" in refused.stderr
 
     cli("certificates", "import", "--id", certificate_id, "--no-push", *args, "--chain", str(chain), "--force")

@@ -198,3 +198,83 @@ def test_list_certificates_skips_policies_and_counters(
     shop = _put(dynamodb_store, "shop")
 
     assert dynamodb_store.list_certificates() == [shop]
+
+
+# -- an import is all or nothing -------------------------------------------------------------------
+class _RefusingSecrets:
+    """Secrets Manager that refuses every new secret (as it refuses one over 64 KB)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def create_secret(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "InvalidParameterException", "Message": "too large"}}, "CreateSecret")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _items(dynamodb: Any, table: str, certificate_id: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key
+
+    return dynamodb.Table(table).query(KeyConditionExpression=Key("PK").eq(f"CERT#{certificate_id}"))["Items"]
+
+
+def test_a_refused_secret_leaves_no_version_and_no_counter_step(
+    clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager: Any, dynamodb_store: DynamoDBCertificateStore
+):
+    table = clean_stack.outputs["InventoryTableName"]
+    refusing = DynamoDBCertificateStore(
+        table, secrets_prefix=clean_stack.outputs["SecretsPrefix"], resource=dynamodb,
+        secrets_client=_RefusingSecrets(secretsmanager),
+    )  # fmt: skip
+
+    with pytest.raises(Exception, match="too large"):
+        _put(refusing, "shop")
+
+    assert _items(dynamodb, table, "shop") == []
+    assert _put(dynamodb_store, "shop").version == 1
+
+
+def test_an_import_that_loses_its_version_number_deletes_its_secret_and_takes_the_next(
+    clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager: Any, dynamodb_store: DynamoDBCertificateStore
+):
+    first = _put(dynamodb_store, "shop")
+    # another import committed version 2 between our read of the counter and our commit
+    table = dynamodb.Table(clean_stack.outputs["InventoryTableName"])
+    real_get_item = table.get_item
+    raced = {"done": False}
+
+    def stale_counter(**kwargs: Any) -> Any:
+        answer = real_get_item(**kwargs)
+        if not raced["done"]:
+            raced["done"] = True
+            table.update_item(
+                Key={"PK": "CERT#shop", "SK": "META"}, UpdateExpression="SET latest_version = :v",
+                ExpressionAttributeValues={":v": 2},
+            )  # fmt: skip
+        return answer
+
+    dynamodb_store._table.get_item = stale_counter  # type: ignore[method-assign]
+
+    stored = _put(dynamodb_store, "shop")
+
+    assert first.version == 1 and stored.version == 3
+    names = [s["Name"] for s in secretsmanager.list_secrets()["SecretList"]]
+    assert f"{clean_stack.outputs['SecretsPrefix']}/shop/v2" not in names
+    assert stored.secret_id in names
+
+
+def test_a_secret_left_behind_by_a_failed_import_is_never_reused(
+    clean_stack: ProvisionedStack, secretsmanager: Any, dynamodb_store: DynamoDBCertificateStore
+):
+    leftover = f"{clean_stack.outputs['SecretsPrefix']}/shop/v1"
+    secretsmanager.create_secret(Name=leftover, SecretString="{}")
+
+    stored = _put(dynamodb_store, "shop")
+
+    assert stored.version == 1
+    assert stored.secret_id != leftover
+    assert dynamodb_store.get_material(stored).certificate_pem.startswith("-----BEGIN CERTIFICATE-----")

@@ -317,6 +317,32 @@ def test_deployed_target_id_follows_the_last_successful_push(
     assert repository.deployed_target_id("cert-b", US) is None
 
 
+def test_force_replaces_a_succeeded_push_and_the_history_says_so(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    _run(repository, clock, new_record(), PushStatus.SUCCEEDED, "arn:v1")
+    again = new_record(issuance_id="iss-2").model_copy(update={"forced": True})
+    assert not repository.start_push(again)
+    assert repository.start_push(again, force=True)
+    started = repository.mark_in_progress(again.model_copy(update={"updated_at": clock.now()}))
+    assert repository.finish(_final(started, clock, PushStatus.SUCCEEDED, target_id="arn:v1"))
+    assert repository.history("cert-a", 1)[0].forced
+
+
+def test_a_retraction_ends_the_binding_and_lets_the_version_be_pushed_again(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    pushed = _run(repository, clock, new_record(), PushStatus.SUCCEEDED, "arn:v1")
+    retracted = pushed.model_copy(update={"updated_at": clock.now(), "message": "retracted arn:v1"})
+    assert repository.record_retraction(retracted)
+    assert not repository.record_retraction(retracted)  # once
+    current = repository.get("cert-a", 1, US)
+    assert current is not None and current.status is PushStatus.RETRACTED
+    assert repository.history("cert-a", 1)[0].status is PushStatus.RETRACTED
+    assert repository.deployed_target_id("cert-a", US) is None
+    assert repository.start_push(new_record(issuance_id="iss-3"))
+
+
 # -- indexes -----------------------------------------------------------------------------------------
 def test_by_status_lists_newest_first(
     repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock

@@ -321,7 +321,7 @@ def test_function_roles_are_least_privilege(cloudformation: dict[str, Any]):
     assert set(_as_list(acm["Action"])) <= ACM_ACTIONS_ON_ANY_RESOURCE
 
 
-def test_only_the_push_worker_may_touch_acm_and_load_balancers(cloudformation: dict[str, Any]):
+def test_only_the_push_worker_may_touch_acm_load_balancers_and_distributions(cloudformation: dict[str, Any]):
     services_by_role: dict[str, set[str]] = {}
     for role, statement in _statements(cloudformation):
         for action in _as_list(statement["Action"]):
@@ -329,8 +329,8 @@ def test_only_the_push_worker_may_touch_acm_and_load_balancers(cloudformation: d
 
     for role, services in services_by_role.items():
         if role != "PushWorkerFunctionRole":
-            assert not services & {"acm", "elasticloadbalancing"}, role
-    assert {"acm", "elasticloadbalancing"} <= services_by_role["PushWorkerFunctionRole"]
+            assert not services & {"acm", "elasticloadbalancing", "cloudfront"}, role
+    assert {"acm", "elasticloadbalancing", "cloudfront"} <= services_by_role["PushWorkerFunctionRole"]
 
 
 def test_acm_imports_only_certificates_certpush_tagged(cloudformation: dict[str, Any]):

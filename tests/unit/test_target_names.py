@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 
@@ -52,3 +53,35 @@ def test_two_ids_never_share_a_name(first: str, second: str):
 def test_long_ids_that_differ_only_at_the_end_get_different_names():
     common = "a" * 100
     assert _name(common + "-one") != _name(common + "-two")
+
+
+def _digest(certificate_id: str) -> str:
+    return hashlib.sha256(certificate_id.encode()).hexdigest()[:12]
+
+
+def _shortened(certificate_id: str, version: int = 1) -> str:
+    """What a shortened name keeps of an id: what an adversary would copy into a readable id."""
+    keep = 64 - len("certpush-") - len(f"-v{version}") - 13
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", certificate_id)[:keep]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # an id from before the id rule, and the clean id that spells its old shortened name
+        ("a/b", f"a-b-{_digest('a/b')}"),
+        ("a b", "a-b"),
+        # a long id, and a readable id made of its kept prefix and its digest
+        ("x" * 60, f"{_shortened('x' * 60)}-{_digest('x' * 60)}"),
+        ("x" * 128, f"{_shortened('x' * 128)}-{_digest('x' * 128)}"),
+        # an id whose readable name is exactly 64 characters, and the same prefix shortened
+        ("y" * 52, "y" * 53),
+    ],
+)
+def test_adversarial_pairs_of_ids_get_different_names(first: str, second: str):
+    assert _name(first) != _name(second)
+
+
+@pytest.mark.parametrize(("first", "second"), [(("a-v1", 2), ("a", 12)), (("a-v1", 2), ("a-v1-v2", 1))])
+def test_an_id_that_looks_like_a_version_never_takes_another_versions_name(first, second):
+    assert _name(*first) != _name(*second)

@@ -140,15 +140,15 @@ def _chain_through_a_non_ca(now: datetime) -> tuple[x509.Certificate, list[x509.
     return leaf, [middle, root]
 
 
-def test_chain_ending_in_a_root_is_verified_as_a_path() -> None:
+@pytest.mark.parametrize("with_root", [False, True])
+def test_chain_through_a_non_ca_is_invalid_with_or_without_its_root(with_root: bool) -> None:
     leaf, chain = _chain_through_a_non_ca(NOW)
 
-    check_chain(leaf, chain[:-1], NOW)  # link by link it looks fine
     with pytest.raises(InvalidCertificateError) as exc_info:
-        check_chain(leaf, chain, NOW)
+        check_chain(leaf, chain if with_root else chain[:-1], NOW)
 
     assert _reason(exc_info) is RejectReason.CHAIN_INVALID
-    assert "does not verify to its root" in str(exc_info.value)
+    assert "'CN=middle' is not a CA certificate" in str(exc_info.value)
 
 
 def test_expired_certificate() -> None:
@@ -171,13 +171,52 @@ def test_certificate_not_yet_valid() -> None:
     assert "not valid before" in str(exc_info.value)
 
 
-def test_key_mismatch_is_reported_before_expiry() -> None:
+def test_dates_are_reported_before_a_key_mismatch_and_a_broken_chain() -> None:
     old = make_certificate("old.example.com", days=30, not_before=NOW - timedelta(days=100))
+    stranger = make_certificate("other.example.com", not_before=NOW - timedelta(days=1))
 
     with pytest.raises(InvalidCertificateError) as exc_info:
-        check_material(material_of(old, private_key_pem=other_private_key()), NOW)
+        check_material(material_of(old, private_key_pem=other_private_key(), chain_pem=stranger.chain_pem), NOW)
+
+    assert _reason(exc_info) is RejectReason.EXPIRED
+
+
+def test_key_mismatch_is_reported_before_a_broken_chain(sample: SampleCertificate) -> None:
+    stranger = make_certificate("other.example.com", not_before=NOW - timedelta(days=1))
+
+    with pytest.raises(InvalidCertificateError) as exc_info:
+        check_material(material_of(sample, private_key_pem=other_private_key(), chain_pem=stranger.chain_pem), NOW)
 
     assert _reason(exc_info) is RejectReason.KEY_MISMATCH
+
+
+@pytest.mark.parametrize("with_root", [False, True])
+def test_chain_from_a_ca_without_key_identifiers_passes(with_root: bool) -> None:
+    plain = make_certificate("plain.example.com", not_before=NOW - timedelta(days=1), key_identifiers=False)
+    leaf = load_certificate(plain.certificate_pem)
+    assert not any(isinstance(e.value, x509.AuthorityKeyIdentifier) for e in leaf.extensions)
+
+    facts = check_material(material_of(plain, chain_pem=plain.chain_pem + (plain.root_pem if with_root else "")), NOW)
+
+    assert facts.common_name == "plain.example.com"
+
+
+@pytest.mark.parametrize("days_from_now", [-200, 50])
+def test_an_expired_or_future_leaf_is_a_date_problem_whatever_the_chain_holds(days_from_now: int) -> None:
+    dated = make_certificate("dated.example.com", days=30, not_before=NOW + timedelta(days=days_from_now))
+
+    with pytest.raises(InvalidCertificateError) as exc_info:
+        check_material(material_of(dated, chain_pem=dated.chain_pem + dated.root_pem), NOW)
+
+    assert _reason(exc_info) is (RejectReason.EXPIRED if days_from_now < 0 else RejectReason.NOT_YET_VALID)
+
+
+def test_chain_in_the_wrong_order_names_the_link(sample: SampleCertificate) -> None:
+    with pytest.raises(InvalidCertificateError) as exc_info:
+        check_chain(load_certificate(sample.certificate_pem), load_chain(sample.root_pem + sample.chain_pem), NOW)
+
+    assert _reason(exc_info) is RejectReason.CHAIN_INVALID
+    assert "the chain goes in order" in str(exc_info.value)
 
 
 @pytest.mark.parametrize(
@@ -219,7 +258,7 @@ def test_inspect_rsa_certificate_key_type() -> None:
     assert inspect_certificate(rsa_sample.certificate_pem).key_type == "RSA_2048"
 
 
-def test_certificate_without_san_uses_its_common_name() -> None:
+def test_certificate_without_san_has_no_sans_but_its_common_name() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
@@ -234,5 +273,6 @@ def test_certificate_without_san_uses_its_common_name() -> None:
 
     facts = inspect_certificate(cert.public_bytes(serialization.Encoding.PEM).decode())
 
-    assert facts.sans == ["legacy.example.com"]
+    assert facts.sans == []
+    assert facts.common_name == "legacy.example.com"
     assert facts.serial_number == "1"

@@ -81,7 +81,7 @@ def up(
             "huaweicloud_url": stack.huawei.url,
             "region": stack.region,
             "stack": stack.stack_name,
-            "environment": local_client_environment(stack.endpoint_url, stack.region),
+            "environment": local_client_environment(stack.endpoint_url, stack.region, stack.huawei.endpoint_template),
         }
         state_path.write_text(json.dumps(state, indent=2))
         err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
@@ -161,6 +161,24 @@ def create_listener(
     from certpush_dev.local.fixtures import create_https_listener
 
     out.print(create_https_listener(region, name))
+
+
+@local_app.command("create-cdn-domain")
+def create_cdn_domain(
+    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Add an accelerated domain to the Huawei Cloud simulator's CDN (demo and tests).
+
+    Then `certpush push ... --to huaweicloud:cdn` configures the certificate on it."""
+    import httpx
+
+    url = _read_state(state_dir)["huaweicloud_url"]
+    response = httpx.post(f"{url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
+    if response.status_code != 201:
+        err.print(f"error: the simulator refused {domain}: {response.text}; hint: give a valid DNS name")
+        raise typer.Exit(1)
+    out.print(response.json()["id"])
 
 
 @local_app.command("sample-certificate")

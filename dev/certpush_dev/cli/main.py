@@ -6,43 +6,45 @@ and against the embedded stack (certpush local up, then eval "$(certpush local e
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.exceptions import TyperException
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
-from certpush.errors import CertpushError, InvalidCertificateError
+from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
 from certpush.logic.certificate_import import import_certificate
-from certpush.logic.policies import merge_targets
-from certpush.logic.sweeper import end_stuck
+from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
-    CertificateMaterial,
+    CERTIFICATE_ID_RULE,
     CertificateStatus,
     IssuanceProgress,
     PushPolicy,
     PushRecord,
     PushStatus,
-    TargetKey,
-    TargetSpec,
+    is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
+from certpush_dev.cli.material_input import material_from_options
+from certpush_dev.cli.retract import retract
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_dev.cli.terminal import StackOption, err, out
+from certpush_dev.cli.terminal import ExitCode, Failure, StackOption, err, out
 
 app = typer.Typer(
     name="certpush",
@@ -60,32 +62,56 @@ app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.command("retract")(retract)
 
 
 TO_HELP = to_help()
 ATTACH_HELP = attach_help()
 ATTACH_DEFAULT_HELP = attach_default_help()
-_FINAL_OK = {PushStatus.SUCCEEDED.value}
 
 
-class Failure(Exception):
-    """A message for the user and an exit code; no traceback."""
+def _validation_summary(exc: ValidationError) -> str:
+    first = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "input"
+    return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
 
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
+    """Every error a command meets ends as one line on stderr and an ``ExitCode``, never a traceback."""
     try:
         yield
+    except (typer.Exit, typer.Abort, TyperException):
+        raise  # typer.Exit and usage errors: click prints and exits on its own
     except Failure as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {_one_line(exc)}")
         raise typer.Exit(exc.code) from exc
+    except ConfigurationError as exc:
+        err.print(f"error: {_one_line(exc)}")
+        raise typer.Exit(ExitCode.ERROR) from exc
     except CertpushError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(1) from exc
+        err.print(f"error: {_one_line(exc)}")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except ValidationError as exc:
+        err.print(f"error: invalid input: {_validation_summary(exc)}; see certpush COMMAND --help")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except (ClientError, BotoCoreError) as exc:
+        err.print(f"error: the stack's AWS services answered: {exc}; check the stack and AWS_ENDPOINT_URL")
+        raise typer.Exit(ExitCode.ERROR) from exc
+    except Exception as exc:
+        err.print(f"error: unexpected {type(exc).__name__}; please report it (certpush --help for usage)")
+        raise typer.Exit(ExitCode.ERROR) from exc
+
+
+def _checked_id(certificate_id: str) -> str:
+    if not is_certificate_id(certificate_id):
+        shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
+        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.USAGE)
+    return certificate_id
 
 
 def _settings(stack: str) -> Settings:
@@ -108,11 +134,13 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
+        "forced": record.forced,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan"}
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
+          "RETRACTED": "magenta"}  # fmt: skip
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -124,11 +152,14 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         return
     if not out.is_terminal:
         # one line per record, for logs and pipes: provider service region status link-or-reason
+        width = max(4, *(len(r.service) for r in records))
         for r in records:
             detail = (
                 r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
             )
-            out.print(f"{r.provider:<12} {r.service:<4} {r.region:<16} v{r.version:<3} {r.status.value:<11} {detail}")
+            service = r.service.ljust(width)
+            status = r.status.value + (" forced" if r.forced else "")
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
         return
     table = Table(title=title)
     for column in (
@@ -144,8 +175,10 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         table.add_column(column)
     for r in records:
         detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
+        forced = " (forced)" if r.forced else ""
         table.add_row(
-            r.provider, r.service, r.region, str(r.version), f"[{_STYLE[r.status.value]}]{r.status.value}[/]",
+            r.provider, r.service, r.region, str(r.version),
+            Text(r.status.value + forced, style=_STYLE[r.status.value]),
             str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
@@ -160,68 +193,45 @@ def _issue(settings: Settings, detail: CertificateIssuedDetail) -> None:
     EventBridgePublisher(settings.event_bus_name).certificate_issued(detail)
 
 
-def wait_for_issuance(
-    repository: DynamoDBRecordsRepository, issuance_id: str, timeout: float, interval: float = 0.25
-) -> IssuanceProgress:
-    """Shows progress until every target of the issuance is final. Polls the issuance's state."""
-    deadline = time.monotonic() + timeout
+def _issuances(settings: Settings) -> Issuances:
+    return Issuances(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+    )
+
+
+def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuanceProgress:
+    """Shows a progress bar while the use case polls the issuance."""
     progress_bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} final"),
         TimeElapsedColumn(), console=err, transient=True,
     )  # fmt: skip
     with progress_bar:
         task = progress_bar.add_task("validating", total=None)
-        while True:
-            progress = repository.get_issuance(issuance_id)
-            if progress is not None:
-                counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
-                description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
-                progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
-                                    description=description)  # fmt: skip
-                if progress.done:
-                    return progress
-            if time.monotonic() > deadline:
-                state = (
-                    "no record of it yet (is the validator running?)"
-                    if progress is None
-                    else (f"{len(progress.outcomes)}/{len(progress.targets)} targets final")
-                )
-                raise Failure(f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}", code=2)
-            time.sleep(interval)
 
+        def show(progress: IssuanceProgress) -> None:
+            counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
+            description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
+            progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
+                                description=description)  # fmt: skip
 
-def issuance_records(repository: DynamoDBRecordsRepository, progress: IssuanceProgress) -> list[PushRecord]:
-    """The record of each target as this issuance left it (a rejected repeat lives in the history)."""
-    history = [
-        r for r in repository.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id
-    ]
-    records: list[PushRecord] = []
-    for target in progress.targets:
-        provider, service, region = target.split(":", 2)
-        key = TargetKey(provider=provider, service=service, region=region)
-        current = repository.get(progress.certificate_id, progress.version, key)
-        if current is not None and current.issuance_id == progress.issuance_id:
-            records.append(current)
-            continue
-        mine = next((r for r in history if r.target == key), None)
-        if mine is not None:
-            records.append(mine)
-    return _sort(records)
+        try:
+            return issuances.wait(issuance_id, timeout, on_progress=show)
+        except IssuanceTimeoutError as exc:
+            raise Failure(str(exc), code=ExitCode.TIMEOUT) from exc
 
 
 def _finish_push(
-    settings: Settings, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
+    issuances: Issuances, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
     if not wait:
         out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
         return
-    repository = DynamoDBRecordsRepository(settings.records_table)
-    progress = wait_for_issuance(repository, issuance_id, timeout)
-    records = issuance_records(repository, progress)
-    print_records(records, f"issuance {issuance_id}", as_json)
-    ok = all(r.status.value in _FINAL_OK or r.reason == "ALREADY_PUSHED" for r in records)
-    if not ok:
-        raise typer.Exit(1)
+    progress = _wait(issuances, issuance_id, timeout)
+    found = issuances.records_of(progress)
+    print_records(found, f"issuance {issuance_id}", as_json)
+    if not all_in_place(found):
+        raise typer.Exit(ExitCode.PUSH_FAILED)
 
 
 @app.command()
@@ -238,21 +248,23 @@ def push(
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
+    ] = False,
     stack: StackOption = "certpush",
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
     Exit status with --wait: 0 when every target SUCCEEDED (or already had this version),
-    1 when any FAILED or was REJECTED, 2 on timeout."""
+    1 when any FAILED or was REJECTED, 4 on timeout (2: usage error, 3: refused input)."""
     with _user_errors():
+        _checked_id(certificate_id)
         targets = parse_targets(to, attach or [], attach_default or [])
-        settings = _settings(stack)
-        issuance_id = str(uuid.uuid4())
-        _issue(settings, CertificateIssuedDetail(
-            certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id))  # fmt: skip
+        issuances = _issuances(_settings(stack))
+        issuance_id = issuances.push(certificate_id, targets, version, force=force)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
-        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json)
+        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
 
 
 @app.command()
@@ -273,30 +285,16 @@ def replay(
 ) -> None:
     """Push again every target whose last push of this certificate version FAILED, or is stuck."""
     with _user_errors():
-        settings = _settings(stack)
-        repository = DynamoDBRecordsRepository(settings.records_table)
-        current = repository.list_current(certificate_id)
-        if not current:
-            raise Failure(f"no push records for {certificate_id}")
-        chosen = version or max(r.version for r in current)
-        now = SystemClock().now()
-        for record in current:
-            idle = (now - record.updated_at).total_seconds()
-            if record.version == chosen and not record.status.is_final and idle >= stuck_after:
-                end_stuck(repository, record, now, "ended by certpush replay")
-        current = repository.list_current(certificate_id)
-        failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
-        if not failed:
-            out.print(f"{certificate_id} version {chosen}: no FAILED or stuck targets to replay")
+        _checked_id(certificate_id)
+        issuances = _issuances(_settings(stack))
+        stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
+        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since)
+        if issuance_id is None:
+            out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
             return
-        specs = merge_targets(
-            TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed
-        )
-        issuance_id = str(uuid.uuid4())
-        _issue(settings, CertificateIssuedDetail(certificate_id=certificate_id, version=chosen, targets=specs,
-                                                 issuance_id=issuance_id, replay=True))  # fmt: skip
-        err.print(f"replaying {len(failed)} failed target(s) of {certificate_id} v{chosen} (issuance {issuance_id})")
-        _finish_push(settings, certificate_id, issuance_id, wait, timeout, as_json=False)
+        err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
+                  f"(issuance {issuance_id})")  # fmt: skip
+        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 
 @app.command()
@@ -308,6 +306,7 @@ def records(
 ) -> None:
     """Current state of every push of a certificate: one record per version, service and region."""
     with _user_errors():
+        _checked_id(certificate_id)
         repository = DynamoDBRecordsRepository(_settings(stack).records_table)
         found = _sort([r for r in repository.list_current(certificate_id) if version in (None, r.version)])
         print_records(found, f"push records of {certificate_id}", as_json)
@@ -322,6 +321,7 @@ def history(
 ) -> None:
     """The latest push records of a certificate (10 by default), newest first."""
     with _user_errors():
+        _checked_id(certificate_id)
         found = DynamoDBRecordsRepository(_settings(stack).records_table).history(certificate_id, limit)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
@@ -339,20 +339,37 @@ def failed(
 
 
 # -- certificates ------------------------------------------------------------------------------------
-def _read(path: Path, what: str) -> str:
-    try:
-        return path.read_text()
-    except OSError as exc:
-        raise Failure(f"cannot read the {what} file {path}: {exc.strerror}") from exc
+_FORCEABLE = {"KEY_MISMATCH", "CHAIN_INVALID"}
+
+
+def _names(sans: list[str]) -> str:
+    return f"SANs {', '.join(sans)}" if sans else "no SANs"
 
 
 @certificates_app.command("import")
 def certificates_import(
-    cert: Annotated[Path, typer.Option("--cert", help="PEM certificate file.")],
-    key: Annotated[Path, typer.Option("--key", help="PEM private key file (unencrypted).")],
-    chain: Annotated[Path | None, typer.Option("--chain", help="PEM chain file (intermediates).")] = None,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="The certificate: one PEM or DER certificate (not a fullchain).")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Its private key, PEM or DER, unencrypted.")] = None,
+    chain: Annotated[
+        Path | None, typer.Option("--chain", help="PEM or DER chain: intermediates in order, the root optional.")
+    ] = None,
+    chain_from_cert: Annotated[
+        bool, typer.Option("--chain-from-cert", help="--cert is a fullchain file: the first is the certificate.")
+    ] = False,
+    pkcs12: Annotated[
+        Path | None,
+        typer.Option(
+            "--pkcs12",
+            help="PKCS#12 (.p12/.pfx) file instead of --cert/--key; password: CERTPUSH_PKCS12_PASSWORD or a prompt.",
+        ),
+    ] = None,
     certificate_id: Annotated[
-        str | None, typer.Option("--id", help="Certificate id (default: from the common name). Same id: new version.")
+        str | None,
+        typer.Option(
+            "--id", help=f"Certificate id ({CERTIFICATE_ID_RULE}; default: from the common name). Same id: new version."
+        ),
     ] = None,
     push_after: Annotated[
         bool, typer.Option("--push/--no-push", help="Emit 'Certificate Issued' so push policies push it.")
@@ -360,28 +377,36 @@ def certificates_import(
     force: Annotated[
         bool, typer.Option("--force", help="Store it even if the key does not match or the chain does not verify.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored version and warnings as JSON.")] = False,
     stack: StackOption = "certpush",
 ) -> None:
-    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted)."""
+    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
+
+    Exit status: 0 imported, 2 usage error, 3 refused (nothing stored), 5 stack error."""
     with _user_errors():
-        material = CertificateMaterial(
-            certificate_pem=_read(cert, "certificate"),
-            chain_pem=_read(chain, "chain") if chain else "",
-            private_key_pem=SecretStr(_read(key, "key")),
-        )
+        if certificate_id is not None:
+            _checked_id(certificate_id)
+        try:
+            material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
+        except InvalidCertificateError as exc:
+            raise Failure(f"{exc} ({exc.reason})") from exc
         settings = _settings(stack)
         try:
             result = import_certificate(certificate_store(settings), SystemClock(), material, certificate_id, force)
         except InvalidCertificateError as exc:
-            raise Failure(f"{exc} ({exc.reason}); nothing was imported. Use --force to store it anyway.") from exc
+            hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
+            raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
         stored = result.version
         for warning in result.warnings:
             err.print(f"warning: {warning}")
-        out.print(
-            f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
-            f"(SANs {', '.join(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
-            f"sha256 {stored.fingerprint_sha256[:16]}…"
-        )
+        if as_json:
+            out.print_json(json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings}))
+        else:
+            out.print(
+                f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
+                f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
+                f"sha256 {stored.fingerprint_sha256[:16]}…"
+            )
         if push_after:
             _issue(settings, CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version))
             err.print("emitted 'Certificate Issued': push policies that match it will push it")
@@ -403,13 +428,26 @@ def certificates_list(
 
 
 @certificates_app.command("show")
-def certificates_show(certificate_id: Annotated[str, typer.Argument()], stack: StackOption = "certpush") -> None:
-    """Every version of a certificate, as JSON (metadata only: no key material)."""
+def certificates_show(
+    certificate_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the versions.")] = False,
+    stack: StackOption = "certpush",
+) -> None:
+    """Every version of a certificate (metadata only: no key material)."""
     with _user_errors():
+        _checked_id(certificate_id)
         versions = certificate_store(_settings(stack)).list_versions(certificate_id)
         if not versions:
-            raise Failure(f"certificate {certificate_id} is not in the inventory")
-        out.print_json(json.dumps([v.model_dump(mode="json") for v in versions]))
+            raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
+        if as_json:
+            out.print_json(json.dumps([v.model_dump(mode="json") for v in versions]))
+            return
+        for v in versions:
+            out.print(
+                f"{v.certificate_id} v{v.version} {v.status.value}: {v.common_name} ({_names(v.sans)}); "
+                f"{v.not_before:%Y-%m-%d} to {v.not_after:%Y-%m-%d}; {v.key_type}; issuer {v.issuer}; "
+                f"serial {v.serial_number}; sha256 {v.fingerprint_sha256}"
+            )
 
 
 @certificates_app.command("set-status")
@@ -421,6 +459,7 @@ def certificates_set_status(
 ) -> None:
     """Change a version's status. Only HOSTED certificates are pushed."""
     with _user_errors():
+        _checked_id(certificate_id)
         store = certificate_store(_settings(stack))
         chosen = store.get_version(certificate_id, version)
         store.set_status(certificate_id, chosen.version, status)
@@ -447,8 +486,8 @@ def policies_add(
             policy = PushPolicy(
                 name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
             )
-        except ValueError as exc:
-            raise Failure(f"invalid policy: {exc}") from exc
+        except ValidationError as exc:
+            raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
         DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip

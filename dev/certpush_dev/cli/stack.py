@@ -3,6 +3,8 @@ embedded stack (which publishes the same outputs in moto). Honours AWS_ENDPOINT_
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,7 +40,13 @@ def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def settings_for_stack(stack_name: str) -> Settings:
+# Where the CLI itself calls a target (retract), it reaches Huawei Cloud with the operator's settings.
+OPERATOR_SETTINGS = ("HUAWEICLOUD_ENDPOINT_TEMPLATE", "HUAWEICLOUD_PROJECT_IDS")
+
+
+def settings_for_stack(stack_name: str, operator: Mapping[str, str] | None = None) -> Settings:
     outputs = stack_outputs(stack_name)
     environment = {setting: outputs[output] for output, setting in OUTPUT_TO_SETTING.items() if output in outputs}
+    given = os.environ if operator is None else operator
+    environment.update({name: given[name] for name in OPERATOR_SETTINGS if given.get(name)})
     return Settings.from_env(environment)

@@ -33,7 +33,9 @@ class SimulatorState:
 
 def _huaweicloud(record: PushRecord, simulator: SimulatorState) -> Inspection:
     certificates = simulator.get().get(record.service, {}).get(record.region, {}).get("certificates", [])
-    present = any(c.get("id") == record.target_id for c in certificates)
+    ids = {c.get("id") for c in certificates}
+    # a CDN target id lists the accelerated domains the certificate is configured on
+    present = all(part in ids for part in (record.target_id or "").split(","))
     yield f"{record.target} has {record.target_id} ({len(certificates)} in store)", present
 
 

@@ -115,7 +115,6 @@ class _Poller:
         self.name = name
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.idle = threading.Event()
 
     def _spawn(self, target: Callable[[], None], count: int = 1) -> None:
         for index in range(count):
@@ -419,10 +418,7 @@ class StreamPoller(_Poller):
                 next_iterator = self._deliver(shard_id, records) or next_iterator
             self._iterators[shard_id] = next_iterator
         if not got_any:
-            self.idle.set()
             self._stop.wait(0.2)
-        else:
-            self.idle.clear()
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> str | None:
         """Returns an iterator to resume from when a record is to be retried."""

@@ -64,6 +64,7 @@ def _ca(
     key: PrivateKey,
     not_before: datetime,
     path_length: int | None,
+    key_identifiers: bool = True,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -88,9 +89,10 @@ def _ca(
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
-    if issuer_key is not None:
+    if key_identifiers:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    if issuer_key is not None and key_identifiers:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
@@ -103,14 +105,22 @@ def make_certificate(
     days: int = 90,
     not_before: datetime | None = None,
     key_type: str = "ec",
+    key_identifiers: bool = True,
+    subject_alt_name: bool = True,
 ) -> SampleCertificate:
-    """A server certificate for ``domain`` (valid from ``not_before`` for ``days``) with its chain."""
+    """A server certificate for ``domain`` (valid from ``not_before`` for ``days``) with its chain.
+
+    ``key_identifiers=False``: a CA that sets no SubjectKeyIdentifier / AuthorityKeyIdentifier on
+    any certificate (as some private and older CAs do); ``subject_alt_name=False``: a leaf with only
+    a common name."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_start = (not_before or now) - timedelta(days=30)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = _ca("certpush sample root CA", None, None, root_key, ca_start, 1)
+    root = _ca("certpush sample root CA", None, None, root_key, ca_start, 1, key_identifiers)
     intermediate_key = ec.generate_private_key(ec.SECP256R1())
-    intermediate = _ca("certpush sample issuing CA", root_key, root.subject, intermediate_key, ca_start, 0)
+    intermediate = _ca(
+        "certpush sample issuing CA", root_key, root.subject, intermediate_key, ca_start, 0, key_identifiers
+    )
     key: PrivateKey = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         if key_type == "rsa"
@@ -118,7 +128,7 @@ def make_certificate(
     )
     start = not_before or now
     names = sans or [domain]
-    leaf = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(domain))
         .issuer_name(intermediate.subject)
@@ -126,7 +136,6 @@ def make_certificate(
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -143,12 +152,16 @@ def make_certificate(
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
+    )
+    if subject_alt_name:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+    if key_identifiers:
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        ).add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(intermediate_key.public_key()), critical=False
         )
-        .sign(intermediate_key, hashes.SHA256())
-    )
+    leaf = builder.sign(intermediate_key, hashes.SHA256())
     return SampleCertificate(
         certificate_pem=_pem(leaf),
         chain_pem=_pem(intermediate),

@@ -54,9 +54,14 @@ LOCAL_ENVIRONMENT = {
 }
 
 
-def local_client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
-    """The variables a shell needs to run the CLI against the embedded stack."""
+def local_client_environment(
+    endpoint_url: str, region: str = DEFAULT_REGION, huaweicloud_url: str | None = None
+) -> dict[str, str]:
+    """The variables a shell needs to run the CLI against the embedded stack (``certpush retract`` calls
+    the targets itself: HUAWEICLOUD_ENDPOINT_TEMPLATE points it at the simulator)."""
+    huawei = {"HUAWEICLOUD_ENDPOINT_TEMPLATE": huaweicloud_url} if huaweicloud_url else {}
     return {
+        **huawei,
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
@@ -136,7 +141,7 @@ class EmbeddedStack:
         self.port = port
         self.endpoint_url = f"http://{host}:{port}"
         self.huawei.start()
-        self._set_environment(local_client_environment(self.endpoint_url, self.region))
+        self._set_environment(local_client_environment(self.endpoint_url, self.region, self.huawei.endpoint_template))
         self._set_environment(LOCAL_ENVIRONMENT)
         session = boto3.Session(region_name=self.region)
         template = load_template(self.root / "template.yaml")

@@ -16,6 +16,14 @@ class CertificateNotFoundError(CertpushError):
         self.version = version
 
 
+class ConcurrentImportError(CertpushError):
+    """Other imports of the same certificate id kept taking the next version number."""
+
+    def __init__(self, certificate_id: str) -> None:
+        super().__init__(f"other imports of {certificate_id} are under way; nothing was imported, try again")
+        self.certificate_id = certificate_id
+
+
 class InvalidCertificateError(CertpushError):
     """Material that cannot be parsed or used (bad PEM, key does not match, chain broken)."""
 

@@ -23,7 +23,7 @@ from certpush.models.domain import (
     TargetKey,
 )
 from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
-from certpush.models.messages import PushMessage
+from certpush.models.messages import DeadLetter, PushMessage
 
 
 class Clock(Protocol):
@@ -63,9 +63,15 @@ class PolicyStore(Protocol):
 class RecordsRepository(Protocol):
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
 
-    def start_push(self, record: PushRecord) -> bool:
-        """Writes a PENDING record unless a push of that target is pending, in progress or succeeded.
-        Returns False when the conditional write lost."""
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
+        """Writes a PENDING record unless a push of that target is pending, in progress or (without
+        ``force``) succeeded. Returns False when the conditional write lost."""
+        ...
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        """A SUCCEEDED push whose certificate certpush deleted: the current state becomes RETRACTED, the
+        history gets it and the target's binding goes if it named that certificate. False when the
+        record was no longer that SUCCEEDED push."""
         ...
 
     def mark_in_progress(self, record: PushRecord) -> PushRecord:
@@ -126,6 +132,28 @@ class PushQueue(Protocol):
         ...
 
 
+class DeadLetterQueue(Protocol):
+    """The push queue's dead-letter queue."""
+
+    def receive(self, max_messages: int, hide_seconds: int) -> list[DeadLetter]:
+        """Up to ``max_messages`` (at most 10) letters, hidden from other readers for ``hide_seconds``."""
+        ...
+
+    def release(self, letters: Sequence[DeadLetter]) -> None:
+        """Makes received letters visible again at once."""
+        ...
+
+    def delete(self, letter: DeadLetter) -> None: ...
+
+
+class RedriveQueue(Protocol):
+    """The queue dead letters go back to."""
+
+    def send_bodies(self, bodies: Sequence[str]) -> set[int]:
+        """Sends message bodies as they are (at most 10); returns the indexes the queue accepted."""
+        ...
+
+
 class RetryScheduler(Protocol):
     """Brings a queue message back after ``seconds`` (the backoff of a transient failure)."""
 
@@ -150,6 +178,16 @@ class PushTarget(Protocol):
     def push(self, request: PushRequest) -> PushResult: ...
 
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
+
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """What uses the certificate ``target_id`` in the region (listeners, protected domains), as
+        short descriptions; empty when nothing does or the certificate is gone. ``attached``: the
+        references certpush attached it to (the records' options), which are always looked at."""
+        ...
+
+    def retract(self, region: str, target_id: str) -> None:
+        """Deletes the certificate ``target_id``; a certificate already gone is not an error."""
+        ...
 
 
 class OfferedTarget(Protocol):

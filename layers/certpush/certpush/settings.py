@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, PrivateAttr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from certpush.errors import ConfigurationError
+from certpush.environment import parse_environment
 from certpush.targets.definition import TargetSettings
 from certpush.targets.registry import REGISTRY, TargetRegistry
 
 S = TypeVar("S", bound=TargetSettings)
 
 
-class Settings(BaseModel):
-    """Environment of the functions (see template.yaml ``Globals``) and of the CLI."""
+class Settings(BaseSettings):
+    """Environment of the functions (see template.yaml ``Globals``) and of the CLI (pydantic-settings)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
 
     records_table: str = Field(alias="RECORDS_TABLE")
     inventory_table: str = Field(alias="INVENTORY_TABLE")
@@ -37,29 +38,18 @@ class Settings(BaseModel):
     stuck_after_seconds: int = Field(default=1800, ge=1, le=86400, alias="STUCK_AFTER_SECONDS")
     stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
-    targets: dict[str, TargetSettings] = Field(
-        default_factory=dict, description="settings of the push targets, by settings class name"
-    )
+    _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)
+    """Settings of the push targets, by settings class name."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry = REGISTRY) -> Settings:
         """Reads our variables, and each target's (e.g. ``HUAWEICLOUD_*``) into its settings class."""
-        data: dict[str, object] = dict(environ)
-        data["targets"] = {kind.__name__: kind.from_env(environ) for kind in registry.settings_classes()}
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigurationError(f"certpush settings are missing or invalid: {_variables(exc)}") from exc
+        targets = {kind.__name__: kind.from_env(environ) for kind in registry.settings_classes()}
+        settings = parse_environment(cls, environ)
+        settings._targets = targets
+        return settings
 
     def target_settings(self, kind: type[S]) -> S:
         """The settings of the targets that use ``kind`` (its defaults when none were read)."""
-        found = self.targets.get(kind.__name__)
-        return found if isinstance(found, kind) else kind()
-
-
-def _variables(exc: ValidationError) -> str:
-    """The environment variables at fault, as the user spells them, with the reason when one was set."""
-    return ", ".join(
-        f"{str(err['loc'][0]).upper()}" + ("" if err["type"] == "missing" else f" ({err['msg']})")
-        for err in exc.errors()
-    )
+        found = self._targets.get(kind.__name__)
+        return found if isinstance(found, kind) else kind.model_validate({})

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from pydantic import SecretStr
 
 from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
+from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.models.domain import (
     CertificateMaterial,
@@ -134,3 +135,8 @@ def make_request() -> Callable[..., PushRequest]:
         )
 
     return make
+
+
+@pytest.fixture
+def cdn(hw_client: HuaweiCloudClient) -> HuaweiCdnTarget:
+    return HuaweiCdnTarget(hw_client)

@@ -9,6 +9,7 @@ import pytest
 
 from certpush.adapters.huaweicloud import HuaweiElbTarget
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+from certpush.adapters.huaweicloud.elb import certificate_fingerprints
 from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
 from certpush.models.domain import PushRequest
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
@@ -77,14 +78,59 @@ def test_listener_binding_sni_and_default(
     assert sim.state()["stats"]["elb.listener_update"] == 2  # the second push changed nothing
 
 
-def test_sni_refs_are_added_to_the_existing_ones(
+def test_an_sni_certificate_replaces_those_that_share_a_domain(
     sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
 ) -> None:
     listener = sim.add_elb_listener("cn-north-4")
-    old = elb.push(make_request(version=1, attach=(f"cn-north-4/{listener}",))).target_id
-    new = elb.push(make_request(version=2, attach=(f"cn-north-4/{listener}",))).target_id
+    attach = (f"cn-north-4/{listener}",)
+    other = elb.push(make_request(certificate_id="other", sans=("api.example.org",), attach=attach)).target_id
+    old = elb.push(make_request(version=1, attach=attach)).target_id
+    new = elb.push(make_request(version=2, attach=attach)).target_id  # not renewed in place: a new id
     [state] = elb_state(sim, "cn-north-4")["listeners"]
-    assert state["sni_container_refs"] == [old, new]
+    assert new != old
+    assert state["sni_container_refs"] == [other, new]
+
+
+def test_renewal_updates_the_certificate_in_place(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    listener = sim.add_elb_listener("cn-north-4")
+    attach = (f"cn-north-4/{listener}",)
+    first = elb.push(make_request(version=1, attach=attach))
+    renewal = make_request(version=2, attach=attach).model_copy(update={"previous_target_id": first.target_id})
+    second = elb.push(renewal)
+    assert second.target_id == first.target_id
+    assert "renewed in place" in (second.detail or "")
+    [certificate] = elb_state(sim, "cn-north-4")["certificates"]
+    assert certificate["name"] == renewal.deterministic_name
+    assert (
+        certificate["fingerprint"]
+        .replace(":", "")
+        .lower()
+        .endswith(certificate_fingerprints(renewal.material.certificate_pem)[0])
+    )
+    [state] = elb_state(sim, "cn-north-4")["listeners"]
+    assert state["sni_container_refs"] == [first.target_id]
+    assert elb.push(renewal).target_id == first.target_id  # a retry finds it by its new name
+    assert sim.state()["stats"]["elb.update"] == 1
+
+
+def test_a_renewal_whose_earlier_certificate_is_gone_creates_one(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    renewal = make_request(version=2).model_copy(update={"previous_target_id": "0" * 32})
+    created = elb.push(renewal)
+    assert created.target_id != "0" * 32
+    assert "created" in (created.detail or "")
+
+
+def test_an_sni_certificate_needs_a_domain(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    listener = sim.add_elb_listener("cn-north-4")
+    with pytest.raises(PermanentPushError) as exc_info:
+        elb.push(make_request(sans=("10.0.0.1",), attach=(f"cn-north-4/{listener}",)))
+    assert exc_info.value.code == "SNI_NEEDS_DOMAIN"
 
 
 def test_plain_http_listener_is_refused(
@@ -101,18 +147,40 @@ def test_unknown_listener_is_refused(elb: HuaweiElbTarget, make_request: MakeReq
     assert caught.value.code == "ELB.8904"
 
 
-@pytest.mark.parametrize("flaw", ["expired", "mismatched_key"])
-def test_bad_material_is_refused(
-    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest, flaw: str
+def test_a_key_that_does_not_match_is_refused(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
 ) -> None:
     with pytest.raises(PermanentPushError) as caught:
-        elb.push(make_request(**{flaw: True}))
+        elb.push(make_request(mismatched_key=True))
     assert type(caught.value) is PermanentPushError
     assert caught.value.code == "ELB.8902"
     assert elb_state(sim, "cn-north-4")["certificates"] == []
+
+
+def test_an_expired_certificate_is_stored(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    # ELB's CreateCertificate documents no refusal of expired certificates (the validator refuses them
+    # before any push; the simulator must not be stricter than the cloud).
+    elb.push(make_request(expired=True))
+    assert len(elb_state(sim, "cn-north-4")["certificates"]) == 1
 
 
 def test_not_purchased_region(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
     sim.set_service_purchased("elb", "af-south-1", False)
     with pytest.raises(ServiceUnavailableInRegionError):
         elb.push(make_request("af-south-1"))
+
+
+def test_a_region_without_a_project_is_unavailable(
+    http_client: Any, credentials: Any, make_request: MakeRequest
+) -> None:
+    # IAM lists the account's projects only: a region with none is never invented
+    with HuaweiCloudSimulator(regions=["cn-north-4"]) as only_one:
+        client = HuaweiCloudClient(
+            lambda: credentials, http_client=http_client, endpoint_template=only_one.endpoint_template
+        )
+        with pytest.raises(ServiceUnavailableInRegionError) as caught:
+            HuaweiElbTarget(client).push(make_request("ap-southeast-1"))
+        assert caught.value.code == "PROJECT_NOT_FOUND"
+        assert HuaweiElbTarget(client).push(make_request("cn-north-4")).target_id

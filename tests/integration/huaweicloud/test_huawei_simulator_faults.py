@@ -10,6 +10,7 @@ import pytest
 
 from certpush.adapters.huaweicloud import HuaweiCloudSettings, build_huaweicloud_targets
 from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
+from certpush.adapters.huaweicloud.signer import HuaweiSigner
 from certpush.adapters.huaweicloud.waf import HuaweiWafTarget
 from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
 from certpush.models.domain import PushRequest, PushResult
@@ -177,3 +178,24 @@ def test_api_calls_need_a_signature(sim: HuaweiCloudSimulator) -> None:
         answer = anonymous.get(f"/waf/cn-north-4/v1/{project}/waf/certificate")
     assert answer.status_code == 401
     assert answer.json()["error_code"] == "APIGW.0301"
+
+
+@pytest.mark.parametrize(
+    ("host", "path_region", "status"),
+    [
+        ("waf.cn-north-4.myhuaweicloud.com", "cn-north-4", 200),  # the host names the service and region
+        ("waf.ap-southeast-1.myhuaweicloud.com", "cn-north-4", 400),  # its project is another region's
+        ("elb.cn-north-4.myhuaweicloud.com", "cn-north-4", 404),  # a WAF path on the ELB host
+        ("127.0.0.1", "cn-north-4", 200),  # no real host name: the path and project id decide
+    ],
+)
+def test_the_host_header_tells_services_and_regions_apart(
+    sim: HuaweiCloudSimulator, credentials: HuaweiCloudCredentials, host: str, path_region: str, status: int
+) -> None:
+    signer = HuaweiSigner(credentials.access_key, credentials.secret_key)
+    with httpx.Client(auth=signer, timeout=5) as client:
+        response = client.get(
+            f"{sim.url}/v1/{sim.project_id(path_region)}/waf/certificate",
+            headers={"Host": host, "Content-Type": "application/json"},
+        )
+    assert response.status_code == status, response.text

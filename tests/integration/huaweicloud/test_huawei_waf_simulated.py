@@ -95,6 +95,29 @@ def test_apply_to_hosts_of_the_region_only(
     assert sim.state()["stats"]["waf.apply"] == 1  # already bound: no second call
 
 
+def test_renewal_updates_the_certificate_in_place(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    host = sim.add_waf_host("cn-north-4", "www.example.com")
+    first = waf.push(make_request(version=1, attach=(f"cn-north-4/{host}",)))
+    renewal = make_request(version=2, attach=(f"cn-north-4/{host}",))
+    second = waf.push(renewal.model_copy(update={"previous_target_id": first.target_id}))
+    assert second.target_id == first.target_id
+    [certificate] = waf_certificates(sim, "cn-north-4")
+    assert certificate["name"] == renewal.deterministic_name
+    assert [h["id"] for h in certificate["bind_host"]] == [host]
+    assert sim.state()["stats"] == {**sim.state()["stats"], "waf.update": 1, "waf.apply": 1}
+
+
+def test_a_premium_host_is_not_a_cloud_host(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    premium = sim.add_waf_host("cn-north-4", "example.com", mode="premium")
+    with pytest.raises(PermanentPushError) as caught:
+        waf.push(make_request(attach=(f"cn-north-4/{premium}",)))
+    assert caught.value.code == "WAF.00011004"
+
+
 def test_unknown_host_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
     with pytest.raises(PermanentPushError) as caught:
         waf.push(make_request(attach=("cn-north-4/no-such-host",)))

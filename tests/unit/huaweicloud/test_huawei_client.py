@@ -214,6 +214,29 @@ def test_load_credentials() -> None:
             load_credentials("s", lambda _, bad=bad: bad)  # type: ignore[misc]
 
 
+def test_temporary_credentials_send_their_security_token() -> None:
+    creds = load_credentials("s", lambda _: {"ak": "A", "sk": "B", "security_token": "T0k3n"})
+    assert creds.security_token is not None and "T0k3n" not in repr(creds)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        call_waf(HuaweiCloudClient(lambda: creds, http_client=http, project_ids={"cn-north-4": "p"}))
+    assert seen[0].headers["X-Security-Token"] == "T0k3n"
+    assert "x-sdk-date;x-security-token," in seen[0].headers["Authorization"]
+
+
+def test_an_error_body_is_an_error_whatever_the_status() -> None:
+    body = {"error": {"error_code": "CDN.0105", "error_msg": "The acceleration domain name does not exist."}}
+    client, http = make_client(answer(200, body))
+    with http, pytest.raises(PermanentPushError) as caught:
+        call_waf(client)
+    assert caught.value.code == "CDN.0105"
+
+
 def test_default_client_has_explicit_timeouts_and_no_retries() -> None:
     client = HuaweiCloudClient(lambda: CREDENTIALS, timeout_seconds=7)
     try:

@@ -14,9 +14,10 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer as SdkSigner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from certpush.adapters.huaweicloud.signer import (
-    HOP_BY_HOP_HEADERS,
+    SDK_SIGNED_HEADERS,
     HuaweiSigner,
     SignatureVerificationError,
     authorization_header,
@@ -133,11 +134,13 @@ def test_matches_sdk_signer(
     query=st.lists(st.tuples(query_text.filter(bool), query_text), max_size=5),
     name=st.text(st.characters(codec="utf-8"), min_size=1, max_size=10),
     body=json_body,
+    token=st.one_of(st.none(), st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30)),
 )
 def test_httpx_requests_match_sdk_signer(
-    query: list[tuple[str, str]], name: str, body: dict[str, object] | None
+    query: list[tuple[str, str]], name: str, body: dict[str, object] | None, token: str | None
 ) -> None:
-    """What HuaweiSigner puts on the wire (every header httpx sends) signs like the SDK would."""
+    """What HuaweiSigner puts on the wire signs exactly as the SDK's client would sign it: the headers
+    the SDK sends (Content-Type, User-Agent, X-Project-Id, X-Sdk-Date, Host, X-Security-Token), no other."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -145,31 +148,41 @@ def test_httpx_requests_match_sdk_signer(
         return httpx.Response(200, json={})
 
     clock = FixedClock(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+    signer = HuaweiSigner("AK-oracle", "SK-oracle", clock=clock, security_token=SecretStr(token) if token else None)
+    with httpx.Client(transport=httpx.MockTransport(handler), headers={"User-Agent": "certpush-huaweicloud"}) as client:
         client.request(
             "POST" if body is not None else "GET",
             f"https://elb.eu-west-101.myhuaweicloud.com/v3/{quote(name, safe='')}/elb/certificates",
             params=tuple(query),
-            json=body,
-            auth=HuaweiSigner("AK-oracle", "SK-oracle", clock=clock),
+            content=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json", "X-Project-Id": "p" * 32, "Accept": "application/json"},
+            auth=signer,
         )
     request = seen[0]
-    sent_headers = {k: v for k, v in request.headers.items() if k.lower() not in ("authorization", *HOP_BY_HOP_HEADERS)}
+    sdk_headers = {k: v for k, v in request.headers.items() if k.lower() in SDK_SIGNED_HEADERS and k.lower() != "host"}
     raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
     expected = sdk_authorization(
         request.method,
         request.url.host,
         raw_path,
         list(request.url.params.multi_items()),
-        sent_headers,
+        sdk_headers,
         request.content,
     )
     assert request.headers["Authorization"] == expected
     assert request.headers["X-Sdk-Date"] == "20260102T030405Z"
-    assert request.headers["Connection"] == "keep-alive"
-    assert "SignedHeaders=accept;accept-encoding;" in request.headers["Authorization"]
-    assert "connection" not in request.headers["Authorization"]
+    signed = "content-type;host;user-agent;x-project-id;x-sdk-date" + (";x-security-token" if token else "")
+    assert f"SignedHeaders={signed}," in request.headers["Authorization"]
+    assert request.headers.get("X-Security-Token") == token
     assert request.url.query.decode("ascii") == canonical_query_string(request.url.params.multi_items())
+
+
+def test_a_proxy_may_rewrite_unsigned_headers() -> None:
+    """Accept-Encoding, Accept, Content-Length are not signed: changing them keeps the signature valid."""
+    target, headers, body = _signed_request(NOW)
+    rewritten = [(k, "identity" if k.lower() == "accept-encoding" else v) for k, v in headers]
+    rewritten.append(("Via", "1.1 proxy"))
+    assert verify(secret_for={"ak": "secret"}, method="POST", target=target, headers=rewritten, body=body, now=NOW)
 
 
 def _signed_request(

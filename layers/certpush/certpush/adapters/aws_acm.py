@@ -9,13 +9,18 @@ every association (listeners, distributions)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
 from certpush.models.domain import PushRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_acm import ACMClient
+    from mypy_boto3_acm.literals import KeyAlgorithmType
+    from mypy_boto3_acm.type_defs import TagTypeDef
 
 _TRANSIENT_CODES = {
     "ThrottlingException",
@@ -64,7 +69,7 @@ def translate_aws_error(exc: Exception, action: str) -> PushError:
 
 
 # ListCertificates returns only RSA_2048 certificates unless asked for every key type.
-_ACM_KEY_TYPES = [
+_ACM_KEY_TYPES: list[KeyAlgorithmType] = [
     "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1",
 ]  # fmt: skip
 
@@ -104,13 +109,13 @@ class AcmImporter:
 
     def put(self, request: PushRequest, region: str) -> tuple[str, str]:
         """(ARN, what was done) of the version in ACM of ``region``."""
-        acm = self._clients("acm", region)
+        acm: ACMClient = self._clients("acm", region)
         arn = self._find_same_certificate(acm, request)
         if arn is not None:
             return arn, "already in ACM"
         return self._import(acm, request, region)
 
-    def _find_same_certificate(self, acm: Any, request: PushRequest) -> str | None:
+    def _find_same_certificate(self, acm: ACMClient, request: PushRequest) -> str | None:
         wanted = int(request.certificate.serial_number, 16)
         try:
             paginator = acm.get_paginator("list_certificates")
@@ -128,7 +133,7 @@ class AcmImporter:
             raise translate_aws_error(exc, "looking for the certificate in ACM") from exc
         return None
 
-    def _import(self, acm: Any, request: PushRequest, region: str) -> tuple[str, str]:
+    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> tuple[str, str]:
         material = request.material
         arguments: dict[str, Any] = {
             "Certificate": material.certificate_pem.encode(),
@@ -153,8 +158,36 @@ class AcmImporter:
             raise translate_aws_error(exc, "importing into ACM") from exc
         return str(response["CertificateArn"]), "imported"
 
+    def in_use_by(self, region: str, arn: str) -> list[str] | None:
+        """ACM's InUseBy of the certificate (the AWS resources that use it); None when it is gone."""
+        acm = self._clients("acm", region)
+        try:
+            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+        return [str(user) for user in described.get("InUseBy") or []]
+
+    def delete(self, region: str, arn: str) -> None:
+        """DeleteCertificate; a certificate already gone is not an error. ACM refuses one in use."""
+        acm = self._clients("acm", region)
+        try:
+            acm.delete_certificate(CertificateArn=arn)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return
+            if code == "ResourceInUseException":
+                raise PermanentPushError("CERTIFICATE_IN_USE", f"ACM refuses to delete {arn}: in use") from exc
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "deleting the certificate from ACM") from exc
+
     @staticmethod
-    def _tags(request: PushRequest) -> list[dict[str, str]]:
+    def _tags(request: PushRequest) -> list[TagTypeDef]:
         return [
             {"Key": "certpush:certificate-id", "Value": request.certificate.certificate_id},
             {"Key": "certpush:version", "Value": str(request.certificate.version)},

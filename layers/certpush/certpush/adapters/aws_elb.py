@@ -3,14 +3,17 @@ onto listeners: ``options.attach`` as SNI certificates, ``options.attach_default
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
 from certpush.models.domain import PushRequest, PushResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 PROVIDER = "aws"
 SERVICE = "elb"
@@ -40,7 +43,7 @@ class AwsElbTarget:
         return PushResult(target_id=arn, console_url=self.console_url(request.region, arn), detail=detail)
 
     def _attach(self, request: PushRequest, arn: str) -> None:
-        elbv2 = None
+        elbv2: ElasticLoadBalancingv2Client | None = None
         for listener in request.options.attach_default:
             if region_of_arn(listener) != request.region:
                 continue
@@ -57,3 +60,28 @@ class AwsElbTarget:
                 elbv2.add_listener_certificates(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
             except (ClientError, BotoCoreError) as exc:
                 raise translate_aws_error(exc, f"adding the certificate to {listener}") from exc
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """ACM's InUseBy, and the listeners certpush attached the certificate to that still hold it
+        (an emulator may leave InUseBy empty)."""
+        users = self._acm.in_use_by(region, target_id)
+        if users is None:
+            return []
+        found = dict.fromkeys(users)
+        elbv2 = self._client("elbv2", region)
+        for listener in (ref for ref in attached if region_of_arn(ref) == region):
+            try:
+                held = elbv2.describe_listener_certificates(ListenerArn=listener).get("Certificates", [])
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("ListenerNotFound", "ListenerNotFoundException"):
+                    continue
+                raise translate_aws_error(exc, f"reading the certificates of {listener}") from exc
+            except BotoCoreError as exc:
+                raise translate_aws_error(exc, f"reading the certificates of {listener}") from exc
+            if any(c.get("CertificateArn") == target_id for c in held):
+                found.setdefault(f"listener {listener}")
+        return list(found)
+
+    def retract(self, region: str, target_id: str) -> None:
+        self._acm.delete(region, target_id)

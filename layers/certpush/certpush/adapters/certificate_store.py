@@ -11,20 +11,23 @@ per container for ``max_age`` seconds."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client, aws_resource
 from certpush.adapters.aws_errors import aws_errors, dependency_error, is_transient
-from certpush.errors import CertificateNotFoundError
+from certpush.errors import CertificateNotFoundError, ConcurrentImportError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.models.items import parse_timestamp, timestamp
 
 _DATES = ("not_before", "not_after", "imported_at")
+_VERSION_ATTEMPTS = 5
 
 
 def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
@@ -115,15 +118,35 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: put_version")
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
-        counter = self._table.update_item(
-            Key={"PK": f"CERT#{metadata.certificate_id}", "SK": "META"},
-            UpdateExpression="ADD latest_version :one SET #t = :t",
-            ExpressionAttributeNames={"#t": "type"},
-            ExpressionAttributeValues={":one": 1, ":t": "META"},
-            ReturnValues="UPDATED_NEW",
-        )
-        version = int(counter["Attributes"]["latest_version"])
-        secret_id = f"{self._prefix}/{metadata.certificate_id}/v{version}"
+        """Stores the material as the next version, all or nothing.
+
+        The secret is written first, under the number after the counter's; then one transaction
+        moves the counter to that number and writes the version item, on the condition that no
+        other import took it meanwhile. A refused or failed secret write leaves no counter step
+        and no version; a lost race deletes its secret and tries the next number."""
+        for _ in range(_VERSION_ATTEMPTS):
+            latest = self._latest_version(metadata.certificate_id)
+            version = latest + 1
+            secret_id = self._create_secret(metadata.certificate_id, version, material)
+            stored = metadata.model_copy(update={"version": version, "secret_id": secret_id})
+            try:
+                self._commit_version(stored, latest)
+            except ClientError as exc:
+                self._delete_secret(secret_id)
+                if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                    continue  # another import of this id took the number: try the next one
+                raise
+            except BaseException:
+                self._delete_secret(secret_id)
+                raise
+            return stored
+        raise ConcurrentImportError(metadata.certificate_id)
+
+    def _latest_version(self, certificate_id: str) -> int:
+        item = self._table.get_item(Key={"PK": f"CERT#{certificate_id}", "SK": "META"}, ConsistentRead=True).get("Item")
+        return int(item.get("latest_version", 0)) if item else 0
+
+    def _create_secret(self, certificate_id: str, version: int, material: CertificateMaterial) -> str:
         secret = json.dumps(
             {
                 "certificate": material.certificate_pem,
@@ -131,21 +154,57 @@ class DynamoDBCertificateStore:
                 "private_key": material.private_key_pem.get_secret_value(),
             }
         )
-        create: dict[str, Any] = {
-            "Name": secret_id,
-            "SecretString": secret,
-            "Description": f"certpush certificate {metadata.certificate_id} version {version}",
-            "Tags": [
-                {"Key": "certpush:certificate-id", "Value": metadata.certificate_id},
-                {"Key": "certpush:version", "Value": str(version)},
-            ],
-        }
-        if self._kms_key_id:
-            create["KmsKeyId"] = self._kms_key_id
-        self._secrets.create_secret(**create)
-        stored = metadata.model_copy(update={"version": version, "secret_id": secret_id})
-        self._table.put_item(Item=_version_item(stored))
-        return stored
+        name = f"{self._prefix}/{certificate_id}/v{version}"
+        # a secret of this name may be left by an import that failed after writing it: never reuse it
+        for secret_id in (name, f"{name}-{uuid.uuid4().hex[:8]}"):
+            create: dict[str, Any] = {
+                "Name": secret_id,
+                "SecretString": secret,
+                "Description": f"certpush certificate {certificate_id} version {version}",
+                "Tags": [
+                    {"Key": "certpush:certificate-id", "Value": certificate_id},
+                    {"Key": "certpush:version", "Value": str(version)},
+                ],
+            }
+            if self._kms_key_id:
+                create["KmsKeyId"] = self._kms_key_id
+            try:
+                self._secrets.create_secret(**create)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ResourceExistsException" and secret_id == name:
+                    continue
+                raise
+            return secret_id
+        raise AssertionError("unreachable: the second name is unique")
+
+    def _commit_version(self, stored: CertificateVersion, latest: int) -> None:
+        table = self._table.name
+        self._table.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"PK": f"CERT#{stored.certificate_id}", "SK": "META"},
+                        "UpdateExpression": "SET latest_version = :version, #t = :t",
+                        "ConditionExpression": "attribute_not_exists(latest_version) OR latest_version = :latest",
+                        "ExpressionAttributeNames": {"#t": "type"},
+                        "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": "META"},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": _version_item(stored),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    def _delete_secret(self, secret_id: str) -> None:
+        """Best effort: a secret no version refers to is never read (a later import does not reuse it)."""
+        with contextlib.suppress(ClientError, BotoCoreError):
+            self._secrets.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
 
     @aws_errors("inventory: set_status")
     def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:

@@ -27,6 +27,8 @@ from certpush.models.items import (
 )
 
 _ACTIVE = (PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value)
+# a new push may take the place of these (with --force, of a SUCCEEDED one too)
+_REPLACEABLE = [PushStatus.FAILED.value, PushStatus.REJECTED.value, PushStatus.RETRACTED.value]
 
 
 def _condition_failed(exc: ClientError) -> bool:
@@ -105,12 +107,12 @@ class DynamoDBRecordsRepository:
 
     # -- writes ----------------------------------------------------------------------------------
     @aws_errors("records: start_push")
-    def start_push(self, record: PushRecord) -> bool:
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
+        replaceable = [*_REPLACEABLE, PushStatus.SUCCEEDED.value] if force else _REPLACEABLE
         try:
             self._table.put_item(
                 Item=current_item(record),
-                ConditionExpression=Attr("PK").not_exists()
-                | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
+                ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(replaceable),
             )
         except ClientError as exc:
             if _condition_failed(exc):
@@ -209,14 +211,49 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    @aws_errors("records: record_retraction")
+    def record_retraction(self, record: PushRecord) -> bool:
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+        key = {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
+        binding = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        transaction: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table_name,
+                    "Item": current_item(retracted),
+                    "ConditionExpression": "push_id = :pid AND #s = :ok",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pid": record.push_id, ":ok": PushStatus.SUCCEEDED.value},
+                }
+            },
+            {"Put": {"TableName": self._table_name, "Item": history_item(retracted)}},
+        ]
+        if binding is not None and binding.get("target_id") == record.target_id:
+            transaction.append(
+                {
+                    "Delete": {
+                        "TableName": self._table_name,
+                        "Key": key,
+                        "ConditionExpression": "target_id = :tid",
+                        "ExpressionAttributeValues": {":tid": record.target_id},
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     @aws_errors("records: record_rejection")
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         if not keep_current:
             try:
                 self._table.put_item(
                     Item=current_item(record),
-                    ConditionExpression=Attr("PK").not_exists()
-                    | Attr("status").is_in([PushStatus.FAILED.value, PushStatus.REJECTED.value]),
+                    ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(_REPLACEABLE),
                 )
             except ClientError as exc:
                 if not _condition_failed(exc):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.messages import PushMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _BATCH = 10
 _RESENDS = 3
@@ -24,7 +28,7 @@ class QueueSendError(CertpushError):
 class SqsPushQueue:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self._url = queue_url
-        self._client = client or aws_client("sqs")
+        self._client: SQSClient = client or aws_client("sqs")
 
     @aws_errors("push queue: send")
     def send(self, messages: Sequence[PushMessage]) -> None:
@@ -36,7 +40,9 @@ class SqsPushQueue:
             batch_items = list(pending.values())
             for start in range(0, len(batch_items), _BATCH):
                 chunk = batch_items[start : start + _BATCH]
-                entries = [{"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)]
+                entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                    {"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
+                ]
                 response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
                 for entry in response.get("Failed", []):
                     message = chunk[int(entry["Id"][1:])]
@@ -46,6 +52,15 @@ class SqsPushQueue:
             pending = failed
         if pending:
             raise QueueSendError(f"SQS did not accept {len(pending)} push messages after {_RESENDS} tries")
+
+    @aws_errors("push queue: send_bodies")
+    def send_bodies(self, bodies: Sequence[str]) -> set[int]:
+        """Bodies as they are, one batch (at most 10): the indexes SQS accepted (port ``RedriveQueue``)."""
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[:_BATCH])
+        ]
+        response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+        return {int(entry["Id"]) for entry in response.get("Successful", [])}
 
     @aws_errors("push queue: retry_later")
     def retry_later(self, receipt_handle: str, seconds: int) -> None:

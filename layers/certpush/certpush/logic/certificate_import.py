@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from certpush.errors import InvalidCertificateError
+from certpush.logic.certificate_rules import NO_SAN_WARNING, TARGET_SIZE_WARNING
+from certpush.logic.material_files import check_sizes
 from certpush.logic.x509_checks import (
     check_chain,
     check_key_matches,
@@ -41,18 +43,20 @@ def import_certificate(
     certificate_id: str | None = None,
     force: bool = False,
 ) -> ImportResult:
-    """Checks the material (key matches, chain verifies, dates) and stores it as a new version.
+    """Checks the material (``certificate_rules``: dates, key, chain, sizes) and stores it as a new version.
 
     A key that does not match or a chain that does not verify refuses the import unless ``force``
-    (useful to see how a push of broken material is rejected); dates only warn."""
+    (useful to see how a push of broken material is rejected); dates, a missing subjectAltName and
+    a target's size limit only warn. Material too large for a secret is always refused."""
     now: datetime = clock.now()
     facts = inspect_certificate(material.certificate_pem)
     certificate = load_certificate(material.certificate_pem)
+    size_warnings = check_sizes(material)
     problems: list[InvalidCertificateError] = []
     for check in (
+        lambda: check_validity(certificate, now),
         lambda: check_key_matches(certificate, material.private_key_pem.get_secret_value()),
         lambda: check_chain(certificate, load_chain(material.chain_pem), now),
-        lambda: check_validity(certificate, now),
     ):
         try:
             check()
@@ -69,5 +73,12 @@ def import_certificate(
         secret_id="",
         imported_at=now,
     )
+    warnings = [f"{p.reason}: {p}" for p in problems]
+    if not facts.sans:
+        warnings.append(
+            f"{NO_SAN_WARNING}: the certificate has no subjectAltName; browsers ignore its common name "
+            f"'{facts.common_name}' and will refuse it"
+        )
+    warnings += [f"{TARGET_SIZE_WARNING}: {w}" for w in size_warnings]
     stored = store.put_version(metadata, material)
-    return ImportResult(version=stored, warnings=[f"{p.reason}: {p}" for p in problems])
+    return ImportResult(version=stored, warnings=warnings)

@@ -95,6 +95,7 @@ class Validator:
                 issuance_id=issuance_id,
                 push_id=str(uuid.uuid5(_PUSH_NAMESPACE, f"{issuance_id}|{key}")),
                 options=options,
+                forced=detail.force,
                 created_at=now,
                 updated_at=now,
             )
@@ -107,7 +108,7 @@ class Validator:
             if problem is not None:
                 self._reject(record, problem, keep_current=False, outcome=outcome)
                 continue
-            if self.records.start_push(record):
+            if self.records.start_push(record, force=detail.force):
                 messages.append(self._message(record, options))
                 outcome.queued.append(key)
                 continue

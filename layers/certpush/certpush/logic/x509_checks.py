@@ -1,9 +1,10 @@
 """X.509 inspection and the checks a push needs, all done with `cryptography`.
 
+The rules, and which target behaviour each mirrors, are listed in ``certpush.logic.certificate_rules``.
 The chain check walks the links itself (each certificate directly issued by the next, with
-``verify_directly_issued_by``) because a pushed chain usually ends at an intermediate, and
-``cryptography.x509.verification`` needs a trusted root in its store: when the chain does end in a
-self-signed root we hand the whole path to the library's verifier instead."""
+``verify_directly_issued_by``): ``cryptography.x509.verification`` would need a trusted root and
+imposes the web-PKI profile (RFC 5280 key identifiers, EKU), which neither ACM nor Huawei Cloud
+requires, so it would refuse chains the targets take."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from certpush.errors import InvalidCertificateError
+from certpush.logic.certificate_rules import HUAWEI_ELB_CHAIN_LEVELS
 from certpush.models.domain import CertificateMaterial, RejectReason
 
 
@@ -38,7 +39,7 @@ class CertificateFacts:
 def load_certificate(pem: str) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(pem.encode())
-    except ValueError as exc:
+    except (ValueError, UnicodeError) as exc:
         raise InvalidCertificateError(
             RejectReason.INVALID_CERTIFICATE, "the certificate is not a PEM-encoded X.509 certificate"
         ) from exc
@@ -49,7 +50,7 @@ def load_chain(pem: str) -> list[x509.Certificate]:
         return []
     try:
         return x509.load_pem_x509_certificates(pem.encode())
-    except ValueError as exc:
+    except (ValueError, UnicodeError) as exc:
         raise InvalidCertificateError(
             RejectReason.CHAIN_INVALID, "the chain is not a list of PEM-encoded X.509 certificates"
         ) from exc
@@ -70,32 +71,36 @@ def describe_key(public_key: object) -> str:
 
 
 def inspect_certificate(pem: str) -> CertificateFacts:
+    """What the inventory records of a certificate. ``sans`` are the names its subjectAltName
+    really holds (empty without one: the NO_SAN rule warns)."""
     cert = load_certificate(pem)
-    cn_attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = str(cn_attrs[0].value) if cn_attrs else ""
     try:
-        san_ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        sans = [str(n) for n in san_ext.value.get_values_for_type(x509.DNSName)]
-        sans += [str(ip) for ip in san_ext.value.get_values_for_type(x509.IPAddress)]
-    except x509.ExtensionNotFound:
-        sans = []
-    if not sans and common_name:
-        sans = [common_name]
-    if not common_name and sans:
-        common_name = sans[0]
-    return CertificateFacts(
-        common_name=common_name,
-        sans=sans,
-        fingerprint_sha256=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
-        serial_number=format(cert.serial_number, "x"),
-        issuer=cert.issuer.rfc4514_string(),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        key_type=describe_key(cert.public_key()),
-    )
+        cn_attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        common_name = str(cn_attrs[0].value) if cn_attrs else ""
+        try:
+            san_ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            sans = [str(n) for n in san_ext.value.get_values_for_type(x509.DNSName)]
+            sans += [str(ip) for ip in san_ext.value.get_values_for_type(x509.IPAddress)]
+        except x509.ExtensionNotFound:
+            sans = []
+        return CertificateFacts(
+            common_name=common_name or (sans[0] if sans else ""),
+            sans=sans,
+            fingerprint_sha256=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
+            serial_number=format(cert.serial_number, "x"),
+            issuer=cert.issuer.rfc4514_string(),
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            key_type=describe_key(cert.public_key()),
+        )
+    except (ValueError, UnsupportedAlgorithm) as exc:  # malformed extensions or names, unknown key type
+        raise InvalidCertificateError(
+            RejectReason.INVALID_CERTIFICATE, f"the certificate cannot be read: {type(exc).__name__}"
+        ) from exc
 
 
 def check_validity(cert: x509.Certificate, now: datetime) -> None:
+    """RejectReason.NOT_YET_VALID / EXPIRED (see ``certificate_rules.RULES``)."""
     if now < cert.not_valid_before_utc:
         raise InvalidCertificateError(
             RejectReason.NOT_YET_VALID,
@@ -108,9 +113,10 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
 
 
 def check_key_matches(cert: x509.Certificate, private_key_pem: str) -> None:
+    """RejectReason.KEY_MISMATCH. The key is never part of a message."""
     try:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise InvalidCertificateError(
             RejectReason.KEY_MISMATCH, "the private key is not an unencrypted PEM private key"
         ) from exc
@@ -120,62 +126,75 @@ def check_key_matches(cert: x509.Certificate, private_key_pem: str) -> None:
         )
 
 
-def _is_self_signed(cert: x509.Certificate) -> bool:
-    if cert.issuer != cert.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+def _subject(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string() or "(empty subject)"
 
 
-def _verification_name(cert: x509.Certificate) -> x509.DNSName | None:
-    """A concrete DNS name the certificate is for (a wildcard's ``*`` replaced by a label)."""
+def _check_link(child: x509.Certificate, parent: x509.Certificate, below: int, now: datetime) -> None:
+    """One link of the chain: ``parent`` issued ``child`` and may issue certificates.
+
+    ``below``: how many CA certificates lie between ``parent`` and the leaf (for pathLenConstraint)."""
+    if child.issuer != parent.subject:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"'{_subject(child)}' names issuer '{child.issuer.rfc4514_string()}', but the next chain "
+            f"certificate is '{_subject(parent)}' (the chain goes in order: each issuer follows its certificate)",
+        )
     try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        child.verify_directly_issued_by(parent)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"'{_subject(child)}' is not issued by the next chain certificate '{_subject(parent)}' "
+            "(its signature does not verify with that certificate's key)",
+        ) from exc
+    try:
+        constraints: x509.BasicConstraints | None = parent.extensions.get_extension_for_class(
+            x509.BasicConstraints
+        ).value
     except x509.ExtensionNotFound:
-        return None
-    for name in names.get_values_for_type(x509.DNSName):
-        return x509.DNSName(name.replace("*.", "certpush-check.", 1))
-    return None
+        constraints = None
+    # an X.509 v1 certificate has no extensions; OpenSSL (which the targets run) accepts it as a CA
+    is_ca = constraints.ca if constraints is not None else parent.version is x509.Version.v1
+    if not is_ca:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"chain certificate '{_subject(parent)}' is not a CA certificate (basicConstraints cA is not set)",
+        )
+    if constraints is not None and constraints.path_length is not None and below > constraints.path_length:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"chain certificate '{_subject(parent)}' allows {constraints.path_length} CA certificate(s) "
+            f"below it, the chain has {below}",
+        )
+    if not parent.not_valid_before_utc <= now <= parent.not_valid_after_utc:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"chain certificate '{_subject(parent)}' is outside its validity period "
+            f"({parent.not_valid_before_utc:%Y-%m-%d} to {parent.not_valid_after_utc:%Y-%m-%d})",
+        )
 
 
 def check_chain(cert: x509.Certificate, chain: list[x509.Certificate], now: datetime) -> None:
-    """Each certificate must be issued by the next one in the chain; every chain certificate must be
-    valid now. A chain that ends in a self-signed root is also verified as a path by cryptography."""
+    """RejectReason.CHAIN_INVALID: verified link by link, whether or not the chain ends in its root.
+
+    No trust store and no web-PKI profile: ACM and Huawei Cloud take a chain that ends at an
+    intermediate, and require neither key identifiers nor extended key usage (``certificate_rules``)."""
+    if len(chain) + 1 > HUAWEI_ELB_CHAIN_LEVELS:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"the certificate and its chain are {len(chain) + 1} levels; at most {HUAWEI_ELB_CHAIN_LEVELS}",
+        )
     path = [cert, *chain]
-    for child, parent in itertools.pairwise(path):
-        try:
-            child.verify_directly_issued_by(parent)
-        except (ValueError, TypeError, InvalidSignature) as exc:
-            raise InvalidCertificateError(
-                RejectReason.CHAIN_INVALID,
-                f"'{child.subject.rfc4514_string()}' is not issued by the next chain certificate "
-                f"'{parent.subject.rfc4514_string()}'",
-            ) from exc
-    for link in chain:
-        if not link.not_valid_before_utc <= now <= link.not_valid_after_utc:
-            raise InvalidCertificateError(
-                RejectReason.CHAIN_INVALID,
-                f"chain certificate '{link.subject.rfc4514_string()}' is outside its validity period",
-            )
-    subject = _verification_name(cert)
-    if chain and subject is not None and _is_self_signed(chain[-1]):
-        verifier = PolicyBuilder().store(Store([chain[-1]])).time(now).build_server_verifier(subject)
-        try:
-            verifier.verify(cert, chain[:-1])
-        except VerificationError as exc:
-            raise InvalidCertificateError(
-                RejectReason.CHAIN_INVALID, f"the chain does not verify to its root: {exc}"
-            ) from exc
+    for below, (child, parent) in enumerate(itertools.pairwise(path)):
+        _check_link(child, parent, below, now)
 
 
 def check_material(material: CertificateMaterial, now: datetime | None = None) -> CertificateFacts:
-    """Every check a push needs, in the order a user wants to hear about problems."""
+    """Every check a push needs, in the order of ``certificate_rules``: dates, then key, then chain."""
     now = now or datetime.now(UTC)
     cert = load_certificate(material.certificate_pem)
+    check_validity(cert, now)
     check_key_matches(cert, material.private_key_pem.get_secret_value())
     check_chain(cert, load_chain(material.chain_pem), now)
-    check_validity(cert, now)
     return inspect_certificate(material.certificate_pem)

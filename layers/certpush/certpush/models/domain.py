@@ -17,8 +17,17 @@ HISTORY_LENGTH = 10
 GLOBAL_REGION = "global"
 """The one "region" of a global service (no region of its own): how records and history show it."""
 
-CertificateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
+# The one rule for a certificate id, at every boundary (CLI, events, queue messages): it is part of
+# secret names, table keys and (with the version) of every name certpush gives a target.
+CERTIFICATE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+CERTIFICATE_ID_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -, starting with a letter or a digit"
+CertificateId = Annotated[str, StringConstraints(pattern=CERTIFICATE_ID_PATTERN)]
+
+
+def is_certificate_id(value: str) -> bool:
+    return re.fullmatch(CERTIFICATE_ID_PATTERN, value) is not None
+
+
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
 
 
@@ -34,14 +43,15 @@ class PushStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     REJECTED = "REJECTED"
+    RETRACTED = "RETRACTED"  # certpush deleted what this push made (``certpush retract``)
 
     @property
     def is_final(self) -> bool:
-        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED)
+        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED)
 
 
 class RejectReason(StrEnum):
-    """Why the validator refused to attempt a push. Each has a message in ``REJECT_MESSAGES``."""
+    """Why the validator refused to attempt a push; the record's ``message`` says it for a person."""
 
     CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
     NOT_HOSTED = "NOT_HOSTED"
@@ -157,6 +167,7 @@ class PushRecord(BaseModel):
     issuance_id: str
     push_id: str
     options: TargetOptions = TargetOptions()
+    forced: bool = Field(default=False, description="pushed again although recorded as present (push --force)")
     created_at: datetime
     updated_at: datetime
 
@@ -180,17 +191,20 @@ class PushRequest(BaseModel):
     def deterministic_name(self) -> str:
         """Name that a retry after a crash finds again: derived from certificate id and version.
 
-        At most 64 characters of ``[A-Za-z0-9_.-]`` (the strictest target's rule). An id that must
-        be shortened or cleaned also gets a digest of the whole id, so two ids never share a name."""
+        At most 64 characters of ``[A-Za-z0-9_.-]`` (the strictest target's rule). Two (id, version)
+        pairs never share a name: a readable name ``certpush-{id}-v{version}`` is at most 63
+        characters long; an id that must be shortened (or cleaned: ids from before the id rule)
+        gets a name of exactly 64 characters that ends in a digest of the whole id, so no readable
+        name can equal it, whatever id is chosen to look like one."""
         certificate_id = self.certificate.certificate_id
         cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", certificate_id)
         suffix = f"-v{self.certificate.version}"
         name = f"{TARGET_NAME_PREFIX}{cleaned}{suffix}"
-        if len(name) <= MAX_TARGET_NAME and cleaned == certificate_id:
+        if len(name) < MAX_TARGET_NAME and cleaned == certificate_id:
             return name
         digest = hashlib.sha256(certificate_id.encode()).hexdigest()[:12]
         keep = MAX_TARGET_NAME - len(TARGET_NAME_PREFIX) - len(suffix) - len(digest) - 1
-        return f"{TARGET_NAME_PREFIX}{cleaned[:keep]}-{digest}{suffix}"
+        return f"{TARGET_NAME_PREFIX}{cleaned[:keep].ljust(keep, '_')}-{digest}{suffix}"
 
 
 class PushResult(BaseModel):

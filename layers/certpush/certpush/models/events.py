@@ -11,7 +11,7 @@ from typing import Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, Field
 
-from certpush.models.domain import TargetSpec
+from certpush.models.domain import CERTIFICATE_ID_RULE, CertificateId, TargetSpec
 
 EVENT_SOURCE = "certpush.certificates"
 NOTIFY_SOURCE = "certpush.pushes"
@@ -26,15 +26,30 @@ class CertificateIssuedDetail(BaseModel):
     Without ``targets``, the push policies whose domain pattern matches the certificate decide.
     ``issuance_id`` defaults to the EventBridge event id, so a redelivered event is one issuance."""
 
-    certificate_id: str = Field(min_length=1, max_length=128)
+    certificate_id: CertificateId = Field(description=f"certificate id: {CERTIFICATE_ID_RULE}")
     version: int | None = Field(default=None, ge=1, description="latest version when omitted")
     targets: list[TargetSpec] | None = None
     issuance_id: str | None = Field(default=None, max_length=128)
-    replay: bool = Field(default=False, description="a replay of failed targets")
+    replay: bool = Field(
+        default=False,
+        description="informational: sent by `certpush replay` for the FAILED targets of a version; validated "
+        "like any other issuance",
+    )
+    force: bool = Field(
+        default=False, description="push again where this version is recorded as present (e.g. deleted in a console)"
+    )
 
 
 class CertificateIssuedEvent(EventBridgeModel):
+    """The only event the validator takes: any other source or detail-type is logged and ignored."""
+
+    source: Literal["certpush.certificates"]
+    detail_type: Literal["Certificate Issued"] = Field(alias="detail-type")
     detail: CertificateIssuedDetail
+
+
+# fields whose mismatch means "an event that is not ours" rather than "a malformed event of ours"
+ENVELOPE_FIELDS = ("source", "detail-type")
 
 
 class ConfigureNowDetail(BaseModel):

@@ -7,13 +7,13 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Json
 
-from certpush.models.domain import TargetKey, TargetOptions
+from certpush.models.domain import CertificateId, TargetKey, TargetOptions
 
 
 class PushMessage(BaseModel):
     push_id: str
     issuance_id: str
-    certificate_id: str
+    certificate_id: CertificateId
     version: int
     provider: str
     service: str
@@ -27,3 +27,11 @@ class PushMessage(BaseModel):
 
 class PushMessageRecord(SqsRecordModel):
     body: Json[PushMessage]
+
+
+class DeadLetter(BaseModel):
+    """A message in the push queue's dead-letter queue: its body is kept as it was sent."""
+
+    message_id: str
+    receipt_handle: str
+    body: str

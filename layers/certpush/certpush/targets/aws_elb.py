@@ -3,6 +3,8 @@ ALB/NLB listeners. A renewal re-imports in place by ARN, so listeners keep their
 
 from __future__ import annotations
 
+from pydantic_settings import SettingsConfigDict
+
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
 from certpush.targets.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
@@ -29,7 +31,7 @@ class AwsElbSettings(TargetSettings):
     """``AWS_ELB_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{region}``, ``{target_id}`` (the
     ACM ARN) and ``{target_name}`` (its last part)."""
 
-    env_prefix = "AWS_ELB_"
+    model_config = SettingsConfigDict(env_prefix="AWS_ELB_")
 
     console_template: str = DEFAULT_CONSOLE_TEMPLATE
 

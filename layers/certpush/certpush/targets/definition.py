@@ -5,51 +5,32 @@ registry without loading boto3's service models or an HTTP client."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar, get_origin
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from certpush.environment import parse_environment
 from certpush.errors import ConfigurationError
 from certpush.models.domain import GLOBAL_REGION, PushRecord
 from certpush.ports import PushTarget
 
 
-class TargetSettings(BaseModel):
-    """Settings of a target, read from the environment variables that start with ``env_prefix``
-    (``HUAWEICLOUD_PROJECT_IDS`` -> ``project_ids``). Empty variables count as unset; a field whose
-    type is a mapping reads a JSON object. Several targets may share one settings class."""
+class TargetSettings(BaseSettings):
+    """Settings of a target (pydantic-settings), read from the environment variables that start with
+    its ``env_prefix`` (``HUAWEICLOUD_PROJECT_IDS`` -> ``project_ids``; a mapping reads a JSON object).
+    Empty variables count as unset. Several targets may share one settings class."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_ignore_empty=True)
 
-    env_prefix: ClassVar[str]
+    @classmethod
+    def env_prefix(cls) -> str:
+        return str(cls.model_config.get("env_prefix", ""))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TargetSettings:
-        values: dict[str, object] = {}
-        for key, value in environ.items():
-            name = key.removeprefix(cls.env_prefix).lower()
-            if not key.startswith(cls.env_prefix) or value == "" or name not in cls.model_fields:
-                continue
-            annotation = cls.model_fields[name].annotation
-            if get_origin(annotation) is dict or annotation is dict:
-                try:
-                    values[name] = json.loads(value)
-                except json.JSONDecodeError as exc:
-                    raise ConfigurationError(f"{key} is not a JSON object: {exc}") from exc
-            else:
-                values[name] = value
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            invalid = ", ".join(
-                f"{cls.env_prefix}{str(err['loc'][0]).upper()}"
-                + ("" if err["type"] == "missing" else f" ({err['msg']})")
-                for err in exc.errors()
-            )
-            raise ConfigurationError(f"certpush settings are missing or invalid: {invalid}") from exc
+        return parse_environment(cls, environ)
 
 
 @dataclass

@@ -57,22 +57,24 @@ _MAX_ERROR_MESSAGE = 300
 
 
 class HuaweiCloudCredentials(BaseModel):
-    """An AK/SK pair. The secret key never prints."""
+    """An AK/SK pair, with a security token for temporary credentials. Secrets never print."""
 
     model_config = ConfigDict(frozen=True)
 
     access_key: str
     secret_key: SecretStr
+    security_token: SecretStr | None = None
 
 
 _ACCESS_KEY_NAMES = ("access_key", "ak", "access_key_id", "AccessKey")
 _SECRET_KEY_NAMES = ("secret_key", "sk", "secret_access_key", "SecretKey")
+_SECURITY_TOKEN_NAMES = ("security_token", "securitytoken", "SecurityToken")
 
 
 def load_credentials(secret_id: str, fetch: Callable[[str], Mapping[str, Any] | str]) -> HuaweiCloudCredentials:
     """Reads an AK/SK secret. ``fetch(secret_id)`` returns the secret as a dict (or its JSON text),
     e.g. Powertools ``parameters.get_secret(secret_id, transform="json")``.
-    Accepted keys: access_key / ak, secret_key / sk."""
+    Accepted keys: access_key / ak, secret_key / sk, and security_token for temporary credentials."""
     raw = fetch(secret_id)
     if isinstance(raw, str | bytes):
         try:
@@ -85,7 +87,14 @@ def load_credentials(secret_id: str, fetch: Callable[[str], Mapping[str, Any] | 
     secret_key = next((raw[k] for k in _SECRET_KEY_NAMES if raw.get(k)), None)
     if not isinstance(access_key, str) or not isinstance(secret_key, str):
         raise ConfigurationError(f"secret {secret_id} needs string fields access_key and secret_key")
-    return HuaweiCloudCredentials(access_key=access_key, secret_key=SecretStr(secret_key))
+    token = next((raw[k] for k in _SECURITY_TOKEN_NAMES if raw.get(k)), None)
+    if token is not None and not isinstance(token, str):
+        raise ConfigurationError(f"secret {secret_id}: security_token must be a string")
+    return HuaweiCloudCredentials(
+        access_key=access_key,
+        secret_key=SecretStr(secret_key),
+        security_token=SecretStr(token) if token else None,
+    )
 
 
 def default_timeout(seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.Timeout:
@@ -207,7 +216,12 @@ class HuaweiCloudClient:
                     raise
                 except Exception as exc:  # a secrets store outage must not look like a refusal
                     raise TransientPushError("CREDENTIALS_UNAVAILABLE", f"{type(exc).__name__}: {exc}") from exc
-                self._signer = HuaweiSigner(credentials.access_key, credentials.secret_key, clock=self._clock)
+                self._signer = HuaweiSigner(
+                    credentials.access_key,
+                    credentials.secret_key,
+                    clock=self._clock,
+                    security_token=credentials.security_token,
+                )
             return self._signer
 
     def endpoint(self, service: str, region: str) -> str:
@@ -278,6 +292,12 @@ class HuaweiCloudClient:
             raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not JSON") from exc
         if not isinstance(body, dict):
             raise TransientPushError("INVALID_RESPONSE", f"HTTP {response.status_code}: answer is not a JSON object")
+        nested = body.get("error")
+        if isinstance(nested, Mapping) and nested.get("error_code"):
+            # CDN's error code table lists its errors with status 200
+            # (https://support.huaweicloud.com/api-cdn/ErrorCode.html): an error body is an error
+            code, message = _error_fields(body)
+            raise PermanentPushError(code or "UNKNOWN_ERROR", f"HTTP {response.status_code}: {message}")
         return body
 
     def _request(

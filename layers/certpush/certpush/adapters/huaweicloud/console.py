@@ -9,6 +9,7 @@ from certpush.errors import ConfigurationError
 
 DEFAULT_WAF_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/waf/?region={region}#/waf/certificate"
 DEFAULT_ELB_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/elb/?region={region}#/elb/certificate"
+DEFAULT_CDN_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/cdn/#/cdn/domain"
 
 CONSOLE_TEMPLATE_FIELDS = frozenset({"region", "target_id"})
 

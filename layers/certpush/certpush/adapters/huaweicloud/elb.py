@@ -4,14 +4,15 @@ ELB does not refuse duplicate certificate names, so idempotence is ours: the cer
 ``PushRequest.deterministic_name``; a push reuses a server certificate with that name, or failing that
 one with the same fingerprint, before it creates one. It then binds the certificate to listeners:
 ``options.attach`` (``region/listener_id``) as an SNI certificate, ``options.attach_default`` as the
-listener's default certificate. An update in place would apply to every listener using the certificate.
+listener's default certificate. A new version of a certificate already in the region renews it in place
+(same id, so every listener keeps it); an SNI certificate replaces those that share one of its domains.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -30,11 +31,13 @@ from certpush.errors import PermanentPushError, TransientPushError
 from certpush.models.domain import PushRequest, PushResult
 
 CERTIFICATES_PATH = "/v3/{project_id}/elb/certificates"
-LISTENER_PATH = "/v3/{project_id}/elb/listeners/{listener_id}"
+LISTENERS_PATH = "/v3/{project_id}/elb/listeners"
+LISTENER_PATH = LISTENERS_PATH + "/{listener_id}"
 PAGE_SIZE = 100
 MAX_PAGES = 50
 MAX_DOMAINS = 100
 TLS_PROTOCOLS = frozenset({"HTTPS", "TLS", "QUIC"})
+NOT_FOUND_CODES = frozenset({"ELB.8904", "HTTP_404"})
 _DOMAIN_RE = re.compile(
     r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
@@ -78,6 +81,9 @@ class HuaweiElbTarget:
         return render_console_url(self._console_template, region, target_id)
 
     def push(self, request: PushRequest) -> PushResult:
+        """Reuses what an earlier attempt made; else renews in place the certificate an earlier version
+        of the same id left in this region (ELB UpdateCertificate: every listener that uses it serves
+        the new version at once); else creates one. Then binds the listeners named in the options."""
         region = request.region
         name = request.deterministic_name
         try:
@@ -88,18 +94,21 @@ class HuaweiElbTarget:
         action = "reused"
         if certificate is None:
             certificate = self.find_by_fingerprint(region, sha1, sha256)
+        if certificate is None and request.previous_target_id:
+            certificate = self._update_in_place(request, name, request.previous_target_id)
+            action = "renewed in place"
         if certificate is None:
             certificate = self._create(request, name)
             action = "created"
         certificate_id = str(certificate["id"])
-        listeners = self._bind_listeners(request, certificate_id)
+        listeners = self._bind_listeners(request, certificate_id, str(certificate.get("domain") or ""))
         detail = f"{action} ELB certificate {certificate.get('name') or name}"
         if listeners:
             detail += f"; bound to {len(listeners)} listener(s)"
         return PushResult(target_id=certificate_id, console_url=self.console_url(region, certificate_id), detail=detail)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def _list(self, region: str, **filters: str) -> list[dict[str, Any]]:
+    def _list(self, region: str, **filters: str | list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         marker: str | None = None
         for _ in range(MAX_PAGES):
@@ -129,25 +138,68 @@ class HuaweiElbTarget:
             [item for item in items if normalise_fingerprint(str(item.get("fingerprint") or "")) in wanted]
         )
 
+    def get(self, region: str, certificate_id: str) -> dict[str, Any] | None:
+        """The certificate with this id, or None when ELB has none (ShowCertificate answers 404)."""
+        path = f"{CERTIFICATES_PATH}/{quote(certificate_id, safe='')}"
+        try:
+            body = self._client.call(ELB, region, "GET", path)
+        except PermanentPushError as exc:
+            if exc.code in NOT_FOUND_CODES:
+                return None
+            raise
+        found = body.get("certificate")
+        return dict(found) if isinstance(found, Mapping) else None
+
     # -- changes ---------------------------------------------------------------------------------
-    def _create(self, request: PushRequest, name: str) -> dict[str, Any]:
+    def _option(self, request: PushRequest, name: str) -> dict[str, Any]:
         option: dict[str, Any] = {
             "name": name,
             "description": f"certpush {request.certificate.certificate_id} v{request.certificate.version}"[:255],
             "certificate": request.material.full_chain_pem,
             "private_key": request.material.private_key_pem.get_secret_value(),
-            "type": "server",
         }
         domain = elb_domain([*request.certificate.sans, request.certificate.common_name])
         if domain:
             option["domain"] = domain
+        return option
+
+    def _update_in_place(self, request: PushRequest, name: str, certificate_id: str) -> dict[str, Any] | None:
+        """PUT /v3/{project_id}/elb/certificates/{id} with the new version; None when it is gone."""
+        if self.get(request.region, certificate_id) is None:
+            return None
+        path = f"{CERTIFICATES_PATH}/{quote(certificate_id, safe='')}"
+        option = self._option(request, name)
+        body = self._client.call(ELB, request.region, "PUT", path, json_body={"certificate": option})
+        updated = body.get("certificate")
+        if not isinstance(updated, Mapping) or not updated.get("id"):
+            raise TransientPushError("INVALID_RESPONSE", "ELB answered an update without a certificate")
+        return dict(updated)
+
+    def _create(self, request: PushRequest, name: str) -> dict[str, Any]:
+        option = {**self._option(request, name), "type": "server"}
         body = self._client.call(ELB, request.region, "POST", CERTIFICATES_PATH, json_body={"certificate": option})
         created = body.get("certificate")
         if not isinstance(created, Mapping) or not created.get("id"):
             raise TransientPushError("INVALID_RESPONSE", "ELB answered a create without a certificate id")
         return dict(created)
 
-    def _bind_listeners(self, request: PushRequest, certificate_id: str) -> list[str]:
+    def _sni_refs(self, region: str, refs: list[str], certificate_id: str, domain: str) -> list[str]:
+        """The listener's SNI certificates with this one in place of every one that shares a domain:
+        ELB refuses two SNI certificates with a domain in common (UpdateListener, sni_container_refs)."""
+        if not domain:
+            raise PermanentPushError(
+                "SNI_NEEDS_DOMAIN", "an SNI certificate must carry a DNS name; attach it as the default instead"
+            )
+        wanted = {d.lower() for d in domain.split(",") if d}
+        others = [ref for ref in refs if ref != certificate_id]
+        overlapping: set[str] = set()
+        if others:
+            for item in self._list(region, id=others):
+                if wanted & {d.lower() for d in str(item.get("domain") or "").split(",") if d}:
+                    overlapping.add(str(item["id"]))
+        return [*(ref for ref in others if ref not in overlapping), certificate_id]
+
+    def _bind_listeners(self, request: PushRequest, certificate_id: str, domain: str) -> list[str]:
         sni = references_in_region(request.options.attach, request.region)
         default = references_in_region(request.options.attach_default, request.region)
         listeners = list(dict.fromkeys([*sni, *default]))
@@ -163,9 +215,47 @@ class HuaweiElbTarget:
             update: dict[str, Any] = {}
             refs = [str(ref) for ref in listener.get("sni_container_refs") or []]
             if listener_id in sni and certificate_id not in refs:
-                update["sni_container_refs"] = [*refs, certificate_id]
+                update["sni_container_refs"] = self._sni_refs(request.region, refs, certificate_id, domain)
             if listener_id in default and listener.get("default_tls_container_ref") != certificate_id:
                 update["default_tls_container_ref"] = certificate_id
             if update:
                 self._client.call(ELB, request.region, "PUT", path, json_body={"listener": update})
         return listeners
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """Listeners that hold the certificate as default, SNI or client CA certificate (ListListeners
+        has no SNI filter, so every listener of the region is read)."""
+        users: list[str] = []
+        marker: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if marker:
+                params["marker"] = marker
+            body = self._client.call(ELB, region, "GET", LISTENERS_PATH, params=params)
+            page = [item for item in body.get("listeners") or [] if isinstance(item, Mapping)]
+            for listener in page:
+                roles = [
+                    role
+                    for role, held in (
+                        ("default", listener.get("default_tls_container_ref") == target_id),
+                        ("SNI", target_id in (listener.get("sni_container_refs") or [])),
+                        ("client CA", listener.get("client_ca_tls_container_ref") == target_id),
+                    )
+                    if held
+                ]
+                if roles:
+                    users.append(f"listener {listener.get('name') or listener.get('id')} ({'/'.join(roles)})")
+            page_info = body.get("page_info") if isinstance(body.get("page_info"), Mapping) else {}
+            marker = page_info.get("next_marker") if page_info else None
+            if not marker or len(page) < PAGE_SIZE:
+                break
+        return users
+
+    def retract(self, region: str, target_id: str) -> None:
+        path = f"{CERTIFICATES_PATH}/{quote(target_id, safe='')}"
+        try:
+            self._client.call(ELB, region, "DELETE", path)
+        except PermanentPushError as exc:
+            if exc.code not in NOT_FOUND_CODES:
+                raise

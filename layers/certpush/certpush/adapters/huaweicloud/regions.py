@@ -17,6 +17,10 @@ from certpush.errors import ConfigurationError, ServiceUnavailableInRegionError
 WAF = "waf"
 ELB = "elb"
 IAM = "iam"
+CDN = "cdn"
+# CDN is a global service with one endpoint (huaweicloudsdkcdn v2 CdnRegion, "cn-north-1" and "ap-southeast-1"
+# both name https://cdn.myhuaweicloud.com).
+CDN_ENDPOINT = "https://cdn.myhuaweicloud.com"
 
 _WAF_ENDPOINTS: dict[str, str] = {
     "ae-ad-1": "https://waf.ae-ad-1.myhuaweicloud.com",
@@ -162,6 +166,8 @@ def endpoint_for(service: str, region: str, template: str | None = None) -> str:
     service = service.lower()
     if template is not None:
         return check_endpoint_template(template).format(service=service, region=region).rstrip("/")
+    if service == CDN:
+        return CDN_ENDPOINT
     table = ENDPOINTS.get(service)
     if table is None:
         raise ServiceUnavailableInRegionError("UNKNOWN_SERVICE", f"no endpoint table for service {service!r}")

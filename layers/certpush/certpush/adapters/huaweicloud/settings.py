@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from certpush.adapters.huaweicloud.console import (
+    DEFAULT_CDN_CONSOLE_TEMPLATE,
     DEFAULT_ELB_CONSOLE_TEMPLATE,
     DEFAULT_WAF_CONSOLE_TEMPLATE,
     check_console_template,
@@ -23,15 +25,16 @@ class HuaweiCloudSettings(TargetSettings):
     """Configuration of the Huawei Cloud targets (``HUAWEICLOUD_*``), shared by every Huawei Cloud
     service, parsed once at the edge."""
 
-    env_prefix = "HUAWEICLOUD_"
+    model_config = SettingsConfigDict(env_prefix="HUAWEICLOUD_")
 
     credentials_secret_id: str | None = None
     endpoint_template: str | None = Field(
-        default=None, description="e.g. http://127.0.0.1:8765/{service}/{region} for the local simulator"
+        default=None, description="e.g. http://127.0.0.1:8765 for the local simulator; may use {service}, {region}"
     )
     project_ids: dict[str, str] = Field(default_factory=dict, description="region -> project id; else asked of IAM")
     waf_console_template: str = DEFAULT_WAF_CONSOLE_TEMPLATE
     elb_console_template: str = DEFAULT_ELB_CONSOLE_TEMPLATE
+    cdn_console_template: str = DEFAULT_CDN_CONSOLE_TEMPLATE
     waf_enterprise_project_id: str | None = None
     timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=60)
 
@@ -40,7 +43,7 @@ class HuaweiCloudSettings(TargetSettings):
     def _endpoint_template(cls, value: str | None) -> str | None:
         return None if value is None else _as_value_error(check_endpoint_template, value)
 
-    @field_validator("waf_console_template", "elb_console_template")
+    @field_validator("waf_console_template", "elb_console_template", "cdn_console_template")
     @classmethod
     def _console_template(cls, value: str) -> str:
         return _as_value_error(check_console_template, value)

@@ -33,9 +33,14 @@ HEADER_CONTENT_SHA256 = "X-Sdk-Content-Sha256"
 HEADER_AUTHORIZATION = "Authorization"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_CLOCK_SKEW = timedelta(minutes=15)
-# Hop-by-hop headers (RFC 9110 section 7.6.1) may be dropped or rewritten by any proxy before the gateway
-# checks the signature, so HuaweiSigner leaves them unsigned; every other header httpx sends is signed.
-HOP_BY_HOP_HEADERS = frozenset({"connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade"})
+HEADER_SECURITY_TOKEN = "X-Security-Token"  # noqa: S105 - a header name
+# The headers huaweicloudsdkcore's client signs (everything in its header_params: Content-Type,
+# User-Agent, X-Project-Id or X-Domain-Id, X-Sdk-Date, Host, and X-Security-Token with temporary
+# credentials). HuaweiSigner signs these, when sent, and nothing else: Accept, Accept-Encoding,
+# Content-Length and hop-by-hop headers stay unsigned, so a proxy that rewrites them breaks nothing.
+SDK_SIGNED_HEADERS = frozenset(
+    {"content-type", "host", "user-agent", "x-domain-id", "x-project-id", "x-sdk-date", "x-security-token"}
+)
 
 _AUTHORIZATION_RE = re.compile(
     r"^SDK-HMAC-SHA256\s+Access=(?P<access>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<sig>[0-9a-fA-F]+)$"
@@ -261,15 +266,19 @@ class HuaweiSigner(httpx.Auth):
     """httpx authentication that signs each request with an AK/SK pair.
 
     The query on the wire is rewritten to its canonical encoding (as the SDK does), so that what the
-    gateway decodes is exactly what was signed. Every header sent is signed except hop-by-hop ones.
+    gateway decodes is exactly what was signed. The headers in ``SDK_SIGNED_HEADERS`` are signed, as the
+    SDK signs them. ``security_token`` (temporary credentials) is sent as ``X-Security-Token``.
     """
 
     requires_request_body = True
 
-    def __init__(self, ak: str, sk: str | SecretStr, clock: Clock | None = None) -> None:
+    def __init__(
+        self, ak: str, sk: str | SecretStr, clock: Clock | None = None, security_token: SecretStr | None = None
+    ) -> None:
         if not ak:
             raise ValueError("access key is required")
         self._ak = ak
+        self._security_token = security_token
         self._sk = sk if isinstance(sk, SecretStr) else SecretStr(sk)
         if not self._sk.get_secret_value():
             raise ValueError("secret key is required")
@@ -282,13 +291,15 @@ class HuaweiSigner(httpx.Auth):
         pairs = list(request.url.params.multi_items())
         request.url = request.url.copy_with(query=canonical_query_string(pairs).encode("ascii") or None)
         request.headers[HEADER_DATE] = format_sdk_date(self._clock.now())
+        if self._security_token is not None:
+            request.headers[HEADER_SECURITY_TOKEN] = self._security_token.get_secret_value()
         request.headers.pop(HEADER_AUTHORIZATION, None)
         request.headers[HEADER_AUTHORIZATION] = authorization_header(
             access_key=self._ak,
             secret_key=self._sk.get_secret_value(),
             method=request.method,
             url=request.url,
-            headers=[(k, v) for k, v in request.headers.multi_items() if k.lower() not in HOP_BY_HOP_HEADERS],
+            headers=[(k, v) for k, v in request.headers.multi_items() if k.lower() in SDK_SIGNED_HEADERS],
             body=request.content,
         )
         yield request

@@ -2,12 +2,13 @@
 
 Idempotence: the certificate is named ``PushRequest.deterministic_name`` (certificate id + version).
 A push looks the name up first and reuses what an earlier attempt made; a create that loses a race
-(WAF answers "duplicate name") looks it up again. A second certificate is never created.
+(WAF answers "duplicate name") looks it up again. A second certificate is never created. A new version
+of a certificate already in the region renews it in place (same id, so every domain keeps it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,8 @@ CERTIFICATES_PATH = "/v1/{project_id}/waf/certificate"
 PAGE_SIZE = 100
 MAX_PAGES = 50
 PREMIUM_PREFIX = "premium/"
+# WAF.00014002: the resource does not exist (WAF error codes, https://support.huaweicloud.com/api-waf/ErrorCode.html)
+WAF_NOT_FOUND_CODES = frozenset({"WAF.00014002", "HTTP_404"})
 
 
 class HuaweiWafTarget:
@@ -53,6 +56,9 @@ class HuaweiWafTarget:
         name = request.deterministic_name
         certificate = self.find_by_name(region, name)
         action = "reused"
+        if certificate is None and request.previous_target_id:
+            certificate = self._update_in_place(request, name, request.previous_target_id)
+            action = "renewed in place"
         if certificate is None:
             certificate, action = self._create(request, name)
         certificate_id = str(certificate["id"])
@@ -79,7 +85,31 @@ class HuaweiWafTarget:
             return None
         return min(matches, key=lambda item: (item.get("timestamp") or 0, str(item["id"])))
 
+    def get(self, region: str, certificate_id: str) -> dict[str, Any] | None:
+        """The certificate with this id (with ``bind_host``), or None when WAF has none."""
+        path = f"{CERTIFICATES_PATH}/{quote(certificate_id, safe='')}"
+        try:
+            return self._client.call(WAF, region, "GET", path, params=self._query())
+        except PermanentPushError as exc:
+            if exc.code in WAF_NOT_FOUND_CODES:
+                return None
+            raise
+
     # -- changes ---------------------------------------------------------------------------------
+    def _update_in_place(self, request: PushRequest, name: str, certificate_id: str) -> dict[str, Any] | None:
+        """UpdateCertificate (``PUT .../waf/certificate/{id}``, body name, content, key): the domains the
+        certificate is applied to serve the new version at once. None when it is gone."""
+        if self.get(request.region, certificate_id) is None:
+            return None
+        body = {
+            "name": name,
+            "content": request.material.full_chain_pem,
+            "key": request.material.private_key_pem.get_secret_value(),
+        }
+        path = f"{CERTIFICATES_PATH}/{quote(certificate_id, safe='')}"
+        self._client.call(WAF, request.region, "PUT", path, params=self._query(), json_body=body)
+        return self.get(request.region, certificate_id)
+
     def _create(self, request: PushRequest, name: str) -> tuple[dict[str, Any], str]:
         body = {
             "name": name,
@@ -124,3 +154,22 @@ class HuaweiWafTarget:
         if self._enterprise_project_id is not None:
             params["enterprise_project_id"] = self._enterprise_project_id
         return params
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """The protected domains the certificate is applied to (ShowCertificate ``bind_host``)."""
+        certificate = self.get(region, target_id)
+        hosts = certificate.get("bind_host") if certificate else None
+        return [
+            f"{host.get('waf_type') or 'cloud'} protected domain {host.get('hostname')} ({host.get('id')})"
+            for host in hosts or []
+            if isinstance(host, Mapping)
+        ]
+
+    def retract(self, region: str, target_id: str) -> None:
+        path = f"{CERTIFICATES_PATH}/{quote(target_id, safe='')}"
+        try:
+            self._client.call(WAF, region, "DELETE", path, params=self._query())
+        except PermanentPushError as exc:
+            if exc.code not in WAF_NOT_FOUND_CODES:
+                raise

@@ -1,0 +1,142 @@
+"""Huawei Cloud CDN (global) as a push target: the certificate is configured on accelerated domains.
+
+CDN keeps no certificate store of its own: the certificate is part of a domain's HTTPS configuration,
+set with UpdateDomainFullConfig (``PUT /v1.1/cdn/configuration/domains/{domain_name}/configs``, body
+``{"configs": {"https": {https_status, certificate_type, certificate_source, certificate_name,
+certificate_value, private_key}}}``) and read with ShowDomainFullConfig (``GET`` on the same path),
+https://support.huaweicloud.com/api-cdn/UpdateDomainFullConfig.html.
+
+The domains are the ``--attach`` references (accelerated domain names); without any, every
+accelerated domain the certificate covers (ListDomains, ``GET /v1.0/cdn/domains``). A push is
+idempotent: a domain that already serves the certificate under this version's name is left alone.
+A renewal is in place by nature: the new version replaces the old one on the same domains. The
+target id is the comma-joined list of domains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+from certpush.adapters.huaweicloud.console import (
+    DEFAULT_CDN_CONSOLE_TEMPLATE,
+    check_console_template,
+    render_console_url,
+)
+from certpush.adapters.huaweicloud.regions import CDN
+from certpush.errors import PermanentPushError
+from certpush.models.domain import PushRequest, PushResult
+
+DOMAINS_PATH = "/v1.0/cdn/domains"
+CONFIGS_PATH = "/v1.1/cdn/configuration/domains/{domain_name}/configs"
+PAGE_SIZE = 1000
+MAX_PAGES = 20
+OWN_CERTIFICATE = 0  # certificate_source 0: the tenant's own certificate (2: a CCM certificate)
+
+
+def covers(names: Iterable[str], domain: str) -> bool:
+    """Whether a certificate with these DNS names is valid for ``domain`` (one wildcard label)."""
+    domain = domain.lower()
+    for name in (n.lower() for n in names):
+        if name == domain:
+            return True
+        if name.startswith("*.") and domain.count(".") == name.count(".") and domain.endswith(name[1:]):
+            return True
+    return False
+
+
+class HuaweiCdnTarget:
+    provider = "huaweicloud"
+    service = CDN
+
+    def __init__(
+        self,
+        client: HuaweiCloudClient,
+        console_link_template: str = DEFAULT_CDN_CONSOLE_TEMPLATE,
+        enterprise_project_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self._console_template = check_console_template(console_link_template)
+        self._enterprise_project_id = enterprise_project_id
+
+    def console_url(self, region: str, target_id: str | None = None) -> str:
+        return render_console_url(self._console_template, region, target_id)
+
+    def push(self, request: PushRequest) -> PushResult:
+        names = [*request.certificate.sans, request.certificate.common_name]
+        domains = list(dict.fromkeys(request.options.attach)) or self._covered_domains(names)
+        if not domains:
+            raise PermanentPushError(
+                "NO_ACCELERATED_DOMAIN", "no accelerated domain is named in --attach or covered by the certificate"
+            )
+        name = request.deterministic_name
+        changed = [domain for domain in domains if self._https(domain).get("certificate_name") != name]
+        for domain in changed:
+            https = {
+                "https_status": "on",
+                "certificate_type": "server",
+                "certificate_source": OWN_CERTIFICATE,
+                "certificate_name": name,
+                "certificate_value": request.material.full_chain_pem,
+                "private_key": request.material.private_key_pem.get_secret_value(),
+            }
+            self._client.call(
+                CDN, request.region, "PUT", self._configs_path(domain), params=self._query(),
+                json_body={"configs": {"https": https}},
+            )  # fmt: skip
+        target_id = ",".join(sorted(domains))
+        detail = f"configured {name} on {len(changed)} of {len(domains)} accelerated domain(s)"
+        return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id), detail=detail)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def _configs_path(self, domain: str) -> str:
+        return CONFIGS_PATH.replace("{domain_name}", quote(domain, safe=""))
+
+    def _https(self, domain: str) -> Mapping[str, Any]:
+        body = self._client.call(CDN, "global", "GET", self._configs_path(domain), params=self._query())
+        configs = body.get("configs") if isinstance(body.get("configs"), Mapping) else {}
+        https = configs.get("https") if configs else None
+        return https if isinstance(https, Mapping) else {}
+
+    def _covered_domains(self, names: list[str]) -> list[str]:
+        found: list[str] = []
+        for page in range(1, MAX_PAGES + 1):
+            params = self._query(page_size=PAGE_SIZE, page_number=page)
+            body = self._client.call(CDN, "global", "GET", DOMAINS_PATH, params=params)
+            domains = [d for d in body.get("domains") or [] if isinstance(d, Mapping)]
+            found.extend(str(d["domain_name"]) for d in domains if d.get("domain_name"))
+            total = body.get("total")
+            if not domains or not isinstance(total, int) or page * PAGE_SIZE >= total:
+                break
+        return [domain for domain in found if covers(names, domain)]
+
+    def _query(self, **params: Any) -> dict[str, Any]:
+        if self._enterprise_project_id is not None:
+            params["enterprise_project_id"] = self._enterprise_project_id
+        return params
+
+    # -- retraction ------------------------------------------------------------------------------
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """The accelerated domains that serve HTTPS with a certificate certpush configured."""
+        users: list[str] = []
+        for domain in (d for d in target_id.split(",") if d):
+            try:
+                https = self._https(domain)
+            except PermanentPushError as exc:
+                if exc.code in DOMAIN_GONE_CODES:
+                    continue
+                raise
+            if https.get("https_status") == "on" and str(https.get("certificate_name") or "").startswith("certpush-"):
+                users.append(f"accelerated domain {domain} ({https.get('certificate_name')})")
+        return users
+
+    def retract(self, region: str, target_id: str) -> None:
+        """Nothing to delete: CDN keeps the certificate only in a domain's HTTPS configuration, and a
+        domain that serves it is in use (``in_use``)."""
+
+
+# CDN.0105: the accelerated domain does not exist; CDN.0108: it is not the tenant's
+# (https://support.huaweicloud.com/api-cdn/ErrorCode.html).
+DOMAIN_GONE_CODES = frozenset({"CDN.0105", "CDN.0108"})

@@ -1,0 +1,150 @@
+"""Use cases of the command line around one issuance: push now, replay the FAILED targets of a
+version, wait until every target of an issuance is final and gather its records. They speak to
+ports only, so they are unit-tested with the fakes; the CLI parses and prints."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from certpush.errors import CertpushError
+from certpush.logic.policies import merge_targets
+from certpush.logic.sweeper import end_stuck
+from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetSpec
+from certpush.models.events import CertificateIssuedDetail
+from certpush.ports import IssuancePublisher, RecordsRepository
+
+
+class NoPushRecordsError(CertpushError):
+    def __init__(self, certificate_id: str) -> None:
+        super().__init__(f"no push records for {certificate_id}")
+        self.certificate_id = certificate_id
+
+
+class IssuanceTimeoutError(CertpushError):
+    """Not every target of the issuance was final in time; the message says how far it came."""
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """The FAILED targets of one version, as the targets of a new issuance."""
+
+    certificate_id: str
+    version: int
+    failed: list[PushRecord]
+    targets: list[TargetSpec]
+
+
+def plan_replay(certificate_id: str, current: list[PushRecord], version: int | None = None) -> ReplayPlan:
+    """The given version (default: the latest that has records) and its targets whose current state
+    is FAILED, each with the options (attachments) it was pushed with."""
+    if not current:
+        raise NoPushRecordsError(certificate_id)
+    chosen = version or max(r.version for r in current)
+    failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
+    targets = merge_targets(
+        TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed
+    )
+    return ReplayPlan(certificate_id=certificate_id, version=chosen, failed=failed, targets=targets)
+
+
+def all_in_place(records: list[PushRecord]) -> bool:
+    """Every target SUCCEEDED, or already had this version."""
+    return all(r.status is PushStatus.SUCCEEDED or r.reason == "ALREADY_PUSHED" for r in records)
+
+
+@dataclass
+class Issuances:
+    records: RecordsRepository
+    publisher: IssuancePublisher
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def push(
+        self, certificate_id: str, targets: list[TargetSpec], version: int | None = None, *, force: bool = False
+    ) -> str:
+        """Emits "Certificate Issued" with these targets; returns the issuance id. ``force``: push again
+        where the version is recorded as present."""
+        issuance_id = self.new_id()
+        self.publisher.certificate_issued(
+            CertificateIssuedDetail(
+                certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id, force=force
+            )
+        )
+        return issuance_id
+
+    def replay(
+        self, certificate_id: str, version: int | None = None, stuck_since: datetime | None = None
+    ) -> tuple[ReplayPlan, str | None]:
+        """Pushes every FAILED target of the version again: (the plan, the new issuance id or None
+        when nothing failed). With ``stuck_since``, a push still PENDING / IN_PROGRESS and untouched
+        since then is ended FAILED (STUCK) first and pushed again with the others."""
+        current = self.records.list_current(certificate_id)
+        if stuck_since is not None:
+            for record in current:
+                if not record.status.is_final and record.updated_at < stuck_since:
+                    end_stuck(self.records, record, datetime.now(UTC), "ended by certpush replay")
+            current = self.records.list_current(certificate_id)
+        plan = plan_replay(certificate_id, current, version)
+        if not plan.targets:
+            return plan, None
+        issuance_id = self.new_id()
+        self.publisher.certificate_issued(
+            CertificateIssuedDetail(
+                certificate_id=certificate_id,
+                version=plan.version,
+                targets=plan.targets,
+                issuance_id=issuance_id,
+                replay=True,
+            )
+        )
+        return plan, issuance_id
+
+    def wait(
+        self,
+        issuance_id: str,
+        timeout: float,
+        on_progress: Callable[[IssuanceProgress], None] = lambda progress: None,
+        interval: float = 0.25,
+    ) -> IssuanceProgress:
+        """Polls the issuance's state until every target is final. Raises IssuanceTimeoutError."""
+        deadline = self.monotonic() + timeout
+        while True:
+            progress = self.records.get_issuance(issuance_id)
+            if progress is not None:
+                on_progress(progress)
+                if progress.done:
+                    return progress
+            if self.monotonic() > deadline:
+                state = (
+                    "no record of it yet (is the validator running?)"
+                    if progress is None
+                    else f"{len(progress.outcomes)}/{len(progress.targets)} targets final"
+                )
+                raise IssuanceTimeoutError(
+                    f"timed out after {timeout:.0f}s waiting for issuance {issuance_id}: {state}"
+                )
+            self.sleep(interval)
+
+    def records_of(self, progress: IssuanceProgress) -> list[PushRecord]:
+        """The record of each target as this issuance left it (a rejected repeat lives in the history),
+        newest version first, then by provider, service and region."""
+        history = [
+            r for r in self.records.history(progress.certificate_id, limit=100) if r.issuance_id == progress.issuance_id
+        ]
+        found: list[PushRecord] = []
+        for target in progress.targets:
+            provider, service, region = target.split(":", 2)
+            key = TargetKey(provider=provider, service=service, region=region)
+            current = self.records.get(progress.certificate_id, progress.version, key)
+            if current is not None and current.issuance_id == progress.issuance_id:
+                found.append(current)
+                continue
+            mine = next((r for r in history if r.target == key), None)
+            if mine is not None:
+                found.append(mine)
+        return sorted(found, key=lambda r: (-r.version, r.provider, r.service, r.region))

@@ -1,0 +1,31 @@
+"""Huawei Cloud CDN (``huaweicloud:cdn``, global): the certificate is configured on accelerated domains
+(the ``--attach`` domain names, or every accelerated domain the certificate covers)."""
+
+from __future__ import annotations
+
+from certpush.adapters.huaweicloud.regions import CDN
+from certpush.ports import PushTarget
+from certpush.targets.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.targets.huaweicloud import HuaweiCloudSettings, shared_client
+
+
+def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | None:
+    client = shared_client(settings, context)
+    if client is None:
+        return None
+    from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
+
+    return HuaweiCdnTarget(client, settings.cdn_console_template)
+
+
+DEFINITION = PushTargetDefinition(
+    provider="huaweicloud",
+    service=CDN,
+    description="the HTTPS configuration of accelerated domains (global)",
+    regions=None,
+    settings=HuaweiCloudSettings,
+    build=build,
+    attachment=Attachment(
+        reference="an accelerated domain name (default: every accelerated domain the certificate covers)"
+    ),
+)
