@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas clean audit
+.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,10 +19,22 @@ $(STAMP): requirements/dev.lock pyproject.toml
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies
 
+# Debian packages the tests run (each package installs a command of the same name): chromium for
+# the dashboard's browser test, pebble (an ACME server), lego and dehydrated for the ACME hook tests
+SYSTEM_PACKAGES := chromium pebble lego dehydrated
+system-packages: ## Install the Debian packages the tests need (apt-get, when missing; as root)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "make: the tests need these Debian packages:$$missing"; \
+		echo "make: install them with: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	fi; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
 demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
-test: $(STAMP) lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
+test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
 	# Two runs: moto's in-process mock (unit/integration) resets the backends that the embedded
 	# stack's moto server shares in the same process, so the end-to-end tier gets processes of its own.
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile --ignore=tests/e2e
@@ -34,7 +46,7 @@ unit: $(STAMP) ## Unit tests only (no network)
 integration: $(STAMP) ## Integration tests (moto, Huawei Cloud simulator)
 	$(PYTEST) -m integration
 
-e2e: $(STAMP) ## End-to-end tests through the CLI on the embedded stack
+e2e: $(STAMP) system-packages ## End-to-end tests through the CLI on the embedded stack
 	$(PYTEST) -m e2e
 
 lint: $(STAMP) cfn-lint ## ruff (lint and format check), cfn-lint and import contracts (lint-imports)
@@ -66,6 +78,9 @@ build: ## sam build (needs aws-sam-cli; any Python 3 with pip builds the python3
 
 schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 	$(BIN)/certpush schemas --out events/schemas
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json (the records API)
+	$(BIN)/certpush openapi --out docs/openapi.json
 
 lock: ## Re-pin requirements/dev.lock and the layer's requirements.txt from the current .venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' | sed '1i # Everything the CLI, the embedded stack and the tests need. Pinned: regenerate with make lock.' > requirements/dev.lock

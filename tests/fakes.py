@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from certpush.errors import CertificateNotFoundError, PushError, StalePushError
+from certpush.errors import CertificateNotFoundError, InvalidQueryError, PushError, StalePushError
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -16,13 +16,20 @@ from certpush.models.domain import (
     Issuance,
     IssuanceProgress,
     PushPolicy,
+    PushQuery,
     PushRecord,
+    PushRecordsPage,
     PushRequest,
     PushResult,
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import DeadLetter, PushMessage
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
@@ -331,6 +338,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
+        self.expiring: list[CertificateExpiringDetail] = []
         self.issued: list[CertificateIssuedDetail] = []
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
@@ -342,3 +350,26 @@ class RecordingPublisher:
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self.summaries.append(detail)
+
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        self.expiring.append(detail)
+
+
+class InMemoryPushQuery:
+    """certpush.ports.PushRecordsQuery over an InMemoryRecordsRepository's current records (one page)."""
+
+    def __init__(self, records: InMemoryRecordsRepository) -> None:
+        self._records = records
+
+    def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
+        if cursor is not None:
+            raise InvalidQueryError("cursor is not one this API handed out")
+        found = [
+            r for r in self._records.current.values()
+            if all(getattr(query, f) in (None, getattr(r, f)) for f in ("status", "provider", "service", "region"))
+        ]  # fmt: skip
+        found.sort(key=lambda r: r.updated_at, reverse=True)
+        return PushRecordsPage(records=found[:limit], index="ByStatus" if query.status else "ByDay")
+
+    def count_by_status(self, status: PushStatus) -> int:
+        return sum(1 for r in self._records.current.values() if r.status is status)

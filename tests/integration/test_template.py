@@ -76,7 +76,10 @@ def test_three_functions_on_python_3_12_with_the_layer(cloudformation: dict[str,
     functions = _of_type(cloudformation, "AWS::Lambda::Function")
     layers = _of_type(cloudformation, "AWS::Lambda::LayerVersion")
 
-    assert sorted(functions) == ["NotifierFunction", "PushWorkerFunction", "SweeperFunction", "ValidatorFunction"]
+    assert sorted(functions) == [
+        "ExpiryWarningFunction", "NotifierFunction", "PushWorkerFunction", "RecordsApiFunction", "SweeperFunction",
+        "ValidatorFunction",
+    ]  # fmt: skip
     assert len(layers) == 1
     (layer_id, layer) = next(iter(layers.items()))
     assert "python3.12" in layer["CompatibleRuntimes"]

@@ -53,6 +53,12 @@ def sample() -> SampleCertificate:
     return make_certificate(DOMAIN, sans=SANS, days=90, not_before=NOW - timedelta(days=10))
 
 
+@pytest.fixture(scope="session")
+def renewed(sample: SampleCertificate) -> SampleCertificate:
+    """The same names, issued again: a new certificate and key (what a renewal imports)."""
+    return make_certificate(DOMAIN, sans=SANS, days=90, not_before=NOW - timedelta(days=1))
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)

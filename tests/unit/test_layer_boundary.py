@@ -31,7 +31,7 @@ assert callable(module.handler)
 """
 
 
-@pytest.mark.parametrize("function", ["validator", "push_worker", "notifier"])
+@pytest.mark.parametrize("function", ["validator", "push_worker", "notifier", "records_api", "expiry_warning"])
 def test_each_handler_imports_without_the_cli_dependencies(function: str) -> None:
     code = IMPORT_WITHOUT_CLI.format(blocked=CLI_ONLY, path=str(ROOT / "functions" / function / "app.py"))
     env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}

@@ -271,13 +271,13 @@ def test_new_version_is_pushed_with_the_previous_target_id(
     worker: PushWorker,
     aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
-    sample: SampleCertificate,
+    renewed: SampleCertificate,
     store_certificate: Callable[..., CertificateVersion],
     push_message: Callable[..., PushMessage],
 ) -> None:
     first = worker.process(push_message(event_id="v1"), receive_count=1)
     assert first is not None and first.target_id
-    store_certificate(material_of(sample))  # version 2
+    store_certificate(material_of(renewed))  # version 2
 
     second = worker.process(push_message(event_id="v2"), receive_count=1)
 

@@ -138,10 +138,11 @@ def test_explicit_version_is_pushed(
     validator: Validator,
     queue: FakeQueue,
     sample: SampleCertificate,
+    renewed: SampleCertificate,
     store_certificate: Callable[..., CertificateVersion],
 ) -> None:
     store_certificate(material_of(sample))
-    store_certificate(material_of(sample))
+    store_certificate(material_of(renewed))
 
     validator.validate(issued(spec("aws", "elb", "us-east-1"), version=1), "e")
     validator.validate(issued(spec("aws", "elb", "eu-west-1")), "f")

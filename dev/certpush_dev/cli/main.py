@@ -38,6 +38,8 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
+from certpush_dev.cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
+from certpush_dev.cli.dashboard import dashboard, openapi
 from certpush_dev.cli.dead_letters import dead_letters_app
 from certpush_dev.cli.local import local_app
 from certpush_dev.cli.material_input import material_from_options
@@ -63,6 +65,8 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command("retract")(retract)
+app.command()(dashboard)
+app.command()(openapi)
 
 
 TO_HELP = to_help()
@@ -269,10 +273,17 @@ def push(
 
 @app.command()
 def replay(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
+    certificate_id: Annotated[
+        str | None, typer.Argument(help="Certificate id (not with --events).", metavar="CERTIFICATE_ID")
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Version (default: the latest that has records).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
+    events: Annotated[
+        bool, typer.Option("--events", help="Replay the archived 'Certificate Issued' events of a time window.")
+    ] = False,
+    since: Annotated[str | None, typer.Option(help="With --events: start of the window (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="With --events: end of the window (default: now).")] = None,
     stuck_after: Annotated[
         int,
         typer.Option(
@@ -283,8 +294,15 @@ def replay(
     ] = 1800,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED, or is stuck."""
+    """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
+    --events --since T, send the archived issuance events of a window through the bus again (a version
+    is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
+        if events:
+            _replay_events(since, until, wait, timeout, stack)
+            return
+        if certificate_id is None:
+            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
         stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
@@ -295,6 +313,17 @@ def replay(
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
+
+
+def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
+    from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
+
+    if since is None:
+        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z", ExitCode.USAGE)
+    name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
+    err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
+    if wait:
+        out.print(f"replay {name}: {wait_for_replay(name, timeout)}")
 
 
 @app.command()
@@ -365,10 +394,19 @@ def certificates_import(
             help="PKCS#12 (.p12/.pfx) file instead of --cert/--key; password: CERTPUSH_PKCS12_PASSWORD or a prompt.",
         ),
     ] = None,
+    from_dir: Annotated[Path | None, typer.Option("--from-dir", help=FROM_DIR_HELP, metavar="DIR")] = None,
+    from_certbot: Annotated[
+        Path | None, typer.Option("--from-certbot", help=FROM_CERTBOT_HELP, metavar="LINEAGE_DIR")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="With --from-dir on a lego folder: which certificate.")
+    ] = None,
     certificate_id: Annotated[
         str | None,
         typer.Option(
-            "--id", help=f"Certificate id ({CERTIFICATE_ID_RULE}; default: from the common name). Same id: new version."
+            "--id",
+            help=f"Certificate id ({CERTIFICATE_ID_RULE}; default: the lineage or domain name with --from-dir "
+            "or --from-certbot, else from the common name). Same id: new version.",
         ),
     ] = None,
     push_after: Annotated[
@@ -382,12 +420,22 @@ def certificates_import(
 ) -> None:
     """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
 
-    Exit status: 0 imported, 2 usage error, 3 refused (nothing stored), 5 stack error."""
+    Importing what the latest version already holds (same certificate, key and chain) changes
+    nothing and pushes nothing: deploy hooks may run again.
+
+    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 stack error."""
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
+        directory = from_dir or from_certbot
         try:
-            material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
+            if directory is not None:
+                if cert or key or chain or chain_from_cert or pkcs12 or (from_dir and from_certbot):
+                    raise Failure("give one of --cert/--key, --pkcs12, --from-dir or --from-certbot", ExitCode.USAGE)
+                material, default_id = material_from_acme_client(directory, domain, from_certbot is not None)
+                certificate_id = certificate_id or default_id
+            else:
+                material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason})") from exc
         settings = _settings(stack)
@@ -400,14 +448,26 @@ def certificates_import(
         for warning in result.warnings:
             err.print(f"warning: {warning}")
         if as_json:
-            out.print_json(json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings}))
+            out.print_json(
+                json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
+            )
+        elif not result.created:
+            again = (
+                "to push it again: certpush push / certpush replay"
+                if stored.status is CertificateStatus.HOSTED
+                else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
+            )
+            out.print(
+                f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
+                f"nothing changed; {again}"
+            )
         else:
             out.print(
                 f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
                 f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
                 f"sha256 {stored.fingerprint_sha256[:16]}…"
             )
-        if push_after:
+        if push_after and result.created:
             _issue(settings, CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version))
             err.print("emitted 'Certificate Issued': push policies that match it will push it")
 

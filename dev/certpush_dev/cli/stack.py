@@ -23,6 +23,7 @@ OUTPUT_TO_SETTING = {
     "CertificateKeyId": "CERTIFICATE_KMS_KEY_ID",
     "SecretsPrefix": "SECRETS_PREFIX",
     "HuaweiCloudCredentialsSecretId": "HUAWEICLOUD_CREDENTIALS_SECRET_ID",
+    "ExpiryWarningDays": "EXPIRY_WARNING_DAYS",
 }
 
 

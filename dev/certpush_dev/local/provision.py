@@ -119,6 +119,9 @@ class Provisioner:
             for logical_id, resource in pending:
                 if resource["Type"] == "AWS::Serverless::Function":
                     functions.append((logical_id, resource))
+                    # Ref of a function is its name (e.g. in the operations dashboard)
+                    name = resource.get("Properties", {}).get("FunctionName", logical_id)
+                    resolver.refs[logical_id] = str(resolver.resolve(name))
                     continue
                 try:
                     properties = resolver.resolve(resource.get("Properties", {}))
@@ -180,6 +183,17 @@ class Provisioner:
             refs[logical_id] = arn
             attrs[(logical_id, "TopicName")] = p["TopicName"]
             attrs[(logical_id, "TopicArn")] = arn
+        elif kind == "AWS::Events::Archive":
+            archive: dict[str, Any] = {"ArchiveName": p["ArchiveName"], "EventSourceArn": p["SourceArn"]}
+            archive |= {k: p[k] for k in ("Description", "RetentionDays") if k in p}
+            if "EventPattern" in p:
+                archive["EventPattern"] = json.dumps(p["EventPattern"])
+            arn = self._client("events").create_archive(**archive)["ArchiveArn"]
+            refs[logical_id] = p["ArchiveName"]
+            attrs[(logical_id, "Arn")] = arn
+        elif kind == "AWS::CloudWatch::Dashboard":
+            self._client("cloudwatch").put_dashboard(DashboardName=p["DashboardName"], DashboardBody=p["DashboardBody"])
+            refs[logical_id] = p["DashboardName"]
         elif kind == "AWS::CloudWatch::Alarm":
             self._client("cloudwatch").put_metric_alarm(**p)
             refs[logical_id] = p["AlarmName"]
@@ -262,6 +276,10 @@ class Provisioner:
             environment={k: str(v) for k, v in env.items()},
             event_invoke_config=resolver.resolve(props.get("EventInvokeConfig", {})),
         )
+        if "FunctionUrlConfig" in props:
+            # SAM names the AWS::Lambda::Url it generates "{function}Url" (SAM spec, FunctionUrlConfig); no
+            # URL exists locally: `certpush dashboard` serves the handler instead
+            resolver.attributes[(f"{logical_id}Url", "FunctionUrl")] = f"local: certpush dashboard ({name})"
         for event_name, event in props.get("Events", {}).items():
             ep = resolver.resolve(event.get("Properties", {}))
             if event["Type"] == "SQS":
@@ -269,6 +287,9 @@ class Provisioner:
                 spec.sources.append(EventSource("sqs", ep, queue_url=url, queue_arn=ep["Queue"]))
             elif event["Type"] == "DynamoDB":
                 spec.sources.append(EventSource("stream", ep))
+            elif event["Type"] == "Schedule":
+                # no clock runs the schedule locally: invoke it through the stack's invokers
+                spec.sources.append(EventSource("schedule", ep))
             elif event["Type"] == "EventBridgeRule":
                 spec.sources.append(self._rule(stack_name, logical_id, event_name, ep))
             elif event["Type"] == "Schedule":

@@ -90,3 +90,7 @@ class StalePushError(CertpushError):
     def __init__(self, push_id: str) -> None:
         super().__init__(f"push {push_id} is final or superseded")
         self.push_id = push_id
+
+
+class InvalidQueryError(CertpushError):
+    """A dashboard query that cannot be answered as asked (a foreign cursor, a reversed time window)."""

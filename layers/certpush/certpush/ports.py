@@ -16,13 +16,20 @@ from certpush.models.domain import (
     Issuance,
     IssuanceProgress,
     PushPolicy,
+    PushQuery,
     PushRecord,
+    PushRecordsPage,
     PushRequest,
     PushResult,
     PushStatus,
     TargetKey,
 )
-from certpush.models.events import CertificateIssuedDetail, ConfigureNowDetail, IssuanceSummaryDetail
+from certpush.models.events import (
+    CertificateExpiringDetail,
+    CertificateIssuedDetail,
+    ConfigureNowDetail,
+    IssuanceSummaryDetail,
+)
 from certpush.models.messages import DeadLetter, PushMessage
 
 
@@ -228,4 +235,21 @@ class IssuancePublisher(Protocol):
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         """Returns the event id."""
+        ...
+
+
+# -- dashboards (the records API) ------------------------------------------------------------------
+class PushRecordsQuery(Protocol):
+    """Paginated reads of the records table's indexes (see certpush.models.items)."""
+
+    def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
+        """Raises InvalidQueryError for a cursor this query did not hand out."""
+        ...
+
+    def count_by_status(self, status: PushStatus) -> int: ...
+
+
+class ExpiryPublisher(Protocol):
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        """Emits "Certificate Expiring" (EventBridge) and tells people (SNS)."""
         ...

@@ -29,6 +29,8 @@ from certpush.targets.registry import REGISTRY, TargetRegistry
 
 if TYPE_CHECKING:
     from certpush.adapters.consumers import PushConsumer
+    from certpush.logic.dashboard import Dashboard
+    from certpush.logic.expiry import ExpiryWarnings
 
 
 class SystemClock:
@@ -96,6 +98,32 @@ def build_notifier(settings: Settings) -> Notifier:
     return Notifier(
         records=DynamoDBRecordsRepository(settings.records_table),
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
+    )
+
+
+def build_dashboard(settings: Settings) -> Dashboard:
+    from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
+    from certpush.logic.dashboard import Dashboard
+
+    return Dashboard(
+        store=certificate_store(settings),
+        records=DynamoDBRecordsRepository(settings.records_table),
+        pushes=DynamoDBPushQuery(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+        clock=SystemClock(),
+        expiry_warning_days=settings.expiry_warning_days,
+    )
+
+
+def build_expiry_warnings(settings: Settings) -> ExpiryWarnings:
+    from certpush.logic.expiry import ExpiryWarnings
+
+    return ExpiryWarnings(
+        store=certificate_store(settings),
+        records=DynamoDBRecordsRepository(settings.records_table),
+        publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
+        clock=SystemClock(),
+        warning_days=settings.expiry_warning_days,
     )
 
 

@@ -9,10 +9,12 @@ from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
+    DETAIL_TYPE_EXPIRING,
     DETAIL_TYPE_ISSUED,
     DETAIL_TYPE_SUMMARY,
     EVENT_SOURCE,
     NOTIFY_SOURCE,
+    CertificateExpiringDetail,
     CertificateIssuedDetail,
     ConfigureNowDetail,
     IssuanceSummaryDetail,
@@ -86,4 +88,15 @@ class EventBridgePublisher:
             + "\n".join(f"  {target}: {status}" for target, status in detail.targets.items())
             + "\n",
             {"kind": "summary", "outcome": detail.outcome},
+        )
+
+    def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
+        self._put(NOTIFY_SOURCE, DETAIL_TYPE_EXPIRING, detail.model_dump_json())
+        self._notify(
+            f"certpush: {detail.certificate_id} v{detail.version} expires in {detail.days_left} days",
+            f"Certificate {detail.certificate_id} version {detail.version} ({detail.common_name}) expires on "
+            f"{detail.not_after:%Y-%m-%d}, and these targets still serve it:\n"
+            + "\n".join(f"  {t.provider}:{t.service}:{t.region} {t.console_url or ''}".rstrip() for t in detail.targets)
+            + "\n",
+            {"kind": "expiring"},
         )

@@ -6,8 +6,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from certpush.errors import InvalidCertificateError
+from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.certificate_rules import NO_SAN_WARNING, TARGET_SIZE_WARNING
+from certpush.logic.fingerprints import chain_fingerprint, key_fingerprint
 from certpush.logic.material_files import check_sizes
 from certpush.logic.x509_checks import (
     check_chain,
@@ -26,14 +27,36 @@ _BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason
 
 @dataclass
 class ImportResult:
+    """The version the material is stored as; ``created`` is False when the latest version already
+    held exactly this material (nothing was stored)."""
+
     version: CertificateVersion
     warnings: list[str] = field(default_factory=list)
+    created: bool = True
 
 
 def default_certificate_id(common_name: str) -> str:
     """``*.example.com`` -> ``wildcard-example-com``."""
     name = common_name.lower().replace("*.", "wildcard.", 1)
     return re.sub(r"[^a-z0-9.-]+", "-", name).replace(".", "-").strip("-")[:128] or "certificate"
+
+
+def _latest(store: CertificateStore, certificate_id: str) -> CertificateVersion | None:
+    try:
+        return store.get_version(certificate_id)
+    except CertificateNotFoundError:
+        return None
+
+
+def same_material(stored: CertificateVersion, candidate: CertificateVersion) -> bool:
+    """Same certificate, same key and same chain. A version stored before key and chain digests
+    were kept never matches: importing again then makes a new version, as it always did."""
+    return (
+        stored.key_fingerprint_sha256 is not None
+        and stored.fingerprint_sha256 == candidate.fingerprint_sha256
+        and stored.key_fingerprint_sha256 == candidate.key_fingerprint_sha256
+        and stored.chain_fingerprint_sha256 == candidate.chain_fingerprint_sha256
+    )
 
 
 def import_certificate(
@@ -45,11 +68,27 @@ def import_certificate(
 ) -> ImportResult:
     """Checks the material (``certificate_rules``: dates, key, chain, sizes) and stores it as a new version.
 
+    Material equal to the latest version's (certificate, key and chain) stores nothing: the result
+    names that version with ``created`` False, so a hook that runs again changes nothing.
+
     A key that does not match or a chain that does not verify refuses the import unless ``force``
     (useful to see how a push of broken material is rejected); dates, a missing subjectAltName and
     a target's size limit only warn. Material too large for a secret is always refused."""
     now: datetime = clock.now()
     facts = inspect_certificate(material.certificate_pem)
+    metadata = CertificateVersion(
+        certificate_id=certificate_id or default_certificate_id(facts.common_name),
+        version=1,
+        status=CertificateStatus.HOSTED,
+        **asdict(facts),
+        secret_id="",
+        imported_at=now,
+        key_fingerprint_sha256=key_fingerprint(material.private_key_pem.get_secret_value()),
+        chain_fingerprint_sha256=chain_fingerprint(material.chain_pem),
+    )
+    latest = _latest(store, metadata.certificate_id)
+    if latest is not None and same_material(latest, metadata):
+        return ImportResult(version=latest, created=False)
     certificate = load_certificate(material.certificate_pem)
     size_warnings = check_sizes(material)
     problems: list[InvalidCertificateError] = []
@@ -65,14 +104,6 @@ def import_certificate(
     blocking = [p for p in problems if p.reason in _BLOCKING]
     if blocking and not force:
         raise blocking[0]
-    metadata = CertificateVersion(
-        certificate_id=certificate_id or default_certificate_id(facts.common_name),
-        version=1,
-        status=CertificateStatus.HOSTED,
-        **asdict(facts),
-        secret_id="",
-        imported_at=now,
-    )
     warnings = [f"{p.reason}: {p}" for p in problems]
     if not facts.sans:
         warnings.append(

@@ -144,6 +144,7 @@ class PushWorker:
                 "status": status.value,
                 "reason": final.reason,
                 "attempts": final.attempts,
+                "duration_ms": final.duration_ms,  # the operations dashboard's push durations
             },
         )
         return final

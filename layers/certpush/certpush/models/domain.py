@@ -129,6 +129,9 @@ class CertificateVersion(BaseModel):
     key_type: str
     secret_id: str
     imported_at: datetime
+    # what makes a re-import the same material (certpush.logic.fingerprints); None on versions stored before
+    key_fingerprint_sha256: str | None = Field(default=None, description="SHA-256 of the key's public half")
+    chain_fingerprint_sha256: str | None = None
 
 
 class CertificateMaterial(BaseModel):
@@ -244,3 +247,22 @@ class PushPolicy(BaseModel):
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=253)]
     targets: list[TargetSpec] = Field(min_length=1)
     enabled: bool = True
+
+
+class PushQuery(BaseModel):
+    """Which push records a dashboard asks for. The records adapter picks the index: a status
+    (ByStatus, current records), a whole target (ByTarget, current records), or else the history
+    of finished pushes by day (ByDay)."""
+
+    status: PushStatus | None = None
+    provider: str | None = None
+    service: str | None = None
+    region: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class PushRecordsPage(BaseModel):
+    records: list[PushRecord]
+    index: str
+    cursor: str | None = None

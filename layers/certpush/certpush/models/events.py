@@ -112,3 +112,26 @@ class IssuanceSummaryDetail(BaseModel):
             outcome=outcome,
             targets=dict(sorted(outcomes.items())),
         )
+
+
+DETAIL_TYPE_EXPIRING = "Certificate Expiring"
+
+
+class ServingTarget(BaseModel):
+    provider: str
+    service: str
+    region: str
+    target_id: str | None = None
+    console_url: str | None = Field(default=None, description="where to put a renewed certificate in place")
+
+
+class CertificateExpiringDetail(BaseModel):
+    """A pushed certificate version expires within the warning threshold and targets still serve it
+    (no newer version of the certificate SUCCEEDED in them)."""
+
+    certificate_id: str
+    version: int
+    common_name: str
+    not_after: datetime
+    days_left: int = Field(description="whole days until not_after; negative once expired")
+    targets: list[ServingTarget] = Field(min_length=1)

@@ -9,8 +9,10 @@ from pydantic import BaseModel
 
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
+    DETAIL_TYPE_EXPIRING,
     DETAIL_TYPE_ISSUED,
     DETAIL_TYPE_SUMMARY,
+    CertificateExpiringDetail,
     CertificateIssuedDetail,
     ConfigureNowDetail,
     IssuanceSummaryDetail,
@@ -20,6 +22,7 @@ SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "certificate-issued.schema.json": (DETAIL_TYPE_ISSUED, CertificateIssuedDetail),
     "certificate-pushed.schema.json": (DETAIL_TYPE_CONFIGURE_NOW, ConfigureNowDetail),
     "certificate-push-summary.schema.json": (DETAIL_TYPE_SUMMARY, IssuanceSummaryDetail),
+    "certificate-expiring.schema.json": (DETAIL_TYPE_EXPIRING, CertificateExpiringDetail),
 }
 
 

@@ -1,0 +1,116 @@
+"""What dashboards ask of the records table and the inventory, answered in API models."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from certpush.errors import CertificateNotFoundError
+from certpush.logic.issuances import Issuances, NoPushRecordsError
+from certpush.models.api import (
+    CertificateDetail,
+    CertificateList,
+    CertificateSummary,
+    CertificateVersionView,
+    Expiry,
+    PushPage,
+    PushRecordView,
+    ReplayResult,
+    StatusCounts,
+    Summary,
+)
+from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushStatus, TargetKey
+from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecordsQuery, RecordsRepository
+
+_IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
+
+
+def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
+    """The record of the newest version in each target: what the target serves or is getting."""
+    chosen: dict[TargetKey, PushRecord] = {}
+    for record in records:
+        known = chosen.get(record.target)
+        if known is None or record.version > known.version:
+            chosen[record.target] = record
+    return sorted(chosen.values(), key=lambda r: (r.provider, r.service, r.region))
+
+
+@dataclass
+class Dashboard:
+    store: CertificateStore
+    records: RecordsRepository
+    pushes: PushRecordsQuery
+    publisher: IssuancePublisher
+    clock: Clock
+    expiry_warning_days: int = 30
+
+    def expiry(self, certificate: CertificateVersion) -> Expiry:
+        days_left = math.floor((certificate.not_after - self.clock.now()).total_seconds() / 86400)
+        return Expiry(
+            not_after=certificate.not_after, days_left=days_left, expiring=days_left < self.expiry_warning_days
+        )
+
+    def _summary(self, certificate: CertificateVersion, current: list[PushRecord]) -> CertificateSummary:
+        targets = newest_per_target(current)
+        return CertificateSummary(
+            certificate_id=certificate.certificate_id,
+            version=certificate.version,
+            common_name=certificate.common_name,
+            sans=certificate.sans,
+            status=certificate.status.value,
+            expiry=self.expiry(certificate),
+            targets=StatusCounts.of([r.status for r in targets]),
+            last_push=max((r.updated_at for r in current), default=None),
+            in_flight=any(r.status in _IN_FLIGHT for r in current),
+        )
+
+    def certificates(self) -> CertificateList:
+        found = sorted(self.store.list_certificates(), key=lambda c: c.certificate_id)
+        return CertificateList(
+            certificates=[self._summary(c, self.records.list_current(c.certificate_id)) for c in found],
+            expiry_warning_days=self.expiry_warning_days,
+        )
+
+    def certificate(self, certificate_id: str) -> CertificateDetail:
+        """Raises CertificateNotFoundError when the inventory does not know it."""
+        versions = self.store.list_versions(certificate_id)
+        if not versions:
+            raise CertificateNotFoundError(certificate_id)
+        latest = max(versions, key=lambda v: v.version)
+        current = self.records.list_current(certificate_id)
+        ordered = sorted(current, key=lambda r: (-r.version, r.provider, r.service, r.region))
+        return CertificateDetail(
+            summary=self._summary(latest, current),
+            versions=[CertificateVersionView.of(v) for v in sorted(versions, key=lambda v: -v.version)],
+            targets=[PushRecordView.of(r) for r in newest_per_target(current)],
+            records=[PushRecordView.of(r) for r in ordered],
+            history=[PushRecordView.of(r) for r in self.records.history(certificate_id)],
+        )
+
+    def push_page(self, query: PushQuery, limit: int, cursor: str | None) -> PushPage:
+        page = self.pushes.page(query, limit, cursor)
+        return PushPage(pushes=[PushRecordView.of(r) for r in page.records], source=page.index, next_cursor=page.cursor)
+
+    def summary(self) -> Summary:
+        certificates = self.store.list_certificates()
+        return Summary(
+            pushes=StatusCounts(**{s.value: self.pushes.count_by_status(s) for s in PushStatus}),
+            certificates=len(certificates),
+            expiring=sum(1 for c in certificates if self.expiry(c).expiring),
+            expiry_warning_days=self.expiry_warning_days,
+        )
+
+    def replay(self, certificate_id: str, version: int | None = None) -> ReplayResult | None:
+        """None when the certificate (version) has no push records."""
+        if version is not None and not any(r.version == version for r in self.records.list_current(certificate_id)):
+            return None
+        try:
+            plan, issuance_id = Issuances(self.records, self.publisher).replay(certificate_id, version)
+        except NoPushRecordsError:
+            return None
+        return ReplayResult(
+            certificate_id=certificate_id,
+            version=plan.version,
+            issuance_id=issuance_id,
+            targets=[str(r.target) for r in plan.failed],
+        )

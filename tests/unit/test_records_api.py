@@ -1,0 +1,155 @@
+"""The records API handler (functions/records_api) on fakes: routes, error bodies that match the
+documented schemas, and the committed OpenAPI document equal to what the code generates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from certpush.logic.dashboard import Dashboard
+from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
+from certpush_dev.cli.dashboard import openapi_document
+from certpush_dev.local.function_url import function_url_event
+from certpush_dev.local.pollers import LocalLambdaContext
+from tests.fakes import (
+    FixedClock,
+    InMemoryCertificateStore,
+    InMemoryPushQuery,
+    InMemoryRecordsRepository,
+    RecordingPublisher,
+)
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def issued() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def dashboard(
+    store: InMemoryCertificateStore, records: InMemoryRecordsRepository, clock: FixedClock, issued: Any
+) -> Dashboard:
+    return Dashboard(store, records, InMemoryPushQuery(records), issued, clock, expiry_warning_days=30)
+
+
+@pytest.fixture
+def call(
+    load_app: Callable[[str], ModuleType], lambda_context: LocalLambdaContext, dashboard: Dashboard
+) -> Callable[..., tuple[int, Any]]:
+    app = load_app("records_api")
+
+    def request(method: str, target: str) -> tuple[int, Any]:
+        event = function_url_event(method, target, {"accept": "application/json"}, b"", 8765)
+        answer = app.handler(event, lambda_context, dashboard=dashboard)
+        body = answer["body"]
+        is_json = answer["headers"]["Content-Type"].startswith("application/json")
+        return answer["statusCode"], json.loads(body) if is_json else body
+
+    return request
+
+
+def _finished(records: InMemoryRecordsRepository, clock: FixedClock, certificate: CertificateVersion,
+              target: TargetKey, status: PushStatus, reason: str | None = None) -> None:  # fmt: skip
+    now = clock.now()
+    record = PushRecord(
+        certificate_id=certificate.certificate_id, version=certificate.version, provider=target.provider,
+        service=target.service, region=target.region, status=status, reason=reason, issuance_id="iss-1",
+        push_id=f"push-{target}", created_at=now, updated_at=now,
+        console_url="https://console.example" if status is PushStatus.SUCCEEDED else None,
+    )  # fmt: skip
+    records.current[(certificate.certificate_id, certificate.version, target)] = record
+    records.history_items.append(record)
+
+
+@pytest.fixture
+def three_states(hosted_certificate: CertificateVersion, records: InMemoryRecordsRepository, clock: FixedClock) -> str:
+    for provider, service, region, status, reason in (
+        ("aws", "elb", "us-east-1", PushStatus.SUCCEEDED, None),
+        ("huaweicloud", "waf", "ap-southeast-2", PushStatus.FAILED, "WAF.00012005"),
+        ("aws", "elb", "mars-1", PushStatus.REJECTED, "REGION_NOT_OFFERED"),
+    ):
+        target = TargetKey(provider=provider, service=service, region=region)
+        _finished(records, clock, hosted_certificate, target, status, reason)
+    return hosted_certificate.certificate_id
+
+
+def test_a_certificate_lists_its_targets_records_and_history(call, three_states):
+    status, body = call("GET", f"/certificates/{three_states}")
+
+    assert status == 200
+    assert body["summary"]["targets"] == {"PENDING": 0, "IN_PROGRESS": 0, "SUCCEEDED": 1, "FAILED": 1, "REJECTED": 1}
+    assert {t["region"]: t["status"] for t in body["targets"]} == {
+        "us-east-1": "SUCCEEDED", "ap-southeast-2": "FAILED", "mars-1": "REJECTED"}  # fmt: skip
+    assert len(body["history"]) == 3 and body["history"][0]["region"] == "mars-1"
+
+
+def test_replay_emits_one_issuance_of_the_failed_targets(call, three_states, issued):
+    status, body = call("POST", f"/certificates/{three_states}/replay")
+
+    assert status == 200 and body["targets"] == ["huaweicloud:waf:ap-southeast-2"]
+    (detail,) = issued.issued
+    assert detail.replay and detail.issuance_id == body["issuance_id"]
+    assert [(t.provider, t.service, t.regions) for t in detail.targets or []] == [
+        ("huaweicloud", "waf", ["ap-southeast-2"])]  # fmt: skip
+
+
+def test_unknown_certificates_are_404_with_a_message(call):
+    not_found = {"statusCode": 404, "message": "certificate nobody is not in the inventory"}
+    assert call("GET", "/certificates/nobody") == (404, not_found)
+    status, _ = call("POST", "/certificates/nobody/replay")
+    assert status == 404
+
+
+def test_invalid_parameters_are_422_with_the_documented_fields(call):
+    status, body = call("GET", "/pushes?limit=0&status=LOST")
+
+    assert status == 422
+    assert {tuple(d["loc"]) for d in body["detail"]} == {("query", "limit"), ("query", "status")}
+    assert all(d["msg"] and d["type"] for d in body["detail"])
+
+
+def test_a_foreign_cursor_is_400(call):
+    assert call("GET", "/pushes?cursor=abc")[0] == 400
+
+
+def test_summary_counts_current_records(call, three_states):
+    status, body = call("GET", "/summary")
+
+    assert status == 200
+    assert body["pushes"]["FAILED"] == 1 and body["certificates"] == 1 and body["expiring"] == 0
+
+
+def test_the_page_is_html_that_calls_the_api(call):
+    status, body = call("GET", "/")
+
+    assert status == 200
+    assert body.lstrip().lower().startswith("<!doctype html>")
+    assert "fetch(" in body
+
+
+def test_the_committed_openapi_document_is_what_the_code_generates():
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+
+    assert committed == openapi_document(ROOT / "template.yaml"), "docs/openapi.json is stale: run make openapi"
+
+
+def test_a_certificate_within_the_warning_threshold_is_flagged(
+    load_app, lambda_context, store, records, clock, three_states
+):
+    app = load_app("records_api")
+    dashboard = Dashboard(store, records, InMemoryPushQuery(records), RecordingPublisher(), clock, 365)
+    event = function_url_event("GET", "/certificates", {}, b"", 8765)
+
+    body = json.loads(app.handler(event, lambda_context, dashboard=dashboard)["body"])
+
+    (certificate,) = body["certificates"]
+    assert certificate["expiry"]["expiring"] is True and body["expiry_warning_days"] == 365
