@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+
 from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.provision import EventSource, FunctionSpec
 
@@ -82,7 +84,22 @@ def load_handler(spec: FunctionSpec) -> Handler:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[unique] = module
     module_spec.loader.exec_module(module)
-    return getattr(module, function_name)
+    handler = getattr(module, function_name)
+    metrics = [value for value in vars(module).values() if isinstance(value, Metrics)]
+    if not metrics:
+        return handler
+
+    def handler_clearing_metrics(event: dict[str, Any], context: Any) -> Any:
+        """Metrics are disabled locally, but Powertools still keeps them and prints every 100th value
+        to stdout (into whatever the CLI is capturing at that moment): drop them after each run, as
+        a flush on Lambda would."""
+        try:
+            return handler(event, context)
+        finally:
+            for metric in metrics:
+                metric.clear_metrics()
+
+    return handler_clearing_metrics
 
 
 class Invoker:
