@@ -66,12 +66,12 @@ def test_nothing_is_reported_outside_the_threshold(warnings, hosted_certificate,
 
 
 def test_a_target_that_has_a_newer_version_no_longer_serves_the_old_one(
-    warnings, hosted_certificate, records, clock, store_certificate, sample: SampleCertificate
+    warnings, hosted_certificate, records, clock, store_certificate, renewed: SampleCertificate
 ):
-    renewed = store_certificate(material_of(sample), hosted_certificate.certificate_id)
+    second = store_certificate(material_of(renewed), hosted_certificate.certificate_id)
     _succeeded(records, clock, hosted_certificate, US)
     _succeeded(records, clock, hosted_certificate, WAF)
-    _succeeded(records, clock, renewed, US)
+    _succeeded(records, clock, second, US)
 
     found = warnings(365).run()
 
