@@ -34,7 +34,7 @@ from certpush.models.api import (
     ValidationErrorBody,
     ValidationIssue,
 )
-from certpush.models.domain import PushQuery, PushStatus
+from certpush.models.domain import CERTIFICATE_ID_PATTERN, CERTIFICATE_ID_RULE, PushQuery, PushStatus
 from certpush.settings import Settings
 from certpush.wiring import build_dashboard
 
@@ -44,7 +44,8 @@ app = LambdaFunctionUrlResolver(enable_validation=True)
 
 PAGE = Path(__file__).with_name("dashboard.html")
 CertificateIdParam = Annotated[
-    str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="certificate id in the inventory")
+    str,
+    PathParam(pattern=CERTIFICATE_ID_PATTERN, description=f"certificate id in the inventory: {CERTIFICATE_ID_RULE}"),
 ]
 
 

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def stack():
-    with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
+    with EmbeddedStack(
+        root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxReceives": "30"}
+    ) as running:
         yield running
 
 

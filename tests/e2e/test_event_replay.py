@@ -40,6 +40,6 @@ def test_a_replayed_issuance_event_does_not_push_a_version_twice(cli, stack, imp
 
 
 def test_replaying_events_needs_a_window(cli):
-    result = cli("replay", "--events", expect=1)
+    result = cli("replay", "--events", expect=2)
 
     assert "--since" in result.stderr

@@ -4,15 +4,16 @@ with the targets that still serve it; a target that already has a newer version 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from certpush.logic.expiry import ExpiryWarnings
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
-from certpush_dev.local.sample_certificates import SampleCertificate
+from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, RecordingPublisher
 
-from .conftest import material_of
+from .conftest import DOMAIN, NOW, SANS, material_of
 
 pytestmark = pytest.mark.unit
 
@@ -66,12 +67,15 @@ def test_nothing_is_reported_outside_the_threshold(warnings, hosted_certificate,
 
 
 def test_a_target_that_has_a_newer_version_no_longer_serves_the_old_one(
-    warnings, hosted_certificate, records, clock, store_certificate, renewed: SampleCertificate
+    warnings, hosted_certificate, records, clock, store_certificate, sample: SampleCertificate
 ):
-    second = store_certificate(material_of(renewed), hosted_certificate.certificate_id)
+    # a renewal is new material: importing the same material again is the same version (idempotent import)
+    renewal = make_certificate(DOMAIN, sans=SANS, days=90, not_before=NOW - timedelta(days=10))
+    renewed = store_certificate(material_of(renewal), hosted_certificate.certificate_id)
+    assert renewed.version == 2
     _succeeded(records, clock, hosted_certificate, US)
     _succeeded(records, clock, hosted_certificate, WAF)
-    _succeeded(records, clock, second, US)
+    _succeeded(records, clock, renewed, US)
 
     found = warnings(365).run()
 

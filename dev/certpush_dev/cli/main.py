@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -283,22 +284,31 @@ def replay(
     ] = False,
     since: Annotated[str | None, typer.Option(help="With --events: start of the window (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="With --events: end of the window (default: now).")] = None,
+    stuck_after: Annotated[
+        int,
+        typer.Option(
+            help="A PENDING or IN_PROGRESS push untouched this many seconds is stuck: end it FAILED (STUCK) and "
+            "push it again too (the sweeper does the same on its schedule).",
+            min=1,
+        ),
+    ] = 1800,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED; or, with --events
-    --since T, send the archived issuance events of a window through the bus again (a version is never
-    pushed twice: targets that have it are ALREADY_PUSHED)."""
+    """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
+    --events --since T, send the archived issuance events of a window through the bus again (a version
+    is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
         if events:
             _replay_events(since, until, wait, timeout, stack)
             return
         if certificate_id is None:
-            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events")
+            raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
-        plan, issuance_id = issuances.replay(certificate_id, version)
+        stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
+        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since)
         if issuance_id is None:
-            out.print(f"{certificate_id} version {plan.version}: no FAILED targets to replay")
+            out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
             return
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip
@@ -309,7 +319,7 @@ def _replay_events(since: str | None, until: str | None, wait: bool, timeout: fl
     from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
 
     if since is None:
-        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z")
+        raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z", ExitCode.USAGE)
     name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
     err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
     if wait:

@@ -1,17 +1,24 @@
 """A local, in-process imitation of the Huawei Cloud APIs certpush uses, for tests and demos.
 
-Routes, under ``{url}/{service}/{region}`` (so ``endpoint_template`` is ``{url}/{service}/{region}``):
+The real paths, at the root of one address (``endpoint_template`` is just ``url``). The service is told
+by the ``Host`` header when it names one (``waf.cn-north-4.myhuaweicloud.com``), otherwise by the path;
+the region by the project id in the path (each region has its own project, as IAM lists them):
 
-* WAF v1: ``/v1/{project_id}/waf/certificate`` list (fuzzy ``name`` filter, ``page``/``pagesize``) and
-  create; ``/{certificate_id}`` show, update, delete; ``/{certificate_id}/apply-to-hosts``.
-* ELB v3: ``/v3/{project_id}/elb/certificates`` list (``name``, ``fingerprint``, ``id``, ``limit``/``marker``)
-  and create; ``/{certificate_id}`` show, update, delete; ``/v3/{project_id}/elb/listeners/{id}`` show, update.
-* IAM v3: ``/v3/projects?name={region}``.
+* WAF v1: ``/v1/{project_id}/waf/certificate`` list (``name``, ``host``, ``exp_status``, ``page``/``pagesize``)
+  and create; ``/{certificate_id}`` show, update, delete; ``/{certificate_id}/apply-to-hosts``.
+* ELB v3: ``/v3/{project_id}/elb/certificates`` list (``id``, ``name``, ``domain``, ``common_name``,
+  ``fingerprint``, ``type``... ``limit``/``marker``) and create; ``/{certificate_id}`` show, update, delete;
+  ``/v3/{project_id}/elb/listeners`` list, ``/{listener_id}`` show, update (SNI rules).
+* IAM v3: ``/v3/projects`` (all projects, or filtered by ``name``...).
+* CDN (global): ``/v1.0/cdn/domains`` list; ``/v1.1/cdn/configuration/domains/{domain_name}/configs``
+  show and update (the ``https`` configuration).
 
-Every API request must carry a valid SDK-HMAC-SHA256 signature whose X-Sdk-Date is within 15 minutes
-(else 401 ``APIGW.0301``). Certificates are parsed with ``cryptography``: expired ones and keys that do
-not match are refused like WAF does (``WAF.00011021`` / ``WAF.00011019``); ELB's refusals use
-``ELB.8902`` (invalid parameter) - real ELB documents no specific codes for these.
+A query parameter or body field the simulator does not implement is refused (400 ``SIM.NOT_SIMULATED``),
+never ignored. Every API request must carry a valid SDK-HMAC-SHA256 signature whose X-Sdk-Date is within
+15 minutes (else 401 ``APIGW.0301``). Certificates are parsed with ``cryptography``: expired ones and keys
+that do not match are refused like WAF does (``WAF.00011021`` / ``WAF.00011019``) and CDN does
+(``CDN.0408`` / ``CDN.0405``); ELB's refusals use ``ELB.8902`` (invalid parameter) - real ELB documents no
+specific codes for these, and refuses no expired certificate.
 
 Admin calls (no signature), also available as methods:
 
@@ -22,6 +29,7 @@ Admin calls (no signature), also available as methods:
 * ``POST /_sim/services`` ``{"service": "waf", "region": "...", "purchased": false}``
 * ``POST /_sim/waf/{region}/hosts`` ``{"hostname": "www.example.com"}`` -> ``{"id": ...}``
 * ``POST /_sim/elb/{region}/listeners`` ``{"protocol": "HTTPS"}`` -> ``{"id": ...}``
+* ``POST /_sim/cdn/domains`` ``{"domain_name": "www.example.com"}`` -> ``{"id": ...}``
 * ``GET /_sim/state`` (no private keys), ``POST /_sim/reset``.
 
 Nothing here is needed in Lambda; it only uses the standard library and ``cryptography``.

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=50, alias="PUSH_MAX_ATTEMPTS")
     retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
+    stuck_after_seconds: int = Field(default=1800, ge=1, le=86400, alias="STUCK_AFTER_SECONDS")
+    stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)

@@ -26,15 +26,16 @@ _CREATION = threading.Lock()
 
 
 @cache
-def _shared_session() -> boto3.Session:
+def shared_session() -> boto3.Session:
+    """The session every client here comes from (the embedded stack hooks its botocore events)."""
     return boto3.Session()
 
 
 def aws_client(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
     with _CREATION:
-        return (session or _shared_session()).client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        return (session or shared_session()).client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def aws_resource(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
     with _CREATION:
-        return (session or _shared_session()).resource(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        return (session or shared_session()).resource(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.errors import TransientDependencyError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
@@ -75,6 +76,11 @@ class PushConsumer:
         except IdempotencyAlreadyInProgressError:
             # the same push is running in another container: come back when it is done
             self._scheduler.retry_later(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS)
+            raise
+        except TransientDependencyError:
+            # a table, secret or queue failed after the SDK's own retries: back off like a push error
+            self._scheduler.retry_later(record.receiptHandle, self._worker.retry.delay(receive_count))
+            self._count("PushRetries")
             raise
         if result is not None:
             self._count("PushSucceeded" if result["status"] == PushStatus.SUCCEEDED.value else "PushFailed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
@@ -60,9 +61,11 @@ class EventBridgePublisher:
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
 
+    @aws_errors("events: certificate_issued")
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         return self._put(EVENT_SOURCE, DETAIL_TYPE_ISSUED, detail.model_dump_json(exclude_none=True))
 
+    @aws_errors("events: configure_now")
     def configure_now(self, detail: ConfigureNowDetail) -> None:
         self._put(NOTIFY_SOURCE, DETAIL_TYPE_CONFIGURE_NOW, detail.model_dump_json())
         self._notify(
@@ -74,6 +77,7 @@ class EventBridgePublisher:
             {"kind": "configure-now", "provider": detail.provider, "service": detail.service},
         )
 
+    @aws_errors("events: issuance_summary")
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self._put(NOTIFY_SOURCE, DETAIL_TYPE_SUMMARY, detail.model_dump_json())
         counts = detail.counts
