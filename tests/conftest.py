@@ -1,10 +1,19 @@
-"""Settings every tier shares."""
+"""Settings every tier shares, and run-wide reports: the fault suite's figures and the
+least-privilege check (tests/least_privilege.py), both gathered from every xdist worker's files
+under .certpush/ and read here, on the controller."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.least_privilege import CALLS_DIR, compare, granted_actions, recorded_calls, transformed_template
 
 # No per-example deadline: a shared 2-core machine makes timings noisy, and speed goals live in
 # `make bench`. CI (CI=true) runs the same examples every time, so that a submission is judged on
@@ -13,3 +22,54 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True, database=None)
 settings.register_profile("explore", parent=settings.get_profile("dev"), max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES_FILE = ROOT / ".certpush" / "fault-figures.jsonl"
+E2E_FILES = {path.name for path in (ROOT / "tests" / "e2e").glob("test_*.py")}
+
+
+def _controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _controller(session.config):
+        shutil.rmtree(CALLS_DIR, ignore_errors=True)
+        FIGURES_FILE.unlink(missing_ok=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _controller(session.config):
+        return
+    calls, files = recorded_calls()
+    if not files >= E2E_FILES:
+        return  # only the whole e2e tier says which grants are unused
+    problems = compare(calls, granted_actions(transformed_template()))
+    session.config.stash[_PROBLEMS] = problems
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_PROBLEMS = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not _controller(config):
+        return
+    if FIGURES_FILE.exists():
+        rows = [json.loads(line) for line in FIGURES_FILE.read_text().splitlines() if line.strip()]
+        terminalreporter.section("fault suite")
+        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters", "swept")
+        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported", "swept")
+        terminalreporter.write_line(f"{'scenario':<22}" + "".join(f"{h:>16}" for h in heads) + f"{'seconds':>9}")
+        for row in rows:
+            terminalreporter.write_line(
+                f"{row['scenario']:<22}" + "".join(f"{row[k]:>16}" for k in keys) + f"{row['seconds']:>9}"
+            )
+        totals = {k: sum(r[k] for r in rows) for k in keys}
+        terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>16}" for k in keys))
+    problems = config.stash.get(_PROBLEMS, None)
+    if problems is not None:
+        terminalreporter.section("least privilege (AWS calls of the e2e tier vs. the roles)")
+        for line in problems or ["every call is granted and every grant is used"]:
+            terminalreporter.write_line(line)

@@ -224,6 +224,19 @@ class InMemoryRecordsRepository:
     def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
         return {key: self.bindings[key] for key in wanted if key in self.bindings}
 
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
+
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        existing = self.current.get(key)
+        if existing is None or existing.push_id != record.push_id or existing.status is not record.status:
+            return False
+        if existing.updated_at != record.updated_at:
+            return False
+        self.current[key] = existing.model_copy(update={"updated_at": now, "sweeps": existing.sweeps + 1})
+        return True
+
     def put_issuance(self, issuance: Issuance) -> None:
         self.issuances.setdefault(issuance.issuance_id, _Issuance(issuance))
 
@@ -246,10 +259,12 @@ class InMemoryRecordsRepository:
         known.outcomes[str(target)] = str(outcome)
         if len(known.outcomes) < len(known.issuance.targets) or known.summary_sent:
             return None
-        known.summary_sent = True
         return IssuanceSummaryDetail.from_outcomes(
             issuance_id, known.issuance.certificate_id, known.issuance.version, dict(known.outcomes)
         )
+
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        self.issuances[issuance_id].summary_sent = True
 
 
 class FakeQueue:

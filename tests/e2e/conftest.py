@@ -4,6 +4,7 @@ process, driven through the CLI exactly as a user types it."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from certpush_dev.cli.main import app
 from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.stack import EmbeddedStack
+from tests.least_privilege import write_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,15 +31,33 @@ def aws_calls() -> AwsCallCounter:
     return install_on_handlers_session(AwsCallCounter())
 
 
+# no backoff between attempts and room for many (the fault tests fail 30% of requests); a push
+# untouched for a second is stuck (the sweeper runs only when a test fires it)
+E2E_PARAMETERS = {"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxReceives": "30", "StuckAfterSeconds": "1"}
+
+
+_FILES_RUN: set[str] = set()
+
+
 @pytest.fixture(scope="package")
 def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # package scope, not session: with `-n 2 --dist loadfile` a worker may run an integration file
     # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
     # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
     # files and starts afresh when it comes back.
-    # no backoff between attempts and room for many: the fault tests fail 30% of requests
-    with EmbeddedStack(root=ROOT, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20"}) as running:
+    with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
         yield running
+        # what each function called, for the least-privilege check at the end of the run (tests/conftest.py)
+        calls: dict[str, set[str]] = {}
+        for function, action in running.aws_calls.calls:
+            if function:
+                calls.setdefault(function, set()).add(action)
+        write_calls(os.environ.get("PYTEST_XDIST_WORKER", "main"), calls, _FILES_RUN)
+
+
+@pytest.fixture(autouse=True)
+def _note_file(request: pytest.FixtureRequest) -> None:
+    _FILES_RUN.add(request.path.name)
 
 
 @dataclass

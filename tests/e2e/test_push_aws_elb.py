@@ -88,3 +88,14 @@ def test_push_policies_push_an_imported_certificate_with_no_manual_step(cli, tmp
     records = eventually(pushed, what="the policy's push to finish")
     assert [(r["provider"], r["service"], r["region"]) for r in records] == [("aws", "elb", "us-west-2")]
     cli("policies", "remove", f"p-{certificate_id[-8:]}")
+
+
+def test_attach_default_makes_it_the_listener_s_default_certificate(cli, imported, certificate_id):
+    listener = create_https_listener("us-east-1", f"ld-{certificate_id[-8:]}")
+
+    cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--attach-default", f"aws:elb={listener}",
+        "--wait", "--timeout", "60")  # fmt: skip
+
+    (record,) = cli("records", certificate_id, "--json").json()
+    described = boto3.client("elbv2", region_name="us-east-1").describe_listeners(ListenerArns=[listener])
+    assert described["Listeners"][0]["Certificates"] == [{"CertificateArn": record["target_id"]}]

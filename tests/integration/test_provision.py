@@ -57,17 +57,19 @@ def test_records_table_has_its_indexes_and_stream(stack: ProvisionedStack):
     assert table["LatestStreamArn"] == _function(stack, "NotifierFunction").sources[0].properties["Stream"]
 
 
-def test_queues_are_the_template_s_plus_one_tap_per_rule(
+def test_queues_are_the_template_s_plus_the_rule_s_dead_letter_queue_and_one_tap_per_rule(
     template: dict[str, Any], stack: ProvisionedStack, names: Resolver
 ):
     sqs = boto3.client("sqs", region_name=REGION)
     declared = {names.resolve(p["QueueName"]) for p in _resources(template, "AWS::SQS::Queue").values()}
+    # DeadLetterConfig Type SQS: the SAM transform creates this queue (and its policy)
+    made_by_sam = {f"{stack.name}-IssuedEventDeadLetterQueue"}
     taps = {s.queue_url.rsplit("/", 1)[-1] for f in stack.functions for s in f.sources if s.kind == "eventbridge"}
 
     listed = {url.rsplit("/", 1)[-1] for url in sqs.list_queues()["QueueUrls"]}
 
     assert len(taps) == 1
-    assert listed == declared | taps
+    assert listed == declared | made_by_sam | taps
 
 
 def test_push_queue_redrives_to_the_dead_letter_queue(template: dict[str, Any], stack: ProvisionedStack):
@@ -78,7 +80,7 @@ def test_push_queue_redrives_to_the_dead_letter_queue(template: dict[str, Any], 
 
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dlq_arn["Attributes"]["QueueArn"]
-    assert int(redrive["maxReceiveCount"]) == int(stack.physical_ids["PushMaxAttempts"])
+    assert int(redrive["maxReceiveCount"]) == int(stack.physical_ids["PushMaxReceives"])
     assert attributes["VisibilityTimeout"] == str(declared["VisibilityTimeout"])
 
 
@@ -95,10 +97,10 @@ def test_bus_and_the_validator_rule(template: dict[str, Any], stack: Provisioned
     (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
     assert target["Arn"] == source.queue_arn
     assert source.dead_letter_arn is not None
-    assert source.dead_letter_arn.endswith(":" + stack.name + "-issued-dlq")
+    assert source.dead_letter_arn.endswith(":" + stack.name + "-IssuedEventDeadLetterQueue")
 
 
-def test_secret_key_topic_and_alarm(stack: ProvisionedStack):
+def test_secret_keys_topic_and_alarms(template: dict[str, Any], stack: ProvisionedStack):
     secrets = boto3.client("secretsmanager", region_name=REGION)
     kms = boto3.client("kms", region_name=REGION)
     key_id = stack.outputs["CertificateKeyId"]
@@ -109,13 +111,20 @@ def test_secret_key_topic_and_alarm(stack: ProvisionedStack):
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases(KeyId=key_id)["Aliases"]}
     assert aliases == {f"alias/{stack.name}-certificates": key_id}
 
-    topics = [t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]]
+    sns = boto3.client("sns", region_name=REGION)
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     assert topics == [stack.outputs["NotifyTopicArn"]]
+    topic = sns.get_topic_attributes(TopicArn=topics[0])["Attributes"]
+    assert topic["KmsMasterKeyId"] == stack.physical_ids["NotificationKey"]
+    assert sns.list_subscriptions()["Subscriptions"] == []  # no AlarmEmail: the condition is false
 
-    (alarm,) = boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
-    assert alarm["AlarmName"] == f"{stack.name}-push-dlq-not-empty"
+    alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
+    (alarm,) = [a for a in alarms if a["AlarmName"] == f"{stack.name}-push-dlq-not-empty"]
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": f"{stack.name}-push-dlq"}]
-    assert alarm["AlarmActions"] == [stack.outputs["NotifyTopicArn"]]
+    assert {a["AlarmName"] for a in alarms} == {
+        stack.physical_ids[lid] for lid in _resources(template, "AWS::CloudWatch::Alarm")
+    }
+    assert all(a["AlarmActions"] == [stack.outputs["NotifyTopicArn"]] for a in alarms)
 
 
 def test_every_output_is_resolved(template: dict[str, Any], stack: ProvisionedStack):
@@ -123,7 +132,9 @@ def test_every_output_is_resolved(template: dict[str, Any], stack: ProvisionedSt
     assert all(value and "${" not in value for value in stack.outputs.values())
 
 
-@pytest.mark.parametrize("logical_id", ["ValidatorFunction", "PushWorkerFunction", "NotifierFunction"])
+@pytest.mark.parametrize(
+    "logical_id", ["ValidatorFunction", "PushWorkerFunction", "NotifierFunction", "SweeperFunction"]
+)
 def test_function_specs_point_at_real_handlers(
     template: dict[str, Any], stack: ProvisionedStack, names: Resolver, logical_id: str
 ):

@@ -439,7 +439,7 @@ def _issuance(clock: FixedClock, targets: list[TargetKey]) -> Issuance:
     return Issuance(issuance_id="iss-1", certificate_id="cert-a", version=1, targets=targets, created_at=clock.now())
 
 
-def test_issuance_summary_comes_exactly_once(repository: RecordsRepository, clock: FixedClock):
+def test_issuance_summary_comes_until_it_is_marked_sent(repository: RecordsRepository, clock: FixedClock):
     repository.put_issuance(_issuance(clock, [US, EU, WAF]))
 
     assert repository.note_final("iss-1", US, PushStatus.SUCCEEDED) is None
@@ -453,6 +453,9 @@ def test_issuance_summary_comes_exactly_once(repository: RecordsRepository, cloc
     assert (summary.counts.succeeded, summary.counts.failed, summary.counts.rejected) == (1, 1, 1)
     assert summary.targets == {str(EU): "FAILED", str(WAF): "REJECTED", str(US): "SUCCEEDED"}
 
+    # not marked sent yet (say the publish failed): a redelivery gets the summary again
+    assert repository.note_final("iss-1", WAF, PushStatus.REJECTED) == summary
+    repository.mark_summary_sent("iss-1")
     for target in (WAF, US, EU, WAF):
         assert repository.note_final("iss-1", target, PushStatus.SUCCEEDED) is None
 

@@ -15,21 +15,14 @@ from samtranslator.translator.transform import transform
 
 from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE
 from certpush.models.items import ITEM_HISTORY
-from certpush.settings import Settings
 from certpush_dev.local.template import load_template
 
 from .conftest import REGION, TEMPLATE
 
 pytestmark = pytest.mark.integration
 
-# ACM has no resource-level permission for these (a new import has no ARN yet): the one statement
-# allowed on Resource "*"
-ACM_ACTIONS_ON_ANY_RESOURCE = {
-    "acm:ImportCertificate",
-    "acm:ListCertificates",
-    "acm:DescribeCertificate",
-    "acm:AddTagsToCertificate",
-}
+# listing has no resource-level permission: the one action allowed on Resource "*"
+ACM_ACTIONS_ON_ANY_RESOURCE = {"acm:ListCertificates"}
 
 
 # -- cfn-lint ----------------------------------------------------------------------------------------
@@ -84,7 +77,8 @@ def test_three_functions_on_python_3_12_with_the_layer(cloudformation: dict[str,
     layers = _of_type(cloudformation, "AWS::Lambda::LayerVersion")
 
     assert sorted(functions) == [
-        "ExpiryWarningFunction", "NotifierFunction", "PushWorkerFunction", "RecordsApiFunction", "ValidatorFunction"
+        "ExpiryWarningFunction", "NotifierFunction", "PushWorkerFunction", "RecordsApiFunction", "SweeperFunction",
+        "ValidatorFunction",
     ]  # fmt: skip
     assert len(layers) == 1
     (layer_id, layer) = next(iter(layers.items()))
@@ -105,26 +99,20 @@ def test_push_worker_reads_the_queue_with_partial_batch_responses(cloudformation
     assert sqs["BatchSize"] <= 10
 
 
-def test_push_queue_redrives_to_its_dead_letter_queue_after_the_worker_s_last_attempt(
+def test_push_queue_redrives_after_its_own_receive_count_above_the_worker_s_attempts(
     cloudformation: dict[str, Any], sam_template: dict[str, Any]
 ):
     queue = _of_type(cloudformation, "AWS::SQS::Queue")["PushQueue"]
     worker = _of_type(cloudformation, "AWS::Lambda::Function")["PushWorkerFunction"]
     redrive = queue["RedrivePolicy"]
-    worker_attempts = worker["Environment"]["Variables"]["PUSH_MAX_ATTEMPTS"]
+    parameters = sam_template["Parameters"]
 
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["PushDeadLetterQueue", "Arn"]}
-    assert worker_attempts == {"Ref": "PushMaxAttempts"}
-    if isinstance(redrive["maxReceiveCount"], dict):
-        # the same parameter as the worker's attempts, whatever a deployment sets: the worker ends the
-        # push FAILED on receive number PUSH_MAX_ATTEMPTS, so only a crash or timeout reaches the DLQ
-        assert redrive["maxReceiveCount"] == worker_attempts
-    else:
-        defaults = (
-            int(sam_template["Parameters"]["PushMaxAttempts"]["Default"]),
-            Settings.model_fields["max_attempts"].default,
-        )
-        assert int(redrive["maxReceiveCount"]) > max(defaults)
+    assert worker["Environment"]["Variables"]["PUSH_MAX_ATTEMPTS"] == {"Ref": "PushMaxAttempts"}
+    # receives are spent by attempts *and* by throttled or "in progress" retries: a parameter of its own
+    assert redrive["maxReceiveCount"] == {"Ref": "PushMaxReceives"}
+    assert int(parameters["PushMaxReceives"]["MinValue"]) >= 5
+    assert int(parameters["PushMaxReceives"]["Default"]) > int(parameters["PushMaxAttempts"]["Default"])
     # Lambda's advice for SQS event sources: a visibility timeout of at least six function timeouts
     assert int(queue["VisibilityTimeout"]) >= 6 * int(worker["Timeout"])
 
@@ -153,6 +141,50 @@ def test_certificate_issued_rule_on_the_certpush_bus(cloudformation: dict[str, A
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 
+def test_the_rule_may_send_to_its_dead_letter_queue(cloudformation: dict[str, Any]):
+    """Without a queue policy for events.amazonaws.com an undeliverable event is lost, not dead-lettered."""
+    rules = _of_type(cloudformation, "AWS::Events::Rule")
+    (rule_id,) = [
+        lid for lid, r in rules.items() if r.get("EventPattern", {}).get("detail-type") == [DETAIL_TYPE_ISSUED]
+    ]
+    policies = _of_type(cloudformation, "AWS::SQS::QueuePolicy")
+
+    (policy,) = [p for p in policies.values() if {"Ref": "IssuedEventDeadLetterQueue"} in p["Queues"]]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["IssuedEventDeadLetterQueue", "Arn"]}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+def test_a_validator_error_ends_on_its_on_failure_queue_after_two_retries(cloudformation: dict[str, Any]):
+    """EventBridge invokes the validator asynchronously: its errors are Lambda's to retry and keep."""
+    configs = _of_type(cloudformation, "AWS::Lambda::EventInvokeConfig")
+    (config,) = [c for c in configs.values() if c["FunctionName"] == {"Ref": "ValidatorFunction"}]
+    role = _of_type(cloudformation, "AWS::IAM::Role")["ValidatorFunctionRole"]
+    destination = {"Fn::GetAtt": ["ValidatorFailureQueue", "Arn"]}
+
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == destination
+    statements = [s for p in role["Policies"] for s in _as_list(p["PolicyDocument"]["Statement"])]
+    assert any("sqs:SendMessage" in _as_list(s["Action"]) and s["Resource"] == destination for s in statements)
+
+
+def test_the_sweeper_runs_on_a_schedule_with_its_bounds_from_parameters(cloudformation: dict[str, Any]):
+    rules = _of_type(cloudformation, "AWS::Events::Rule")
+    sweeper = _of_type(cloudformation, "AWS::Lambda::Function")["SweeperFunction"]
+
+    (schedule,) = [r for r in rules.values() if r["Targets"][0]["Arn"] == {"Fn::GetAtt": ["SweeperFunction", "Arn"]}]
+    assert schedule["ScheduleExpression"].startswith("rate(")
+    variables = (
+        {**cloudformation["Globals"]["Function"]["Environment"]["Variables"]} if "Globals" in cloudformation else {}
+    )
+    variables.update(sweeper["Environment"]["Variables"])
+    assert variables["STUCK_AFTER_SECONDS"] == {"Ref": "StuckAfterSeconds"}
+    assert variables["STUCK_MAX_SWEEPS"] == {"Ref": "StuckMaxSweeps"}
+
+
 def test_secrets_are_encrypted_with_the_stack_key(cloudformation: dict[str, Any]):
     secrets = _of_type(cloudformation, "AWS::SecretsManager::Secret")
     key = _of_type(cloudformation, "AWS::KMS::Key")["CertificateKey"]
@@ -163,17 +195,112 @@ def test_secrets_are_encrypted_with_the_stack_key(cloudformation: dict[str, Any]
     assert key["EnableKeyRotation"] is True
 
 
-def test_an_alarm_watches_the_dead_letter_queue_depth(cloudformation: dict[str, Any]):
-    alarms = _of_type(cloudformation, "AWS::CloudWatch::Alarm")
+def _alarm_on(alarms: dict[str, dict[str, Any]], namespace: str, metric: str, dimension: Any) -> dict[str, Any]:
     (alarm,) = [
         a
         for a in alarms.values()
-        if {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PushDeadLetterQueue", "QueueName"]}} in a["Dimensions"]
+        if (a["Namespace"], a["MetricName"]) == (namespace, metric) and dimension in a["Dimensions"]
+    ]
+    return alarm
+
+
+def _dead_letter_queues(cloudformation: dict[str, Any]) -> set[str]:
+    """Every queue something sends to when it gives up: redrive targets and on-failure destinations."""
+    found: set[str] = set()
+
+    def visit(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            if key in ("deadLetterTargetArn", "Destination", "Arn") and set(value) == {"Fn::GetAtt"}:
+                found.add(value["Fn::GetAtt"][0])
+            for k, v in value.items():
+                visit(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v, key)
+
+    for resource in cloudformation["Resources"].values():
+        if resource["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"):
+            visit(resource["Properties"])
+        if resource["Type"] == "AWS::Events::Rule":
+            visit([t.get("DeadLetterConfig", {}) for t in resource["Properties"]["Targets"]])
+    queues = _of_type(cloudformation, "AWS::SQS::Queue")
+    return {q for q in found if q in queues}
+
+
+def test_every_dead_letter_and_on_failure_queue_has_a_depth_alarm(cloudformation: dict[str, Any]):
+    alarms = _of_type(cloudformation, "AWS::CloudWatch::Alarm")
+    queues = _dead_letter_queues(cloudformation)
+
+    assert queues == {
+        "PushDeadLetterQueue",
+        "IssuedEventDeadLetterQueue",
+        "NotifierDeadLetterQueue",
+        "ValidatorFailureQueue",
+    }
+    for queue in queues:
+        dimension = {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+        alarm = _alarm_on(alarms, "AWS/SQS", "ApproximateNumberOfMessagesVisible", dimension)
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0), queue
+
+
+def test_alarms_for_errors_throttles_backlog_stream_rule_and_failed_pushes(cloudformation: dict[str, Any]):
+    alarms = _of_type(cloudformation, "AWS::CloudWatch::Alarm")
+    rules = _of_type(cloudformation, "AWS::Events::Rule")
+    (issued_rule,) = [
+        lid for lid, r in rules.items() if r.get("EventPattern", {}).get("detail-type") == [DETAIL_TYPE_ISSUED]
     ]
 
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
-    assert alarm["AlarmActions"] == [{"Ref": "NotifyTopic"}]
+    for function in _of_type(cloudformation, "AWS::Lambda::Function"):
+        for metric in ("Errors", "Throttles"):
+            _alarm_on(alarms, "AWS/Lambda", metric, {"Name": "FunctionName", "Value": {"Ref": function}})
+    _alarm_on(
+        alarms,
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PushQueue", "QueueName"]}},
+    )
+    _alarm_on(alarms, "AWS/Lambda", "IteratorAge", {"Name": "FunctionName", "Value": {"Ref": "NotifierFunction"}})
+    _alarm_on(alarms, "AWS/Events", "FailedInvocations", {"Name": "RuleName", "Value": {"Ref": issued_rule}})
+    # Powertools Metrics: namespace from POWERTOOLS_METRICS_NAMESPACE, dimension "service"
+    _alarm_on(alarms, "certpush", "PushFailed", {"Name": "service", "Value": "certpush-push-worker"})
+    assert all(a["AlarmActions"] == [{"Ref": "NotifyTopic"}] for a in alarms.values())
+
+
+def test_alarms_can_reach_someone(cloudformation: dict[str, Any]):
+    """CloudWatch cannot publish to a topic under alias/aws/sns: the topic's key is ours, and its
+    policy lets CloudWatch and EventBridge make data keys with it. An address can be subscribed."""
+    topic = _of_type(cloudformation, "AWS::SNS::Topic")["NotifyTopic"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "NotificationKey"}
+    policy = _of_type(cloudformation, "AWS::KMS::Key")["NotificationKey"]["KeyPolicy"]
+
+    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+        (grant,) = [
+            s
+            for s in policy["Statement"]
+            if s["Effect"] == "Allow" and service in _as_list(s["Principal"].get("Service", []))
+        ]
+        assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(_as_list(grant["Action"]))
+    subscription = cloudformation["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "NotifyTopic"}
+    assert cloudformation["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def test_keys_secrets_tables_and_logs_outlive_a_stack_deletion_as_they_should(cloudformation: dict[str, Any]):
+    resources = cloudformation["Resources"]
+
+    assert resources["CertificateKey"]["DeletionPolicy"] == "Retain"
+    for secret in _of_type(cloudformation, "AWS::SecretsManager::Secret"):
+        assert resources[secret]["DeletionPolicy"] == "Retain"
+    for table in ("InventoryTable", "RecordsTable"):
+        # a failed first deploy removes them (a retry would find the fixed names taken); later, kept
+        assert resources[table]["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert resources[table]["Properties"]["DeletionProtectionEnabled"] is True
+    groups = _of_type(cloudformation, "AWS::Logs::LogGroup")
+    for function_id, function in _of_type(cloudformation, "AWS::Lambda::Function").items():
+        group = function["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, function_id
 
 
 def _statements(cloudformation: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -207,3 +334,22 @@ def test_only_the_push_worker_may_touch_acm_load_balancers_and_distributions(clo
         if role != "PushWorkerFunctionRole":
             assert not services & {"acm", "elasticloadbalancing", "cloudfront"}, role
     assert {"acm", "elasticloadbalancing", "cloudfront"} <= services_by_role["PushWorkerFunctionRole"]
+
+
+def test_acm_imports_only_certificates_certpush_tagged(cloudformation: dict[str, Any]):
+    """A new import must carry certpush's tag; a re-import (which cannot carry tags) and re-tagging
+    only touch certificates that already have it: no other imported certificate can be overwritten."""
+    statements = [s for role, s in _statements(cloudformation) if role == "PushWorkerFunctionRole"]
+    imports = [s for s in statements if "acm:ImportCertificate" in _as_list(s["Action"])]
+
+    assert len(imports) == 2
+    conditions = [s["Condition"] for s in imports]
+    assert {"aws:RequestTag/certpush:certificate-id": "false"} in [c["Null"] for c in conditions]
+    assert {"aws:ResourceTag/certpush:certificate-id": "false"} in [c["Null"] for c in conditions]
+    for statement in imports:
+        assert "*" not in _as_list(statement["Resource"])
+    (retag,) = [s for s in statements if "acm:AddTagsToCertificate" in _as_list(s["Action"])]
+    assert retag["Condition"]["Null"] == {"aws:ResourceTag/certpush:certificate-id": "false"}
+    listeners = [s for s in statements if any(a.startswith("elasticloadbalancing:") for a in _as_list(s["Action"]))]
+    actions = {a for s in listeners for a in _as_list(s["Action"])}
+    assert actions == {"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:ModifyListener"}

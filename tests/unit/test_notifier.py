@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from certpush.errors import PermanentPushError
+from certpush.errors import PermanentPushError, TransientDependencyError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
@@ -208,6 +208,26 @@ def test_duplicate_delivery_does_not_emit_a_second_summary(
 
     assert len(publisher.summaries) == 1
     assert len({e.push_id for e in publisher.configure_now_events}) == 2
+
+
+def test_a_summary_whose_publish_failed_is_published_when_the_stream_retries(
+    pipeline: Pipeline, notifier: Notifier, publisher: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline.issue("event-1", AWS_US, AWS_EU)
+    pipeline.push_all()
+    finals = pipeline.records.history_items[:]
+
+    def bus_down(detail: IssuanceSummaryDetail) -> None:
+        raise TransientDependencyError("ServiceUnavailable", "events: put_events")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(publisher, "issuance_summary", bus_down)
+        with pytest.raises(TransientDependencyError):
+            pipeline.stream()
+    for record in finals:  # the stream retries the batch from the failed record
+        notifier.on_final(record)
+
+    assert [s.issuance_id for s in publisher.summaries] == ["event-1"]
 
 
 def test_redelivered_issuance_event_keeps_the_summary_right(pipeline: Pipeline, publisher: RecordingPublisher) -> None:

@@ -34,6 +34,10 @@ def body(template: dict[str, Any]) -> dict[str, Any]:
         properties = resource.get("Properties", {})
         resolver.refs[logical_id] = str(resolver.resolve(properties.get("FunctionName", logical_id)))
         resolver.attributes[(logical_id, "QueueName")] = f"queue-{logical_id}"
+        for event in properties.get("Events", {}).values():  # queues the SAM transform makes
+            queue_id = event.get("Properties", {}).get("DeadLetterConfig", {}).get("QueueLogicalId")
+            if queue_id:
+                resolver.attributes[(queue_id, "QueueName")] = f"queue-{queue_id}"
     (dashboard,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
     return json.loads(resolver.resolve(dashboard["Properties"]["DashboardBody"]))
 
@@ -67,6 +71,12 @@ def test_pushes_by_outcome_provider_service_region_and_durations_from_the_worker
 
 def test_queue_age_every_dead_letter_queue_and_every_function_are_watched(body, template):
     queues = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    queues += [  # the rules' dead-letter queues that the SAM transform makes
+        event["Properties"]["DeadLetterConfig"]["QueueLogicalId"]
+        for r in template["Resources"].values()
+        for event in r.get("Properties", {}).get("Events", {}).values()
+        if "QueueLogicalId" in event.get("Properties", {}).get("DeadLetterConfig", {})
+    ]
     functions = {
         f"certpush-{r['Properties']['FunctionName']['Fn::Sub'].split('}-', 1)[1]}"
         for r in template["Resources"].values()
@@ -75,5 +85,5 @@ def test_queue_age_every_dead_letter_queue_and_every_function_are_watched(body, 
 
     assert _metric_dimensions(_widget(body, "oldest")) == {"queue-PushQueue"}
     assert _metric_dimensions(_widget(body, "Dead-letter")) == {
-        f"queue-{q}" for q in queues if "DeadLetter" in q}  # fmt: skip
+        f"queue-{q}" for q in queues if "DeadLetter" in q or "Failure" in q}  # fmt: skip
     assert _metric_dimensions(_widget(body, "errors")) == functions

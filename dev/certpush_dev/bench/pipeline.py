@@ -65,7 +65,13 @@ class Bench:
             )
         )
         self.stack = EmbeddedStack(
-            root=root, parameters={"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "LogLevel": "WARNING"}
+            root=root,
+            parameters={
+                "RetryBaseSeconds": "0",
+                "PushMaxAttempts": "20",
+                "PushMaxReceives": "30",
+                "LogLevel": "WARNING",
+            },
         )
 
     def __enter__(self) -> Bench:

@@ -64,7 +64,7 @@ def up(
         return
     from certpush_dev.local.stack import EmbeddedStack, local_client_environment
 
-    stack = EmbeddedStack(root=root, port=port, huawei_port=huawei_port)
+    stack = EmbeddedStack(root=root, port=port, huawei_port=huawei_port, run_schedules=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -283,11 +284,19 @@ def replay(
     ] = False,
     since: Annotated[str | None, typer.Option(help="With --events: start of the window (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="With --events: end of the window (default: now).")] = None,
+    stuck_after: Annotated[
+        int,
+        typer.Option(
+            help="A PENDING or IN_PROGRESS push untouched this many seconds is stuck: end it FAILED (STUCK) and "
+            "push it again too (the sweeper does the same on its schedule).",
+            min=1,
+        ),
+    ] = 1800,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED; or, with --events
-    --since T, send the archived issuance events of a window through the bus again (a version is never
-    pushed twice: targets that have it are ALREADY_PUSHED)."""
+    """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
+    --events --since T, send the archived issuance events of a window through the bus again (a version
+    is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
         if events:
             _replay_events(since, until, wait, timeout, stack)
@@ -296,9 +305,10 @@ def replay(
             raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
-        plan, issuance_id = issuances.replay(certificate_id, version)
+        stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
+        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since)
         if issuance_id is None:
-            out.print(f"{certificate_id} version {plan.version}: no FAILED targets to replay")
+            out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
             return
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip

@@ -1,19 +1,35 @@
-"""In-process stand-ins for Lambda's event source mappings.
+"""In-process stand-ins for the ways Lambda invokes a function. Each mirrors what AWS documents,
+never kinder (the page is named next to each class):
 
-- ``SqsPoller``: ReceiveMessage in batches (BatchSize), as many batches in flight as the mapping's
-  ``ScalingConfig.MaximumConcurrency`` allows (one thread each, as Lambda runs that many concurrent
-  invocations), ReportBatchItemFailures honoured (only successes are
-  deleted; failures come back after their visibility timeout; the queue's redrive policy moves a
-  message to the DLQ after maxReceiveCount receives, as in SQS).
-- ``StreamPoller``: one thread per shard, records in order, FilterCriteria applied (with moto's
-  EventBridge pattern matcher, the same pattern language), partial batch failure resumes from the
-  first failed sequence number, MaximumRetryAttempts then the OnFailure destination.
-- ``EventBridgeTapPoller``: one event per invocation, as EventBridge invokes a function.
+- ``SqsPoller`` (Lambda developer guide, "Using Lambda with Amazon SQS"): ReceiveMessage in
+  batches (BatchSize), as many batches in flight as the mapping's ``ScalingConfig.MaximumConcurrency``
+  allows (one thread each, as Lambda runs that many concurrent invocations); a batch whose
+  invocation raises returns every message after its visibility timeout; with ReportBatchItemFailures
+  only the listed ones return; every return is a receive and the queue's redrive policy moves a message to
+  the DLQ after maxReceiveCount receives (SQS does that itself, here moto does).
+- ``StreamPoller`` (Lambda developer guide, "Using Lambda with DynamoDB"): one thread per shard,
+  records in order, FilterCriteria applied (with moto's EventBridge pattern matcher, the same
+  pattern language), partial batch failure resumes from the first failed sequence number,
+  MaximumRetryAttempts then the OnFailure destination gets the batch's *metadata*, not its records.
+- ``AsyncInvoker`` (Lambda developer guide, "Asynchronous invocation"): how Lambda runs an event
+  that EventBridge (a rule or a schedule) handed to it. If the function raises, Lambda retries it
+  twice (MaximumRetryAttempts of EventInvokeConfig, 0-2), about one and two minutes later
+  (``retry_delays``: zero in tests), drops events older than MaximumEventAgeInSeconds, and then
+  sends an invocation record to the OnFailure destination, or drops the event when there is none.
+- ``EventBridgeTapPoller``: EventBridge delivers each matching event to Lambda's asynchronous
+  queue. The rule target's RetryPolicy and DeadLetterConfig cover that *delivery* only (EventBridge
+  user guide, "Event retry policy and using dead-letter queues"); a function error never reaches
+  the rule's DLQ. Delivery here always succeeds (Lambda accepts an asynchronous invocation unless
+  the function is missing or throttled), so the rule's DLQ stays empty, as it does on AWS.
+- ``SchedulePoller``: a ``Schedule`` event is an EventBridge rule with a schedule expression, so
+  its event is invoked asynchronously too. ``fire()`` runs it on demand (tests); ``start()`` runs
+  it on its rate when the embedded stack is asked to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import importlib.util
 import json
 import logging
@@ -21,10 +37,15 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+
+from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.provision import EventSource, FunctionSpec
 
 log = logging.getLogger("certpush_dev.local")
@@ -64,7 +85,22 @@ def load_handler(spec: FunctionSpec) -> Handler:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[unique] = module
     module_spec.loader.exec_module(module)
-    return getattr(module, function_name)
+    handler = getattr(module, function_name)
+    metrics = [value for value in vars(module).values() if isinstance(value, Metrics)]
+    if not metrics:
+        return handler
+
+    def handler_clearing_metrics(event: dict[str, Any], context: Any) -> Any:
+        """Metrics are disabled locally, but Powertools still keeps them and prints every 100th value
+        to stdout (into whatever the CLI is capturing at that moment): drop them after each run, as
+        a flush on Lambda would."""
+        try:
+            return handler(event, context)
+        finally:
+            for metric in metrics:
+                metric.clear_metrics()
+
+    return handler_clearing_metrics
 
 
 class Invoker:
@@ -79,17 +115,19 @@ class Invoker:
         self._lock = threading.Lock()
 
     def __call__(self, event: dict[str, Any]) -> tuple[bool, Any]:
+        """(True, the handler's result) or (False, the error as Lambda reports it)."""
         context = LocalLambdaContext(self.spec.name, self.spec.timeout)
         with self._lock:
             self.invocations += 1
         started = time.monotonic()
         try:
-            return True, self._handler(event, context)
-        except Exception:
+            with InvocationScope(self.spec.logical_id):
+                return True, self._handler(event, context)
+        except Exception as exc:
             with self._lock:
                 self.errors += 1
             log.exception("%s failed", self.spec.name)
-            return False, None
+            return False, {"errorType": type(exc).__name__, "errorMessage": str(exc)}
         finally:
             with self._lock:
                 self.billed_seconds += time.monotonic() - started
@@ -167,6 +205,7 @@ class SqsPoller(_Poller):
         self._batch = int(source.properties.get("BatchSize", 10))
         self._partial = "ReportBatchItemFailures" in source.properties.get("FunctionResponseTypes", [])
         self.concurrency = concurrency or sqs_concurrency(source.properties)
+        self.duplicate_deliveries = False
 
     def start(self) -> None:
         self._spawn(self._poll_once, self.concurrency)
@@ -183,6 +222,16 @@ class SqsPoller(_Poller):
             return
         arn = self._source.queue_arn or ""
         event = {"Records": [_sqs_record(m, arn, self._region) for m in messages]}
+        if self.duplicate_deliveries:
+            # SQS delivers at least once: here every message also goes to a second, concurrent batch
+            twin = threading.Thread(target=self._deliver, args=(json.loads(json.dumps(event)), messages))
+            twin.start()
+            self._deliver(event, messages)
+            twin.join()
+            return
+        self._deliver(event, messages)
+
+    def _deliver(self, event: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         ok, result = self._invoke(event)
         if not ok:
             return  # the whole batch comes back after the visibility timeout
@@ -197,29 +246,171 @@ class SqsPoller(_Poller):
             self._sqs.delete_message_batch(QueueUrl=self._source.queue_url, Entries=entries)
 
 
-class EventBridgeTapPoller(_Poller):
-    """EventBridge -> function: one event per invocation; a failed invocation is retried (the tap
-    queue's redrive policy stands for the rule target's RetryPolicy and DeadLetterConfig)."""
+# Lambda developer guide, "Asynchronous invocation": retries come about 1 and 2 minutes apart
+AWS_ASYNC_RETRY_DELAYS = (60.0, 120.0)
 
-    def __init__(self, sqs: Any, source: EventSource, invoke: Invoker, account: str) -> None:
-        super().__init__(f"events-{invoke.spec.logical_id}")
-        self._sqs, self._source, self._invoke, self._account = sqs, source, invoke, account
+
+class AsyncInvoker(_Poller):
+    """Lambda's own queue for asynchronous invocations of one function, with its retries and its
+    EventInvokeConfig (MaximumRetryAttempts, MaximumEventAgeInSeconds, DestinationConfig.OnFailure)."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        invoke: Invoker,
+        retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS,
+        concurrency: int = 2,
+    ) -> None:
+        super().__init__(f"async-{invoke.spec.logical_id}")
+        config = invoke.spec.event_invoke_config
+        self._sqs, self._invoke = sqs, invoke
+        self._max_retries = min(2, int(config.get("MaximumRetryAttempts", 2)))
+        self._max_age = float(config.get("MaximumEventAgeInSeconds", 21600))
+        self._on_failure = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        self._delays = list(retry_delays)
+        self._concurrency = concurrency
+        self._due: list[tuple[float, int, _AsyncEvent]] = []
+        self._order = 0
+        self._ready = threading.Condition()
 
     def start(self) -> None:
-        self._spawn(self._poll_once, 2)
+        self._spawn(self._run_once, self._concurrency)
+
+    def submit(self, event: dict[str, Any]) -> Future[Any]:
+        """Accepts an event (InvocationType Event); the future ends with the last attempt's outcome."""
+        pending = _AsyncEvent(event=event, accepted=time.monotonic(), request_id=str(uuid.uuid4()))
+        self._schedule(pending, 0.0)
+        return pending.future
+
+    def _schedule(self, pending: _AsyncEvent, delay: float) -> None:
+        with self._ready:
+            self._order += 1
+            heapq.heappush(self._due, (time.monotonic() + delay, self._order, pending))
+            self._ready.notify()
+
+    def _run_once(self) -> None:
+        with self._ready:
+            while not self._due or self._due[0][0] > time.monotonic():
+                if self._stop.is_set():
+                    return
+                wait = 0.2 if not self._due else min(0.2, self._due[0][0] - time.monotonic())
+                self._ready.wait(max(0.0, wait))
+            _, _, pending = heapq.heappop(self._due)
+        pending.attempts += 1
+        ok, result = self._invoke(pending.event)
+        if ok:
+            pending.future.set_result(result)
+            return
+        age = time.monotonic() - pending.accepted
+        if pending.attempts <= self._max_retries:
+            delay = self._delays[min(pending.attempts, len(self._delays)) - 1] if self._delays else 0.0
+            if age + delay <= self._max_age:
+                self._schedule(pending, delay)
+                return
+            condition = "EventAgeExceeded"
+        else:
+            condition = "RetriesExhausted"
+        self._send_to_failure_destination(pending, condition, result)
+        pending.future.set_exception(AsyncInvocationFailed(condition, result))
+
+    def _send_to_failure_destination(self, pending: _AsyncEvent, condition: str, error: Any) -> None:
+        """The invocation record Lambda sends to an OnFailure destination (the event included)."""
+        if not self._on_failure:
+            log.error("%s: event dropped after %d attempts (%s)", self.name, pending.attempts, condition)
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": pending.request_id,
+                "functionArn": f"arn:aws:lambda:local:000000000000:function:{self._invoke.spec.name}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": pending.attempts,
+            },
+            "requestPayload": pending.event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": error,
+        }
+        url = self._sqs.get_queue_url(QueueName=str(self._on_failure).rsplit(":", 1)[-1])["QueueUrl"]
+        self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))
+
+
+class AsyncInvocationFailed(Exception):
+    def __init__(self, condition: str, error: Any) -> None:
+        super().__init__(f"{condition}: {error}")
+        self.condition = condition
+        self.error = error
+
+
+@dataclass(eq=False)
+class _AsyncEvent:
+    event: dict[str, Any]
+    accepted: float
+    request_id: str
+    attempts: int = 0
+    future: Future[Any] = field(default_factory=Future)
+
+    def __lt__(self, other: _AsyncEvent) -> bool:  # heap ties are broken by order before this
+        return False
+
+
+class EventBridgeTapPoller(_Poller):
+    """EventBridge rule -> the function's asynchronous queue (see the module's docstring)."""
+
+    def __init__(self, sqs: Any, source: EventSource, invoker: AsyncInvoker, account: str) -> None:
+        super().__init__(f"events-{source.queue_url}")
+        self._sqs, self._source, self._async, self._account = sqs, source, invoker, account
+
+    def start(self) -> None:
+        self._spawn(self._poll_once, 1)
 
     def _poll_once(self) -> None:
-        response = self._sqs.receive_message(QueueUrl=self._source.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1)
+        response = self._sqs.receive_message(QueueUrl=self._source.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         for message in response.get("Messages", []):
             event = json.loads(message["Body"])
             event.setdefault("account", self._account)  # moto's SQS target leaves it out; EventBridge sends it
-            ok, _ = self._invoke(event)
-            if ok:
-                self._sqs.delete_message(QueueUrl=self._source.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            else:
-                self._sqs.change_message_visibility(
-                    QueueUrl=self._source.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
-                )
+            self._async.submit(event)  # delivered: Lambda accepted the asynchronous invocation
+            self._sqs.delete_message(QueueUrl=self._source.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class SchedulePoller(_Poller):
+    """A ``Schedule`` event source: EventBridge's "Scheduled Event", invoked asynchronously."""
+
+    def __init__(self, source: EventSource, invoker: AsyncInvoker, account: str, region: str) -> None:
+        super().__init__(f"schedule-{invoker.name}")
+        self._source, self._async, self._account, self._region = source, invoker, account, region
+        self.rate_seconds = _rate_seconds(str(source.properties.get("Schedule", "")))
+
+    def fire(self) -> Future[Any]:
+        return self._async.submit(
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": self._account,
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self._region,
+                "resources": [],
+                "detail": {},
+            }
+        )
+
+    def start(self) -> None:
+        if self.rate_seconds:
+            self._spawn(self._tick)
+
+    def _tick(self) -> None:
+        if not self._stop.wait(self.rate_seconds):
+            self.fire()
+
+
+def _rate_seconds(expression: str) -> float | None:
+    """``rate(5 minutes)`` -> 300; cron expressions are not run on their own (``fire()`` them)."""
+    if not expression.startswith("rate(") or not expression.endswith(")"):
+        return None
+    amount, unit = expression[5:-1].split()
+    return int(amount) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
 
 
 class StreamPoller(_Poller):

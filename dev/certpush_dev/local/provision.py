@@ -21,7 +21,7 @@ SKIPPED_TYPES = {"AWS::Serverless::LayerVersion", "AWS::IAM::Role", "AWS::Lambda
 
 @dataclass
 class EventSource:
-    kind: str  # "sqs", "stream" or "eventbridge"
+    kind: str  # "sqs", "stream", "eventbridge" or "schedule"
     properties: dict[str, Any]
     queue_url: str | None = None  # sqs and eventbridge (the tap queue)
     queue_arn: str | None = None
@@ -37,6 +37,8 @@ class FunctionSpec:
     timeout: int
     environment: dict[str, str]
     sources: list[EventSource] = field(default_factory=list)
+    # EventInvokeConfig (SAM), resolved: how Lambda retries an asynchronous invocation
+    event_invoke_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,12 +51,37 @@ class ProvisionedStack:
     physical_ids: dict[str, str]
 
 
+def _conditions(conditions: dict[str, Any], resolver: Resolver) -> dict[str, bool]:
+    """Evaluates the template's Conditions (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
+    values: dict[str, bool] = {}
+
+    def evaluate(expression: Any) -> bool:
+        ((name, argument),) = expression.items()
+        if name == "Condition":
+            return values.setdefault(argument, evaluate(conditions[argument]))
+        if name == "Fn::Equals":
+            left, right = (resolver.resolve(a) for a in argument)
+            return str(left) == str(right)
+        if name == "Fn::Not":
+            return not evaluate(argument[0])
+        if name == "Fn::And":
+            return all(evaluate(a) for a in argument)
+        if name == "Fn::Or":
+            return any(evaluate(a) for a in argument)
+        raise ValueError(f"the embedded stack cannot evaluate the condition {name}")
+
+    for condition_name, expression in conditions.items():
+        values[condition_name] = evaluate(expression)
+    return values
+
+
 class Provisioner:
     def __init__(self, session: boto3.Session, endpoint_url: str | None, root: Path) -> None:
         """``endpoint_url=None``: boto3's own resolution (in-process ``moto.mock_aws``, or AWS)."""
         self._session = session
         self._endpoint = endpoint_url
         self._root = root
+        self._generated_queues: dict[str, str] = {}  # logical id -> ARN of queues SAM would create
 
     def _client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self._endpoint)  # type: ignore[call-overload]
@@ -76,10 +103,15 @@ class Provisioner:
             },
             parameters=params,
         )
-        resources: dict[str, Any] = template["Resources"]
+        conditions = _conditions(template.get("Conditions", {}), resolver)
+        resources: dict[str, Any] = {
+            lid: r for lid, r in template["Resources"].items() if conditions.get(r.get("Condition", ""), True)
+        }
         for logical_id, resource in resources.items():
             if resource["Type"] in SKIPPED_TYPES:
                 resolver.refs[logical_id] = f"local-{logical_id}"
+            elif resource["Type"] == "AWS::Serverless::Function":
+                self._sam_generated(stack_name, logical_id, resource, resolver)
         functions: list[tuple[str, dict[str, Any]]] = []
         pending = [(lid, r) for lid, r in resources.items() if r["Type"] not in SKIPPED_TYPES]
         while pending:
@@ -111,7 +143,10 @@ class Provisioner:
     def _create(self, kind: str, logical_id: str, p: dict[str, Any], resolver: Resolver) -> None:
         refs, attrs = resolver.refs, resolver.attributes
         if kind == "AWS::KMS::Key":
-            key = self._client("kms").create_key(Description=p.get("Description", logical_id))["KeyMetadata"]
+            args = {"Description": p.get("Description", logical_id)}
+            if "KeyPolicy" in p:
+                args["Policy"] = json.dumps(p["KeyPolicy"])
+            key = self._client("kms").create_key(**args)["KeyMetadata"]
             refs[logical_id] = key["KeyId"]
             attrs[(logical_id, "Arn")] = key["Arn"]
         elif kind == "AWS::KMS::Alias":
@@ -143,7 +178,8 @@ class Provisioner:
             attrs[(logical_id, "QueueName")] = p["QueueName"]
             attrs[(logical_id, "QueueUrl")] = url
         elif kind == "AWS::SNS::Topic":
-            arn = self._client("sns").create_topic(Name=p["TopicName"])["TopicArn"]
+            topic_attributes = {"KmsMasterKeyId": str(p["KmsMasterKeyId"])} if "KmsMasterKeyId" in p else {}
+            arn = self._client("sns").create_topic(Name=p["TopicName"], Attributes=topic_attributes)["TopicArn"]
             refs[logical_id] = arn
             attrs[(logical_id, "TopicName")] = p["TopicName"]
             attrs[(logical_id, "TopicArn")] = arn
@@ -161,6 +197,15 @@ class Provisioner:
         elif kind == "AWS::CloudWatch::Alarm":
             self._client("cloudwatch").put_metric_alarm(**p)
             refs[logical_id] = p["AlarmName"]
+        elif kind == "AWS::Logs::LogGroup":
+            logs = self._client("logs")
+            logs.create_log_group(logGroupName=p["LogGroupName"])
+            if "RetentionInDays" in p:
+                logs.put_retention_policy(logGroupName=p["LogGroupName"], retentionInDays=int(p["RetentionInDays"]))
+            refs[logical_id] = p["LogGroupName"]
+        elif kind == "AWS::SNS::Subscription":
+            arn = self._client("sns").subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
+            refs[logical_id] = arn["SubscriptionArn"]
         else:
             raise ValueError(f"the embedded stack cannot create {kind} ({logical_id})")
 
@@ -184,6 +229,29 @@ class Provisioner:
         if "LatestStreamArn" in table:
             resolver.attributes[(logical_id, "StreamArn")] = table["LatestStreamArn"]
 
+    # -- what the SAM transform adds ---------------------------------------------------------------
+    def _sam_generated(self, stack_name: str, logical_id: str, resource: dict[str, Any], resolver: Resolver) -> None:
+        """Names of what SAM makes for a function, so that other resources can refer to them: the
+        function itself, its rules (``{Function}{Event}``) and a rule's dead-letter queue when
+        ``DeadLetterConfig`` has ``Type: SQS`` (SAM creates it, with the queue policy)."""
+        props = resource["Properties"]
+        resolver.refs[logical_id] = str(resolver.resolve(props.get("FunctionName", logical_id)))
+        for event_name, event in props.get("Events", {}).items():
+            if event["Type"] not in ("EventBridgeRule", "Schedule"):
+                continue
+            resolver.refs[f"{logical_id}{event_name}"] = f"{stack_name}-{logical_id}-{event_name}"[:64]
+            dead_letter = event.get("Properties", {}).get("DeadLetterConfig", {})
+            if dead_letter.get("Type") == "SQS":
+                queue_id = dead_letter.get("QueueLogicalId") or f"{logical_id}{event_name}Queue"
+                sqs = self._client("sqs")
+                url = sqs.create_queue(QueueName=f"{stack_name}-{queue_id}"[:80])["QueueUrl"]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                self._generated_queues[queue_id] = arn
+                resolver.refs[queue_id] = url
+                resolver.attributes[(queue_id, "Arn")] = arn
+                resolver.attributes[(queue_id, "QueueName")] = f"{stack_name}-{queue_id}"[:80]
+                resolver.attributes[(queue_id, "QueueUrl")] = url
+
     # -- functions ------------------------------------------------------------------------------
     def _function(
         self,
@@ -206,6 +274,7 @@ class Provisioner:
             handler=str(props["Handler"]),
             timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
             environment={k: str(v) for k, v in env.items()},
+            event_invoke_config=resolver.resolve(props.get("EventInvokeConfig", {})),
         )
         if "FunctionUrlConfig" in props:
             # SAM names the AWS::Lambda::Url it generates "{function}Url" (SAM spec, FunctionUrlConfig); no
@@ -218,11 +287,10 @@ class Provisioner:
                 spec.sources.append(EventSource("sqs", ep, queue_url=url, queue_arn=ep["Queue"]))
             elif event["Type"] == "DynamoDB":
                 spec.sources.append(EventSource("stream", ep))
-            elif event["Type"] == "Schedule":
-                # no clock runs the schedule locally: invoke it through the stack's invokers
-                spec.sources.append(EventSource("schedule", ep))
             elif event["Type"] == "EventBridgeRule":
                 spec.sources.append(self._rule(stack_name, logical_id, event_name, ep))
+            elif event["Type"] == "Schedule":
+                spec.sources.append(EventSource("schedule", ep))
             else:
                 raise ValueError(f"the embedded stack cannot deliver {event['Type']} events ({logical_id})")
         return spec
@@ -230,13 +298,10 @@ class Provisioner:
     def _rule(self, stack_name: str, function_id: str, event_name: str, ep: dict[str, Any]) -> EventSource:
         """The rule as in the template; its target is a tap queue standing in for Lambda's async invoke."""
         sqs, events = self._client("sqs"), self._client("events")
-        dead_letter = ep.get("DeadLetterConfig", {}).get("Arn")
-        retries = int(ep.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+        dead_letter = ep.get("DeadLetterConfig", {}).get("Arn") or self._generated_queues.get(
+            ep.get("DeadLetterConfig", {}).get("QueueLogicalId", "")
+        )
         attributes = {"VisibilityTimeout": "30"}
-        if dead_letter:
-            attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": dead_letter, "maxReceiveCount": retries + 1}
-            )
         tap_name = f"{stack_name}-local-{function_id}-{event_name}"[:80]
         url = sqs.create_queue(QueueName=tap_name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

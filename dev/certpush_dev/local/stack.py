@@ -14,14 +14,27 @@ import os
 import secrets
 import socket
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from certpush.adapters.aws_clients import shared_session
+from certpush_dev.local.aws_hooks import AwsCallHooks
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 from certpush_dev.local.moto_patches import serialise_dynamodb_requests
-from certpush_dev.local.pollers import EventBridgeTapPoller, Invoker, SqsPoller, StreamPoller, load_handler
+from certpush_dev.local.pollers import (
+    AWS_ASYNC_RETRY_DELAYS,
+    AsyncInvoker,
+    EventBridgeTapPoller,
+    Invoker,
+    SchedulePoller,
+    SqsPoller,
+    StreamPoller,
+    load_handler,
+)
 from certpush_dev.local.provision import ProvisionedStack, Provisioner
 from certpush_dev.local.template import load_template
 
@@ -83,13 +96,22 @@ class EmbeddedStack:
         region: str = DEFAULT_REGION,
         parameters: dict[str, str] | None = None,
         worker_concurrency: int | None = None,
+        async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS,
+        run_schedules: bool = False,
     ) -> None:
+        """``async_retry_delays``: Lambda's delays before the retries of an asynchronous invocation
+        (AWS: about 60 and 120 s; tests pass zeros). ``run_schedules``: run ``Schedule`` events on
+        their rate; otherwise only ``run_schedule()`` fires them."""
         self.root = root
         self.port = port
         self.stack_name = stack_name
         self.region = region
         self.parameters = {"RetryBaseSeconds": "1", **(parameters or {})}
         self.worker_concurrency = worker_concurrency  # None: the template's ScalingConfig, as on Lambda
+        self.async_retry_delays = tuple(async_retry_delays)
+        self.run_schedules = run_schedules
+        self.schedules: dict[str, SchedulePoller] = {}
+        self.sqs_pollers: list[SqsPoller] = []
         self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
         self.huawei = HuaweiCloudSimulator(port=huawei_port, credentials=dict(self.huawei_credentials))
         self._server: Any = None
@@ -98,6 +120,7 @@ class EmbeddedStack:
         self.endpoint_url = ""
         self.provisioned: ProvisionedStack | None = None
         self.invokers: dict[str, Invoker] = {}
+        self.aws_calls = AwsCallHooks()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> EmbeddedStack:
@@ -130,6 +153,7 @@ class EmbeddedStack:
         )
         self._publish_outputs(session, self.provisioned)
         self._store_huawei_credentials(session, self.provisioned)
+        self.aws_calls.install(shared_session())
         self._start_functions(session, self.provisioned)
         return self
 
@@ -137,6 +161,7 @@ class EmbeddedStack:
         for poller in self._pollers:
             poller.stop()
         self._pollers.clear()
+        self.aws_calls.uninstall()
         self.huawei.stop()
         if self._server is not None:
             self._server.stop()
@@ -189,14 +214,27 @@ class EmbeddedStack:
             self._set_environment(spec.environment)
             invoker = Invoker(spec, load_handler(spec))
             self.invokers[spec.logical_id] = invoker
+            asynchronous: AsyncInvoker | None = None
+            if any(source.kind in ("eventbridge", "schedule") for source in spec.sources):
+                asynchronous = AsyncInvoker(sqs, invoker, self.async_retry_delays)
+                asynchronous.start()
+                self._pollers.append(asynchronous)
             for source in spec.sources:
-                if source.kind == "schedule":
-                    continue  # invoked on demand (stack.invokers), never by a clock
                 if source.kind == "sqs":
                     poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
+                    self.sqs_pollers.append(poller)
                 elif source.kind == "stream":
                     poller = StreamPoller(streams, sqs, source, invoker, self.region)
-                else:
-                    poller = EventBridgeTapPoller(sqs, source, invoker, stack.account)
+                elif source.kind == "schedule" and asynchronous is not None:
+                    poller = SchedulePoller(source, asynchronous, stack.account, self.region)
+                    self.schedules[spec.logical_id] = poller
+                    if not self.run_schedules:
+                        continue
+                elif asynchronous is not None:
+                    poller = EventBridgeTapPoller(sqs, source, asynchronous, stack.account)
                 poller.start()
                 self._pollers.append(poller)
+
+    def run_schedule(self, function_logical_id: str) -> Future[Any]:
+        """Fires a function's ``Schedule`` event now, as EventBridge would on its rate."""
+        return self.schedules[function_logical_id].fire()

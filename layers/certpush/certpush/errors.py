@@ -59,6 +59,27 @@ class ServiceUnavailableInRegionError(PermanentPushError):
     """The account has no such service in that region (not purchased, not enabled, no permission)."""
 
 
+class DependencyError(CertpushError):
+    """A store, queue or bus certpush relies on (DynamoDB, SQS, Secrets Manager, EventBridge...) failed."""
+
+    retryable: bool = False
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TransientDependencyError(DependencyError):
+    """Throttling, 5xx, timeouts, connection errors, after the SDK's own retries: try again later."""
+
+    retryable = True
+
+
+class PermanentDependencyError(DependencyError):
+    """Access denied, a missing resource, a malformed request: a retry cannot help."""
+
+
 class ConfigurationError(CertpushError):
     """Settings are missing or malformed."""
 

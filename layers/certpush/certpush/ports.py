@@ -126,14 +126,26 @@ class RecordsRepository(Protocol):
         """Keeps the last transient error on an in-progress record and releases its lease."""
         ...
 
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        """PENDING and IN_PROGRESS records last changed before ``cutoff`` (what the sweeper looks at)."""
+        ...
+
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        """Counts a re-queue of ``record`` unless it changed since it was read. False when it did."""
+        ...
+
     def put_issuance(self, issuance: Issuance) -> None: ...
 
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
 
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         """Marks one target of an issuance final with its outcome (a final PushStatus, or
-        ALREADY_PUSHED); idempotent. Returns the summary exactly once: to the call that made the
-        last target final."""
+        ALREADY_PUSHED); idempotent. Returns the summary once every target is final, until
+        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
+        ...
+
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        """After the summary was published: later deliveries of the same change publish nothing."""
         ...
 
 

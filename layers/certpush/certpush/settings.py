@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # how long a push worker holds a push (longer than the function's Timeout, shorter than the
     # queue's VisibilityTimeout: a crashed push is taken up again by the message's next delivery)
     push_lease_seconds: int = Field(default=90, ge=1, le=3600, alias="PUSH_LEASE_SECONDS")
+    stuck_after_seconds: int = Field(default=1800, ge=1, le=86400, alias="STUCK_AFTER_SECONDS")
+    stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)

@@ -6,7 +6,7 @@ client, cryptography, the push targets), so each handler's cold start pays only 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from certpush.logic.expiry import ExpiryWarnings
     from certpush.logic.notify import Notifier
     from certpush.logic.push import PushWorker
+    from certpush.logic.sweeper import Sweeper
     from certpush.logic.validation import Validator
     from certpush.ports import PushTarget
     from certpush.targets.registry import TargetRegistry
@@ -76,7 +77,10 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
     def fetch(name: str) -> Any:
         return secrets().get(name, transform="json", max_age=settings.material_cache_seconds)
 
-    context = BuildContext(fetch_secret=fetch)
+    def fetch_fresh(name: str) -> Any:
+        return secrets().get(name, transform="json", force_fetch=True)
+
+    context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh)
     targets: dict[tuple[str, str], PushTarget] = {}
     for definition in registry or REGISTRY:
         target = definition.build_from(settings.target_settings(definition.settings), context)
@@ -137,6 +141,19 @@ def build_expiry_warnings(settings: Settings) -> ExpiryWarnings:
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
         clock=SystemClock(),
         warning_days=settings.expiry_warning_days,
+    )
+
+
+def build_sweeper(settings: Settings) -> Sweeper:
+    from certpush.adapters.sqs_queue import SqsPushQueue
+    from certpush.logic.sweeper import Sweeper
+
+    return Sweeper(
+        records=DynamoDBRecordsRepository(settings.records_table),
+        queue=SqsPushQueue(settings.push_queue_url),
+        clock=SystemClock(),
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+        max_sweeps=settings.stuck_max_sweeps,
     )
 
 

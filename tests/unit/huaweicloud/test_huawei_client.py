@@ -312,3 +312,43 @@ def test_fingerprints_and_domains() -> None:
     assert normalise_fingerprint(format_sha1_fingerprint(sha1)) == sha1
     assert normalise_fingerprint(sha256.upper()) == sha256
     assert elb_domain(["a.example", "*.b.example", "A.example", "10.0.0.1", "bad_name", ""]) == "a.example,*.b.example"
+
+
+ROTATED = HuaweiCloudCredentials(access_key="ak2", secret_key=SecretStr("sk2"))
+
+
+def _accepting(access_key: str) -> Handler:
+    """Answers 401 to a request signed with any other access key (what IAM does after a rotation)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        signed_with = request.headers["Authorization"].split("Access=", 1)[1].split(",", 1)[0]
+        return httpx.Response(200, json={}) if signed_with == access_key else httpx.Response(401, json={})
+
+    return handler
+
+
+def test_a_401_reloads_the_credentials_once_and_sends_again() -> None:
+    reloads: list[int] = []
+
+    def reload() -> HuaweiCloudCredentials:
+        reloads.append(1)
+        return ROTATED
+
+    client, http = make_client(_accepting("ak2"), reload_credentials=reload)
+    with http:
+        assert call_waf(client) == {}
+        assert call_waf(client) == {}  # the reloaded pair is kept
+    assert reloads == [1]
+
+
+def test_a_401_with_fresh_credentials_still_counts() -> None:
+    reloads: list[int] = []
+
+    def reload() -> HuaweiCloudCredentials:
+        reloads.append(1)
+        return CREDENTIALS  # the secret was not rotated: the keys are simply wrong
+
+    client, http = make_client(_accepting("someone-else"), reload_credentials=reload)
+    with http, pytest.raises(ServiceUnavailableInRegionError):
+        call_waf(client)
+    assert reloads == [1]

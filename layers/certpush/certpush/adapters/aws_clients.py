@@ -27,6 +27,7 @@ _CREATION = threading.Lock()
 
 @cache
 def shared_session() -> boto3.Session:
+    """The session every client here comes from (the embedded stack hooks its botocore events)."""
     return boto3.Session()
 
 

@@ -22,6 +22,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client, aws_resource
+from certpush.adapters.aws_errors import aws_errors, dependency_error, is_transient
 from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import CertificateNotFoundError, ConcurrentImportError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
@@ -63,6 +64,7 @@ class DynamoDBCertificateStore:
         self._kms_key_id = kms_key_id
         self._max_age = material_max_age
 
+    @aws_errors("inventory: get_version")
     def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
         pk = f"CERT#{certificate_id}"
         if version is not None:
@@ -78,17 +80,20 @@ class DynamoDBCertificateStore:
             raise CertificateNotFoundError(certificate_id, version)
         return _version_from_item(item)
 
+    @aws_errors("inventory: get_versions")
     def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
         keys = [(f"CERT#{certificate_id}", f"V#{version:06d}") for certificate_id, version in wanted]
         versions = [_version_from_item(item) for item in batch_get(self._table.meta.client, self._table.name, keys)]
         return {(v.certificate_id, v.version): v for v in versions}
 
+    @aws_errors("inventory: list_versions")
     def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
         items = self._table.query(
             KeyConditionExpression=Key("PK").eq(f"CERT#{certificate_id}") & Key("SK").begins_with("V#")
         ).get("Items", [])
         return [_version_from_item(item) for item in items]
 
+    @aws_errors("inventory: list_certificates")
     def list_certificates(self) -> list[CertificateVersion]:
         latest: dict[str, CertificateVersion] = {}
         kwargs: dict[str, Any] = {}
@@ -107,13 +112,19 @@ class DynamoDBCertificateStore:
     def get_material(self, certificate: CertificateVersion) -> CertificateMaterial:
         try:
             data = self._provider.get(certificate.secret_id, max_age=self._max_age, transform="json")
-        except Exception as exc:  # Powertools wraps every provider error in GetParameterError
+        except Exception as exc:
+            # Powertools wraps every provider error in GetParameterError, raised while handling the
+            # SDK's: a throttle or an outage is worth a retry, a missing or unreadable secret is not
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None and is_transient(cause):
+                raise dependency_error(cause, f"Secrets Manager: {certificate.secret_id}") from exc
             raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from exc
         assert isinstance(data, dict)
         return CertificateMaterial(
             certificate_pem=data["certificate"], chain_pem=data.get("chain", ""), private_key_pem=data["private_key"]
         )
 
+    @aws_errors("inventory: put_version")
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
         """Stores the material as the next version, all or nothing.
 
@@ -203,6 +214,7 @@ class DynamoDBCertificateStore:
         with contextlib.suppress(ClientError, BotoCoreError):
             self._secrets.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
 
+    @aws_errors("inventory: set_status")
     def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:
         try:
             self._table.update_item(

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from certpush.errors import PushInProgressError
+from certpush.errors import PushInProgressError, TransientDependencyError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
@@ -91,6 +91,11 @@ class PushConsumer:
         except PushInProgressError:
             # the same push is running in another invocation: come back when it is done
             self._scheduler.retry_later(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS)
+            raise
+        except TransientDependencyError:
+            # a table, secret or queue failed after the SDK's own retries: back off like a push error
+            self._scheduler.retry_later(record.receiptHandle, self._worker.retry.delay(receive_count))
+            self._count("PushRetries")
             raise
         if final is not None:
             self._count("PushSucceeded" if final.status is PushStatus.SUCCEEDED else "PushFailed")

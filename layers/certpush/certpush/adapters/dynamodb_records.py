@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_resource
+from certpush.adapters.aws_errors import aws_errors
 from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import PushInProgressError, StalePushError
 from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
@@ -50,6 +51,7 @@ class DynamoDBRecordsRepository:
         self._table_name = table_name
 
     # -- reads -----------------------------------------------------------------------------------
+    @aws_errors("records: get")
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         response = self._table.get_item(
             Key={"PK": cert_pk(certificate_id), "SK": push_sk(version, target)}, ConsistentRead=True
@@ -57,6 +59,7 @@ class DynamoDBRecordsRepository:
         item = response.get("Item")
         return record_from_item(item) if item else None
 
+    @aws_errors("records: list_current")
     def list_current(self, certificate_id: str) -> list[PushRecord]:
         return [
             record_from_item(item)
@@ -66,13 +69,16 @@ class DynamoDBRecordsRepository:
             )
         ]
 
+    @aws_errors("records: history")
     def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
         key = Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#")
         return self._newest_first(key, limit)
 
+    @aws_errors("records: by_status")
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
         return self._newest_first(Key("GSI1PK").eq(f"STATUS#{status.value}"), limit, index="ByStatus")
 
+    @aws_errors("records: by_target")
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
         key = Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}")
         return self._newest_first(key, limit, index="ByTarget")
@@ -84,6 +90,7 @@ class DynamoDBRecordsRepository:
             arguments["IndexName"] = index
         return [record_from_item(item) for item in self._table.query(**arguments).get("Items", [])]
 
+    @aws_errors("records: deployed_target_id")
     def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
         response = self._table.get_item(
             Key={"PK": cert_pk(certificate_id), "SK": binding_sk(target)}, ConsistentRead=True
@@ -91,6 +98,7 @@ class DynamoDBRecordsRepository:
         item = response.get("Item")
         return str(item["target_id"]) if item else None
 
+    @aws_errors("records: deployed_target_ids")
     def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
         keys = {
             (cert_pk(certificate_id), binding_sk(target)): (certificate_id, target) for certificate_id, target in wanted
@@ -123,6 +131,7 @@ class DynamoDBRecordsRepository:
             "ExpressionAttributeValues": {**names, ":pid": record.push_id},
         }
 
+    @aws_errors("records: start_push")
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         try:
             self._client.put_item(TableName=self._table_name, **self._start_arguments(record, force))
@@ -138,6 +147,7 @@ class DynamoDBRecordsRepository:
         cuts the table's stream off from the notifier on the embedded stack: not until moto is fixed."""
         return [self.start_push(record, force=force) for record in records]
 
+    @aws_errors("records: mark_in_progress")
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
         """Claims the push with a lease and counts an attempt, in one conditional write. This is the
         only guard against two deliveries of a message pushing at once (it replaced Powertools
@@ -176,6 +186,7 @@ class DynamoDBRecordsRepository:
             raise StalePushError(record.push_id) from exc
         return record_from_item(response["Attributes"])
 
+    @aws_errors("records: note_error")
     def note_error(self, record: PushRecord) -> None:
         """Keeps the last transient error on an in-progress record (status unchanged)."""
         key = {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
@@ -197,6 +208,7 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
+    @aws_errors("records: finish")
     def finish(self, record: PushRecord) -> bool:
         """Final state + history entry in one transaction, once per push. False if already final."""
         transaction: list[dict[str, Any]] = [
@@ -235,6 +247,7 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    @aws_errors("records: record_retraction")
     def record_retraction(self, record: PushRecord) -> bool:
         retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
         key = {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
@@ -270,6 +283,7 @@ class DynamoDBRecordsRepository:
             raise
         return True
 
+    @aws_errors("records: record_rejection")
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         if not keep_current:
             try:
@@ -282,7 +296,53 @@ class DynamoDBRecordsRepository:
                     raise
         self._table.put_item(Item=history_item(record))
 
+    # -- the sweeper -----------------------------------------------------------------------------
+    @aws_errors("records: in_flight_since")
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        """ByStatus sort keys start with the time of the last status change: one range per status."""
+        found: list[PushRecord] = []
+        for status in _ACTIVE:
+            key = Key("GSI1PK").eq(f"STATUS#{status}") & Key("GSI1SK").lt(timestamp(cutoff))
+            found += [record_from_item(i) for i in self._query(IndexName="ByStatus", KeyConditionExpression=key)]
+        # the index is eventually consistent and a transient error touches only updated_at: re-read
+        current = [self.get(r.certificate_id, r.version, r.target) for r in found]
+        return [r for r in current if r is not None and r.status.value in _ACTIVE and r.updated_at < cutoff]
+
+    @aws_errors("records: note_swept")
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        item = current_item(record.model_copy(update={"updated_at": now}))
+        try:
+            self._table.update_item(
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="SET updated_at = :u, GSI1SK = :g1s, GSI2SK = :g2s ADD sweeps :one",
+                ConditionExpression="push_id = :pid AND #s = :s AND updated_at = :seen",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":u": item["updated_at"],
+                    ":g1s": item["GSI1SK"],
+                    ":g2s": item["GSI2SK"],
+                    ":one": 1,
+                    ":pid": record.push_id,
+                    ":s": record.status.value,
+                    ":seen": timestamp(record.updated_at),
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     # -- issuances -------------------------------------------------------------------------------
+    @aws_errors("records: mark_summary_sent")
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        self._table.update_item(
+            Key={"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE},
+            UpdateExpression="SET summary_sent = :t",
+            ExpressionAttributeValues={":t": True},
+        )
+
+    @aws_errors("records: get_issuance")
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None:
         item = self._table.get_item(Key={"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}, ConsistentRead=True).get(
             "Item"
@@ -297,6 +357,7 @@ class DynamoDBRecordsRepository:
             outcomes={str(k): str(v) for k, v in item.get("outcomes", {}).items()},
         )
 
+    @aws_errors("records: put_issuance")
     def put_issuance(self, issuance: Issuance) -> None:
         try:
             self._table.put_item(
@@ -317,6 +378,7 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
+    @aws_errors("records: note_final")
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         key = {"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}
         try:
@@ -336,17 +398,6 @@ class DynamoDBRecordsRepository:
         outcomes: dict[str, str] = {str(k): str(v) for k, v in item.get("outcomes", {}).items()}
         if len(outcomes) < int(item["total"]) or item.get("summary_sent"):
             return None
-        try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression="SET summary_sent = :t",
-                ConditionExpression=Attr("summary_sent").not_exists(),
-                ExpressionAttributeValues={":t": True},
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return None  # another delivery of the same change already sent it
-            raise
         return IssuanceSummaryDetail.from_outcomes(
             issuance_id, str(item["certificate_id"]), int(item["version"]), outcomes
         )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.events import (
     DETAIL_TYPE_CONFIGURE_NOW,
@@ -113,9 +114,11 @@ class EventBridgePublisher:
                 failed = response["Failed"][0]
                 raise PublishError(f"SNS refused a notification: {failed.get('Code')} {failed.get('Message')}")
 
+    @aws_errors("events: certificate_issued")
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         return self._put(EVENT_SOURCE, DETAIL_TYPE_ISSUED, detail.model_dump_json(exclude_none=True))
 
+    @aws_errors("events: configure_now")
     def configure_now(self, detail: ConfigureNowDetail) -> None:
         self._put(NOTIFY_SOURCE, DETAIL_TYPE_CONFIGURE_NOW, detail.model_dump_json())
         self._notify(
@@ -127,6 +130,7 @@ class EventBridgePublisher:
             {"kind": "configure-now", "provider": detail.provider, "service": detail.service},
         )
 
+    @aws_errors("events: issuance_summary")
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self._put(NOTIFY_SOURCE, DETAIL_TYPE_SUMMARY, detail.model_dump_json())
         counts = detail.counts

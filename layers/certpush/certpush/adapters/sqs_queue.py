@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.messages import PushMessage
 
@@ -31,6 +30,7 @@ class SqsPushQueue:
         self._url = queue_url
         self._client: SQSClient = client or aws_client("sqs")
 
+    @aws_errors("push queue: send")
     def send(self, messages: Sequence[PushMessage]) -> None:
         pending = {m.push_id: m for m in messages}
         for _ in range(_RESENDS):
@@ -43,10 +43,7 @@ class SqsPushQueue:
                 entries: list[SendMessageBatchRequestEntryTypeDef] = [
                     {"Id": f"m{i}", "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
                 ]
-                try:
-                    response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
-                except ClientError as exc:
-                    raise QueueSendError(f"could not queue {len(chunk)} push messages: {exc}") from exc
+                response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
                 for entry in response.get("Failed", []):
                     message = chunk[int(entry["Id"][1:])]
                     if entry.get("SenderFault"):
@@ -56,17 +53,16 @@ class SqsPushQueue:
         if pending:
             raise QueueSendError(f"SQS did not accept {len(pending)} push messages after {_RESENDS} tries")
 
+    @aws_errors("push queue: send_bodies")
     def send_bodies(self, bodies: Sequence[str]) -> set[int]:
         """Bodies as they are, one batch (at most 10): the indexes SQS accepted (port ``RedriveQueue``)."""
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[:_BATCH])
         ]
-        try:
-            response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
-        except ClientError as exc:
-            raise QueueSendError(f"could not send {len(entries)} messages: {exc}") from exc
+        response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
         return {int(entry["Id"]) for entry in response.get("Successful", [])}
 
+    @aws_errors("push queue: retry_later")
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Backoff: the message comes back after ``seconds`` instead of the queue's visibility timeout."""
         self._client.change_message_visibility(

@@ -8,9 +8,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from certpush.errors import CertpushError
 from certpush.logic.policies import merge_targets
+from certpush.logic.sweeper import end_stuck
 from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.ports import IssuancePublisher, RecordsRepository
@@ -75,10 +77,19 @@ class Issuances:
         )
         return issuance_id
 
-    def replay(self, certificate_id: str, version: int | None = None) -> tuple[ReplayPlan, str | None]:
+    def replay(
+        self, certificate_id: str, version: int | None = None, stuck_since: datetime | None = None
+    ) -> tuple[ReplayPlan, str | None]:
         """Pushes every FAILED target of the version again: (the plan, the new issuance id or None
-        when nothing failed)."""
-        plan = plan_replay(certificate_id, self.records.list_current(certificate_id), version)
+        when nothing failed). With ``stuck_since``, a push still PENDING / IN_PROGRESS and untouched
+        since then is ended FAILED (STUCK) first and pushed again with the others."""
+        current = self.records.list_current(certificate_id)
+        if stuck_since is not None:
+            for record in current:
+                if not record.status.is_final and record.updated_at < stuck_since:
+                    end_stuck(self.records, record, datetime.now(UTC), "ended by certpush replay")
+            current = self.records.list_current(certificate_id)
+        plan = plan_replay(certificate_id, current, version)
         if not plan.targets:
             return plan, None
         issuance_id = self.new_id()

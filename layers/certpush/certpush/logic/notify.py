@@ -43,4 +43,7 @@ class Notifier:
         summary = self.records.note_final(record.issuance_id, record.target, outcome)
         if summary is not None:
             logger.info("issuance complete", extra=summary.model_dump(mode="json"))
+            # published first, marked after: a failed publish is retried with the stream record
+            # (at least once; a repeat carries the same issuance_id for consumers to dedupe)
             self.publisher.issuance_summary(summary)
+            self.records.mark_summary_sent(summary.issuance_id)

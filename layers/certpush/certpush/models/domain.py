@@ -165,6 +165,7 @@ class PushRecord(BaseModel):
     target_id: str | None = None
     console_url: str | None = None
     attempts: int = 0
+    sweeps: int = Field(default=0, description="times the sweeper re-queued this push")
     duration_ms: int | None = None
     issuance_id: str
     push_id: str

@@ -95,6 +95,7 @@ def record_from_item(item: dict[str, Any]) -> PushRecord:
     data["updated_at"] = parse_timestamp(str(item["updated_at"]))
     data["version"] = int(item["version"])
     data["attempts"] = int(item.get("attempts", 0))
+    data["sweeps"] = int(item.get("sweeps", 0))
     if "duration_ms" in item:
         data["duration_ms"] = int(item["duration_ms"])
     data["status"] = PushStatus(item["status"])

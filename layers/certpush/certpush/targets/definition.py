@@ -39,6 +39,8 @@ class BuildContext:
 
     fetch_secret: Callable[[str], Any]
     """A JSON secret by id, cached by the edge."""
+    fetch_fresh_secret: Callable[[str], Any] | None = None
+    """The same, read again past the cache (the target refused the cached credentials: rotated?)."""
     _shared: dict[Hashable, Any] = field(default_factory=dict)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:

@@ -24,6 +24,7 @@ def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> Huawe
     def make() -> HuaweiCloudClient:
         return HuaweiCloudClient(
             lambda: load_credentials(secret_id, context.fetch_secret),
+            reload_credentials=lambda: load_credentials(secret_id, context.fetch_fresh_secret or context.fetch_secret),
             endpoint_template=settings.endpoint_template,
             project_ids=settings.project_ids,
             timeout_seconds=settings.timeout_seconds,

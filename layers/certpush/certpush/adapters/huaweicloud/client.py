@@ -160,7 +160,9 @@ def error_for_transport(exc: httpx.HTTPError) -> PushError:
 class HuaweiCloudClient:
     """Signed JSON calls to a service in a region, with project ids per region.
 
-    ``credentials_loader`` is called once, on the first request (not at construction). Project ids come
+    ``credentials_loader`` is called once, on the first request (not at construction). A 401 calls
+    ``reload_credentials`` (past any cache: the keys may have been rotated) and sends the request
+    once more before it counts as an error. Project ids come
     from ``project_ids`` or are discovered with IAM ``GET /v3/projects?name={region}`` and cached.
     ``http_client``, when given, is used as is (its owner closes it); otherwise one is made here.
     """
@@ -169,6 +171,7 @@ class HuaweiCloudClient:
         self,
         credentials_loader: Callable[[], HuaweiCloudCredentials],
         *,
+        reload_credentials: Callable[[], HuaweiCloudCredentials] | None = None,
         http_client: httpx.Client | None = None,
         endpoint_template: str | None = None,
         project_ids: Mapping[str, str] | None = None,
@@ -176,6 +179,7 @@ class HuaweiCloudClient:
         clock: Clock | None = None,
     ) -> None:
         self._credentials_loader = credentials_loader
+        self._reload_credentials = reload_credentials
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else new_http_client(timeout_seconds)
         self._timeout = default_timeout(timeout_seconds)
@@ -197,11 +201,17 @@ class HuaweiCloudClient:
         self.close()
 
     # -- credentials and projects ----------------------------------------------------------------
-    def _auth(self) -> HuaweiSigner:
+    def _auth(self, refused: HuaweiSigner | None = None) -> HuaweiSigner:
+        """The signer; with ``refused`` (a signer the API answered 401 to), one from reloaded credentials."""
         with self._lock:
+            if refused is not None and self._signer is refused and self._reload_credentials is not None:
+                self._signer = None
+                loader = self._reload_credentials
+            else:
+                loader = self._credentials_loader
             if self._signer is None:
                 try:
-                    credentials = self._credentials_loader()
+                    credentials = loader()
                 except CertpushError:
                     raise
                 except Exception as exc:  # a secrets store outage must not look like a refusal
@@ -268,18 +278,10 @@ class HuaweiCloudClient:
         send_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
         content = json.dumps(json_body, separators=(",", ":")).encode("utf-8") if json_body is not None else None
         auth = self._auth()
-        try:
-            response = self._http.request(
-                method,
-                url,
-                params=_clean_params(params),
-                content=content,
-                headers=send_headers,
-                auth=auth,
-                timeout=self._timeout if self._owns_http_client else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.HTTPError as exc:
-            raise error_for_transport(exc) from exc
+        response = self._request(method, url, params, content, send_headers, auth)
+        if response.status_code == 401 and self._reload_credentials is not None:
+            # rotated keys: the cached pair is refused; read the secret again, once, before it counts
+            response = self._request(method, url, params, content, send_headers, self._auth(refused=auth))
         if not response.is_success:
             raise error_for_response(response)
         if not response.content:
@@ -297,6 +299,28 @@ class HuaweiCloudClient:
             code, message = _error_fields(body)
             raise PermanentPushError(code or "UNKNOWN_ERROR", f"HTTP {response.status_code}: {message}")
         return body
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+        auth: HuaweiSigner,
+    ) -> httpx.Response:
+        try:
+            return self._http.request(
+                method,
+                url,
+                params=_clean_params(params),
+                content=content,
+                headers=headers,
+                auth=auth,
+                timeout=self._timeout if self._owns_http_client else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            raise error_for_transport(exc) from exc
 
 
 def _clean_params(params: Mapping[str, Any] | list[tuple[str, Any]] | None) -> httpx.QueryParams | None:
