@@ -287,9 +287,6 @@ class Provisioner:
                 spec.sources.append(EventSource("sqs", ep, queue_url=url, queue_arn=ep["Queue"]))
             elif event["Type"] == "DynamoDB":
                 spec.sources.append(EventSource("stream", ep))
-            elif event["Type"] == "Schedule":
-                # no clock runs the schedule locally: invoke it through the stack's invokers
-                spec.sources.append(EventSource("schedule", ep))
             elif event["Type"] == "EventBridgeRule":
                 spec.sources.append(self._rule(stack_name, logical_id, event_name, ep))
             elif event["Type"] == "Schedule":

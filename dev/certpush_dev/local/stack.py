@@ -218,8 +218,6 @@ class EmbeddedStack:
                 asynchronous.start()
                 self._pollers.append(asynchronous)
             for source in spec.sources:
-                if source.kind == "schedule":
-                    continue  # invoked on demand (stack.invokers), never by a clock
                 if source.kind == "sqs":
                     poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
                     self.sqs_pollers.append(poller)
