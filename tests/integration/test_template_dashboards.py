@@ -65,7 +65,10 @@ def test_certificate_issued_events_are_archived_from_the_stack_bus(cloudformatio
 
 def test_the_expiry_warning_runs_daily(cloudformation: dict[str, Any]):
     rules = _of_type(cloudformation, "AWS::Events::Rule").values()
-    (schedule,) = [r for r in rules if "ScheduleExpression" in r]
+    (schedule,) = [
+        r for r in rules
+        if "ScheduleExpression" in r and r["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ExpiryWarningFunction", "Arn"]}
+    ]  # fmt: skip
 
     assert schedule["ScheduleExpression"] == "rate(1 day)"
     assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ExpiryWarningFunction", "Arn"]}
