@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.certpush-installed
 PYTEST := $(BIN)/pytest
 
-.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean audit
+.PHONY: help venv system-packages demo test unit integration e2e lint format typecheck cfn-lint bench build lock schemas openapi clean audit faults
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit,
 	# stack's moto server shares in the same process, so the end-to-end tier gets processes of its own.
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile --ignore=tests/e2e
 	$(PYTEST) -m "not bench" -n 2 --dist loadfile tests/e2e
+
+faults: $(STAMP) ## The whole fault suite (510 pushes on the embedded stack; make test runs 150 of them)
+	CERTPUSH_FAULT_SCALE=1 $(PYTEST) tests/e2e/test_faults.py -p no:xdist
 
 unit: $(STAMP) ## Unit tests only (no network)
 	$(PYTEST) -m unit

@@ -40,6 +40,7 @@ IMPLIED: dict[str, set[str]] = {
         "kms:GenerateDataKey", "kms:Decrypt",  # SNS encrypts a published message with the topic's key
     },
     "ValidatorFunction": {"sqs:SendMessage"},  # EventInvokeConfig's on-failure destination (SAM adds it)
+    "ExpiryWarningFunction": {"kms:GenerateDataKey", "kms:Decrypt"},  # SNS, as for the notifier
 }  # fmt: skip
 # Secrets Manager decrypts a secret with its KMS key on the caller's behalf
 IMPLIED_WITH = {"secretsmanager:GetSecretValue": {"kms:Decrypt"}}

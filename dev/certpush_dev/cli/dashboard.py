@@ -16,6 +16,7 @@ from certpush.errors import CertpushError
 from certpush.wiring import build_dashboard
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.cli.terminal import StackOption, err, out
+from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.function_url import FunctionUrlServer
 from certpush_dev.local.pollers import load_handler
 from certpush_dev.local.provision import FunctionSpec
@@ -63,7 +64,8 @@ def records_api_server(template: Path, stack: str, port: int = 0) -> FunctionUrl
     dashboard = build_dashboard(settings_for_stack(stack))
 
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return handler(event, context, dashboard=dashboard)  # type: ignore[call-arg]
+        with InvocationScope(spec.logical_id):  # its AWS calls count as the function's (least privilege)
+            return handler(event, context, dashboard=dashboard)  # type: ignore[call-arg]
 
     return FunctionUrlServer(invoke, port=port, function_name=spec.name)
 

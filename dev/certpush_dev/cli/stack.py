@@ -36,7 +36,10 @@ def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
             "and `eval $(certpush local env)`."
         ) from exc
     except BotoCoreError as exc:
-        raise ConfigurationError(f"cannot reach CloudFormation to find stack '{stack_name}': {exc}") from exc
+        raise ConfigurationError(
+            f"cannot reach CloudFormation to find stack '{stack_name}': {exc} Set AWS_REGION and credentials for a "
+            "deployed stack, or run `eval $(certpush local env)` after `certpush local up` for the embedded one."
+        ) from exc
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
