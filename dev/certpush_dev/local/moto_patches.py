@@ -29,3 +29,35 @@ def serialise_dynamodb_requests() -> None:
 
     call_action._certpush_serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def keep_streams_across_cancelled_transactions() -> None:
+    """A cancelled TransactWriteItems leaves a table's stream as it was (DynamoDB developer guide,
+    "Change data capture for DynamoDB Streams": a stream record is written only for a change made).
+    moto rolls back by putting a deep copy of the table in its place, copy of the stream included:
+    the shard iterators already handed out keep reading the old shard and see no later change, so
+    the notifier's stream poller would go deaf after the first lost condition. The copy stays (it
+    is moto's rollback) but takes over the old shard, without what the cancelled writes added."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend.transact_write_items, "_certpush_streams_kept", False):
+        return
+    original = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: Any) -> Any:
+        tables = dict(self.tables)
+        try:
+            return original(self, transact_items)
+        finally:
+            for name, table in tables.items():
+                restored = self.tables.get(name)
+                shard = table.stream_shard
+                if restored is None or restored is table or shard is None or restored.stream_shard is None:
+                    continue
+                del shard.items[len(restored.stream_shard.items) :]
+                shard.table = restored
+                restored.stream_shard = shard
+
+    transact_write_items._certpush_streams_kept = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
