@@ -7,6 +7,7 @@ registered before any function runs (``EmbeddedStack.start``)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -34,25 +35,27 @@ class _Http:
     status_code: int
 
 
-_current = threading.local()
+# a context variable, not a thread-local: the push worker's records run on pool threads in a copy
+# of the invocation's context (certpush.adapters.concurrent_batch), and their calls are its calls
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("certpush_local_function", default="")
 
 
 def current_function() -> str:
-    return str(getattr(_current, "function", ""))
+    return _current.get()
 
 
 class InvocationScope:
-    """Marks the calls made on this thread as the given function's (the Invoker wraps each run)."""
+    """Marks the calls made in this context (this thread, and the pool threads it hands records to)
+    as the given function's (the Invoker wraps each run)."""
 
     def __init__(self, function: str) -> None:
         self._function = function
 
     def __enter__(self) -> None:
-        self._saved = current_function()
-        _current.function = self._function
+        self._token = _current.set(self._function)
 
     def __exit__(self, *exc: object) -> None:
-        _current.function = self._saved
+        _current.reset(self._token)
 
 
 class AwsCallHooks:
