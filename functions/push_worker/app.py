@@ -17,7 +17,7 @@ from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore", "httpx"])  # AWS, and Huawei Cloud over httpx
 metrics = Metrics()
 
 

@@ -18,7 +18,7 @@ from certpush.settings import Settings
 from certpush.wiring import build_validator
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # what it calls: AWS only (patching all would import httpx)
 metrics = Metrics()
 
 

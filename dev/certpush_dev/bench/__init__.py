@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): fan-out, throughput, scaling, cold starts, sizes and cost."""
