@@ -1,1 +1,0 @@
-"""Benchmarks (``make bench``): fan-out, throughput, scaling, cold starts, sizes and cost."""
