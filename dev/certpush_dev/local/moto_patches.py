@@ -1,13 +1,15 @@
 """Where moto, run as a threaded server, is less safe than the service it stands for.
 
-DynamoDB serialises what it must itself; moto does not: its TransactWriteItems deep-copies every
-table to roll back on failure (``moto/dynamodb/models/__init__.py``), and a write from another
-request thread during that copy fails it with "dictionary changed size during iteration" (a 500
-that DynamoDB would never return). The push worker writes concurrently, so the embedded stack
-runs moto's DynamoDB requests one at a time. It changes no answer, only the interleaving."""
+Each patch names the AWS behaviour it restores. Both change no answer DynamoDB would give.
+
+DynamoDB serialises what it must itself; moto does not: a write from another request thread while
+moto iterates a table fails with "dictionary changed size during iteration" (a 500 that DynamoDB
+would never return). The push worker writes concurrently, so the embedded stack runs moto's
+DynamoDB requests one at a time. It changes no answer, only the interleaving."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from typing import Any
@@ -31,33 +33,116 @@ def serialise_dynamodb_requests() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
-def keep_streams_across_cancelled_transactions() -> None:
-    """A cancelled TransactWriteItems leaves a table's stream as it was (DynamoDB developer guide,
-    "Change data capture for DynamoDB Streams": a stream record is written only for a change made).
-    moto rolls back by putting a deep copy of the table in its place, copy of the stream included:
-    the shard iterators already handed out keep reading the old shard and see no later change, so
-    the notifier's stream poller would go deaf after the first lost condition. The copy stays (it
-    is moto's rollback) but takes over the old shard, without what the cancelled writes added."""
+def transactions_without_table_copies() -> None:
+    """TransactWriteItems checked first, then written: no copy of any table.
+
+    moto 5 deep-copies every table a transaction names before it starts, to roll back by putting
+    the copy in the table's place (``moto/dynamodb/models/__init__.py``). That costs time in
+    proportion to the table (a quarter of the embedded stack's CPU in the fault suite), and the
+    copy carries a copy of the stream: shard iterators already handed out keep reading the old
+    shard, so after the first cancelled transaction the notifier's stream poller saw no change.
+
+    DynamoDB itself evaluates every condition of a transaction before it writes anything, and a
+    cancelled transaction writes nothing and adds no stream record (DynamoDB developer guide,
+    "Amazon DynamoDB Transactions: How it works"; "Change data capture for DynamoDB Streams").
+    So does this: pass one checks the request (at most 100 actions, one action per item, no item
+    twice) and every condition against the current items, and collects the reasons as moto does;
+    only when none failed does pass two write. A write refused in pass two (moto's own validation
+    of an update expression) puts back the items already written from small copies of just those
+    items, and drops the stream records they added, then cancels like moto. DynamoDB requests are
+    serialised (above), so nothing else writes between the passes."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
     from moto.dynamodb.models import DynamoDBBackend
 
-    if getattr(DynamoDBBackend.transact_write_items, "_certpush_streams_kept", False):
+    if getattr(DynamoDBBackend.transact_write_items, "_certpush_no_copies", False):
         return
-    original = DynamoDBBackend.transact_write_items
 
-    @functools.wraps(original)
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
-        tables = dict(self.tables)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        seen: set[tuple[str, str]] = set()
+        errors: list[tuple[Any, Any, Any]] = []
+        writes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for item in transact_items:
+            if len(item) > 1:
+                raise TransactWriteSingleOpException
+            original_item = None
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                table_name = op["TableName"]
+                if op_type == "Put":
+                    table = self.get_table(table_name)
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                unique = (str(table_name), str(dict(sorted(key.items()))))
+                if unique in seen:
+                    raise MultipleTransactionsException()
+                seen.add(unique)
+                current = self.get_item(table_name, key)
+                condition = op.get("ConditionExpression")
+                if condition is not None:
+                    check = get_filter_expression(
+                        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                    )
+                    if not check.expr(current):
+                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                            original_item = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original_item)
+                if op_type != "ConditionCheck":
+                    writes.append((op_type, op, key))
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except ConditionalCheckFailed as exc:
+                errors.append(("ConditionalCheckFailed", str(exc.message), original_item))
+            except Exception as exc:  # moto reports any other failure as the item's reason
+                errors.append((type(exc).__name__, str(exc), original_item))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+
+        before: list[tuple[str, dict[str, Any], Any]] = []
+        streams = {name: len(t.stream_shard.items) for name, t in self.tables.items() if t.stream_shard is not None}
         try:
-            return original(self, transact_items)
-        finally:
-            for name, table in tables.items():
-                restored = self.tables.get(name)
-                shard = table.stream_shard
-                if restored is None or restored is table or shard is None or restored.stream_shard is None:
-                    continue
-                del shard.items[len(restored.stream_shard.items) :]
-                shard.table = restored
-                restored.stream_shard = shard
+            for op_type, op, key in writes:
+                table_name = op["TableName"]
+                current = self.get_item(table_name, key)
+                before.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+                names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                if op_type == "Put":
+                    self.put_item(table_name, op["Item"], expression_attribute_names=names,
+                                  expression_attribute_values=values)  # fmt: skip
+                elif op_type == "Delete":
+                    self.delete_item(table_name, key, expression_attribute_names=names,
+                                     expression_attribute_values=values)  # fmt: skip
+                else:
+                    self.update_item(table_name, key, update_expression=op["UpdateExpression"],
+                                     expression_attribute_names=names, expression_attribute_values=values)  # fmt: skip
+        except Exception as exc:
+            for table_name, key, attributes in reversed(before):
+                if attributes is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes)
+            for name, length in streams.items():
+                shard = self.tables[name].stream_shard
+                if shard is not None:
+                    del shard.items[length:]
+            if isinstance(exc, MockValidationException):
+                raise
+            raise TransactionCanceledException([(type(exc).__name__, str(exc), None)] * len(errors)) from exc
 
-    transact_write_items._certpush_streams_kept = True  # type: ignore[attr-defined]
+    transact_write_items._certpush_no_copies = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -24,7 +24,7 @@ import boto3
 from certpush.adapters.aws_clients import shared_session
 from certpush_dev.local.aws_hooks import AwsCallHooks
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
-from certpush_dev.local.moto_patches import keep_streams_across_cancelled_transactions, serialise_dynamodb_requests
+from certpush_dev.local.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
 from certpush_dev.local.pollers import (
     AWS_ASYNC_RETRY_DELAYS,
     AsyncInvoker,
@@ -136,7 +136,7 @@ class EmbeddedStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         serialise_dynamodb_requests()
-        keep_streams_across_cancelled_transactions()
+        transactions_without_table_copies()
         _ensure_free(self.port, "the AWS emulator")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

@@ -1,0 +1,115 @@
+"""The embedded stack's patches to moto's DynamoDB behave as DynamoDB does (moto_patches.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from certpush_dev.local.moto_patches import transactions_without_table_copies
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def table(aws: None) -> Iterator[Any]:
+    transactions_without_table_copies()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    yield client
+
+
+def _iterator(client: Any) -> tuple[Any, str]:
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    return streams, iterator
+
+
+def _put(pk: str, value: str, condition: str | None = None) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": "t", "Item": {"PK": {"S": pk}, "v": {"S": value}}}
+    if condition:
+        put["ConditionExpression"] = condition
+    return {"Put": put}
+
+
+def test_a_cancelled_transaction_writes_nothing_and_the_stream_goes_on(table: Any) -> None:
+    table.put_item(TableName="t", Item={"PK": {"S": "a"}, "v": {"S": "old"}})
+    streams, iterator = _iterator(table)
+
+    with pytest.raises(ClientError) as cancelled:
+        table.transact_write_items(
+            TransactItems=[_put("b", "new"), _put("a", "new", condition="attribute_not_exists(PK)")]
+        )
+    table.transact_write_items(TransactItems=[_put("c", "after")])
+
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+    assert "Item" not in table.get_item(TableName="t", Key={"PK": {"S": "b"}})
+    assert table.get_item(TableName="t", Key={"PK": {"S": "a"}})["Item"]["v"] == {"S": "old"}
+    # the iterator handed out before the cancelled transaction sees the next change, and only it
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in records] == ["c"]
+
+
+def test_a_transaction_writes_every_item(table: Any) -> None:
+    table.put_item(TableName="t", Item={"PK": {"S": "gone"}, "v": {"S": "x"}})
+    table.transact_write_items(
+        TransactItems=[
+            _put("p", "1", condition="attribute_not_exists(PK)"),
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": {"PK": {"S": "u"}},
+                    "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": {"S": "2"}},
+                }
+            },
+            {"Delete": {"TableName": "t", "Key": {"PK": {"S": "gone"}}}},
+        ]
+    )
+
+    items = {i["PK"]["S"]: i["v"]["S"] for i in table.scan(TableName="t")["Items"]}
+    assert items == {"p": "1", "u": "2"}
+
+
+def test_one_item_twice_in_a_transaction_is_refused(table: Any) -> None:
+    with pytest.raises(ClientError) as refused:
+        table.transact_write_items(TransactItems=[_put("a", "1"), _put("a", "2")])
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert table.scan(TableName="t")["Items"] == []
+
+
+def test_a_write_refused_halfway_puts_back_what_was_written(table: Any) -> None:
+    table.put_item(TableName="t", Item={"PK": {"S": "a"}, "v": {"S": "old"}})
+    streams, iterator = _iterator(table)
+
+    with pytest.raises(ClientError):
+        table.transact_write_items(
+            TransactItems=[
+                _put("a", "new"),
+                {  # moto refuses adding to a string only when it writes
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"PK": {"S": "a2"}},
+                        "UpdateExpression": "SET v = :v ADD w :n",
+                        "ExpressionAttributeValues": {":v": {"S": "x"}, ":n": {"S": "not a number"}},
+                    }
+                },
+            ]
+        )
+
+    assert table.get_item(TableName="t", Key={"PK": {"S": "a"}})["Item"]["v"] == {"S": "old"}
+    assert "Item" not in table.get_item(TableName="t", Key={"PK": {"S": "a2"}})
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []
