@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from certpush.errors import (
     ConfigurationError,
     PermanentPushError,
+    PushInProgressError,
+    TransientDependencyError,
     ServiceUnavailableInRegionError,
     TransientPushError,
 )
@@ -338,6 +340,47 @@ def test_certificate_gone_before_the_push_fails(
     assert result is not None
     assert result.status is PushStatus.FAILED
     assert result.reason == "CERTIFICATE_NOT_FOUND"
+    assert aws_elb.calls == []
+
+
+def test_a_dependency_failing_after_the_claim_releases_the_lease(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    store: InMemoryCertificateStore,
+    push_message: Callable[..., PushMessage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A throttled secret read must not hold the push for the lease's length: the next delivery of
+    the message takes it at once and pushes."""
+    message = push_message()
+    read = store.get_material
+
+    def throttled(certificate: CertificateVersion) -> object:
+        raise TransientDependencyError("ThrottlingException", "secrets: rate exceeded")
+
+    monkeypatch.setattr(store, "get_material", throttled)
+    with pytest.raises(TransientDependencyError):
+        worker.process(message, receive_count=1)
+    monkeypatch.setattr(store, "get_material", read)
+
+    result = worker.process(message, receive_count=2)
+
+    assert result is not None and result.status is PushStatus.SUCCEEDED
+    assert len(aws_elb.calls) == 1
+
+
+def test_a_push_held_by_a_live_claim_is_not_taken_twice(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    push_message: Callable[..., PushMessage],
+    records: InMemoryRecordsRepository,
+) -> None:
+    message = push_message()
+    claim = current(records, message).model_copy(update={"status": PushStatus.IN_PROGRESS})
+    records.mark_in_progress(claim, 90)  # another invocation holds it
+
+    with pytest.raises(PushInProgressError):
+        worker.process(message, receive_count=2)
     assert aws_elb.calls == []
 
 

@@ -5,6 +5,7 @@ and for every permanent error at once, the record ends FAILED with the error cod
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -17,8 +18,10 @@ from aws_lambda_powertools import Logger
 from certpush.errors import (
     CertificateNotFoundError,
     ConfigurationError,
+    DependencyError,
     PermanentPushError,
     StalePushError,
+    TransientDependencyError,
     TransientPushError,
 )
 from certpush.models.domain import CertificateStatus, PushRecord, PushRequest, PushStatus
@@ -113,7 +116,20 @@ class PushWorker:
         except StalePushError:
             logger.info("stale push message ignored", extra={"push_id": message.push_id})
             return None
+        try:
+            return self._push_claimed(record, message, receive_count)
+        except TransientDependencyError as exc:
+            # a table or secret failed after the SDK's retries: let the message's next delivery take
+            # the push at once instead of waiting out the lease (best effort: the lease expires anyway)
+            with contextlib.suppress(DependencyError):
+                self.records.note_error(
+                    record.model_copy(
+                        update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()}
+                    )
+                )
+            raise
 
+    def _push_claimed(self, record: PushRecord, message: PushMessage, receive_count: int) -> PushRecord | None:
         target = self.targets.get((message.provider, message.service))
         if target is None:
             return self._finish(
