@@ -33,7 +33,15 @@ def aws_calls() -> AwsCallCounter:
 
 # no backoff between attempts and room for many (the fault tests fail 30% of requests); a push
 # untouched for a second is stuck (the sweeper runs only when a test fires it)
-E2E_PARAMETERS = {"RetryBaseSeconds": "0", "PushMaxAttempts": "20", "PushMaxReceives": "30", "StuckAfterSeconds": "1"}
+E2E_PARAMETERS = {
+    "RetryBaseSeconds": "0",
+    "PushMaxAttempts": "20",
+    "PushMaxReceives": "30",
+    "StuckAfterSeconds": "1",
+    # the fault suite shortens the push queue's visibility timeout to 2 s; a lease this long lets a
+    # redelivery take over from a killed worker within seconds (on AWS: 90 s lease, 360 s visibility)
+    "PushLeaseSeconds": "10",
+}
 
 
 _FILES_RUN: set[str] = set()
