@@ -12,8 +12,8 @@ from certpush.errors import (
     ConfigurationError,
     PermanentPushError,
     PushInProgressError,
-    TransientDependencyError,
     ServiceUnavailableInRegionError,
+    TransientDependencyError,
     TransientPushError,
 )
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
