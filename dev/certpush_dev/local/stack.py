@@ -13,6 +13,9 @@ import logging
 import os
 import secrets
 import socket
+import subprocess
+import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -24,7 +27,6 @@ import boto3
 from certpush.adapters.aws_clients import shared_session
 from certpush_dev.local.aws_hooks import AwsCallHooks
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
-from certpush_dev.local.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
 from certpush_dev.local.pollers import (
     AWS_ASYNC_RETRY_DELAYS,
     AsyncInvoker,
@@ -132,17 +134,9 @@ class EmbeddedStack:
             raise
 
     def _start(self) -> EmbeddedStack:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        serialise_dynamodb_requests()
-        transactions_without_table_copies()
         _ensure_free(self.port, "the AWS emulator")
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.port = port
-        self.endpoint_url = f"http://{host}:{port}"
+        host, self.port = self._start_moto()
+        self.endpoint_url = f"http://{host}:{self.port}"
         self.huawei.start()
         self._set_environment(local_client_environment(self.endpoint_url, self.region, self.huawei.endpoint_template))
         self._set_environment(LOCAL_ENVIRONMENT)
@@ -165,7 +159,7 @@ class EmbeddedStack:
         self.aws_calls.uninstall()
         self.huawei.stop()
         if self._server is not None:
-            self._server.stop()
+            self._stop_moto(self._server)
             self._server = None
         for key, value in self._saved_env.items():
             if value is None:
@@ -181,6 +175,36 @@ class EmbeddedStack:
         self.stop()
 
     # -- steps -----------------------------------------------------------------------------------
+    def _start_moto(self) -> tuple[str, int]:
+        """moto in a process of its own (moto_process.py says why); its errors go to a log file."""
+        self._moto_log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in _stop_moto
+        self._server = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+            [sys.executable, "-m", "certpush_dev.local.moto_process", str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._moto_log,
+            text=True,
+        )
+        assert self._server.stdout is not None
+        line = self._server.stdout.readline().split()  # blocks until it listens or exits
+        if line[:1] != ["listening"]:
+            self._server.wait(timeout=10)
+            self._moto_log.seek(0)
+            raise PortInUseError(f"the AWS emulator did not start: {self._moto_log.read().strip()[-2000:]}")
+        return line[1], int(line[2])
+
+    def _stop_moto(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdin is not None
+        process.stdin.close()  # the server's signal to stop
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        self._moto_log.close()
+
     def _set_environment(self, values: dict[str, str]) -> None:
         for key, value in values.items():
             self._saved_env.setdefault(key, os.environ.get(key))

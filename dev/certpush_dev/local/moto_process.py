@@ -1,0 +1,55 @@
+"""moto's server in a process of its own: ``python -m certpush_dev.local.moto_process [PORT]``.
+
+AWS answers the handlers' calls on other machines; in the handlers' own process moto took half of
+the interpreter's time (one GIL for moto, the pollers and every concurrent push), so the embedded
+stack measured moto rather than certpush, and concurrent pushes queued behind moto's serialiser. In
+a process of its own moto runs beside the handlers, on another core, as the cloud does. It also
+keeps the embedded stack out of reach of ``moto.mock_aws()`` in the same interpreter.
+
+Protocol with the parent (``EmbeddedStack``): once bound it prints ``listening HOST PORT`` on one
+line; it serves until its standard input closes (the parent stopped, or died), then exits. It
+applies the embedded stack's patches (``moto_patches.py``) before serving."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import Any
+
+from certpush_dev.local.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
+
+
+def _stop_when_parent_goes(server: Any) -> None:
+    sys.stdin.buffer.read()  # returns at end of file: the parent closed the pipe or is gone
+    server.shutdown()
+
+
+def main(argv: list[str]) -> int:
+    port = int(argv[0]) if argv else 0
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    serialise_dynamodb_requests()
+    transactions_without_table_copies()
+    try:
+        server = make_server(
+            "127.0.0.1",
+            port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+    except OSError as exc:
+        print(f"cannot listen on port {port}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    host, bound = str(server.server_address[0]), server.server_address[1]
+    print(f"listening {host} {bound}", flush=True)
+    threading.Thread(target=_stop_when_parent_goes, args=(server,), daemon=True).start()
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
