@@ -4,12 +4,19 @@ the same contract against these and the DynamoDB adapters, so the fakes cannot d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from certpush.errors import CertificateNotFoundError, InvalidQueryError, PushError, PushInProgressError, StalePushError
+from certpush.errors import (
+    CertificateNotFoundError,
+    InvalidQueryError,
+    PushError,
+    PushInProgressError,
+    StalePushError,
+    TransientDependencyError,
+)
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -129,6 +136,7 @@ class InMemoryRecordsRepository:
         self.bindings: dict[tuple[str, TargetKey], str] = {}
         self.issuances: dict[str, _Issuance] = {}
         self.leases: dict[tuple[str, int, TargetKey], datetime] = {}
+        self.outcome_writes = 0  # note_finals calls: one per issuance per notifier batch
 
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
@@ -253,10 +261,14 @@ class InMemoryRecordsRepository:
         )
 
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
+        return self.note_finals(issuance_id, {target: outcome})
+
+    def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
+        self.outcome_writes += 1
         known = self.issuances.get(issuance_id)
         if known is None:
             return None
-        known.outcomes[str(target)] = str(outcome)
+        known.outcomes.update({str(target): str(outcome) for target, outcome in outcomes.items()})
         if len(known.outcomes) < len(known.issuance.targets) or known.summary_sent:
             return None
         return IssuanceSummaryDetail.from_outcomes(
@@ -355,24 +367,51 @@ class ScriptedTarget:
 
 
 class RecordingPublisher:
+    """Records what was published. Inside ``batched()`` events are held and published when the
+    block ends, as the EventBridge publisher sends them; ``refuse_batches`` makes those sends fail."""
+
     def __init__(self) -> None:
         self.configure_now_events: list[ConfigureNowDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
         self.expiring: list[CertificateExpiringDetail] = []
         self.issued: list[CertificateIssuedDetail] = []
+        self.refuse_batches = 0
+        self._held: list[ConfigureNowDetail | IssuanceSummaryDetail] | None = None
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         self.issued.append(detail)
         return f"event-{len(self.issued)}"
 
     def configure_now(self, detail: ConfigureNowDetail) -> None:
-        self.configure_now_events.append(detail)
+        self._publish(detail)
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
-        self.summaries.append(detail)
+        self._publish(detail)
 
-    def batched(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    def _publish(self, detail: ConfigureNowDetail | IssuanceSummaryDetail) -> None:
+        if self._held is not None:
+            self._held.append(detail)
+        elif isinstance(detail, ConfigureNowDetail):
+            self.configure_now_events.append(detail)
+        else:
+            self.summaries.append(detail)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        self._held = []
+        refused = False
+        try:
+            yield
+        finally:  # sent even when the block failed: they belong to records that were handled
+            held, self._held = self._held or [], None
+            refused = self.refuse_batches > 0
+            if refused:
+                self.refuse_batches -= 1
+            else:
+                for detail in held:
+                    self._publish(detail)
+        if refused:
+            raise TransientDependencyError("ServiceUnavailable", "events: put_events")
 
     def certificate_expiring(self, detail: CertificateExpiringDetail) -> None:
         self.expiring.append(detail)

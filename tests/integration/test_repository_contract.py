@@ -493,3 +493,14 @@ def test_issuance_all_succeeded(repository: RecordsRepository, clock: FixedClock
 def test_note_final_of_an_unknown_issuance_returns_nothing(repository: RecordsRepository):
     assert repository.note_final("never-recorded", US, PushStatus.SUCCEEDED) is None
     assert repository.get_issuance("never-recorded") is None
+
+
+def test_outcomes_of_several_targets_in_one_write(repository: RecordsRepository, clock: FixedClock):
+    repository.put_issuance(_issuance(clock, [US, EU, WAF]))
+
+    assert repository.note_finals("iss-1", {US: PushStatus.SUCCEEDED, EU: PushStatus.FAILED}) is None
+    summary = repository.note_finals("iss-1", {EU: PushStatus.FAILED, WAF: "ALREADY_PUSHED"})
+
+    assert summary is not None
+    assert summary.targets == {str(US): "SUCCEEDED", str(EU): "FAILED", str(WAF): "ALREADY_PUSHED"}
+    assert repository.note_finals("never-recorded", {US: PushStatus.SUCCEEDED}) is None

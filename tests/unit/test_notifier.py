@@ -255,3 +255,41 @@ def test_record_of_an_unknown_issuance_still_says_configure_now(
 
     assert len(publisher.configure_now_events) == 1
     assert publisher.summaries == []
+
+
+def test_a_stream_batch_writes_each_issuance_s_outcomes_once(
+    pipeline: Pipeline, notifier: Notifier, records: InMemoryRecordsRepository, publisher: RecordingPublisher
+) -> None:
+    pipeline.issue("event-1", AWS_US, AWS_EU, WAF_AP)
+    pipeline.push_all()
+
+    with notifier.batch():
+        pipeline.stream()
+        assert publisher.configure_now_events == []  # held until the batch ends
+
+    assert records.outcome_writes == 1
+    assert len(publisher.configure_now_events) == 3
+    [summary] = publisher.summaries
+    assert summary.total == 3 and summary.outcome == "SUCCEEDED"
+    assert records.issuances["event-1"].summary_sent
+
+
+def test_a_summary_is_marked_sent_only_once_its_batch_was_published(
+    pipeline: Pipeline, notifier: Notifier, records: InMemoryRecordsRepository, publisher: RecordingPublisher
+) -> None:
+    pipeline.issue("event-1", AWS_US, AWS_EU)
+    pipeline.push_all()
+    finals = pipeline.records.history_items[:]
+    publisher.refuse_batches = 1  # the bus is down when the batch ends
+
+    with pytest.raises(TransientDependencyError), notifier.batch():
+        pipeline.stream()
+    assert publisher.summaries == []
+    assert not records.issuances["event-1"].summary_sent
+
+    with notifier.batch():  # the stream delivers the batch again
+        for record in finals:
+            notifier.on_final(record)
+
+    assert [s.issuance_id for s in publisher.summaries] == ["event-1"]
+    assert records.issuances["event-1"].summary_sent

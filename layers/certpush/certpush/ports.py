@@ -3,7 +3,7 @@ unit tests implement them with in-memory fakes (tests/fakes.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -142,6 +142,10 @@ class RecordsRepository(Protocol):
         """Marks one target of an issuance final with its outcome (a final PushStatus, or
         ALREADY_PUSHED); idempotent. Returns the summary once every target is final, until
         ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
+        ...
+
+    def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
+        """``note_final`` for several targets of one issuance, in one write."""
         ...
 
     def mark_summary_sent(self, issuance_id: str) -> None:

@@ -13,11 +13,10 @@ clients and ``httpx.Client`` may be shared by threads (clients are created under
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from certpush.adapters.batch_logging import LoggedBatchProcessor
+from certpush.adapters.concurrency import run_concurrently
 
 
 class ConcurrentBatchProcessor(LoggedBatchProcessor):
@@ -26,15 +25,7 @@ class ConcurrentBatchProcessor(LoggedBatchProcessor):
         self.max_workers = max(1, max_workers)
 
     def process(self) -> list[tuple[Any, ...]]:
-        workers = min(self.max_workers, len(self.records))
-        if workers <= 1:
-            return super().process()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
-            # each record runs in a copy of the invocation's context (context variables), as it
-            # would inline: a pool thread starts with an empty one
-            contexts = [contextvars.copy_context() for _ in self.records]
-            runs = pool.map(lambda ctx, record: ctx.run(self._process_record, record), contexts, self.records)
-            results = list(runs)  # in the order of the batch
+        results = run_concurrently(self._process_record, self.records, self.max_workers, name="record")
         # the handlers appended as the records finished: report them in the order they came
         self.success_messages[:] = [entry[2] for entry in results if entry[0] == "success"]
         self.fail_messages[:] = [entry[2] for entry in results if entry[0] == "fail"]

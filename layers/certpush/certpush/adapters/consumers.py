@@ -113,8 +113,9 @@ class StreamConsumer:
         self._notifier = notifier
 
     def batch(self) -> AbstractContextManager[None]:
-        """Around a stream batch: the events of its records go out together when it ends."""
-        return self._notifier.publisher.batched()
+        """Around a stream batch: its outcomes are written once per issuance and its events go out
+        together when it ends."""
+        return self._notifier.batch()
 
     def consume(self, record: DynamoDBStreamRecordModel) -> None:
         image = record.dynamodb.NewImage

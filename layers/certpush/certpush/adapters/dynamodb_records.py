@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_resource
 from certpush.adapters.aws_errors import aws_errors
+from certpush.adapters.concurrency import run_concurrently
 from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import PushInProgressError, StalePushError
 from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
@@ -142,10 +143,11 @@ class DynamoDBRecordsRepository:
         return True
 
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
-        """One conditional PutItem each. One TransactWriteItems for them all would save calls, but a
-        transaction cancelled by a lost condition makes moto restore a deep copy of the table, which
-        cuts the table's stream off from the notifier on the embedded stack: not until moto is fixed."""
-        return [self.start_push(record, force=force) for record in records]
+        """One conditional PutItem each, at the same time (up to ten): an issuance of 20 targets
+        takes about one round trip instead of twenty. A TransactWriteItems would save calls but cost
+        twice the write units, and two identical events at once would cancel each other's
+        transactions (TransactionConflict) where conditional writes simply let one win."""
+        return run_concurrently(lambda record: self.start_push(record, force=force), records, 10, name="start")
 
     @aws_errors("records: mark_in_progress")
     def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
@@ -378,16 +380,23 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
-    @aws_errors("records: note_final")
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
+        return self.note_finals(issuance_id, {target: outcome})
+
+    @aws_errors("records: note_finals")
+    def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
+        """Sets the outcomes of some targets of an issuance in one write (a stream batch holds many
+        targets of one issuance); returns the summary once every target has one and none was sent."""
         key = {"PK": issuance_pk(issuance_id), "SK": ITEM_ISSUANCE}
+        names = {f"#t{i}": str(target) for i, target in enumerate(outcomes)}
+        values = {f":s{i}": str(outcome) for i, outcome in enumerate(outcomes.values())}
         try:
             response = self._table.update_item(
                 Key=key,
-                UpdateExpression="SET outcomes.#t = :s",
+                UpdateExpression="SET " + ", ".join(f"outcomes.#t{i} = :s{i}" for i in range(len(outcomes))),
                 ConditionExpression=Attr("PK").exists(),
-                ExpressionAttributeNames={"#t": str(target)},
-                ExpressionAttributeValues={":s": str(outcome)},
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -395,9 +404,9 @@ class DynamoDBRecordsRepository:
                 return None  # an issuance we did not record (e.g. written by an older version)
             raise
         item = response["Attributes"]
-        outcomes: dict[str, str] = {str(k): str(v) for k, v in item.get("outcomes", {}).items()}
-        if len(outcomes) < int(item["total"]) or item.get("summary_sent"):
+        noted: dict[str, str] = {str(k): str(v) for k, v in item.get("outcomes", {}).items()}
+        if len(noted) < int(item["total"]) or item.get("summary_sent"):
             return None
         return IssuanceSummaryDetail.from_outcomes(
-            issuance_id, str(item["certificate_id"]), int(item["version"]), outcomes
+            issuance_id, str(item["certificate_id"]), int(item["version"]), noted
         )

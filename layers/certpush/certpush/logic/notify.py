@@ -2,15 +2,21 @@
 
 SUCCEEDED -> "configure now" (the console link of that service in that region); the last final
 target of an issuance -> one summary. Driven by history items, which are written exactly once
-per final outcome, so a rejected repeat (ALREADY_PUSHED) counts too."""
+per final outcome, so a rejected repeat (ALREADY_PUSHED) counts too.
+
+Within ``batch()`` (one stream batch) the outcomes of an issuance's targets are written together,
+one write per issuance, and the events go out together; a summary is marked sent only after the
+events were published, so a failed publish sends it again (at least once)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
-from certpush.models.domain import PushRecord, PushStatus, RejectReason
+from certpush.models.domain import PushRecord, PushStatus, RejectReason, TargetKey
 from certpush.models.events import ConfigureNowDetail
 from certpush.ports import EventPublisher, RecordsRepository
 
@@ -21,6 +27,26 @@ logger = Logger(child=True)
 class Notifier:
     records: RecordsRepository
     publisher: EventPublisher
+    _pending: dict[str, dict[TargetKey, str]] | None = field(default=None, repr=False)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Around a stream batch: outcomes written once per issuance, events sent together."""
+        self._pending = {}
+        summaries = []
+        try:
+            with self.publisher.batched():
+                yield
+                for issuance_id, outcomes in self._pending.items():
+                    summary = self.records.note_finals(issuance_id, outcomes)
+                    if summary is not None:
+                        logger.info("issuance complete", extra=summary.model_dump(mode="json"))
+                        self.publisher.issuance_summary(summary)
+                        summaries.append(summary)
+        finally:
+            self._pending = None
+        for summary in summaries:  # published when batched() ended: only now is it sent
+            self.records.mark_summary_sent(summary.issuance_id)
 
     def on_final(self, record: PushRecord) -> None:
         if record.status is PushStatus.SUCCEEDED and record.target_id and record.console_url:
@@ -40,6 +66,9 @@ class Notifier:
             )
         already_there = record.status is PushStatus.REJECTED and record.reason == RejectReason.ALREADY_PUSHED
         outcome = RejectReason.ALREADY_PUSHED.value if already_there else record.status.value
+        if self._pending is not None:
+            self._pending.setdefault(record.issuance_id, {})[record.target] = outcome
+            return
         summary = self.records.note_final(record.issuance_id, record.target, outcome)
         if summary is not None:
             logger.info("issuance complete", extra=summary.model_dump(mode="json"))
