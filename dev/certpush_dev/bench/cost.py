@@ -24,7 +24,7 @@ PRICES = {
 
 # write request units of one push, by where they are written (see the module docstring)
 WRU_PER_PUSH = {
-    "validator: PENDING record (transaction x2, 2 indexes)": 4,
+    "validator: PENDING record (conditional put, 2 indexes)": 3,
     "push worker: claim (1 + 2 index keys changed x2)": 5,
     "push worker: final + history + binding (transaction x2, index keys)": 11,
     "notifier: issuance outcome": 1,

@@ -11,11 +11,32 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _flat(scaling: list[dict[str, Any]]) -> str:
+    """Whether time and calls per push stay flat as regions and certificates grow (within 25%)."""
+    if len(scaling) < 2:
+        return ""
+    busy = [x for x in scaling if x["regions"] == max(y["regions"] for y in scaling)]
+    cpu = [x["cpu_ms_per_push"] for x in busy]
+    calls = [x["control_plane_calls_per_push"] for x in busy]
+    one = [x for x in scaling if x["regions"] == 1]
+    verdict = [
+        f"CPU per push at {busy[0]['regions']} regions from {busy[0]['pushes']} to {busy[-1]['pushes']} pushes: "
+        f"{min(cpu)}-{max(cpu)} ms ({'flat' if max(cpu) <= 1.25 * min(cpu) else 'not flat'}); "
+        f"calls per push {min(calls)}-{max(calls)} ({'flat' if max(calls) <= 1.25 * min(calls) else 'not flat'})."
+    ]
+    if one:
+        verdict.append(
+            f"With one region per issuance a push costs {one[0]['control_plane_calls_per_push']} calls: the "
+            "issuance's own calls (its item, the event, the version's secret) are not shared with other regions."
+        )
+    return " ".join(verdict)
+
+
 def render_markdown(r: dict[str, Any]) -> str:
     fan, thr = r["fan_out"], r["throughput"]
     lines = [
         f"certpush benchmark, {r['date']} ({r['cpu_count']} CPUs; "
-        f"{'full matrix' if r['full_matrix'] else 'scaled down to fit 10 minutes: BENCH_FULL=1 for the full matrix'}; "
+        f"{'the whole matrix' if r['full_matrix'] else 'BENCH_QUICK: a smaller matrix'}; "
         f"took {r['duration_s']} s)",
         "",
         "| measure | value | goal |",
@@ -29,7 +50,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"| control-plane calls per push (fan-out) | {fan['calls']['control_plane_calls_per_push']} "
         f"| <= 6: {_mark(fan['calls']['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
         f"| throughput, {thr['certificates']} certificates x {thr['regions']} regions, 0 ms | "
-        f"{thr['pushes_per_second']} pushes/s, {thr['cpu_ms_per_push']} CPU ms/push (whole embedded stack) | |",
+        f"{thr['pushes_per_second']} pushes/s, {thr['cpu_ms_per_push']} CPU ms/push: handlers, pollers and "
+        f"simulator {thr['handlers_cpu_ms_per_push']}, moto {thr['aws_emulator_cpu_ms_per_push']} | |",
         f"| control-plane calls per push (throughput) | {thr['control_plane_calls_per_push']} "
         f"| <= 6: {_mark(thr['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
     ]
@@ -59,13 +81,15 @@ def render_markdown(r: dict[str, Any]) -> str:
         "",
         "Scaling (0 ms latency):",
         "",
-        "| certificates | regions | pushes/s | CPU ms/push | calls/push |",
-        "|---|---|---|---|---|",
+        "| certificates | regions | pushes | pushes/s | CPU ms/push | calls/push |",
+        "|---|---|---|---|---|---|",
         *[
-            f"| {x['certificates']} | {x['regions']} | {x['pushes_per_second']} | {x['cpu_ms_per_push']} "
-            f"| {x['control_plane_calls_per_push']} |"
+            f"| {x['certificates']} | {x['regions']} | {x['pushes']} | {x['pushes_per_second']} "
+            f"| {x['cpu_ms_per_push']} | {x['control_plane_calls_per_push']} |"
             for x in r["scaling"]
         ],
+        "",
+        _flat(r["scaling"]),
         "",
         f"Cost of 1 million pushes (USD; prices {r['cost']['prices_as_of']}):",
         "",

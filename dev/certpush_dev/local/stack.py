@@ -193,6 +193,16 @@ class EmbeddedStack:
             raise PortInUseError(f"the AWS emulator did not start: {self._moto_log.read().strip()[-2000:]}")
         return line[1], int(line[2])
 
+    def emulator_cpu_seconds(self) -> float:
+        """CPU time moto's process has used so far (user + system; 0 where /proc is missing)."""
+        if self._server is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def _stop_moto(self, process: subprocess.Popen[str]) -> None:
         assert process.stdin is not None
         process.stdin.close()  # the server's signal to stop
