@@ -30,6 +30,13 @@ def handler(event, context):
     return {}
 """
 
+# references that say where the floor is: the bare handler plus what any handler validating its
+# input with pydantic models imports, and plus cryptography's X.509 (the validator checks chains)
+WITH_PYDANTIC = BARE_HANDLER.replace(
+    "import boto3\n", "import boto3\nfrom pydantic import BaseModel\n\n\nclass Event(BaseModel):\n    id: str\n\n"
+)
+WITH_PYDANTIC_AND_X509 = WITH_PYDANTIC.replace("import boto3\n", "import boto3\nfrom cryptography import x509\n")
+
 _PROBE = (
     "import time; t = time.perf_counter(); import app; ms = (time.perf_counter() - t) * 1000; "
     "import resource; print(ms, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
@@ -70,9 +77,13 @@ def _environment(layer: Path, code: Path, name: str) -> dict[str, str]:
 def measure(root: Path, layer: Path, python: str, runs: int = 7) -> dict[str, dict[str, float]]:
     """Median import time (ms) of each handler and of the bare handler, and their ratios."""
     with tempfile.TemporaryDirectory() as scratch:
-        bare = Path(scratch)
-        (bare / "app.py").write_text(BARE_HANDLER)
-        codes = {"bare": bare, **{n: root / "functions" / n for n in ("validator", "push_worker", "notifier")}}
+        references = {}
+        for name, text in (("bare", BARE_HANDLER), ("bare+pydantic", WITH_PYDANTIC),
+                           ("bare+pydantic+x509", WITH_PYDANTIC_AND_X509)):  # fmt: skip
+            references[name] = Path(scratch) / name
+            references[name].mkdir()
+            (references[name] / "app.py").write_text(text)
+        codes = {**references, **{n: root / "functions" / n for n in ("validator", "push_worker", "notifier")}}
         samples: dict[str, list[float]] = {name: [] for name in codes}
         memory: dict[str, float] = {}
         for _ in range(runs):

@@ -64,6 +64,11 @@ def render_markdown(r: dict[str, Any]) -> str:
                 f"{c['peak_mb_after_init']} MB after init "
                 f"| <= {GOALS['cold_start_ratio']} x: {_mark(c['ratio'] <= GOALS['cold_start_ratio'])} |"
             )
+        for name in ("bare+pydantic", "bare+pydantic+x509"):
+            if name in cold:
+                lines.append(
+                    f"| cold start, reference: {name} | {cold[name]['median_ms']} ms = {cold[name]['ratio']} x bare | |"
+                )
     else:
         lines.append(f"| cold start | {cold.get('skipped')} | |")
     s = r["sizes"]
