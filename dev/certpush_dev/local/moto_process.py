@@ -13,6 +13,7 @@ applies the embedded stack's patches (``moto_patches.py``) before serving."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from typing import Any
@@ -27,6 +28,9 @@ def _stop_when_parent_goes(server: Any) -> None:
 
 def main(argv: list[str]) -> int:
     port = int(argv[0]) if argv else 0
+    # Ctrl-C in `certpush local up` reaches the whole process group: the parent stops its pollers
+    # first, then closes our standard input
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
