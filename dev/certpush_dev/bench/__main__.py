@@ -94,7 +94,7 @@ def main() -> int:
     with Bench(ROOT, aws_target_ms=LATENCY_MS, aws_other_ms=AWS_CONTROL_PLANE_MS) as bench:
         say(f"fan-out at {LATENCY_MS} ms")
         bench.latency(LATENCY_MS)
-        report["fan_out"] = fan_out(bench, rounds=3)
+        report["fan_out"] = fan_out(bench, rounds=5)
         say(f"fan-out: {json.dumps({k: v for k, v in report['fan_out'].items() if k != 'calls'})}")
 
         bench.latency(0)
