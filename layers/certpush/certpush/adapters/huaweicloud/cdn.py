@@ -19,11 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient
 from certpush.adapters.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
-    check_console_template,
-    render_console_url,
+    ConsoleLinkedTarget,
 )
 from certpush.adapters.huaweicloud.regions import CDN
 from certpush.errors import PermanentPushError
@@ -47,22 +45,11 @@ def covers(names: Iterable[str], domain: str) -> bool:
     return False
 
 
-class HuaweiCdnTarget:
+class HuaweiCdnTarget(ConsoleLinkedTarget):
     provider = "huaweicloud"
     service = CDN
 
-    def __init__(
-        self,
-        client: HuaweiCloudClient,
-        console_link_template: str = DEFAULT_CDN_CONSOLE_TEMPLATE,
-        enterprise_project_id: str | None = None,
-    ) -> None:
-        self._client = client
-        self._console_template = check_console_template(console_link_template)
-        self._enterprise_project_id = enterprise_project_id
-
-    def console_url(self, region: str, target_id: str | None = None) -> str:
-        return render_console_url(self._console_template, region, target_id)
+    default_console_template = DEFAULT_CDN_CONSOLE_TEMPLATE
 
     def push(self, request: PushRequest) -> PushResult:
         names = [*request.certificate.sans, request.certificate.common_name]

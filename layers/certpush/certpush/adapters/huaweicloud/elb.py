@@ -19,11 +19,9 @@ from urllib.parse import quote
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient
 from certpush.adapters.huaweicloud.console import (
     DEFAULT_ELB_CONSOLE_TEMPLATE,
-    check_console_template,
-    render_console_url,
+    ConsoleLinkedTarget,
 )
 from certpush.adapters.huaweicloud.references import references_in_region
 from certpush.adapters.huaweicloud.regions import ELB
@@ -69,16 +67,11 @@ def elb_domain(names: Iterable[str]) -> str:
     return ",".join(list(seen)[:MAX_DOMAINS])
 
 
-class HuaweiElbTarget:
+class HuaweiElbTarget(ConsoleLinkedTarget):
     provider = "huaweicloud"
     service = ELB
 
-    def __init__(self, client: HuaweiCloudClient, console_link_template: str = DEFAULT_ELB_CONSOLE_TEMPLATE) -> None:
-        self._client = client
-        self._console_template = check_console_template(console_link_template)
-
-    def console_url(self, region: str, target_id: str | None = None) -> str:
-        return render_console_url(self._console_template, region, target_id)
+    default_console_template = DEFAULT_ELB_CONSOLE_TEMPLATE
 
     def push(self, request: PushRequest) -> PushResult:
         """Reuses what an earlier attempt made; else renews in place the certificate an earlier version

@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from certpush.adapters.huaweicloud.client import WAF_DUPLICATE_NAME_CODES, HuaweiCloudClient
+from certpush.adapters.huaweicloud.client import WAF_DUPLICATE_NAME_CODES
 from certpush.adapters.huaweicloud.console import (
     DEFAULT_WAF_CONSOLE_TEMPLATE,
-    check_console_template,
-    render_console_url,
+    ConsoleLinkedTarget,
 )
 from certpush.adapters.huaweicloud.references import references_in_region
 from certpush.adapters.huaweicloud.regions import WAF
@@ -31,25 +30,14 @@ PREMIUM_PREFIX = "premium/"
 WAF_NOT_FOUND_CODES = frozenset({"WAF.00014002", "HTTP_404"})
 
 
-class HuaweiWafTarget:
+class HuaweiWafTarget(ConsoleLinkedTarget):
     """Pushes a certificate into WAF's certificate store of a region, then applies it to the protected
     domains named in ``request.options.attach`` (``region/host_id`` or ``region/premium/host_id``)."""
 
     provider = "huaweicloud"
     service = WAF
 
-    def __init__(
-        self,
-        client: HuaweiCloudClient,
-        console_link_template: str = DEFAULT_WAF_CONSOLE_TEMPLATE,
-        enterprise_project_id: str | None = None,
-    ) -> None:
-        self._client = client
-        self._console_template = check_console_template(console_link_template)
-        self._enterprise_project_id = enterprise_project_id
-
-    def console_url(self, region: str, target_id: str | None = None) -> str:
-        return render_console_url(self._console_template, region, target_id)
+    default_console_template = DEFAULT_WAF_CONSOLE_TEMPLATE
 
     def push(self, request: PushRequest) -> PushResult:
         region = request.region
