@@ -210,21 +210,38 @@ class DynamoDBRecordsRepository:
             if not _condition_failed(exc):
                 raise
 
-    @aws_errors("records: finish")
-    def finish(self, record: PushRecord) -> bool:
-        """Final state + history entry in one transaction, once per push. False if already final."""
-        transaction: list[dict[str, Any]] = [
+    def _state_and_history(self, record: PushRecord, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """A transaction's first two writes: the record's new state, if ``condition`` holds on the
+        current one (``#s`` is its status), and its history entry."""
+        return [
             {
                 "Put": {
                     "TableName": self._table_name,
                     "Item": current_item(record),
-                    "ConditionExpression": "push_id = :pid AND #s IN (:p, :ip)",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1]},
+                    "ExpressionAttributeValues": values,
                 }
             },
             {"Put": {"TableName": self._table_name, "Item": history_item(record)}},
         ]
+
+    def _transact(self, transaction: list[dict[str, Any]]) -> bool:
+        """False when a condition did not hold (nothing was written)."""
+        try:
+            self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    @aws_errors("records: finish")
+    def finish(self, record: PushRecord) -> bool:
+        """Final state + history entry in one transaction, once per push. False if already final."""
+        transaction = self._state_and_history(
+            record, "push_id = :pid AND #s IN (:p, :ip)", {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1]}
+        )
         if record.status is PushStatus.SUCCEEDED and record.target_id:
             transaction.append(
                 {
@@ -241,31 +258,16 @@ class DynamoDBRecordsRepository:
                     }
                 }
             )
-        try:
-            self._client.transact_write_items(TransactItems=transaction)
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return self._transact(transaction)
 
     @aws_errors("records: record_retraction")
     def record_retraction(self, record: PushRecord) -> bool:
         retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
         key = {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
         binding = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-        transaction: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table_name,
-                    "Item": current_item(retracted),
-                    "ConditionExpression": "push_id = :pid AND #s = :ok",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":pid": record.push_id, ":ok": PushStatus.SUCCEEDED.value},
-                }
-            },
-            {"Put": {"TableName": self._table_name, "Item": history_item(retracted)}},
-        ]
+        transaction = self._state_and_history(
+            retracted, "push_id = :pid AND #s = :ok", {":pid": record.push_id, ":ok": PushStatus.SUCCEEDED.value}
+        )
         if binding is not None and binding.get("target_id") == record.target_id:
             transaction.append(
                 {
@@ -277,13 +279,7 @@ class DynamoDBRecordsRepository:
                     }
                 }
             )
-        try:
-            self._client.transact_write_items(TransactItems=transaction)
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return self._transact(transaction)
 
     @aws_errors("records: record_rejection")
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
