@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from certpush_dev.local.pollers import DEFAULT_SQS_CONCURRENCY, sqs_concurrency
+from certpush_dev.local.pollers import DEFAULT_SQS_CONCURRENCY, Invoker, sqs_concurrency
+from certpush_dev.local.provision import FunctionSpec
 from certpush_dev.local.template import load_template
 
 pytestmark = pytest.mark.unit
@@ -27,3 +29,21 @@ def test_the_push_queue_mapping_of_the_template_sets_a_maximum() -> None:
     events = template["Resources"]["PushWorkerFunction"]["Properties"]["Events"]
     (mapping,) = [e["Properties"] for e in events.values() if e["Type"] == "SQS"]
     assert sqs_concurrency(mapping) == mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def _spec() -> FunctionSpec:
+    return FunctionSpec(
+        logical_id="F", name="f", code_dir=ROOT, handler="app.handler", timeout=60, environment={}, sources=[]
+    )
+
+
+def test_an_invoker_with_a_runner_hands_the_invocation_to_it() -> None:
+    ran_inline: list[dict[str, Any]] = []
+    invoker = Invoker(_spec(), lambda event, context: ran_inline.append(event))
+    invoker.runner = lambda event: (False, {"errorType": "Boom", "errorMessage": str(event["n"])})
+
+    outcome = invoker({"n": 1})
+
+    assert outcome == (False, {"errorType": "Boom", "errorMessage": "1"})
+    assert ran_inline == []
+    assert (invoker.invocations, invoker.errors) == (1, 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 from certpush_dev.bench.cold_start import find_python312, measure
 from certpush_dev.bench.cost import million_pushes
-from certpush_dev.bench.pipeline import Bench, fan_out, throughput
+from certpush_dev.bench.pipeline import Bench, fan_out, peak_memory, throughput
 
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "bench" / "results"
@@ -114,6 +114,10 @@ def main() -> int:
             scaling.append({"certificates": n_certs, "regions": n_regions, **summary})
             say(f"  {summary['pushes_per_second']} pushes/s, {summary['control_plane_calls_per_push']} calls/push")
         scaling.append({"certificates": certificates, "regions": regions, **run.summary()})
+        if python312:
+            say("peak memory: one issuance of 10 regions, each invocation in a process of its own")
+            report["peak_memory_mb"] = peak_memory(bench, python312, layer)
+            say(f"peak memory: {json.dumps(report['peak_memory_mb'])}")
         report["scaling"] = scaling
 
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}

@@ -188,3 +188,25 @@ def throughput(bench: Bench, certificates: int, regions: int) -> Run:
     ids = bench.certificates(certificates)
     specs = [TargetSpec(provider="huaweicloud", service="waf", regions=HUAWEI_REGIONS[:regions])]
     return bench.run([(certificate_id, specs) for certificate_id in ids])
+
+
+PIPELINE = ("ValidatorFunction", "PushWorkerFunction", "NotifierFunction")
+
+
+def peak_memory(bench: Bench, python: str, layer: Path, regions: int = 10) -> dict[str, float]:
+    """Peak MB of each pipeline function over one issuance of ``regions`` WAF regions, every
+    invocation in a process of its own (see memory.py)."""
+    from certpush_dev.bench.memory import SubprocessRunner
+
+    runners = {}
+    for name in PIPELINE:
+        invoker = bench.stack.invokers[name]
+        runners[name] = invoker.runner = SubprocessRunner(invoker.spec, python, layer)
+    try:
+        (certificate_id,) = bench.certificates(1)
+        specs = [TargetSpec(provider="huaweicloud", service="waf", regions=HUAWEI_REGIONS[:regions])]
+        bench.run([(certificate_id, specs)])
+    finally:
+        for name in PIPELINE:
+            bench.stack.invokers[name].runner = None
+    return {name: round(max(runner.peaks_mb), 1) for name, runner in runners.items() if runner.peaks_mb}

@@ -71,6 +71,10 @@ def render_markdown(r: dict[str, Any]) -> str:
                 )
     else:
         lines.append(f"| cold start | {cold.get('skipped')} | |")
+    peaks = r.get("peak_memory_mb")
+    if peaks:
+        listed = ", ".join(f"{name.removesuffix('Function')} {mb} MB" for name, mb in peaks.items())
+        lines.append(f"| peak memory, init + one invocation (Lambda's Max Memory Used) | {listed}; MemorySize 512 | |")
     s = r["sizes"]
     lines += [
         f"| layer | {s['layer_unpacked_mb']} MB unpacked, {s['layer_zipped_mb']} MB zipped "
