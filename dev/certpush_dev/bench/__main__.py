@@ -21,7 +21,7 @@ from typing import Any
 
 from certpush_dev.bench.cold_start import find_python312, measure
 from certpush_dev.bench.cost import million_pushes
-from certpush_dev.bench.pipeline import Bench, fan_out, peak_memory, throughput
+from certpush_dev.bench.pipeline import Bench, concurrency_sweep, fan_out, peak_memory, throughput
 
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "bench" / "results"
@@ -119,6 +119,10 @@ def main() -> int:
             report["peak_memory_mb"] = peak_memory(bench, python312, layer)
             say(f"peak memory: {json.dumps(report['peak_memory_mb'])}")
         report["scaling"] = scaling
+
+    say(f"PushConcurrency 1, 5, 10: 20 targets at {LATENCY_MS} ms, a stack each")
+    report["push_concurrency"] = concurrency_sweep(ROOT, (1, 5, 10), LATENCY_MS)
+    say(f"push concurrency: {json.dumps(report['push_concurrency'])}")
 
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}
     report["cost"] = million_pushes(report["throughput"], memory, batch_targets=report["throughput"]["regions"])

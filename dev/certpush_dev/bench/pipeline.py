@@ -20,7 +20,7 @@ from certpush.models.domain import CertificateMaterial, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.wiring import SystemClock, certificate_store
 from certpush_dev.cli.stack import settings_for_stack
-from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
+from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session, uninstall_from_handlers_session
 from certpush_dev.local.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 
@@ -62,7 +62,9 @@ class Run:
 class Bench:
     """One embedded stack for every scenario; AWS calls slowed down as the cloud would be."""
 
-    def __init__(self, root: Path, aws_target_ms: float, aws_other_ms: float) -> None:
+    def __init__(
+        self, root: Path, aws_target_ms: float, aws_other_ms: float, parameters: dict[str, str] | None = None
+    ) -> None:
         self.counter = install_on_handlers_session(
             AwsCallCounter(
                 delays_ms={"acm": aws_target_ms, "elasticloadbalancing": aws_target_ms}, default_delay_ms=aws_other_ms
@@ -75,6 +77,7 @@ class Bench:
                 "PushMaxAttempts": "20",
                 "PushMaxReceives": "30",
                 "LogLevel": "WARNING",
+                **(parameters or {}),
             },
         )
 
@@ -91,6 +94,7 @@ class Bench:
 
     def __exit__(self, *exc: object) -> None:
         self.stack.stop()
+        uninstall_from_handlers_session(self.counter)
 
     def latency(self, huawei_ms: int) -> None:
         self.stack.huawei.set_faults(latency_ms=huawei_ms)
@@ -182,6 +186,20 @@ def fan_out(bench: Bench, rounds: int) -> dict[str, Any]:
         "speedup_vs_one_after_another": round(sequential.seconds / twenty_s, 1),
         "calls": twenty[-1].summary(),
     }
+
+
+def concurrency_sweep(root: Path, values: tuple[int, ...], latency_ms: int, rounds: int = 3) -> list[dict[str, Any]]:
+    """The 20-target issuance at each PushConcurrency (a stack each): the median time over ``rounds``
+    after one unmeasured issuance."""
+    found = []
+    for value in values:
+        with Bench(root, aws_target_ms=latency_ms, aws_other_ms=10, parameters={"PushConcurrency": str(value)}) as b:
+            b.latency(latency_ms)
+            (warm,) = b.certificates(1)
+            b.run([(warm, twenty_targets())])
+            seconds = [b.run([(c, twenty_targets())]).seconds for c in b.certificates(rounds)]
+        found.append({"push_concurrency": value, "twenty_targets_s": round(statistics.median(seconds), 2)})
+    return found
 
 
 def throughput(bench: Bench, certificates: int, regions: int) -> Run:

@@ -41,6 +41,10 @@ class AwsCallCounter:
         session.events.register("before-parameter-build.events.PutEvents", self._put_events)
         return self
 
+    def uninstall(self, session: boto3.Session) -> None:
+        session.events.unregister("before-call", self._before_call)
+        session.events.unregister("before-parameter-build.events.PutEvents", self._put_events)
+
     def _put_events(self, params: dict[str, Any], **_: Any) -> None:
         if threading.current_thread() is not threading.main_thread():
             with self._lock:
@@ -75,3 +79,9 @@ def install_on_handlers_session(counter: AwsCallCounter) -> AwsCallCounter:
     from certpush.adapters.aws_clients import shared_session
 
     return counter.install(shared_session())
+
+
+def uninstall_from_handlers_session(counter: AwsCallCounter) -> None:
+    from certpush.adapters.aws_clients import shared_session
+
+    counter.uninstall(shared_session())
