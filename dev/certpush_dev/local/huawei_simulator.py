@@ -1047,20 +1047,18 @@ class HuaweiCloudSimulator:
             "sni_container_refs": list(listener.sni_container_refs),
         }
 
-    # ListCertificates (https://support.huaweicloud.com/api-elb/ListCertificates.html): every filter
-    # takes several values (name=a&name=b); limit 0-2000 (default 2000), marker.
-    _ELB_LIST_FILTERS = frozenset(
-        {"id", "name", "description", "domain", "type", "common_name", "fingerprint", "admin_state_up",
-         "enterprise_project_id"}
-    )  # fmt: skip
-
-    def _elb_list(self, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
-        unknown = sorted({key for key, _ in query} - self._ELB_LIST_FILTERS - {"limit", "marker"})
+    @staticmethod
+    def _elb_list_query(
+        query: list[tuple[str, str]], filter_names: frozenset[str]
+    ) -> tuple[dict[str, set[str]], dict[str, str], int]:
+        """An ELB v3 list request's query: its multi-valued filters, its parameters and its limit
+        (0-2000, default 2000); a parameter the simulator does not implement is refused."""
+        unknown = sorted({key for key, _ in query} - filter_names - {"limit", "marker"})
         if unknown:
             raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
         filters: dict[str, set[str]] = {}
         for key, value in query:
-            if key in self._ELB_LIST_FILTERS:
+            if key in filter_names:
                 filters.setdefault(key, set()).add(value)
         params = dict(query)
         try:
@@ -1069,6 +1067,17 @@ class HuaweiCloudSimulator:
             raise _error(400, ELB_INVALID, "limit must be an integer") from exc
         if not 0 <= limit <= 2000:
             raise _error(400, ELB_INVALID, "limit must be within 0-2000")
+        return filters, params, limit
+
+    # ListCertificates (https://support.huaweicloud.com/api-elb/ListCertificates.html): every filter
+    # takes several values (name=a&name=b); limit 0-2000 (default 2000), marker.
+    _ELB_LIST_FILTERS = frozenset(
+        {"id", "name", "description", "domain", "type", "common_name", "fingerprint", "admin_state_up",
+         "enterprise_project_id"}
+    )  # fmt: skip
+
+    def _elb_list(self, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        filters, params, limit = self._elb_list_query(query, self._ELB_LIST_FILTERS)
 
         def matches(view: dict[str, Any]) -> bool:
             return all(
@@ -1098,20 +1107,7 @@ class HuaweiCloudSimulator:
     _LISTENER_FILTERS = frozenset({"id", "protocol", "default_tls_container_ref", "client_ca_tls_container_ref"})
 
     def _elb_list_listeners(self, region: str, st: _RegionState, query: list[tuple[str, str]]) -> SimResponse:
-        unknown = sorted({key for key, _ in query} - self._LISTENER_FILTERS - {"limit", "marker"})
-        if unknown:
-            raise _error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
-        filters: dict[str, set[str]] = {}
-        for key, value in query:
-            if key in self._LISTENER_FILTERS:
-                filters.setdefault(key, set()).add(value)
-        params = dict(query)
-        try:
-            limit = int(params.get("limit", "2000"))
-        except ValueError as exc:
-            raise _error(400, ELB_INVALID, "limit must be an integer") from exc
-        if not 0 <= limit <= 2000:
-            raise _error(400, ELB_INVALID, "limit must be within 0-2000")
+        filters, params, limit = self._elb_list_query(query, self._LISTENER_FILTERS)
         views = [self._listener_view(region, listener) for listener in st.listeners.values()]
         views = [v for v in views if all(str(v.get(key)) in wanted for key, wanted in filters.items())]
         marker = params.get("marker")
