@@ -19,7 +19,7 @@ from certpush_dev.local.provision import FunctionSpec
 
 # runs inside the child: only the standard library, the layer and the function's code are there
 _CHILD = """
-import json, resource, sys, time, uuid
+import json, sys, time, uuid
 event = json.load(sys.stdin)
 class Context:
     function_name = sys.argv[1]
@@ -37,7 +37,9 @@ try:
     result, ok = handler(event, Context()), True
 except Exception as exc:
     result, ok = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, False
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child of a big process would
+# report its parent's peak
+peak_mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 sys.stdout = sys.__stdout__
 print("\\n" + json.dumps({"ok": ok, "result": result, "peak_mb": peak_mb}, default=str))
 """
