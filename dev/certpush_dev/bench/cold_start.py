@@ -37,11 +37,18 @@ WITH_PYDANTIC = BARE_HANDLER.replace(
 )
 WITH_PYDANTIC_AND_X509 = WITH_PYDANTIC.replace("import boto3\n", "import boto3\nfrom cryptography import x509\n")
 
-_PROBE = (
-    "import time; t = time.perf_counter(); import app; ms = (time.perf_counter() - t) * 1000; "
-    # VmHWM, not ru_maxrss, which Linux keeps across execve (the bench's own peak)
-    "print(ms, next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')) / 1024)"
-)
+_PROBE = """
+import time
+t = time.perf_counter()
+import app
+ms = (time.perf_counter() - t) * 1000
+try:  # VmHWM, not ru_maxrss, which Linux keeps across execve (it would be the bench's own peak)
+    mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+except OSError:
+    import resource, sys
+    mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * (1024 if sys.platform == "darwin" else 1))
+print(ms, mb)
+"""
 
 
 def find_python312() -> str | None:

@@ -38,8 +38,12 @@ try:
 except Exception as exc:
     result, ok = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, False
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child of a big process would
-# report its parent's peak
-peak_mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+# report its parent's peak (elsewhere ru_maxrss is all there is; macOS counts it in bytes)
+try:
+    peak_mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+except OSError:
+    import resource
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * (1024 if sys.platform == "darwin" else 1))
 sys.stdout = sys.__stdout__
 print("\\n" + json.dumps({"ok": ok, "result": result, "peak_mb": peak_mb}, default=str))
 """
