@@ -55,12 +55,16 @@ def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # files and starts afresh when it comes back.
     with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
         yield running
-        # what each function called, for the least-privilege check at the end of the run (tests/conftest.py)
-        calls: dict[str, set[str]] = {}
-        for function, action in running.aws_calls.calls:
-            if function:
-                calls.setdefault(function, set()).add(action)
-        write_calls(os.environ.get("PYTEST_XDIST_WORKER", "main"), calls, _FILES_RUN)
+        record_calls(running)
+
+
+def record_calls(running: EmbeddedStack) -> None:
+    """What each function called, for the least-privilege check at the end of the run (tests/conftest.py)."""
+    calls: dict[str, set[str]] = {}
+    for function, action in running.aws_calls.calls:
+        if function:
+            calls.setdefault(function, set()).add(action)
+    write_calls(os.environ.get("PYTEST_XDIST_WORKER", "main"), calls, _FILES_RUN)
 
 
 @pytest.fixture(autouse=True)

@@ -40,10 +40,11 @@ from certpush.models.domain import PushRecord, PushStatus, TargetKey, TargetSpec
 from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE, CertificateIssuedDetail
 from certpush.targets.registry import REGISTRY
 from certpush_dev.cli.stack import settings_for_stack
+from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError
 from certpush_dev.local.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
-from tests.e2e.conftest import write_material
+from tests.e2e.conftest import E2E_PARAMETERS, ROOT, eventually, record_calls, write_material
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -255,14 +256,31 @@ class Suite:
         return list(bodies.values())
 
 
+@pytest.fixture(scope="module")
+def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
+    """The suite's own embedded stack (it overrides the e2e tier's): no other test's message in
+    flight, and the push queue's visibility timeout short from the start, so a crashed batch comes
+    back in 2 s, not 6 minutes. Changed between scenarios, a poller's long poll begun before the
+    change would still take messages for the old 6 minutes."""
+    with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
+        sqs = boto3.client("sqs")
+        url = settings_for_stack(running.stack_name).push_queue_url
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "2"})
+        # every poller has begun a receive since: the second one to return began after the change
+        before = [poller.receives for poller in running.sqs_pollers]
+        eventually(
+            lambda: all(p.receives >= n + 2 for p, n in zip(running.sqs_pollers, before, strict=True)),
+            timeout=30,
+            what="a receive begun after the visibility change, on every poller",
+        )
+        yield running
+        record_calls(running)
+
+
 @pytest.fixture
 def suite(stack: EmbeddedStack, cli: Callable[..., Any], tmp_path: Path) -> Iterator[Suite]:
-    """The push queue's visibility timeout made short (a crashed batch comes back in 2 s, not 6
-    minutes) and the DLQs drained of earlier tests' messages; both undone afterwards."""
+    """The DLQs drained of earlier scenarios' messages, the faults cleared afterwards."""
     running = Suite(stack, cli, tmp_path)
-    sqs, url = running.sqs, running.settings.push_queue_url
-    saved = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "2"})
     outputs = stack.provisioned.outputs if stack.provisioned else {}
     for name in ("PushDeadLetterQueueUrl", "ValidatorFailureQueueUrl"):
         running.drain(outputs[name])  # SQS allows one PurgeQueue a minute: receive and delete instead
@@ -274,7 +292,6 @@ def suite(stack: EmbeddedStack, cli: Callable[..., Any], tmp_path: Path) -> Iter
         stack.huawei.clear_faults()
         for poller in stack.sqs_pollers:
             poller.duplicate_deliveries = False
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=saved)
 
 
 def run(suite: Suite, scenario: str, certificates: int, issue: Callable[[str], None] | None = None) -> Figures:

@@ -215,6 +215,8 @@ class SqsPoller(_Poller):
         self._partial = "ReportBatchItemFailures" in source.properties.get("FunctionResponseTypes", [])
         self.concurrency = concurrency or sqs_concurrency(source.properties)
         self.duplicate_deliveries = False
+        self.receives = 0  # ReceiveMessage calls that returned (tests wait on it after changing the queue)
+        self._receives_lock = threading.Lock()
 
     def start(self) -> None:
         self._spawn(self._poll_once, self.concurrency)
@@ -226,6 +228,8 @@ class SqsPoller(_Poller):
             WaitTimeSeconds=1,
             AttributeNames=["All"],
         )
+        with self._receives_lock:
+            self.receives += 1
         messages = response.get("Messages", [])
         if not messages:
             return
