@@ -1,0 +1,77 @@
+"""make bench's report: goals marked met or missed from the measures, scaling judged flat or not,
+the cost of a million pushes from the measured calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from certpush_dev.bench.cost import million_pushes
+from certpush_dev.bench.report import render_markdown
+
+pytestmark = pytest.mark.unit
+
+
+def _run(pushes: int, regions: int, cpu: float, calls: float) -> dict[str, Any]:
+    return {
+        "certificates": pushes // regions, "regions": regions, "pushes": pushes, "seconds": 1.0,
+        "pushes_per_second": 10.0, "cpu_ms_per_push": cpu, "handlers_cpu_ms_per_push": cpu / 3,
+        "aws_emulator_cpu_ms_per_push": cpu * 2 / 3, "control_plane_calls_per_push": calls,
+        "control_plane_calls_per_push_by_operation": {"dynamodb.PutItem": 1.1, "secretsmanager.GetSecretValue": 0.3},
+        "function_seconds_per_push": {"PushWorkerFunction": 0.1}, "invocations_per_push": {"PushWorkerFunction": 0.1},
+    }  # fmt: skip
+
+
+def _report(twenty_vs_one: float, speedup: float, scaling: list[dict[str, Any]]) -> dict[str, Any]:
+    throughput = scaling[-1]
+    return {
+        "date": "2026-11-29T00:00:00+00:00", "full_matrix": True, "cpu_count": 2, "duration_s": 1.0,
+        "fan_out": {"one_target_s": 0.7, "twenty_targets_s": round(0.7 * twenty_vs_one, 2), "one_after_another_s": 10.0,
+                    "twenty_vs_one": twenty_vs_one, "speedup_vs_one_after_another": speedup,
+                    "calls": {"control_plane_calls_per_push": 4.2}},
+        "throughput": throughput, "scaling": scaling,
+        "cold_start": {"bare": {"median_ms": 140.0, "ratio": 1.0, "peak_mb_after_init": 41.0},
+                       **{n: {"median_ms": 270.0, "ratio": 1.93, "peak_mb_after_init": 55.0}
+                          for n in ("validator", "push_worker", "notifier")}},
+        "peak_memory_mb": {"ValidatorFunction": 86.0},
+        "push_concurrency": [{"push_concurrency": 1, "twenty_targets_s": 3.2}],
+        "sizes": {"layer_unpacked_mb": 63.1, "layer_zipped_mb": 30.9, "boto3_botocore_s3transfer_unpacked_mb": 23.6,
+                  "functions_kb": {"validator": 9.0}},
+        "cost": million_pushes(throughput, {"PushWorkerFunction": 512}, batch_targets=10),
+    }  # fmt: skip
+
+
+def test_goals_are_marked_from_the_measures() -> None:
+    flat = [_run(100, 10, 50.0, 4.6), _run(5000, 10, 52.0, 4.7)]
+
+    met = render_markdown(_report(1.37, 11.0, flat))
+    missed = render_markdown(_report(1.6, 9.5, flat))
+
+    assert "1.37 x one target | <= 1.5 x: met |" in met
+    assert "11.0 x slower than the fan-out | >= 10 x: met |" in met
+    assert "1.6 x one target | <= 1.5 x: **missed** |" in missed
+    assert "9.5 x slower than the fan-out | >= 10 x: **missed** |" in missed
+    assert "1.93 x bare (140.0 ms); 55.0 MB after init | <= 1.3 x: **missed** |" in met
+
+
+def test_scaling_is_judged_flat_within_a_quarter() -> None:
+    flat = render_markdown(_report(1.37, 11.0, [_run(100, 10, 50.0, 4.6), _run(5000, 10, 60.0, 4.7)]))
+    growing = render_markdown(_report(1.37, 11.0, [_run(100, 10, 50.0, 4.6), _run(5000, 10, 80.0, 6.0)]))
+
+    assert "50.0-60.0 ms (flat)" in flat and "4.6-4.7 (flat)" in flat
+    assert "50.0-80.0 ms (not flat)" in growing and "4.6-6.0 (not flat)" in growing
+
+
+def test_a_million_pushes_cost_adds_up_and_follows_memory() -> None:
+    run = _run(5000, 10, 50.0, 4.6)
+
+    small = million_pushes(run, {"PushWorkerFunction": 256}, batch_targets=10)
+    large = million_pushes(run, {"PushWorkerFunction": 1024}, batch_targets=10)
+
+    assert small["total_usd"] == pytest.approx(sum(small["usd_per_million_pushes"].values()), abs=0.01)
+    assert large["usd_per_million_pushes"]["Lambda compute"] == pytest.approx(
+        4 * small["usd_per_million_pushes"]["Lambda compute"], rel=0.05
+    )
+    # 0.3 secret reads per push, each with its KMS decrypt
+    assert small["usd_per_million_pushes"]["Secrets Manager (+ KMS decrypt)"] == pytest.approx(0.3 * (5 + 3), abs=0.01)
