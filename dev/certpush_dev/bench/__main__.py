@@ -1,7 +1,7 @@
 """``make bench``: runs every benchmark, prints a Markdown table, writes JSON to bench/results/.
 
-python -m certpush_dev.bench                 # the whole matrix (about 5 minutes on two cores)
-BENCH_QUICK=1 python -m certpush_dev.bench   # a smaller matrix (about a minute) while working on it
+python -m certpush_dev.bench                 # the whole matrix (about 7 minutes on two cores)
+BENCH_QUICK=1 python -m certpush_dev.bench   # a smaller matrix (about 3 minutes) while working on it
 """
 
 from __future__ import annotations
