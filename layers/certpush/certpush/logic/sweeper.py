@@ -28,20 +28,6 @@ class SweepOutcome:
     ended: list[PushRecord] = field(default_factory=list)
 
 
-def push_message(record: PushRecord) -> PushMessage:
-    """The queue message of a recorded push: the record carries everything the message holds."""
-    return PushMessage(
-        push_id=record.push_id,
-        issuance_id=record.issuance_id,
-        certificate_id=record.certificate_id,
-        version=record.version,
-        provider=record.provider,
-        service=record.service,
-        region=record.region,
-        options=record.options,
-    )
-
-
 @dataclass
 class Sweeper:
     records: RecordsRepository
@@ -61,7 +47,7 @@ class Sweeper:
                     outcome.ended.append(ended)
                 continue
             if self.records.note_swept(record, now):
-                messages.append(push_message(record))
+                messages.append(PushMessage.of(record))
                 outcome.requeued.append(record)
         if messages:
             self.queue.send(messages)

@@ -23,7 +23,6 @@ from certpush.models.domain import (
     PushStatus,
     RejectReason,
     TargetKey,
-    TargetOptions,
     TargetSpec,
 )
 from certpush.models.events import CertificateIssuedDetail
@@ -84,7 +83,7 @@ class Validator:
         )
 
         messages: list[PushMessage] = []
-        candidates: list[tuple[PushRecord, TargetOptions]] = []
+        candidates: list[PushRecord] = []
         for key, options, target_problem in planned:
             record = PushRecord(
                 certificate_id=detail.certificate_id,
@@ -102,19 +101,19 @@ class Validator:
             )
             problem = target_problem or certificate_problem
             if problem is None:
-                candidates.append((record, options))
+                candidates.append(record)
                 continue
             done = self.records.get(record.certificate_id, record.version, key)
             if done is not None and done.push_id == record.push_id and done.status.is_final:
                 continue  # this event was delivered before: its outcome stands
             self._reject(record, problem, keep_current=False, outcome=outcome)
 
-        # the usual case, every target new, costs one write for them all
-        started = self.records.start_pushes([record for record, _ in candidates], force=detail.force)
-        for (record, options), was_started in zip(candidates, started, strict=True):
+        # every target's conditional write at the same time (see start_pushes)
+        started = self.records.start_pushes(candidates, force=detail.force)
+        for record, was_started in zip(candidates, started, strict=True):
             key = record.target
             if was_started:
-                messages.append(self._message(record, options))
+                messages.append(PushMessage.of(record))
                 outcome.queued.append(key)
                 continue
             existing = self.records.get(record.certificate_id, record.version, key)
@@ -124,7 +123,7 @@ class Validator:
                 continue
             if existing is not None and existing.push_id == record.push_id and not existing.status.is_final:
                 # the same event delivered again: its message may not have been sent, send it again
-                messages.append(self._message(record, options))
+                messages.append(PushMessage.of(record))
                 outcome.queued.append(key)
             elif existing is not None and existing.status is PushStatus.SUCCEEDED:
                 self._reject(
@@ -223,16 +222,3 @@ class Validator:
         )
         self.records.record_rejection(rejected, keep_current=keep_current)
         outcome.rejected[str(record.target)] = rejection
-
-    @staticmethod
-    def _message(record: PushRecord, options: TargetOptions) -> PushMessage:
-        return PushMessage(
-            push_id=record.push_id,
-            issuance_id=record.issuance_id,
-            certificate_id=record.certificate_id,
-            version=record.version,
-            provider=record.provider,
-            service=record.service,
-            region=record.region,
-            options=options,
-        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Json
 
-from certpush.models.domain import CertificateId, TargetKey, TargetOptions
+from certpush.models.domain import CertificateId, PushRecord, TargetKey, TargetOptions
 
 
 class PushMessage(BaseModel):
@@ -23,6 +23,11 @@ class PushMessage(BaseModel):
     @property
     def target(self) -> TargetKey:
         return TargetKey(provider=self.provider, service=self.service, region=self.region)
+
+    @classmethod
+    def of(cls, record: PushRecord) -> PushMessage:
+        """The queue message of a recorded push: the record carries everything the message holds."""
+        return cls(**record.model_dump(include=set(cls.model_fields)))
 
 
 class PushMessageRecord(SqsRecordModel):
