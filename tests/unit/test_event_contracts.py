@@ -67,10 +67,13 @@ class RecordingEventsClient:
         self.fail = fail
 
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """As PutEvents answers: one result per entry, in their order."""
+        first = len(self.entries)
         self.entries.extend(Entries)
         if self.fail:
-            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "boom"}]}
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": f"id-{len(self.entries)}"}]}
+            refused = {"ErrorCode": "InternalFailure", "ErrorMessage": "boom"}
+            return {"FailedEntryCount": len(Entries), "Entries": [refused for _ in Entries]}
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": f"id-{first + i + 1}"} for i in range(len(Entries))]}
 
 
 # -- emitted events ---------------------------------------------------------------------------------

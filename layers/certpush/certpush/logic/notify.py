@@ -45,10 +45,16 @@ class Notifier:
                         summaries.append(summary)
         finally:
             self._pending = None
-        for summary in summaries:  # published when batched() ended: only now is it sent
+        # published when batched() ended: only now is it sent (a failed publish is retried with the
+        # stream records, at least once; a repeat carries the same issuance_id for consumers to dedupe)
+        for summary in summaries:
             self.records.mark_summary_sent(summary.issuance_id)
 
     def on_final(self, record: PushRecord) -> None:
+        if self._pending is None:  # one record on its own: a batch of one
+            with self.batch():
+                self.on_final(record)
+            return
         if record.status is PushStatus.SUCCEEDED and record.target_id and record.console_url:
             self.publisher.configure_now(
                 ConfigureNowDetail(
@@ -66,13 +72,4 @@ class Notifier:
             )
         already_there = record.status is PushStatus.REJECTED and record.reason == RejectReason.ALREADY_PUSHED
         outcome = RejectReason.ALREADY_PUSHED.value if already_there else record.status.value
-        if self._pending is not None:
-            self._pending.setdefault(record.issuance_id, {})[record.target] = outcome
-            return
-        summary = self.records.note_final(record.issuance_id, record.target, outcome)
-        if summary is not None:
-            logger.info("issuance complete", extra=summary.model_dump(mode="json"))
-            # published first, marked after: a failed publish is retried with the stream record
-            # (at least once; a repeat carries the same issuance_id for consumers to dedupe)
-            self.publisher.issuance_summary(summary)
-            self.records.mark_summary_sent(summary.issuance_id)
+        self._pending.setdefault(record.issuance_id, {})[record.target] = outcome
