@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,17 @@ def _condition_failed(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+
+
+def _written(write: Callable[..., Any], **arguments: Any) -> bool:
+    """Runs a conditional write: False when its condition did not hold (then nothing was written)."""
+    try:
+        write(**arguments)
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
 
 
 class DynamoDBRecordsRepository:
@@ -134,13 +145,7 @@ class DynamoDBRecordsRepository:
 
     @aws_errors("records: start_push")
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
-        try:
-            self._client.put_item(TableName=self._table_name, **self._start_arguments(record, force))
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return _written(self._client.put_item, TableName=self._table_name, **self._start_arguments(record, force))
 
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
         """One conditional PutItem each, at the same time (up to ten): an issuance of 20 targets
@@ -192,23 +197,20 @@ class DynamoDBRecordsRepository:
     def note_error(self, record: PushRecord) -> None:
         """Keeps the last transient error on an in-progress record (status unchanged)."""
         key = {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
-        try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression="SET reason = :r, message = :m, updated_at = :u REMOVE lease_until",
-                ConditionExpression="push_id = :pid AND #s = :ip",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":r": record.reason or "",
-                    ":m": record.message or "",
-                    ":u": timestamp(record.updated_at),
-                    ":pid": record.push_id,
-                    ":ip": PushStatus.IN_PROGRESS.value,
-                },
-            )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise
+        _written(
+            self._table.update_item,
+            Key=key,
+            UpdateExpression="SET reason = :r, message = :m, updated_at = :u REMOVE lease_until",
+            ConditionExpression="push_id = :pid AND #s = :ip",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":r": record.reason or "",
+                ":m": record.message or "",
+                ":u": timestamp(record.updated_at),
+                ":pid": record.push_id,
+                ":ip": PushStatus.IN_PROGRESS.value,
+            },
+        )
 
     def _state_and_history(self, record: PushRecord, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """A transaction's first two writes: the record's new state, if ``condition`` holds on the
@@ -225,16 +227,6 @@ class DynamoDBRecordsRepository:
             },
             {"Put": {"TableName": self._table_name, "Item": history_item(record)}},
         ]
-
-    def _transact(self, transaction: list[dict[str, Any]]) -> bool:
-        """False when a condition did not hold (nothing was written)."""
-        try:
-            self._client.transact_write_items(TransactItems=transaction)
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
 
     @aws_errors("records: finish")
     def finish(self, record: PushRecord) -> bool:
@@ -258,7 +250,7 @@ class DynamoDBRecordsRepository:
                     }
                 }
             )
-        return self._transact(transaction)
+        return _written(self._client.transact_write_items, TransactItems=transaction)
 
     @aws_errors("records: record_retraction")
     def record_retraction(self, record: PushRecord) -> bool:
@@ -279,19 +271,16 @@ class DynamoDBRecordsRepository:
                     }
                 }
             )
-        return self._transact(transaction)
+        return _written(self._client.transact_write_items, TransactItems=transaction)
 
     @aws_errors("records: record_rejection")
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         if not keep_current:
-            try:
-                self._table.put_item(
-                    Item=current_item(record),
-                    ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(_REPLACEABLE),
-                )
-            except ClientError as exc:
-                if not _condition_failed(exc):
-                    raise
+            _written(
+                self._table.put_item,
+                Item=current_item(record),
+                ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(_REPLACEABLE),
+            )
         self._table.put_item(Item=history_item(record))
 
     # -- the sweeper -----------------------------------------------------------------------------
@@ -309,27 +298,22 @@ class DynamoDBRecordsRepository:
     @aws_errors("records: note_swept")
     def note_swept(self, record: PushRecord, now: datetime) -> bool:
         item = current_item(record.model_copy(update={"updated_at": now}))
-        try:
-            self._table.update_item(
-                Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression="SET updated_at = :u, GSI1SK = :g1s, GSI2SK = :g2s ADD sweeps :one",
-                ConditionExpression="push_id = :pid AND #s = :s AND updated_at = :seen",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":u": item["updated_at"],
-                    ":g1s": item["GSI1SK"],
-                    ":g2s": item["GSI2SK"],
-                    ":one": 1,
-                    ":pid": record.push_id,
-                    ":s": record.status.value,
-                    ":seen": timestamp(record.updated_at),
-                },
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return _written(
+            self._table.update_item,
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET updated_at = :u, GSI1SK = :g1s, GSI2SK = :g2s ADD sweeps :one",
+            ConditionExpression="push_id = :pid AND #s = :s AND updated_at = :seen",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":u": item["updated_at"],
+                ":g1s": item["GSI1SK"],
+                ":g2s": item["GSI2SK"],
+                ":one": 1,
+                ":pid": record.push_id,
+                ":s": record.status.value,
+                ":seen": timestamp(record.updated_at),
+            },
+        )
 
     # -- issuances -------------------------------------------------------------------------------
     @aws_errors("records: mark_summary_sent")
@@ -357,24 +341,21 @@ class DynamoDBRecordsRepository:
 
     @aws_errors("records: put_issuance")
     def put_issuance(self, issuance: Issuance) -> None:
-        try:
-            self._table.put_item(
-                Item={
-                    "PK": issuance_pk(issuance.issuance_id),
-                    "SK": ITEM_ISSUANCE,
-                    "type": ITEM_ISSUANCE,
-                    "certificate_id": issuance.certificate_id,
-                    "version": issuance.version,
-                    "targets": [str(t) for t in issuance.targets],
-                    "total": len(issuance.targets),
-                    "outcomes": {},
-                    "created_at": timestamp(issuance.created_at),
-                },
-                ConditionExpression=Attr("PK").not_exists(),
-            )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise
+        _written(
+            self._table.put_item,
+            Item={
+                "PK": issuance_pk(issuance.issuance_id),
+                "SK": ITEM_ISSUANCE,
+                "type": ITEM_ISSUANCE,
+                "certificate_id": issuance.certificate_id,
+                "version": issuance.version,
+                "targets": [str(t) for t in issuance.targets],
+                "total": len(issuance.targets),
+                "outcomes": {},
+                "created_at": timestamp(issuance.created_at),
+            },
+            ConditionExpression=Attr("PK").not_exists(),
+        )
 
     def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
         return self.note_finals(issuance_id, {target: outcome})
