@@ -121,7 +121,7 @@ def main() -> int:
         report["scaling"] = scaling
 
     say(f"PushConcurrency 1, 5, 10: 20 targets at {LATENCY_MS} ms, a stack each")
-    report["push_concurrency"] = concurrency_sweep(ROOT, (1, 5, 10), LATENCY_MS)
+    report["push_concurrency"] = concurrency_sweep(ROOT, (1, 5, 10), LATENCY_MS, AWS_CONTROL_PLANE_MS)
     say(f"push concurrency: {json.dumps(report['push_concurrency'])}")
 
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}

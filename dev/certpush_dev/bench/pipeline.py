@@ -188,12 +188,16 @@ def fan_out(bench: Bench, rounds: int) -> dict[str, Any]:
     }
 
 
-def concurrency_sweep(root: Path, values: tuple[int, ...], latency_ms: int, rounds: int = 3) -> list[dict[str, Any]]:
+def concurrency_sweep(
+    root: Path, values: tuple[int, ...], latency_ms: int, other_ms: int, rounds: int = 3
+) -> list[dict[str, Any]]:
     """The 20-target issuance at each PushConcurrency (a stack each): the median time over ``rounds``
     after one unmeasured issuance."""
     found = []
     for value in values:
-        with Bench(root, aws_target_ms=latency_ms, aws_other_ms=10, parameters={"PushConcurrency": str(value)}) as b:
+        with Bench(
+            root, aws_target_ms=latency_ms, aws_other_ms=other_ms, parameters={"PushConcurrency": str(value)}
+        ) as b:
             b.latency(latency_ms)
             (warm,) = b.certificates(1)
             b.run([(warm, twenty_targets())])
