@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from certpush.targets.aws_elb import DEFAULT_CONSOLE_TEMPLATE
+from certpush.providers.aws.elb import DEFAULT_CONSOLE_TEMPLATE
 from certpush_dev.cli.dashboard import records_api_server
 from certpush_dev.local.function_url import FunctionUrlServer
 from certpush_dev.local.stack import EmbeddedStack

@@ -38,7 +38,7 @@ from cryptography import x509
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.models.domain import PushRecord, PushStatus, TargetKey, TargetSpec
 from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE, CertificateIssuedDetail
-from certpush.targets.registry import REGISTRY
+from certpush.providers.registry import REGISTRY
 from certpush_dev.cli.stack import settings_for_stack
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError

@@ -24,7 +24,8 @@ from certpush.models.domain import (
     PushStatus,
     TargetOptions,
 )
-from certpush.targets.aws_cloudfront import DEFINITION, AwsCloudFrontTarget, inspect
+from certpush.providers.aws.cloudfront import DEFINITION, inspect
+from certpush.providers.aws.cloudfront_adapter import AwsCloudFrontTarget
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 
 pytestmark = pytest.mark.integration

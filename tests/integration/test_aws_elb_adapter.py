@@ -14,10 +14,10 @@ from botocore.stub import Stubber
 from pydantic import SecretStr
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.aws_elb import AwsElbTarget
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
 from certpush.logic.x509_checks import inspect_certificate
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
+from certpush.providers.aws.elb_adapter import AwsElbTarget
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 

@@ -24,7 +24,7 @@ def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     python = tmp_path / "python"
     assert (python / "certpush" / "wiring.py").is_file()
-    assert (python / "certpush" / "adapters" / "huaweicloud" / "signer.py").is_file()
+    assert (python / "certpush" / "providers" / "huaweicloud" / "signer.py").is_file()
     assert not (python / "certpush_dev").exists()
     for package in ("aws_lambda_powertools", "httpx", "cryptography", "pydantic"):
         assert (python / package).is_dir(), package

@@ -19,7 +19,7 @@ from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, CertificateVersion
-from certpush.targets.registry import REGISTRY
+from certpush.providers.registry import REGISTRY
 from certpush_dev.local.pollers import LocalLambdaContext
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import (

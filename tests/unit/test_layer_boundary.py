@@ -113,7 +113,7 @@ NOT_RUN = {
         "certpush.logic.validation",
         "certpush.logic.x509_checks",
         "certpush.adapters.certificate_store",
-        "certpush.adapters.huaweicloud.client",
+        "certpush.providers.huaweicloud.client",
     ],
     ("validator", "_validator"): ["httpx", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"],
 }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from certpush.errors import ConfigurationError
+from certpush.providers.aws.elb import DEFAULT_CONSOLE_TEMPLATE, AwsElbSettings
+from certpush.providers.huaweicloud.shared import HuaweiCloudSettings
 from certpush.settings import Settings
-from certpush.targets.aws_elb import DEFAULT_CONSOLE_TEMPLATE, AwsElbSettings
-from certpush.targets.huaweicloud import HuaweiCloudSettings
 
 pytestmark = pytest.mark.unit
 

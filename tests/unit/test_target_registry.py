@@ -12,9 +12,9 @@ from certpush.logic.validation import Validator
 from certpush.models.domain import GLOBAL_REGION, PushStatus, RejectReason, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.ports import PushTarget
+from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition, TargetSettings
+from certpush.providers.registry import DEFINITIONS, REGISTRY, TargetRegistry
 from certpush.settings import Settings
-from certpush.targets.definition import Attachment, BuildContext, PushTargetDefinition, TargetSettings
-from certpush.targets.registry import DEFINITIONS, REGISTRY, TargetRegistry
 from certpush.wiring import build_targets
 from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
 from certpush_dev.local.inspection import inspection_of

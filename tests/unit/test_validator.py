@@ -26,8 +26,8 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.models.events import CertificateIssuedDetail
-from certpush.targets.aws_elb import REGIONS as AWS_ELB_REGIONS
-from certpush.targets.registry import REGISTRY
+from certpush.providers.aws.elb import REGIONS as AWS_ELB_REGIONS
+from certpush.providers.registry import REGISTRY
 from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from tests.fakes import (
     FakeQueue,

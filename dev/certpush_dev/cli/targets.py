@@ -8,7 +8,7 @@ import typer
 
 from certpush.logic.policies import merge_targets
 from certpush.models.domain import GLOBAL_REGION, MAX_REGIONS_PER_SERVICE, TargetOptions, TargetSpec
-from certpush.targets.registry import REGISTRY, TargetRegistry
+from certpush.providers.registry import REGISTRY, TargetRegistry
 
 _TARGET = re.compile(r"^(?P<provider>[a-z0-9-]+):(?P<service>[a-z0-9-]+)(=(?P<value>.+))?$")
 

@@ -55,9 +55,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
-from certpush.adapters.huaweicloud.regions import ENDPOINTS
-from certpush.adapters.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 from certpush.ports import Clock
+from certpush.providers.huaweicloud.regions import ENDPOINTS
+from certpush.providers.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 
 DEFAULT_CREDENTIALS: Mapping[str, str] = {"certpush-local-ak": "certpush-local-sk"}
 FAULT_KINDS = frozenset({"5xx", "5xx_after", "throttle", "timeout"})

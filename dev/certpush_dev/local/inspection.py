@@ -13,9 +13,9 @@ import httpx
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.models.domain import PushRecord, PushStatus
+from certpush.providers.definition import Inspection
+from certpush.providers.registry import REGISTRY, TargetRegistry
 from certpush.settings import Settings
-from certpush.targets.definition import Inspection
-from certpush.targets.registry import REGISTRY, TargetRegistry
 
 
 class SimulatorState:

@@ -235,7 +235,7 @@ class OfferedTarget(Protocol):
 
 
 class TargetCatalog(Protocol):
-    """Every push target certpush knows (the registry, ``certpush.targets.registry``)."""
+    """Every push target certpush knows (the registry, ``certpush.providers.registry``)."""
 
     def find(self, provider: str, service: str) -> OfferedTarget | None: ...
 

@@ -13,8 +13,8 @@ from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certpush.environment import parse_environment
-from certpush.targets.definition import TargetSettings
-from certpush.targets.registry import REGISTRY, TargetRegistry
+from certpush.providers.definition import TargetSettings
+from certpush.providers.registry import REGISTRY, TargetRegistry
 
 S = TypeVar("S", bound=TargetSettings)
 

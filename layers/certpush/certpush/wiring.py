@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from certpush.logic.sweeper import Sweeper
     from certpush.logic.validation import Validator
     from certpush.ports import PushTarget
-    from certpush.targets.registry import TargetRegistry
+    from certpush.providers.registry import TargetRegistry
 
 
 class SystemClock:
@@ -50,7 +50,7 @@ def build_validator(settings: Settings) -> Validator:
     from certpush.adapters.policy_store import DynamoDBPolicyStore
     from certpush.adapters.sqs_queue import SqsPushQueue
     from certpush.logic.validation import Validator
-    from certpush.targets.registry import REGISTRY
+    from certpush.providers.registry import REGISTRY
 
     return Validator(
         store=certificate_store(settings),
@@ -67,8 +67,8 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from certpush.adapters.aws_clients import aws_client
-    from certpush.targets.definition import BuildContext
-    from certpush.targets.registry import REGISTRY
+    from certpush.providers.definition import BuildContext
+    from certpush.providers.registry import REGISTRY
 
     @cache
     def secrets() -> SecretsProvider:  # only a target that needs a secret pays for the client

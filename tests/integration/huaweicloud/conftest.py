@@ -14,15 +14,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pydantic import SecretStr
 
-from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
-from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateVersion,
     PushRequest,
     TargetOptions,
 )
+from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
+from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
+from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
+from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 

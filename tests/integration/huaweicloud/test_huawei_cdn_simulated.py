@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
 from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest
+from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration

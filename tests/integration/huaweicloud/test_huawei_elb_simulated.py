@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from certpush.adapters.huaweicloud import HuaweiElbTarget
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient
-from certpush.adapters.huaweicloud.elb import certificate_fingerprints
 from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
 from certpush.models.domain import PushRequest
+from certpush.providers.huaweicloud.client import HuaweiCloudClient
+from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget, certificate_fingerprints
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from certpush.adapters.huaweicloud import HuaweiCloudSettings, build_huaweicloud_targets
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
-from certpush.adapters.huaweicloud.signer import HuaweiSigner
-from certpush.adapters.huaweicloud.waf import HuaweiWafTarget
 from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
 from certpush.models.domain import PushRequest, PushResult
 from certpush.ports import PushTarget
+from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
+from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
+from certpush.providers.huaweicloud.signer import HuaweiSigner
+from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
@@ -38,8 +38,10 @@ def push_with_retries(target: PushTarget, request: PushRequest) -> tuple[PushRes
 def targets(
     sim: HuaweiCloudSimulator, http_client: httpx.Client, credentials: HuaweiCloudCredentials
 ) -> list[PushTarget]:
-    settings = HuaweiCloudSettings(endpoint_template=sim.endpoint_template, timeout_seconds=5)
-    return build_huaweicloud_targets(settings, lambda: credentials, http_client=http_client)
+    client = HuaweiCloudClient(
+        lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template, timeout_seconds=5
+    )
+    return [HuaweiWafTarget(client), HuaweiElbTarget(client)]
 
 
 def test_thirty_percent_faults_still_end_with_one_certificate_per_target(

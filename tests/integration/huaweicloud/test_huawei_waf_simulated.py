@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from certpush.adapters.huaweicloud import HuaweiWafTarget
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient
 from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
 from certpush.models.domain import PushRequest
+from certpush.providers.huaweicloud.client import HuaweiCloudClient
+from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration

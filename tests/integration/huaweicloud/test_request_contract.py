@@ -21,10 +21,11 @@ from huaweicloudsdkelb.v3 import ElbClient
 from huaweicloudsdkiam.v3 import IamClient
 from huaweicloudsdkwaf.v1 import ListCertificatesRequest, WafClient
 
-from certpush.adapters.huaweicloud import HuaweiElbTarget, HuaweiWafTarget
-from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
-from certpush.adapters.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.models.domain import PushRequest
+from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
+from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
+from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
+from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator, RecordedRequest
 
 pytestmark = pytest.mark.integration

@@ -15,27 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import SecretStr, ValidationError
 
-from certpush.adapters.huaweicloud import (
-    HuaweiCloudSettings,
-    HuaweiElbTarget,
-    HuaweiWafTarget,
-    build_huaweicloud_targets,
-    endpoint_for,
-    offered_regions,
-)
-from certpush.adapters.huaweicloud.client import (
-    HuaweiCloudClient,
-    HuaweiCloudCredentials,
-    error_for_response,
-    load_credentials,
-)
-from certpush.adapters.huaweicloud.elb import (
-    certificate_fingerprints,
-    elb_domain,
-    format_sha1_fingerprint,
-    normalise_fingerprint,
-)
-from certpush.adapters.huaweicloud.references import references_in_region
 from certpush.errors import (
     ConfigurationError,
     PermanentPushError,
@@ -43,6 +22,25 @@ from certpush.errors import (
     ServiceUnavailableInRegionError,
     TransientPushError,
 )
+from certpush.providers.definition import BuildContext
+from certpush.providers.huaweicloud.client import (
+    HuaweiCloudClient,
+    HuaweiCloudCredentials,
+    error_for_response,
+    load_credentials,
+)
+from certpush.providers.huaweicloud.elb_adapter import (
+    HuaweiElbTarget,
+    certificate_fingerprints,
+    elb_domain,
+    format_sha1_fingerprint,
+    normalise_fingerprint,
+)
+from certpush.providers.huaweicloud.references import references_in_region
+from certpush.providers.huaweicloud.regions import endpoint_for, offered_regions
+from certpush.providers.huaweicloud.settings import HuaweiCloudSettings
+from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
+from certpush.providers.registry import REGISTRY
 
 pytestmark = pytest.mark.unit
 
@@ -276,12 +274,14 @@ def test_settings_validate_templates() -> None:
 
 
 def test_build_targets_loads_nothing_and_renders_links() -> None:
-    def loader() -> HuaweiCloudCredentials:
+    def fetch(name: str) -> object:
         raise AssertionError("credentials must load on the first push only")
 
-    settings = HuaweiCloudSettings(elb_console_template="https://c/elb?region={region}#/cert/{target_id}")
-    with httpx.Client() as http:
-        waf, elb = build_huaweicloud_targets(settings, loader, http_client=http)
+    settings = HuaweiCloudSettings(
+        credentials_secret_id="hw", elb_console_template="https://c/elb?region={region}#/cert/{target_id}"
+    )
+    context = BuildContext(fetch_secret=fetch)
+    waf, elb = (REGISTRY.find("huaweicloud", s).build_from(settings, context) for s in ("waf", "elb"))
     assert isinstance(waf, HuaweiWafTarget) and isinstance(elb, HuaweiElbTarget)
     assert (waf.provider, waf.service, elb.service) == ("huaweicloud", "waf", "elb")
     assert waf.console_url("cn-north-4") == "https://console.huaweicloud.com/waf/?region=cn-north-4#/waf/certificate"

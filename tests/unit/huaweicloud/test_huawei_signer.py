@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from certpush.adapters.huaweicloud.signer import (
+from certpush.providers.huaweicloud.signer import (
     SDK_SIGNED_HEADERS,
     HuaweiSigner,
     SignatureVerificationError,

@@ -3,17 +3,17 @@ optionally onto HTTPS listeners."""
 
 from __future__ import annotations
 
-from certpush.adapters.huaweicloud.regions import ELB, offered_regions
 from certpush.ports import PushTarget
-from certpush.targets.definition import Attachment, BuildContext, PushTargetDefinition
-from certpush.targets.huaweicloud import HuaweiCloudSettings, shared_client
+from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.regions import ELB, offered_regions
+from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
 def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | None:
     client = shared_client(settings, context)
     if client is None:
         return None
-    from certpush.adapters.huaweicloud.elb import HuaweiElbTarget
+    from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
 
     return HuaweiElbTarget(client, settings.elb_console_template)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from certpush.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+    from certpush.providers.huaweicloud.client import HuaweiCloudClient
 
 DEFAULT_WAF_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/waf/?region={region}#/waf/certificate"
 DEFAULT_ELB_CONSOLE_TEMPLATE = "https://console.huaweicloud.com/elb/?region={region}#/elb/certificate"

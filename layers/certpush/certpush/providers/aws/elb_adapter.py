@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from certpush.adapters.aws_acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
 from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.aws.acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 
 if TYPE_CHECKING:
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client

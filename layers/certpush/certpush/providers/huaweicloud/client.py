@@ -20,9 +20,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from certpush.adapters.huaweicloud.regions import IAM, endpoint_for
-from certpush.adapters.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
-from certpush.adapters.huaweicloud.signer import HuaweiSigner
 from certpush.errors import (
     CertpushError,
     ConfigurationError,
@@ -32,6 +29,9 @@ from certpush.errors import (
     TransientPushError,
 )
 from certpush.ports import Clock
+from certpush.providers.huaweicloud.regions import IAM, endpoint_for
+from certpush.providers.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
+from certpush.providers.huaweicloud.signer import HuaweiSigner
 
 # API gateway (APIGW.*) codes: https://support.huaweicloud.com/api-apig/ (error codes).
 THROTTLING_CODES = frozenset({"APIGW.0308"})

@@ -1,7 +1,4 @@
-"""AWS CloudFront (``aws:cloudfront``, global): the certificate goes into ACM in us-east-1, the one
-region whose certificates CloudFront serves, and is re-imported in place on renewal, so every
-distribution that uses it keeps it. With ``--attach aws:cloudfront=DISTRIBUTION_ID`` it becomes the
-distribution's viewer certificate.
+"""AWS CloudFront adapter: ACM in us-east-1 (``acm.py``), then a distribution's viewer certificate.
 
 Setting the viewer certificate follows the CloudFront API reference (UpdateDistribution): read the
 whole DistributionConfig with its ETag, change only ``ViewerCertificate``, send it back with
@@ -13,37 +10,25 @@ is retried and reads the config again. With ``ACMCertificateArn``, ``SSLSupportM
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic_settings import SettingsConfigDict
 
-from certpush.adapters.aws_acm import AcmImporter, AwsClients, translate_aws_error
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, TransientPushError
-from certpush.models.domain import PushRecord, PushRequest, PushResult
-from certpush.ports import PushTarget
-from certpush.targets.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
+from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.aws.acm import AcmImporter, AwsClients, translate_aws_error
+from certpush.providers.aws.cloudfront import (
+    ACM_REGION,
+    MINIMUM_PROTOCOL_VERSION,
+    PROVIDER,
+    SERVICE,
+    SSL_SUPPORT_METHOD,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_cloudfront.type_defs import ViewerCertificateTypeDef
-
-PROVIDER = "aws"
-SERVICE = "cloudfront"
-ACM_REGION = "us-east-1"
-"""CloudFront only uses ACM certificates of us-east-1 (CloudFront Developer Guide, cnames-and-https-requirements)."""
-SSL_SUPPORT_METHOD: Final = "sni-only"
-MINIMUM_PROTOCOL_VERSION: Final = "TLSv1.2_2021"
-DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/v4/home#/distributions"
-
-
-class AwsCloudFrontSettings(TargetSettings):
-    """``AWS_CLOUDFRONT_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{target_id}`` is the ACM ARN."""
-
-    model_config = SettingsConfigDict(env_prefix="AWS_CLOUDFRONT_")
-
-    console_template: str = DEFAULT_CONSOLE_TEMPLATE
 
 
 def _translate(exc: ClientError | BotoCoreError, action: str) -> PushError:
@@ -116,40 +101,3 @@ class AwsCloudFrontTarget:
 
     def retract(self, region: str, target_id: str) -> None:
         self._acm.delete(ACM_REGION, target_id)
-
-
-def build(settings: AwsCloudFrontSettings, context: BuildContext) -> PushTarget:
-    return AwsCloudFrontTarget(settings.console_template)
-
-
-def inspect(record: PushRecord) -> Inspection:
-    """ACM of us-east-1 holds the record's ARN; each distribution it was attached to serves it."""
-    arn = record.target_id or ""
-    acm = aws_client("acm", ACM_REGION)
-    try:
-        acm.describe_certificate(CertificateArn=arn)
-        yield f"aws:cloudfront ACM ({ACM_REGION}) has {arn}", True
-    except acm.exceptions.ResourceNotFoundException:
-        yield f"aws:cloudfront ACM ({ACM_REGION}) has no {arn}", False
-        return
-    cloudfront = aws_client("cloudfront", ACM_REGION)
-    for distribution_id in record.options.attach:
-        viewer = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]["ViewerCertificate"]
-        present = viewer.get("ACMCertificateArn") == arn and viewer.get("SSLSupportMethod") == SSL_SUPPORT_METHOD
-        yield (
-            f"aws:cloudfront distribution {distribution_id} serves it ({viewer.get('MinimumProtocolVersion')})",
-            present,
-        )
-
-
-DEFINITION = PushTargetDefinition(
-    provider=PROVIDER,
-    service=SERVICE,
-    description="ACM in us-east-1 (re-imported in place on renewal), then optionally a distribution's viewer "
-    "certificate",
-    regions=None,
-    settings=AwsCloudFrontSettings,
-    build=build,
-    attachment=Attachment(reference="a distribution id: its viewer certificate (SNI, TLSv1.2_2021)"),
-    inspect=inspect,
-)

@@ -12,15 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from certpush.adapters.huaweicloud.client import WAF_DUPLICATE_NAME_CODES
-from certpush.adapters.huaweicloud.console import (
+from certpush.errors import PermanentPushError, TransientPushError
+from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.client import WAF_DUPLICATE_NAME_CODES
+from certpush.providers.huaweicloud.console import (
     DEFAULT_WAF_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
 )
-from certpush.adapters.huaweicloud.references import references_in_region
-from certpush.adapters.huaweicloud.regions import WAF
-from certpush.errors import PermanentPushError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.references import references_in_region
+from certpush.providers.huaweicloud.regions import WAF
 
 CERTIFICATES_PATH = "/v1/{project_id}/waf/certificate"
 PAGE_SIZE = 100

@@ -8,15 +8,15 @@ from collections.abc import Callable
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from certpush.adapters.huaweicloud.console import (
+from certpush.errors import ConfigurationError
+from certpush.providers.definition import TargetSettings
+from certpush.providers.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
     DEFAULT_ELB_CONSOLE_TEMPLATE,
     DEFAULT_WAF_CONSOLE_TEMPLATE,
     check_console_template,
 )
-from certpush.adapters.huaweicloud.regions import check_endpoint_template
-from certpush.errors import ConfigurationError
-from certpush.targets.definition import TargetSettings
+from certpush.providers.huaweicloud.regions import check_endpoint_template
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 

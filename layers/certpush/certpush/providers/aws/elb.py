@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
-from certpush.targets.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
+from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
 # AWS commercial regions in which Elastic Load Balancing and ACM are offered.
 REGIONS = frozenset(
@@ -37,15 +37,15 @@ class AwsElbSettings(TargetSettings):
 
 
 def build(settings: AwsElbSettings, context: BuildContext) -> PushTarget:
-    from certpush.adapters.aws_elb import AwsElbTarget
+    from certpush.providers.aws.elb_adapter import AwsElbTarget
 
     return AwsElbTarget(settings.console_template)
 
 
 def inspect(record: PushRecord) -> Inspection:
     """ACM of the record's region holds its ARN; each listener it was attached to lists it."""
-    from certpush.adapters.aws_acm import region_of_arn
     from certpush.adapters.aws_clients import aws_client
+    from certpush.providers.aws.acm import region_of_arn
 
     arn = record.target_id or ""
     acm = aws_client("acm", record.region)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from certpush.adapters.huaweicloud.settings import HuaweiCloudSettings
-from certpush.targets.definition import BuildContext
+from certpush.providers.definition import BuildContext
+from certpush.providers.huaweicloud.settings import HuaweiCloudSettings
 
 if TYPE_CHECKING:
-    from certpush.adapters.huaweicloud.client import HuaweiCloudClient
+    from certpush.providers.huaweicloud.client import HuaweiCloudClient
 
 __all__ = ["HuaweiCloudSettings", "shared_client"]
 
@@ -19,7 +19,7 @@ def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> Huawe
     secret_id = settings.credentials_secret_id
     if not secret_id:
         return None
-    from certpush.adapters.huaweicloud.client import HuaweiCloudClient, load_credentials
+    from certpush.providers.huaweicloud.client import HuaweiCloudClient, load_credentials
 
     def make() -> HuaweiCloudClient:
         return HuaweiCloudClient(

@@ -3,17 +3,17 @@ onto protected hosts (cloud or dedicated mode)."""
 
 from __future__ import annotations
 
-from certpush.adapters.huaweicloud.regions import WAF, offered_regions
 from certpush.ports import PushTarget
-from certpush.targets.definition import Attachment, BuildContext, PushTargetDefinition
-from certpush.targets.huaweicloud import HuaweiCloudSettings, shared_client
+from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.regions import WAF, offered_regions
+from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
 def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | None:
     client = shared_client(settings, context)
     if client is None:
         return None
-    from certpush.adapters.huaweicloud.waf import HuaweiWafTarget
+    from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 
     return HuaweiWafTarget(
         client, settings.waf_console_template, enterprise_project_id=settings.waf_enterprise_project_id

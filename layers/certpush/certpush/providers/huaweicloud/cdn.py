@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-from certpush.adapters.huaweicloud.regions import CDN
 from certpush.ports import PushTarget
-from certpush.targets.definition import Attachment, BuildContext, PushTargetDefinition
-from certpush.targets.huaweicloud import HuaweiCloudSettings, shared_client
+from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.regions import CDN
+from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
 def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | None:
     client = shared_client(settings, context)
     if client is None:
         return None
-    from certpush.adapters.huaweicloud.cdn import HuaweiCdnTarget
+    from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
 
     return HuaweiCdnTarget(client, settings.cdn_console_template)
 

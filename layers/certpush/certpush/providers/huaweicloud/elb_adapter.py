@@ -19,14 +19,14 @@ from urllib.parse import quote
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certpush.adapters.huaweicloud.console import (
+from certpush.errors import PermanentPushError, TransientPushError
+from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.console import (
     DEFAULT_ELB_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
 )
-from certpush.adapters.huaweicloud.references import references_in_region
-from certpush.adapters.huaweicloud.regions import ELB
-from certpush.errors import PermanentPushError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.references import references_in_region
+from certpush.providers.huaweicloud.regions import ELB
 
 CERTIFICATES_PATH = "/v3/{project_id}/elb/certificates"
 LISTENERS_PATH = "/v3/{project_id}/elb/listeners"

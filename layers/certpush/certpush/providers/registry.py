@@ -8,16 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from certpush.targets import aws_cloudfront, aws_elb, huaweicloud_cdn, huaweicloud_elb, huaweicloud_waf
-from certpush.targets.definition import PushTargetDefinition, TargetSettings
+from certpush.providers import aws, huaweicloud
+from certpush.providers.definition import PushTargetDefinition, TargetSettings
 
-DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = (
-    aws_elb.DEFINITION,
-    aws_cloudfront.DEFINITION,
-    huaweicloud_waf.DEFINITION,
-    huaweicloud_elb.DEFINITION,
-    huaweicloud_cdn.DEFINITION,
+PROVIDERS = (
+    aws,
+    huaweicloud,
 )
+
+DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = tuple(d for provider in PROVIDERS for d in provider.DEFINITIONS)
 
 
 class TargetRegistry:

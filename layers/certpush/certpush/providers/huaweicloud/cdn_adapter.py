@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from certpush.adapters.huaweicloud.console import (
+from certpush.errors import PermanentPushError
+from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
 )
-from certpush.adapters.huaweicloud.regions import CDN
-from certpush.errors import PermanentPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.providers.huaweicloud.regions import CDN
 
 DOMAINS_PATH = "/v1.0/cdn/domains"
 CONFIGS_PATH = "/v1.1/cdn/configuration/domains/{domain_name}/configs"

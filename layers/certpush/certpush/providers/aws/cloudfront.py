@@ -1,0 +1,71 @@
+"""AWS CloudFront (``aws:cloudfront``, global): the certificate goes into ACM in us-east-1, the one
+region whose certificates CloudFront serves, and is re-imported in place on renewal, so every
+distribution that uses it keeps it. With ``--attach aws:cloudfront=DISTRIBUTION_ID`` it becomes the
+distribution's viewer certificate (``cloudfront_adapter.py``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic_settings import SettingsConfigDict
+
+from certpush.models.domain import PushRecord
+from certpush.ports import PushTarget
+from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
+
+PROVIDER = "aws"
+SERVICE = "cloudfront"
+ACM_REGION = "us-east-1"
+"""CloudFront only uses ACM certificates of us-east-1 (CloudFront Developer Guide, cnames-and-https-requirements)."""
+SSL_SUPPORT_METHOD: Final = "sni-only"
+MINIMUM_PROTOCOL_VERSION: Final = "TLSv1.2_2021"
+DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/v4/home#/distributions"
+
+
+class AwsCloudFrontSettings(TargetSettings):
+    """``AWS_CLOUDFRONT_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{target_id}`` is the ACM ARN."""
+
+    model_config = SettingsConfigDict(env_prefix="AWS_CLOUDFRONT_")
+
+    console_template: str = DEFAULT_CONSOLE_TEMPLATE
+
+
+def build(settings: AwsCloudFrontSettings, context: BuildContext) -> PushTarget:
+    from certpush.providers.aws.cloudfront_adapter import AwsCloudFrontTarget
+
+    return AwsCloudFrontTarget(settings.console_template)
+
+
+def inspect(record: PushRecord) -> Inspection:
+    """ACM of us-east-1 holds the record's ARN; each distribution it was attached to serves it."""
+    from certpush.adapters.aws_clients import aws_client
+
+    arn = record.target_id or ""
+    acm = aws_client("acm", ACM_REGION)
+    try:
+        acm.describe_certificate(CertificateArn=arn)
+        yield f"aws:cloudfront ACM ({ACM_REGION}) has {arn}", True
+    except acm.exceptions.ResourceNotFoundException:
+        yield f"aws:cloudfront ACM ({ACM_REGION}) has no {arn}", False
+        return
+    cloudfront = aws_client("cloudfront", ACM_REGION)
+    for distribution_id in record.options.attach:
+        viewer = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]["ViewerCertificate"]
+        present = viewer.get("ACMCertificateArn") == arn and viewer.get("SSLSupportMethod") == SSL_SUPPORT_METHOD
+        yield (
+            f"aws:cloudfront distribution {distribution_id} serves it ({viewer.get('MinimumProtocolVersion')})",
+            present,
+        )
+
+
+DEFINITION = PushTargetDefinition(
+    provider=PROVIDER,
+    service=SERVICE,
+    description="ACM in us-east-1 (re-imported in place on renewal), then optionally a distribution's viewer "
+    "certificate",
+    regions=None,
+    settings=AwsCloudFrontSettings,
+    build=build,
+    attachment=Attachment(reference="a distribution id: its viewer certificate (SNI, TLSv1.2_2021)"),
+    inspect=inspect,
+)
