@@ -8,27 +8,27 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 state="$work/state"
 cleanup() {
-  certpush local down --state-dir "$state" >/dev/null 2>&1 || true
+  certpush-dev stack down --state-dir "$state" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "== starting the embedded stack (moto as AWS, Huawei Cloud simulator, in-process pollers)"
-certpush local up --detach --port 0 --huawei-port 0 --state-dir "$state" --log-file "$work/stack.log"
-eval "$(certpush local env --state-dir "$state")"
+certpush-dev stack up --detach --port 0 --huawei-port 0 --state-dir "$state" --log-file "$work/stack.log"
+eval "$(certpush-dev stack env --state-dir "$state")"
 
 echo "== generating a sample certificate for demo.example.com (with its chain) and importing it"
-certpush local sample-certificate --domain demo.example.com --out "$work/pem" >/dev/null
+certpush sample-certificate --domain demo.example.com --out "$work/pem" >/dev/null
 certpush certificates import --id demo-example-com --no-push \
   --cert "$work/pem/certificate.pem" --chain "$work/pem/certificate.chain.pem" --key "$work/pem/certificate.key.pem"
 
 echo "== an HTTPS listener in us-east-1 to attach the certificate to"
-listener=$(certpush local create-listener --region us-east-1)
+listener=$(certpush-dev stack create-listener --region us-east-1)
 echo "$listener"
 
 echo "== a CloudFront distribution for demo.example.com to serve the certificate"
 distribution=$(python - <<'PY'
-import boto3  # the emulator's endpoint comes from AWS_ENDPOINT_URL, set by `certpush local env`
+import boto3  # the emulator's endpoint comes from AWS_ENDPOINT_URL, set by `certpush-dev stack env`
 
 origin = {"Id": "origin", "DomainName": "origin.example.com",
           "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}
@@ -43,7 +43,7 @@ PY
 echo "$distribution"
 
 echo "== an accelerated domain in Huawei Cloud CDN (global) for the certificate"
-certpush local create-cdn-domain demo.example.com --state-dir "$state"
+certpush-dev stack create-cdn-domain demo.example.com --state-dir "$state"
 
 echo "== pushing to 5 services: 7 regions, CloudFront and Huawei Cloud CDN (global)"
 certpush push demo-example-com \
@@ -57,7 +57,7 @@ certpush push demo-example-com \
   --wait --timeout 120
 
 echo "== checking every pushed certificate is where its record says"
-certpush local check demo-example-com --state-dir "$state"
+certpush-dev stack check demo-example-com --state-dir "$state"
 
 echo "== the latest push records"
 certpush history demo-example-com

@@ -16,9 +16,9 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from certpush_dev.cli.main import app
+from certpush_cli.main import app
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 from tests.least_privilege import write_calls
 

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 
 pytestmark = pytest.mark.e2e
 

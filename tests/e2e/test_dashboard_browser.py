@@ -11,8 +11,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from certpush.providers.aws.elb import DEFAULT_CONSOLE_TEMPLATE
-from certpush_dev.cli.dashboard import records_api_server
-from certpush_dev.local.function_url import FunctionUrlServer
+from certpush_cli.dashboard import stack_records_api_server
+from certpush_cli.function_url import FunctionUrlServer
+from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.stack import EmbeddedStack
 
 from .conftest import ROOT
@@ -48,7 +49,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def dashboard_url(stack: EmbeddedStack) -> Iterator[str]:
-    server: FunctionUrlServer = records_api_server(ROOT / "template.yaml", stack.stack_name).start()
+    server: FunctionUrlServer = stack_records_api_server(
+        stack.stack_name, scope=lambda: InvocationScope("RecordsApiFunction")
+    ).start()
     yield server.url
     server.stop()
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from certpush.models.events import DETAIL_TYPE_EXPIRING, CertificateExpiringDetail
-from certpush_dev.local.sample_certificates import make_certificate
+from certpush_cli.sample_certificates import make_certificate
 from tests.e2e.conftest import eventually, write_material
 from tests.e2e.test_notifications import listener_queue
 

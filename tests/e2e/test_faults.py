@@ -39,10 +39,10 @@ from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.models.domain import PushRecord, PushStatus, TargetKey, TargetSpec
 from certpush.models.events import DETAIL_TYPE_ISSUED, EVENT_SOURCE, CertificateIssuedDetail
 from certpush.providers.registry import REGISTRY
-from certpush_dev.cli.stack import settings_for_stack
+from certpush_cli.sample_certificates import make_certificate
+from certpush_cli.stack import settings_for_stack
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError
-from certpush_dev.local.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 from tests.e2e.conftest import E2E_PARAMETERS, ROOT, eventually, record_calls, write_material
 

@@ -7,7 +7,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest
-from certpush_dev.local.sample_certificates import make_certificate
+from certpush_cli.sample_certificates import make_certificate
 from tests.e2e.conftest import write_material
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from certpush_dev.local.sample_certificates import make_certificate
+from certpush_cli.sample_certificates import make_certificate
 from tests.e2e.conftest import acm_certificates, eventually, write_material
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from cryptography import x509
 
+from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.fixtures import create_https_listener
-from certpush_dev.local.sample_certificates import make_certificate
 from tests.e2e.conftest import acm_certificates, write_material
 
 pytestmark = pytest.mark.e2e

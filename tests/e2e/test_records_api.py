@@ -12,9 +12,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from certpush_dev.cli.dashboard import records_api_server
-from certpush_dev.local.function_url import FunctionUrlServer
-from certpush_dev.local.sample_certificates import SampleCertificate
+from certpush_cli.dashboard import stack_records_api_server
+from certpush_cli.function_url import FunctionUrlServer
+from certpush_cli.sample_certificates import SampleCertificate
+from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.stack import EmbeddedStack
 
 from .conftest import ROOT, CliResult
@@ -33,7 +34,7 @@ schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json", config=C
 
 @pytest.fixture(scope="module")
 def records_api(stack: EmbeddedStack) -> Iterator[FunctionUrlServer]:
-    server = records_api_server(ROOT / "template.yaml", stack.stack_name).start()
+    server = stack_records_api_server(stack.stack_name, scope=lambda: InvocationScope("RecordsApiFunction")).start()
     yield server
     server.stop()
 
@@ -43,8 +44,8 @@ def pushed(stack: EmbeddedStack, records_api: FunctionUrlServer, tmp_path_factor
     """A certificate with records, so that the generated requests meet data as well as 404s."""
     from typer.testing import CliRunner
 
-    from certpush_dev.cli.main import app
-    from certpush_dev.local.sample_certificates import make_certificate
+    from certpush_cli.main import app
+    from certpush_cli.sample_certificates import make_certificate
 
     sample: SampleCertificate = make_certificate("schema.example.com")
     paths = sample.write(Path(tmp_path_factory.mktemp("schema")))

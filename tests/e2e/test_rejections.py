@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from certpush_dev.local.sample_certificates import make_certificate, other_private_key
+from certpush_cli.sample_certificates import make_certificate, other_private_key
 from tests.e2e.conftest import write_material
 
 pytestmark = pytest.mark.e2e

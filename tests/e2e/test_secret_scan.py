@@ -20,8 +20,8 @@ import botocore.client
 import httpx
 import pytest
 
+from certpush_cli.sample_certificates import make_certificate, other_private_key
 from certpush_dev.local.fixtures import create_https_listener
-from certpush_dev.local.sample_certificates import make_certificate, other_private_key
 from tests.e2e.conftest import eventually
 
 pytestmark = pytest.mark.e2e

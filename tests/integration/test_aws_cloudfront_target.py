@@ -26,7 +26,7 @@ from certpush.models.domain import (
 )
 from certpush.providers.aws.cloudfront import DEFINITION, inspect
 from certpush.providers.aws.cloudfront_adapter import AwsCloudFrontTarget
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 
 pytestmark = pytest.mark.integration
 

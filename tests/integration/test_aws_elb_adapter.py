@@ -18,8 +18,8 @@ from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInR
 from certpush.logic.x509_checks import inspect_certificate
 from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
 from certpush.providers.aws.elb_adapter import AwsElbTarget
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.fixtures import create_https_listener
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
 
 pytestmark = pytest.mark.integration
 

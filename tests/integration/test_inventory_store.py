@@ -22,8 +22,8 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.ports import CertificateStore, PolicyStore
+from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.provision import ProvisionedStack
-from certpush_dev.local.sample_certificates import make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from certpush_dev.local.moto_patches import transactions_without_table_copies
+from certpush_emulators.aws.moto_patches import transactions_without_table_copies
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def _start(port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "certpush_dev.local.moto_process", str(port)],
+        [sys.executable, "-m", "certpush_emulators.aws.moto_process", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,8 +20,8 @@ from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, CertificateVersion
 from certpush.providers.registry import REGISTRY
-from certpush_dev.local.pollers import LocalLambdaContext
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_cli.function_url import LocalLambdaContext
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import (
     FakeQueue,
     FixedClock,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from certpush.models.domain import CERTIFICATE_ID_PATTERN
-from certpush_dev.cli.acme_files import AcmeFilesError, certificate_id_for, find_acme_files, read_material
-from certpush_dev.cli.main import app
-from certpush_dev.local.sample_certificates import SampleCertificate
+from certpush_cli.acme_files import AcmeFilesError, certificate_id_for, find_acme_files, read_material
+from certpush_cli.main import app
+from certpush_cli.sample_certificates import SampleCertificate
 
 pytestmark = pytest.mark.unit
 

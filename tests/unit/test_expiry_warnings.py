@@ -10,7 +10,7 @@ import pytest
 
 from certpush.logic.expiry import ExpiryWarnings
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, RecordingPublisher
 
 from .conftest import DOMAIN, NOW, SANS, material_of

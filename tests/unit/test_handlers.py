@@ -20,7 +20,7 @@ from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushRecord, PushRequest, PushResult, PushStatus, TargetKey
 from certpush.models.items import current_item, history_item
 from certpush.models.messages import PushMessage
-from certpush_dev.local.pollers import LocalLambdaContext
+from certpush_cli.function_url import LocalLambdaContext
 from tests.fakes import (
     FakeQueue,
     InMemoryCertificateStore,

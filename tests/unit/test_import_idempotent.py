@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateStatus
-from certpush_dev.local.sample_certificates import SampleCertificate, other_private_key
+from certpush_cli.sample_certificates import SampleCertificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import CERTIFICATE_ID, material_of
 

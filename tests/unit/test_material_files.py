@@ -20,7 +20,7 @@ from certpush.logic.certificate_rules import (
 from certpush.logic.material_files import check_sizes, material_from_files, material_from_pkcs12, read_file
 from certpush.logic.x509_checks import check_material
 from certpush.models.domain import RejectReason
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.unit.conftest import NOW, material_of
 
 pytestmark = pytest.mark.unit

@@ -19,7 +19,7 @@ from certpush.logic.certificate_import import import_certificate
 from certpush.logic.certificate_rules import InputRefusal
 from certpush.logic.material_files import material_from_files, material_from_pkcs12
 from certpush.models.domain import RejectReason
-from certpush_dev.local.sample_certificates import make_certificate, other_private_key
+from certpush_cli.sample_certificates import make_certificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import NOW
 

@@ -31,7 +31,7 @@ from certpush.models.domain import (
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
-from certpush_dev.local.sample_certificates import SampleCertificate
+from certpush_cli.sample_certificates import SampleCertificate
 from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, ScriptedTarget
 from tests.unit.conftest import CERTIFICATE_ID, SteppingMonotonic, material_of
 

@@ -16,7 +16,7 @@ from certpush.providers.definition import Attachment, BuildContext, PushTargetDe
 from certpush.providers.registry import DEFINITIONS, REGISTRY, TargetRegistry
 from certpush.settings import Settings
 from certpush.wiring import build_targets
-from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
+from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
 from certpush_dev.local.inspection import inspection_of
 from tests.fakes import (
     FakeQueue,
@@ -62,7 +62,7 @@ def test_every_registered_target_is_whole(definition: PushTargetDefinition[Targe
     assert definition.is_global or definition.regions, "a regional target lists its regions"
     assert definition.settings.env_prefix().endswith("_")
     assert definition.attachment is not None and definition.attachment.reference
-    assert inspection_of(definition.provider, definition.service), "`certpush local check` can look at it"
+    assert inspection_of(definition.provider, definition.service), "`certpush-dev stack check` can look at it"
 
 
 def test_two_modules_for_one_target_are_refused() -> None:

@@ -28,7 +28,7 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.aws.elb import REGIONS as AWS_ELB_REGIONS
 from certpush.providers.registry import REGISTRY
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from tests.fakes import (
     FakeQueue,
     FixedClock,

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from certpush.errors import InvalidCertificateError
 from certpush.logic.x509_checks import check_chain, check_material, inspect_certificate, load_certificate, load_chain
 from certpush.models.domain import CertificateMaterial, RejectReason
-from certpush_dev.local.sample_certificates import SampleCertificate, make_certificate, other_private_key
+from certpush_cli.sample_certificates import SampleCertificate, make_certificate, other_private_key
 from tests.unit.conftest import NOW, SANS, material_of
 
 pytestmark = pytest.mark.unit

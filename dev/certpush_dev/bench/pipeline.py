@@ -19,9 +19,9 @@ from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.wiring import SystemClock, certificate_store
-from certpush_dev.cli.stack import settings_for_stack
+from certpush_cli.sample_certificates import make_certificate
+from certpush_cli.stack import settings_for_stack
 from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session, uninstall_from_handlers_session
-from certpush_dev.local.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 
 HUAWEI_REGIONS = ["cn-north-4", "cn-north-1", "cn-east-3", "cn-east-2", "cn-south-1", "ap-southeast-1",

@@ -1,4 +1,4 @@
-"""Looks for what each SUCCEEDED record says was pushed (`certpush local check`).
+"""Looks for what each SUCCEEDED record says was pushed (`certpush-dev stack check`).
 
 A target whose module declares ``inspect`` is looked at through its own API (that works on any
 stack). The others can only be looked at in their emulator: the Huawei Cloud simulator publishes

@@ -45,32 +45,13 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 
+from certpush_cli.function_url import LocalLambdaContext
 from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.provision import EventSource, FunctionSpec
 
 log = logging.getLogger("certpush_dev.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
-
-
-@dataclass
-class LocalLambdaContext:
-    function_name: str
-    timeout_seconds: int
-    aws_request_id: str = ""
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = ""
-    log_group_name: str = "local"
-    log_stream_name: str = "local"
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def load_handler(spec: FunctionSpec) -> Handler:

@@ -26,7 +26,6 @@ import boto3
 
 from certpush.adapters.aws_clients import shared_session
 from certpush_dev.local.aws_hooks import AwsCallHooks
-from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
 from certpush_dev.local.pollers import (
     AWS_ASYNC_RETRY_DELAYS,
     AsyncInvoker,
@@ -39,6 +38,7 @@ from certpush_dev.local.pollers import (
 )
 from certpush_dev.local.provision import ProvisionedStack, Provisioner
 from certpush_dev.local.template import load_template
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 log = logging.getLogger("certpush_dev.local")
 
@@ -179,7 +179,7 @@ class EmbeddedStack:
         """moto in a process of its own (moto_process.py says why); its errors go to a log file."""
         self._moto_log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in _stop_moto
         self._server = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
-            [sys.executable, "-m", "certpush_dev.local.moto_process", str(self.port)],
+            [sys.executable, "-m", "certpush_emulators.aws.moto_process", str(self.port)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._moto_log,

@@ -27,7 +27,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certpush_dev.local.sample_certificates import make_certificate
+from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.stack import EmbeddedStack
 from tests.e2e.conftest import ROOT, CliResult, acm_certificates, eventually
 

@@ -24,7 +24,7 @@ from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
-from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 
 @pytest.fixture(scope="session")

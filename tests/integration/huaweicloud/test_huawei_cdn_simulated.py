@@ -9,7 +9,7 @@ import pytest
 from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest
 from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
-from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

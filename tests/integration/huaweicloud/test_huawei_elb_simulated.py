@@ -11,7 +11,7 @@ from certpush.errors import PermanentPushError, ServiceUnavailableInRegionError
 from certpush.models.domain import PushRequest
 from certpush.providers.huaweicloud.client import HuaweiCloudClient
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget, certificate_fingerprints
-from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloud
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
 from certpush.providers.huaweicloud.signer import HuaweiSigner
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
-from certpush_dev.local.huawei_simulator import HuaweiCloudSimulator
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

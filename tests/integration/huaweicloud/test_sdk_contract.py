@@ -34,7 +34,7 @@ from huaweicloudsdkiam.v3 import IamClient, KeystoneListProjectsRequest
 from huaweicloudsdkwaf import v1 as waf_sdk
 
 from certpush.models.domain import PushRequest
-from certpush_dev.local.huawei_simulator import DOMAIN_ID, HuaweiCloudSimulator
+from certpush_emulators.huaweicloud.simulator import DOMAIN_ID, HuaweiCloudSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,8 @@
-"""The push targets certpush knows: one line per target module.
+"""The push targets certpush knows: one line per provider package.
 
-Adding a target: write ``certpush/targets/<provider>_<service>.py`` with a ``DEFINITION`` and list
-it below. Validation, wiring, settings, the CLI's help and ``certpush local check`` follow."""
+Adding a service to a provider: a module with a ``DEFINITION`` in ``certpush/providers/<provider>/``,
+named in that package's ``DEFINITIONS``. Adding a provider: its package and one line in ``PROVIDERS``.
+Validation, wiring, settings, the CLI's help and inspection follow."""
 
 from __future__ import annotations
 

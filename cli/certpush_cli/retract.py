@@ -10,9 +10,9 @@ from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.errors import CertpushError
 from certpush.logic.retract import Retractor, RetractOutcome
 from certpush.wiring import SystemClock, build_targets
-from certpush_dev.cli.stack import settings_for_stack
-from certpush_dev.cli.targets import parse_targets, to_help
-from certpush_dev.cli.terminal import StackOption, err, out
+from certpush_cli.stack import settings_for_stack
+from certpush_cli.targets import parse_targets, to_help
+from certpush_cli.terminal import StackOption, err, out
 
 
 def retract(

@@ -1,4 +1,4 @@
-"""moto's server in a process of its own: ``python -m certpush_dev.local.moto_process [PORT]``.
+"""moto's server in a process of its own: ``python -m certpush_emulators.aws.moto_process [PORT]``.
 
 AWS answers the handlers' calls on other machines; in the handlers' own process moto took half of
 the interpreter's time (one GIL for moto, the pollers and every concurrent push), so the embedded
@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Any
 
-from certpush_dev.local.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
+from certpush_emulators.aws.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
 
 
 def _stop_when_parent_goes(server: Any) -> None:
@@ -28,7 +28,7 @@ def _stop_when_parent_goes(server: Any) -> None:
 
 def main(argv: list[str]) -> int:
     port = int(argv[0]) if argv else 0
-    # Ctrl-C in `certpush local up` reaches the whole process group: the parent stops its pollers
+    # Ctrl-C in `certpush-dev stack up` reaches the whole process group: the parent stops its pollers
     # first, then closes our standard input
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -20,8 +20,8 @@ from pathlib import Path
 from certpush.logic.certificate_import import default_certificate_id
 from certpush.logic.material_files import material_from_files
 from certpush.models.domain import CertificateMaterial
-from certpush_dev.cli.material_input import read_bytes
-from certpush_dev.cli.terminal import Failure, err
+from certpush_cli.material_input import read_bytes
+from certpush_cli.terminal import Failure, err
 
 FROM_DIR_HELP = (
     "Read the files an ACME client wrote: a certbot lineage or dehydrated certificate folder "

@@ -14,15 +14,34 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from certpush_dev.local.pollers import LocalLambdaContext
-
-log = logging.getLogger("certpush_dev.local")
+log = logging.getLogger("certpush_cli")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded")
+
+
+@dataclass
+class LocalLambdaContext:
+    function_name: str
+    timeout_seconds: int
+    aws_request_id: str = ""
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def function_url_event(method: str, target: str, headers: dict[str, str], body: bytes, port: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import CertpushError
-from certpush_dev.cli.stack import stack_outputs
+from certpush_cli.stack import stack_outputs
 
 FINAL_STATES = {"COMPLETED", "CANCELLED", "FAILED"}
 

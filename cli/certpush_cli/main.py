@@ -1,7 +1,7 @@
 """certpush: push issued TLS certificates to WAF and load balancer services in many regions.
 
 Every command works against a deployed stack (--stack, found through its CloudFormation outputs)
-and against the embedded stack (certpush local up, then eval "$(certpush local env)")."""
+and against the embedded stack (certpush-dev stack up, then eval "$(certpush-dev stack env)")."""
 
 from __future__ import annotations
 
@@ -38,15 +38,14 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
-from certpush_dev.cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
-from certpush_dev.cli.dashboard import dashboard, openapi
-from certpush_dev.cli.dead_letters import dead_letters_app
-from certpush_dev.cli.local import local_app
-from certpush_dev.cli.material_input import material_from_options
-from certpush_dev.cli.retract import retract
-from certpush_dev.cli.stack import settings_for_stack
-from certpush_dev.cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_dev.cli.terminal import ExitCode, Failure, StackOption, err, out
+from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
+from certpush_cli.dashboard import dashboard, openapi
+from certpush_cli.dead_letters import dead_letters_app
+from certpush_cli.material_input import material_from_options
+from certpush_cli.retract import retract
+from certpush_cli.stack import settings_for_stack
+from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
+from certpush_cli.terminal import ExitCode, Failure, StackOption, err, out
 
 app = typer.Typer(
     name="certpush",
@@ -62,7 +61,6 @@ policies_app = typer.Typer(
 )
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
-app.add_typer(local_app, name="local")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command("retract")(retract)
 app.command()(dashboard)
@@ -316,7 +314,7 @@ def replay(
 
 
 def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
-    from certpush_dev.cli.event_replay import parse_time, start_event_replay, wait_for_replay
+    from certpush_cli.event_replay import parse_time, start_event_replay, wait_for_replay
 
     if since is None:
         raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z", ExitCode.USAGE)
@@ -573,6 +571,21 @@ def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption =
         if not DynamoDBPolicyStore(_settings(stack).inventory_table).delete_policy(name):
             raise Failure(f"no policy named {name}")
         out.print(f"policy {name} removed")
+
+
+@app.command("sample-certificate")
+def sample_certificate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PEM files.")],
+    domain: Annotated[str, typer.Option(help="Common name.")] = "demo.example.com",
+    san: Annotated[list[str] | None, typer.Option("--san", help="Subject alternative names (repeatable).")] = None,
+    days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
+) -> None:
+    """Generate a sample certificate, its chain and its key (a throw-away CA: for trying certpush out)."""
+    from certpush_cli.sample_certificates import make_certificate
+
+    paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
+    for kind, path in paths.items():
+        out.print(f"{kind}: {path}")
 
 
 @app.command()

@@ -1,4 +1,6 @@
-"""`certpush local ...`: the embedded stack (moto + Huawei Cloud simulator + in-process pollers)."""
+"""`certpush-dev stack ...`: the embedded AWS stack (moto + Huawei Cloud simulator + in-process pollers),
+which emulates the AWS deployment (template.yaml) on this machine for tests and for trying the AWS
+topology. It is not how certpush runs for real on one machine: that is `certpush serve`."""
 
 from __future__ import annotations
 
@@ -14,12 +16,22 @@ from typing import Annotated, Any
 
 import typer
 
-from certpush_dev.cli.terminal import StackOption, err, out
+from certpush_cli.terminal import StackOption, err, out
 
+app = typer.Typer(
+    name="certpush-dev",
+    help="Development tooling of certpush (not needed to run it): the embedded AWS stack.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 local_app = typer.Typer(
-    help="Run certpush on this machine: moto as AWS, a Huawei Cloud simulator, the same handlers.",
+    help="Emulate the AWS deployment on this machine: moto as AWS, a Huawei Cloud simulator, the Lambda "
+    "handlers of template.yaml on in-process pollers. For tests and trying the AWS topology; to run certpush "
+    "for real on one machine, use `certpush serve`.",
     no_args_is_help=True,
 )
+app.add_typer(local_app, name="stack")
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the running stack's state file lives.")]
 DEFAULT_STATE_DIR = Path(".certpush")
@@ -32,7 +44,9 @@ def _state_file(state_dir: Path) -> Path:
 def _read_state(state_dir: Path) -> dict[str, Any]:
     path = _state_file(state_dir)
     if not path.exists():
-        err.print(f"error: no embedded stack is running here ({path} not found); start one with `certpush local up`")
+        err.print(
+            f"error: no embedded stack is running here ({path} not found); start one with `certpush-dev stack up`"
+        )
         raise typer.Exit(1)
     return json.loads(path.read_text())
 
@@ -56,7 +70,7 @@ def up(
     timeout: Annotated[float, typer.Option(help="With --detach: seconds to wait for it to be ready.")] = 60,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Start the embedded stack. Then, in a shell: eval "$(certpush local env)"."""
+    """Start the embedded stack. Then, in a shell: eval "$(certpush-dev stack env)"."""
     root = _project_root(template)
     state_path = _state_file(state_dir)
     if detach:
@@ -85,7 +99,7 @@ def up(
         }
         state_path.write_text(json.dumps(state, indent=2))
         err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
-        err.print('in another shell: eval "$(certpush local env)"; Ctrl-C stops it')
+        err.print('in another shell: eval "$(certpush-dev stack env)"; Ctrl-C stops it')
         stopped.wait()
     finally:
         state_path.unlink(missing_ok=True)
@@ -96,10 +110,10 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
     state_path = _state_file(state_dir)
     if state_path.exists():
         err.print(f"error: an embedded stack already runs here (pid {json.loads(state_path.read_text())['pid']}); "
-                  "`certpush local down` stops it")  # fmt: skip
+                  "`certpush-dev stack down` stops it")  # fmt: skip
         raise typer.Exit(1)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "certpush_dev.cli.main", "local", "up", "--template", str(template),
+    command = [sys.executable, "-m", "certpush_dev.stack_commands", "stack", "up", "--template", str(template),
                "--port", str(port), "--huawei-port", str(huawei_port), "--state-dir", str(state_dir)]  # fmt: skip
     with log_file.open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
@@ -114,7 +128,7 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
             raise typer.Exit(1)
         time.sleep(0.1)
     err.print(f"certpush embedded stack running in the background (pid {process.pid}, logs in {log_file})")
-    err.print('use it with: eval "$(certpush local env)"; stop it with: certpush local down')
+    err.print('use it with: eval "$(certpush-dev stack env)"; stop it with: certpush-dev stack down')
 
 
 @local_app.command("down")
@@ -181,21 +195,6 @@ def create_cdn_domain(
     out.print(response.json()["id"])
 
 
-@local_app.command("sample-certificate")
-def sample_certificate(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PEM files.")],
-    domain: Annotated[str, typer.Option(help="Common name.")] = "demo.example.com",
-    san: Annotated[list[str] | None, typer.Option("--san", help="Subject alternative names (repeatable).")] = None,
-    days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
-) -> None:
-    """Generate a sample certificate, its chain and its key (for trying certpush out)."""
-    from certpush_dev.local.sample_certificates import make_certificate
-
-    paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
-    for kind, path in paths.items():
-        out.print(f"{kind}: {path}")
-
-
 @local_app.command("check")
 def check(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
@@ -203,7 +202,7 @@ def check(
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Look in the emulators for every SUCCEEDED push of a certificate: is it really there?"""
-    from certpush_dev.cli.stack import settings_for_stack
+    from certpush_cli.stack import settings_for_stack
     from certpush_dev.local.inspection import inspect_pushes
 
     state = _read_state(state_dir)
@@ -214,3 +213,11 @@ def check(
         problems += 0 if ok else 1
     if problems:
         raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="certpush-dev")
+
+
+if __name__ == "__main__":
+    main()

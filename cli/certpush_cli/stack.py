@@ -32,13 +32,13 @@ def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
     except ClientError as exc:
         raise ConfigurationError(
             f"no certpush stack named '{stack_name}' here ({exc.response['Error'].get('Message')}). "
-            "Deploy it with `sam build && sam deploy`, or start the embedded stack with `certpush local up` "
-            "and `eval $(certpush local env)`."
+            "Deploy it with `sam build && sam deploy`, or start the embedded stack with `certpush-dev stack up` "
+            "and `eval $(certpush-dev stack env)`."
         ) from exc
     except BotoCoreError as exc:
         raise ConfigurationError(
             f"cannot reach CloudFormation to find stack '{stack_name}': {exc} Set AWS_REGION and credentials for a "
-            "deployed stack, or run `eval $(certpush local env)` after `certpush local up` for the embedded one."
+            "deployed stack, or `eval $(certpush-dev stack env)` after `certpush-dev stack up` for the embedded one."
         ) from exc
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 

@@ -12,8 +12,8 @@ from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.errors import CertpushError
 from certpush.logic.dead_letters import DeadLetters, describe
-from certpush_dev.cli.stack import stack_outputs
-from certpush_dev.cli.terminal import StackOption, err, out
+from certpush_cli.stack import stack_outputs
+from certpush_cli.terminal import StackOption, err, out
 
 dead_letters_app = typer.Typer(
     help="Push messages that reached the dead-letter queue: list them, or send them back to be pushed.",

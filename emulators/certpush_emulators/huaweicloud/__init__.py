@@ -1,0 +1,1 @@
+"""The Huawei Cloud simulator: IAM, WAF, ELB (v3) and CDN over HTTP, signed as the cloud signs."""
