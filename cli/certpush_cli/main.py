@@ -24,6 +24,7 @@ from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.certificate_import import import_certificate
 from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
@@ -600,6 +601,7 @@ def schemas(
 
 
 def main() -> None:
+    pin_library_loggers()  # before any client: no request or response body in a log (certpush.log_hygiene)
     app(prog_name="certpush")
 
 

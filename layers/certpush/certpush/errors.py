@@ -3,6 +3,12 @@ so that the domain decides on retries by type, never by message text."""
 
 from __future__ import annotations
 
+from certpush.logic.redaction import scrub_target_text
+
+# a push's or a dependency's error text becomes a record's message: scrubbed of key material here,
+# once, whatever adapter raised it (certpush.logic.redaction)
+MAX_RECORDED_MESSAGE = 500
+
 
 class CertpushError(Exception):
     """Base class for every error certpush raises on purpose."""
@@ -38,6 +44,7 @@ class PushError(CertpushError):
     retryable: bool = False
 
     def __init__(self, code: str, message: str) -> None:
+        message = scrub_target_text(message, MAX_RECORDED_MESSAGE)
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -65,6 +72,7 @@ class DependencyError(CertpushError):
     retryable: bool = False
 
     def __init__(self, code: str, message: str) -> None:
+        message = scrub_target_text(message, MAX_RECORDED_MESSAGE)
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

@@ -28,6 +28,7 @@ from certpush.errors import (
     ServiceUnavailableInRegionError,
     TransientPushError,
 )
+from certpush.logic.redaction import scrub_target_text
 from certpush.ports import Clock
 from certpush.providers.huaweicloud.regions import IAM, endpoint_for
 from certpush.providers.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
@@ -52,8 +53,6 @@ SERVICE_UNAVAILABLE_CODES = frozenset(
 WAF_DUPLICATE_NAME_CODES = frozenset({"WAF.00011016", "WAF.00022002"})
 WAF_ILLEGAL_CERTIFICATE = "WAF.00011019"
 WAF_EXPIRED_CERTIFICATE = "WAF.00011021"
-
-_MAX_ERROR_MESSAGE = 300
 
 
 class HuaweiCloudCredentials(BaseModel):
@@ -136,7 +135,7 @@ def error_for_response(response: httpx.Response) -> PushError:
     status = response.status_code
     code = code or f"HTTP_{status}"
     request_id = response.headers.get("X-Request-Id", "")
-    text = f"HTTP {status}: {(message or response.reason_phrase)[:_MAX_ERROR_MESSAGE]}"
+    text = f"HTTP {status}: {scrub_target_text(message or response.reason_phrase)}"
     if request_id:
         text += f" (request id {request_id})"
     if status == 429 or code in THROTTLING_CODES:
