@@ -45,9 +45,9 @@ def pin_library_loggers() -> None:
             logger.setLevel(PINNED_LEVEL)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and _under(name) and name not in LIBRARY_LOGGERS:
-            if logger.level != logging.NOTSET and logger.level < PINNED_LEVEL:
-                logger.setLevel(logging.NOTSET)  # inherit the pinned level of its library
-            if _FILTER not in logger.filters:
-                logger.addFilter(_FILTER)
+    for name, child in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(child, logging.Logger) and _under(name) and name not in LIBRARY_LOGGERS:
+            if child.level != logging.NOTSET and child.level < PINNED_LEVEL:
+                child.setLevel(logging.NOTSET)  # inherit the pinned level of its library
+            if _FILTER not in child.filters:
+                child.addFilter(_FILTER)
