@@ -75,7 +75,8 @@ def dashboard(
     except OSError as exc:
         err.print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port")
         raise typer.Exit(1) from exc
-    out.print(f"dashboard: {server.url}/  (records API: {server.url}/certificates, /pushes, /summary)")
+    # the token in the address is this run's: the page sends it, and nothing changes without it
+    out.print(f"dashboard: {server.page_url}  (records API: {server.url}/certificates, /pushes, /summary)")
     server.start()
     try:
         threading.Event().wait()

@@ -135,6 +135,27 @@ def test_the_page_is_html_that_calls_the_api(call):
     assert "fetch(" in body
 
 
+def test_the_page_may_run_only_its_own_script_and_style_and_never_be_framed(load_app, lambda_context, dashboard):
+    import base64
+    import hashlib
+    import re
+
+    app = load_app("records_api")
+    answer = app.handler(function_url_event("GET", "/", {}, b"", 8765), lambda_context, dashboard=dashboard)
+    policy = answer["headers"]["Content-Security-Policy"]
+    html = answer["body"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        (inline,) = re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.DOTALL)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert directives[directive] == f"'sha256-{digest}'"  # that one, and nothing else (no 'unsafe-inline')
+    assert directives["default-src"] == "'none'" and directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'" and directives["form-action"] == "'none'"
+    assert answer["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert "X-Certpush-Token" in html  # the page sends this run's token (certpush dashboard)
+
+
 def test_the_committed_openapi_document_is_what_the_code_generates():
     committed = (ROOT / "docs" / "openapi.json").read_text()
 
