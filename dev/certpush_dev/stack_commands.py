@@ -164,17 +164,38 @@ def env(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
 def create_listener(
     region: Annotated[str, typer.Option(help="Region of the load balancer.")] = "us-east-1",
     name: Annotated[str, typer.Option(help="Load balancer name.")] = "certpush-demo",
+    attach: Annotated[
+        str,
+        typer.Option(help="Its certpush:attach tag: true (SNI certificates), default (also --attach-default), none."),
+    ] = "true",
 ) -> None:
     """Create an application load balancer with an HTTPS listener in the emulator (demo and tests).
 
     Prints the listener ARN, to use with `certpush push ... --attach aws:elb=ARN`."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
-        err.print("error: create-listener only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
-        raise typer.Exit(1)
+    _embedded_only("create-listener")
     from certpush_dev.local.fixtures import create_https_listener
 
-    out.print(create_https_listener(region, name))
+    out.print(create_https_listener(region, name, attach=None if attach == "none" else attach))
+
+
+@local_app.command("create-distribution")
+def create_distribution(
+    domain: Annotated[str, typer.Argument(help="The distribution's alternate domain name, e.g. demo.example.com.")],
+    attach: Annotated[str, typer.Option(help="Its certpush:attach tag: true, or none.")] = "true",
+) -> None:
+    """Create a CloudFront distribution in the emulator (demo and tests). Prints its id, to use with
+    `certpush push ... --attach aws:cloudfront=ID`."""
+    _embedded_only("create-distribution")
+    from certpush_dev.local.fixtures import create_distribution as create
+
+    out.print(create(domain, attach=None if attach == "none" else attach))
+
+
+def _embedded_only(command: str) -> None:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+        err.print(f"error: {command} only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
+        raise typer.Exit(1)
 
 
 @local_app.command("create-cdn-domain")

@@ -26,6 +26,7 @@ import boto3
 
 from certpush.adapters.aws_clients import shared_session
 from certpush_dev.local.aws_hooks import AwsCallHooks
+from certpush_dev.local.iam_conditions import ResourceTagGuard
 from certpush_dev.local.pollers import (
     AWS_ASYNC_RETRY_DELAYS,
     AsyncInvoker,
@@ -148,6 +149,7 @@ class EmbeddedStack:
         )
         self._publish_outputs(session, self.provisioned)
         self._store_huawei_credentials(session, self.provisioned)
+        self.aws_calls.guards.append(ResourceTagGuard(template, self.endpoint_url, self.region))
         self.aws_calls.install(shared_session())
         self._start_functions(session, self.provisioned)
         return self
