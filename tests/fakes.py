@@ -424,14 +424,19 @@ class InMemoryPushQuery:
         self._records = records
 
     def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
-        if cursor is not None:
+        """Its position is an offset: whatever a client sends here, the Dashboard has verified it."""
+        if cursor is not None and not cursor.isdigit():
             raise InvalidQueryError("cursor is not one this API handed out")
+        start = int(cursor or 0)
         found = [
             r for r in self._records.current.values()
             if all(getattr(query, f) in (None, getattr(r, f)) for f in ("status", "provider", "service", "region"))
         ]  # fmt: skip
-        found.sort(key=lambda r: r.updated_at, reverse=True)
-        return PushRecordsPage(records=found[:limit], index="ByStatus" if query.status else "ByDay")
+        found.sort(key=lambda r: (r.updated_at, r.push_id), reverse=True)
+        following = str(start + limit) if start + limit < len(found) else None
+        return PushRecordsPage(
+            records=found[start : start + limit], index="ByStatus" if query.status else "ByDay", cursor=following
+        )
 
     def count_by_status(self, status: PushStatus) -> int:
         return sum(1 for r in self._records.current.values() if r.status is status)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certpush.environment import parse_environment
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
+    # signs the records API's cursors (certpush.logic.cursors); none: a random key per process
+    records_api_cursor_key: SecretStr | None = Field(default=None, min_length=32, alias="RECORDS_API_CURSOR_KEY")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)
     """Settings of the push targets, by settings class name."""
 
