@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
 
+from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
@@ -523,6 +524,12 @@ def certificates_set_status(
         chosen = store.get_version(certificate_id, version)
         store.set_status(certificate_id, chosen.version, status)
         out.print(f"{certificate_id} version {chosen.version} is now {status.value}")
+        if status is not CertificateStatus.HOSTED:
+            out.print(
+                f"its key is deleted from Secrets Manager in {RETIRED_MATERIAL_RECOVERY_DAYS} days; "
+                f"until then `certpush certificates set-status {certificate_id} HOSTED --version {chosen.version}` "
+                "restores it"
+            )
 
 
 # -- policies ----------------------------------------------------------------------------------------

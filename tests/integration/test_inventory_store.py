@@ -116,6 +116,28 @@ def test_set_status(store: CertificateStore):
         store.set_status("shop", 7, CertificateStatus.REVOKED)
 
 
+def test_a_retired_version_s_secret_is_scheduled_for_deletion_and_hosting_it_again_restores_it(
+    dynamodb_store: DynamoDBCertificateStore, secretsmanager: Any
+):
+    """Issue 18: a REVOKED or DELETED version's key does not stay in Secrets Manager for ever."""
+    from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
+
+    first, second = _put(dynamodb_store, "shop"), _put(dynamodb_store, "shop", _material("other.example.com"))
+
+    for status in (CertificateStatus.REVOKED, CertificateStatus.DELETED):
+        dynamodb_store.set_status("shop", 1, status)  # twice: the second finds it scheduled already
+        described = secretsmanager.describe_secret(SecretId=first.secret_id)
+        window = described["DeletedDate"] - described.get("LastChangedDate", described["DeletedDate"])
+        assert "DeletedDate" in described
+        assert window.days <= RETIRED_MATERIAL_RECOVERY_DAYS
+    assert "DeletedDate" not in secretsmanager.describe_secret(SecretId=second.secret_id)
+
+    dynamodb_store.set_status("shop", 1, CertificateStatus.HOSTED)
+
+    assert "DeletedDate" not in secretsmanager.describe_secret(SecretId=first.secret_id)
+    assert dynamodb_store.get_material(dynamodb_store.get_version("shop", 1)).certificate_pem
+
+
 def test_list_certificates_gives_the_latest_version_of_each(store: CertificateStore):
     _put(store, "shop")
     latest_shop = _put(store, "shop")

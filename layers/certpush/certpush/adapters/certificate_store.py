@@ -7,7 +7,11 @@ Inventory table items of certificates:
 
 Each version's certificate, chain and private key live in one secret, ``{prefix}/{id}/v{version}``,
 encrypted with the stack's KMS key. Reads go through Powertools' SecretsProvider, which caches them
-per container for ``max_age`` seconds."""
+per container for ``max_age`` seconds.
+
+A version set REVOKED or DELETED is never pushed again: its secret is scheduled for deletion after
+``RETIRED_MATERIAL_RECOVERY_DAYS`` (Secrets Manager's recovery window), and setting the version
+HOSTED within that window restores it. After it, the key is gone for good."""
 
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ from certpush.models.items import parse_timestamp, timestamp
 
 _DATES = ("not_before", "not_after", "imported_at")
 _VERSION_ATTEMPTS = 5
+# Secrets Manager's longest recovery window (DeleteSecret, RecoveryWindowInDays 7 to 30): time to undo
+RETIRED_MATERIAL_RECOVERY_DAYS = 30
+_RETIRED = (CertificateStatus.REVOKED, CertificateStatus.DELETED)
 
 
 def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
@@ -228,3 +235,25 @@ class DynamoDBCertificateStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateNotFoundError(certificate_id, version) from exc
             raise
+        secret_id = self.get_version(certificate_id, version).secret_id
+        if status in _RETIRED:
+            self._retire_secret(secret_id)
+        else:
+            self._restore_secret(secret_id)
+
+    def _retire_secret(self, secret_id: str) -> None:
+        try:
+            self._secrets.delete_secret(SecretId=secret_id, RecoveryWindowInDays=RETIRED_MATERIAL_RECOVERY_DAYS)
+        except ClientError as exc:
+            # already scheduled (InvalidRequestException), or gone: nothing left to retire
+            if exc.response["Error"]["Code"] not in ("InvalidRequestException", "ResourceNotFoundException"):
+                raise
+
+    def _restore_secret(self, secret_id: str) -> None:
+        """Cancels a scheduled deletion; a secret that is not scheduled is left as it is."""
+        try:
+            if "DeletedDate" in self._secrets.describe_secret(SecretId=secret_id):
+                self._secrets.restore_secret(SecretId=secret_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
