@@ -273,6 +273,26 @@ def test_settings_validate_templates() -> None:
             HuaweiCloudSettings(**bad)
 
 
+@pytest.mark.parametrize(
+    "template",
+    ["http://127.0.0.1:8765", "http://127.0.0.2:1/{service}/{region}", "http://localhost:4598", "http://[::1]:4598",
+     "https://waf.example.com", "https://{service}.{region}.example.com"],
+)  # fmt: skip
+def test_an_endpoint_is_https_or_on_this_machine(template: str) -> None:
+    assert HuaweiCloudSettings(endpoint_template=template).endpoint_template == template
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["http://10.0.0.5:8765", "http://{service}.{region}.myhuaweicloud.com", "http://localhost.example.com",
+     "http://[::2]:80", "http://127.0.0.1.nip.io"],
+)  # fmt: skip
+def test_an_http_endpoint_off_this_machine_is_refused(template: str) -> None:
+    """Issue 18: a push sends the private key; over http:// only to a simulator on this machine."""
+    with pytest.raises(ValidationError, match=r"only for 127\.0\.0\.1, localhost"):
+        HuaweiCloudSettings(endpoint_template=template)
+
+
 def test_build_targets_loads_nothing_and_renders_links() -> None:
     def fetch(name: str) -> object:
         raise AssertionError("credentials must load on the first push only")
