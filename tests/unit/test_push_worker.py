@@ -19,20 +19,28 @@ from certpush.errors import (
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import (
+    Binding,
     CertificateStatus,
     CertificateVersion,
     PushRecord,
     PushRequest,
-    PushResult,
     PushStatus,
     TargetKey,
     TargetOptions,
     TargetSpec,
+    UploadAction,
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
 from certpush_cli.sample_certificates import SampleCertificate
-from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, ScriptedTarget
+from tests.fakes import (
+    FakeQueue,
+    FixedClock,
+    InMemoryCertificateStore,
+    InMemoryRecordsRepository,
+    ScriptedTarget,
+    claim_push,
+)
 from tests.unit.conftest import CERTIFICATE_ID, SteppingMonotonic, material_of
 
 pytestmark = pytest.mark.unit
@@ -82,7 +90,9 @@ def test_success_writes_a_succeeded_record_with_its_link(
     assert result.duration_ms == 250
     assert result.attempts == 1
     assert result.reason is None
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == "aws-elb-us-east-1-1"
+    assert result.upload_action is UploadAction.CREATED
+    assert result.attached == ("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/y/z",)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id="aws-elb-us-east-1-1", version=1)
     assert records.history_items == [result]
     [request] = aws_elb.calls
     assert request.region == "us-east-1"
@@ -91,23 +101,24 @@ def test_success_writes_a_succeeded_record_with_its_link(
     assert request.previous_target_id is None
 
 
-def test_console_url_comes_from_the_target_when_the_result_has_none(
-    store: InMemoryCertificateStore,
+def test_the_attach_references_come_from_the_record_not_the_message(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
-    clock: FixedClock,
     push_message: Callable[..., PushMessage],
 ) -> None:
-    class NoLinkTarget(ScriptedTarget):
-        def push(self, request: PushRequest) -> PushResult:
-            return PushResult(target_id=super().push(request).target_id)
+    """A queue message is no authority: the references the validator recorded are the ones attached."""
+    recorded = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/mine/1/2"
+    message = push_message(attach=(recorded,))
+    forged = message.model_copy(
+        update={"options": TargetOptions(attach=("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/evil/1/2",))}
+    )
 
-    target = NoLinkTarget()
-    worker = PushWorker(store=store, records=records, targets={("aws", "elb"): target}, clock=clock)
+    result = worker.process(forged, receive_count=1)
 
-    result = worker.process(push_message(), receive_count=1)
-
-    assert result is not None
-    assert result.console_url == target.console_url("us-east-1", result.target_id)
+    assert result is not None and result.attached == (recorded,)
+    [(request, _)] = aws_elb.attach_calls
+    assert request.options == TargetOptions(attach=(recorded,))
 
 
 def test_transient_error_retries_later_with_backoff(
@@ -220,7 +231,7 @@ def test_permanent_error_fails_at_once(
     assert result.target_id is None
     assert len(aws_elb.calls) == 1
     assert current(records, message) == result
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) is None
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding()  # its lease given back, nothing held
 
 
 def test_duplicate_message_after_success_is_ignored(
@@ -269,7 +280,7 @@ def test_message_without_a_record_is_ignored(worker: PushWorker, aws_elb: Script
     assert aws_elb.calls == []
 
 
-def test_new_version_is_pushed_with_the_previous_target_id(
+def test_a_new_version_renews_the_previous_one_in_place_and_its_record_says_replaced(
     worker: PushWorker,
     aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
@@ -286,7 +297,13 @@ def test_new_version_is_pushed_with_the_previous_target_id(
     assert second is not None and second.version == 2
     assert [c.certificate.version for c in aws_elb.calls] == [1, 2]
     assert aws_elb.calls[1].previous_target_id == first.target_id
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == second.target_id != first.target_id
+    assert (second.target_id, second.upload_action) == (first.target_id, UploadAction.RENEWED_IN_PLACE)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=first.target_id, version=2)
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [2]
+    replaced = records.get(CERTIFICATE_ID, 1, US_EAST_1)
+    assert replaced is not None
+    assert (replaced.status, replaced.reason, replaced.replaced_by) == (PushStatus.REPLACED, "REPLACED_BY", 2)
+    assert replaced.message == "replaced in place by v2"
 
 
 def test_target_without_an_adapter_fails_as_unknown_target(
@@ -309,12 +326,11 @@ def test_configuration_error_fails_as_not_configured(
     clock: FixedClock,
     push_message: Callable[..., PushMessage],
 ) -> None:
-    class Unconfigured(ScriptedTarget):
-        def push(self, request: PushRequest) -> PushResult:
-            self.calls.append(request)
-            raise ConfigurationError("no Huawei Cloud credentials in secret certpush/huaweicloud")
+    def unconfigured(request: PushRequest) -> None:
+        raise ConfigurationError("no Huawei Cloud credentials in secret certpush/huaweicloud")
 
-    target = Unconfigured("huaweicloud", "waf")
+    target = ScriptedTarget("huaweicloud", "waf")
+    target.during_upload = unconfigured
     worker = PushWorker(store=store, records=records, targets={("huaweicloud", "waf"): target}, clock=clock)
 
     result = worker.process(push_message("huaweicloud", "waf", "ap-southeast-1"), receive_count=1)
@@ -374,10 +390,10 @@ def test_a_push_held_by_a_live_claim_is_not_taken_twice(
     aws_elb: ScriptedTarget,
     push_message: Callable[..., PushMessage],
     records: InMemoryRecordsRepository,
+    clock: FixedClock,
 ) -> None:
     message = push_message()
-    claim = current(records, message).model_copy(update={"status": PushStatus.IN_PROGRESS})
-    records.mark_in_progress(claim, 90)  # another invocation holds it
+    claim_push(records, current(records, message), 90, now=clock.now())  # another invocation holds it
 
     with pytest.raises(PushInProgressError):
         worker.process(message, receive_count=2)
