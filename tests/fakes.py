@@ -4,6 +4,7 @@ the same contract against these and the DynamoDB adapters, so the fakes cannot d
 from __future__ import annotations
 
 import itertools
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -159,6 +160,7 @@ class InMemoryRecordsRepository:
         self.outcome_writes = 0  # note_finals calls: one per issuance per notifier batch
         self.claims = 0  # claim writes tried (as DynamoDB's TransactWriteItems would be)
         self.lease_extensions = 0  # extend_lease calls that held (heartbeats)
+        self.extended = threading.Event()  # set by each of them: tests wait on it
 
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
@@ -261,6 +263,7 @@ class InMemoryRecordsRepository:
         self.current[key] = self.current[key].model_copy(update={"lease_until": until})
         self.bindings[(record.certificate_id, record.target)] = binding.model_copy(update={"lease_until": until})
         self.lease_extensions += 1
+        self.extended.set()
         return True
 
     def note_error(self, record: PushRecord) -> bool:

@@ -137,7 +137,8 @@ class PushWorker:
             logger.info("stale push message ignored", extra={"push_id": message.push_id})
             return None
         except SupersededPushError as exc:
-            return self._finish(superseded(state.record, exc.held_version, self.clock.now()), PushStatus.SUPERSEDED)
+            ended = superseded(state.record, exc.held_version, self.clock.now())
+            return self._finish(ended, PushStatus.SUPERSEDED, reason=ended.reason, message=ended.message)
         record = claimed.record
         assert record is not None
         try:
