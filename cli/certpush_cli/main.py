@@ -395,10 +395,13 @@ def failed(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
     stack: StackOption = "certpush",
 ) -> None:
-    """Pushes whose current state is FAILED, across all certificates, newest first."""
+    """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first."""
     with _user_errors():
-        found = DynamoDBRecordsRepository(_settings(stack).records_table).by_status(PushStatus.FAILED, limit)
-        print_records(found, "failed pushes", as_json)
+        repository = DynamoDBRecordsRepository(_settings(stack).records_table)
+        found = [
+            r for status in (PushStatus.FAILED, PushStatus.ATTACH_FAILED) for r in repository.by_status(status, limit)
+        ]
+        print_records(sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit], "failed pushes", as_json)
 
 
 # -- certificates ------------------------------------------------------------------------------------
