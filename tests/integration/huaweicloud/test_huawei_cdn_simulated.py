@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from certpush.errors import PermanentPushError
-from certpush.models.domain import PushRequest
+from certpush.models.domain import PushRequest, UploadAction
 from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 from tests.targets import push_to
@@ -59,4 +59,24 @@ def test_refusals(sim: HuaweiCloudSimulator, cdn: HuaweiCdnTarget, make_request:
     assert caught.value.code == "CDN.0406"
     with pytest.raises(PermanentPushError) as caught:
         push_to(cdn, make_request(GLOBAL, attach=("missing.example.com",)))
+    assert caught.value.code == "CDN.0105"
+
+
+def test_the_upload_says_what_the_domains_serve_and_a_gone_domain_fails_the_attach(
+    sim: HuaweiCloudSimulator, cdn: HuaweiCdnTarget, make_request: MakeRequest
+) -> None:
+    """CDN stores nothing: the upload reads what each domain serves (REUSED, RENEWED_IN_PLACE or
+    CREATED) and changes nothing; the attach configures them, and fails on a domain that is gone."""
+    sim.add_cdn_domain("www.example.com")
+    first = make_request(GLOBAL, attach=("www.example.com",))
+    assert cdn.upload(first).action is UploadAction.CREATED
+    assert sim.state()["stats"].get("cdn.https", 0) == 0  # nothing configured by the upload
+    push_to(cdn, first)
+    assert cdn.upload(first).action is UploadAction.REUSED
+    renewal = make_request(GLOBAL, version=2, attach=("www.example.com", "gone.example.com"))
+
+    uploaded = cdn.upload(renewal)
+    assert (uploaded.target_id, uploaded.action) == ("gone.example.com,www.example.com", UploadAction.RENEWED_IN_PLACE)
+    with pytest.raises(PermanentPushError) as caught:
+        cdn.attach(renewal, uploaded.target_id)
     assert caught.value.code == "CDN.0105"

@@ -141,10 +141,16 @@ def test_plain_http_listener_is_refused(
         push_to(elb, make_request(attach=(f"cn-north-4/{listener}",)))
 
 
-def test_unknown_listener_is_refused(elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
+def test_unknown_listener_fails_the_attach_not_the_upload(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    request = make_request(attach=("cn-north-4/missing",))
+    uploaded = elb.upload(request)
     with pytest.raises(PermanentPushError) as caught:
-        push_to(elb, make_request(attach=("cn-north-4/missing",)))
+        elb.attach(request, uploaded.target_id)
     assert caught.value.code == "ELB.8904"
+    assert elb.get("cn-north-4", uploaded.target_id) is not None
+    assert sim.certificate_count("elb", "cn-north-4") == 1
 
 
 def test_a_key_that_does_not_match_is_refused(

@@ -119,10 +119,17 @@ def test_a_premium_host_is_not_a_cloud_host(
     assert caught.value.code == "WAF.00011004"
 
 
-def test_unknown_host_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+def test_unknown_host_fails_the_attach_not_the_upload(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    """The certificate goes in first; the attach that follows fails on its own (ATTACH_FAILED)."""
+    request = make_request(attach=("cn-north-4/no-such-host",))
+    uploaded = waf.upload(request)
+    assert sim.certificate_count("waf", "cn-north-4") == 1
     with pytest.raises(PermanentPushError) as caught:
-        push_to(waf, make_request(attach=("cn-north-4/no-such-host",)))
+        waf.attach(request, uploaded.target_id)
     assert caught.value.code == "WAF.00011004"
+    assert waf.get("cn-north-4", uploaded.target_id) is not None  # still there, as its record will say
 
 
 def test_expired_certificate_is_refused(
