@@ -743,3 +743,24 @@ def test_without_a_heartbeat_a_long_push_is_taken_over_and_its_stale_worker_writ
     assert current(records, message) == takeover
     assert stale is not None and stale.attempts == 1  # what the stale worker meant to write ...
     assert records.history_items == [takeover]  # ... and did not
+
+
+def test_a_later_attempt_failing_before_its_upload_keeps_what_an_earlier_attempt_uploaded(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """Attempt 1 uploads, then its attach meets a throttle; attempt 2's upload is refused for good. The
+    certificate from attempt 1 is in the target: the record says ATTACH_FAILED, never FAILED."""
+    aws_elb.attach_errors.append(TransientPushError("Throttling", "slow down"))
+    message = push_message(attach=(LISTENER,))
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=1)
+    aws_elb.errors.append(PermanentPushError("QUOTA_EXCEEDED", "too many certificates"))
+
+    result = worker.process(message, receive_count=2)
+
+    assert result is not None and (result.status, result.reason) == (PushStatus.ATTACH_FAILED, "QUOTA_EXCEEDED")
+    assert (result.target_id, result.upload_action) == ("aws-elb-us-east-1-1", UploadAction.CREATED)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id="aws-elb-us-east-1-1", version=1)

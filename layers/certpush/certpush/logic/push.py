@@ -199,11 +199,14 @@ class PushWorker:
                     upload = target.upload(request)
                 attached = target.attach(request, upload.target_id)
         except TransientPushError as exc:
-            return self._retry_or_give_up(record, target, binding, upload, exc, receive_count)
+            return self._retry_or_give_up(
+                record, target, binding, upload or _earlier_upload(record), exc, receive_count
+            )
         except (PermanentPushError, ConfigurationError) as exc:
             # e.g. no credentials for this provider yet: fix the configuration, then `certpush replay`
             code = exc.code if isinstance(exc, PermanentPushError) else "NOT_CONFIGURED"
             text = exc.message if isinstance(exc, PermanentPushError) else str(exc)
+            upload = upload or _earlier_upload(record)
             if upload is None:
                 return self._finish(record, PushStatus.FAILED, reason=code, message=text)
             return self._attach_failed(record, target, binding, upload, code, text)
@@ -320,6 +323,16 @@ class PushWorker:
             },
         )
         return final
+
+
+def _earlier_upload(record: PushRecord) -> UploadResult | None:
+    """The upload an earlier attempt of this push recorded (``note_error``): the certificate is there
+    even when this attempt failed before its own upload finished."""
+    if record.target_id is None or record.upload_action is None:
+        return None
+    return UploadResult(
+        target_id=record.target_id, action=record.upload_action, detail="uploaded by an earlier attempt"
+    )
 
 
 def _replacing(binding: Binding | None, record: PushRecord, upload: UploadResult) -> int | None:
