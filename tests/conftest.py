@@ -67,14 +67,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if FIGURES_FILE.exists():
         rows = [json.loads(line) for line in FIGURES_FILE.read_text().splitlines() if line.strip()]
         terminalreporter.section("fault suite")
-        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters", "swept")
-        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported", "swept")
+        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters",
+                "disagreeing", "swept")  # fmt: skip
+        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported",
+                 "record≠target", "swept")  # fmt: skip
         terminalreporter.write_line(f"{'scenario':<22}" + "".join(f"{h:>16}" for h in heads) + f"{'seconds':>9}")
         for row in rows:
             terminalreporter.write_line(
-                f"{row['scenario']:<22}" + "".join(f"{row[k]:>16}" for k in keys) + f"{row['seconds']:>9}"
+                f"{row['scenario']:<22}" + "".join(f"{row.get(k, 0):>16}" for k in keys) + f"{row['seconds']:>9}"
             )
-        totals = {k: sum(r[k] for r in rows) for k in keys}
+        totals = {k: sum(r.get(k, 0) for r in rows) for k in keys}
         terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>16}" for k in keys))
     problems = config.stash.get(_PROBLEMS, None)
     if problems is not None:

@@ -24,7 +24,9 @@ CALLS_DIR = ROOT / ".certpush" / "aws-calls"
 
 # a call -> the IAM action that authorises it (Service Authorization Reference)
 AUTHORISED_BY = {
-    "dynamodb:TransactWriteItems": {"dynamodb:PutItem"},  # per item; certpush's transactions only Put
+    # authorised per item (DynamoDB developer guide, "Using IAM with DynamoDB transactions"): a Put needs
+    # PutItem, an Update UpdateItem; the push worker's claim, heartbeat and finish update, its finish puts
+    "dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
     "sqs:SendMessageBatch": {"sqs:SendMessage"},
     "sns:PublishBatch": {"sns:Publish"},  # SNS API reference, PublishBatch: needs the sns:Publish permission
     "sqs:DeleteMessageBatch": {"sqs:DeleteMessage"},

@@ -139,12 +139,31 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
         "forced": record.forced,
+        "rollback": record.rollback,
+        "upload_action": record.upload_action.value if record.upload_action else None,
+        "attached": list(record.attached),
+        "replaced_by": record.replaced_by,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
 _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
-          "RETRACTED": "magenta"}  # fmt: skip
+          "RETRACTED": "magenta", "SUPERSEDED": "blue", "REPLACED": "dim", "ATTACH_FAILED": "dark_orange"}  # fmt: skip
+
+
+def _status_text(record: PushRecord) -> str:
+    """The status with what qualifies it: forced, a rollback, by which version it was replaced."""
+    marks = [m for m, on in (("forced", record.forced), ("rollback", record.rollback)) if on]
+    if record.replaced_by is not None:
+        marks.append(f"by v{record.replaced_by}")
+    return record.status.value + (f" ({', '.join(marks)})" if marks else "")
+
+
+def _detail(record: PushRecord) -> str:
+    """The console link of a success, else what happened (a SUPERSEDED push says which version is there)."""
+    if record.status is PushStatus.SUCCEEDED:
+        return record.console_url or ""
+    return f"{record.reason or ''}: {record.message or ''}".strip(": ")
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -158,12 +177,8 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         # one line per record, for logs and pipes: provider service region status link-or-reason
         width = max(4, *(len(r.service) for r in records))
         for r in records:
-            detail = (
-                r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
-            )
             service = r.service.ljust(width)
-            status = r.status.value + (" forced" if r.forced else "")
-            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {_status_text(r):<11} {_detail(r)}")
         return
     table = Table(title=title)
     for column in (
@@ -178,12 +193,10 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
     ):
         table.add_column(column)
     for r in records:
-        detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
-        forced = " (forced)" if r.forced else ""
         table.add_row(
             r.provider, r.service, r.region, str(r.version),
-            Text(r.status.value + forced, style=_STYLE[r.status.value]),
-            str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            Text(_status_text(r), style=_STYLE[r.status.value]),
+            str(r.attempts), _detail(r), r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
 
@@ -214,7 +227,8 @@ def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuancePro
         task = progress_bar.add_task("validating", total=None)
 
         def show(progress: IssuanceProgress) -> None:
-            counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
+            shown = ("SUCCEEDED", "FAILED", "REJECTED", "SUPERSEDED", "ATTACH_FAILED")
+            counts = {s: list(progress.outcomes.values()).count(s) for s in shown}
             description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
             progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
                                 description=description)  # fmt: skip
@@ -255,17 +269,28 @@ def push(
     force: Annotated[
         bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
     ] = False,
+    rollback: Annotated[
+        bool,
+        typer.Option(
+            "--rollback",
+            help="With --version: put this version in place where a newer one is (without it, such targets end "
+            "SUPERSEDED: versions only move forward). Recorded on each push.",
+        ),
+    ] = False,
     stack: StackOption = "certpush",
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
-    Exit status with --wait: 0 when every target SUCCEEDED (or already had this version),
-    1 when any FAILED or was REJECTED, 4 on timeout (2: usage error, 3: refused input)."""
+    Exit status with --wait: 0 when every target SUCCEEDED (or already had this version, or holds a
+    newer one: SUPERSEDED), 1 when any FAILED, ATTACH_FAILED or was REJECTED, 4 on timeout (2: usage
+    error, 3: refused input)."""
     with _user_errors():
         _checked_id(certificate_id)
+        if rollback and version is None:
+            raise Failure("--rollback needs --version N: the version to move the targets back to", ExitCode.USAGE)
         targets = parse_targets(to, attach or [], attach_default or [])
         issuances = _issuances(_settings(stack))
-        issuance_id = issuances.push(certificate_id, targets, version, force=force)
+        issuance_id = issuances.push(certificate_id, targets, version, force=force, rollback=rollback)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
         _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
@@ -292,9 +317,19 @@ def replay(
             min=1,
         ),
     ] = 1800,
+    drop_attach: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-attach",
+            help="An attachment reference (as `certpush records --json` shows it) to attach no more, e.g. a "
+            "listener someone deleted (repeatable).",
+            metavar="REF",
+        ),
+    ] = None,
     stack: StackOption = "certpush",
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
+    """Push again every target whose last push of this certificate version FAILED or is stuck, and attach
+    again where it is ATTACH_FAILED (the certificate is there: only the attachments are retried); or, with
     --events --since T, send the archived issuance events of a window through the bus again (a version
     is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
@@ -306,9 +341,10 @@ def replay(
         _checked_id(certificate_id)
         issuances = _issuances(_settings(stack))
         stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
-        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since)
+        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since,
+                                             drop_attach=drop_attach or [])  # fmt: skip
         if issuance_id is None:
-            out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
+            out.print(f"{certificate_id} version {plan.version}: no FAILED, ATTACH_FAILED or stuck targets to replay")
             return
         err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                   f"(issuance {issuance_id})")  # fmt: skip
@@ -361,10 +397,13 @@ def failed(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
     stack: StackOption = "certpush",
 ) -> None:
-    """Pushes whose current state is FAILED, across all certificates, newest first."""
+    """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first."""
     with _user_errors():
-        found = DynamoDBRecordsRepository(_settings(stack).records_table).by_status(PushStatus.FAILED, limit)
-        print_records(found, "failed pushes", as_json)
+        repository = DynamoDBRecordsRepository(_settings(stack).records_table)
+        found = [
+            r for status in (PushStatus.FAILED, PushStatus.ATTACH_FAILED) for r in repository.by_status(status, limit)
+        ]
+        print_records(sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit], "failed pushes", as_json)
 
 
 # -- certificates ------------------------------------------------------------------------------------

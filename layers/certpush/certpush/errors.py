@@ -110,3 +110,21 @@ class StalePushError(CertpushError):
 
 class InvalidQueryError(CertpushError):
     """A dashboard query that cannot be answered as asked (a foreign cursor, a reversed time window)."""
+
+
+class SupersededPushError(CertpushError):
+    """The target holds a newer version of the certificate and the push is no rollback: versions only
+    move forward (the push ends SUPERSEDED)."""
+
+    def __init__(self, push_id: str, held_version: int) -> None:
+        super().__init__(f"push {push_id}: the target holds version {held_version}, a newer one")
+        self.push_id = push_id
+        self.held_version = held_version
+
+
+class AlreadyImportedError(CertpushError):
+    """The latest version of the certificate holds exactly this material (an identical import won)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"already imported as version {version}")
+        self.version = version

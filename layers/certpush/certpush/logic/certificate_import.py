@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from certpush.errors import CertificateNotFoundError, InvalidCertificateError
+from certpush.errors import AlreadyImportedError, CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.certificate_rules import NO_SAN_WARNING, TARGET_SIZE_WARNING
 from certpush.logic.fingerprints import chain_fingerprint, key_fingerprint
 from certpush.logic.material_files import check_sizes
@@ -111,5 +111,9 @@ def import_certificate(
             f"'{facts.common_name}' and will refuse it"
         )
     warnings += [f"{TARGET_SIZE_WARNING}: {w}" for w in size_warnings]
-    stored = store.put_version(metadata, material)
+    try:
+        stored = store.put_version(metadata, material)
+    except AlreadyImportedError as exc:
+        # an identical import stored it a moment ago (two hooks at once): that version is this material
+        return ImportResult(version=store.get_version(metadata.certificate_id, exc.version), created=False)
     return ImportResult(version=stored, warnings=warnings)

@@ -26,12 +26,21 @@ from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecor
 _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
 
+_GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
+
+
 def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
-    """The record of the newest version in each target: what the target serves or is getting."""
+    """The record of the newest version in each target: what the target serves or is getting. A
+    version that another replaced in place (or that a newer one superseded) gives way to any other
+    record, so after a rollback the grid shows the older version that is there."""
     chosen: dict[TargetKey, PushRecord] = {}
+
+    def rank(record: PushRecord) -> tuple[bool, int]:
+        return record.status not in _GONE_BY, record.version
+
     for record in records:
         known = chosen.get(record.target)
-        if known is None or record.version > known.version:
+        if known is None or rank(record) > rank(known):
             chosen[record.target] = record
     return sorted(chosen.values(), key=lambda r: (r.provider, r.service, r.region))
 

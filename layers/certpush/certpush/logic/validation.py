@@ -96,6 +96,7 @@ class Validator:
                 push_id=str(uuid.uuid5(_PUSH_NAMESPACE, f"{issuance_id}|{key}")),
                 options=options,
                 forced=detail.force,
+                rollback=detail.rollback,
                 created_at=now,
                 updated_at=now,
             )

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, Rea
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
-from certpush.models.domain import PushRequest
+from certpush.models.domain import PushRequest, UploadAction, UploadResult
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
@@ -109,20 +109,20 @@ class AcmImporter:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
 
-    def put(self, request: PushRequest, region: str) -> tuple[str, str]:
-        """(ARN, what was done) of the version in ACM of ``region``."""
+    def put(self, request: PushRequest, region: str) -> UploadResult:
+        """The version in ACM of ``region``: its ARN and what was done."""
         acm: ACMClient = self._clients("acm", region)
         previous = request.previous_target_id
         if previous and region_of_arn(previous) == region:
             # what certpush recorded: one DescribeCertificate, never a listing of the region
             if self._is_same_certificate(acm, previous, request):
-                return previous, "already in ACM"
+                return UploadResult(target_id=previous, action=UploadAction.REUSED, detail="already in ACM")
             return self._import(acm, request, region)
         # nothing recorded in this region yet (its first push): an earlier attempt may have imported
         # it before failing, so look for it (ACM has no lookup by tag, and moto's tagging API knows no ACM)
         arn = self._find_same_certificate(acm, request)
         if arn is not None:
-            return arn, "already in ACM"
+            return UploadResult(target_id=arn, action=UploadAction.REUSED, detail="already in ACM")
         return self._import(acm, request, region)
 
     def _is_same_certificate(self, acm: ACMClient, arn: str, request: PushRequest) -> bool:
@@ -155,7 +155,7 @@ class AcmImporter:
             raise translate_aws_error(exc, "looking for the certificate in ACM") from exc
         return None
 
-    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> tuple[str, str]:
+    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> UploadResult:
         material = request.material
         arguments: dict[str, Any] = {
             "Certificate": material.certificate_pem.encode(),
@@ -169,7 +169,11 @@ class AcmImporter:
                 response = acm.import_certificate(CertificateArn=previous, **arguments)
                 # tags may not be passed on re-import: bring the version tag up to date afterwards
                 acm.add_tags_to_certificate(CertificateArn=previous, Tags=self._tags(request))
-                return str(response["CertificateArn"]), "re-imported in place"
+                return UploadResult(
+                    target_id=str(response["CertificateArn"]),
+                    action=UploadAction.RENEWED_IN_PLACE,
+                    detail="re-imported in place",
+                )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                     raise translate_aws_error(exc, "re-importing into ACM") from exc
@@ -178,7 +182,7 @@ class AcmImporter:
             response = acm.import_certificate(Tags=self._tags(request), **arguments)
         except (ClientError, BotoCoreError) as exc:
             raise translate_aws_error(exc, "importing into ACM") from exc
-        return str(response["CertificateArn"]), "imported"
+        return UploadResult(target_id=str(response["CertificateArn"]), action=UploadAction.CREATED, detail="imported")
 
     def in_use_by(self, region: str, arn: str) -> list[str] | None:
         """ACM's InUseBy of the certificate (the AWS resources that use it); None when it is gone."""
