@@ -154,6 +154,22 @@ def test_transient_error_retries_later_with_backoff(
     assert len(aws_elb.calls) == 2
 
 
+def test_an_ambiguous_error_waits_for_the_target_to_settle_before_looking_again(
+    worker: PushWorker, aws_elb: ScriptedTarget, retry_policy: RetryPolicy, push_message: Callable[..., PushMessage]
+) -> None:
+    """A request that may have been carried out unseen (a timeout after it was sent) comes back no sooner than
+    ``settle_seconds``, so that a create landing late is found by the retry's lookup; a plain throttle does not wait."""
+    aws_elb.errors.append(TransientPushError("NETWORK", "read timeout", ambiguous=True))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(), receive_count=1)
+    assert retry.value.delay_seconds == retry_policy.settle_seconds == 30 > retry_policy.delay(1)
+
+    aws_elb.errors.append(TransientPushError("Throttling", "rate exceeded"))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(region="eu-west-1"), receive_count=1)
+    assert retry.value.delay_seconds == retry_policy.delay(1) < retry_policy.settle_seconds
+
+
 def test_backoff_grows_with_the_attempts(
     worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
 ) -> None:
@@ -461,6 +477,14 @@ def test_delay_lies_between_half_the_ceiling_and_the_ceiling(policy: RetryPolicy
 
     assert ceiling // 2 <= delay <= ceiling
     assert delay <= policy.max_seconds
+
+
+@given(policy=policies, attempt=st.integers(-3, 60), jitter=jitters, settle=st.integers(0, 900))
+def test_an_ambiguous_delay_is_the_backoff_or_the_settle_time_whichever_is_longer(
+    policy: RetryPolicy, attempt: int, jitter: float, settle: int
+) -> None:
+    policy = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, settle, jitter=lambda: jitter)
+    assert policy.delay(attempt, ambiguous=True) == max(policy.delay(attempt), settle)
 
 
 @given(policy=policies, attempt=st.integers(1, 60))

@@ -51,9 +51,17 @@ class PushError(CertpushError):
 
 
 class TransientPushError(PushError):
-    """Throttling, 5xx, timeouts, connection errors: the same request may succeed later."""
+    """Throttling, 5xx, timeouts, connection errors: the same request may succeed later.
+
+    ``ambiguous``: the request may have been carried out although no answer said so (a timeout after it
+    was sent, a connection dropped before the answer, a gateway timeout): a retry must first look for what
+    it may have made, and only once the target had time to finish it (``RetryPolicy.settle_seconds``)."""
 
     retryable = True
+
+    def __init__(self, code: str, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(code, message)
+        self.ambiguous = ambiguous
 
 
 class PermanentPushError(PushError):

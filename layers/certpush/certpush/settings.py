@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=50, alias="PUSH_MAX_ATTEMPTS")
     retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
+    # after an ambiguous error (a timeout after the request was sent), wait at least this long before the
+    # retry looks for what the request may have made: above every target client's timeout
+    push_settle_seconds: int = Field(default=30, ge=0, le=900, alias="PUSH_SETTLE_SECONDS")
     push_concurrency: int = Field(default=10, ge=1, le=100, alias="PUSH_CONCURRENCY")
     push_time_budget_seconds: int = Field(default=30, ge=1, le=900, alias="PUSH_TIME_BUDGET_SECONDS")
     # how long a push worker holds a push (longer than the function's Timeout, shorter than the

@@ -101,6 +101,7 @@ def build_worker(settings: Settings) -> PushWorker:
             max_attempts=settings.max_attempts,
             base_seconds=settings.retry_base_seconds,
             max_seconds=settings.retry_max_seconds,
+            settle_seconds=settings.push_settle_seconds,
         ),
         lease_seconds=settings.push_lease_seconds,
     )

@@ -108,22 +108,30 @@ def test_messages_never_decide() -> None:
 
 
 @pytest.mark.parametrize(
-    "exc",
+    ("exc", "ambiguous"),
     [
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.ConnectTimeout("slow"),
-        httpx.RemoteProtocolError("Server disconnected without sending a response."),
-        httpx.ReadError("reset"),
+        (httpx.ConnectError("refused"), False),  # never sent: nothing can have happened
+        (httpx.ConnectTimeout("slow"), False),
+        (httpx.ReadTimeout("slow"), True),  # sent: the service may still carry it out
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), True),
+        (httpx.ReadError("reset"), True),
     ],
 )
-def test_transport_errors_are_transient(exc: Exception) -> None:
+def test_transport_errors_are_transient_and_say_whether_the_request_may_have_been_carried_out(
+    exc: Exception, ambiguous: bool
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
     client, http = make_client(handler)
-    with http, pytest.raises(TransientPushError):
+    with http, pytest.raises(TransientPushError) as caught:
         call_waf(client)
+    assert caught.value.ambiguous is ambiguous
+
+
+@pytest.mark.parametrize(("status", "ambiguous"), [(500, True), (502, True), (503, False), (504, True), (429, False)])
+def test_server_errors_after_which_the_work_may_be_done_are_ambiguous(status: int, ambiguous: bool) -> None:
+    assert getattr(error_for_response(httpx.Response(status, json={})), "ambiguous", None) is ambiguous
 
 
 def test_answers_that_are_not_json_objects_are_transient() -> None:

@@ -55,15 +55,22 @@ class RetryLater(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """``settle_seconds``: the least wait after an ambiguous error (a request the target may still be
+    carrying out): long enough for a create that lands after the client gave up to show, so that the
+    retry's lookup finds it instead of creating a second copy."""
+
     max_attempts: int = 5
     base_seconds: int = 10
     max_seconds: int = 900
+    settle_seconds: int = 30
     jitter: Callable[[], float] = field(default=random.random)
 
-    def delay(self, attempt: int) -> int:
-        """Exponential backoff with "equal jitter": half fixed, half random."""
+    def delay(self, attempt: int, *, ambiguous: bool = False) -> int:
+        """Exponential backoff with "equal jitter": half fixed, half random; at least ``settle_seconds``
+        after an ambiguous error."""
         ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return int(ceiling / 2 + self.jitter() * ceiling / 2)
+        backoff = int(ceiling / 2 + self.jitter() * ceiling / 2)
+        return max(backoff, self.settle_seconds) if ambiguous else backoff
 
 
 @dataclass
@@ -238,7 +245,7 @@ class PushWorker:
             if upload is not None:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
             return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
-        delay = self.retry.delay(record.attempts)
+        delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous)
         noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
         if upload is not None:
             noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})

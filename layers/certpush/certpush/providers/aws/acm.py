@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectionError,
+    ReadTimeoutError,
+)
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
@@ -49,7 +55,10 @@ _QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsExc
 
 def translate_aws_error(exc: Exception, action: str) -> PushError:
     """ClientError / transport errors -> our exceptions, by error code and HTTP status only."""
-    if isinstance(exc, (ReadTimeoutError, ConnectionError)):
+    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
+        # sent, but no answer came: ACM may have done it (a late import) -- the retry settles, then looks
+        return TransientPushError("NETWORK", f"{action}: {exc}", ambiguous=True)
+    if isinstance(exc, ConnectionError):
         return TransientPushError("NETWORK", f"{action}: {exc}")
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -57,7 +66,8 @@ def translate_aws_error(exc: Exception, action: str) -> PushError:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         message = f"{action}: {error.get('Message', code)}"
         if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-            return TransientPushError(code, message)
+            # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
+            return TransientPushError(code, message, ambiguous=status >= 500 and status != 503)
         if code in _UNAVAILABLE_CODES:
             return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
         if code in _QUOTA_CODES:

@@ -143,16 +143,22 @@ def error_for_response(response: httpx.Response) -> PushError:
     if code in SERVICE_UNAVAILABLE_CODES or status in (401, 403):
         return ServiceUnavailableInRegionError(code, text)
     if status >= 500 or status == 408:
-        return TransientPushError(code, text)
+        # a 5xx other than 503 may come after the work was done (APIG answers 504 when the service is slow)
+        return TransientPushError(code, text, ambiguous=status >= 500 and status != 503)
     return PermanentPushError(code, text)
 
 
 def error_for_transport(exc: httpx.HTTPError) -> PushError:
     """Timeouts, refused or dropped connections can succeed later; a malformed URL never will."""
+    text = f"{type(exc).__name__}: {exc}"
+    # a request that never left (no connection, no pool slot) did nothing; one that was sent may have
+    # been carried out although no answer came: the retry settles, then looks for what it made
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError | httpx.ProxyError):
+        return TransientPushError("CONNECTION_ERROR" if isinstance(exc, httpx.ConnectError) else "TIMEOUT", text)
     if isinstance(exc, httpx.TimeoutException):
-        return TransientPushError("TIMEOUT", f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
-        return TransientPushError("CONNECTION_ERROR", f"{type(exc).__name__}: {exc}")
+        return TransientPushError("TIMEOUT", text, ambiguous=True)
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return TransientPushError("CONNECTION_ERROR", text, ambiguous=True)
     return PermanentPushError("HTTP_CLIENT_ERROR", f"{type(exc).__name__}: {exc}")
 
 
