@@ -36,6 +36,7 @@ from certpush.models.domain import (
     is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.registry import REGISTRY
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
@@ -438,7 +439,9 @@ def certificates_import(
             raise Failure(f"{exc} ({exc.reason})") from exc
         settings = _settings(stack)
         try:
-            result = import_certificate(certificate_store(settings), SystemClock(), material, certificate_id, force)
+            result = import_certificate(
+                certificate_store(settings), SystemClock(), material, certificate_id, force, catalog=REGISTRY
+            )
         except InvalidCertificateError as exc:
             hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
             raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc

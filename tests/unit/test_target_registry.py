@@ -8,6 +8,7 @@ import pytest
 import typer
 from pydantic_settings import SettingsConfigDict
 
+from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.logic.validation import Validator
 from certpush.models.domain import GLOBAL_REGION, PushStatus, RejectReason, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
@@ -51,6 +52,7 @@ EDGE = PushTargetDefinition(
     regions=None,
     settings=EdgeSettings,
     build=_build_edge,
+    rules=TargetCertificateRules(),  # takes any key, signature, version and size
     attachment=Attachment(reference="DISTRIBUTION_ID"),
 )
 WITH_EDGE = TargetRegistry([*DEFINITIONS, EDGE])
