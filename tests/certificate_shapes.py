@@ -147,7 +147,9 @@ SHAPES: dict[str, Callable[[], SampleCertificate]] = {
     "rsa-4160": lambda: make_certificate("rsa4160.example.com", key_type="rsa:4160"),
     "ed25519": lambda: make_certificate("ed25519.example.com", key_type="ed25519"),
     "x509-v1": x509_v1,
+    # an ECDSA certificate under an RSA CA, as Let's Encrypt issued them for years: every target takes it
     "ec-signed-by-rsa": lambda: make_certificate("mixed.example.com", ca_key_type="rsa"),
+    "rsa-signed-by-ed25519": lambda: make_certificate("edca.example.com", key_type="rsa", ca_key_type="ed25519"),
     "certificate-over-32k": lambda: many_names(560),
     # over 65,536 characters with its chain: more than one secret holds, so certpush never stores it
     "certificate-over-64k": lambda: many_names(900),

@@ -157,8 +157,9 @@ def transactions_without_table_copies() -> None:
 # larger than 5 KB (5,120 bytes). ACM API Reference, ImportCertificate
 # (https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html): "You must enter the
 # private key that matches the certificate"; "The cryptographic algorithm of an imported certificate
-# must match the algorithm of the signing CA". botocore's ACM model lists ValidationException among
-# ImportCertificate's errors: moto answers its own validation failures with it too.
+# must match the algorithm of the signing CA" (RSA or ECDSA, ACM's algorithms). botocore's ACM model
+# lists ValidationException among ImportCertificate's errors: moto answers its own validation failures
+# with it too.
 ACM_KEY_ALGORITHMS = frozenset({"RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1",
                                 "EC_secp521r1"})  # fmt: skip
 ACM_PRIVATE_KEY_MAX_BYTES = 5_120
@@ -180,10 +181,6 @@ def acm_key_algorithm(public_key: Any) -> str:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         return f"EC_{_ACM_CURVES.get(public_key.curve.name, public_key.curve.name)}"
     return type(public_key).__name__.lstrip("_").removesuffix("PublicKey") or "unknown"
-
-
-def _family(algorithm: str) -> str:
-    return algorithm.split("_", 1)[0]
 
 
 def acm_import_refusal(certificate: bytes, private_key: bytes) -> str | None:
@@ -211,11 +208,11 @@ def acm_import_refusal(certificate: bytes, private_key: bytes) -> str | None:
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
         return "The private key does not match the public key in the certificate."
-    # sha256WithRSAEncryption, RSASSA-PSS... / ecdsa-with-SHA256...: the signing CA's key algorithm
+    # sha256WithRSAEncryption, RSASSA-PSS... / ecdsa-with-SHA256...: the signing CA's key algorithm,
+    # which must be one ACM supports (RSA, ECDSA); ACM imports an ECDSA certificate under an RSA CA
     name = str(getattr(cert.signature_algorithm_oid, "_name", "")).lower()
-    signer = "RSA" if "rsa" in name else "EC" if "ecdsa" in name else name
-    if _family(algorithm) != signer:
-        return f"The certificate's key algorithm {algorithm} does not match the algorithm of the signing CA ({signer})."
+    if "rsa" not in name and "ecdsa" not in name:
+        return f"The certificate is signed with {name}; the signing CA's algorithm must be RSA or ECDSA."
     return None
 
 

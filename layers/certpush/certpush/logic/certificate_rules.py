@@ -284,9 +284,10 @@ class KeyTypes(TargetRule):
 
 
 @dataclass(frozen=True)
-class SignedWithKeyAlgorithm(TargetRule):
-    """The certificate is signed by a key of its own key's algorithm (an RSA key by an RSA CA...)."""
+class SignatureAlgorithms(TargetRule):
+    """The algorithms of the keys a certificate may be signed with (its CA's, or its own when self-signed)."""
 
+    signers: frozenset[str]
     source: Source
 
     @property
@@ -294,12 +295,12 @@ class SignedWithKeyAlgorithm(TargetRule):
         return frozenset({RejectReason.SIGNATURE_ALGORITHM_NOT_SUPPORTED})
 
     def check(self, shape: MaterialShape) -> Violation | None:
-        if shape.signer_key_algorithm == shape.key_algorithm:
+        if shape.signer_key_algorithm in self.signers:
             return None
         return Violation(
             RejectReason.SIGNATURE_ALGORITHM_NOT_SUPPORTED,
-            "certificates signed with their own key's algorithm (an RSA key by an RSA CA, an EC key by an ECDSA CA)",
-            f"this {shape.key_algorithm} key is signed with {shape.signer_key_algorithm} ({shape.signature_algorithm})",
+            f"certificates signed with {' or '.join(sorted(self.signers))} keys",
+            f"this one is signed with {shape.signer_key_algorithm} ({shape.signature_algorithm})",
             self.source,
         )
 

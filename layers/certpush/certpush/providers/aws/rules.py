@@ -10,7 +10,7 @@ from __future__ import annotations
 from certpush.logic.certificate_rules import (
     KeyTypes,
     Measured,
-    SignedWithKeyAlgorithm,
+    SignatureAlgorithms,
     SizeLimit,
     Source,
     TargetCertificateRules,
@@ -41,8 +41,11 @@ ACM_PRIVATE_KEY_MAX = 5_120  # "The private key must be no larger than 5 KB (5,1
 ACM_RULES = TargetCertificateRules(
     (
         ACM_KEYS,
-        # "The cryptographic algorithm of an imported certificate must match the algorithm of the signing CA"
-        SignedWithKeyAlgorithm(ACM_IMPORT_API),
+        # "The cryptographic algorithm of an imported certificate must match the algorithm of the signing
+        # CA": a CA signs with a key of one of ACM's algorithms, RSA or ECDSA. Not the leaf's own family:
+        # Let's Encrypt issued ECDSA certificates under its RSA intermediate for years, and ACM imports
+        # those (an ACME test server, pebble, still does it: tests/e2e/acme)
+        SignatureAlgorithms(frozenset({"RSA", "EC"}), ACM_IMPORT_API),
         # "A certificate must be an SSL/TLS X.509 version 3 certificate"
         X509Versions(frozenset({3}), ACM_PREREQUISITES),
         SizeLimit(Measured.CERTIFICATE, ACM_CERTIFICATE_MAX, ACM_IMPORT_API),
