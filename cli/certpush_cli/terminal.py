@@ -64,9 +64,11 @@ def user_errors() -> Iterator[None]:
     except Failure as exc:
         err.print(f"error: {one_line(exc)}")
         raise typer.Exit(exc.code) from exc
-    except (ConfigurationError, DependencyError) as exc:
-        # the stack is not there, not reachable, or one of its services failed (connection refused...)
-        err.print(f"error: {one_line(exc)}; hint: check that the stack runs and AWS_ENDPOINT_URL / AWS_REGION")
+    except ConfigurationError as exc:  # no such stack, or it cannot be reached (its message says how to fix it)
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
+    except DependencyError as exc:  # one of the stack's stores, queues or buses failed (connection refused...)
+        err.print(f"error: {one_line(exc)}; hint: check that the stack runs (AWS_ENDPOINT_URL, AWS_REGION)")
         raise typer.Exit(ExitCode.UNREACHABLE) from exc
     except CertpushError as exc:
         err.print(f"error: {one_line(exc)}")

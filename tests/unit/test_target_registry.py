@@ -64,6 +64,7 @@ def test_every_registered_target_is_whole(definition: PushTargetDefinition[Targe
     assert definition.is_global or definition.regions, "a regional target lists its regions"
     assert definition.settings.env_prefix().endswith("_")
     assert definition.attachment is not None and definition.attachment.reference
+    assert definition.rules.rules, "it declares what it takes (keys, signatures, versions, sizes)"
     assert inspection_of(definition.provider, definition.service), "`certpush-dev stack check` can look at it"
 
 
