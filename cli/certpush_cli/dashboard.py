@@ -13,12 +13,11 @@ from typing import Annotated, Any
 import typer
 
 from certpush import __version__
-from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
 from certpush.wiring import build_dashboard
 from certpush_cli.function_url import FunctionUrlServer
 from certpush_cli.stack import settings_for_stack
-from certpush_cli.terminal import StackOption, err, out
+from certpush_cli.terminal import ExitCode, Failure, StackOption, out, user_errors
 
 API_DESCRIPTION = (
     "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
@@ -67,14 +66,13 @@ def dashboard(
     stack: StackOption = "certpush",
 ) -> None:
     """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
-    try:
-        server = stack_records_api_server(stack, port)
-    except CertpushError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        err.print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port")
-        raise typer.Exit(1) from exc
+    with user_errors():
+        try:
+            server = stack_records_api_server(stack, port)
+        except OSError as exc:
+            raise Failure(
+                f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port", ExitCode.UNREACHABLE
+            ) from exc
     # the token in the address is this run's: the page sends it, and nothing changes without it
     out.print(f"dashboard: {server.page_url}  (records API: {server.url}/certificates, /pushes, /summary)")
     server.start()
@@ -90,6 +88,7 @@ def openapi(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the document.")] = Path("docs/openapi.json"),
 ) -> None:
     """Write the records API's OpenAPI document (generated from its routes and models)."""
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(openapi_document())
+    with user_errors():
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(openapi_document())
     out.print(str(out_file))

@@ -6,27 +6,24 @@ and against the embedded stack (certpush-dev stack up, then eval "$(certpush-dev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from typer.exceptions import TyperException
 
 from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.policy_store import DynamoDBPolicyStore
-from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
+from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.certificate_import import import_certificate
+from certpush.logic.certificate_rules import forceable
 from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
     CERTIFICATE_ID_RULE,
@@ -38,6 +35,7 @@ from certpush.models.domain import (
     is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.registry import REGISTRY
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
@@ -47,7 +45,8 @@ from certpush_cli.material_input import material_from_options
 from certpush_cli.retract import retract
 from certpush_cli.stack import settings_for_stack
 from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, StackOption, err, out
+from certpush_cli.terminal import ExitCode, Failure, StackOption, err, out, validation_summary
+from certpush_cli.terminal import user_errors as _user_errors
 
 app = typer.Typer(
     name="certpush",
@@ -74,48 +73,28 @@ ATTACH_HELP = attach_help()
 ATTACH_DEFAULT_HELP = attach_default_help()
 
 
-def _validation_summary(exc: ValidationError) -> str:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "input"
-    return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Every error a command meets ends as one line on stderr and an ``ExitCode``, never a traceback."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort, TyperException):
-        raise  # typer.Exit and usage errors: click prints and exits on its own
-    except Failure as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(exc.code) from exc
-    except ConfigurationError as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(ExitCode.ERROR) from exc
-    except CertpushError as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(ExitCode.REFUSED) from exc
-    except ValidationError as exc:
-        err.print(f"error: invalid input: {_validation_summary(exc)}; see certpush COMMAND --help")
-        raise typer.Exit(ExitCode.REFUSED) from exc
-    except (ClientError, BotoCoreError) as exc:
-        err.print(f"error: the stack's AWS services answered: {exc}; check the stack and AWS_ENDPOINT_URL")
-        raise typer.Exit(ExitCode.ERROR) from exc
-    except Exception as exc:
-        err.print(f"error: unexpected {type(exc).__name__}; please report it (certpush --help for usage)")
-        raise typer.Exit(ExitCode.ERROR) from exc
-
-
 def _checked_id(certificate_id: str) -> str:
     if not is_certificate_id(certificate_id):
         shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
-        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.USAGE)
+        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.REFUSED)
     return certificate_id
+
+
+def _known(settings: Settings, certificate_id: str, version: int | None = None) -> None:
+    """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
+    try:
+        certificate_store(settings).get_version(certificate_id, version)
+    except CertificateNotFoundError as exc:
+        raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
+
+
+def _refuse_unknown(settings: Settings, certificate_id: str) -> None:
+    """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
+    if not certificate_store(settings).list_versions(certificate_id):
+        raise Failure(
+            f"certificate {certificate_id} is not in the inventory and has no push records; "
+            "see certpush certificates list"
+        )
 
 
 def _settings(stack: str) -> Settings:
@@ -283,13 +262,16 @@ def push(
 
     Exit status with --wait: 0 when every target SUCCEEDED (or already had this version, or holds a
     newer one: SUPERSEDED), 1 when any FAILED, ATTACH_FAILED or was REJECTED, 4 on timeout (2: usage
-    error, 3: refused input)."""
+    error, 3: refused input or an id not in the inventory: nothing is emitted, 5: the stack cannot be
+    reached)."""
     with _user_errors():
         _checked_id(certificate_id)
         if rollback and version is None:
             raise Failure("--rollback needs --version N: the version to move the targets back to", ExitCode.USAGE)
         targets = parse_targets(to, attach or [], attach_default or [])
-        issuances = _issuances(_settings(stack))
+        settings = _settings(stack)
+        _known(settings, certificate_id, version)
+        issuances = _issuances(settings)
         issuance_id = issuances.push(certificate_id, targets, version, force=force, rollback=rollback)
         total = sum(len(t.target_keys()) for t in targets)
         err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
@@ -372,8 +354,11 @@ def records(
     """Current state of every push of a certificate: one record per version, service and region."""
     with _user_errors():
         _checked_id(certificate_id)
-        repository = DynamoDBRecordsRepository(_settings(stack).records_table)
-        found = _sort([r for r in repository.list_current(certificate_id) if version in (None, r.version)])
+        settings = _settings(stack)
+        current = DynamoDBRecordsRepository(settings.records_table).list_current(certificate_id)
+        if not current:
+            _refuse_unknown(settings, certificate_id)
+        found = _sort([r for r in current if version in (None, r.version)])
         print_records(found, f"push records of {certificate_id}", as_json)
 
 
@@ -387,7 +372,10 @@ def history(
     """The latest push records of a certificate (10 by default), newest first."""
     with _user_errors():
         _checked_id(certificate_id)
-        found = DynamoDBRecordsRepository(_settings(stack).records_table).history(certificate_id, limit)
+        settings = _settings(stack)
+        found = DynamoDBRecordsRepository(settings.records_table).history(certificate_id, limit)
+        if not found:
+            _refuse_unknown(settings, certificate_id)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
@@ -407,9 +395,6 @@ def failed(
 
 
 # -- certificates ------------------------------------------------------------------------------------
-_FORCEABLE = {"KEY_MISMATCH", "CHAIN_INVALID"}
-
-
 def _names(sans: list[str]) -> str:
     return f"SANs {', '.join(sans)}" if sans else "no SANs"
 
@@ -462,7 +447,8 @@ def certificates_import(
     Importing what the latest version already holds (same certificate, key and chain) changes
     nothing and pushes nothing: deploy hooks may run again.
 
-    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 stack error."""
+    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 the stack
+    cannot be reached."""
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
@@ -479,9 +465,11 @@ def certificates_import(
             raise Failure(f"{exc} ({exc.reason})") from exc
         settings = _settings(stack)
         try:
-            result = import_certificate(certificate_store(settings), SystemClock(), material, certificate_id, force)
+            result = import_certificate(
+                certificate_store(settings), SystemClock(), material, certificate_id, force, catalog=REGISTRY
+            )
         except InvalidCertificateError as exc:
-            hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
+            hint = " Use --force to store it anyway." if forceable(exc.reason) else ""
             raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
         stored = result.version
         for warning in result.warnings:
@@ -592,7 +580,7 @@ def policies_add(
                 name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
             )
         except ValidationError as exc:
-            raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
+            raise Failure(f"invalid policy: {validation_summary(exc)}; see certpush policies add --help") from exc
         DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip
@@ -630,7 +618,8 @@ def sample_certificate(
     """Generate a sample certificate, its chain and its key (a throw-away CA: for trying certpush out)."""
     from certpush_cli.sample_certificates import make_certificate
 
-    paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
+    with _user_errors():
+        paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
     for kind, path in paths.items():
         out.print(f"{kind}: {path}")
 
@@ -642,7 +631,9 @@ def schemas(
     """Write the JSON Schemas of the events certpush reads and emits."""
     from certpush.models.schemas import write_schemas
 
-    for path in write_schemas(out_dir):
+    with _user_errors():
+        written = write_schemas(out_dir)
+    for path in written:
         out.print(str(path))
 
 

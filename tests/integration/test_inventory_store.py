@@ -22,6 +22,7 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.ports import CertificateStore, PolicyStore
+from certpush.providers.registry import REGISTRY
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore
@@ -67,7 +68,9 @@ def policies(request: pytest.FixtureRequest) -> PolicyStore:
 def _put(
     store: CertificateStore, certificate_id: str, material: CertificateMaterial | None = None
 ) -> CertificateVersion:
-    return import_certificate(store, FixedClock(), material or _material(), certificate_id=certificate_id).version
+    return import_certificate(
+        store, FixedClock(), material or _material(), certificate_id=certificate_id, catalog=REGISTRY
+    ).version
 
 
 # -- shared by the fake and DynamoDB -----------------------------------------------------------------

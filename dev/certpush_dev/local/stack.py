@@ -83,6 +83,9 @@ def _ensure_free(port: int, what: str) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the servers themselves bind (http.server and werkzeug set allow_reuse_address): connections
+        # of a stack that just stopped, left in TIME_WAIT, do not make the port "in use"
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:

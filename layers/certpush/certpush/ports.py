@@ -10,6 +10,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.models.domain import (
     AttachResult,
     Binding,
@@ -291,6 +292,11 @@ class OfferedTarget(Protocol):
         ...
 
     def offered_in(self, region: str) -> bool: ...
+
+    @property
+    def rules(self) -> TargetCertificateRules:
+        """What it takes (keys, signatures, X.509 versions, sizes): a push that breaks a rule is REJECTED."""
+        ...
 
 
 class TargetCatalog(Protocol):
