@@ -172,8 +172,10 @@ _CONFIG = {
 @pytest.mark.usefixtures("aws")
 def test_the_config_goes_back_with_the_etag_it_was_read_with(sample: SampleCertificate) -> None:
     stubbed = _Stubbed()
-    arn = boto3.client("acm", region_name="us-east-1").import_certificate(
-        Certificate=sample.certificate_pem.encode(), PrivateKey=sample.private_key_pem.encode()
+    arn = boto3.client("acm", region_name="us-east-1").import_certificate(  # as certpush imports it: tagged
+        Certificate=sample.certificate_pem.encode(),
+        PrivateKey=sample.private_key_pem.encode(),
+        Tags=[{"Key": "certpush:certificate-id", "Value": "cdn"}, {"Key": "certpush:version", "Value": "1"}],
     )["CertificateArn"]
     stubbed.stubber.add_response("get_distribution_config", {"DistributionConfig": _CONFIG, "ETag": "E1"}, {"Id": "D1"})
     expected = {
