@@ -37,3 +37,18 @@ def test_transient_errors_say_whether_the_request_may_have_been_carried_out(exc:
 def test_a_refusal_is_permanent_and_never_ambiguous() -> None:
     error = translate_aws_error(_client_error("ValidationException", 400), "importing into ACM")
     assert isinstance(error, PermanentPushError) and not isinstance(error, TransientPushError)
+
+
+@pytest.mark.parametrize(
+    "exc", [ReadTimeoutError(endpoint_url="https://tagging"), _client_error("InternalServiceException", 500)]
+)
+def test_a_read_is_never_ambiguous(exc: Exception) -> None:
+    """A lookup carried out unseen made nothing: its retry need not wait for anything to land."""
+    error = translate_aws_error(exc, "looking for the certificate in ACM by its tags", changes=False)
+    assert isinstance(error, TransientPushError)
+    assert error.ambiguous is False
+
+
+def test_the_tagging_api_s_throttle_is_transient() -> None:
+    error = translate_aws_error(_client_error("ThrottledException", 400), "looking", changes=False)
+    assert isinstance(error, TransientPushError) and error.code == "ThrottledException"
