@@ -6,22 +6,31 @@
   certificates, filters of different keys ANDed and the values of one key ORed (Resource Groups Tagging
   API reference, GetResources, TagFilters), pages joined by PaginationToken; botocore's model parses it;
 - the fault ``LateLanding`` (certpush_dev.local.aws_hooks): the caller times out, the very request is
-  carried out later; a client that retries sends it again at once, which is how a second copy is made."""
+  carried out later; a client that retries sends it again at once, which is how a second copy is made;
+- ACM says which load balancers and distributions use a certificate and refuses to delete it then
+  (``moto_patches.acm_knows_who_uses_a_certificate``): a push keeps a second copy that is in use."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from pydantic import SecretStr
 
+from certpush.logic.x509_checks import inspect_certificate
+from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, UploadAction
+from certpush.providers.aws.elb_adapter import AwsElbTarget
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.aws_hooks import AwsCallHooks, LateLanding
+from certpush_dev.local.fixtures import create_distribution, create_https_listener
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +44,7 @@ def endpoint() -> Iterator[str]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},  # a VPC for the listeners, not the AMI catalogue
     )
     assert process.stdout is not None and process.stdin is not None
     _, host, port = process.stdout.readline().split()
@@ -149,3 +159,98 @@ def test_a_client_that_retries_a_timed_out_import_makes_a_second_copy(
     tagging = _client(session, endpoint, "resourcegroupstaggingapi", region)
     found = _found(tagging, **{ID: ["retried"]})
     assert landing.landed == [200] and arn in found and len(found) == 2
+
+
+@pytest.fixture
+def on_moto(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """boto3's default clients (the fixtures', certpush's) reach moto's process."""
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return endpoint
+
+
+def _in_use_by(region: str, arn: str) -> list[str]:
+    return list(
+        boto3.client("acm", region_name=region).describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"]
+    )
+
+
+def _refused_delete(region: str, arn: str) -> str:
+    with pytest.raises(ClientError) as refused:
+        boto3.client("acm", region_name=region).delete_certificate(CertificateArn=arn)
+    return str(refused.value.response["Error"]["Code"])
+
+
+def test_acm_says_which_load_balancers_use_a_certificate_and_keeps_it_while_they_do(
+    on_moto: str, sample: SampleCertificate
+) -> None:
+    region = "eu-north-1"
+    acm, elbv2 = boto3.client("acm", region_name=region), boto3.client("elbv2", region_name=region)
+    arn = _import(acm, sample)
+    listener = create_https_listener(region, name="in-use")
+    balancer = elbv2.describe_listeners(ListenerArns=[listener])["Listeners"][0]["LoadBalancerArn"]
+    assert _in_use_by(region, arn) == []
+
+    elbv2.add_listener_certificates(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
+    assert _in_use_by(region, arn) == [balancer]
+    assert _refused_delete(region, arn) == "ResourceInUseException"
+
+    elbv2.remove_listener_certificates(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
+    elbv2.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])  # the default one
+    assert _in_use_by(region, arn) == [balancer]
+
+    elbv2.delete_listener(ListenerArn=listener)
+    assert _in_use_by(region, arn) == []
+    acm.delete_certificate(CertificateArn=arn)
+
+
+def test_acm_says_which_distributions_use_a_certificate(on_moto: str, sample: SampleCertificate) -> None:
+    arn = _import(boto3.client("acm", region_name="us-east-1"), sample)
+    viewer = {"ACMCertificateArn": arn, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+    distribution = create_distribution("in-use.example.com", ViewerCertificate=viewer)
+    account = boto3.client("sts").get_caller_identity()["Account"]
+
+    assert _in_use_by("us-east-1", arn) == [f"arn:aws:cloudfront::{account}:distribution/{distribution}"]
+    assert _refused_delete("us-east-1", arn) == "ResourceInUseException"
+
+
+def _push_request(sample: SampleCertificate, region: str, previous: str) -> PushRequest:
+    facts = inspect_certificate(sample.certificate_pem)
+    return PushRequest(
+        certificate=CertificateVersion(
+            certificate_id="shop", version=1, **asdict(facts), secret_id="s", imported_at=facts.not_before
+        ),
+        material=CertificateMaterial(
+            certificate_pem=sample.certificate_pem,
+            chain_pem=sample.chain_pem,
+            private_key_pem=SecretStr(sample.private_key_pem),
+        ),
+        region=region,
+        previous_target_id=previous,
+    )
+
+
+def test_a_second_copy_in_use_is_kept(on_moto: str, sample: SampleCertificate) -> None:
+    """Someone attached the late copy to a listener before a forced push looked: ACM would refuse its deletion."""
+    region = "eu-west-3"
+    acm = boto3.client("acm", region_name=region)
+    recorded = _import(acm, sample, **{ID: "shop", VERSION: "1"})
+    used = _import(acm, sample, **{ID: "shop", VERSION: "1"})
+    listener = create_https_listener(region, name="late-copy")
+    boto3.client("elbv2", region_name=region).add_listener_certificates(
+        ListenerArn=listener, Certificates=[{"CertificateArn": used}]
+    )
+
+    result = AwsElbTarget("https://console/{region}").upload(_push_request(sample, region, previous=recorded))
+
+    assert (result.target_id, result.action) == (recorded, UploadAction.REUSED)
+    assert f"kept a duplicate of version 1 ({used}): used by arn:aws:elasticloadbalancing:{region}:" in (
+        result.detail or ""
+    )
+    assert _in_use_by(region, used) != []  # still there

@@ -18,7 +18,11 @@ import sys
 import threading
 from typing import Any
 
-from certpush_emulators.aws.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
+from certpush_emulators.aws.moto_patches import (
+    acm_knows_who_uses_a_certificate,
+    serialise_dynamodb_requests,
+    transactions_without_table_copies,
+)
 
 
 def _stop_when_parent_goes(server: Any) -> None:
@@ -37,6 +41,7 @@ def main(argv: list[str]) -> int:
 
     serialise_dynamodb_requests()
     transactions_without_table_copies()
+    acm_knows_who_uses_a_certificate()
     try:
         server = make_server(
             "127.0.0.1",
