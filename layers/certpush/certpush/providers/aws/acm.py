@@ -17,9 +17,10 @@ needed; the serial, read with DescribeCertificate, confirms it.
 
 The tagging API is treated as eventually consistent (it answers from an index of tags that AWS does
 not promise to be current; ACM documents its own DeleteCertificate as eventually consistent): a
-certificate imported or re-tagged a moment ago may not be listed yet, one deleted may still be. A retry after an ambiguous error (a timed-out import ACM may still carry out) comes only
-after ``RetryPolicy.settle_seconds`` (PushSettleSeconds, 30 s): long enough for the late import to land
-and be listed. Should two copies of one version be found anyway (an import that landed after the retry
+certificate imported or re-tagged a moment ago may not be listed yet, one deleted may still be. A
+retry after an ambiguous error (a timed-out import ACM may still carry out) comes only after
+``RetryPolicy.settle_seconds`` (PushSettleSeconds, 30 s): long enough for the late import to land and
+be listed. Should two copies of one version be found anyway (an import that landed after the retry
 had made its own), the push keeps one (the one the binding names, else the oldest) and deletes the
 others that nothing uses (ACM's InUseBy), and its record says so.
 
