@@ -453,7 +453,8 @@ class Suite:
         counts = self.summaries.counts()
         while not all(counts[issuance] for issuance in issuances) and time.monotonic() < deadline:
             time.sleep(0.2)
-            figures.notes["issuances"] = figures.notes.get("issuances", 0) + len(issuances)
+            counts = self.summaries.counts()
+        figures.notes["issuances"] = figures.notes.get("issuances", 0) + len(issuances)
         figures.summaries_missing += sum(1 for issuance in issuances if not counts[issuance])
         figures.summaries_repeated += sum(1 for issuance in issuances if counts[issuance] > 1)
 
