@@ -32,21 +32,31 @@ lost, no duplicate copy, no record that disagrees with its target, no rollback w
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from certpush.models.domain import PushStatus
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError
 from certpush_dev.local.stack import EmbeddedStack
-from tests.e2e.conftest import CliResult
+from tests.e2e.conftest import CliResult, eventually
 from tests.e2e.fault_suite import (
+    HUAWEI_REGIONS,
+    Figures,
     Suite,
     SummaryLog,
+    Targets,
     body_of,
     fault_stack,
+    finish,
     open_suite,
     run,
     scaled,
@@ -136,3 +146,166 @@ def test_two_identical_issuance_events_at_once(suite: Suite):
     figures = run(suite, "identical-events", certificates=2, issue=suite.issue_twice_at_once)
 
     assert figures.pushes == 30 * scaled(2)
+
+
+# -- the orderings real outages produce -----------------------------------------------------------------
+# each scenario has regions of its own: what one leaves in a target is never another's to judge
+OLDER_LAST = Targets(("eu-west-2", "ap-southeast-2"), tuple(HUAWEI_REGIONS[:2]), tuple(HUAWEI_REGIONS[:2]))
+FORCED = Targets(("us-west-1", "eu-west-1"), tuple(HUAWEI_REGIONS[2:4]), tuple(HUAWEI_REGIONS[2:4]))
+ATTACHED = Targets(("us-east-2", "eu-central-1"), tuple(HUAWEI_REGIONS[4:6]), tuple(HUAWEI_REGIONS[4:6]))
+TARGET_ACTIONS = ("acm:", "tagging:", "elasticloadbalancing:")
+
+
+@contextmanager
+def regional_outage(suite: Suite, *, permanent: bool) -> Iterator[None]:
+    """Every target refuses: Huawei Cloud 503 for every request (``permanent``: WAF and ELB not
+    offered in the targets' regions, WAF.00012005 / APIGW.0101), the worker's ACM, tagging and ELB
+    calls 503 ServiceUnavailable (``permanent``: AccessDeniedException)."""
+    huawei = suite.stack.huawei
+    regions = {(s, r) for targets in suite.targets.values() for s, rs in
+               (("waf", targets.huawei_waf), ("elb", targets.huawei_elb)) for r in rs}  # fmt: skip
+    error = AwsError("AccessDeniedException", 400) if permanent else AwsError("ServiceUnavailable", 503)
+
+    def unavailable(function: str, action: str, params: dict[str, Any]) -> AwsError | None:
+        return error if function == "PushWorkerFunction" and action.startswith(TARGET_ACTIONS) else None
+
+    for service, region in regions:
+        if permanent:
+            huawei.set_service_purchased(service, region, purchased=False)
+    if not permanent:
+        huawei.set_faults(failure_rate=1.0, kinds=["5xx"])
+    suite.stack.aws_calls.faults.append(unavailable)
+    try:
+        yield
+    finally:
+        suite.stack.aws_calls.faults.remove(unavailable)
+        huawei.clear_faults()
+        for service, region in regions:
+            huawei.set_service_purchased(service, region, purchased=True)
+
+
+class LongBackoff:
+    """The push worker's backoff grown as an outage grows it (RetryBaseSeconds doubling with every
+    attempt: minutes, where this stack's is 0 s). A fault on the worker's ChangeMessageVisibility
+    (the backoff itself) asks SQS for 600 s instead (the request rewritten before it is signed), and
+    keeps the receipt handle; ``release()`` ends those waits, as the backoffs running out."""
+
+    def __init__(self, suite: Suite) -> None:
+        self._suite = suite
+        self._lock = threading.Lock()
+        self.handles: list[tuple[str, str]] = []
+
+    def __call__(self, function: str, action: str, params: dict[str, Any]) -> None:
+        if function != "PushWorkerFunction" or action != "sqs:ChangeMessageVisibility":
+            return
+        request = json.loads(body_of(params))
+        request["VisibilityTimeout"] = 600
+        params["body"] = json.dumps(request).encode()
+        with self._lock:
+            self.handles.append((request["QueueUrl"], request["ReceiptHandle"]))
+
+    def release(self) -> None:
+        with self._lock:
+            handles, self.handles = self.handles, []
+        for url, handle in handles:
+            try:
+                self._suite.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+            except self._suite.sqs.exceptions.ClientError:
+                continue  # a handle of an earlier receive of the same message (the later one counts)
+
+
+def _records(suite: Suite, certificate_id: str) -> dict[tuple[int, str], Any]:
+    """(version, "provider:service:region") -> record."""
+    return {(v, str(t)): r for (v, t), r in suite.current(certificate_id).items()}
+
+
+def _statuses(suite: Suite, certificate_ids: list[str], version: int) -> Counter[str]:
+    return Counter(r.status.value for c in certificate_ids for (v, _), r in suite.current(c).items() if v == version)
+
+
+def test_an_older_version_retried_after_a_newer_one_succeeded(suite: Suite):
+    """v1's pushes fail in a regional outage and wait out their backoff; v2 is imported and pushed
+    the moment the outage ends (SUCCEEDED); v1's retries come last: SUPERSEDED, the targets still
+    serve v2 (ACM, Huawei Cloud WAF and ELB, read back)."""
+    started, figures = time.monotonic(), Figures("older-retried-last")
+    certificate_ids = suite.import_certificates("older-last", scaled(2), OLDER_LAST)
+    pushes = len(OLDER_LAST.keys()) * len(certificate_ids)
+    backoff = LongBackoff(suite)
+    suite.stack.aws_calls.faults.append(backoff)
+    with regional_outage(suite, permanent=False):
+        for certificate_id in certificate_ids:
+            suite.push(certificate_id)
+
+        def waiting() -> bool:
+            """Every v1 push noted the outage, gave its lease back and waits out its backoff."""
+            records = [r for c in certificate_ids for r in suite.current(c).values()]
+            noted = len(records) == pushes and all(r.reason and r.lease_token is None for r in records)
+            depth = suite.sqs.get_queue_attributes(
+                QueueUrl=suite.settings.push_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            parked = depth["ApproximateNumberOfMessages"] == "0" and len(backoff.handles) >= pushes
+            return noted and parked and depth["ApproximateNumberOfMessagesNotVisible"] == str(pushes)
+
+        eventually(waiting, timeout=60, what="every push of version 1 waiting out its backoff")
+    suite.stack.aws_calls.faults.remove(backoff)
+    assert _statuses(suite, certificate_ids, 1) == {"IN_PROGRESS": pushes}
+
+    for certificate_id in certificate_ids:
+        suite.import_version(certificate_id)
+        suite.push(certificate_id)
+    suite.wait_final(certificate_ids, version=2)
+    assert _statuses(suite, certificate_ids, 2) == {"SUCCEEDED": pushes}
+    backoff.release()
+    suite.drive(certificate_ids, figures)
+
+    figures = finish(suite, figures, started)
+
+    assert (figures.superseded, figures.succeeded) == (pushes, pushes), figures
+    for certificate_id in certificate_ids:
+        for (version, _), record in _records(suite, certificate_id).items():
+            if version == 1:
+                assert (record.reason, record.rollback) == ("NEWER_VERSION", False), record
+                assert "holds version 2" in (record.message or "")
+
+
+def test_a_forced_push_and_a_replay_of_an_older_version_then_a_rollback(suite: Suite):
+    """v1 fails in an outage; v2 goes out; ``replay --version 1`` and ``push --version 1 --force``
+    end SUPERSEDED and change nothing; ``push --version 1 --rollback`` puts v1 back (renewed in
+    place) and v2's records say REPLACED. Target faults and duplicate deliveries after the outage."""
+    started, figures = time.monotonic(), Figures("older-forced-rollback")
+    certificate_ids = suite.import_certificates("older-forced", scaled(1), FORCED)
+    pushes = len(FORCED.keys()) * len(certificate_ids)
+    with regional_outage(suite, permanent=True):
+        for certificate_id in certificate_ids:
+            suite.push(certificate_id, "--wait", "--timeout", "60", expect=1)
+    assert _statuses(suite, certificate_ids, 1) == {"FAILED": pushes}
+    target_faults(suite, 0.3, seed=16)
+    for certificate_id in certificate_ids:
+        suite.import_version(certificate_id)
+        suite.push(certificate_id, "--wait", "--timeout", "120")
+        suite.cli("replay", certificate_id, "--version", "1", "--wait", "--timeout", "120")
+        suite.push(certificate_id, "--force", "--wait", "--timeout", "120", version=1)
+    assert _statuses(suite, certificate_ids, 1) == {"SUPERSEDED": pushes}
+    midway = Figures("older-forced-midway")
+    suite.check(midway)  # the refusals changed nothing: every target serves v2
+    assert (midway.succeeded, midway.superseded, midway.disagreeing, midway.rollbacks) == (pushes, pushes, 0, 0)
+
+    for certificate_id in certificate_ids:
+        rolled = suite.push(certificate_id, "--rollback", "--wait", "--timeout", "120", version=1)
+        assert "rollback" in rolled.stdout
+    suite.drive(certificate_ids, figures)
+
+    figures = finish(suite, figures, started)
+
+    assert (figures.succeeded, figures.replaced) == (pushes, pushes), figures
+    for certificate_id in certificate_ids:
+        records = _records(suite, certificate_id)
+        for (version, where), record in records.items():
+            if version == 1:
+                assert (record.status, record.rollback) == (PushStatus.SUCCEEDED, True), record
+                assert record.target_id == records[(2, where)].target_id  # renewed in place, back to v1
+            else:
+                assert (record.status, record.replaced_by) == (PushStatus.REPLACED, 1), record
+        history = suite.records.history(certificate_id, limit=100)
+        assert sum(1 for h in history if h.status is PushStatus.SUPERSEDED) == 2 * len(FORCED.keys())
