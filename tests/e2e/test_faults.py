@@ -41,11 +41,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from certpush.models.domain import PushStatus
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError
+from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.stack import EmbeddedStack
 from tests.e2e.conftest import CliResult, eventually
 from tests.e2e.fault_suite import (
@@ -309,3 +311,60 @@ def test_a_forced_push_and_a_replay_of_an_older_version_then_a_rollback(suite: S
                 assert (record.status, record.replaced_by) == (PushStatus.REPLACED, 1), record
         history = suite.records.history(certificate_id, limit=100)
         assert sum(1 for h in history if h.status is PushStatus.SUPERSEDED) == 2 * len(FORCED.keys())
+
+
+def test_the_attach_target_deleted_between_versions(suite: Suite):
+    """v1 is pushed and attached (an AWS listener, a WAF protected domain, an ELB listener per
+    region); those are deleted; v2 is pushed with the same attachments under target faults:
+    ATTACH_FAILED, v2 renewed in place (it is there, read back), v1 REPLACED. Then ``replay
+    --drop-attach`` attaches only: no upload, SUCCEEDED."""
+    started, figures = time.monotonic(), Figures("attach-target-deleted")
+    certificate_ids = suite.import_certificates("attach-gone", scaled(1), ATTACHED)
+    pushes = len(ATTACHED.keys()) * len(certificate_ids)
+    huawei = suite.stack.huawei
+    references: dict[str, list[str]] = {}
+    for index, certificate_id in enumerate(certificate_ids):
+        aws = {
+            region: create_https_listener(region, f"gone-{index}-{certificate_id[-6:]}") for region in ATTACHED.aws_elb
+        }
+        hosts = {region: huawei.add_waf_host(region, f"{certificate_id}.example.com") for region in ATTACHED.huawei_waf}
+        listeners = {region: huawei.add_elb_listener(region) for region in ATTACHED.huawei_elb}
+        references[certificate_id] = (
+            [f"aws:elb={arn}" for arn in aws.values()]
+            + [f"huaweicloud:waf={region}/{host}" for region, host in hosts.items()]
+            + [f"huaweicloud:elb={region}/{listener}" for region, listener in listeners.items()]
+        )
+        attach = [option for reference in references[certificate_id] for option in ("--attach", reference)]
+        suite.push(certificate_id, *attach, "--wait", "--timeout", "120")
+        assert all(r.attached for r in suite.current(certificate_id).values())
+        for region, arn in aws.items():
+            boto3.client("elbv2", region_name=region).delete_listener(ListenerArn=arn)
+        for region, host in hosts.items():
+            huawei.remove_waf_host(region, host)
+        for region, listener in listeners.items():
+            huawei.remove_elb_listener(region, listener)
+        suite.import_version(certificate_id)
+    target_faults(suite, 0.3, seed=24)
+    for certificate_id in certificate_ids:
+        attach = [option for reference in references[certificate_id] for option in ("--attach", reference)]
+        suite.push(certificate_id, *attach, "--wait", "--timeout", "120", expect=1)
+    suite.drive(certificate_ids, figures)
+
+    figures = finish(suite, figures, started)
+
+    assert (figures.attach_failed, figures.replaced) == (pushes, pushes), figures
+    for certificate_id in certificate_ids:
+        records = _records(suite, certificate_id)
+        for (version, where), record in records.items():
+            if version == 2:
+                assert record.reason in ("LISTENER_NOT_FOUND", "WAF.00011004", "ELB.8904"), record
+                assert record.target_id == records[(1, where)].target_id and record.attached == ()
+    imports = suite.stack.aws_calls.calls[("PushWorkerFunction", "acm:ImportCertificate")]
+    uploads = {k: v for k, v in huawei.state()["stats"].items() if k.endswith((".create", ".update"))}
+    for certificate_id in certificate_ids:
+        dropped = [option for reference in references[certificate_id]
+                   for option in ("--drop-attach", reference.split("=", 1)[1])]  # fmt: skip
+        suite.cli("replay", certificate_id, *dropped, "--wait", "--timeout", "60")
+        assert {r.status for (v, _), r in suite.current(certificate_id).items() if v == 2} == {PushStatus.SUCCEEDED}
+    assert suite.stack.aws_calls.calls[("PushWorkerFunction", "acm:ImportCertificate")] == imports  # attached only
+    assert {k: v for k, v in huawei.state()["stats"].items() if k.endswith((".create", ".update"))} == uploads
