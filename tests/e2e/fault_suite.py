@@ -106,6 +106,10 @@ class Targets:
                 options += ["--to", f"{provider}:{service}={','.join(regions)}"]
         return options
 
+    def keys_of(self, service: str) -> tuple[str, ...]:
+        """The regions of ``aws`` (ELB), ``waf`` or ``elb`` (Huawei Cloud)."""
+        return {"aws": self.aws_elb, "waf": self.huawei_waf, "elb": self.huawei_elb}[service]
+
     def specs(self) -> list[TargetSpec]:
         return [TargetSpec(provider=p, service=s, regions=list(r)) for p, s, r in self._services() if r]
 
@@ -220,7 +224,9 @@ class Suite:
         self.stack, self.cli, self.tmp_path, self.summaries = stack, cli, tmp_path, summaries
         self.settings = settings_for_stack(stack.stack_name)
         self.outputs = stack.provisioned.outputs if stack.provisioned else {}
-        self.records = DynamoDBRecordsRepository(self.settings.records_table)
+        # the default session, not the handlers' (whose calls the stack hooks): the suite's reads are
+        # never taken for a function's, whichever thread they run on
+        self.records = DynamoDBRecordsRepository(self.settings.records_table, resource=boto3.resource("dynamodb"))
         self.sqs = boto3.client("sqs")
         self.rng = random.Random(8)
         self.lock = threading.Lock()

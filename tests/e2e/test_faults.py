@@ -33,6 +33,7 @@ lost, no duplicate copy, no record that disagrees with its target, no rollback w
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -49,6 +51,7 @@ from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import AwsError
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.stack import EmbeddedStack
+from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator, SimResponse
 from tests.e2e.conftest import CliResult, eventually
 from tests.e2e.fault_suite import (
     HUAWEI_REGIONS,
@@ -155,6 +158,8 @@ def test_two_identical_issuance_events_at_once(suite: Suite):
 OLDER_LAST = Targets(("eu-west-2", "ap-southeast-2"), tuple(HUAWEI_REGIONS[:2]), tuple(HUAWEI_REGIONS[:2]))
 FORCED = Targets(("us-west-1", "eu-west-1"), tuple(HUAWEI_REGIONS[2:4]), tuple(HUAWEI_REGIONS[2:4]))
 ATTACHED = Targets(("us-east-2", "eu-central-1"), tuple(HUAWEI_REGIONS[4:6]), tuple(HUAWEI_REGIONS[4:6]))
+LEASE_HOLDS = Targets(("us-west-2", "ap-northeast-1"), tuple(HUAWEI_REGIONS[6:7]), tuple(HUAWEI_REGIONS[6:7]))
+LEASE_LOST = Targets(("ap-southeast-1", "us-east-1"))
 TARGET_ACTIONS = ("acm:", "tagging:", "elasticloadbalancing:")
 
 
@@ -368,3 +373,136 @@ def test_the_attach_target_deleted_between_versions(suite: Suite):
         assert {r.status for (v, _), r in suite.current(certificate_id).items() if v == 2} == {PushStatus.SUCCEEDED}
     assert suite.stack.aws_calls.calls[("PushWorkerFunction", "acm:ImportCertificate")] == imports  # attached only
     assert {k: v for k, v in huawei.state()["stats"].items() if k.endswith((".create", ".update"))} == uploads
+
+
+class InFlight:
+    """Target calls in flight at once, per target (provider or service, region): from the request to
+    the end of its answer. ``most`` is the largest count seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now: Counter[tuple[str, str]] = Counter()
+        self.most: Counter[tuple[str, str]] = Counter()
+
+    def enter(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self.now[key] += 1
+            self.most[key] = max(self.most[key], self.now[key])
+
+    def leave(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self.now[key] -= 1
+
+
+@contextmanager
+def slow_huawei_answers(simulator: HuaweiCloudSimulator, regions: set[str], seconds: float, flight: InFlight):
+    """WAF and ELB in ``regions`` answer ``seconds`` after they did the work (each request is
+    counted in flight until then). Wraps the simulator's request handler (``handle``, what its HTTP
+    server calls for each request) for the scenario."""
+    projects = {HuaweiCloudSimulator.project_id(region): region for region in regions}
+    handle = simulator.handle
+
+    def slow(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> SimResponse:
+        match = re.match(r"^/v[13]/([^/]+)/(waf|elb)/", urlsplit(target).path)
+        if match is None or match[1] not in projects:
+            return handle(method, target, headers, body)
+        key = (match[2], projects[match[1]])
+        flight.enter(key)
+        try:
+            answer = handle(method, target, headers, body)
+            time.sleep(seconds)  # the service is slow to answer (latency, as the simulator's own fault has it)
+            return answer
+        finally:
+            flight.leave(key)
+
+    simulator.handle = slow  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del simulator.handle  # the class's own again
+
+
+def test_a_push_longer_than_the_lease_and_a_worker_that_lost_it(suite: Suite):
+    """Slow targets, every message delivered twice and again every 2 s (the queue's visibility):
+
+    - ``holds``: ACM answers its import after 18 s, Huawei Cloud WAF and ELB every request after 6 s
+      (a push of 12-18 s, above the stack's 10 s lease): the heartbeat holds the lease, so every
+      other delivery is turned away: one call in flight per target at a time, one attempt;
+    - ``lost``: the heartbeat's writes are throttled, so the lease runs out while ACM has not
+      answered the first import yet (it did the work): a later delivery takes the push over (attempt
+      2) and calls ACM; only then ACM answers the first worker, which writes nothing (its finish is
+      conditional on a lease it no longer holds), and then the takeover, which finds the import by
+      its tags (REUSED) and finishes."""
+    started, figures = time.monotonic(), Figures("longer-than-lease")
+    holds = suite.new_certificate("lease-holds", LEASE_HOLDS)
+    lost = suite.new_certificate("lease-lost", LEASE_LOST)
+    for certificate_id in (holds, lost):
+        suite.import_version(certificate_id)
+    flight, local = InFlight(), threading.local()
+    watched = set(LEASE_HOLDS.aws_elb) | set(LEASE_LOST.aws_elb)
+    first_import: set[str] = set()
+    stale_finished = {region: threading.Event() for region in LEASE_LOST.aws_elb}
+
+    def until(condition: Callable[[], bool]) -> None:
+        """Polls state from inside a call (bounded: past it the call goes on, and the checks say what happened)."""
+        deadline = time.monotonic() + 90
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def calling(function: str, action: str, params: dict[str, Any]) -> None:
+        region = params.get("context", {}).get("client_region")
+        if function != "PushWorkerFunction" or not action.startswith(TARGET_ACTIONS) or region not in watched:
+            return
+        local.call = (action, ("aws", region))
+        flight.enter(("aws", region))
+        if region in first_import:  # the takeover's call: ACM answers it once the stale worker tried to finish
+            stale_finished[region].wait(timeout=90)
+
+    def answered(function: str, action: str) -> None:
+        stale_region = getattr(local, "stale", None)
+        if stale_region and action == "dynamodb:TransactWriteItems":  # the stale worker's finish, refused
+            local.stale = None
+            stale_finished[stale_region].set()
+            return
+        call, local.call = getattr(local, "call", None), None
+        if call is None or call[0] != action:
+            return
+        key = call[1]
+        if action == "acm:ImportCertificate" and key[1] in LEASE_HOLDS.aws_elb:
+            time.sleep(LEASE_SECONDS + 8)  # ACM is slow to answer
+        elif action == "acm:ImportCertificate" and key[1] not in first_import:
+            first_import.add(key[1])  # ACM answers the first import once the push was taken over and calls it
+            until(lambda: flight.now[key] >= 2)
+            local.stale = key[1]
+        flight.leave(key)
+
+    def heartbeat_throttled(function: str, action: str, params: dict[str, Any]) -> AwsError | None:
+        # the heartbeat runs on a thread of its own, outside the invocation's context: no function named
+        body = body_of(params)
+        beat = action == "dynamodb:TransactWriteItems" and b'"SET lease_until = :lease"' in body
+        if beat and lost.encode() in body:
+            return AwsError("ProvisionedThroughputExceededException", 400)
+        return None
+
+    suite.stack.aws_calls.faults += [calling, heartbeat_throttled]
+    suite.stack.aws_calls.after_faults.append(answered)
+    for poller in suite.stack.sqs_pollers:
+        poller.duplicate_deliveries = True
+    handed_back = suite.stack.aws_calls.calls[("PushWorkerFunction", "sqs:ChangeMessageVisibility")]
+    with slow_huawei_answers(suite.stack.huawei, set(LEASE_HOLDS.huawei_waf), 6, flight):
+        for certificate_id in (holds, lost):
+            suite.push(certificate_id)
+        suite.drive([holds, lost], figures)
+
+    figures = finish(suite, figures, started)
+
+    held = {key: most for key, most in flight.most.items() if key[1] not in LEASE_LOST.aws_elb}
+    assert held == {(s, r): 1 for s in ("aws", "waf", "elb") for r in LEASE_HOLDS.keys_of(s)}, flight.most
+    assert {r: flight.most[("aws", r)] for r in LEASE_LOST.aws_elb} == dict.fromkeys(LEASE_LOST.aws_elb, 2)
+    for record in suite.current(holds).values():
+        assert (record.status, record.attempts, record.upload_action) == (PushStatus.SUCCEEDED, 1, "CREATED"), record
+        assert (record.duration_ms or 0) > LEASE_SECONDS * 1000, record
+    for record in suite.current(lost).values():
+        assert (record.status, record.attempts, record.upload_action) == (PushStatus.SUCCEEDED, 2, "REUSED"), record
+    assert Counter(h.status for h in suite.records.history(lost, limit=100)) == {PushStatus.SUCCEEDED: 2}
+    assert suite.stack.aws_calls.calls[("PushWorkerFunction", "sqs:ChangeMessageVisibility")] > handed_back
