@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -52,7 +54,7 @@ from certpush_dev.local.aws_hooks import AwsError
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.stack import EmbeddedStack
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator, SimResponse
-from tests.e2e.conftest import CliResult, eventually
+from tests.e2e.conftest import CliResult, eventually, write_material
 from tests.e2e.fault_suite import (
     HUAWEI_REGIONS,
     Figures,
@@ -160,6 +162,7 @@ FORCED = Targets(("us-west-1", "eu-west-1"), tuple(HUAWEI_REGIONS[2:4]), tuple(H
 ATTACHED = Targets(("us-east-2", "eu-central-1"), tuple(HUAWEI_REGIONS[4:6]), tuple(HUAWEI_REGIONS[4:6]))
 LEASE_HOLDS = Targets(("us-west-2", "ap-northeast-1"), tuple(HUAWEI_REGIONS[6:7]), tuple(HUAWEI_REGIONS[6:7]))
 LEASE_LOST = Targets(("ap-southeast-1", "us-east-1"))
+SAME_INSTANT = Targets(("ca-central-1",), tuple(HUAWEI_REGIONS[7:8]), tuple(HUAWEI_REGIONS[7:8]))
 TARGET_ACTIONS = ("acm:", "tagging:", "elasticloadbalancing:")
 
 
@@ -506,3 +509,73 @@ def test_a_push_longer_than_the_lease_and_a_worker_that_lost_it(suite: Suite):
         assert (record.status, record.attempts, record.upload_action) == (PushStatus.SUCCEEDED, 2, "REUSED"), record
     assert Counter(h.status for h in suite.records.history(lost, limit=100)) == {PushStatus.SUCCEEDED: 2}
     assert suite.stack.aws_calls.calls[("PushWorkerFunction", "sqs:ChangeMessageVisibility")] > handed_back
+
+
+# One importer: ``certpush certificates import`` in a process of its own, once the test says go.
+# Every importer reads the inventory (nothing there yet), then waits at its first write (Secrets
+# Manager's CreateSecret, a botocore hook) until all of them are there: they store at the same instant.
+IMPORTER = """
+import os, sys, time
+from pathlib import Path
+from certpush.adapters.aws_clients import shared_session
+from certpush_cli.main import app
+go, count = Path(sys.argv[1]), int(sys.argv[2])
+
+def at_the_same_instant(**_):
+    (go.parent / f"storing-{os.getpid()}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(go.parent.glob("storing-*"))) < count and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+shared_session().events.register("before-call.secrets-manager.CreateSecret", at_the_same_instant)
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.001)
+app(sys.argv[3:], prog_name="certpush")
+"""
+IMPORTERS = 4
+
+
+def test_identical_imports_at_the_same_instant(suite: Suite, tmp_path: Path):
+    """A deploy hook run by several processes at once: four ``certpush certificates import`` of the
+    same files, each past its read of the inventory, store at the same instant; a push policy
+    matches the certificate. One version, one issuance, one push per target; the others answer
+    ``already imported as version 1`` (their conditional write lost: they deleted their secret)."""
+    started, figures = time.monotonic(), Figures("identical-imports")
+    certificate_id = suite.new_certificate("same-instant", SAME_INSTANT)
+    sample = suite.material(certificate_id)
+    files = write_material(tmp_path, sample)
+    policy = f"same-instant-{certificate_id[-6:]}"
+    suite.cli("policies", "add", policy, "--pattern", f"{certificate_id}.example.com", *SAME_INSTANT.options())
+    go = tmp_path / "go"
+    command = [sys.executable, "-c", IMPORTER, str(go), str(IMPORTERS), "certificates", "import", "--id",
+               certificate_id, *files]  # fmt: skip
+    importers: list[subprocess.Popen[str]] = []
+    try:
+        for _ in range(IMPORTERS):
+            importers.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        for importer in importers:
+            assert importer.stdout is not None and importer.stdout.readline().strip() == "ready"
+        go.touch()
+        outcomes = [(importer.wait(timeout=120), *importer.communicate()) for importer in importers]
+    finally:
+        for importer in importers:
+            if importer.poll() is None:
+                importer.kill()
+                importer.wait()
+    suite.imported(certificate_id, 1, sample)
+    suite.pushed[certificate_id].add(1)
+    suite.drive([certificate_id], figures)
+    suite.cli("policies", "remove", policy)
+
+    figures = finish(suite, figures, started)
+
+    said = [" ".join(stdout.split()) for _, stdout, _ in outcomes]
+    assert [code for code, _, _ in outcomes] == [0] * IMPORTERS, outcomes
+    assert sum(f"imported {certificate_id} version 1:" in text for text in said) == 1, said
+    assert sum("already imported as version 1" in text for text in said) == IMPORTERS - 1, said
+    assert len(list(tmp_path.glob("storing-*"))) == IMPORTERS  # each one went to store it
+    assert [v["version"] for v in suite.cli("certificates", "show", certificate_id, "--json").json()] == [1]
+    history = suite.records.history(certificate_id, limit=100)
+    assert len({h.issuance_id for h in history}) == 1 and len(history) == len(SAME_INSTANT.keys()), history
+    assert figures.succeeded == len(SAME_INSTANT.keys())
