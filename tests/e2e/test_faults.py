@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,6 +164,7 @@ ATTACHED = Targets(("us-east-2", "eu-central-1"), tuple(HUAWEI_REGIONS[4:6]), tu
 LEASE_HOLDS = Targets(("us-west-2", "ap-northeast-1"), tuple(HUAWEI_REGIONS[6:7]), tuple(HUAWEI_REGIONS[6:7]))
 LEASE_LOST = Targets(("ap-southeast-1", "us-east-1"))
 SAME_INSTANT = Targets(("ca-central-1",), tuple(HUAWEI_REGIONS[7:8]), tuple(HUAWEI_REGIONS[7:8]))
+ROTATED = Targets((), tuple(HUAWEI_REGIONS), tuple(HUAWEI_REGIONS))
 TARGET_ACTIONS = ("acm:", "tagging:", "elasticloadbalancing:")
 
 
@@ -397,32 +399,49 @@ class InFlight:
             self.now[key] -= 1
 
 
+HuaweiRequest = Callable[[str, str, Callable[[], SimResponse]], SimResponse]
+"""(method, target as requested, carry it out) -> the answer: around each request the simulator serves."""
+
+
 @contextmanager
-def slow_huawei_answers(simulator: HuaweiCloudSimulator, regions: set[str], seconds: float, flight: InFlight):
-    """WAF and ELB in ``regions`` answer ``seconds`` after they did the work (each request is
-    counted in flight until then). Wraps the simulator's request handler (``handle``, what its HTTP
-    server calls for each request) for the scenario."""
-    projects = {HuaweiCloudSimulator.project_id(region): region for region in regions}
+def around_huawei_requests(simulator: HuaweiCloudSimulator, around: HuaweiRequest) -> Iterator[None]:
+    """Runs ``around`` for every request the simulator's HTTP server hands it (its ``handle``), for
+    the scenario: what the service does, or when it answers, as seen from outside."""
     handle = simulator.handle
 
-    def slow(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> SimResponse:
-        match = re.match(r"^/v[13]/([^/]+)/(waf|elb)/", urlsplit(target).path)
-        if match is None or match[1] not in projects:
-            return handle(method, target, headers, body)
-        key = (match[2], projects[match[1]])
-        flight.enter(key)
-        try:
-            answer = handle(method, target, headers, body)
-            time.sleep(seconds)  # the service is slow to answer (latency, as the simulator's own fault has it)
-            return answer
-        finally:
-            flight.leave(key)
+    def wrapped(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> SimResponse:
+        return around(method, target, lambda: handle(method, target, headers, body))
 
-    simulator.handle = slow  # type: ignore[method-assign]
+    simulator.handle = wrapped  # type: ignore[method-assign]
     try:
         yield
     finally:
         del simulator.handle  # the class's own again
+
+
+CERTIFICATE_COLLECTIONS = ("certificate", "certificates")  # WAF's, ELB's: a POST there creates one
+_HUAWEI_API = re.compile(r"^/v[13]/(?P<project>[^/]+)/(?P<service>waf|elb)/(?P<rest>.*)$")
+
+
+def slow_huawei_answers(regions: set[str], seconds: float, flight: InFlight) -> HuaweiRequest:
+    """WAF and ELB in ``regions`` answer ``seconds`` after they did the work (each request counted in
+    flight until then): latency, as the simulator's own fault has it, but after the work."""
+    projects = {HuaweiCloudSimulator.project_id(region): region for region in regions}
+
+    def slow(method: str, target: str, carry_out: Callable[[], SimResponse]) -> SimResponse:
+        match = _HUAWEI_API.match(urlsplit(target).path)
+        if match is None or match["project"] not in projects:
+            return carry_out()
+        key = (match["service"], projects[match["project"]])
+        flight.enter(key)
+        try:
+            answer = carry_out()
+            time.sleep(seconds)
+            return answer
+        finally:
+            flight.leave(key)
+
+    return slow
 
 
 def test_a_push_longer_than_the_lease_and_a_worker_that_lost_it(suite: Suite):
@@ -492,7 +511,7 @@ def test_a_push_longer_than_the_lease_and_a_worker_that_lost_it(suite: Suite):
     for poller in suite.stack.sqs_pollers:
         poller.duplicate_deliveries = True
     handed_back = suite.stack.aws_calls.calls[("PushWorkerFunction", "sqs:ChangeMessageVisibility")]
-    with slow_huawei_answers(suite.stack.huawei, set(LEASE_HOLDS.huawei_waf), 6, flight):
+    with around_huawei_requests(suite.stack.huawei, slow_huawei_answers(set(LEASE_HOLDS.huawei_waf), 6, flight)):
         for certificate_id in (holds, lost):
             suite.push(certificate_id)
         suite.drive([holds, lost], figures)
@@ -579,3 +598,41 @@ def test_identical_imports_at_the_same_instant(suite: Suite, tmp_path: Path):
     history = suite.records.history(certificate_id, limit=100)
     assert len({h.issuance_id for h in history}) == 1 and len(history) == len(SAME_INSTANT.keys()), history
     assert figures.succeeded == len(SAME_INSTANT.keys())
+
+
+def test_credentials_rotated_while_pushes_are_under_way(suite: Suite):
+    """The Huawei Cloud AK/SK is rotated mid-run, when the first certificate is about to be created
+    (every push has begun; this create was signed with the pair the worker holds): the stack's
+    secret gets a new pair, then IAM deletes the old one (the simulator accepts only the new pair).
+    Requests signed with the old pair get 401; the client reloads the secret once and goes on:
+    every push SUCCEEDED, nothing lost, no second copy."""
+    started, figures = time.monotonic(), Figures("credentials-rotated")
+    certificate_ids = suite.import_certificates("rotated", scaled(2), ROTATED)
+    huawei, secrets = suite.stack.huawei, boto3.client("secretsmanager")
+    access_key, secret_key = f"ROTATED{uuid.uuid4().hex[:12].upper()}", uuid.uuid4().hex
+    refused_before = huawei.state()["stats"].get("signature_failures", 0)
+    rotation = threading.Lock()
+
+    def rotate_at_the_first_create(method: str, target: str, carry_out: Callable[[], SimResponse]) -> SimResponse:
+        match = _HUAWEI_API.match(urlsplit(target).path)
+        creating = (
+            method == "POST" and match is not None and match["rest"].strip("/") in ("certificate", "certificates")
+        )
+        if creating and rotation.acquire(blocking=False):  # once: the operator's rotation, the secret first
+            secrets.put_secret_value(
+                SecretId=suite.outputs["HuaweiCloudCredentialsSecretId"],
+                SecretString=json.dumps({"access_key": access_key, "secret_key": secret_key}),
+            )
+            huawei.set_credentials({access_key: secret_key})
+        return carry_out()
+
+    with around_huawei_requests(huawei, rotate_at_the_first_create):
+        for certificate_id in certificate_ids:
+            suite.push(certificate_id)
+        suite.drive(certificate_ids, figures)
+
+    figures = finish(suite, figures, started)
+
+    assert figures.succeeded == len(ROTATED.keys()) * len(certificate_ids), figures
+    assert huawei.credentials == {access_key: secret_key}
+    assert huawei.state()["stats"].get("signature_failures", 0) > refused_before  # the old pair was refused mid-run
