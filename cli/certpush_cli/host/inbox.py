@@ -45,7 +45,8 @@ class SqliteInbox:
         with self._db.transaction() as connection:
             connection.execute(
                 "INSERT INTO inbox (event_id, issuance_id, detail, received_at, visible_at) VALUES (?, ?, ?, ?, ?)",
-                (event_id, detail.issuance_id, detail.model_dump_json(exclude_none=True), now, now),
+                # the validator's issuance id: the event's own, else the event id (as on EventBridge)
+                (event_id, detail.issuance_id or event_id, detail.model_dump_json(exclude_none=True), now, now),
             )
         return event_id
 

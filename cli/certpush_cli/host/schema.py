@@ -10,7 +10,8 @@ Tables, and the AWS resource each one stands for:
   bindings, issuance progress); ``history.notified`` is the notifier's outbox mark (the stream);
 - ``inbox`` ("Certificate Issued" events on their way to the validator: the bus and its rule);
 - ``queue`` (the push queue and, ``dead = 1``, its dead-letter queue);
-- ``events``, ``deliveries``, ``delivery_attempts`` (what the notifier emits, and its webhooks).
+- ``events``, ``deliveries``, ``delivery_attempts`` (what the notifier emits, and its webhooks);
+- ``schedules`` (when the sweeper and the expiry warning last ran: EventBridge's schedules).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT,
         duration_ms INTEGER NOT NULL
     );
+
+    CREATE TABLE schedules (name TEXT PRIMARY KEY, last_run REAL NOT NULL) WITHOUT ROWID;
     """,
 )
 
