@@ -1,5 +1,6 @@
 """`certpush dashboard`: the records API and its page on http://127.0.0.1:PORT, through the same routes
-the Function URL serves (``certpush.records_api``), against a deployed stack (your AWS credentials)."""
+the Function URL serves (``certpush.records_api``), against a stack (your AWS credentials) or a home
+(``certpush serve`` serves the same on its own)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from certpush import __version__
 from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
 from certpush.wiring import build_dashboard
+from certpush_cli.backends import HomeOption, StackOption, open_backend
 from certpush_cli.function_url import FunctionUrlServer
 from certpush_cli.stack import settings_for_stack
-from certpush_cli.terminal import StackOption, err, out
+from certpush_cli.terminal import err, out
 
 API_DESCRIPTION = (
     "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
@@ -64,11 +66,13 @@ def stack_records_api_server(stack: str, port: int = 0, **options: Any) -> Funct
 
 def dashboard(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
     try:
-        server = stack_records_api_server(stack, port)
+        chosen = open_backend(stack, home)
+        server = records_api_server(chosen.dashboard(), port, name=f"{stack or 'home'}-records-api")
     except CertpushError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from exc
@@ -83,6 +87,7 @@ def dashboard(
         pass
     finally:
         server.stop()
+        chosen.close()
 
 
 def openapi(

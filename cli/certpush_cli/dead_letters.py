@@ -3,17 +3,17 @@ live in ``certpush.logic.dead_letters``; this module parses and prints."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
-from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.errors import CertpushError
 from certpush.logic.dead_letters import DeadLetters, describe
-from certpush_cli.stack import stack_outputs
-from certpush_cli.terminal import StackOption, err, out
+from certpush_cli.backends import HomeOption, StackOption, backend
+from certpush_cli.terminal import err, out
 
 dead_letters_app = typer.Typer(
     help="Push messages that reached the dead-letter queue: list them, or send them back to be pushed.",
@@ -21,37 +21,36 @@ dead_letters_app = typer.Typer(
 )
 
 
-def _queues(stack: str) -> tuple[str, str]:
+@contextmanager
+def _dead_letters(stack: str | None, home: Path | None) -> Iterator[DeadLetters]:
     try:
-        outputs = stack_outputs(stack)
+        with backend(stack, home) as chosen:
+            yield chosen.dead_letters()
     except CertpushError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from exc
-    return outputs["PushDeadLetterQueueUrl"], outputs["PushQueueUrl"]
-
-
-def _dead_letters(stack: str) -> DeadLetters:
-    dlq, queue = _queues(stack)
-    sqs = aws_client("sqs")
-    return DeadLetters(dead=SqsDeadLetterQueue(dlq, sqs), queue=SqsPushQueue(queue, sqs))
 
 
 @dead_letters_app.command("list")
 def list_dead_letters(
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100, stack: StackOption = "certpush"
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Show the messages in the dead-letter queue (they stay there)."""
-    letters = _dead_letters(stack).peek(limit)
+    with _dead_letters(stack, home) as dead_letters:
+        letters = dead_letters.peek(limit)
     for letter in letters:
         out.print(describe(letter))
     err.print(f"{len(letters)} message(s) in the dead-letter queue")
 
 
 @dead_letters_app.command("redrive")
-def redrive(limit: Annotated[int, typer.Option(min=1, max=100000)] = 1000, stack: StackOption = "certpush") -> None:
+def redrive(
+    limit: Annotated[int, typer.Option(min=1, max=100000)] = 1000, stack: StackOption = None, home: HomeOption = None
+) -> None:
     """Send dead-lettered push messages back to the push queue. Each is deleted from the dead-letter
     queue only after the push queue accepted it: nothing is lost if this stops half-way."""
-    outcome = _dead_letters(stack).redrive(limit, on_moved=lambda letter: out.print(f"redriven: {describe(letter)}"))
+    with _dead_letters(stack, home) as dead_letters:
+        outcome = dead_letters.redrive(limit, on_moved=lambda letter: out.print(f"redriven: {describe(letter)}"))
     if outcome.refused:
         err.print(f"error: the push queue refused {outcome.refused} message(s); they stay dead-lettered")
         raise typer.Exit(1)

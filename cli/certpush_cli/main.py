@@ -1,11 +1,16 @@
-"""certpush: push issued TLS certificates to WAF and load balancer services in many regions.
+"""certpush: push issued TLS certificates to WAF, load balancer and CDN services in many regions.
 
-Every command works against a deployed stack (--stack, found through its CloudFormation outputs)
-and against the embedded stack (certpush-dev stack up, then eval "$(certpush-dev stack env)")."""
+Every command talks to one certpush, by one rule: --stack NAME (or CERTPUSH_STACK) means a certpush
+stack on AWS (deployed with sam deploy, or the embedded AWS stack of certpush-dev); otherwise the
+one-machine host in the home (--home DIR, CERTPUSH_HOME, or ~/.local/state/certpush), which
+`certpush serve` runs. On the home, a command that pushes and finds no serve running does the pushes
+itself before it returns."""
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,14 +25,12 @@ from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
 
-from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
 from certpush.logic.certificate_import import import_certificate
 from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
     CERTIFICATE_ID_RULE,
+    CertificateMaterial,
     CertificateStatus,
     IssuanceProgress,
     PushPolicy,
@@ -36,16 +39,15 @@ from certpush.models.domain import (
     is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
-from certpush.settings import Settings
-from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
+from certpush_cli.backends import Backend, HomeOption, StackOption, backend
 from certpush_cli.dashboard import dashboard, openapi
 from certpush_cli.dead_letters import dead_letters_app
+from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
 from certpush_cli.material_input import material_from_options
 from certpush_cli.retract import retract
-from certpush_cli.stack import settings_for_stack
 from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, StackOption, err, out
+from certpush_cli.terminal import ExitCode, Failure, err, out
 
 app = typer.Typer(
     name="certpush",
@@ -62,9 +64,13 @@ policies_app = typer.Typer(
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(simulators_app, name="simulators")
 app.command("retract")(retract)
 app.command()(dashboard)
 app.command()(openapi)
+app.command()(serve)
+app.command()(events)
 
 
 TO_HELP = to_help()
@@ -114,10 +120,6 @@ def _checked_id(certificate_id: str) -> str:
         shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
         raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.USAGE)
     return certificate_id
-
-
-def _settings(stack: str) -> Settings:
-    return settings_for_stack(stack)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -191,17 +193,6 @@ def _sort(records: list[PushRecord]) -> list[PushRecord]:
 
 
 # -- push --------------------------------------------------------------------------------------------
-def _issue(settings: Settings, detail: CertificateIssuedDetail) -> None:
-    EventBridgePublisher(settings.event_bus_name).certificate_issued(detail)
-
-
-def _issuances(settings: Settings) -> Issuances:
-    return Issuances(
-        records=DynamoDBRecordsRepository(settings.records_table),
-        publisher=EventBridgePublisher(settings.event_bus_name),
-    )
-
-
 def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuanceProgress:
     """Shows a progress bar while the use case polls the issuance."""
     progress_bar = Progress(
@@ -224,12 +215,21 @@ def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuancePro
 
 
 def _finish_push(
-    issuances: Issuances, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
+    chosen: Backend, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
+    """Waits for the issuance when asked; on a home, drives it here unless a serve will."""
+    issuances = chosen.issuances
+    with chosen.settle(issuance_id, timeout, waiting=wait) as driving:
+        if wait:
+            progress = _wait(issuances, issuance_id, timeout)
+        elif driving:
+            err.print(f"no certpush serve runs on this {chosen.description}: pushing in this process")
+        else:
+            out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
+            return
     if not wait:
-        out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
+        out.print(f"issuance {issuance_id} done; see: certpush records {certificate_id}")
         return
-    progress = _wait(issuances, issuance_id, timeout)
     found = issuances.records_of(progress)
     print_records(found, f"issuance {issuance_id}", as_json)
     if not all_in_place(found):
@@ -253,7 +253,8 @@ def push(
     force: Annotated[
         bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
     ] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
@@ -262,11 +263,11 @@ def push(
     with _user_errors():
         _checked_id(certificate_id)
         targets = parse_targets(to, attach or [], attach_default or [])
-        issuances = _issuances(_settings(stack))
-        issuance_id = issuances.push(certificate_id, targets, version, force=force)
-        total = sum(len(t.target_keys()) for t in targets)
-        err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
-        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
+        with backend(stack, home) as chosen:
+            issuance_id = chosen.issuances.push(certificate_id, targets, version, force=force)
+            total = sum(len(t.target_keys()) for t in targets)
+            err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
+            _finish_push(chosen, certificate_id, issuance_id, wait, timeout, as_json)
 
 
 @app.command()
@@ -290,27 +291,34 @@ def replay(
             min=1,
         ),
     ] = 1800,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
     --events --since T, send the archived issuance events of a window through the bus again (a version
     is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
         if events:
+            if not stack:
+                raise Failure(
+                    "--events replays a stack's archived events (EventBridge); the one-machine host keeps no "
+                    "archive; hint: certpush replay CERTIFICATE_ID, or name the stack with --stack",
+                    ExitCode.USAGE,
+                )
             _replay_events(since, until, wait, timeout, stack)
             return
         if certificate_id is None:
             raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
-        issuances = _issuances(_settings(stack))
-        stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
-        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since)
-        if issuance_id is None:
-            out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
-            return
-        err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
-                  f"(issuance {issuance_id})")  # fmt: skip
-        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
+        with backend(stack, home) as chosen:
+            stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
+            plan, issuance_id = chosen.issuances.replay(certificate_id, version, stuck_since=stuck_since)
+            if issuance_id is None:
+                out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
+                return
+            err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
+                      f"(issuance {issuance_id})")  # fmt: skip
+            _finish_push(chosen, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 
 def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
@@ -329,13 +337,15 @@ def records(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     version: Annotated[int | None, typer.Option(help="Only this version.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Current state of every push of a certificate: one record per version, service and region."""
     with _user_errors():
         _checked_id(certificate_id)
-        repository = DynamoDBRecordsRepository(_settings(stack).records_table)
-        found = _sort([r for r in repository.list_current(certificate_id) if version in (None, r.version)])
+        with backend(stack, home) as chosen:
+            current = chosen.records.list_current(certificate_id)
+        found = _sort([r for r in current if version in (None, r.version)])
         print_records(found, f"push records of {certificate_id}", as_json)
 
 
@@ -344,12 +354,14 @@ def history(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     limit: Annotated[int, typer.Option(help="How many records.", min=1, max=100)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """The latest push records of a certificate (10 by default), newest first."""
     with _user_errors():
         _checked_id(certificate_id)
-        found = DynamoDBRecordsRepository(_settings(stack).records_table).history(certificate_id, limit)
+        with backend(stack, home) as chosen:
+            found = chosen.records.history(certificate_id, limit)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
@@ -357,11 +369,13 @@ def history(
 def failed(
     limit: Annotated[int, typer.Option(help="How many records.", min=1, max=1000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Pushes whose current state is FAILED, across all certificates, newest first."""
     with _user_errors():
-        found = DynamoDBRecordsRepository(_settings(stack).records_table).by_status(PushStatus.FAILED, limit)
+        with backend(stack, home) as chosen:
+            found = chosen.records.by_status(PushStatus.FAILED, limit)
         print_records(found, "failed pushes", as_json)
 
 
@@ -414,9 +428,14 @@ def certificates_import(
         bool, typer.Option("--force", help="Store it even if the key does not match or the chain does not verify.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored version and warnings as JSON.")] = False,
-    stack: StackOption = "certpush",
+    timeout: Annotated[
+        float, typer.Option(help="On a home with no certpush serve: seconds to push what policies match, at most.")
+    ] = 300,
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
-    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
+    """Import a certificate and its private key. The key is stored encrypted: in Secrets Manager (KMS) on
+    a stack, sealed with AES-GCM under the home's key file on one machine.
 
     Importing what the latest version already holds (same certificate, key and chain) changes
     nothing and pushes nothing: deploy hooks may run again.
@@ -436,47 +455,78 @@ def certificates_import(
                 material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason})") from exc
-        settings = _settings(stack)
-        try:
-            result = import_certificate(certificate_store(settings), SystemClock(), material, certificate_id, force)
-        except InvalidCertificateError as exc:
-            hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
-            raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
-        stored = result.version
-        for warning in result.warnings:
-            err.print(f"warning: {warning}")
-        if as_json:
-            out.print_json(
-                json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
-            )
-        elif not result.created:
-            again = (
-                "to push it again: certpush push / certpush replay"
-                if stored.status is CertificateStatus.HOSTED
-                else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
-            )
-            out.print(
-                f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
-                f"nothing changed; {again}"
-            )
+        with backend(stack, home) as chosen:
+            _import(chosen, material, certificate_id, force, push_after, as_json, timeout)
+
+
+def _import(
+    chosen: Backend,
+    material: CertificateMaterial,
+    certificate_id: str | None,
+    force: bool,
+    push_after: bool,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    issuance_id: str | None = None
+    try:
+        # on a home, the version and its "Certificate Issued" event commit together: a crash cannot
+        # leave a version that no event announces (a re-run would find it imported and push nothing)
+        with chosen.unit_of_work():
+            result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force)
+            if push_after and result.created:
+                stored = result.version
+                issuance_id = chosen.publisher.certificate_issued(
+                    CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version)
+                )
+    except InvalidCertificateError as exc:
+        hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
+        raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
+    stored = result.version
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
+    if as_json:
+        out.print_json(
+            json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
+        )
+    elif not result.created:
+        again = (
+            "to push it again: certpush push / certpush replay"
+            if stored.status is CertificateStatus.HOSTED
+            else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
+        )
+        out.print(
+            f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
+            f"nothing changed; {again}"
+        )
+    else:
+        out.print(
+            f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
+            f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
+            f"sha256 {stored.fingerprint_sha256[:16]}…"
+        )
+    if issuance_id is None:
+        return
+    err.print("emitted 'Certificate Issued': push policies that match it will push it")
+    with chosen.settle(issuance_id, timeout, waiting=False) as driving:
+        if driving:
+            err.print(f"no certpush serve runs on this {chosen.description}: pushing in this process")
+    if driving:
+        progress = chosen.records.get_issuance(issuance_id)
+        if progress is None:
+            err.print("no push policy matches it: nothing pushed")
         else:
-            out.print(
-                f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
-                f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
-                f"sha256 {stored.fingerprint_sha256[:16]}…"
-            )
-        if push_after and result.created:
-            _issue(settings, CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version))
-            err.print("emitted 'Certificate Issued': push policies that match it will push it")
+            print_records(chosen.issuances.records_of(progress), f"issuance {issuance_id}")
 
 
 @certificates_app.command("list")
 def certificates_list(
-    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = "certpush"
+    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Every certificate in the inventory (latest version)."""
     with _user_errors():
-        found = certificate_store(_settings(stack)).list_certificates()
+        with backend(stack, home) as chosen:
+            found = chosen.store.list_certificates()
         if as_json:
             out.print_json(json.dumps([c.model_dump(mode="json") for c in found]))
             return
@@ -489,12 +539,14 @@ def certificates_list(
 def certificates_show(
     certificate_id: Annotated[str, typer.Argument()],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the versions.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Every version of a certificate (metadata only: no key material)."""
     with _user_errors():
         _checked_id(certificate_id)
-        versions = certificate_store(_settings(stack)).list_versions(certificate_id)
+        with backend(stack, home) as chosen:
+            versions = chosen.store.list_versions(certificate_id)
         if not versions:
             raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
         if as_json:
@@ -513,15 +565,16 @@ def certificates_set_status(
     certificate_id: Annotated[str, typer.Argument()],
     status: Annotated[CertificateStatus, typer.Argument(help="HOSTED, REVOKED or DELETED.")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest).")] = None,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Change a version's status. Only HOSTED certificates are pushed."""
     with _user_errors():
         _checked_id(certificate_id)
-        store = certificate_store(_settings(stack))
-        chosen = store.get_version(certificate_id, version)
-        store.set_status(certificate_id, chosen.version, status)
-        out.print(f"{certificate_id} version {chosen.version} is now {status.value}")
+        with backend(stack, home) as chosen:
+            picked = chosen.store.get_version(certificate_id, version)
+            chosen.store.set_status(certificate_id, picked.version, status)
+        out.print(f"{certificate_id} version {picked.version} is now {status.value}")
 
 
 # -- policies ----------------------------------------------------------------------------------------
@@ -536,7 +589,8 @@ def policies_add(
     attach_default: Annotated[
         list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
     ] = None,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets."""
     with _user_errors():
@@ -546,16 +600,20 @@ def policies_add(
             )
         except ValidationError as exc:
             raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
-        DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
+        with backend(stack, home) as chosen:
+            chosen.policies.put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip
 
 
 @policies_app.command("list")
-def policies_list(as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = "certpush") -> None:
+def policies_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
+) -> None:
     """Every push policy."""
     with _user_errors():
-        found = DynamoDBPolicyStore(_settings(stack).inventory_table).list_policies()
+        with backend(stack, home) as chosen:
+            found = chosen.policies.list_policies()
         if as_json:
             out.print_json(json.dumps([p.model_dump(mode="json") for p in found]))
             return
@@ -565,10 +623,12 @@ def policies_list(as_json: Annotated[bool, typer.Option("--json")] = False, stac
 
 
 @policies_app.command("remove")
-def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = "certpush") -> None:
+def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None) -> None:
     """Remove a policy."""
     with _user_errors():
-        if not DynamoDBPolicyStore(_settings(stack).inventory_table).delete_policy(name):
+        with backend(stack, home) as chosen:
+            removed = chosen.policies.delete_policy(name)
+        if not removed:
             raise Failure(f"no policy named {name}")
         out.print(f"policy {name} removed")
 
@@ -600,6 +660,8 @@ def schemas(
 
 
 def main() -> None:
+    # warnings of the domain (a transient error, a retry) as one line on stderr; `serve` logs more
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="certpush: %(message)s")
     app(prog_name="certpush")
 
 

@@ -6,13 +6,11 @@ from typing import Annotated
 
 import typer
 
-from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.errors import CertpushError
-from certpush.logic.retract import Retractor, RetractOutcome
-from certpush.wiring import SystemClock, build_targets
-from certpush_cli.stack import settings_for_stack
+from certpush.logic.retract import RetractOutcome
+from certpush_cli.backends import HomeOption, StackOption, backend
 from certpush_cli.targets import parse_targets, to_help
-from certpush_cli.terminal import StackOption, err, out
+from certpush_cli.terminal import err, out
 
 
 def retract(
@@ -22,7 +20,8 @@ def retract(
     superseded: Annotated[
         bool, typer.Option("--superseded", help="Only the versions older than the newest one deployed there.")
     ] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Delete the certificate certpush pushed to these targets, where no listener or protected domain
     uses it; refuse, naming what uses it, elsewhere. The records become RETRACTED.
@@ -33,13 +32,8 @@ def retract(
         raise typer.Exit(2)
     try:
         keys = [key for spec in parse_targets(to, [], []) for key in spec.target_keys()]
-        settings = settings_for_stack(stack)
-        retractor = Retractor(
-            records=DynamoDBRecordsRepository(settings.records_table),
-            targets=build_targets(settings),
-            clock=SystemClock(),
-        )
-        outcomes = retractor.retract(certificate_id, keys, version=version, superseded=superseded)
+        with backend(stack, home) as chosen:
+            outcomes = chosen.retractor().retract(certificate_id, keys, version=version, superseded=superseded)
     except CertpushError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from exc

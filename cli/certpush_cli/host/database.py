@@ -22,6 +22,7 @@ import random
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,11 @@ from certpush_cli.host.schema import migrate
 
 BUSY_TIMEOUT_SECONDS = 30.0
 BEGIN_ATTEMPTS = 5
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can be referenced weakly: the database tracks the ones it opened without
+    keeping those of finished threads (a request thread of the dashboard's server) alive."""
 
 
 class _ThreadState(threading.local):
@@ -49,8 +55,10 @@ class Database:
         self.path = path
         self._busy_timeout = busy_timeout
         self._local = _ThreadState()
-        self._opened: list[sqlite3.Connection] = []
+        self._opened: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._opened_lock = threading.Lock()
+        if not path.exists():  # SQLite gives its -wal and -shm files the database file's mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         with self.transaction() as connection:
             migrate(connection)
 
@@ -60,7 +68,11 @@ class Database:
         local = self._local
         if local.connection is None or local.pid != os.getpid():
             connection = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=_Connection,
             )
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
@@ -68,13 +80,13 @@ class Database:
             connection.execute("PRAGMA foreign_keys=ON")
             local.connection, local.pid, local.depth = connection, os.getpid(), 0
             with self._opened_lock:
-                self._opened.append(connection)
+                self._opened.add(connection)
         return local.connection
 
     def close(self) -> None:
         """Closes the connections this process opened (threads that still run open new ones)."""
         with self._opened_lock:
-            opened, self._opened = self._opened, []
+            opened, self._opened = list(self._opened), weakref.WeakSet()
         for connection in opened:
             try:
                 connection.close()

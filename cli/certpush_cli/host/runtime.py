@@ -65,6 +65,10 @@ def sqs_record(message: ReceivedMessage) -> dict[str, Any]:
     }
 
 
+class _Settled(Exception):
+    """The issuance being driven needs nothing more."""
+
+
 class HostRuntime:
     def __init__(self, host: Host, deliverer: WebhookDeliverer | None = None) -> None:
         self.host = host
@@ -169,7 +173,8 @@ class HostRuntime:
             connection.execute("INSERT OR REPLACE INTO schedules (name, last_run) VALUES (?, ?)", (name, now))
         return True
 
-    def run_schedules(self) -> None:
+    def run_schedules(self) -> bool:
+        """Runs what is due; False (nothing to hurry back for)."""
         host = self.host
         if time.monotonic() - self._released_at >= RELEASE_EVERY_SECONDS:
             self.release_dead()
@@ -180,6 +185,7 @@ class HostRuntime:
                 self._wake_pushes.set()
         if self._due("expiry-warning", host.config.expiry_every_seconds):
             host.expiry.run()
+        return False
 
     # -- serve -----------------------------------------------------------------------------------
     def _loop(self, name: str, step: Callable[[], bool], idle: float, wake: threading.Event | None = None) -> None:
@@ -222,7 +228,7 @@ class HostRuntime:
         self._loop("pushes", self._receive_step, poll, self._wake_pushes)
         self._loop("notifier", lambda: self.notify_due() > 0, poll, self._wake_notifier)
         self._loop("webhooks", lambda: self.deliver_due() > 0, max(poll, 1.0))
-        self._loop("schedules", lambda: bool(self.run_schedules()), 1.0)
+        self._loop("schedules", self.run_schedules, 1.0)
         return self
 
     def stop(self, grace_seconds: float = 60) -> None:
@@ -242,6 +248,24 @@ class HostRuntime:
         self.deliverer.close()
 
     # -- drive one issuance ----------------------------------------------------------------------
+    def _drive_step(self, issuance_id: str) -> bool:
+        host = self.host
+        busy = False
+        while self.validate_due(issuance_id):
+            busy = True
+        messages = host.queue.receive(host.config.push_concurrency, issuance_id)
+        if messages:
+            wait(self.push_received(messages))
+            busy = True
+        if self.notify_due():
+            busy = True
+        progress = host.records.get_issuance(issuance_id)
+        if progress is not None and progress.done:
+            raise _Settled
+        if progress is None and not host.inbox.pending(issuance_id):
+            raise _Settled  # validated to no target at all (no push policy matched)
+        return busy
+
     def drive(self, issuance_id: str, timeout: float, stop: threading.Event | None = None) -> None:
         """Validates and pushes one issuance in this process until every target is final, the
         issuance turns out to have no targets, ``timeout`` passes or ``stop`` is set."""
@@ -250,20 +274,13 @@ class HostRuntime:
         stop = stop or threading.Event()
         self.release_dead()
         while time.monotonic() < deadline and not stop.is_set():
-            busy = False
-            while self.validate_due(issuance_id):
-                busy = True
-            messages = host.queue.receive(host.config.push_concurrency, issuance_id)
-            if messages:
-                wait(self.push_received(messages))
-                busy = True
-            if self.notify_due():
-                busy = True
-            progress = host.records.get_issuance(issuance_id)
-            if progress is not None and progress.done:
+            try:
+                busy = self._drive_step(issuance_id)
+            except _Settled:
                 break
-            if progress is None and not host.inbox.pending(issuance_id):
-                break  # validated to no target at all (no push policy matched)
+            except Exception as exc:  # e.g. the database busy for too long: try again shortly
+                log.warning("%s: %s", type(exc).__name__, exc)
+                busy = False
             if not busy:
                 soonest = host.queue.next_visible_in(issuance_id)
                 pause = host.config.poll_seconds if soonest is None else min(host.config.poll_seconds, soonest)
