@@ -45,6 +45,12 @@ class _ThreadState(threading.local):
     depth: int = 0
 
 
+# Connections a forked child inherited from its parent: never used, and never closed either (closing
+# the child's copy of a descriptor would drop the POSIX locks the child's own connection holds on the
+# same file, as closing any descriptor of a file does: https://www.sqlite.org/howtocorrupt.html 2.2)
+_INHERITED: list[sqlite3.Connection] = []
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc) or "busy" in str(exc)
@@ -66,7 +72,10 @@ class Database:
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (a new one in a forked child: the parent's are left alone)."""
         local = self._local
-        if local.connection is None or local.pid != os.getpid():
+        if local.connection is not None and local.pid != os.getpid():
+            _INHERITED.append(local.connection)
+            local.connection = None
+        if local.connection is None:
             connection = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout,
