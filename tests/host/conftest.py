@@ -77,7 +77,7 @@ class Serve:
         if self.simulate:
             command.append("--simulate")
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=host_environment(self.home), stdout=log, stderr=log)  # noqa: S603
+            self.process = subprocess.Popen(command, env=host_environment(self.home), stdout=log, stderr=log)
         self.started.append(self.process)
         eventually(lambda: self._ready(), timeout, "certpush serve to be ready")
         return self
@@ -119,7 +119,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def cli(home: Path) -> Callable[..., CliResult]:
     def run(*args: str, expect: int | None = 0, timeout: float = 120, **env: str) -> CliResult:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, "-m", "certpush_cli.main", *args],
             env=host_environment(home, **env),
             capture_output=True,

@@ -49,7 +49,7 @@ def test_two_push_wait_commands_and_serve_push_everything_once(
         for half in (CERTIFICATES[:5], CERTIFICATES[5:])
     ]
     running = [
-        subprocess.Popen(  # noqa: S603
+        subprocess.Popen(
             ["bash", "-c", command],
             env=host_environment(home),
             stdout=subprocess.PIPE,
