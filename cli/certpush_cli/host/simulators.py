@@ -107,7 +107,7 @@ def _start(command: list[str], log: Path) -> SimulatedProcess:
     process.stdout.close()
     if line[:1] != ["listening"]:
         process.wait(timeout=10)
-        raise ConfigurationError(f"a simulator did not start ({' '.join(command[2:4])}); see {log}")
+        raise ConfigurationError(f"a simulator did not start ({command[2]}); see {log}")
     url = line[1] if len(line) == 2 else f"http://{line[1]}:{line[2]}"
     return SimulatedProcess(pid=process.pid, identity=_identity_of(process.pid), url=url)
 
@@ -142,18 +142,9 @@ def ensure_running(home: Home) -> Simulation:
 def _start_all(home: Home) -> Simulation:
     log = home.path / "simulators.log"
     access_key, secret_key = f"SIM{secrets.token_hex(8).upper()}", secrets.token_urlsafe(24)
-    huawei = _start(
-        [
-            sys.executable,
-            "-m",
-            "certpush_emulators.huaweicloud",
-            "--access-key",
-            access_key,
-            "--secret-key",
-            secret_key,
-        ],
-        log,
-    )
+    # "--name=value": a key of URL-safe characters may start with "-", which a parser takes for an option
+    arguments = [f"--access-key={access_key}", f"--secret-key={secret_key}"]
+    huawei = _start([sys.executable, "-m", "certpush_emulators.huaweicloud", *arguments], log)
     aws: SimulatedProcess | None = None
     missing: str | None = None
     if moto_installed():

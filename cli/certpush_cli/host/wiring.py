@@ -163,6 +163,9 @@ class Host:
         if self.simulation is not None:
             environment["HUAWEICLOUD_ENDPOINT_TEMPLATE"] = self.simulation.huaweicloud.url
         context = BuildContext(fetch_secret=self._huaweicloud_credentials)
+        # one settings object per class, as certpush.wiring has: targets that share a class share its
+        # clients (one HTTP client for every Huawei Cloud service)
+        settings = {kind: kind.from_env(environment) for kind in self.registry.settings_classes()}
         built: dict[tuple[str, str], PushTarget] = {}
         for definition in self.registry:
             if self.simulation is not None and definition.provider == "aws" and self.simulation.aws is None:
@@ -171,8 +174,7 @@ class Host:
                     definition.provider, definition.service, reason
                 )
                 continue
-            settings = definition.settings.from_env(environment)
-            target = definition.build_from(settings, context)
+            target = definition.build_from(settings[definition.settings], context)
             if target is not None:
                 built[(definition.provider, definition.service)] = target
         return built
