@@ -21,7 +21,13 @@ def test_the_demo_pushes_everywhere_and_every_certificate_is_where_its_record_sa
         del env[name]
 
     result = subprocess.run(
-        ["bash", "samples/embedded-stack-demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        ["bash", "samples/embedded-stack-demo.sh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
