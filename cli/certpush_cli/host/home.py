@@ -52,12 +52,14 @@ class Webhook(BaseModel):
 
 class HostConfig(BaseSettings):
     """config.toml in the home; each setting may be overridden by ``CERTPUSH_<NAME>`` (e.g.
-    ``CERTPUSH_PUSH_CONCURRENCY``). The defaults are the AWS deployment's (template.yaml)."""
+    ``CERTPUSH_PUSH_CONCURRENCY``). The defaults are the AWS deployment's (template.yaml), but for
+    ``push_concurrency``."""
 
     model_config = SettingsConfigDict(env_prefix="CERTPUSH_", extra="forbid", env_ignore_empty=True)
 
     simulate: bool = Field(default=False, description="Huawei Cloud simulator and moto instead of the real clouds")
-    push_concurrency: int = Field(default=10, ge=1, le=100)
+    # a host has no batches to spread: enough threads for one issuance's 20 targets at once
+    push_concurrency: int = Field(default=20, ge=1, le=100)
     push_max_attempts: int = Field(default=5, ge=1, le=50)
     retry_base_seconds: int = Field(default=10, ge=0, le=900)
     retry_max_seconds: int = Field(default=900, ge=0, le=43200)

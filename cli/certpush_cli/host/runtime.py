@@ -207,19 +207,27 @@ class HostRuntime:
         thread.start()
         self._threads.append(thread)
 
+    def _slot_freed(self) -> None:
+        self._slots.release()
+        self._wake_pushes.set()  # a free slot: look for the next message now, not at the next poll
+
     def _receive_step(self) -> bool:
-        free = 0
-        while free < 10 and self._slots.acquire(blocking=False):
-            free += 1
-        if not free:
-            self._stop.wait(self.host.config.poll_seconds)
-            return False
-        messages = self.host.queue.receive(free)
-        for _ in range(free - len(messages)):
-            self._slots.release()
-        if messages:
-            self.push_received(messages, on_done=self._slots.release)
-        return bool(messages)
+        """Receives for every free slot (ten messages a receive, as SQS hands out) and starts them."""
+        started = 0
+        while not self._stop.is_set():
+            free = 0
+            while free < 10 and self._slots.acquire(blocking=False):
+                free += 1
+            if not free:
+                return started > 0
+            messages = self.host.queue.receive(free)
+            for _ in range(free - len(messages)):
+                self._slots.release()
+            if not messages:
+                return started > 0
+            self.push_received(messages, on_done=self._slot_freed)
+            started += len(messages)
+        return False
 
     def start(self) -> HostRuntime:
         poll = self.host.config.poll_seconds
