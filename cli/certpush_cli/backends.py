@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
-from certpush.errors import ConfigurationError
+from certpush.errors import CertpushError, ConfigurationError
 from certpush.logic.dashboard import Dashboard
 from certpush.logic.dead_letters import DeadLetters
 from certpush.logic.issuances import Issuances
@@ -247,16 +247,37 @@ class HomeBackend:
                 failure.append(exc)
 
         driver = threading.Thread(target=drive, name="drive", daemon=True)
+        issuances = self.host.issuances
+        polling = issuances.sleep
+
+        def between_polls(seconds: float) -> None:
+            # the command's wait polls the issuance: once the driver is done, it will not come
+            if not driver.is_alive() and self.host.records.get_issuance(issuance_id) is None:
+                raise failure[0] if failure else CertpushError(self._not_validated(issuance_id))
+            polling(seconds)
+
+        issuances.sleep = between_polls
         driver.start()
         try:
             yield True
         finally:
+            issuances.sleep = polling
             if not waiting:  # nobody polls: the command waits for its pushes here
                 driver.join(timeout)
             stop.set()
             driver.join()
         if failure:
             raise failure[0]
+
+    def _not_validated(self, issuance_id: str) -> str:
+        row = (
+            self.host.database.connection()
+            .execute("SELECT error FROM inbox WHERE issuance_id = ? AND failed = 1", (issuance_id,))
+            .fetchone()
+        )
+        if row is not None:
+            return f"issuance {issuance_id} could not be validated: {row['error']}"
+        return f"issuance {issuance_id} has no target to push to (no push policy matches)"
 
     def close(self) -> None:
         self.host.close()
