@@ -67,7 +67,7 @@ typecheck: $(STAMP) ## mypy (pydantic plugin) on the certpush package
 cfn-lint: $(STAMP) ## Lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(STAMP) ## Benchmarks: fan-out, throughput, scaling, cold starts, memory, PushConcurrency, sizes, cost (not in make test; ~7 min)
+bench: $(STAMP) ## Benchmarks: fan-out, throughput, scaling, cold starts, memory, PushConcurrency, sizes, cost, one machine (not in make test; ~8 min)
 	$(BIN)/python -m certpush_dev.bench
 
 AUDIT_VENV ?= .audit-venv
