@@ -16,10 +16,8 @@ import typer
 from certpush import __version__
 from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
-from certpush.wiring import build_dashboard
 from certpush_cli.backends import HomeOption, StackOption, open_backend
 from certpush_cli.function_url import FunctionUrlServer
-from certpush_cli.stack import settings_for_stack
 from certpush_cli.terminal import err, out
 
 API_DESCRIPTION = (
@@ -61,6 +59,9 @@ def records_api_server(
 
 
 def stack_records_api_server(stack: str, port: int = 0, **options: Any) -> FunctionUrlServer:
+    from certpush.wiring import build_dashboard  # boto3: only a stack's dashboard pays for it
+    from certpush_cli.stack import settings_for_stack
+
     return records_api_server(build_dashboard(settings_for_stack(stack)), port, name=f"{stack}-records-api", **options)
 
 

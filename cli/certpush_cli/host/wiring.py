@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -30,7 +30,6 @@ from certpush.models.domain import PushRequest, PushResult
 from certpush.ports import PushTarget
 from certpush.providers.definition import BuildContext
 from certpush.providers.registry import REGISTRY, TargetRegistry
-from certpush.wiring import SystemClock
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
 from certpush_cli.host.events import SqliteEventPublisher
@@ -45,6 +44,13 @@ from certpush_cli.host.stores import SqliteCertificateStore, SqliteCredentialSto
 
 HUAWEICLOUD_CREDENTIALS = "huaweicloud"
 CREDENTIAL_VARIABLES = ("HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN")
+
+
+class SystemClock:
+    """The wall clock (``certpush.wiring`` has the same; importing it would load boto3 for nothing)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 class UnavailableTarget:
