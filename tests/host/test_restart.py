@@ -1,6 +1,6 @@
 """The one-machine host keeps everything across a kill -9: `certpush serve` killed while it pushes,
 started again: certificates, records, history and policies are there, and the pushes it was
-killed in the middle of finish, each target holding one copy."""
+killed in the middle of finish, each target holding one copy. SIGTERM lets a push under way finish."""
 
 from __future__ import annotations
 
@@ -69,7 +69,13 @@ def test_kill_9_loses_nothing_and_queued_pushes_finish_after_the_restart(
     assert copies(home, "elb", "cn-north-4", "certpush-second-v1") == 1
     summaries = cli("events", "--kind", "Certificate Push Summary", "--json").json()
     assert sorted(e["detail"]["certificate_id"] for e in summaries) == ["first", "second"]
+
+    # SIGTERM while a push is under way: it finishes, then the host stops
+    httpx.post(f"{simulator_url(home)}/_sim/faults", json={"latency_ms": 1000}, timeout=10).raise_for_status()
+    cli("push", "first", "--to", "huaweicloud:waf=cn-east-3")
+    eventually(lambda: "IN_PROGRESS" in _stored_statuses(home, "first"), what="a push under way")
     assert serve.terminate() == 0
+    assert _stored_statuses(home, "first") == {"SUCCEEDED"}
 
 
 def test_a_push_with_no_serve_running_is_done_by_the_command_itself(
