@@ -285,13 +285,13 @@ def _busy(state: dict[str, int]) -> bool:
 
 
 def _longest_delay(state: dict[str, int], kills: int, wanted: int) -> float:
-    """Up to 0.25 s; less when the work goes faster than the kills, down to 10 ms (a host killed
+    """Up to 0.15 s; less when the work goes faster than the kills, down to 10 ms (a host killed
     before it is up does no work), so that a quarter of the work is still left at the last kill
     whatever the machine's speed (the settling host does the rest)."""
     total = CERTIFICATES * (1 + len(TARGETS))
     left = (CERTIFICATES - state["imported"]) + (CERTIFICATES * len(TARGETS) - state["final"])
     ratio = (left / total) / (0.25 + 0.75 * (wanted - kills) / wanted)
-    return max(0.01, 0.25 * min(1.0, ratio) ** 2)
+    return max(0.01, 0.15 * min(1.0, ratio) ** 2)
 
 
 def _reachable(state: dict[str, int]) -> list[str]:
@@ -390,8 +390,8 @@ def main(argv: list[str]) -> int:
         (home / "config.toml").write_text(CONFIG.format(url=url, secret=SECRET))
         (home / "config.toml").chmod(0o600)
         simulation = simulators.ensure_running(Home(home))
-        # every request answers after 70 ms: pushes are under way long enough to be killed in the middle
-        httpx.post(f"{simulation.huaweicloud.url}/_sim/faults", json={"latency_ms": 70}, timeout=10).raise_for_status()
+        # every request answers after 40 ms: pushes are under way long enough to be killed in the middle
+        httpx.post(f"{simulation.huaweicloud.url}/_sim/faults", json={"latency_ms": 40}, timeout=10).raise_for_status()
         setup = Host.open(Home(home))
         setup.policies.put_policy(
             PushPolicy(
@@ -422,7 +422,7 @@ def main(argv: list[str]) -> int:
             reachable = _reachable(state)
             # half the hosts die at a crash point (the one least often reached so far), half at random
             point = min(reachable, key=lambda p: kills[p] + rng.random()) if reachable and rng.random() < 0.5 else None
-            patience = rng.uniform(0.005, _longest_delay(state, busy_kills, arguments.kills)) if point is None else 0.5
+            patience = rng.uniform(0.005, _longest_delay(state, busy_kills, arguments.kills)) if point is None else 0.3
             reached = _run_child(home, certificates, point, rng.randint(1, 2), patience)
             kills[reached or "random"] += 1
             state = _progress(home)
