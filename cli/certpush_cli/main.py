@@ -515,6 +515,8 @@ def _import(
         progress = chosen.records.get_issuance(issuance_id)
         if progress is None:
             err.print("no push policy matches it: nothing pushed")
+        elif as_json:  # stdout holds the version's JSON alone
+            err.print(f"issuance {issuance_id}: {len(progress.outcomes)}/{len(progress.targets)} targets final")
         else:
             print_records(chosen.issuances.records_of(progress), f"issuance {issuance_id}")
 
