@@ -30,6 +30,7 @@ READY = "certpush serve: home"
 FAST_CONFIG = """
 retry_base_seconds = 0
 poll_seconds = 0.05
+simulate_aws = false
 """
 
 

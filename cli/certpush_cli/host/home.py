@@ -58,6 +58,7 @@ class HostConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CERTPUSH_", extra="forbid", env_ignore_empty=True)
 
     simulate: bool = Field(default=False, description="Huawei Cloud simulator and moto instead of the real clouds")
+    simulate_aws: bool = Field(default=True, description="with simulate: moto for the AWS targets too (when installed)")
     # a host has no batches to spread: enough threads for one issuance's 20 targets at once
     push_concurrency: int = Field(default=20, ge=1, le=100)
     push_max_attempts: int = Field(default=5, ge=1, le=50)

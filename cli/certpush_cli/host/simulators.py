@@ -123,23 +123,25 @@ def load(home: Home) -> Simulation | None:
 
 def ensure_running(home: Home) -> Simulation:
     """The home's simulators, started when they do not run (a lock file keeps two commands from
-    starting two sets at once)."""
+    starting two sets at once). AWS is simulated when moto is installed and the home's config does
+    not say ``simulate_aws = false``."""
     import fcntl
 
+    aws = home.config().simulate_aws and moto_installed()
     with (home.path / "simulators.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         known = load(home)
-        if known is not None and known.running() and (known.aws is not None or not moto_installed()):
+        if known is not None and known.running() and (known.aws is not None) == aws:
             return known
         if known is not None:
             stop(home, known)
-        simulation = _start_all(home)
+        simulation = _start_all(home, aws)
         home.simulators_file.write_text(simulation.to_json())
         os.chmod(home.simulators_file, 0o600)
         return simulation
 
 
-def _start_all(home: Home) -> Simulation:
+def _start_all(home: Home, aws_wanted: bool) -> Simulation:
     log = home.path / "simulators.log"
     access_key, secret_key = f"SIM{secrets.token_hex(8).upper()}", secrets.token_urlsafe(24)
     # "--name=value": a key of URL-safe characters may start with "-", which a parser takes for an option
@@ -147,10 +149,10 @@ def _start_all(home: Home) -> Simulation:
     huawei = _start([sys.executable, "-m", "certpush_emulators.huaweicloud", *arguments], log)
     aws: SimulatedProcess | None = None
     missing: str | None = None
-    if moto_installed():
+    if aws_wanted:
         aws = _start([sys.executable, "-m", "certpush_emulators.aws.moto_process", "0", "--until-terminated"], log)
     else:
-        missing = MOTO_MISSING
+        missing = MOTO_MISSING if not moto_installed() else "AWS targets are not simulated: simulate_aws = false"
     return Simulation(huawei, access_key, secret_key, aws, missing)
 
 
