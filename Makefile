@@ -10,10 +10,14 @@ PYTEST := $(BIN)/pytest
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# pip itself is pinned; every other package is pinned with its files' sha256 (hash-checking mode)
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
+
 $(STAMP): requirements/dev.lock pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e . -e dev
 	touch $@
 
@@ -85,8 +89,18 @@ schemas: $(STAMP) ## Regenerate the JSON Schemas in events/schemas
 openapi: $(STAMP) ## Regenerate docs/openapi.json (the records API)
 	$(BIN)/certpush openapi --out docs/openapi.json
 
-lock: ## Re-pin requirements/dev.lock and the layer's requirements.txt from the current .venv
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' | sed '1i # Everything the CLI, the embedded stack and the tests need. Pinned: regenerate with make lock.' > requirements/dev.lock
+LOCK_VENV ?= .lock-venv
+LOCK_HEADER_DEV := \# Everything the CLI, the embedded stack and the tests need, pinned with the sha256 of every file of\n\# each version (pip checks them: hash-checking mode). Regenerate with make lock (pip-compile).
+LOCK_HEADER_LAYER := \# Runtime dependencies of the certpush layer (Lambda), pinned with the sha256 of every file of each\n\# version: the layer build installs them with --require-hashes. Regenerate with make lock (pip-compile).\n\# The CLI's and the tests' dependencies are in requirements/dev.lock and never go into the layer.
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-header --no-annotate --no-emit-index-url --no-emit-find-links
+lock: ## Re-pin requirements/dev.lock (what .venv holds) and the layer's requirements.txt, with hashes (pip-compile)
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION))
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^certpush' > $(LOCK_VENV)/dev.in
+	grep -E '^[A-Za-z]' layers/certpush/requirements.txt | sed 's/ .*//' > $(LOCK_VENV)/layer.in
+	$(COMPILE) -o $(LOCK_VENV)/dev.lock $(LOCK_VENV)/dev.in
+	$(COMPILE) -o $(LOCK_VENV)/layer.lock $(LOCK_VENV)/layer.in
+	{ printf '$(LOCK_HEADER_DEV)\n'; cat $(LOCK_VENV)/dev.lock; } > requirements/dev.lock
+	{ printf '$(LOCK_HEADER_LAYER)\n'; cat $(LOCK_VENV)/layer.lock; } > layers/certpush/requirements.txt
 
 clean: ## Remove build output and local state
-	rm -rf .aws-sam .certpush .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .certpush .pytest_cache .mypy_cache .ruff_cache .lock-venv

@@ -29,19 +29,7 @@ listener=$(certpush-dev stack create-listener --region us-east-1)
 echo "$listener"
 
 echo "== a CloudFront distribution for demo.example.com to serve the certificate"
-distribution=$(python - <<'PY'
-import boto3  # the emulator's endpoint comes from AWS_ENDPOINT_URL, set by `certpush-dev stack env`
-
-origin = {"Id": "origin", "DomainName": "origin.example.com",
-          "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}
-config = {"CallerReference": "certpush-demo", "Comment": "certpush demo", "Enabled": True,
-          "Aliases": {"Quantity": 1, "Items": ["demo.example.com"]},
-          "Origins": {"Quantity": 1, "Items": [origin]},
-          "DefaultCacheBehavior": {"TargetOriginId": "origin", "ViewerProtocolPolicy": "redirect-to-https",
-                                   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
-print(boto3.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-PY
-)
+distribution=$(certpush-dev stack create-distribution demo.example.com)
 echo "$distribution"
 
 echo "== an accelerated domain in Huawei Cloud CDN (global) for the certificate"

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.least_privilege import CALLS_DIR, compare, granted_actions, recorded_calls, transformed_template
+from tests.least_privilege import (
+    CALLS_DIR,
+    compare,
+    granted_actions,
+    recorded_calls,
+    reference_problems,
+    transformed_template,
+)
 
 # No per-example deadline: a shared 2-core machine makes timings noisy, and speed goals live in
 # `make bench`. CI (CI=true) runs the same examples every time, so that a submission is judged on
@@ -46,7 +53,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     calls, files = recorded_calls()
     if not files >= E2E_FILES:
         return  # only the whole e2e tier says which grants are unused
-    problems = compare(calls, granted_actions(transformed_template()))
+    cloudformation = transformed_template()
+    problems = compare(calls, granted_actions(cloudformation)) + reference_problems(cloudformation)
     session.config.stash[_PROBLEMS] = problems
     if problems:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -61,20 +69,22 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if FIGURES_FILE.exists():
         rows = [json.loads(line) for line in FIGURES_FILE.read_text().splitlines() if line.strip()]
         terminalreporter.section("fault suite")
-        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters", "swept")
-        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported", "swept")
+        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters",
+                "disagreeing", "swept")  # fmt: skip
+        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported",
+                 "record≠target", "swept")  # fmt: skip
         terminalreporter.write_line(f"{'scenario':<22}" + "".join(f"{h:>16}" for h in heads) + f"{'seconds':>9}")
         for row in rows:
             terminalreporter.write_line(
-                f"{row['scenario']:<22}" + "".join(f"{row[k]:>16}" for k in keys) + f"{row['seconds']:>9}"
+                f"{row['scenario']:<22}" + "".join(f"{row.get(k, 0):>16}" for k in keys) + f"{row['seconds']:>9}"
             )
-        totals = {k: sum(r[k] for r in rows) for k in keys}
+        totals = {k: sum(r.get(k, 0) for r in rows) for k in keys}
         terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>16}" for k in keys))
     if CRASH_FIGURES_FILE.exists():
         _crash_figures(terminalreporter, [json.loads(line) for line in CRASH_FIGURES_FILE.read_text().splitlines()])
     problems = config.stash.get(_PROBLEMS, None)
     if problems is not None:
-        terminalreporter.section("least privilege (AWS calls of the e2e tier vs. the roles)")
+        terminalreporter.section("least privilege (AWS calls of the e2e tier vs. the roles; the IAM reference)")
         for line in problems or ["every call is granted and every grant is used"]:
             terminalreporter.write_line(line)
 

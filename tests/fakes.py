@@ -4,12 +4,15 @@ the same contract against these and the DynamoDB adapters, so the fakes cannot d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from certpush.errors import (
+    AlreadyImportedError,
     CertificateNotFoundError,
     InvalidQueryError,
     PushError,
@@ -17,7 +20,10 @@ from certpush.errors import (
     StalePushError,
     TransientDependencyError,
 )
+from certpush.logic.leases import REPLACED_BY, check_claimable, lease_runs
 from certpush.models.domain import (
+    AttachResult,
+    Binding,
     CertificateMaterial,
     CertificateStatus,
     CertificateVersion,
@@ -28,9 +34,11 @@ from certpush.models.domain import (
     PushRecord,
     PushRecordsPage,
     PushRequest,
-    PushResult,
+    PushState,
     PushStatus,
     TargetKey,
+    UploadAction,
+    UploadResult,
 )
 from certpush.models.events import (
     CertificateExpiringDetail,
@@ -39,9 +47,17 @@ from certpush.models.events import (
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import DeadLetter, PushMessage
+from certpush.ports import RecordsRepository
 
 _ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
-_REPLACEABLE = {PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED}
+_REPLACEABLE = {
+    PushStatus.FAILED,
+    PushStatus.REJECTED,
+    PushStatus.RETRACTED,
+    PushStatus.SUPERSEDED,
+    PushStatus.REPLACED,
+    PushStatus.ATTACH_FAILED,
+}
 
 
 class FixedClock:
@@ -88,7 +104,11 @@ class InMemoryCertificateStore:
             raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from None
 
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
-        version = 1 + max((v for (cid, v) in self.versions if cid == metadata.certificate_id), default=0)
+        latest = max((v for (cid, v) in self.versions if cid == metadata.certificate_id), default=0)
+        digest = metadata.material_digest
+        if latest and digest is not None and self.versions[(metadata.certificate_id, latest)].material_digest == digest:
+            raise AlreadyImportedError(latest)
+        version = latest + 1
         stored = metadata.model_copy(
             update={"version": version, "secret_id": f"fake/{metadata.certificate_id}/v{version}"}
         )
@@ -130,13 +150,17 @@ class _Issuance:
 
 
 class InMemoryRecordsRepository:
+    """certpush.ports.RecordsRepository in memory, rule for rule (the contract suite runs on both)."""
+
     def __init__(self) -> None:
         self.current: dict[tuple[str, int, TargetKey], PushRecord] = {}
         self.history_items: list[PushRecord] = []
-        self.bindings: dict[tuple[str, TargetKey], str] = {}
+        self.bindings: dict[tuple[str, TargetKey], Binding] = {}
         self.issuances: dict[str, _Issuance] = {}
-        self.leases: dict[tuple[str, int, TargetKey], datetime] = {}
         self.outcome_writes = 0  # note_finals calls: one per issuance per notifier batch
+        self.claims = 0  # claim writes tried (as DynamoDB's TransactWriteItems would be)
+        self.lease_extensions = 0  # extend_lease calls that held (heartbeats)
+        self.extended = threading.Event()  # set by each of them: tests wait on it
 
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
         return self.current.get((certificate_id, version, target))
@@ -153,54 +177,169 @@ class InMemoryRecordsRepository:
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
         return [self.start_push(record, force=force) for record in records]
 
-    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
-        key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
-            raise StalePushError(record.push_id)
-        lease = self.leases.get(key)
-        if existing.status is PushStatus.IN_PROGRESS and lease is not None and lease >= record.updated_at:
-            raise PushInProgressError(record.push_id)
-        self.leases[key] = record.updated_at + timedelta(seconds=lease_seconds)
-        updated = existing.model_copy(
-            update={
-                "status": PushStatus.IN_PROGRESS,
-                "attempts": existing.attempts + 1,
-                "updated_at": record.updated_at,
-            }
-        )
-        self.current[key] = updated
-        return updated
-
-    def note_error(self, record: PushRecord) -> None:
-        key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        if existing and existing.push_id == record.push_id and existing.status is PushStatus.IN_PROGRESS:
-            self.leases.pop(key, None)
-            self.current[key] = existing.model_copy(
-                update={"reason": record.reason, "message": record.message, "updated_at": record.updated_at}
+    def push_states(self, pushes: Sequence[tuple[str, int, TargetKey]]) -> dict[tuple[str, int, TargetKey], PushState]:
+        return {
+            (cid, version, target): PushState(
+                record=self.current.get((cid, version, target)), binding=self.bindings.get((cid, target))
             )
+            for cid, version, target in pushes
+        }
 
-    def finish(self, record: PushRecord) -> bool:
+    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
+        return self.bindings.get((certificate_id, target))
+
+    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
+        if state.record is None:
+            raise StalePushError("?")
+        push_id = state.record.push_id
+        for _ in range(3):
+            record = check_claimable(state, push_id, now)
+            key = (record.certificate_id, record.version, record.target)
+            self.claims += 1
+            existing = self.current.get(key)
+            binding = self.bindings.get((record.certificate_id, record.target))
+            record_holds = (
+                existing is not None
+                and existing.push_id == push_id
+                and existing.attempts == record.attempts
+                and (
+                    existing.status is PushStatus.PENDING
+                    or (
+                        existing.status is PushStatus.IN_PROGRESS
+                        and not lease_runs(existing.lease_token, existing.lease_until, now)
+                    )
+                )
+            )
+            seen_version = state.binding.version if state.binding else None
+            binding_holds = (binding is None or binding.lease_until is None or binding.lease_until < now) and (
+                binding.version if binding else None
+            ) == seen_version
+            if not (record_holds and binding_holds):
+                state = self.push_states([key])[key]  # one read tells why, or claim on what it read
+                continue
+            assert existing is not None
+            token, until = str(uuid.uuid4()), now + timedelta(seconds=lease_seconds)
+            claimed = existing.model_copy(
+                update={
+                    "status": PushStatus.IN_PROGRESS,
+                    "attempts": existing.attempts + 1,
+                    "updated_at": now,
+                    "lease_token": token,
+                    "lease_until": until,
+                }
+            )
+            self.current[key] = claimed
+            leased = (binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+            self.bindings[(record.certificate_id, record.target)] = leased
+            return PushState(record=claimed, binding=leased)
+        raise PushInProgressError(push_id)
+
+    def _holds(self, record: PushRecord) -> bool:
+        existing = self.current.get((record.certificate_id, record.version, record.target))
+        return (
+            existing is not None
+            and existing.push_id == record.push_id
+            and existing.status is PushStatus.IN_PROGRESS
+            and record.lease_token is not None
+            and existing.lease_token == record.lease_token
+        )
+
+    def _give_back(self, record: PushRecord) -> bool:
+        """The binding's lease back; False when another claim holds it."""
+        key = (record.certificate_id, record.target)
+        binding = self.bindings.get(key)
+        if binding is None or binding.lease_token is None:
+            return True
+        if binding.lease_token != record.lease_token:
+            return False
+        self.bindings[key] = binding.model_copy(update={"lease_token": None, "lease_until": None})
+        return True
+
+    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        binding = self.bindings.get((record.certificate_id, record.target))
+        if not self._holds(record) or binding is None or binding.lease_token != record.lease_token:
+            return False
+        self.current[key] = self.current[key].model_copy(update={"lease_until": until})
+        self.bindings[(record.certificate_id, record.target)] = binding.model_copy(update={"lease_until": until})
+        self.lease_extensions += 1
+        self.extended.set()
+        return True
+
+    def note_error(self, record: PushRecord) -> bool:
+        key = (record.certificate_id, record.version, record.target)
+        binding = self.bindings.get((record.certificate_id, record.target))
+        if not self._holds(record) or (binding is not None and binding.lease_token not in (None, record.lease_token)):
+            return False
+        self._give_back(record)
+        changes: dict[str, object] = {
+            "reason": record.reason,
+            "message": record.message,
+            "updated_at": record.updated_at,
+            "lease_token": None,
+            "lease_until": None,
+        }
+        if record.target_id and record.upload_action:
+            changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
+        self.current[key] = self.current[key].model_copy(update=changes)
+        return True
+
+    def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
         if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
             return False
-        self.current[key] = record
-        self.history_items.append(record)
-        if record.status is PushStatus.SUCCEEDED and record.target_id:
-            self.bindings[(record.certificate_id, record.target)] = record.target_id
+        binding_key = (record.certificate_id, record.target)
+        binding = self.bindings.get(binding_key)
+        if record.lease_token is not None:
+            if not self._holds(record):
+                return False
+            if binding is not None and binding.lease_token not in (None, record.lease_token):
+                return False
+            moves = record.status.is_live and record.target_id
+            if moves and not record.rollback and binding is not None and (binding.version or 0) > record.version:
+                return False
+        elif existing.status is PushStatus.IN_PROGRESS and lease_runs(
+            existing.lease_token, existing.lease_until, record.updated_at
+        ):
+            return False
+        final = record.model_copy(update={"lease_token": None, "lease_until": None})
+        self.current[key] = final
+        self.history_items.append(final)
+        if record.lease_token is None:
+            return True
+        if record.status.is_live and record.target_id:
+            self.bindings[binding_key] = Binding(target_id=record.target_id, version=record.version)
+        else:
+            self._give_back(record)
+        replaced = self.current.get((record.certificate_id, replacing, record.target)) if replacing else None
+        if (
+            replaced is not None
+            and replacing != record.version
+            and replaced.status.is_live
+            and replaced.target_id == record.target_id
+        ):
+            self.current[(record.certificate_id, replaced.version, record.target)] = replaced.model_copy(
+                update={
+                    "status": PushStatus.REPLACED,
+                    "reason": REPLACED_BY,
+                    "message": f"replaced in place by v{record.version}",
+                    "replaced_by": record.version,
+                    "updated_at": record.updated_at,
+                }
+            )
         return True
 
     def record_retraction(self, record: PushRecord) -> bool:
         key = (record.certificate_id, record.version, record.target)
         existing = self.current.get(key)
-        if existing is None or existing.push_id != record.push_id or existing.status is not PushStatus.SUCCEEDED:
+        if existing is None or existing.push_id != record.push_id or not existing.status.is_live:
             return False
         retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
         self.current[key] = retracted
         self.history_items.append(retracted)
-        if self.bindings.get((record.certificate_id, record.target)) == record.target_id:
+        binding = self.bindings.get((record.certificate_id, record.target))
+        if binding is not None and binding.target_id == record.target_id:
             del self.bindings[(record.certificate_id, record.target)]
         return True
 
@@ -225,12 +364,6 @@ class InMemoryRecordsRepository:
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
         found = [r for r in self.current.values() if r.target == target]
         return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
-
-    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
-        return self.bindings.get((certificate_id, target))
-
-    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
-        return {key: self.bindings[key] for key in wanted if key in self.bindings}
 
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
@@ -333,34 +466,63 @@ class InMemoryDeadLetterQueue:
 
 
 class ScriptedTarget:
-    """A push target whose answers are scripted: a queue of errors to raise before succeeding.
-    Like a real target it keeps one certificate per (certificate id, version, region)."""
+    """A push target whose answers are scripted: queues of errors to raise (``errors`` on upload,
+    ``attach_errors`` on attach) before succeeding. Like a real target it keeps one certificate per
+    (certificate id, version, region), and renews in place the certificate ``previous_target_id``
+    names: ``stored`` says which version each certificate in it holds."""
 
     def __init__(self, provider: str = "aws", service: str = "elb", errors: Sequence[PushError] = ()) -> None:
         self.provider = provider
         self.service = service
         self.errors = list(errors)
-        self.calls: list[PushRequest] = []
-        self.stored: dict[tuple[str, int, str], str] = {}
+        self.attach_errors: list[PushError] = []
+        self.calls: list[PushRequest] = []  # uploads
+        self.attach_calls: list[tuple[PushRequest, str]] = []
+        self.stored: dict[str, tuple[str, int, str]] = {}  # target id -> (certificate id, version, region)
+        self.attachments: dict[str, list[str]] = {}  # target id -> references it is attached to
         self.users: dict[str, list[str]] = {}  # target id -> what uses it
         self.retracted: list[str] = []
+        self.during_upload: Callable[[PushRequest], None] | None = None
+        self.renews_in_place = True
+        self._ids = itertools.count(1)
 
-    def push(self, request: PushRequest) -> PushResult:
+    def upload(self, request: PushRequest) -> UploadResult:
         self.calls.append(request)
+        if self.during_upload is not None:
+            self.during_upload(request)
         if self.errors:
             raise self.errors.pop(0)
-        key = (request.certificate.certificate_id, request.certificate.version, request.region)
-        target_id = self.stored.setdefault(
-            key, f"{self.provider}-{self.service}-{request.region}-{len(self.stored) + 1}"
-        )
-        return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id))
+        wanted = (request.certificate.certificate_id, request.certificate.version, request.region)
+        for target_id, held in self.stored.items():
+            if held == wanted:
+                return UploadResult(target_id=target_id, action=UploadAction.REUSED, detail="reused")
+        previous = request.previous_target_id
+        if previous is not None and previous in self.stored and self.renews_in_place:
+            self.stored[previous] = wanted
+            return UploadResult(target_id=previous, action=UploadAction.RENEWED_IN_PLACE, detail="renewed in place")
+        target_id = f"{self.provider}-{self.service}-{request.region}-{next(self._ids)}"
+        self.stored[target_id] = wanted
+        return UploadResult(target_id=target_id, action=UploadAction.CREATED, detail="created")
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
+        self.attach_calls.append((request, target_id))
+        if self.attach_errors:
+            raise self.attach_errors.pop(0)
+        wanted = [*request.options.attach, *request.options.attach_default]
+        attached = self.attachments.setdefault(target_id, [])
+        attached.extend(ref for ref in wanted if ref not in attached)
+        return AttachResult(attached=wanted, detail=f"attached to {len(wanted)}" if wanted else None)
+
+    def version_held(self, certificate_id: str, region: str) -> list[int]:
+        """The versions of the certificate the target holds in the region, one per certificate there."""
+        return sorted(v for cid, v, r in self.stored.values() if (cid, r) == (certificate_id, region))
 
     def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
         return list(self.users.get(target_id, []))
 
     def retract(self, region: str, target_id: str) -> None:
         self.retracted.append(target_id)
-        self.stored = {key: value for key, value in self.stored.items() if value != target_id}
+        self.stored.pop(target_id, None)
 
     def console_url(self, region: str, target_id: str | None = None) -> str:
         return f"https://console.example/{self.provider}/{self.service}?region={region}#{target_id or ''}"
@@ -424,14 +586,31 @@ class InMemoryPushQuery:
         self._records = records
 
     def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
-        if cursor is not None:
+        """Its position is an offset: whatever a client sends here, the Dashboard has verified it."""
+        if cursor is not None and not cursor.isdigit():
             raise InvalidQueryError("cursor is not one this API handed out")
+        start = int(cursor or 0)
         found = [
             r for r in self._records.current.values()
             if all(getattr(query, f) in (None, getattr(r, f)) for f in ("status", "provider", "service", "region"))
         ]  # fmt: skip
-        found.sort(key=lambda r: r.updated_at, reverse=True)
-        return PushRecordsPage(records=found[:limit], index="ByStatus" if query.status else "ByDay")
+        found.sort(key=lambda r: (r.updated_at, r.push_id), reverse=True)
+        following = str(start + limit) if start + limit < len(found) else None
+        return PushRecordsPage(
+            records=found[start : start + limit], index="ByStatus" if query.status else "ByDay", cursor=following
+        )
 
     def count_by_status(self, status: PushStatus) -> int:
         return sum(1 for r in self._records.current.values() if r.status is status)
+
+
+def claim_push(
+    repository: RecordsRepository, record: PushRecord, lease_seconds: int = 60, now: datetime | None = None
+) -> PushRecord:
+    """Claims ``record``'s push at ``now`` (default: the record's ``updated_at``) as a worker that holds
+    this copy of the record does: with the target's binding read now. Returns the claimed record."""
+    key = (record.certificate_id, record.version, record.target)
+    binding = repository.push_states([key])[key].binding
+    claimed = repository.claim(PushState(record=record, binding=binding), now or record.updated_at, lease_seconds)
+    assert claimed.record is not None
+    return claimed.record

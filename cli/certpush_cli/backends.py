@@ -55,6 +55,8 @@ HomeOption = Annotated[
 
 class Backend(Protocol):
     description: str
+    retired_material_note: str | None
+    """What happens to a REVOKED or DELETED version's key (None: it stays, encrypted)."""
 
     @property
     def store(self) -> CertificateStore: ...
@@ -97,8 +99,13 @@ class StackBackend:
     def __init__(self, stack: str) -> None:
         from certpush_cli.stack import settings_for_stack
 
+        from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
+
         self.stack = stack
         self.description = f"stack {stack}"
+        self.retired_material_note = (
+            f"its key is deleted from Secrets Manager in {RETIRED_MATERIAL_RECOVERY_DAYS} days"
+        )
         self.settings: Settings = settings_for_stack(stack)
 
     @cached_property
@@ -174,6 +181,7 @@ class HomeBackend:
 
         self.home = home
         self.description = f"home {home.path}"
+        self.retired_material_note: str | None = None
         self.host: Host = Host.open(home, environ)
 
     @property

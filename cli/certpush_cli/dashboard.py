@@ -14,11 +14,10 @@ from typing import Annotated, Any
 import typer
 
 from certpush import __version__
-from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
-from certpush_cli.backends import HomeOption, StackOption, open_backend
 from certpush_cli.function_url import FunctionUrlServer
-from certpush_cli.terminal import err, out
+from certpush_cli.backends import HomeOption, StackOption, open_backend
+from certpush_cli.terminal import ExitCode, Failure, out, user_errors
 
 API_DESCRIPTION = (
     "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
@@ -71,16 +70,16 @@ def dashboard(
     home: HomeOption = None,
 ) -> None:
     """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
-    try:
+    with user_errors():
         chosen = open_backend(stack, home)
-        server = records_api_server(chosen.dashboard(), port, name=f"{stack or 'home'}-records-api")
-    except CertpushError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        err.print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port")
-        raise typer.Exit(1) from exc
-    out.print(f"dashboard: {server.url}/  (records API: {server.url}/certificates, /pushes, /summary)")
+        try:
+            server = records_api_server(chosen.dashboard(), port, name=f"{stack or 'home'}-records-api")
+        except OSError as exc:
+            raise Failure(
+                f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port", ExitCode.UNREACHABLE
+            ) from exc
+    # the token in the address is this run's: the page sends it, and nothing changes without it
+    out.print(f"dashboard: {server.page_url}  (records API: {server.url}/certificates, /pushes, /summary)")
     server.start()
     try:
         threading.Event().wait()
@@ -95,6 +94,7 @@ def openapi(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the document.")] = Path("docs/openapi.json"),
 ) -> None:
     """Write the records API's OpenAPI document (generated from its routes and models)."""
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(openapi_document())
+    with user_errors():
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(openapi_document())
     out.print(str(out_file))

@@ -11,22 +11,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from typer.exceptions import TyperException
 
-from certpush.errors import CertpushError, ConfigurationError, InvalidCertificateError
+from certpush.errors import CertificateNotFoundError, InvalidCertificateError
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.certificate_import import import_certificate
+from certpush.logic.certificate_rules import forceable
 from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
     CERTIFICATE_ID_RULE,
@@ -39,15 +37,17 @@ from certpush.models.domain import (
     is_certificate_id,
 )
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.registry import REGISTRY
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
-from certpush_cli.backends import Backend, HomeOption, StackOption, backend
 from certpush_cli.dashboard import dashboard, openapi
+from certpush_cli.backends import Backend, HomeOption, StackOption, backend
 from certpush_cli.dead_letters import dead_letters_app
 from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
 from certpush_cli.material_input import material_from_options
 from certpush_cli.retract import retract
 from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, err, out
+from certpush_cli.terminal import ExitCode, Failure, err, out, validation_summary
+from certpush_cli.terminal import user_errors as _user_errors
 
 app = typer.Typer(
     name="certpush",
@@ -78,48 +78,28 @@ ATTACH_HELP = attach_help()
 ATTACH_DEFAULT_HELP = attach_default_help()
 
 
-def _validation_summary(exc: ValidationError) -> str:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "input"
-    return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Every error a command meets ends as one line on stderr and an ``ExitCode``, never a traceback."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort, TyperException):
-        raise  # typer.Exit and usage errors: click prints and exits on its own
-    except Failure as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(exc.code) from exc
-    except ConfigurationError as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(ExitCode.ERROR) from exc
-    except CertpushError as exc:
-        err.print(f"error: {_one_line(exc)}")
-        raise typer.Exit(ExitCode.REFUSED) from exc
-    except ValidationError as exc:
-        err.print(f"error: invalid input: {_validation_summary(exc)}; see certpush COMMAND --help")
-        raise typer.Exit(ExitCode.REFUSED) from exc
-    except (ClientError, BotoCoreError) as exc:
-        err.print(f"error: the stack's AWS services answered: {exc}; check the stack and AWS_ENDPOINT_URL")
-        raise typer.Exit(ExitCode.ERROR) from exc
-    except Exception as exc:
-        err.print(f"error: unexpected {type(exc).__name__}; please report it (certpush --help for usage)")
-        raise typer.Exit(ExitCode.ERROR) from exc
-
-
 def _checked_id(certificate_id: str) -> str:
     if not is_certificate_id(certificate_id):
         shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
-        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.USAGE)
+        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.REFUSED)
     return certificate_id
+
+
+def _known(chosen: Backend, certificate_id: str, version: int | None = None) -> None:
+    """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
+    try:
+        chosen.store.get_version(certificate_id, version)
+    except CertificateNotFoundError as exc:
+        raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
+
+
+def _refuse_unknown(chosen: Backend, certificate_id: str) -> None:
+    """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
+    if not chosen.store.list_versions(certificate_id):
+        raise Failure(
+            f"certificate {certificate_id} is not in the inventory and has no push records; "
+            "see certpush certificates list"
+        )
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -139,12 +119,31 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "duration_ms": record.duration_ms,
         "issuance_id": record.issuance_id,
         "forced": record.forced,
+        "rollback": record.rollback,
+        "upload_action": record.upload_action.value if record.upload_action else None,
+        "attached": list(record.attached),
+        "replaced_by": record.replaced_by,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
 _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING": "cyan", "IN_PROGRESS": "cyan",
-          "RETRACTED": "magenta"}  # fmt: skip
+          "RETRACTED": "magenta", "SUPERSEDED": "blue", "REPLACED": "dim", "ATTACH_FAILED": "dark_orange"}  # fmt: skip
+
+
+def _status_text(record: PushRecord) -> str:
+    """The status with what qualifies it: forced, a rollback, by which version it was replaced."""
+    marks = [m for m, on in (("forced", record.forced), ("rollback", record.rollback)) if on]
+    if record.replaced_by is not None:
+        marks.append(f"by v{record.replaced_by}")
+    return record.status.value + (f" ({', '.join(marks)})" if marks else "")
+
+
+def _detail(record: PushRecord) -> str:
+    """The console link of a success, else what happened (a SUPERSEDED push says which version is there)."""
+    if record.status is PushStatus.SUCCEEDED:
+        return record.console_url or ""
+    return f"{record.reason or ''}: {record.message or ''}".strip(": ")
 
 
 def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
@@ -158,12 +157,8 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         # one line per record, for logs and pipes: provider service region status link-or-reason
         width = max(4, *(len(r.service) for r in records))
         for r in records:
-            detail = (
-                r.console_url if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''} {r.message or ''}".strip()
-            )
             service = r.service.ljust(width)
-            status = r.status.value + (" forced" if r.forced else "")
-            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {status:<11} {detail}")
+            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {_status_text(r):<11} {_detail(r)}")
         return
     table = Table(title=title)
     for column in (
@@ -178,12 +173,10 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
     ):
         table.add_column(column)
     for r in records:
-        detail = r.console_url or "" if r.status is PushStatus.SUCCEEDED else f"{r.reason or ''}: {r.message or ''}"
-        forced = " (forced)" if r.forced else ""
         table.add_row(
             r.provider, r.service, r.region, str(r.version),
-            Text(r.status.value + forced, style=_STYLE[r.status.value]),
-            str(r.attempts), detail, r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            Text(_status_text(r), style=_STYLE[r.status.value]),
+            str(r.attempts), _detail(r), r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     out.print(table)
 
@@ -203,7 +196,8 @@ def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuancePro
         task = progress_bar.add_task("validating", total=None)
 
         def show(progress: IssuanceProgress) -> None:
-            counts = {s: list(progress.outcomes.values()).count(s) for s in ("SUCCEEDED", "FAILED", "REJECTED")}
+            shown = ("SUCCEEDED", "FAILED", "REJECTED", "SUPERSEDED", "ATTACH_FAILED")
+            counts = {s: list(progress.outcomes.values()).count(s) for s in shown}
             description = ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) or "pushing"
             progress_bar.update(task, total=len(progress.targets), completed=len(progress.outcomes),
                                 description=description)  # fmt: skip
@@ -253,18 +247,31 @@ def push(
     force: Annotated[
         bool, typer.Option("--force", help="Push again where this version is recorded as present (e.g. deleted).")
     ] = False,
+    rollback: Annotated[
+        bool,
+        typer.Option(
+            "--rollback",
+            help="With --version: put this version in place where a newer one is (without it, such targets end "
+            "SUPERSEDED: versions only move forward). Recorded on each push.",
+        ),
+    ] = False,
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
-    Exit status with --wait: 0 when every target SUCCEEDED (or already had this version),
-    1 when any FAILED or was REJECTED, 4 on timeout (2: usage error, 3: refused input)."""
+    Exit status with --wait: 0 when every target SUCCEEDED (or already had this version, or holds a
+    newer one: SUPERSEDED), 1 when any FAILED, ATTACH_FAILED or was REJECTED, 4 on timeout (2: usage
+    error, 3: refused input or an id not in the inventory: nothing is emitted, 5: the stack cannot be
+    reached)."""
     with _user_errors():
         _checked_id(certificate_id)
+        if rollback and version is None:
+            raise Failure("--rollback needs --version N: the version to move the targets back to", ExitCode.USAGE)
         targets = parse_targets(to, attach or [], attach_default or [])
         with backend(stack, home) as chosen:
-            issuance_id = chosen.issuances.push(certificate_id, targets, version, force=force)
+            _known(chosen, certificate_id, version)
+            issuance_id = chosen.issuances.push(certificate_id, targets, version, force=force, rollback=rollback)
             total = sum(len(t.target_keys()) for t in targets)
             err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
             _finish_push(chosen, certificate_id, issuance_id, wait, timeout, as_json)
@@ -291,10 +298,20 @@ def replay(
             min=1,
         ),
     ] = 1800,
+    drop_attach: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-attach",
+            help="An attachment reference (as `certpush records --json` shows it) to attach no more, e.g. a "
+            "listener someone deleted (repeatable).",
+            metavar="REF",
+        ),
+    ] = None,
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Push again every target whose last push of this certificate version FAILED or is stuck; or, with
+    """Push again every target whose last push of this certificate version FAILED or is stuck, and attach
+    again where it is ATTACH_FAILED (the certificate is there: only the attachments are retried); or, with
     --events --since T, send the archived issuance events of a window through the bus again (a version
     is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
@@ -312,9 +329,12 @@ def replay(
         _checked_id(certificate_id)
         with backend(stack, home) as chosen:
             stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
-            plan, issuance_id = chosen.issuances.replay(certificate_id, version, stuck_since=stuck_since)
+            plan, issuance_id = chosen.issuances.replay(certificate_id, version, stuck_since=stuck_since,
+                                                        drop_attach=drop_attach or [])  # fmt: skip
             if issuance_id is None:
-                out.print(f"{certificate_id} version {plan.version}: no FAILED or stuck targets to replay")
+                out.print(
+                    f"{certificate_id} version {plan.version}: no FAILED, ATTACH_FAILED or stuck targets to replay"
+                )
                 return
             err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
                       f"(issuance {issuance_id})")  # fmt: skip
@@ -345,6 +365,8 @@ def records(
         _checked_id(certificate_id)
         with backend(stack, home) as chosen:
             current = chosen.records.list_current(certificate_id)
+            if not current:
+                _refuse_unknown(chosen, certificate_id)
         found = _sort([r for r in current if version in (None, r.version)])
         print_records(found, f"push records of {certificate_id}", as_json)
 
@@ -362,6 +384,8 @@ def history(
         _checked_id(certificate_id)
         with backend(stack, home) as chosen:
             found = chosen.records.history(certificate_id, limit)
+            if not found:
+                _refuse_unknown(chosen, certificate_id)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
@@ -372,17 +396,16 @@ def failed(
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Pushes whose current state is FAILED, across all certificates, newest first."""
-    with _user_errors():
-        with backend(stack, home) as chosen:
-            found = chosen.records.by_status(PushStatus.FAILED, limit)
-        print_records(found, "failed pushes", as_json)
+    """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first."""
+    with _user_errors(), backend(stack, home) as chosen:
+        repository = chosen.records
+        found = [
+            r for status in (PushStatus.FAILED, PushStatus.ATTACH_FAILED) for r in repository.by_status(status, limit)
+        ]
+        print_records(sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit], "failed pushes", as_json)
 
 
 # -- certificates ------------------------------------------------------------------------------------
-_FORCEABLE = {"KEY_MISMATCH", "CHAIN_INVALID"}
-
-
 def _names(sans: list[str]) -> str:
     return f"SANs {', '.join(sans)}" if sans else "no SANs"
 
@@ -440,7 +463,8 @@ def certificates_import(
     Importing what the latest version already holds (same certificate, key and chain) changes
     nothing and pushes nothing: deploy hooks may run again.
 
-    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 stack error."""
+    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 the stack
+    or home cannot be reached."""
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
@@ -473,14 +497,13 @@ def _import(
         # on a home, the version and its "Certificate Issued" event commit together: a crash cannot
         # leave a version that no event announces (a re-run would find it imported and push nothing)
         with chosen.unit_of_work():
-            result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force)
+            result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force, catalog=REGISTRY)
             if push_after and result.created:
-                stored = result.version
                 issuance_id = chosen.publisher.certificate_issued(
-                    CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version)
+                    CertificateIssuedDetail(certificate_id=result.version.certificate_id, version=result.version.version)
                 )
     except InvalidCertificateError as exc:
-        hint = " Use --force to store it anyway." if exc.reason in _FORCEABLE else ""
+        hint = " Use --force to store it anyway." if forceable(exc.reason) else ""
         raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
     stored = result.version
     for warning in result.warnings:
@@ -526,9 +549,8 @@ def certificates_list(
     as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Every certificate in the inventory (latest version)."""
-    with _user_errors():
-        with backend(stack, home) as chosen:
-            found = chosen.store.list_certificates()
+    with _user_errors(), backend(stack, home) as chosen:
+        found = chosen.store.list_certificates()
         if as_json:
             out.print_json(json.dumps([c.model_dump(mode="json") for c in found]))
             return
@@ -573,10 +595,15 @@ def certificates_set_status(
     """Change a version's status. Only HOSTED certificates are pushed."""
     with _user_errors():
         _checked_id(certificate_id)
-        with backend(stack, home) as chosen:
-            picked = chosen.store.get_version(certificate_id, version)
-            chosen.store.set_status(certificate_id, picked.version, status)
-        out.print(f"{certificate_id} version {picked.version} is now {status.value}")
+        with backend(stack, home) as opened:
+            chosen = opened.store.get_version(certificate_id, version)
+            opened.store.set_status(certificate_id, chosen.version, status)
+        out.print(f"{certificate_id} version {chosen.version} is now {status.value}")
+        if status is not CertificateStatus.HOSTED and opened.retired_material_note:
+            out.print(
+                f"{opened.retired_material_note}; until then `certpush certificates set-status "
+                f"{certificate_id} HOSTED --version {chosen.version}` restores it"
+            )
 
 
 # -- policies ----------------------------------------------------------------------------------------
@@ -601,7 +628,7 @@ def policies_add(
                 name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
             )
         except ValidationError as exc:
-            raise Failure(f"invalid policy: {_validation_summary(exc)}; see certpush policies add --help") from exc
+            raise Failure(f"invalid policy: {validation_summary(exc)}; see certpush policies add --help") from exc
         with backend(stack, home) as chosen:
             chosen.policies.put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
@@ -613,9 +640,8 @@ def policies_list(
     as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Every push policy."""
-    with _user_errors():
-        with backend(stack, home) as chosen:
-            found = chosen.policies.list_policies()
+    with _user_errors(), backend(stack, home) as chosen:
+        found = chosen.policies.list_policies()
         if as_json:
             out.print_json(json.dumps([p.model_dump(mode="json") for p in found]))
             return
@@ -625,12 +651,12 @@ def policies_list(
 
 
 @policies_app.command("remove")
-def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None) -> None:
+def policies_remove(
+    name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None
+) -> None:
     """Remove a policy."""
-    with _user_errors():
-        with backend(stack, home) as chosen:
-            removed = chosen.policies.delete_policy(name)
-        if not removed:
+    with _user_errors(), backend(stack, home) as chosen:
+        if not chosen.policies.delete_policy(name):
             raise Failure(f"no policy named {name}")
         out.print(f"policy {name} removed")
 
@@ -645,7 +671,8 @@ def sample_certificate(
     """Generate a sample certificate, its chain and its key (a throw-away CA: for trying certpush out)."""
     from certpush_cli.sample_certificates import make_certificate
 
-    paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
+    with _user_errors():
+        paths = make_certificate(domain, sans=san or [domain, f"www.{domain}"], days=days).write(out_dir)
     for kind, path in paths.items():
         out.print(f"{kind}: {path}")
 
@@ -657,13 +684,16 @@ def schemas(
     """Write the JSON Schemas of the events certpush reads and emits."""
     from certpush.models.schemas import write_schemas
 
-    for path in write_schemas(out_dir):
+    with _user_errors():
+        written = write_schemas(out_dir)
+    for path in written:
         out.print(str(path))
 
 
 def main() -> None:
     # warnings of the domain (a transient error, a retry) as one line on stderr; `serve` logs more
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="certpush: %(message)s")
+    pin_library_loggers()  # before any client: no request or response body in a log (certpush.log_hygiene)
     app(prog_name="certpush")
 
 

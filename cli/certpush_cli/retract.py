@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from certpush.errors import CertpushError
 from certpush.logic.retract import RetractOutcome
+from certpush.models.domain import CERTIFICATE_ID_RULE, is_certificate_id
 from certpush_cli.backends import HomeOption, StackOption, backend
 from certpush_cli.targets import parse_targets, to_help
-from certpush_cli.terminal import err, out
+from certpush_cli.terminal import ExitCode, Failure, out, user_errors
 
 
 def retract(
@@ -26,21 +26,22 @@ def retract(
     """Delete the certificate certpush pushed to these targets, where no listener or protected domain
     uses it; refuse, naming what uses it, elsewhere. The records become RETRACTED.
 
-    Exit status: 0 when every target is clean, 1 when one was refused or failed."""
-    if version is not None and superseded:
-        err.print("error: --version and --superseded exclude each other; hint: give one of them")
-        raise typer.Exit(2)
-    try:
+    Exit status: 0 when every target is clean, 1 when one was refused or failed (2: usage error,
+    3: an id that is not in the inventory, 5: the stack or home cannot be reached)."""
+    with user_errors():
+        if version is not None and superseded:
+            raise Failure("--version and --superseded exclude each other; hint: give one of them", ExitCode.USAGE)
+        if not is_certificate_id(certificate_id):
+            raise Failure(f"{certificate_id[:40]!r} is not a certificate id: {CERTIFICATE_ID_RULE}")
         keys = [key for spec in parse_targets(to, [], []) for key in spec.target_keys()]
         with backend(stack, home) as chosen:
+            if not chosen.records.list_current(certificate_id) and not chosen.store.list_versions(certificate_id):
+                raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
             outcomes = chosen.retractor().retract(certificate_id, keys, version=version, superseded=superseded)
-    except CertpushError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(1) from exc
     for outcome in outcomes:
         out.print(_line(outcome))
     if not all(outcome.ok for outcome in outcomes):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PUSH_FAILED)
 
 
 def _line(outcome: RetractOutcome) -> str:

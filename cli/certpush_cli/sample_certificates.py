@@ -9,10 +9,31 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+_CURVES: dict[str, ec.EllipticCurve] = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+KEY_TYPES = ("ec", "ec:P-256", "ec:P-384", "ec:P-521", "rsa", "rsa:BITS", "ed25519")
+"""What ``make_certificate`` makes: EC P-256 (``ec``), another curve, RSA 2048 (``rsa``) or of BITS, Ed25519."""
+
+
+def make_key(key_type: str) -> PrivateKey:
+    """A private key of one of ``KEY_TYPES`` (RSA 8192 takes seconds)."""
+    algorithm, _, size = key_type.partition(":")
+    if algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(size or 2048))
+    if algorithm == "ec" and (size or "P-256") in _CURVES:
+        return ec.generate_private_key(_CURVES[size or "P-256"])
+    if algorithm == "ed25519" and not size:
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"unknown key type {key_type!r}; one of {', '.join(KEY_TYPES)}")
+
+
+def _sign(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
+    # Ed25519 signs the message itself (RFC 8410): no separate hash
+    return builder.sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -96,7 +117,7 @@ def _ca(
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
-    return builder.sign(issuer_key or key, hashes.SHA256())
+    return _sign(builder, issuer_key or key)
 
 
 def make_certificate(
@@ -107,25 +128,26 @@ def make_certificate(
     key_type: str = "ec",
     key_identifiers: bool = True,
     subject_alt_name: bool = True,
+    ca_key_type: str | None = None,
 ) -> SampleCertificate:
     """A server certificate for ``domain`` (valid from ``not_before`` for ``days``) with its chain.
 
+    ``key_type``: one of ``KEY_TYPES``; the root and the issuing CA have keys of the same family
+    (RSA 2048, EC P-256 or Ed25519) unless ``ca_key_type`` names another.
     ``key_identifiers=False``: a CA that sets no SubjectKeyIdentifier / AuthorityKeyIdentifier on
     any certificate (as some private and older CAs do); ``subject_alt_name=False``: a leaf with only
     a common name."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_start = (not_before or now) - timedelta(days=30)
-    root_key = ec.generate_private_key(ec.SECP256R1())
+    key = make_key(key_type)
+    ca_type = ca_key_type or key_type.partition(":")[0]
+    root_key = make_key(ca_type)
     root = _ca("certpush sample root CA", None, None, root_key, ca_start, 1, key_identifiers)
-    intermediate_key = ec.generate_private_key(ec.SECP256R1())
+    intermediate_key = make_key(ca_type)
     intermediate = _ca(
         "certpush sample issuing CA", root_key, root.subject, intermediate_key, ca_start, 0, key_identifiers
     )
-    key: PrivateKey = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if key_type == "rsa"
-        else ec.generate_private_key(ec.SECP256R1())
-    )
+    rsa_key = isinstance(key, rsa.RSAPrivateKey)
     start = not_before or now
     names = sans or [domain]
     builder = (
@@ -141,7 +163,7 @@ def make_certificate(
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
-                key_encipherment=key_type == "rsa",
+                key_encipherment=rsa_key,
                 content_commitment=False,
                 data_encipherment=False,
                 key_agreement=False,
@@ -161,7 +183,7 @@ def make_certificate(
         ).add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(intermediate_key.public_key()), critical=False
         )
-    leaf = builder.sign(intermediate_key, hashes.SHA256())
+    leaf = _sign(builder, intermediate_key)
     return SampleCertificate(
         certificate_pem=_pem(leaf),
         chain_pem=_pem(intermediate),

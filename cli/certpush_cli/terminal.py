@@ -1,13 +1,21 @@
 """What every command shares: where output goes (results to stdout, progress and errors to
-stderr, so that `--json` output pipes cleanly) and how a stack is named."""
+stderr, so that `--json` output pipes cleanly), how a stack is named, and the one exit-code policy
+of every command (``ExitCode``; ``user_errors`` maps every error to one line and one code)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from typing import Annotated
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 from rich.console import Console
+from typer.exceptions import TyperException
+
+from certpush.errors import CertpushError, ConfigurationError, DependencyError
 
 # no markup: ids, names and messages print as they are (a pattern like ``[a-z0-9-]`` is not a style)
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -15,14 +23,16 @@ err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 class ExitCode(IntEnum):
-    """Exit status of every command (documented in the README)."""
+    """The exit status of every command (``certpush`` and ``certpush-dev``): one per kind of outcome.
+    The README's "Exit codes" lists the same; ``tests/e2e/test_exit_codes.py`` checks every command."""
 
-    OK = 0
-    PUSH_FAILED = 1  # push/replay --wait: a target FAILED or was REJECTED
-    USAGE = 2  # a malformed option or argument (click's own usage errors use 2 as well)
-    REFUSED = 3  # input refused: certificate files, an id, a certificate or policy that is not there
+    OK = 0  # done, or nothing to do (already imported, already in place)
+    PUSH_FAILED = 1  # push/replay --wait, retract, stack check: a target FAILED, was REJECTED or refused
+    USAGE = 2  # a malformed command line (click's own usage errors are 2 as well)
+    REFUSED = 3  # refused input or an unknown id (files, ids, certificates, records, policies): nothing changed
     TIMEOUT = 4  # --wait gave up before every target was final
-    ERROR = 5  # the stack could not be reached or failed (AWS error, unexpected error)
+    UNREACHABLE = 5  # the stack or host could not be reached, started or stopped, or its services failed
+    ERROR = 5  # the older name of UNREACHABLE
 
 
 class Failure(Exception):
@@ -31,6 +41,51 @@ class Failure(Exception):
     def __init__(self, message: str, code: int = ExitCode.REFUSED) -> None:
         super().__init__(message)
         self.code = code
+
+
+def validation_summary(exc: ValidationError) -> str:
+    first = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "input"
+    return f"{where}: {first['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Every error a command meets ends as one line on stderr (the reason and a hint) and one
+    ``ExitCode``, never a traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, TyperException):
+        raise  # typer.Exit and usage errors: click prints and exits on its own
+    except Failure as exc:
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(exc.code) from exc
+    except ConfigurationError as exc:  # no such stack, or it cannot be reached (its message says how to fix it)
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
+    except DependencyError as exc:  # one of the stack's stores, queues or buses failed (connection refused...)
+        err.print(f"error: {one_line(exc)}; hint: check that the stack runs (AWS_ENDPOINT_URL, AWS_REGION)")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
+    except CertpushError as exc:
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except ValidationError as exc:
+        err.print(f"error: invalid input: {validation_summary(exc)}; see certpush COMMAND --help")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except (ClientError, BotoCoreError) as exc:
+        err.print(f"error: the stack's AWS services answered: {one_line(exc)}; check the stack and AWS_ENDPOINT_URL")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
+    except OSError as exc:  # a file or folder given on the command line (network errors come wrapped above)
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(f"error: cannot use{where}: {exc.strerror or exc}; hint: check the path and its permissions")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except Exception as exc:
+        err.print(f"error: unexpected {type(exc).__name__}; please report it (certpush --help for usage)")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
 
 
 StackOption = Annotated[

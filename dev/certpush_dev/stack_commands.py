@@ -7,16 +7,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
-from certpush_cli.terminal import StackOption, err, out
+from certpush_cli.terminal import ExitCode, StackOption, err, out, user_errors
 
 app = typer.Typer(
     name="certpush-dev",
@@ -47,14 +49,14 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
         err.print(
             f"error: no embedded stack is running here ({path} not found); start one with `certpush-dev stack up`"
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.UNREACHABLE)
     return json.loads(path.read_text())
 
 
 def _project_root(template: Path) -> Path:
     if not template.exists():
         err.print(f"error: {template} not found; run from the certpush checkout or pass --template")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.REFUSED)
     return template.resolve().parent
 
 
@@ -85,8 +87,8 @@ def up(
     try:
         stack.start()
     except OSError as exc:
-        err.print(f"error: the embedded stack could not start: {exc}")
-        raise typer.Exit(1) from exc
+        err.print(f"error: the embedded stack could not start: {exc}; hint: pick other ports with --port/--huawei-port")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         state = {
@@ -104,8 +106,9 @@ def up(
         err.print('in another shell: eval "$(certpush-dev stack env)"; Ctrl-C stops it')
         stopped.wait()
     finally:
-        state_path.unlink(missing_ok=True)
+        # the state goes last: `stack down` waits for it, so it returns once every process stopped
         stack.stop()
+        state_path.unlink(missing_ok=True)
 
 
 def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout: float, state_dir: Path) -> None:
@@ -113,7 +116,7 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
     if state_path.exists():
         err.print(f"error: an embedded stack already runs here (pid {json.loads(state_path.read_text())['pid']}); "
                   "`certpush-dev stack down` stops it")  # fmt: skip
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.REFUSED)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "certpush_dev.stack_commands", "stack", "up", "--template", str(template),
                "--port", str(port), "--huawei-port", str(huawei_port), "--state-dir", str(state_dir)]  # fmt: skip
@@ -123,11 +126,11 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
     while not state_path.exists():
         if process.poll() is not None:
             err.print(f"error: the embedded stack exited with {process.returncode}; see {log_file}")
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.UNREACHABLE)
         if time.monotonic() > deadline:
             process.terminate()
             err.print(f"error: the embedded stack was not ready after {timeout:.0f}s; see {log_file}")
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.UNREACHABLE)
         time.sleep(0.1)
     err.print(f"certpush embedded stack running in the background (pid {process.pid}, logs in {log_file})")
     err.print('use it with: eval "$(certpush-dev stack env)"; stop it with: certpush-dev stack down')
@@ -138,9 +141,11 @@ def down(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for it to stop.")] = 20,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Stop the embedded stack started with --detach."""
+    """Stop the embedded stack started with --detach. Returns once its processes are gone and its
+    ports are free (a `stack up` on the same ports can follow at once)."""
     state = _read_state(state_dir)
     pid = int(state["pid"])
+    ports = [port for port in (_port(state.get("endpoint_url")), _port(state.get("huaweicloud_url"))) if port]
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -148,9 +153,46 @@ def down(
         err.print(f"the embedded stack (pid {pid}) was not running; state cleared")
         return
     deadline = time.monotonic() + timeout
-    while _state_file(state_dir).exists() and time.monotonic() < deadline:
+    while _state_file(state_dir).exists() or _running(pid) or not all(port_is_free(port) for port in ports):
+        if time.monotonic() > deadline:
+            err.print(
+                f"error: the embedded stack (pid {pid}) did not stop within {timeout:.0f}s (ports {ports}); "
+                f"hint: kill {pid}"
+            )
+            raise typer.Exit(ExitCode.UNREACHABLE)
         time.sleep(0.1)
-    err.print(f"embedded stack (pid {pid}) stopped")
+    err.print(f"embedded stack (pid {pid}) stopped; ports {', '.join(map(str, ports))} are free")
+
+
+def _port(url: str | None) -> int | None:
+    return urlsplit(url).port if url else None
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie, not yet reaped by its parent, has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return True
+    return fields[0] != "Z"
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on the port now. With SO_REUSEADDR, as the emulators' servers
+    bind: connections of the stopped stack left in TIME_WAIT do not count."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @local_app.command("env")
@@ -165,17 +207,38 @@ def env(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
 def create_listener(
     region: Annotated[str, typer.Option(help="Region of the load balancer.")] = "us-east-1",
     name: Annotated[str, typer.Option(help="Load balancer name.")] = "certpush-demo",
+    attach: Annotated[
+        str,
+        typer.Option(help="Its certpush:attach tag: true (SNI certificates), default (also --attach-default), none."),
+    ] = "true",
 ) -> None:
     """Create an application load balancer with an HTTPS listener in the emulator (demo and tests).
 
     Prints the listener ARN, to use with `certpush push ... --attach aws:elb=ARN`."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
-        err.print("error: create-listener only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
-        raise typer.Exit(1)
+    _embedded_only("create-listener")
     from certpush_dev.local.fixtures import create_https_listener
 
-    out.print(create_https_listener(region, name))
+    out.print(create_https_listener(region, name, attach=None if attach == "none" else attach))
+
+
+@local_app.command("create-distribution")
+def create_distribution(
+    domain: Annotated[str, typer.Argument(help="The distribution's alternate domain name, e.g. demo.example.com.")],
+    attach: Annotated[str, typer.Option(help="Its certpush:attach tag: true, or none.")] = "true",
+) -> None:
+    """Create a CloudFront distribution in the emulator (demo and tests). Prints its id, to use with
+    `certpush push ... --attach aws:cloudfront=ID`."""
+    _embedded_only("create-distribution")
+    from certpush_dev.local.fixtures import create_distribution as create
+
+    out.print(create(domain, attach=None if attach == "none" else attach))
+
+
+def _embedded_only(command: str) -> None:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+        err.print(f"error: {command} only runs against the embedded stack (AWS_ENDPOINT_URL on localhost)")
+        raise typer.Exit(ExitCode.REFUSED)
 
 
 @local_app.command("create-cdn-domain")
@@ -189,10 +252,14 @@ def create_cdn_domain(
     import httpx
 
     url = _read_state(state_dir)["huaweicloud_url"]
-    response = httpx.post(f"{url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
+    try:
+        response = httpx.post(f"{url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
+    except httpx.TransportError as exc:
+        err.print(f"error: the Huawei Cloud simulator at {url} cannot be reached ({exc}); is the stack up?")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
     if response.status_code != 201:
         err.print(f"error: the simulator refused {domain}: {response.text}; hint: give a valid DNS name")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.REFUSED)
     out.print(response.json()["id"])
 
 
@@ -207,13 +274,14 @@ def check(
     from certpush_dev.local.inspection import inspect_pushes
 
     state = _read_state(state_dir)
-    settings = settings_for_stack(stack)
     problems = 0
-    for line, ok in inspect_pushes(settings, certificate_id, state["huaweicloud_url"]):
-        out.print(("ok      " if ok else "MISSING ") + line)
-        problems += 0 if ok else 1
+    with user_errors():
+        settings = settings_for_stack(stack)
+        for line, ok in inspect_pushes(settings, certificate_id, state["huaweicloud_url"]):
+            out.print(("ok      " if ok else "MISSING ") + line)
+            problems += 0 if ok else 1
     if problems:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PUSH_FAILED)
 
 
 def main() -> None:

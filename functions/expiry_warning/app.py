@@ -14,10 +14,12 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.expiry import ExpiryWarnings
 from certpush.settings import Settings
 from certpush.wiring import build_expiry_warnings
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

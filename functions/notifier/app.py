@@ -14,9 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.adapters.batch_logging import LoggedBatchProcessor
 from certpush.adapters.consumers import StreamConsumer
+from certpush.log_hygiene import pin_library_loggers
 from certpush.settings import Settings
 from certpush.wiring import build_notifier
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore"])  # what it calls: AWS only (patching all would import httpx)
 metrics = Metrics()

@@ -14,9 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.adapters.concurrent_batch import ConcurrentBatchProcessor
 from certpush.adapters.consumers import PushConsumer
+from certpush.log_hygiene import pin_library_loggers
 from certpush.settings import Settings
 from certpush.wiring import build_push_consumer
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore", "httpx"])  # AWS, and Huawei Cloud over httpx
 metrics = Metrics()

@@ -9,9 +9,11 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.dashboard import Dashboard
 from certpush.records_api import app, resolve
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer()
 

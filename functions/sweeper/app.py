@@ -11,10 +11,12 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.sweeper import Sweeper
 from certpush.settings import Settings
 from certpush.wiring import build_sweeper
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

@@ -12,11 +12,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.validation import Validator
 from certpush.models.events import ENVELOPE_FIELDS, CertificateIssuedEvent
 from certpush.settings import Settings
 from certpush.wiring import build_validator
 
+pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore"])  # what it calls: AWS only (patching all would import httpx)
 metrics = Metrics()

@@ -35,6 +35,7 @@ def aws_calls() -> AwsCallCounter:
 # untouched for a second is stuck (the sweeper runs only when a test fires it)
 E2E_PARAMETERS = {
     "RetryBaseSeconds": "0",
+    "PushSettleSeconds": "0",  # the fault suite's timeouts retry at once (its late-create scenario sets its own)
     "PushMaxAttempts": "20",
     "PushMaxReceives": "30",
     "StuckAfterSeconds": "1",

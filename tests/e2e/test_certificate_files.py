@@ -150,8 +150,8 @@ def test_ids_outside_the_rule_are_refused_at_the_command_line(cli, tmp_path, bad
     files = _files(tmp_path, cert=sample.certificate_pem, key=sample.private_key_pem)
 
     imported = cli("certificates", "import", "--id", bad_id, "--no-push",
-                   "--cert", files["cert"], "--key", files["key"], expect=2)  # fmt: skip
-    pushed = cli("push", bad_id, "--to", "aws:elb=us-east-1", expect=2)
+                   "--cert", files["cert"], "--key", files["key"], expect=3)  # fmt: skip
+    pushed = cli("push", bad_id, "--to", "aws:elb=us-east-1", expect=3)
 
     for result in (imported, pushed):
         assert "is not a certificate id" in result.stderr and "1 to 128 characters" in result.stderr

@@ -13,8 +13,10 @@ WAF and Huawei Cloud ELB in 10 regions (30 pushes per certificate):
 - two identical issuance events at once.
 
 After each: every requested target has a final record; each target's store holds exactly one
-certificate per (certificate, version); nothing is in flight; every dead-letter / on-failure queue
-holds only what the records report. The figures are printed at the end of the run (tests/conftest.py).
+certificate per (certificate, version); every record agrees with its target (a SUCCEEDED record names
+the certificate that holds its version there, a FAILED one has none there); nothing is in flight;
+every dead-letter / on-failure queue holds only what the records report. The figures are printed at
+the end of the run (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import os
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ class Figures:
     duplicates: int = 0
     in_flight: int = 0
     unreported_dead_letters: int = 0
+    disagreeing: int = 0
     swept: int = 0
     seconds: float = 0.0
     notes: dict[str, int] = field(default_factory=dict)
@@ -174,19 +176,19 @@ class Suite:
             time.sleep(0.5)
 
     # -- checking ----------------------------------------------------------------------------------
-    def acm_serials(self) -> dict[str, Counter[int]]:
-        found: dict[str, Counter[int]] = {}
+    def acm_serials(self) -> dict[str, dict[int, list[str]]]:
+        """region -> serial -> the ARNs of the ACM certificates with that serial."""
+        found: dict[str, dict[int, list[str]]] = {}
         for region in AWS_REGIONS:
             acm = boto3.client("acm", region_name=region)
-            serials: Counter[int] = Counter()
+            serials: dict[int, list[str]] = {}
             for page in acm.get_paginator("list_certificates").paginate():
                 for summary in page["CertificateSummaryList"]:
-                    serial = str(
-                        acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"].get(
-                            "Serial", "0"
-                        )
+                    arn = summary["CertificateArn"]
+                    serial = str(acm.describe_certificate(CertificateArn=arn)["Certificate"].get("Serial", "0"))
+                    serials.setdefault(int(serial.replace(":", ""), 16) if ":" in serial else int(serial), []).append(
+                        arn
                     )
-                    serials[int(serial.replace(":", ""), 16) if ":" in serial else int(serial)] += 1
             found[region] = serials
         return found
 
@@ -200,10 +202,11 @@ class Suite:
                 figures.pushes += 1
                 record = current.get(target)
                 if target.provider == "aws":
-                    copies = acm[target.region][int(serial, 16)]
+                    holders = acm[target.region].get(int(serial, 16), [])
                 else:
                     store = huawei[target.service].get(target.region, {}).get("certificates", [])
-                    copies = sum(1 for c in store if c.get("name") == name)
+                    holders = [str(c.get("id")) for c in store if c.get("name") == name]
+                copies = len(holders)
                 figures.duplicates += max(0, copies - 1)
                 if record is None:
                     figures.lost += 1
@@ -212,8 +215,11 @@ class Suite:
                 elif record.status.value == "SUCCEEDED":
                     figures.succeeded += 1
                     figures.lost += 0 if copies else 1  # a success whose certificate is not there
+                    figures.disagreeing += 0 if record.target_id in holders else 1
                 else:
                     figures.failed += 1
+                    # a push that did not succeed left nothing there, unless its record says so (ATTACH_FAILED)
+                    figures.disagreeing += 1 if copies and record.target_id not in holders else 0
         figures.in_flight += self.queue_depth(self.settings.push_queue_url)
         figures.unreported_dead_letters += self.unreported_dead_letters()
 
@@ -318,9 +324,13 @@ def finish(suite: Suite, serials: dict[str, str], figures: Figures, started: flo
     FIGURES_FILE.parent.mkdir(exist_ok=True)
     with FIGURES_FILE.open("a") as report:
         report.write(json.dumps(asdict(figures)) + "\n")
-    assert (figures.lost, figures.duplicates, figures.in_flight, figures.unreported_dead_letters) == (0, 0, 0, 0), (
-        figures
-    )
+    assert (
+        figures.lost,
+        figures.duplicates,
+        figures.in_flight,
+        figures.unreported_dead_letters,
+        figures.disagreeing,
+    ) == (0, 0, 0, 0, 0), figures
     return figures
 
 

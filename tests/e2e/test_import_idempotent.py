@@ -24,9 +24,12 @@ def test_importing_the_same_material_again_creates_no_version_and_pushes_nothing
         cli("certificates", "import", "--id", certificate_id, *files)
 
         def all_final(count: int):
+            """Every version's push final: the newest SUCCEEDED, the older ones renewed in place (REPLACED)."""
+
             def check() -> list[dict[str, object]]:
                 found = cli("records", certificate_id, "--json").json()
-                return found if len(found) == count and all(r["status"] == "SUCCEEDED" for r in found) else []
+                wanted = {**{v: "REPLACED" for v in range(1, count)}, count: "SUCCEEDED"}
+                return found if {r["version"]: r["status"] for r in found} == wanted else []
 
             return check
 
@@ -54,6 +57,7 @@ def test_importing_the_same_material_again_creates_no_version_and_pushes_nothing
 
     history = cli("history", certificate_id, "--json").json()
     assert sorted((h["version"], h["status"]) for h in history) == [(1, "SUCCEEDED"), (2, "SUCCEEDED")]
+    assert [r["replaced_by"] for r in records if r["version"] == 1] == [2]
     (arn,) = {r["target_id"] for r in records}
     serial = format(x509.load_pem_x509_certificate(renewed.certificate_pem.encode()).serial_number, "x")
     assert acm_certificates("us-east-2", serial) == [arn]  # version 2 re-imported in place

@@ -101,7 +101,7 @@ def test_replay_ends_stuck_pushes_and_pushes_them_again(stack: EmbeddedStack, cl
 
     def replayed() -> Any:
         result = cli("replay", certificate_id, "--stuck-after", "1", "--wait", "--timeout", "60", expect=None)
-        return result if "no FAILED or stuck targets" not in result.stdout else None
+        return result if "no FAILED, ATTACH_FAILED or stuck targets" not in result.stdout else None
 
     result = eventually(replayed, timeout=30, what="the push to be stuck for a second")
 

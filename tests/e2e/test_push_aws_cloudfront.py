@@ -6,34 +6,13 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from certpush_dev.local.fixtures import create_distribution
+
 pytestmark = pytest.mark.e2e
 
 
 def _distribution(domain: str) -> str:
-    response = boto3.client("cloudfront", region_name="us-east-1").create_distribution(
-        DistributionConfig={
-            "CallerReference": domain,
-            "Comment": "certpush e2e",
-            "Enabled": True,
-            "Aliases": {"Quantity": 1, "Items": [domain]},
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "origin",
-                        "DomainName": "origin.example.com",
-                        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "origin",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-            },
-        }
-    )
-    return str(response["Distribution"]["Id"])
+    return create_distribution(domain)  # tagged certpush:attach=true: the worker's role needs it
 
 
 def test_push_to_cloudfront_sets_the_distribution_s_viewer_certificate(cli, imported, certificate_id):

@@ -91,7 +91,7 @@ def test_push_policies_push_an_imported_certificate_with_no_manual_step(cli, tmp
 
 
 def test_attach_default_makes_it_the_listener_s_default_certificate(cli, imported, certificate_id):
-    listener = create_https_listener("us-east-1", f"ld-{certificate_id[-8:]}")
+    listener = create_https_listener("us-east-1", f"ld-{certificate_id[-8:]}", attach="default")
 
     cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--attach-default", f"aws:elb={listener}",
         "--wait", "--timeout", "60")  # fmt: skip
@@ -99,3 +99,26 @@ def test_attach_default_makes_it_the_listener_s_default_certificate(cli, importe
     (record,) = cli("records", certificate_id, "--json").json()
     described = boto3.client("elbv2", region_name="us-east-1").describe_listeners(ListenerArns=[listener])
     assert described["Listeners"][0]["Certificates"] == [{"CertificateArn": record["target_id"]}]
+
+
+@pytest.mark.parametrize(
+    ("attach", "option"),
+    [(None, "--attach"), ("true", "--attach-default")],
+    ids=["untagged-listener", "default-without-its-tag"],
+)
+def test_a_listener_its_owner_did_not_tag_for_it_is_left_alone(cli, imported, certificate_id, attach, option):
+    """The push worker's role allows listener changes only where the listener's tag says so (issue 18):
+    the embedded stack refuses the rest as IAM does: the certificate is in ACM and the attach failed, each
+    recorded (ATTACH_FAILED, issue 16), and the listener is as it was."""
+    listener = create_https_listener("us-east-1", f"lu-{certificate_id[-8:]}", attach=attach)
+    elbv2 = boto3.client("elbv2", region_name="us-east-1")
+    before = elbv2.describe_listener_certificates(ListenerArn=listener)["Certificates"]
+
+    cli("push", certificate_id, "--to", "aws:elb=us-east-1", option, f"aws:elb={listener}",
+        "--wait", "--timeout", "60", expect=1)  # fmt: skip
+
+    (record,) = cli("records", certificate_id, "--json").json()
+    assert record["status"] == "ATTACH_FAILED"
+    assert "certpush:attach" in record["message"]
+    assert boto3.client("acm", region_name="us-east-1").describe_certificate(CertificateArn=record["target_id"])
+    assert elbv2.describe_listener_certificates(ListenerArn=listener)["Certificates"] == before

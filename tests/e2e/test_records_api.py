@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from certpush_cli.dashboard import stack_records_api_server
-from certpush_cli.function_url import FunctionUrlServer
+from certpush_cli.function_url import TOKEN_HEADER, FunctionUrlServer
 from certpush_cli.sample_certificates import SampleCertificate
 from certpush_dev.local.aws_hooks import InvocationScope
 from certpush_dev.local.stack import EmbeddedStack
@@ -61,7 +61,9 @@ def pushed(stack: EmbeddedStack, records_api: FunctionUrlServer, tmp_path_factor
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_answer_conforms_and_none_is_a_server_error(case: schemathesis.Case, records_api, pushed) -> None:
-    case.call_and_validate(base_url=records_api.url)
+    # as the page sends them: a replay (POST) needs JSON and the token of the server's run
+    headers = {TOKEN_HEADER: records_api.token, "Content-Type": "application/json"}
+    case.call_and_validate(base_url=records_api.url, headers=headers)
 
 
 __all__ = ["Callable", "CliResult"]

@@ -90,10 +90,11 @@ def test_target_problems_are_rejected_with_their_reason(cli, imported, certifica
     assert {(r["status"], r["reason"]) for r in records} == {("REJECTED", reason)}
 
 
-def test_an_unknown_certificate_is_rejected(cli, certificate_id):
-    cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--wait", "--timeout", "60", expect=1)
+def test_an_unknown_certificate_is_refused_before_anything_is_emitted(cli, certificate_id):
+    refused = cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--wait", "--timeout", "60", expect=3)
 
-    assert _only_record(cli, certificate_id)["reason"] == "CERTIFICATE_NOT_FOUND"
+    assert "is not in the inventory" in refused.stderr
+    cli("records", certificate_id, expect=3)  # nothing was written
 
 
 def test_bad_command_line_input_is_explained(cli):

@@ -153,7 +153,8 @@ def clean_stack(stack: ProvisionedStack, dynamodb: Any, sqs: Any, secretsmanager
     for url in sqs.list_queues(QueueNamePrefix=stack.name).get("QueueUrls", []):
         sqs.purge_queue(QueueUrl=url)
     prefix = stack.outputs["SecretsPrefix"] + "/"
-    for page in secretsmanager.get_paginator("list_secrets").paginate():
+    # a retired version's secret is scheduled for deletion, not gone: list those too
+    for page in secretsmanager.get_paginator("list_secrets").paginate(IncludePlannedDeletion=True):
         for secret in page["SecretList"]:
             if secret["Name"].startswith(prefix):
                 secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)

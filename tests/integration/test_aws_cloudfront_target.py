@@ -27,6 +27,7 @@ from certpush.models.domain import (
 from certpush.providers.aws.cloudfront import DEFINITION, inspect
 from certpush.providers.aws.cloudfront_adapter import AwsCloudFrontTarget
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +95,7 @@ def sample() -> SampleCertificate:
 def test_imports_into_acm_of_us_east_1_and_sets_the_viewer_certificate(sample: SampleCertificate) -> None:
     distribution = _distribution()
 
-    result = AwsCloudFrontTarget(CONSOLE).push(_request(sample, attach=(distribution,)))
+    result = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))
 
     assert result.target_id.startswith("arn:aws:acm:us-east-1:")
     assert result.console_url == f"https://console.example/cloudfront/{result.target_id}"
@@ -109,11 +110,12 @@ def test_imports_into_acm_of_us_east_1_and_sets_the_viewer_certificate(sample: S
 @pytest.mark.usefixtures("aws")
 def test_a_retry_finds_the_import_and_a_renewal_reimports_in_place(sample: SampleCertificate) -> None:
     distribution = _distribution()
-    first = AwsCloudFrontTarget(CONSOLE).push(_request(sample, attach=(distribution,)))
+    first = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))
 
-    again = AwsCloudFrontTarget(CONSOLE).push(_request(sample, attach=(distribution,)))
-    renewed = AwsCloudFrontTarget(CONSOLE).push(
-        _request(make_certificate(DOMAIN), version=2, previous=first.target_id, attach=(distribution,))
+    again = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))
+    renewed = push_to(
+        AwsCloudFrontTarget(CONSOLE),
+        _request(make_certificate(DOMAIN), version=2, previous=first.target_id, attach=(distribution,)),
     )
 
     assert again.target_id == first.target_id and again.detail == "already in ACM"
@@ -126,7 +128,7 @@ def test_a_retry_finds_the_import_and_a_renewal_reimports_in_place(sample: Sampl
 @pytest.mark.usefixtures("aws")
 def test_a_missing_distribution_is_a_permanent_failure(sample: SampleCertificate) -> None:
     with pytest.raises(PermanentPushError) as raised:
-        AwsCloudFrontTarget(CONSOLE).push(_request(sample, attach=("E0000000000000",)))
+        push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=("E0000000000000",)))
 
     assert raised.value.code == "DISTRIBUTION_NOT_FOUND"
 
@@ -134,7 +136,7 @@ def test_a_missing_distribution_is_a_permanent_failure(sample: SampleCertificate
 @pytest.mark.usefixtures("aws")
 def test_local_inspection_sees_the_certificate_and_the_distribution(sample: SampleCertificate) -> None:
     distribution = _distribution()
-    result = AwsCloudFrontTarget(CONSOLE).push(_request(sample, attach=(distribution,)))
+    result = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))
     other = _distribution("not attached")
     record = PushRecord.model_validate(
         {"certificate_id": "cdn", "version": 1, "provider": "aws", "service": "cloudfront", "region": "global",
@@ -184,7 +186,7 @@ def test_the_config_goes_back_with_the_etag_it_was_read_with(sample: SampleCerti
     )
 
     with stubbed.stubber:
-        result = AwsCloudFrontTarget(CONSOLE, client_factory=stubbed.factory).push(_request(sample, attach=("D1",)))
+        result = push_to(AwsCloudFrontTarget(CONSOLE, client_factory=stubbed.factory), _request(sample, attach=("D1",)))
 
     stubbed.stubber.assert_no_pending_responses()
     assert result.target_id == arn
@@ -199,7 +201,7 @@ def test_a_distribution_changed_meanwhile_is_retried(sample: SampleCertificate) 
     )
 
     with stubbed.stubber, pytest.raises(TransientPushError) as raised:
-        AwsCloudFrontTarget(CONSOLE, client_factory=stubbed.factory).push(_request(sample, attach=("D1",)))
+        push_to(AwsCloudFrontTarget(CONSOLE, client_factory=stubbed.factory), _request(sample, attach=("D1",)))
 
     assert raised.value.code == "PreconditionFailed"
 
@@ -208,7 +210,7 @@ def test_a_distribution_changed_meanwhile_is_retried(sample: SampleCertificate) 
 def test_retract_sees_the_distribution_that_serves_it_then_deletes(sample: SampleCertificate) -> None:
     distribution = _distribution("certpush retract")
     target = AwsCloudFrontTarget(CONSOLE)
-    arn = target.push(_request(sample, attach=(distribution,))).target_id
+    arn = push_to(target, _request(sample, attach=(distribution,))).target_id
 
     assert target.in_use(GLOBAL_REGION, arn, (distribution,)) == [f"distribution {distribution}"]
     config = _config(distribution)

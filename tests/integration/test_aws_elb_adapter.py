@@ -20,6 +20,7 @@ from certpush.models.domain import CertificateMaterial, CertificateVersion, Push
 from certpush.providers.aws.elb_adapter import AwsElbTarget
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.fixtures import create_https_listener
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +97,7 @@ def sample() -> SampleCertificate:
 def test_imports_into_acm_of_the_target_region(target: AwsElbTarget, sample: SampleCertificate):
     request = _request(sample, region="eu-west-1")
 
-    result = target.push(request)
+    result = push_to(target, request)
 
     assert result.target_id.startswith("arn:aws:acm:eu-west-1:")
     assert result.detail == "imported"
@@ -112,10 +113,10 @@ def test_imports_into_acm_of_the_target_region(target: AwsElbTarget, sample: Sam
 
 def test_a_retry_finds_the_certificate_an_earlier_attempt_imported(target: AwsElbTarget, sample: SampleCertificate):
     request = _request(sample)
-    first = target.push(request)
+    first = push_to(target, request)
 
-    again = target.push(request)
-    after_a_crash = AwsElbTarget(ACM_CONSOLE).push(request)  # a new container, nothing cached
+    again = push_to(target, request)
+    after_a_crash = push_to(AwsElbTarget(ACM_CONSOLE), request)  # a new container, nothing cached
 
     assert again.target_id == after_a_crash.target_id == first.target_id
     assert (again.detail, after_a_crash.detail) == ("already in ACM", "already in ACM")
@@ -125,19 +126,19 @@ def test_a_retry_finds_the_certificate_an_earlier_attempt_imported(target: AwsEl
 def test_another_certificate_with_the_same_name_is_not_taken_for_a_retry(
     target: AwsElbTarget, sample: SampleCertificate
 ):
-    first = target.push(_request(sample))
+    first = push_to(target, _request(sample))
 
-    other = target.push(_request(make_certificate(DOMAIN), version=2))
+    other = push_to(target, _request(make_certificate(DOMAIN), version=2))
 
     assert other.target_id != first.target_id
     assert sorted(_imported("us-east-1")) == sorted([first.target_id, other.target_id])
 
 
 def test_a_new_version_is_reimported_in_place(target: AwsElbTarget, sample: SampleCertificate):
-    first = target.push(_request(sample))
+    first = push_to(target, _request(sample))
     renewed = _request(make_certificate(DOMAIN), version=2, previous_target_id=first.target_id)
 
-    result = target.push(renewed)
+    result = push_to(target, renewed)
 
     assert result.target_id == first.target_id
     assert result.detail == "re-imported in place"
@@ -157,11 +158,11 @@ def test_a_push_where_certpush_recorded_the_certificate_never_lists_the_region(a
         return client
 
     target = AwsElbTarget(ACM_CONSOLE, client_factory=counted_client)
-    first = target.push(_request(sample))
+    first = push_to(target, _request(sample))
     calls.clear()
 
-    again = target.push(_request(sample, previous_target_id=first.target_id))
-    renewed = target.push(_request(make_certificate(DOMAIN), version=2, previous_target_id=first.target_id))
+    again = push_to(target, _request(sample, previous_target_id=first.target_id))
+    renewed = push_to(target, _request(make_certificate(DOMAIN), version=2, previous_target_id=first.target_id))
 
     assert (again.detail, renewed.detail) == ("already in ACM", "re-imported in place")
     assert "ListCertificates" not in calls, calls
@@ -169,10 +170,10 @@ def test_a_push_where_certpush_recorded_the_certificate_never_lists_the_region(a
 
 
 def test_a_previous_certificate_of_another_region_is_not_reimported(target: AwsElbTarget, sample: SampleCertificate):
-    in_us = target.push(_request(sample, region="us-east-1"))
+    in_us = push_to(target, _request(sample, region="us-east-1"))
 
-    in_eu = target.push(
-        _request(make_certificate(DOMAIN), region="eu-west-1", version=2, previous_target_id=in_us.target_id)
+    in_eu = push_to(
+        target, _request(make_certificate(DOMAIN), region="eu-west-1", version=2, previous_target_id=in_us.target_id)
     )
 
     assert in_eu.target_id.startswith("arn:aws:acm:eu-west-1:")
@@ -187,8 +188,8 @@ def test_attaches_as_sni_certificate(target: AwsElbTarget, sample: SampleCertifi
     request = _request(sample, options=TargetOptions(attach=(listener,)))
     placeholder = _default_certificate("us-east-1", listener)
 
-    result = target.push(request)
-    retried = target.push(request)
+    result = push_to(target, request)
+    retried = push_to(target, request)
 
     assert retried.target_id == result.target_id
     # AWS ignores a certificate that is already on the listener; moto lists it once per call
@@ -199,7 +200,7 @@ def test_attaches_as_sni_certificate(target: AwsElbTarget, sample: SampleCertifi
 def test_becomes_the_default_certificate(target: AwsElbTarget, sample: SampleCertificate):
     listener = create_https_listener("us-east-1")
 
-    result = target.push(_request(sample, options=TargetOptions(attach_default=(listener,))))
+    result = push_to(target, _request(sample, options=TargetOptions(attach_default=(listener,))))
 
     assert _default_certificate("us-east-1", listener) == result.target_id
     assert _sni_certificates("us-east-1", listener) == []
@@ -211,7 +212,7 @@ def test_listeners_of_other_regions_are_left_alone(target: AwsElbTarget, sample:
     eu_default = _default_certificate("eu-west-1", eu_listener)
     options = TargetOptions(attach=(us_listener, eu_listener), attach_default=(eu_listener,))
 
-    result = target.push(_request(sample, region="us-east-1", options=options))
+    result = push_to(target, _request(sample, region="us-east-1", options=options))
 
     assert _sni_certificates("us-east-1", us_listener) == [result.target_id]
     assert _sni_certificates("eu-west-1", eu_listener) == []
@@ -246,7 +247,7 @@ def stubbed(aws: None) -> _Clients:
 def _push_with(clients: _Clients, sample: SampleCertificate, **options: Any) -> PushError:
     target = AwsElbTarget(ACM_CONSOLE, client_factory=clients.factory)
     with pytest.raises(PushError) as raised:
-        target.push(_request(sample, options=TargetOptions(**options)))
+        push_to(target, _request(sample, options=TargetOptions(**options)))
     for stubber in clients.stubbers.values():
         stubber.assert_no_pending_responses()
     assert isinstance(raised.value.__cause__, ClientError | ReadTimeoutError | ConnectTimeoutError)
@@ -340,6 +341,6 @@ def test_timeouts_are_transient(sample: SampleCertificate, failure: Callable[[],
     target = AwsElbTarget(ACM_CONSOLE, client_factory=lambda service, region: TimingOut())
 
     with pytest.raises(TransientPushError) as raised:
-        target.push(_request(sample))
+        push_to(target, _request(sample))
 
     assert raised.value.code == "NETWORK"

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from certpush.adapters.certificate_store import DynamoDBCertificateStore
 from certpush.adapters.policy_store import DynamoDBPolicyStore
-from certpush.errors import CertificateNotFoundError
-from certpush.logic.certificate_import import import_certificate
+from certpush.errors import AlreadyImportedError, CertificateNotFoundError
+from certpush.logic.certificate_import import ImportResult, import_certificate
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -22,6 +22,7 @@ from certpush.models.domain import (
     TargetSpec,
 )
 from certpush.ports import CertificateStore, PolicyStore
+from certpush.providers.registry import REGISTRY
 from certpush_cli.host.stores import SqliteCertificateStore, SqlitePolicyStore
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.provision import ProvisionedStack
@@ -72,7 +73,9 @@ def policies(request: pytest.FixtureRequest) -> PolicyStore:
 def _put(
     store: CertificateStore, certificate_id: str, material: CertificateMaterial | None = None
 ) -> CertificateVersion:
-    return import_certificate(store, FixedClock(), material or _material(), certificate_id=certificate_id).version
+    return import_certificate(
+        store, FixedClock(), material or _material(), certificate_id=certificate_id, catalog=REGISTRY
+    ).version
 
 
 # -- shared by the fake and DynamoDB -----------------------------------------------------------------
@@ -119,6 +122,28 @@ def test_set_status(store: CertificateStore):
     assert store.get_version("shop", 2).status is CertificateStatus.HOSTED
     with pytest.raises(CertificateNotFoundError):
         store.set_status("shop", 7, CertificateStatus.REVOKED)
+
+
+def test_a_retired_version_s_secret_is_scheduled_for_deletion_and_hosting_it_again_restores_it(
+    dynamodb_store: DynamoDBCertificateStore, secretsmanager: Any
+):
+    """Issue 18: a REVOKED or DELETED version's key does not stay in Secrets Manager for ever."""
+    from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
+
+    first, second = _put(dynamodb_store, "shop"), _put(dynamodb_store, "shop", _material("other.example.com"))
+
+    for status in (CertificateStatus.REVOKED, CertificateStatus.DELETED):
+        dynamodb_store.set_status("shop", 1, status)  # twice: the second finds it scheduled already
+        described = secretsmanager.describe_secret(SecretId=first.secret_id)
+        window = described["DeletedDate"] - described.get("LastChangedDate", described["DeletedDate"])
+        assert "DeletedDate" in described
+        assert window.days <= RETIRED_MATERIAL_RECOVERY_DAYS
+    assert "DeletedDate" not in secretsmanager.describe_secret(SecretId=second.secret_id)
+
+    dynamodb_store.set_status("shop", 1, CertificateStatus.HOSTED)
+
+    assert "DeletedDate" not in secretsmanager.describe_secret(SecretId=first.secret_id)
+    assert dynamodb_store.get_material(dynamodb_store.get_version("shop", 1)).certificate_pem
 
 
 def test_list_certificates_gives_the_latest_version_of_each(store: CertificateStore):
@@ -283,6 +308,51 @@ def test_a_secret_left_behind_by_a_failed_import_is_never_reused(
     assert stored.version == 1
     assert stored.secret_id != leftover
     assert dynamodb_store.get_material(stored).certificate_pem.startswith("-----BEGIN CERTIFICATE-----")
+
+
+# -- one conditional step: identical material imported at once makes one version (issue 16) ------------
+def test_material_equal_to_the_latest_version_is_never_stored_again(store: CertificateStore):
+    """What a second import at the same instant meets: its own check ("same as the latest?") ran before
+    the first import stored, so the store's condition is what refuses it."""
+    material = _material()
+    first = _put(store, "shop", material)
+
+    with pytest.raises(AlreadyImportedError) as refused:
+        store.put_version(first.model_copy(update={"version": 1, "secret_id": ""}), material)
+
+    assert refused.value.version == 1
+    assert [v.version for v in store.list_versions("shop")] == [1]
+    assert _put(store, "shop").version == 2  # other material is a new version
+
+
+def test_an_identical_import_that_loses_the_race_stores_nothing_and_names_the_winner(
+    clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager: Any, dynamodb_store: DynamoDBCertificateStore
+):
+    material = _material()
+    other = DynamoDBCertificateStore(
+        clean_stack.outputs["InventoryTableName"], secrets_prefix=clean_stack.outputs["SecretsPrefix"],
+        resource=dynamodb, secrets_client=secretsmanager,
+    )  # fmt: skip
+    table = dynamodb_store._table
+    real_get_item = table.get_item
+    raced: list[ImportResult] = []
+
+    def counter_read_then_the_other_import(**kwargs: Any) -> Any:
+        answer = real_get_item(**kwargs)
+        if kwargs["Key"]["SK"] == "META" and not raced:
+            raced.append(import_certificate(other, FixedClock(), material, certificate_id="shop", catalog=REGISTRY))
+        return answer
+
+    table.get_item = counter_read_then_the_other_import  # type: ignore[method-assign]
+
+    mine = import_certificate(dynamodb_store, FixedClock(), material, certificate_id="shop", catalog=REGISTRY)
+
+    [winner] = raced
+    assert (winner.created, winner.version.version) == (True, 1)
+    assert (mine.created, mine.version) == (False, winner.version)
+    assert [v.version for v in dynamodb_store.list_versions("shop")] == [1]
+    names = [s["Name"] for s in secretsmanager.list_secrets()["SecretList"] if "/certificates/shop/" in s["Name"]]
+    assert names == [winner.version.secret_id]  # the loser's secret was deleted
 
 
 # -- the host's SQLite store -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: P
         assert (python / package).is_dir(), package
     for absent in ("typer", "rich", "moto", "yaml"):
         assert not (python / absent).exists(), absent
+    assert not (python / "bin").exists()  # console scripts naming the build machine's Python
     compiled = [p.name for p in (python / "pydantic_core").glob("*.so")]
     assert compiled and all("cpython-312" in name for name in compiled), compiled
     if "no CPython 3.12 found" in result.stderr:
@@ -49,3 +50,20 @@ def _assert_runtime_bytecode(python: Path) -> None:
     header = (python / "certpush" / "__pycache__" / "wiring.cpython-312.pyc").read_bytes()[:8]
     flags = int.from_bytes(header[4:8], "little")
     assert flags == 0b01, "hash-based and unchecked (PEP 552)"
+    # the build directory appears in no bytecode: each names its source where Lambda mounts the layer
+    build_dir = str(python).encode()
+    leaking = [p for p in python.rglob("*.pyc") if build_dir in p.read_bytes()]
+    assert not leaking, leaking[:5]
+    wiring = (python / "certpush" / "__pycache__" / "wiring.cpython-312.pyc").read_bytes()
+    assert b"/opt/python/certpush/wiring.py" in wiring
+
+
+def test_every_locked_requirement_is_pinned_with_hashes() -> None:
+    """Issue 18: the layer build (--require-hashes) and make venv check every file they install."""
+    for lock in (ROOT / "layers" / "certpush" / "requirements.txt", ROOT / "requirements" / "dev.lock"):
+        text = lock.read_text()
+        entries = [e for e in text.replace("\\\n", " ").splitlines() if e and not e.startswith("#")]
+        assert entries, lock
+        for entry in entries:
+            name, _, rest = entry.partition(" ")
+            assert "==" in name and "--hash=sha256:" in rest, f"{lock.name}: {entry[:80]}"

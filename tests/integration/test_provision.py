@@ -57,19 +57,17 @@ def test_records_table_has_its_indexes_and_stream(stack: ProvisionedStack):
     assert table["LatestStreamArn"] == _function(stack, "NotifierFunction").sources[0].properties["Stream"]
 
 
-def test_queues_are_the_template_s_plus_the_rule_s_dead_letter_queue_and_one_tap_per_rule(
+def test_queues_are_the_template_s_and_one_tap_per_rule(
     template: dict[str, Any], stack: ProvisionedStack, names: Resolver
 ):
     sqs = boto3.client("sqs", region_name=REGION)
     declared = {names.resolve(p["QueueName"]) for p in _resources(template, "AWS::SQS::Queue").values()}
-    # DeadLetterConfig Type SQS: the SAM transform creates this queue (and its policy)
-    made_by_sam = {f"{stack.name}-IssuedEventDeadLetterQueue"}
     taps = {s.queue_url.rsplit("/", 1)[-1] for f in stack.functions for s in f.sources if s.kind == "eventbridge"}
 
     listed = {url.rsplit("/", 1)[-1] for url in sqs.list_queues()["QueueUrls"]}
 
     assert len(taps) == 1
-    assert listed == declared | made_by_sam | taps
+    assert listed == declared | taps
 
 
 def test_push_queue_redrives_to_the_dead_letter_queue(template: dict[str, Any], stack: ProvisionedStack):
@@ -97,7 +95,7 @@ def test_bus_and_the_validator_rule(template: dict[str, Any], stack: Provisioned
     (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
     assert target["Arn"] == source.queue_arn
     assert source.dead_letter_arn is not None
-    assert source.dead_letter_arn.endswith(":" + stack.name + "-IssuedEventDeadLetterQueue")
+    assert source.dead_letter_arn.endswith(":" + stack.name + "-issued-dlq")
 
 
 def test_secret_keys_topic_and_alarms(template: dict[str, Any], stack: ProvisionedStack):

@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.errors import PushInProgressError, StalePushError
-from certpush.models.domain import Issuance, PushRecord, PushStatus, TargetKey, TargetOptions
+from certpush.errors import PushInProgressError, StalePushError, SupersededPushError
+from certpush.models.domain import (
+    Binding,
+    Issuance,
+    PushRecord,
+    PushState,
+    PushStatus,
+    TargetKey,
+    TargetOptions,
+    UploadAction,
+)
 from certpush.ports import RecordsRepository
 from certpush_cli.host.records import SqliteRecordsRepository
 from certpush_dev.local.provision import ProvisionedStack
-from tests.fakes import FixedClock, InMemoryRecordsRepository
+from tests.fakes import FixedClock, InMemoryRecordsRepository, claim_push
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +78,11 @@ def _final(record: PushRecord, clock: FixedClock, status: PushStatus, **changes:
     return record.model_copy(update={"status": status, "updated_at": clock.now(), **changes})
 
 
+def _stored(record: PushRecord) -> PushRecord:
+    """A final record as the repository keeps it: no lease (the claim's token is never stored with it)."""
+    return record.model_copy(update={"lease_token": None, "lease_until": None})
+
+
 def _run(
     repository: RecordsRepository,
     clock: FixedClock,
@@ -77,17 +92,17 @@ def _run(
 ) -> PushRecord:
     """start -> in progress -> final, as the validator and the push worker do."""
     assert repository.start_push(record)
-    started = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}))
+    started = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}))
     final = _final(started, clock, status, target_id=target_id, reason=None if target_id else "BOOM")
     assert repository.finish(final)
-    return final
+    return _stored(final)
 
 
 def _to_status(repository: RecordsRepository, clock: FixedClock, record: PushRecord, status: PushStatus) -> None:
     assert repository.start_push(record)
     if status is PushStatus.PENDING:
         return
-    started = repository.mark_in_progress(record)
+    started = claim_push(repository, record)
     if status is PushStatus.IN_PROGRESS:
         return
     assert repository.finish(_final(started, clock, status, target_id="arn:first"))
@@ -175,11 +190,11 @@ def test_mark_in_progress_counts_attempts(
     record = new_record()
     repository.start_push(record)
 
-    first = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}))
+    first = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}))
     repository.note_error(first.model_copy(update={"reason": "Throttling", "message": "slow down"}))
     clock.advance(seconds=1)
     second_time = clock.now()
-    second = repository.mark_in_progress(record.model_copy(update={"updated_at": second_time}))
+    second = claim_push(repository, record.model_copy(update={"updated_at": second_time}))
 
     assert (first.status, first.attempts) == (PushStatus.IN_PROGRESS, 1)
     assert (second.status, second.attempts, second.updated_at) == (PushStatus.IN_PROGRESS, 2, second_time)
@@ -193,15 +208,15 @@ def test_a_push_under_way_is_not_claimed_again_until_its_lease_runs_out(
     a worker that crashed mid-push leaves a lease that runs out, and the next delivery takes over."""
     record = new_record()
     repository.start_push(record)
-    first = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+    first = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}), 60)
 
     clock.advance(seconds=59)
     with pytest.raises(PushInProgressError):
-        repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+        claim_push(repository, record.model_copy(update={"updated_at": clock.now()}), 60)
     assert repository.get("cert-a", 1, US) == first
 
     clock.advance(seconds=2)
-    taken_over = repository.mark_in_progress(record.model_copy(update={"updated_at": clock.now()}), lease_seconds=60)
+    taken_over = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}), 60)
     assert (taken_over.status, taken_over.attempts) == (PushStatus.IN_PROGRESS, 2)
 
 
@@ -212,7 +227,7 @@ def test_mark_in_progress_of_a_final_push_is_stale(
     final = _run(repository, clock, record, PushStatus.SUCCEEDED, target_id="arn:1")
 
     with pytest.raises(StalePushError):
-        repository.mark_in_progress(record)
+        claim_push(repository, record)
     assert repository.get("cert-a", 1, US) == final
 
 
@@ -223,9 +238,9 @@ def test_mark_in_progress_of_another_push_is_stale(
     repository.start_push(record)
 
     with pytest.raises(StalePushError):
-        repository.mark_in_progress(new_record())  # same target, another push id
+        claim_push(repository, new_record())  # same target, another push id
     with pytest.raises(StalePushError):
-        repository.mark_in_progress(new_record(version=9))  # no such push at all
+        claim_push(repository, new_record(version=9))  # no such push at all
     assert repository.get("cert-a", 1, US) == record
 
 
@@ -234,7 +249,7 @@ def test_note_error_keeps_the_last_transient_error_on_an_in_progress_push_only(
 ):
     record = new_record()
     repository.start_push(record)
-    started = repository.mark_in_progress(record)
+    started = claim_push(repository, record)
 
     repository.note_error(started.model_copy(update={"reason": "ThrottlingException", "message": "slow down"}))
     noted = repository.get("cert-a", 1, US)
@@ -250,15 +265,15 @@ def test_note_error_keeps_the_last_transient_error_on_an_in_progress_push_only(
 def test_finish_happens_once(repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock):
     record = new_record()
     repository.start_push(record)
-    started = repository.mark_in_progress(record)
+    started = claim_push(repository, record)
     succeeded = _final(started, clock, PushStatus.SUCCEEDED, target_id="arn:1")
 
     assert repository.finish(succeeded) is True
     assert repository.finish(succeeded) is False  # a duplicated message
     assert repository.finish(_final(started, clock, PushStatus.FAILED, reason="LATE")) is False
 
-    assert repository.get("cert-a", 1, US) == succeeded
-    assert repository.history("cert-a") == [succeeded]
+    assert repository.get("cert-a", 1, US) == _stored(succeeded)
+    assert repository.history("cert-a") == [_stored(succeeded)]
 
 
 def test_finish_of_another_push_loses(
@@ -271,7 +286,7 @@ def test_finish_of_another_push_loses(
     assert repository.finish(intruder) is False
     assert repository.get("cert-a", 1, US) == record
     assert repository.history("cert-a") == []
-    assert repository.deployed_target_id("cert-a", US) is None
+    assert repository.binding("cert-a", US) is None
 
 
 # -- history -----------------------------------------------------------------------------------------
@@ -350,21 +365,21 @@ def test_rejection_never_overwrites_a_push_under_way(
 
 
 # -- bindings ----------------------------------------------------------------------------------------
-def test_deployed_target_id_follows_the_last_successful_push(
+def test_the_binding_follows_the_last_live_push(
     repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
 ):
-    assert repository.deployed_target_id("cert-a", US) is None
+    assert repository.binding("cert-a", US) is None
 
     _run(repository, clock, new_record(version=1), PushStatus.SUCCEEDED, "arn:v1")
-    assert repository.deployed_target_id("cert-a", US) == "arn:v1"
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:v1", version=1)
 
     _run(repository, clock, new_record(version=2), PushStatus.FAILED)
-    assert repository.deployed_target_id("cert-a", US) == "arn:v1"
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:v1", version=1)
 
     _run(repository, clock, new_record(version=3), PushStatus.SUCCEEDED, "arn:v3")
-    assert repository.deployed_target_id("cert-a", US) == "arn:v3"
-    assert repository.deployed_target_id("cert-a", EU) is None
-    assert repository.deployed_target_id("cert-b", US) is None
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:v3", version=3)
+    assert repository.binding("cert-a", EU) is None
+    assert repository.binding("cert-b", US) is None
 
 
 def test_force_replaces_a_succeeded_push_and_the_history_says_so(
@@ -374,7 +389,7 @@ def test_force_replaces_a_succeeded_push_and_the_history_says_so(
     again = new_record(issuance_id="iss-2").model_copy(update={"forced": True})
     assert not repository.start_push(again)
     assert repository.start_push(again, force=True)
-    started = repository.mark_in_progress(again.model_copy(update={"updated_at": clock.now()}))
+    started = claim_push(repository, again.model_copy(update={"updated_at": clock.now()}))
     assert repository.finish(_final(started, clock, PushStatus.SUCCEEDED, target_id="arn:v1"))
     assert repository.history("cert-a", 1)[0].forced
 
@@ -389,7 +404,7 @@ def test_a_retraction_ends_the_binding_and_lets_the_version_be_pushed_again(
     current = repository.get("cert-a", 1, US)
     assert current is not None and current.status is PushStatus.RETRACTED
     assert repository.history("cert-a", 1)[0].status is PushStatus.RETRACTED
-    assert repository.deployed_target_id("cert-a", US) is None
+    assert repository.binding("cert-a", US) is None
     assert repository.start_push(new_record(issuance_id="iss-3"))
 
 
@@ -407,7 +422,7 @@ def test_by_status_lists_newest_first(
     assert repository.by_status(PushStatus.SUCCEEDED) == [succeeded]
     assert repository.by_status(PushStatus.PENDING) == [pending]
 
-    started = repository.mark_in_progress(pending)
+    started = claim_push(repository, pending)
     assert repository.by_status(PushStatus.PENDING) == []
     assert repository.by_status(PushStatus.IN_PROGRESS) == [started]
 
@@ -508,3 +523,282 @@ def test_outcomes_of_several_targets_in_one_write(repository: RecordsRepository,
     assert summary is not None
     assert summary.targets == {str(US): "SUCCEEDED", str(EU): "FAILED", str(WAF): "ALREADY_PUSHED"}
     assert repository.note_finals("never-recorded", {US: PushStatus.SUCCEEDED}) is None
+
+
+# -- issue 16: the binding's version, the lease that holds, REPLACED, ATTACH_FAILED -----------------------
+def _state(repository: RecordsRepository, record: PushRecord) -> PushState:
+    key = (record.certificate_id, record.version, record.target)
+    return repository.push_states([key])[key]
+
+
+def _claim(repository: RecordsRepository, record: PushRecord, now: datetime, lease_seconds: int = 60) -> PushRecord:
+    """Claims as the worker does: on the state it just read."""
+    claimed = repository.claim(_state(repository, record), now, lease_seconds).record
+    assert claimed is not None
+    return claimed
+
+
+def _pushed(
+    repository: RecordsRepository,
+    clock: FixedClock,
+    record: PushRecord,
+    target_id: str,
+    status: PushStatus = PushStatus.SUCCEEDED,
+    replacing: int | None = None,
+) -> PushRecord:
+    """A push that reached ``status`` with its certificate ``target_id`` in the target."""
+    assert repository.start_push(record)
+    claimed = _claim(repository, record, clock.now())
+    final = _final(claimed, clock, status, target_id=target_id, upload_action=UploadAction.CREATED)
+    assert repository.finish(final, replacing=replacing)
+    return _stored(final)
+
+
+def test_push_states_read_each_record_with_its_binding(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    pushed = _pushed(repository, clock, new_record(version=1), "arn:1")
+    pending = new_record(version=2)
+    repository.start_push(pending)
+    wanted = [("cert-a", 2, US), ("cert-a", 1, US), ("cert-a", 1, EU), ("cert-b", 1, US)]
+
+    states = repository.push_states(wanted)
+
+    assert set(states) == set(wanted)
+    assert states[("cert-a", 2, US)] == PushState(record=pending, binding=Binding(target_id="arn:1", version=1))
+    assert states[("cert-a", 1, US)].record == pushed
+    assert states[("cert-a", 1, EU)] == PushState() == states[("cert-b", 1, US)]
+
+
+def test_a_claim_holds_the_record_and_the_binding_with_one_token(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    now = clock.now()
+
+    claimed = repository.claim(_state(repository, record), now, 60)
+
+    assert claimed.record is not None and claimed.binding is not None
+    token = claimed.record.lease_token
+    assert token and claimed.binding.lease_token == token
+    assert claimed.record.lease_until == claimed.binding.lease_until == now + timedelta(seconds=60)
+    assert (claimed.record.status, claimed.record.attempts, claimed.record.updated_at) == (
+        PushStatus.IN_PROGRESS,
+        1,
+        now,
+    )
+    assert _state(repository, record) == claimed  # what it says is what is stored
+
+
+def test_the_binding_only_moves_forward_an_older_version_is_superseded(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    _pushed(repository, clock, new_record(version=2), "arn:x")
+    older = new_record(version=1)
+    repository.start_push(older)
+
+    with pytest.raises(SupersededPushError) as refused:
+        repository.claim(_state(repository, older), clock.now(), 60)
+
+    assert refused.value.held_version == 2
+    assert repository.get("cert-a", 1, US) == older  # nothing written: not even an attempt
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:x", version=2)
+    # the refused push ends SUPERSEDED without a claim; the binding stays on version 2
+    ended = _final(older, clock, PushStatus.SUPERSEDED, reason="NEWER_VERSION")
+    assert repository.finish(ended)
+    assert repository.get("cert-a", 1, US) == ended
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:x", version=2)
+
+
+def test_a_rollback_may_move_the_binding_back_and_replaces_the_newer_record(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    _pushed(repository, clock, new_record(version=1), "arn:x")
+    _pushed(repository, clock, new_record(version=2), "arn:x", replacing=1)
+    back = new_record(version=1, issuance_id="rollback").model_copy(update={"rollback": True})
+    assert repository.start_push(back)  # the REPLACED record of version 1 gives way
+
+    rolled_back = _pushed_after_start(repository, clock, back, "arn:x", replacing=2)
+
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:x", version=1)
+    assert repository.get("cert-a", 1, US) == rolled_back and rolled_back.rollback
+    newer = repository.get("cert-a", 2, US)
+    assert newer is not None
+    assert (newer.status, newer.reason, newer.replaced_by) == (PushStatus.REPLACED, "REPLACED_BY", 1)
+    assert newer.message == "replaced in place by v1"
+
+
+def _pushed_after_start(
+    repository: RecordsRepository, clock: FixedClock, record: PushRecord, target_id: str, replacing: int | None
+) -> PushRecord:
+    claimed = _claim(repository, record, clock.now())
+    final = _final(claimed, clock, PushStatus.SUCCEEDED, target_id=target_id)
+    assert repository.finish(final, replacing=replacing)
+    return _stored(final)
+
+
+def test_a_renewal_in_place_marks_the_replaced_record_in_the_same_finish(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    first = _pushed(repository, clock, new_record(version=1), "arn:x")
+    elsewhere = _pushed(repository, clock, new_record(version=1, target=EU), "arn:eu")
+
+    second = _pushed(repository, clock, new_record(version=2), "arn:x", replacing=1)
+
+    replaced = repository.get("cert-a", 1, US)
+    assert replaced == first.model_copy(
+        update={
+            "status": PushStatus.REPLACED,
+            "reason": "REPLACED_BY",
+            "message": "replaced in place by v2",
+            "replaced_by": 2,
+            "updated_at": second.updated_at,
+        }
+    )
+    assert repository.by_status(PushStatus.REPLACED) == [replaced]
+    assert repository.get("cert-a", 1, EU) == elsewhere  # another target's record is its own
+    assert repository.history("cert-a", 1) == [second]  # a replacement is no push of its own
+
+
+def test_replacing_leaves_a_record_that_names_another_certificate_or_is_not_live(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    first = _pushed(repository, clock, new_record(version=1), "arn:old")
+    _pushed(repository, clock, new_record(version=2), "arn:new", replacing=1)  # a new certificate: v1 stays
+    assert repository.get("cert-a", 1, US) == first
+    again = new_record(version=1, issuance_id="forced").model_copy(update={"forced": True})
+    assert repository.start_push(again, force=True)  # version 1 is being pushed again: not live
+
+    assert _pushed(repository, clock, new_record(version=3), "arn:old", replacing=1)  # the finish still happens
+
+    assert repository.get("cert-a", 1, US) == again
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:old", version=3)
+
+
+def test_attach_failed_is_live_the_binding_moves_to_it(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    _pushed(repository, clock, new_record(version=1), "arn:x")
+
+    failed_attach = _pushed(
+        repository, clock, new_record(version=2), "arn:x", status=PushStatus.ATTACH_FAILED, replacing=1
+    )
+
+    assert repository.binding("cert-a", US) == Binding(target_id="arn:x", version=2)
+    assert repository.get("cert-a", 2, US) == failed_attach
+    assert repository.get("cert-a", 1, US).status is PushStatus.REPLACED
+    assert repository.start_push(new_record(version=2, issuance_id="replay"))  # a replay takes its place
+
+
+def test_pushes_of_one_certificate_to_one_target_run_one_at_a_time_across_versions(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    v1, v2 = new_record(version=1), new_record(version=2)
+    repository.start_pushes([v1, v2])
+    claimed = _claim(repository, v1, clock.now())
+
+    with pytest.raises(PushInProgressError):
+        _claim(repository, v2, clock.now())
+    assert repository.get("cert-a", 2, US) == v2
+
+    assert repository.finish(_final(claimed, clock, PushStatus.FAILED, reason="BOOM"))
+    assert _claim(repository, v2, clock.now()).attempts == 1  # the binding's lease was given back
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_and_attempts_count_exactly(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    stale = _claim(repository, record, clock.now(), 60)
+    clock.advance(seconds=61)  # the first worker is slow: its lease runs out and a redelivery takes over
+    current = _claim(repository, record, clock.now(), 60)
+    assert (current.attempts, current.lease_token != stale.lease_token) == (2, True)
+
+    later = clock.now()
+    assert repository.extend_lease(stale, later + timedelta(seconds=60)) is False
+    assert repository.note_error(stale.model_copy(update={"reason": "LATE", "updated_at": later})) is False
+    assert repository.finish(_final(stale, clock, PushStatus.SUCCEEDED, target_id="arn:stale")) is False
+    assert repository.get("cert-a", 1, US) == current
+    assert repository.history("cert-a") == []
+    assert repository.binding("cert-a", US) == Binding(lease_token=current.lease_token, lease_until=current.lease_until)
+
+    done = _final(current, clock, PushStatus.SUCCEEDED, target_id="arn:1")
+    assert repository.finish(done)
+    assert repository.get("cert-a", 1, US) == _stored(done) and _stored(done).attempts == 2
+
+
+def test_a_heartbeat_keeps_the_lease_of_a_long_push(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    claimed = _claim(repository, record, clock.now(), 60)
+    clock.advance(seconds=40)
+    assert repository.extend_lease(claimed, clock.now() + timedelta(seconds=60))
+
+    clock.advance(seconds=40)  # 80 s after the claim: the original lease would have run out
+    with pytest.raises(PushInProgressError):
+        _claim(repository, record, clock.now())
+    other_version = new_record(version=2)
+    repository.start_push(other_version)
+    with pytest.raises(PushInProgressError):  # the binding's lease was extended too
+        _claim(repository, other_version, clock.now())
+
+    assert repository.finish(_final(claimed, clock, PushStatus.SUCCEEDED, target_id="arn:1"))
+    assert repository.get("cert-a", 1, US).attempts == 1
+
+
+def test_note_error_keeps_the_upload_fact_and_gives_both_leases_back(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    claimed = _claim(repository, record, clock.now())
+    noted = claimed.model_copy(
+        update={
+            "reason": "Throttling",
+            "message": "attaching: slow down",
+            "target_id": "arn:1",
+            "upload_action": UploadAction.CREATED,
+            "updated_at": clock.now(),
+        }
+    )
+
+    assert repository.note_error(noted) is True
+
+    stored = repository.get("cert-a", 1, US)
+    assert stored == _stored(noted)
+    assert repository.binding("cert-a", US) == Binding()  # no version yet: only the finish moves it
+    retried = _claim(repository, record, clock.now())  # at once: no lease to wait for
+    assert (retried.attempts, retried.target_id, retried.upload_action) == (2, "arn:1", UploadAction.CREATED)
+
+
+def test_a_claim_on_an_out_of_date_state_reads_again(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    seen = _state(repository, record)  # read by the batch, before another delivery's attempt
+    first = _claim(repository, record, clock.now())
+    repository.note_error(first.model_copy(update={"reason": "Throttling", "updated_at": clock.now()}))
+
+    claimed = repository.claim(seen, clock.now(), 60).record
+
+    assert claimed is not None and claimed.attempts == 2 and claimed.reason == "Throttling"
+
+
+def test_a_finish_without_a_claim_waits_for_a_running_lease(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """The sweeper ends a push nobody holds: never one whose lease still runs."""
+    record = new_record()
+    repository.start_push(record)
+    claimed = _claim(repository, record, clock.now(), 60)
+    stuck = claimed.model_copy(update={"lease_token": None, "lease_until": None})
+
+    assert repository.finish(_final(stuck, clock, PushStatus.FAILED, reason="STUCK")) is False
+    clock.advance(seconds=61)
+    assert repository.finish(_final(stuck, clock, PushStatus.FAILED, reason="STUCK")) is True
+    assert repository.get("cert-a", 1, US).reason == "STUCK"

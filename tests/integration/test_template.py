@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 # listing has no resource-level permission: the one action allowed on Resource "*"
 ACM_ACTIONS_ON_ANY_RESOURCE = {"acm:ListCertificates"}
+XRAY_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 # -- cfn-lint ----------------------------------------------------------------------------------------
@@ -168,7 +169,23 @@ def test_a_validator_error_ends_on_its_on_failure_queue_after_two_retries(cloudf
     assert config["MaximumRetryAttempts"] == 2
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == destination
     statements = [s for p in role["Policies"] for s in _as_list(p["PolicyDocument"]["Statement"])]
-    assert any("sqs:SendMessage" in _as_list(s["Action"]) and s["Resource"] == destination for s in statements)
+    assert any(
+        "sqs:SendMessage" in _as_list(s["Action"]) and destination in _as_list(s["Resource"]) for s in statements
+    )
+
+
+def test_the_expiry_warning_keeps_a_run_that_failed_three_times(cloudformation: dict[str, Any]):
+    configs = _of_type(cloudformation, "AWS::Lambda::EventInvokeConfig")
+    (config,) = [c for c in configs.values() if c["FunctionName"] == {"Ref": "ExpiryWarningFunction"}]
+    role = _of_type(cloudformation, "AWS::IAM::Role")["ExpiryWarningFunctionRole"]
+    destination = {"Fn::GetAtt": ["ExpiryWarningFailureQueue", "Arn"]}
+
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == destination
+    statements = [s for p in role["Policies"] for s in _as_list(p["PolicyDocument"]["Statement"])]
+    assert any(
+        "sqs:SendMessage" in _as_list(s["Action"]) and destination in _as_list(s["Resource"]) for s in statements
+    )
 
 
 def test_the_sweeper_runs_on_a_schedule_with_its_bounds_from_parameters(cloudformation: dict[str, Any]):
@@ -236,11 +253,19 @@ def test_every_dead_letter_and_on_failure_queue_has_a_depth_alarm(cloudformation
         "IssuedEventDeadLetterQueue",
         "NotifierDeadLetterQueue",
         "ValidatorFailureQueue",
+        "ExpiryWarningFailureQueue",
     }
     for queue in queues:
         dimension = {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
         alarm = _alarm_on(alarms, "AWS/SQS", "ApproximateNumberOfMessagesVisible", dimension)
         assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0), queue
+
+
+def test_every_dead_letter_and_on_failure_queue_keeps_messages_14_days(cloudformation: dict[str, Any]):
+    """SQS's most (1,209,600 s), the SAM-made ones' 4 days default included: none is made by SAM any more."""
+    queues = _of_type(cloudformation, "AWS::SQS::Queue")
+    for queue in _dead_letter_queues(cloudformation):
+        assert queues[queue].get("MessageRetentionPeriod") == 1209600, queue
 
 
 def test_alarms_for_errors_throttles_backlog_stream_rule_and_failed_pushes(cloudformation: dict[str, Any]):
@@ -319,9 +344,68 @@ def test_function_roles_are_least_privilege(cloudformation: dict[str, Any]):
     for role, statement in statements:
         for action in _as_list(statement["Action"]):
             assert action != "*" and not action.endswith(":*"), f"{role} allows {action}"
-    assert [role for role, _ in on_any_resource] == ["PushWorkerFunctionRole"]
-    (_, acm) = on_any_resource[0]
-    assert set(_as_list(acm["Action"])) <= ACM_ACTIONS_ON_ANY_RESOURCE
+    # X-Ray's write actions take no resource (Service Authorization Reference): every role has them on "*"
+    xray = [(role, s) for role, s in on_any_resource if set(_as_list(s["Action"])) == XRAY_WRITES]
+    assert sorted(role for role, _ in xray) == sorted(_of_type(cloudformation, "AWS::IAM::Role"))
+    others = [(role, s) for role, s in on_any_resource if (role, s) not in xray]
+    assert sorted(role for role, _ in others) == ["NotifierFunctionRole", "PushWorkerFunctionRole"]
+    for _, statement in others:  # actions that take no resource (Service Authorization Reference)
+        assert set(_as_list(statement["Action"])) <= ACM_ACTIONS_ON_ANY_RESOURCE | {"dynamodb:ListStreams"}
+
+
+def test_no_function_role_has_a_managed_policy(cloudformation: dict[str, Any]):
+    """SAM's roles attach AWSLambdaSQSQueueExecutionRole / AWSLambdaDynamoDBExecutionRole (every queue,
+    every stream of the account), AWSLambdaBasicExecutionRole (every log group) and X-Ray's policy."""
+    functions = _of_type(cloudformation, "AWS::Lambda::Function")
+    roles = _of_type(cloudformation, "AWS::IAM::Role")
+    for name, function in functions.items():
+        role = roles[function["Role"]["Fn::GetAtt"][0]]
+        assert not role.get("ManagedPolicyArns"), name
+        logs = [
+            s for p in role["Policies"] for s in _as_list(p["PolicyDocument"]["Statement"])
+            if any(a.startswith("logs:") for a in _as_list(s["Action"]))
+        ]  # fmt: skip
+        (statement,) = logs
+        assert statement["Resource"] == {"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}
+
+
+def test_listener_and_distribution_changes_need_the_owner_s_tag(cloudformation: dict[str, Any]):
+    """Issue 18: the queue message names the listener or distribution, the tag on it says whether the
+    worker may change it; ModifyListener (which changes more than certificates) only with =default."""
+    statements = [s for role, s in _statements(cloudformation) if role == "PushWorkerFunctionRole"]
+    guarded = {
+        "elasticloadbalancing:AddListenerCertificates": ["true", "default"],
+        "elasticloadbalancing:ModifyListener": "default",
+        "cloudfront:UpdateDistribution": "true",
+        "cloudfront:GetDistributionConfig": "true",
+    }
+    for action, values in guarded.items():
+        granting = [s for role, s in _statements(cloudformation) if action in _as_list(s["Action"])]
+        assert granting, action
+        for statement in granting:
+            assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/certpush:attach": values}}, action
+    assert all(s in statements for a in guarded for _, s in _statements(cloudformation) if a in _as_list(s["Action"]))
+
+
+def test_only_the_functions_and_the_operator_may_use_the_certificate_key_through_secrets_manager(
+    cloudformation: dict[str, Any],
+):
+    key = _of_type(cloudformation, "AWS::KMS::Key")["CertificateKey"]
+    statements = key["KeyPolicy"]["Statement"]
+    via_secrets_manager = {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}
+    for statement in statements:
+        actions = set(_as_list(statement["Action"]))
+        uses = {a for a in actions if a in {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"}}
+        assert "kms:*" not in actions and not any(a.startswith("kms:CreateGrant") for a in actions)
+        if uses:
+            assert statement["Condition"]["StringEquals"]["kms:ViaService"] == via_secrets_manager
+    (functions,) = [s for s in statements if s["Sid"] == "FunctionsDecryptThroughSecretsManager"]
+    assert functions["Principal"]["AWS"] == [
+        {"Fn::GetAtt": ["ValidatorFunctionRole", "Arn"]},
+        {"Fn::GetAtt": ["PushWorkerFunctionRole", "Arn"]},
+    ]
+    (operator,) = [s for s in statements if s["Sid"] == "OperatorUsesTheKeyThroughSecretsManager"]
+    assert operator["Principal"]["AWS"]["Fn::If"][:2] == ["HasOperatorPrincipal", {"Ref": "OperatorPrincipalArn"}]
 
 
 def test_only_the_push_worker_may_touch_acm_load_balancers_and_distributions(cloudformation: dict[str, Any]):
@@ -353,3 +437,4 @@ def test_acm_imports_only_certificates_certpush_tagged(cloudformation: dict[str,
     listeners = [s for s in statements if any(a.startswith("elasticloadbalancing:") for a in _as_list(s["Action"]))]
     actions = {a for s in listeners for a in _as_list(s["Action"])}
     assert actions == {"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:ModifyListener"}
+    assert all("Condition" in s for s in listeners)

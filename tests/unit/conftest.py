@@ -94,7 +94,9 @@ def store_certificate(store: InMemoryCertificateStore, clock: FixedClock) -> Cal
     """Stores material as a new version (``force``: even when it is broken, to see it rejected later)."""
 
     def put(material: CertificateMaterial, certificate_id: str = CERTIFICATE_ID) -> CertificateVersion:
-        return import_certificate(store, clock, material, certificate_id=certificate_id, force=True).version
+        return import_certificate(
+            store, clock, material, certificate_id=certificate_id, force=True, catalog=REGISTRY
+        ).version
 
     return put
 

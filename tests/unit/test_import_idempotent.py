@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateStatus
+from certpush.providers.registry import REGISTRY
 from certpush_cli.sample_certificates import SampleCertificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import CERTIFICATE_ID, material_of
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.unit
 
 
 def _import(store: InMemoryCertificateStore, clock: FixedClock, material, force: bool = False):
-    return import_certificate(store, clock, material, certificate_id=CERTIFICATE_ID, force=force)
+    return import_certificate(store, clock, material, certificate_id=CERTIFICATE_ID, force=force, catalog=REGISTRY)
 
 
 def test_the_same_material_again_stores_nothing_and_names_the_version(store, clock, sample: SampleCertificate):

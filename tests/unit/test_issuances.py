@@ -24,7 +24,7 @@ from certpush.models.domain import (
     TargetOptions,
     TargetSpec,
 )
-from tests.fakes import FixedClock, InMemoryRecordsRepository, RecordingPublisher
+from tests.fakes import FixedClock, InMemoryRecordsRepository, RecordingPublisher, claim_push
 
 pytestmark = pytest.mark.unit
 
@@ -83,8 +83,8 @@ def _store(records: InMemoryRecordsRepository, *found: PushRecord) -> None:
         pending = r.model_copy(update={"status": PushStatus.PENDING})
         assert records.start_push(pending)
         if r.status.is_final:
-            records.mark_in_progress(pending)
-            records.finish(r)
+            claimed = claim_push(records, pending)
+            assert records.finish(r.model_copy(update={"lease_token": claimed.lease_token}))
 
 
 # -- replay -------------------------------------------------------------------------------------------

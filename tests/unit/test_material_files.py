@@ -10,16 +10,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certpush.errors import InvalidCertificateError
-from certpush.logic.certificate_rules import (
-    ACM_PRIVATE_KEY_MAX,
-    RULES,
-    RULES_BY_CODE,
-    SECRET_MAX_BYTES,
-    InputRefusal,
-)
-from certpush.logic.material_files import check_sizes, material_from_files, material_from_pkcs12, read_file
+from certpush.logic.certificate_rules import RULES, RULES_BY_CODE, SECRET_MAX_BYTES, InputRefusal
+from certpush.logic.material_files import check_secret_size, material_from_files, material_from_pkcs12, read_file
 from certpush.logic.x509_checks import check_material
-from certpush.models.domain import RejectReason
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.unit.conftest import NOW, material_of
 
@@ -228,19 +221,18 @@ def test_material_over_the_secret_limit_is_refused(sample: SampleCertificate) ->
     chain = sample.chain_pem * (SECRET_MAX_BYTES // len(sample.chain_pem) + 1)
 
     with pytest.raises(InvalidCertificateError) as exc_info:
-        check_sizes(material_of(sample, chain_pem=chain))
+        check_secret_size(material_of(sample, chain_pem=chain))
 
     assert _refusal(exc_info) == InputRefusal.TOO_LARGE
     assert str(SECRET_MAX_BYTES) in str(exc_info.value)
 
 
-def test_a_key_over_a_targets_limit_warns_and_names_the_target(sample: SampleCertificate) -> None:
-    big_key = sample.private_key_pem + "#" * ACM_PRIVATE_KEY_MAX
+def test_a_certificate_given_as_the_key_is_named_a_certificate(sample: SampleCertificate) -> None:
+    with pytest.raises(InvalidCertificateError) as exc_info:
+        material_from_files(sample.certificate_pem.encode(), sample.certificate_pem.encode())
 
-    warnings = check_sizes(material_of(sample, private_key_pem=big_key))
-
-    assert len(warnings) == 1 and "aws:elb (ACM)" in warnings[0]
-    assert check_sizes(material_of(sample)) == []
+    assert _refusal(exc_info) == InputRefusal.NO_PRIVATE_KEY
+    assert "this is a certificate, not a private key" in str(exc_info.value)
 
 
 def test_read_file_never_holds_a_key_in_its_repr(sample: SampleCertificate) -> None:
@@ -260,4 +252,3 @@ def test_a_no_san_leaf_from_a_ca_without_key_identifiers_reads_and_checks() -> N
     facts = check_material(material, NOW)
 
     assert facts.sans == [] and facts.common_name == "plain.example.com"
-    assert RejectReason.CHAIN_INVALID in RULES_BY_CODE

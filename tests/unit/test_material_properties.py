@@ -19,6 +19,7 @@ from certpush.logic.certificate_import import import_certificate
 from certpush.logic.certificate_rules import InputRefusal
 from certpush.logic.material_files import material_from_files, material_from_pkcs12
 from certpush.models.domain import RejectReason
+from certpush.providers.registry import REGISTRY
 from certpush_cli.sample_certificates import make_certificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import NOW
@@ -122,7 +123,7 @@ def test_any_mix_of_files_is_read_or_refused_with_a_reason(
     # whatever was read goes through the import checks without an unexpected exception
     store = InMemoryCertificateStore()
     try:
-        result = import_certificate(store, FixedClock(NOW), material, "prop")
+        result = import_certificate(store, FixedClock(NOW), material, "prop", catalog=REGISTRY)
     except InvalidCertificateError as exc:
         assert exc.reason in REASONS
         assert store.versions == {}

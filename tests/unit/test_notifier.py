@@ -134,7 +134,14 @@ def test_summary_outcome_succeeded_when_every_target_succeeded(
 
     [summary] = publisher.summaries
     assert summary.outcome == "SUCCEEDED"
-    assert summary.counts.model_dump() == {"succeeded": 3, "failed": 0, "rejected": 0, "already_pushed": 0}
+    assert summary.counts.model_dump() == {
+        "succeeded": 3,
+        "failed": 0,
+        "rejected": 0,
+        "already_pushed": 0,
+        "superseded": 0,
+        "attach_failed": 0,
+    }
     assert len(publisher.configure_now_events) == 3
 
 
@@ -148,7 +155,14 @@ def test_summary_outcome_failed_when_nothing_succeeded(
 
     [summary] = publisher.summaries
     assert summary.outcome == "FAILED"
-    assert summary.counts.model_dump() == {"succeeded": 0, "failed": 1, "rejected": 1, "already_pushed": 0}
+    assert summary.counts.model_dump() == {
+        "succeeded": 0,
+        "failed": 1,
+        "rejected": 1,
+        "already_pushed": 0,
+        "superseded": 0,
+        "attach_failed": 0,
+    }
     assert publisher.configure_now_events == []
 
 
@@ -166,7 +180,14 @@ def test_already_pushed_target_counts_as_rejected_but_in_place_in_its_issuance(
     first, second = publisher.summaries
     assert first.outcome == "SUCCEEDED"
     assert second.issuance_id == "second"
-    assert second.counts.model_dump() == {"succeeded": 1, "failed": 0, "rejected": 1, "already_pushed": 1}
+    assert second.counts.model_dump() == {
+        "succeeded": 1,
+        "failed": 0,
+        "rejected": 1,
+        "already_pushed": 1,
+        "superseded": 0,
+        "attach_failed": 0,
+    }
     assert second.outcome == "SUCCEEDED"  # the version is now in both targets
     assert second.targets == {"aws:elb:eu-west-1": "SUCCEEDED", "aws:elb:us-east-1": "ALREADY_PUSHED"}
     assert [e.region for e in publisher.configure_now_events] == ["us-east-1", "eu-west-1"]

@@ -16,23 +16,33 @@ from certpush.errors import (
     TransientDependencyError,
     TransientPushError,
 )
+from certpush.logic.issuances import Issuances, UnknownAttachmentError
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import (
+    Binding,
     CertificateStatus,
     CertificateVersion,
     PushRecord,
     PushRequest,
-    PushResult,
     PushStatus,
     TargetKey,
     TargetOptions,
     TargetSpec,
+    UploadAction,
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
 from certpush_cli.sample_certificates import SampleCertificate
-from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryRecordsRepository, ScriptedTarget
+from tests.fakes import (
+    FakeQueue,
+    FixedClock,
+    InMemoryCertificateStore,
+    InMemoryRecordsRepository,
+    RecordingPublisher,
+    ScriptedTarget,
+    claim_push,
+)
 from tests.unit.conftest import CERTIFICATE_ID, SteppingMonotonic, material_of
 
 pytestmark = pytest.mark.unit
@@ -82,7 +92,9 @@ def test_success_writes_a_succeeded_record_with_its_link(
     assert result.duration_ms == 250
     assert result.attempts == 1
     assert result.reason is None
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == "aws-elb-us-east-1-1"
+    assert result.upload_action is UploadAction.CREATED
+    assert result.attached == ("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/y/z",)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id="aws-elb-us-east-1-1", version=1)
     assert records.history_items == [result]
     [request] = aws_elb.calls
     assert request.region == "us-east-1"
@@ -91,23 +103,24 @@ def test_success_writes_a_succeeded_record_with_its_link(
     assert request.previous_target_id is None
 
 
-def test_console_url_comes_from_the_target_when_the_result_has_none(
-    store: InMemoryCertificateStore,
+def test_the_attach_references_come_from_the_record_not_the_message(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
-    clock: FixedClock,
     push_message: Callable[..., PushMessage],
 ) -> None:
-    class NoLinkTarget(ScriptedTarget):
-        def push(self, request: PushRequest) -> PushResult:
-            return PushResult(target_id=super().push(request).target_id)
+    """A queue message is no authority: the references the validator recorded are the ones attached."""
+    recorded = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/mine/1/2"
+    message = push_message(attach=(recorded,))
+    forged = message.model_copy(
+        update={"options": TargetOptions(attach=("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/evil/1/2",))}
+    )
 
-    target = NoLinkTarget()
-    worker = PushWorker(store=store, records=records, targets={("aws", "elb"): target}, clock=clock)
+    result = worker.process(forged, receive_count=1)
 
-    result = worker.process(push_message(), receive_count=1)
-
-    assert result is not None
-    assert result.console_url == target.console_url("us-east-1", result.target_id)
+    assert result is not None and result.attached == (recorded,)
+    [(request, _)] = aws_elb.attach_calls
+    assert request.options == TargetOptions(attach=(recorded,))
 
 
 def test_transient_error_retries_later_with_backoff(
@@ -139,6 +152,22 @@ def test_transient_error_retries_later_with_backoff(
     assert result.attempts == 2
     assert result.reason is None
     assert len(aws_elb.calls) == 2
+
+
+def test_an_ambiguous_error_waits_for_the_target_to_settle_before_looking_again(
+    worker: PushWorker, aws_elb: ScriptedTarget, retry_policy: RetryPolicy, push_message: Callable[..., PushMessage]
+) -> None:
+    """A request that may have been carried out unseen (a timeout after it was sent) comes back no sooner than
+    ``settle_seconds``, so that a create landing late is found by the retry's lookup; a plain throttle does not wait."""
+    aws_elb.errors.append(TransientPushError("NETWORK", "read timeout", ambiguous=True))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(), receive_count=1)
+    assert retry.value.delay_seconds == retry_policy.settle_seconds == 30 > retry_policy.delay(1)
+
+    aws_elb.errors.append(TransientPushError("Throttling", "rate exceeded"))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(region="eu-west-1"), receive_count=1)
+    assert retry.value.delay_seconds == retry_policy.delay(1) < retry_policy.settle_seconds
 
 
 def test_backoff_grows_with_the_attempts(
@@ -220,7 +249,7 @@ def test_permanent_error_fails_at_once(
     assert result.target_id is None
     assert len(aws_elb.calls) == 1
     assert current(records, message) == result
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) is None
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding()  # its lease given back, nothing held
 
 
 def test_duplicate_message_after_success_is_ignored(
@@ -269,7 +298,7 @@ def test_message_without_a_record_is_ignored(worker: PushWorker, aws_elb: Script
     assert aws_elb.calls == []
 
 
-def test_new_version_is_pushed_with_the_previous_target_id(
+def test_a_new_version_renews_the_previous_one_in_place_and_its_record_says_replaced(
     worker: PushWorker,
     aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
@@ -286,7 +315,13 @@ def test_new_version_is_pushed_with_the_previous_target_id(
     assert second is not None and second.version == 2
     assert [c.certificate.version for c in aws_elb.calls] == [1, 2]
     assert aws_elb.calls[1].previous_target_id == first.target_id
-    assert records.deployed_target_id(CERTIFICATE_ID, US_EAST_1) == second.target_id != first.target_id
+    assert (second.target_id, second.upload_action) == (first.target_id, UploadAction.RENEWED_IN_PLACE)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=first.target_id, version=2)
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [2]
+    replaced = records.get(CERTIFICATE_ID, 1, US_EAST_1)
+    assert replaced is not None
+    assert (replaced.status, replaced.reason, replaced.replaced_by) == (PushStatus.REPLACED, "REPLACED_BY", 2)
+    assert replaced.message == "replaced in place by v2"
 
 
 def test_target_without_an_adapter_fails_as_unknown_target(
@@ -309,12 +344,11 @@ def test_configuration_error_fails_as_not_configured(
     clock: FixedClock,
     push_message: Callable[..., PushMessage],
 ) -> None:
-    class Unconfigured(ScriptedTarget):
-        def push(self, request: PushRequest) -> PushResult:
-            self.calls.append(request)
-            raise ConfigurationError("no Huawei Cloud credentials in secret certpush/huaweicloud")
+    def unconfigured(request: PushRequest) -> None:
+        raise ConfigurationError("no Huawei Cloud credentials in secret certpush/huaweicloud")
 
-    target = Unconfigured("huaweicloud", "waf")
+    target = ScriptedTarget("huaweicloud", "waf")
+    target.during_upload = unconfigured
     worker = PushWorker(store=store, records=records, targets={("huaweicloud", "waf"): target}, clock=clock)
 
     result = worker.process(push_message("huaweicloud", "waf", "ap-southeast-1"), receive_count=1)
@@ -374,10 +408,10 @@ def test_a_push_held_by_a_live_claim_is_not_taken_twice(
     aws_elb: ScriptedTarget,
     push_message: Callable[..., PushMessage],
     records: InMemoryRecordsRepository,
+    clock: FixedClock,
 ) -> None:
     message = push_message()
-    claim = current(records, message).model_copy(update={"status": PushStatus.IN_PROGRESS})
-    records.mark_in_progress(claim, 90)  # another invocation holds it
+    claim_push(records, current(records, message), 90, now=clock.now())  # another invocation holds it
 
     with pytest.raises(PushInProgressError):
         worker.process(message, receive_count=2)
@@ -445,6 +479,14 @@ def test_delay_lies_between_half_the_ceiling_and_the_ceiling(policy: RetryPolicy
     assert delay <= policy.max_seconds
 
 
+@given(policy=policies, attempt=st.integers(-3, 60), jitter=jitters, settle=st.integers(0, 900))
+def test_an_ambiguous_delay_is_the_backoff_or_the_settle_time_whichever_is_longer(
+    policy: RetryPolicy, attempt: int, jitter: float, settle: int
+) -> None:
+    policy = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, settle, jitter=lambda: jitter)
+    assert policy.delay(attempt, ambiguous=True) == max(policy.delay(attempt), settle)
+
+
 @given(policy=policies, attempt=st.integers(1, 60))
 def test_ceiling_never_shrinks_as_attempts_grow(policy: RetryPolicy, attempt: int) -> None:
     lowest = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, jitter=lambda: 0.0)
@@ -461,3 +503,288 @@ def test_default_policy_uses_random_jitter_within_bounds() -> None:
 
     assert all(5 <= policy.delay(1) <= 10 for _ in range(50))
     assert all(450 <= policy.delay(20) <= 900 for _ in range(50))
+
+
+# -- issue 16: versions only move forward, upload then attach, the lease holds -------------------------
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/y/z"
+
+
+@pytest.fixture
+def two_versions(
+    renewed: SampleCertificate,
+    hosted_certificate: CertificateVersion,
+    store_certificate: Callable[..., CertificateVersion],
+) -> None:
+    store_certificate(material_of(renewed))  # version 2
+
+
+def test_an_older_version_retried_after_a_newer_one_succeeded_is_superseded_and_the_target_untouched(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    validator: Validator,
+    queue: FakeQueue,
+    two_versions: None,
+) -> None:
+    """v1 fails in an outage, v2 goes out, v1's retry comes last (it has the longer backoff)."""
+    spec = TargetSpec(provider="aws", service="elb", regions=["us-east-1"])
+    validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=1, targets=[spec]), "v1")
+    v1 = queue.messages[-1]
+    aws_elb.errors.append(TransientPushError("ServiceUnavailable", "regional outage"))
+    with pytest.raises(RetryLater):
+        worker.process(v1, receive_count=1)
+    validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=2, targets=[spec]), "v2")
+    v2 = worker.process(queue.messages[-1], receive_count=1)
+    assert v2 is not None and v2.status is PushStatus.SUCCEEDED
+    uploads = len(aws_elb.calls)
+
+    late = worker.process(v1, receive_count=2)
+
+    assert late is not None and late == current(records, v1)
+    assert (late.status, late.reason) == (PushStatus.SUPERSEDED, "NEWER_VERSION")
+    assert "holds version 2" in (late.message or "") and "--rollback" in (late.message or "")
+    assert len(aws_elb.calls) == uploads and len(aws_elb.attach_calls) == 1  # the target was not touched
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [2]
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=v2.target_id, version=2)
+    assert current(records, queue.messages[-1]) == v2  # v2's record still says what is there
+    assert late.attempts == 1  # no attempt counted for a push that did not run
+
+
+def test_a_forced_push_of_an_older_version_is_superseded_too(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    validator: Validator,
+    queue: FakeQueue,
+    two_versions: None,
+) -> None:
+    spec = TargetSpec(provider="aws", service="elb", regions=["us-east-1"])
+    for version in (1, 2):
+        validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=version, targets=[spec]),
+                           f"v{version}")  # fmt: skip
+        worker.process(queue.messages[-1], receive_count=1)
+    assert records.get(CERTIFICATE_ID, 1, US_EAST_1).status is PushStatus.REPLACED
+
+    detail = CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=1, targets=[spec], force=True)
+    validator.validate(detail, "forced")
+    forced = worker.process(queue.messages[-1], receive_count=1)
+
+    assert forced is not None and (forced.status, forced.forced) == (PushStatus.SUPERSEDED, True)
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [2]
+
+
+def test_a_rollback_puts_the_older_version_back_and_marks_the_newer_record_replaced(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    validator: Validator,
+    queue: FakeQueue,
+    two_versions: None,
+) -> None:
+    spec = TargetSpec(provider="aws", service="elb", regions=["us-east-1"])
+    for version in (1, 2):
+        validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=version, targets=[spec]),
+                           f"v{version}")  # fmt: skip
+        worker.process(queue.messages[-1], receive_count=1)
+
+    detail = CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, version=1, targets=[spec], rollback=True)
+    validator.validate(detail, "rollback")
+    back = worker.process(queue.messages[-1], receive_count=1)
+
+    assert back is not None and (back.status, back.rollback) == (PushStatus.SUCCEEDED, True)
+    assert back.upload_action is UploadAction.RENEWED_IN_PLACE
+    assert aws_elb.calls[-1].previous_target_id == back.target_id  # in place, over version 2
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [1]
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=back.target_id, version=1)
+    newer = records.get(CERTIFICATE_ID, 2, US_EAST_1)
+    assert newer is not None and (newer.status, newer.replaced_by) == (PushStatus.REPLACED, 1)
+    assert records.history(CERTIFICATE_ID, 1)[0].rollback  # the history says it was a rollback
+
+
+def test_a_failed_attach_after_the_upload_is_attach_failed_and_the_binding_names_the_new_version(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+    renewed: SampleCertificate,
+    store_certificate: Callable[..., CertificateVersion],
+) -> None:
+    first = worker.process(push_message(event_id="v1"), receive_count=1)
+    assert first is not None
+    store_certificate(material_of(renewed))
+    aws_elb.attach_errors.append(PermanentPushError("LISTENER_NOT_FOUND", f"adding the certificate to {LISTENER}"))
+
+    result = worker.process(push_message(event_id="v2", attach=(LISTENER,)), receive_count=1)
+
+    assert result is not None
+    assert (result.status, result.reason) == (PushStatus.ATTACH_FAILED, "LISTENER_NOT_FOUND")
+    assert (result.target_id, result.upload_action, result.attached) == (
+        first.target_id,
+        UploadAction.RENEWED_IN_PLACE,
+        (),
+    )
+    assert "renewed in place" in (result.message or "") and LISTENER in (result.message or "")
+    assert result.console_url  # the certificate is there: "Configure Now" applies
+    assert aws_elb.version_held(CERTIFICATE_ID, "us-east-1") == [2]
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=first.target_id, version=2)
+    replaced = records.get(CERTIFICATE_ID, 1, US_EAST_1)
+    assert replaced is not None and replaced.status is PushStatus.REPLACED  # v1 is gone from the target
+
+
+def test_transient_attach_errors_until_attempts_run_out_end_attach_failed(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    aws_elb.attach_errors.extend(TransientPushError("Throttling", "slow down") for _ in range(3))
+    message = push_message(attach=(LISTENER,))
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=1)
+    noted = current(records, message)
+    assert (noted.status, noted.target_id, noted.upload_action) == (
+        PushStatus.IN_PROGRESS,
+        "aws-elb-us-east-1-1",
+        UploadAction.CREATED,
+    )  # the upload fact is recorded while the attach is retried
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=2)
+
+    result = worker.process(message, receive_count=3)
+
+    assert result is not None and (result.status, result.reason) == (PushStatus.ATTACH_FAILED, "Throttling")
+    assert "gave up after 3 attempts" in (result.message or "")
+    assert len(aws_elb.stored) == 1  # three uploads, one certificate
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=result.target_id, version=1)
+
+
+def test_a_replay_of_attach_failed_attaches_only_and_can_drop_a_removed_attachment(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+    publisher: RecordingPublisher,
+    validator: Validator,
+    queue: FakeQueue,
+) -> None:
+    gone, kept = LISTENER, "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/kept/1/2"
+    aws_elb.attach_errors.append(PermanentPushError("LISTENER_NOT_FOUND", f"no listener {gone}"))
+    failed = worker.process(push_message(attach=(gone, kept)), receive_count=1)
+    assert failed is not None and failed.status is PushStatus.ATTACH_FAILED
+    uploads = len(aws_elb.calls)
+
+    plan, issuance_id = Issuances(records, publisher).replay(CERTIFICATE_ID, drop_attach=[gone])
+    assert issuance_id is not None and [r.status for r in plan.failed] == [PushStatus.ATTACH_FAILED]
+    validator.validate(publisher.issued[-1], "replay")
+    replayed = worker.process(queue.messages[-1], receive_count=1)
+
+    assert replayed is not None and replayed.status is PushStatus.SUCCEEDED
+    assert len(aws_elb.calls) == uploads  # no upload: the binding says this version is there
+    assert (replayed.upload_action, replayed.target_id, replayed.attached) == (
+        UploadAction.REUSED,
+        failed.target_id,
+        (kept,),
+    )
+    assert aws_elb.attachments[failed.target_id] == [kept]
+
+
+def test_a_replay_dropping_a_reference_no_target_names_is_refused(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+    publisher: RecordingPublisher,
+) -> None:
+    aws_elb.attach_errors.append(PermanentPushError("LISTENER_NOT_FOUND", "gone"))
+    worker.process(push_message(attach=(LISTENER,)), receive_count=1)
+
+    with pytest.raises(UnknownAttachmentError, match="listener/app/typo"):
+        Issuances(records, publisher).replay(CERTIFICATE_ID, drop_attach=[LISTENER.replace("/x/", "/typo/")])
+    assert publisher.issued == []
+
+
+def test_a_heartbeat_keeps_a_long_push_s_lease(
+    store: InMemoryCertificateStore,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """The target call outlasts the lease: the heartbeat extends it, so a second delivery waits instead
+    of pushing at the same time, and the attempt counts once."""
+    target = ScriptedTarget()
+    worker = PushWorker(
+        store=store, records=records, targets={("aws", "elb"): target}, clock=clock, lease_seconds=90,
+        heartbeat_seconds=0.001,
+    )  # fmt: skip
+    message = push_message()
+    second_delivery: list[BaseException] = []
+
+    def slow(request: PushRequest) -> None:
+        clock.advance(seconds=200)  # far past the 90 s lease taken at the claim
+        records.extended.clear()
+        assert records.extended.wait(timeout=10), "no heartbeat while the target call ran"
+        try:
+            worker.process(message, receive_count=2)
+        except PushInProgressError as exc:
+            second_delivery.append(exc)
+
+    target.during_upload = slow
+
+    result = worker.process(message, receive_count=1)
+
+    assert [type(e) for e in second_delivery] == [PushInProgressError]
+    assert result is not None and (result.status, result.attempts) == (PushStatus.SUCCEEDED, 1)
+    assert len(target.calls) == 1
+
+
+def test_without_a_heartbeat_a_long_push_is_taken_over_and_its_stale_worker_writes_nothing(
+    store: InMemoryCertificateStore,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """The lease lost (a heartbeat that could not run): the takeover pushes, counts attempt 2 and is
+    what the record says; the first worker's finish is refused."""
+    target = ScriptedTarget()
+    worker = PushWorker(
+        store=store, records=records, targets={("aws", "elb"): target}, clock=clock, lease_seconds=90,
+        heartbeat_seconds=3600,
+    )  # fmt: skip
+    message = push_message()
+    taken_over: list[PushRecord | None] = []
+
+    def slow(request: PushRequest) -> None:
+        if len(target.calls) == 1:
+            clock.advance(seconds=200)
+            taken_over.append(worker.process(message, receive_count=2))
+
+    target.during_upload = slow
+
+    stale = worker.process(message, receive_count=1)
+
+    [takeover] = taken_over
+    assert takeover is not None and (takeover.status, takeover.attempts) == (PushStatus.SUCCEEDED, 2)
+    assert current(records, message) == takeover
+    assert stale is not None and stale.attempts == 1  # what the stale worker meant to write ...
+    assert records.history_items == [takeover]  # ... and did not
+
+
+def test_a_later_attempt_failing_before_its_upload_keeps_what_an_earlier_attempt_uploaded(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """Attempt 1 uploads, then its attach meets a throttle; attempt 2's upload is refused for good. The
+    certificate from attempt 1 is in the target: the record says ATTACH_FAILED, never FAILED."""
+    aws_elb.attach_errors.append(TransientPushError("Throttling", "slow down"))
+    message = push_message(attach=(LISTENER,))
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=1)
+    aws_elb.errors.append(PermanentPushError("QUOTA_EXCEEDED", "too many certificates"))
+
+    result = worker.process(message, receive_count=2)
+
+    assert result is not None and (result.status, result.reason) == (PushStatus.ATTACH_FAILED, "QUOTA_EXCEEDED")
+    assert (result.target_id, result.upload_action) == ("aws-elb-us-east-1-1", UploadAction.CREATED)
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id="aws-elb-us-east-1-1", version=1)

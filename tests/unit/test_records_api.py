@@ -85,7 +85,12 @@ def test_a_certificate_lists_its_targets_records_and_history(call, three_states)
     status, body = call("GET", f"/certificates/{three_states}")
 
     assert status == 200
-    assert body["summary"]["targets"] == {"PENDING": 0, "IN_PROGRESS": 0, "SUCCEEDED": 1, "FAILED": 1, "REJECTED": 1}
+    assert body["summary"]["targets"] == {
+        **{status.value: 0 for status in PushStatus},
+        "SUCCEEDED": 1,
+        "FAILED": 1,
+        "REJECTED": 1,
+    }
     assert {t["region"]: t["status"] for t in body["targets"]} == {
         "us-east-1": "SUCCEEDED", "ap-southeast-2": "FAILED", "mars-1": "REJECTED"}  # fmt: skip
     assert len(body["history"]) == 3 and body["history"][0]["region"] == "mars-1"
@@ -120,6 +125,58 @@ def test_a_foreign_cursor_is_400(call):
     assert call("GET", "/pushes?cursor=abc")[0] == 400
 
 
+def test_pages_follow_each_other_with_the_signed_cursor(call, three_states):
+    status, first = call("GET", "/pushes?limit=2")
+    assert status == 200 and len(first["pushes"]) == 2 and first["next_cursor"]
+    status, second = call("GET", f"/pushes?limit=2&cursor={first['next_cursor']}")
+    assert status == 200 and len(second["pushes"]) == 1 and second["next_cursor"] is None
+    seen = [p["push_id"] for p in first["pushes"] + second["pushes"]]
+    assert len(set(seen)) == 3
+
+
+def test_a_changed_or_forged_cursor_is_400_before_the_store_reads_it(call, three_states):
+    """Issue 18: cursors are signed (HMAC): the store's position never comes from a client unchecked."""
+    _, first = call("GET", "/pushes?limit=1")
+    cursor = first["next_cursor"]
+    position, mac = cursor.rsplit(".", 1)
+    flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    for changed in (f"0.{mac}", f"{position}.{flipped}", position, f"{position}.", "1.2.3"):
+        status, body = call("GET", f"/pushes?limit=1&cursor={changed}")
+        assert status == 400, changed
+        assert "cursor" in body["message"]
+    # a cursor is good only for the query that made it
+    assert call("GET", f"/pushes?limit=1&status=FAILED&cursor={cursor}")[0] == 400
+    assert call("GET", f"/pushes?limit=1&cursor={cursor}")[0] == 200
+
+
+def test_another_dashboard_s_cursor_is_400(call, three_states, store, records, clock):
+    """Another key (another deployment, or a process without RECORDS_API_CURSOR_KEY) signed it."""
+    from certpush.logic.dashboard import Dashboard
+    from certpush.models.domain import PushQuery
+    from tests.fakes import InMemoryPushQuery
+
+    other = Dashboard(store, records, InMemoryPushQuery(records), None, clock)  # type: ignore[arg-type]
+    cursor = other.push_page(PushQuery(), 1, None).next_cursor
+    assert cursor is not None
+    assert call("GET", f"/pushes?limit=1&cursor={cursor}")[0] == 400
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        "since=0001-01-01T00:00:00%2B01:00",
+        "until=0001-01-01T00:00:00%2B01:00",
+        "since=9999-12-31T23:00:00-05:00",
+        "until=9999-12-31T23:59:59-00:01",
+    ],
+)
+def test_a_date_time_out_of_range_in_utc_is_400(call, window):
+    """Issue 18: 0001-01-01T00:00:00+01:00 is before year 1 in UTC: it answered 502 (an OverflowError)."""
+    status, body = call("GET", f"/pushes?{window}")
+    assert status == 400, body
+    assert "out of range" in body["message"]
+
+
 def test_summary_counts_current_records(call, three_states):
     status, body = call("GET", "/summary")
 
@@ -133,6 +190,27 @@ def test_the_page_is_html_that_calls_the_api(call):
     assert status == 200
     assert body.lstrip().lower().startswith("<!doctype html>")
     assert "fetch(" in body
+
+
+def test_the_page_may_run_only_its_own_script_and_style_and_never_be_framed(load_app, lambda_context, dashboard):
+    import base64
+    import hashlib
+    import re
+
+    app = load_app("records_api")
+    answer = app.handler(function_url_event("GET", "/", {}, b"", 8765), lambda_context, dashboard=dashboard)
+    policy = answer["headers"]["Content-Security-Policy"]
+    html = answer["body"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        (inline,) = re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.DOTALL)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert directives[directive] == f"'sha256-{digest}'"  # that one, and nothing else (no 'unsafe-inline')
+    assert directives["default-src"] == "'none'" and directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'" and directives["form-action"] == "'none'"
+    assert answer["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert "X-Certpush-Token" in html  # the page sends this run's token (certpush dashboard)
 
 
 def test_the_committed_openapi_document_is_what_the_code_generates():

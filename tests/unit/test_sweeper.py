@@ -12,7 +12,7 @@ from certpush.logic.sweeper import STUCK, Sweeper
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
-from tests.fakes import FakeQueue, FixedClock, InMemoryRecordsRepository
+from tests.fakes import FakeQueue, FixedClock, InMemoryRecordsRepository, claim_push
 from tests.unit.conftest import CERTIFICATE_ID
 
 pytestmark = pytest.mark.unit
@@ -99,6 +99,6 @@ def test_a_push_that_moves_while_being_swept_is_not_re_queued(
 ):
     clock.advance(minutes=31)
     (seen,) = records.in_flight_since(clock.now() - timedelta(minutes=30))
-    records.mark_in_progress(seen.model_copy(update={"updated_at": clock.now()}))  # a worker got there first
+    claim_push(records, seen.model_copy(update={"updated_at": clock.now()}))  # a worker got there first
 
     assert records.note_swept(seen, clock.now()) is False

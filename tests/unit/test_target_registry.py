@@ -8,6 +8,7 @@ import pytest
 import typer
 from pydantic_settings import SettingsConfigDict
 
+from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.logic.validation import Validator
 from certpush.models.domain import GLOBAL_REGION, PushStatus, RejectReason, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
@@ -51,6 +52,7 @@ EDGE = PushTargetDefinition(
     regions=None,
     settings=EdgeSettings,
     build=_build_edge,
+    rules=TargetCertificateRules(),  # takes any key, signature, version and size
     attachment=Attachment(reference="DISTRIBUTION_ID"),
 )
 WITH_EDGE = TargetRegistry([*DEFINITIONS, EDGE])
@@ -62,6 +64,7 @@ def test_every_registered_target_is_whole(definition: PushTargetDefinition[Targe
     assert definition.is_global or definition.regions, "a regional target lists its regions"
     assert definition.settings.env_prefix().endswith("_")
     assert definition.attachment is not None and definition.attachment.reference
+    assert definition.rules.rules, "it declares what it takes (keys, signatures, versions, sizes)"
     assert inspection_of(definition.provider, definition.service), "`certpush-dev stack check` can look at it"
 
 

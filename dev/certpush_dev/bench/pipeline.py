@@ -18,6 +18,7 @@ from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.registry import REGISTRY
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.sample_certificates import make_certificate
 from certpush_cli.stack import settings_for_stack
@@ -102,7 +103,9 @@ class Bench:
     def certificates(self, count: int) -> list[str]:
         ids = [f"bench-{uuid.uuid4().hex[:10]}" for _ in range(count)]
         for certificate_id in ids:
-            import_certificate(self.store, SystemClock(), self.material, certificate_id=certificate_id)
+            import_certificate(
+                self.store, SystemClock(), self.material, certificate_id=certificate_id, catalog=REGISTRY
+            )
         return ids
 
     def _issue(self, certificate_id: str, targets: list[TargetSpec]) -> str:

@@ -61,6 +61,9 @@ class InvocationScope:
 class AwsCallHooks:
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
+        # what IAM would refuse (certpush_dev.local.iam_conditions): checked before any fault, and kept
+        # when a test clears its faults
+        self.guards: list[Fault] = []
         self.faults: list[Fault] = []
         self.after_faults: list[AfterFault] = []
         self._lock = threading.Lock()
@@ -89,7 +92,7 @@ class AwsCallHooks:
         function = current_function()
         with self._lock:
             self.calls[(function, action)] += 1
-            faults = list(self.faults)
+            faults = [*self.guards, *self.faults]
         for fault in faults:
             error = fault(function, action, params)
             if error is not None:  # botocore raises ClientError for a short-circuit answer >= 300

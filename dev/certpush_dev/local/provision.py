@@ -107,9 +107,12 @@ class Provisioner:
         resources: dict[str, Any] = {
             lid: r for lid, r in template["Resources"].items() if conditions.get(r.get("Condition", ""), True)
         }
+        resolver.conditions = conditions
         for logical_id, resource in resources.items():
             if resource["Type"] in SKIPPED_TYPES:
                 resolver.refs[logical_id] = f"local-{logical_id}"
+                if resource["Type"] == "AWS::IAM::Role":  # named in the certificate key's policy
+                    resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{account}:role/{logical_id}"
             elif resource["Type"] == "AWS::Serverless::Function":
                 self._sam_generated(stack_name, logical_id, resource, resolver)
         functions: list[tuple[str, dict[str, Any]]] = []
@@ -177,6 +180,12 @@ class Provisioner:
             attrs[(logical_id, "Arn")] = arn
             attrs[(logical_id, "QueueName")] = p["QueueName"]
             attrs[(logical_id, "QueueUrl")] = url
+        elif kind == "AWS::SQS::QueuePolicy":
+            for url in p["Queues"]:
+                self._client("sqs").set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": json.dumps(p["PolicyDocument"])}
+                )
+            refs[logical_id] = f"local-{logical_id}"
         elif kind == "AWS::SNS::Topic":
             topic_attributes = {"KmsMasterKeyId": str(p["KmsMasterKeyId"])} if "KmsMasterKeyId" in p else {}
             arn = self._client("sns").create_topic(Name=p["TopicName"], Attributes=topic_attributes)["TopicArn"]
@@ -239,7 +248,11 @@ class Provisioner:
         for event_name, event in props.get("Events", {}).items():
             if event["Type"] not in ("EventBridgeRule", "Schedule"):
                 continue
-            resolver.refs[f"{logical_id}{event_name}"] = f"{stack_name}-{logical_id}-{event_name}"[:64]
+            rule_name = f"{stack_name}-{logical_id}-{event_name}"[:64]
+            resolver.refs[f"{logical_id}{event_name}"] = rule_name
+            region, account = resolver.refs["AWS::Region"], resolver.refs["AWS::AccountId"]
+            rule_arn = f"arn:aws:events:{region}:{account}:rule/{rule_name}"
+            resolver.attributes[(f"{logical_id}{event_name}", "Arn")] = rule_arn
             dead_letter = event.get("Properties", {}).get("DeadLetterConfig", {})
             if dead_letter.get("Type") == "SQS":
                 queue_id = dead_letter.get("QueueLogicalId") or f"{logical_id}{event_name}Queue"

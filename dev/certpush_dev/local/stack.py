@@ -26,6 +26,7 @@ import boto3
 
 from certpush.adapters.aws_clients import shared_session
 from certpush_dev.local.aws_hooks import AwsCallHooks
+from certpush_dev.local.iam_conditions import ResourceTagGuard
 from certpush_dev.local.pollers import (
     AWS_ASYNC_RETRY_DELAYS,
     AsyncInvoker,
@@ -84,6 +85,9 @@ def _ensure_free(port: int, what: str) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the servers themselves bind (http.server and werkzeug set allow_reuse_address): connections
+        # of a stack that just stopped, left in TIME_WAIT, do not make the port "in use"
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -152,6 +156,7 @@ class EmbeddedStack:
         )
         self._publish_outputs(session, self.provisioned)
         self._store_huawei_credentials(session, self.provisioned)
+        self.aws_calls.guards.append(ResourceTagGuard(template, self.endpoint_url, self.region))
         self.aws_calls.install(shared_session())
         self._start_functions(session, self.provisioned)
         return self

@@ -63,11 +63,12 @@ _SUB_VAR = re.compile(r"\$\{([^}!]+)\}")
 
 
 class Resolver:
-    """Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split over known values."""
+    """Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::If, Fn::Join, Fn::Select, Fn::Split over known values."""
 
     def __init__(self, pseudo: Mapping[str, str], parameters: Mapping[str, str]) -> None:
         self.refs: dict[str, str] = {**pseudo, **parameters}
         self.attributes: dict[tuple[str, str], str] = {}
+        self.conditions: dict[str, bool] = {}  # the template's Conditions, evaluated (Fn::If)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -88,6 +89,9 @@ class Resolver:
             if key == "Fn::Sub":
                 template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
                 return _SUB_VAR.sub(lambda m: self._sub_var(m.group(1), variables), template)
+            if key == "Fn::If":
+                condition, when_true, when_false = arg
+                return self.resolve(when_true if self.conditions[condition] else when_false)
             if key == "Fn::Join":
                 separator, items = arg
                 return separator.join(str(i) for i in self.resolve(items))

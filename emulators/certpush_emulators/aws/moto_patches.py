@@ -1,6 +1,8 @@
-"""Where moto, run as a threaded server, is less safe than the service it stands for.
+"""Where moto, run as a threaded server, is less safe or kinder than the service it stands for.
 
-Each patch names the AWS behaviour it restores. Both change no answer DynamoDB would give.
+Each patch names the AWS behaviour it restores. The DynamoDB ones change no answer DynamoDB would
+give; the ACM and CloudFront ones (at the end) refuse what ACM's ImportCertificate and CloudFront
+refuse and moto accepts (an emulator is never kinder than the cloud).
 
 DynamoDB serialises what it must itself; moto does not: a write from another request thread while
 moto iterates a table fails with "dictionary changed size during iteration" (a 500 that DynamoDB
@@ -146,3 +148,131 @@ def transactions_without_table_copies() -> None:
 
     transact_write_items._certpush_no_copies = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# -- ACM and CloudFront: what they refuse and moto accepts -------------------------------------------
+# ACM User Guide, "Prerequisites for importing certificates"
+# (https://docs.aws.amazon.com/acm/latest/userguide/import-certificate-prerequisites.html): RSA 1024,
+# 2048, 3072, 4096 and ECDSA P-256, P-384, P-521 keys only; X.509 version 3 only; the private key no
+# larger than 5 KB (5,120 bytes). ACM API Reference, ImportCertificate
+# (https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html): "You must enter the
+# private key that matches the certificate"; "The cryptographic algorithm of an imported certificate
+# must match the algorithm of the signing CA" (RSA or ECDSA, ACM's algorithms). botocore's ACM model
+# lists ValidationException among ImportCertificate's errors: moto answers its own validation failures
+# with it too.
+ACM_KEY_ALGORITHMS = frozenset({"RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1",
+                                "EC_secp521r1"})  # fmt: skip
+ACM_PRIVATE_KEY_MAX_BYTES = 5_120
+ACM_CERTIFICATE_MAX_BYTES = 32_768  # ImportCertificate Certificate: 1 to 32,768 bytes (API reference, botocore model)
+# CloudFront Developer Guide, "Requirements for using SSL/TLS certificates with CloudFront", and the ACM
+# prerequisites page: "CloudFront only supports 1024-bit RSA, 2048-bit RSA, 3072-bit RSA, 4096-bit RSA,
+# and Elliptic Prime Curve 256-bit keys". UpdateDistribution / CreateDistribution answer
+# InvalidViewerCertificate (HTTP 400, botocore's CloudFront model) for a viewer certificate it cannot use.
+CLOUDFRONT_KEY_ALGORITHMS = frozenset({"RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1"})
+_ACM_CURVES = {"secp256r1": "prime256v1", "secp384r1": "secp384r1", "secp521r1": "secp521r1"}
+
+
+def acm_key_algorithm(public_key: Any) -> str:
+    """ACM's KeyAlgorithm name of a key (``RSA_2048``, ``EC_prime256v1``), or what else it is."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA_{public_key.key_size}"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC_{_ACM_CURVES.get(public_key.curve.name, public_key.curve.name)}"
+    return type(public_key).__name__.lstrip("_").removesuffix("PublicKey") or "unknown"
+
+
+def acm_import_refusal(certificate: bytes, private_key: bytes) -> str | None:
+    """Why ACM's ImportCertificate refuses this certificate and key, or None (the checks moto lacks)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if len(certificate) > ACM_CERTIFICATE_MAX_BYTES:
+        return (
+            "Value at 'certificate' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {ACM_CERTIFICATE_MAX_BYTES}"
+        )
+    if len(private_key) > ACM_PRIVATE_KEY_MAX_BYTES:
+        return f"The private key is {len(private_key)} bytes; it must be no larger than 5 KB (5,120 bytes)."
+    try:
+        cert = x509.load_pem_x509_certificate(certificate)
+        key = serialization.load_pem_private_key(private_key, password=None)
+    except (ValueError, TypeError):
+        return None  # moto's own checks answer these
+    if cert.version is not x509.Version.v3:
+        return "The certificate must be an X.509 version 3 certificate."
+    algorithm = acm_key_algorithm(cert.public_key())
+    if algorithm not in ACM_KEY_ALGORITHMS:
+        return f"The certificate's key algorithm {algorithm} is not supported."
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        return "The private key does not match the public key in the certificate."
+    # sha256WithRSAEncryption, RSASSA-PSS... / ecdsa-with-SHA256...: the signing CA's key algorithm,
+    # which must be one ACM supports (RSA, ECDSA); ACM imports an ECDSA certificate under an RSA CA
+    name = str(getattr(cert.signature_algorithm_oid, "_name", "")).lower()
+    if "rsa" not in name and "ecdsa" not in name:
+        return f"The certificate is signed with {name}; the signing CA's algorithm must be RSA or ECDSA."
+    return None
+
+
+def acm_refuses_what_acm_refuses() -> None:
+    """ImportCertificate answers ValidationException for what ACM does not import (above)."""
+    from moto.acm.exceptions import AWSValidationException
+    from moto.acm.models import AWSCertificateManagerBackend
+
+    if getattr(AWSCertificateManagerBackend.import_certificate, "_certpush_checked", False):
+        return
+    original = AWSCertificateManagerBackend.import_certificate
+
+    @functools.wraps(original)
+    def import_certificate(self: Any, certificate: bytes, private_key: bytes, *args: Any, **kwargs: Any) -> Any:
+        refusal = acm_import_refusal(certificate, private_key)
+        if refusal is not None:
+            raise AWSValidationException(refusal)
+        return original(self, certificate, private_key, *args, **kwargs)
+
+    import_certificate._certpush_checked = True  # type: ignore[attr-defined]
+    AWSCertificateManagerBackend.import_certificate = import_certificate  # type: ignore[method-assign]
+
+
+def cloudfront_refuses_keys_it_cannot_serve() -> None:
+    """CreateDistribution / UpdateDistribution answer InvalidViewerCertificate for an ACM certificate
+    whose key CloudFront does not take (above)."""
+    from moto.acm.models import acm_backends
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.cloudfront.models import CloudFrontBackend
+
+    if getattr(CloudFrontBackend.update_distribution, "_certpush_checked", False):
+        return
+
+    def check(backend: Any, config: dict[str, Any]) -> None:
+        arn = (config or {}).get("ViewerCertificate", {}).get("ACMCertificateArn")
+        if not arn:
+            return
+        try:
+            bundle = acm_backends[backend.account_id]["us-east-1"].get_certificate(arn)
+        except Exception as exc:  # moto's CertificateNotFound: CloudFront names the certificate
+            raise CloudFrontException("InvalidViewerCertificate", f"The certificate {arn} does not exist.") from exc
+        algorithm = acm_key_algorithm(bundle._cert.public_key())
+        if algorithm not in CLOUDFRONT_KEY_ALGORITHMS:
+            raise CloudFrontException(
+                "InvalidViewerCertificate",
+                f"The specified SSL certificate has a key algorithm ({algorithm}) that CloudFront does not support.",
+            )
+
+    update, create = CloudFrontBackend.update_distribution, CloudFrontBackend.create_distribution_with_tags
+
+    @functools.wraps(update)
+    def update_distribution(self: Any, dist_config: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(self, dist_config)
+        return update(self, dist_config, *args, **kwargs)
+
+    @functools.wraps(create)
+    def create_distribution_with_tags(self: Any, distribution_config: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(self, distribution_config)
+        return create(self, distribution_config, *args, **kwargs)
+
+    update_distribution._certpush_checked = True  # type: ignore[attr-defined]
+    CloudFrontBackend.update_distribution = update_distribution  # type: ignore[method-assign]
+    CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags  # type: ignore[method-assign]

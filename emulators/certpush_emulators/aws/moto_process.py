@@ -21,7 +21,12 @@ import sys
 import threading
 from typing import Any
 
-from certpush_emulators.aws.moto_patches import serialise_dynamodb_requests, transactions_without_table_copies
+from certpush_emulators.aws.moto_patches import (
+    acm_refuses_what_acm_refuses,
+    cloudfront_refuses_keys_it_cannot_serve,
+    serialise_dynamodb_requests,
+    transactions_without_table_copies,
+)
 
 
 def _stop_when_parent_goes(server: Any) -> None:
@@ -42,6 +47,8 @@ def main(argv: list[str]) -> int:
 
     serialise_dynamodb_requests()
     transactions_without_table_copies()
+    acm_refuses_what_acm_refuses()
+    cloudfront_refuses_keys_it_cannot_serve()
     try:
         server = make_server(
             "127.0.0.1",

@@ -18,7 +18,9 @@ never ignored. Every API request must carry a valid SDK-HMAC-SHA256 signature wh
 15 minutes (else 401 ``APIGW.0301``). Certificates are parsed with ``cryptography``: expired ones and keys
 that do not match are refused like WAF does (``WAF.00011021`` / ``WAF.00011019``) and CDN does
 (``CDN.0408`` / ``CDN.0405``); ELB's refusals use ``ELB.8902`` (invalid parameter) - real ELB documents no
-specific codes for these, and refuses no expired certificate.
+specific codes for these, and refuses no expired certificate. Each service refuses a private key that is
+not RSA or EC (Ed25519, DSA...), and ELB a certificate over 65,536 or a key over 8,192 characters, as
+documented (``KEY_TYPES``, ``ELB_MAX_*``): the same rules as ``certpush/providers/huaweicloud/rules.py``.
 
 Admin calls (no signature), also available as methods:
 
@@ -53,6 +55,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
 from certpush.ports import Clock
@@ -67,10 +70,16 @@ WAF_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 DOMAIN_RE = re.compile(
     r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
-MAX_CERTIFICATE_CHARS = 65_536
-MAX_KEY_CHARS = 8_192
 MAX_CHAIN = 11
-ELB_MAX_CERTIFICATE_CHARS = 20_000
+# ELB v3 CreateCertificate (https://support.huaweicloud.com/intl/en-us/api-elb/CreateCertificate.html):
+# "certificate" (with its chain) at most 65,536 characters, "private_key" at most 8,192 (the SDK's
+# docstring says 20,000 for the certificate: the live reference wins). WAF and CDN document no limit.
+ELB_MAX_CERTIFICATE_CHARS = 65_536
+ELB_MAX_KEY_CHARS = 8_192
+# The certificate manager's push page: WAF, ELB and CDN take PKCS#1 or SEC1 private keys, i.e. RSA or
+# EC (https://support.huaweicloud.com/intl/en-us/usermanual-ccm/ccm_01_0141.html); an Ed25519, Ed448
+# or DSA key has neither form.
+KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
 MAX_SNI_CERTIFICATES = 50
 MAX_SNI_DOMAINS = 200
 
@@ -605,7 +614,8 @@ class HuaweiCloudSimulator:
         illegal: str,
         expired: str | None,
         key_required: bool = True,
-        max_certificate_chars: int = MAX_CERTIFICATE_CHARS,
+        max_certificate_chars: int | None = None,
+        max_key_chars: int | None = None,
     ) -> _Material:
         """``expired`` None: an expired certificate is accepted; ``key_required`` False: a CA certificate
         (a key, when given anyway, must still be PEM)."""
@@ -615,7 +625,9 @@ class HuaweiCloudSimulator:
             key = ""
         if not isinstance(key, str) or (key_required and not key.strip()):
             raise _error(400, illegal, "private key is required")
-        if len(content) > max_certificate_chars or len(key) > MAX_KEY_CHARS:
+        if (max_certificate_chars is not None and len(content) > max_certificate_chars) or (
+            max_key_chars is not None and len(key) > max_key_chars
+        ):
             raise _error(400, illegal, "certificate or key is too long")
         try:
             chain = x509.load_pem_x509_certificates(content.encode("ascii"))
@@ -629,6 +641,8 @@ class HuaweiCloudSimulator:
                 private_key = load_pem_private_key(key.encode("ascii"), password=None)
             except (ValueError, TypeError) as exc:
                 raise _error(400, illegal, "private key is not valid unencrypted PEM") from exc
+            if key_required and not isinstance(private_key, KEY_TYPES):
+                raise _error(400, illegal, "the private key is not an RSA or EC key")
             spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
             if key_required and leaf.public_key().public_bytes(*spki) != private_key.public_key().public_bytes(*spki):
                 raise _error(400, illegal, "the private key does not match the certificate")
@@ -801,6 +815,7 @@ class HuaweiCloudSimulator:
             code = {
                 "certificate is not valid PEM": CDN_NOT_PEM,
                 "private key is not valid unencrypted PEM": CDN_KEY_NOT_PEM,
+                "the private key is not an RSA or EC key": CDN_KEY_NOT_PEM,
             }.get(exc.message, exc.code)
             raise _error(400, code, exc.message) from exc
         names = material.sans or [material.common_name]
@@ -1147,7 +1162,7 @@ class HuaweiCloudSimulator:
             raise _error(400, ELB_INVALID, "invalid domain")
 
     def _elb_material(self, option: dict[str, Any], cert_type: str, current: _Material | None = None) -> _Material:
-        # certificate: PEM, chain of at most 11, at most 20,000 characters; private_key required for
+        # certificate: PEM, chain of at most 11, at most 65,536 characters; private_key required for
         # server certificates, unused for client (CA) ones. The reference documents no refusal of an
         # expired certificate, so none is made here.
         return self._material(
@@ -1157,6 +1172,7 @@ class HuaweiCloudSimulator:
             expired=None,
             key_required=cert_type == "server",
             max_certificate_chars=ELB_MAX_CERTIFICATE_CHARS,
+            max_key_chars=ELB_MAX_KEY_CHARS,
         )
 
     def _elb_create(self, st: _RegionState, payload: Any) -> SimResponse:

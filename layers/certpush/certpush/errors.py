@@ -3,6 +3,12 @@ so that the domain decides on retries by type, never by message text."""
 
 from __future__ import annotations
 
+from certpush.logic.redaction import scrub_target_text
+
+# a push's or a dependency's error text becomes a record's message: scrubbed of key material here,
+# once, whatever adapter raised it (certpush.logic.redaction)
+MAX_RECORDED_MESSAGE = 500
+
 
 class CertpushError(Exception):
     """Base class for every error certpush raises on purpose."""
@@ -38,15 +44,24 @@ class PushError(CertpushError):
     retryable: bool = False
 
     def __init__(self, code: str, message: str) -> None:
+        message = scrub_target_text(message, MAX_RECORDED_MESSAGE)
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
 
 
 class TransientPushError(PushError):
-    """Throttling, 5xx, timeouts, connection errors: the same request may succeed later."""
+    """Throttling, 5xx, timeouts, connection errors: the same request may succeed later.
+
+    ``ambiguous``: the request may have been carried out although no answer said so (a timeout after it
+    was sent, a connection dropped before the answer, a gateway timeout): a retry must first look for what
+    it may have made, and only once the target had time to finish it (``RetryPolicy.settle_seconds``)."""
 
     retryable = True
+
+    def __init__(self, code: str, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(code, message)
+        self.ambiguous = ambiguous
 
 
 class PermanentPushError(PushError):
@@ -65,6 +80,7 @@ class DependencyError(CertpushError):
     retryable: bool = False
 
     def __init__(self, code: str, message: str) -> None:
+        message = scrub_target_text(message, MAX_RECORDED_MESSAGE)
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -102,3 +118,21 @@ class StalePushError(CertpushError):
 
 class InvalidQueryError(CertpushError):
     """A dashboard query that cannot be answered as asked (a foreign cursor, a reversed time window)."""
+
+
+class SupersededPushError(CertpushError):
+    """The target holds a newer version of the certificate and the push is no rollback: versions only
+    move forward (the push ends SUPERSEDED)."""
+
+    def __init__(self, push_id: str, held_version: int) -> None:
+        super().__init__(f"push {push_id}: the target holds version {held_version}, a newer one")
+        self.push_id = push_id
+        self.held_version = held_version
+
+
+class AlreadyImportedError(CertpushError):
+    """The latest version of the certificate holds exactly this material (an identical import won)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"already imported as version {version}")
+        self.version = version

@@ -10,7 +10,10 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.models.domain import (
+    AttachResult,
+    Binding,
     CertificateMaterial,
     CertificateStatus,
     CertificateVersion,
@@ -21,9 +24,10 @@ from certpush.models.domain import (
     PushRecord,
     PushRecordsPage,
     PushRequest,
-    PushResult,
+    PushState,
     PushStatus,
     TargetKey,
+    UploadResult,
 )
 from certpush.models.events import (
     CertificateExpiringDetail,
@@ -52,7 +56,10 @@ class CertificateStore(Protocol):
         ...
 
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
-        """Stores a new version (``metadata.version`` is assigned here) and returns it."""
+        """Stores a new version (``metadata.version`` is assigned here) and returns it, in one
+        conditional step: when the latest version holds the same material (``material_digest``),
+        even one another import stored a moment ago, nothing is stored (no version, no secret left
+        behind) and AlreadyImportedError names that version."""
         ...
 
     def list_versions(self, certificate_id: str) -> list[CertificateVersion]: ...
@@ -73,33 +80,82 @@ class PolicyStore(Protocol):
 
 
 class RecordsRepository(Protocol):
+    """The records of pushes, their history, the bindings of targets and the issuances.
+
+    The lifecycle of one push (the spec of every implementation; tests/integration/test_repository_contract.py
+    holds each rule): ``start_push`` writes it PENDING; ``push_states`` reads it with its binding;
+    ``claim`` makes it IN_PROGRESS under a lease on the record and on the binding of its (certificate,
+    target) at once; ``extend_lease`` keeps the lease while the target call runs; then ``finish``
+    (final) or ``note_error`` (a transient error: the leases are given back). ``finish``,
+    ``note_error`` and ``extend_lease`` write only while the record still carries the claim's
+    ``lease_token``: a worker that lost its lease writes nothing.
+
+    The binding says which certificate id the target holds and which version: it only moves forward
+    (``claim`` refuses an older version unless the record is a ``rollback``) and only ``finish`` of a
+    live outcome (SUCCEEDED, ATTACH_FAILED) moves it."""
+
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
 
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         """Writes a PENDING record unless a push of that target is pending, in progress or (without
-        ``force``) succeeded, or this very push (same push id) was written before. Returns False
-        when the conditional write lost."""
+        ``force``) succeeded, or this very push (same push id) was written before. A FAILED, REJECTED,
+        RETRACTED, SUPERSEDED, REPLACED or ATTACH_FAILED record gives way. Returns False when the
+        conditional write lost."""
         ...
 
     def record_retraction(self, record: PushRecord) -> bool:
-        """A SUCCEEDED push whose certificate certpush deleted: the current state becomes RETRACTED, the
-        history gets it and the target's binding goes if it named that certificate. False when the
-        record was no longer that SUCCEEDED push."""
+        """A live push (SUCCEEDED, ATTACH_FAILED) whose certificate certpush deleted: the current state
+        becomes RETRACTED, the history gets it and the target's binding goes if it named that
+        certificate. False when the record was no longer that live push."""
         ...
 
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
         """``start_push`` for many records in as few calls as the store allows; one bool each."""
         ...
 
-    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
-        """Claims the push for ``lease_seconds`` from ``record.updated_at`` and counts an attempt.
-        Raises StalePushError when the push is final or superseded, PushInProgressError while
-        another invocation's lease runs (one conditional write: the push runs once at a time)."""
+    def push_states(self, pushes: Sequence[tuple[str, int, TargetKey]]) -> dict[tuple[str, int, TargetKey], PushState]:
+        """The record of each (certificate id, version, target) and the binding of its (certificate,
+        target), read consistently in one batch read for the whole batch of pushes. Every key asked
+        for is in the answer (``record`` / ``binding`` None when there is none)."""
         ...
 
-    def finish(self, record: PushRecord) -> bool:
-        """Writes a final state (SUCCEEDED / FAILED) and appends it to the history, once per push.
-        Returns False when the push was already final."""
+    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
+        """What the target holds of the certificate (id and version), from the last live push."""
+        ...
+
+    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
+        """Claims the push of ``state.record`` (as read, with ``state.binding``) until ``now +
+        lease_seconds`` and counts one attempt, in one atomic write of two conditional updates:
+
+        - the record: same push id, ``attempts`` as read, and PENDING or IN_PROGRESS whose lease has
+          run out (or was given back); it becomes IN_PROGRESS with a new ``lease_token``,
+          ``attempts`` + 1 and ``updated_at`` = ``now``;
+        - the binding (created when missing): no lease or one that ran out, and the version as read;
+          its lease takes the same token and end.
+
+        Returns the claimed state (the record with its ``lease_token``). When ``state`` was out of
+        date, one read tells why and the claim is tried again on what it read. Raises
+        SupersededPushError when the binding holds a newer version and the record is no
+        ``rollback`` (nothing written), PushInProgressError while another lease runs on the record
+        or the binding, StalePushError when the push is final, gone or another push."""
+        ...
+
+    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
+        """Moves the end of the claim's lease (record and binding) to ``until`` while the record still
+        carries ``record.lease_token``. False when the lease was lost (nothing written)."""
+        ...
+
+    def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
+        """Writes a final state and appends it to the history, once per push, in one transaction.
+
+        With ``record.lease_token``: only while the stored record is this push IN_PROGRESS under that
+        token; the binding's lease is given back, and a live outcome (SUCCEEDED, ATTACH_FAILED with a
+        ``target_id``) moves the binding to (``target_id``, ``version``) — never backwards unless
+        ``rollback``. ``replacing``: the version whose record becomes REPLACED (``replaced_by`` this
+        version, reason REPLACED_BY) in the same transaction, if that record is live and names the
+        same ``target_id``. Without a token (the sweeper, a SUPERSEDED push that never held a lease):
+        only while the push is PENDING, or IN_PROGRESS with no lease running at ``record.updated_at``;
+        the binding is left alone. Returns False when nothing was written."""
         ...
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
@@ -114,16 +170,10 @@ class RecordsRepository(Protocol):
 
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]: ...
 
-    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
-        """id of this certificate (any version) in the target, from the last SUCCEEDED push."""
-        ...
-
-    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
-        """``deployed_target_id`` of many (certificate id, target) at once (one batch read)."""
-        ...
-
-    def note_error(self, record: PushRecord) -> None:
-        """Keeps the last transient error on an in-progress record and releases its lease."""
+    def note_error(self, record: PushRecord) -> bool:
+        """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
+        (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
+        the record carries ``record.lease_token``. False when the lease was lost (nothing written)."""
         ...
 
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
@@ -194,15 +244,25 @@ class MetricsSink(Protocol):
 class PushTarget(Protocol):
     """A service that stores certificates: AWS ELB (ACM), Huawei Cloud WAF, Huawei Cloud ELB...
 
-    ``push`` must be idempotent for one (certificate id, version, region): a retry after a crash or
-    a duplicated message finds what an earlier attempt made instead of creating a second one.
-    Raises TransientPushError or PermanentPushError.
+    A push is two steps, each recorded: ``upload`` puts the certificate version into the target's
+    store, ``attach`` binds it to the references of ``request.options`` (listeners, protected hosts,
+    distributions, accelerated domains). Both are idempotent for one (certificate id, version,
+    region): a retry after a crash or a duplicated message finds what an earlier attempt made
+    instead of creating a second one. Both raise TransientPushError or PermanentPushError.
     """
 
     provider: str
     service: str
 
-    def push(self, request: PushRequest) -> PushResult: ...
+    def upload(self, request: PushRequest) -> UploadResult:
+        """Puts the version into the target: reuses it where an earlier attempt left it, renews in place
+        ``request.previous_target_id`` (the certificate the binding names: another version), or creates it."""
+        ...
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
+        """Attaches the certificate ``target_id`` to the references of ``request.options`` that belong
+        to the request's region; those already attached are left as they are."""
+        ...
 
     def console_url(self, region: str, target_id: str | None = None) -> str: ...
 
@@ -232,6 +292,11 @@ class OfferedTarget(Protocol):
         ...
 
     def offered_in(self, region: str) -> bool: ...
+
+    @property
+    def rules(self) -> TargetCertificateRules:
+        """What it takes (keys, signatures, X.509 versions, sizes): a push that breaks a rule is REJECTED."""
+        ...
 
 
 class TargetCatalog(Protocol):

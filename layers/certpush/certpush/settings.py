@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certpush.environment import parse_environment
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=50, alias="PUSH_MAX_ATTEMPTS")
     retry_base_seconds: int = Field(default=10, ge=0, le=900, alias="RETRY_BASE_SECONDS")
     retry_max_seconds: int = Field(default=900, ge=0, le=43200, alias="RETRY_MAX_SECONDS")
+    # after an ambiguous error (a timeout after the request was sent), wait at least this long before the
+    # retry looks for what the request may have made: above every target client's timeout
+    push_settle_seconds: int = Field(default=30, ge=0, le=900, alias="PUSH_SETTLE_SECONDS")
     push_concurrency: int = Field(default=10, ge=1, le=100, alias="PUSH_CONCURRENCY")
     push_time_budget_seconds: int = Field(default=30, ge=1, le=900, alias="PUSH_TIME_BUDGET_SECONDS")
     # how long a push worker holds a push (longer than the function's Timeout, shorter than the
@@ -43,6 +46,8 @@ class Settings(BaseSettings):
     stuck_max_sweeps: int = Field(default=3, ge=1, le=50, alias="STUCK_MAX_SWEEPS")
     material_cache_seconds: int = Field(default=300, ge=0, alias="MATERIAL_CACHE_SECONDS")
     expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
+    # signs the records API's cursors (certpush.logic.cursors); none: a random key per process
+    records_api_cursor_key: SecretStr | None = Field(default=None, min_length=32, alias="RECORDS_API_CURSOR_KEY")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)
     """Settings of the push targets, by settings class name."""
 

@@ -101,6 +101,7 @@ def build_worker(settings: Settings) -> PushWorker:
             max_attempts=settings.max_attempts,
             base_seconds=settings.retry_base_seconds,
             max_seconds=settings.retry_max_seconds,
+            settle_seconds=settings.push_settle_seconds,
         ),
         lease_seconds=settings.push_lease_seconds,
     )
@@ -128,7 +129,14 @@ def build_dashboard(settings: Settings) -> Dashboard:
         publisher=EventBridgePublisher(settings.event_bus_name),
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
+        **cursor_key(settings),
     )
+
+
+def cursor_key(settings: Settings) -> dict[str, bytes]:
+    """The records API's cursor key from settings, if one is set (else the Dashboard makes its own)."""
+    key = settings.records_api_cursor_key
+    return {"cursor_key": key.get_secret_value().encode()} if key is not None else {}
 
 
 def build_expiry_warnings(settings: Settings) -> ExpiryWarnings:

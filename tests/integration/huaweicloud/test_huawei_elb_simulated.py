@@ -12,6 +12,7 @@ from certpush.models.domain import PushRequest
 from certpush.providers.huaweicloud.client import HuaweiCloudClient
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget, certificate_fingerprints
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +25,8 @@ def elb_state(sim: HuaweiCloudSimulator, region: str) -> dict[str, Any]:
 
 def test_create_then_reuse(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
     request = make_request("ap-southeast-1", sans=("www.example.com", "*.example.com"))
-    first = elb.push(request)
-    second = elb.push(request)
+    first = push_to(elb, request)
+    second = push_to(elb, request)
     assert first.target_id == second.target_id
     assert first.console_url == "https://console.huaweicloud.com/elb/?region=ap-southeast-1#/elb/certificate"
     [certificate] = elb_state(sim, "ap-southeast-1")["certificates"]
@@ -52,7 +53,7 @@ def test_reuses_a_certificate_with_the_same_fingerprint(
             }
         },
     )
-    result = elb.push(request)
+    result = push_to(elb, request)
     assert result.target_id == uploaded["certificate"]["id"]
     assert len(elb_state(sim, "cn-north-4")["certificates"]) == 1
 
@@ -67,8 +68,8 @@ def test_listener_binding_sni_and_default(
         attach=(f"cn-north-4/{sni}", f"ap-southeast-1/{other}"),
         attach_default=(f"cn-north-4/{default}",),
     )
-    result = elb.push(request)
-    elb.push(request)
+    result = push_to(elb, request)
+    push_to(elb, request)
     listeners = {lst["id"]: lst for lst in elb_state(sim, "cn-north-4")["listeners"]}
     assert listeners[sni]["sni_container_refs"] == [result.target_id]
     assert listeners[sni]["default_tls_container_ref"] is None
@@ -82,9 +83,9 @@ def test_an_sni_certificate_replaces_those_that_share_a_domain(
 ) -> None:
     listener = sim.add_elb_listener("cn-north-4")
     attach = (f"cn-north-4/{listener}",)
-    other = elb.push(make_request(certificate_id="other", sans=("api.example.org",), attach=attach)).target_id
-    old = elb.push(make_request(version=1, attach=attach)).target_id
-    new = elb.push(make_request(version=2, attach=attach)).target_id  # not renewed in place: a new id
+    other = push_to(elb, make_request(certificate_id="other", sans=("api.example.org",), attach=attach)).target_id
+    old = push_to(elb, make_request(version=1, attach=attach)).target_id
+    new = push_to(elb, make_request(version=2, attach=attach)).target_id  # not renewed in place: a new id
     [state] = elb_state(sim, "cn-north-4")["listeners"]
     assert new != old
     assert state["sni_container_refs"] == [other, new]
@@ -95,9 +96,9 @@ def test_renewal_updates_the_certificate_in_place(
 ) -> None:
     listener = sim.add_elb_listener("cn-north-4")
     attach = (f"cn-north-4/{listener}",)
-    first = elb.push(make_request(version=1, attach=attach))
+    first = push_to(elb, make_request(version=1, attach=attach))
     renewal = make_request(version=2, attach=attach).model_copy(update={"previous_target_id": first.target_id})
-    second = elb.push(renewal)
+    second = push_to(elb, renewal)
     assert second.target_id == first.target_id
     assert "renewed in place" in (second.detail or "")
     [certificate] = elb_state(sim, "cn-north-4")["certificates"]
@@ -110,7 +111,7 @@ def test_renewal_updates_the_certificate_in_place(
     )
     [state] = elb_state(sim, "cn-north-4")["listeners"]
     assert state["sni_container_refs"] == [first.target_id]
-    assert elb.push(renewal).target_id == first.target_id  # a retry finds it by its new name
+    assert push_to(elb, renewal).target_id == first.target_id  # a retry finds it by its new name
     assert sim.state()["stats"]["elb.update"] == 1
 
 
@@ -118,7 +119,7 @@ def test_a_renewal_whose_earlier_certificate_is_gone_creates_one(
     sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
 ) -> None:
     renewal = make_request(version=2).model_copy(update={"previous_target_id": "0" * 32})
-    created = elb.push(renewal)
+    created = push_to(elb, renewal)
     assert created.target_id != "0" * 32
     assert "created" in (created.detail or "")
 
@@ -128,7 +129,7 @@ def test_an_sni_certificate_needs_a_domain(
 ) -> None:
     listener = sim.add_elb_listener("cn-north-4")
     with pytest.raises(PermanentPushError) as exc_info:
-        elb.push(make_request(sans=("10.0.0.1",), attach=(f"cn-north-4/{listener}",)))
+        push_to(elb, make_request(sans=("10.0.0.1",), attach=(f"cn-north-4/{listener}",)))
     assert exc_info.value.code == "SNI_NEEDS_DOMAIN"
 
 
@@ -137,20 +138,26 @@ def test_plain_http_listener_is_refused(
 ) -> None:
     listener = sim.add_elb_listener("cn-north-4", protocol="HTTP")
     with pytest.raises(PermanentPushError, match="LISTENER_NOT_TLS"):
-        elb.push(make_request(attach=(f"cn-north-4/{listener}",)))
+        push_to(elb, make_request(attach=(f"cn-north-4/{listener}",)))
 
 
-def test_unknown_listener_is_refused(elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
+def test_unknown_listener_fails_the_attach_not_the_upload(
+    sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    request = make_request(attach=("cn-north-4/missing",))
+    uploaded = elb.upload(request)
     with pytest.raises(PermanentPushError) as caught:
-        elb.push(make_request(attach=("cn-north-4/missing",)))
+        elb.attach(request, uploaded.target_id)
     assert caught.value.code == "ELB.8904"
+    assert elb.get("cn-north-4", uploaded.target_id) is not None
+    assert sim.certificate_count("elb", "cn-north-4") == 1
 
 
 def test_a_key_that_does_not_match_is_refused(
     sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest
 ) -> None:
     with pytest.raises(PermanentPushError) as caught:
-        elb.push(make_request(mismatched_key=True))
+        push_to(elb, make_request(mismatched_key=True))
     assert type(caught.value) is PermanentPushError
     assert caught.value.code == "ELB.8902"
     assert elb_state(sim, "cn-north-4")["certificates"] == []
@@ -161,14 +168,14 @@ def test_an_expired_certificate_is_stored(
 ) -> None:
     # ELB's CreateCertificate documents no refusal of expired certificates (the validator refuses them
     # before any push; the simulator must not be stricter than the cloud).
-    elb.push(make_request(expired=True))
+    push_to(elb, make_request(expired=True))
     assert len(elb_state(sim, "cn-north-4")["certificates"]) == 1
 
 
 def test_not_purchased_region(sim: HuaweiCloudSimulator, elb: HuaweiElbTarget, make_request: MakeRequest) -> None:
     sim.set_service_purchased("elb", "af-south-1", False)
     with pytest.raises(ServiceUnavailableInRegionError):
-        elb.push(make_request("af-south-1"))
+        push_to(elb, make_request("af-south-1"))
 
 
 def test_a_region_without_a_project_is_unavailable(
@@ -180,6 +187,6 @@ def test_a_region_without_a_project_is_unavailable(
             lambda: credentials, http_client=http_client, endpoint_template=only_one.endpoint_template
         )
         with pytest.raises(ServiceUnavailableInRegionError) as caught:
-            HuaweiElbTarget(client).push(make_request("ap-southeast-1"))
+            push_to(HuaweiElbTarget(client), make_request("ap-southeast-1"))
         assert caught.value.code == "PROJECT_NOT_FOUND"
-        assert HuaweiElbTarget(client).push(make_request("cn-north-4")).target_id
+        assert push_to(HuaweiElbTarget(client), make_request("cn-north-4")).target_id

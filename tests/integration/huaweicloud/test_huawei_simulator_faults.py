@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import PushRequest
 from certpush.ports import PushTarget
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
 from certpush.providers.huaweicloud.signer import HuaweiSigner
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
+from tests.targets import Pushed, push_to
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +25,11 @@ REGIONS = ("cn-north-4", "ap-southeast-1", "eu-west-101")
 MAX_ATTEMPTS = 60
 
 
-def push_with_retries(target: PushTarget, request: PushRequest) -> tuple[PushResult, int]:
+def push_with_retries(target: PushTarget, request: PushRequest) -> tuple[Pushed, int]:
     """What the pipeline does: try again on TransientPushError, a bounded number of times."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return target.push(request), attempt
+            return push_to(target, request), attempt
         except TransientPushError:
             continue
     raise AssertionError(f"no success in {MAX_ATTEMPTS} attempts")
@@ -79,21 +80,21 @@ def test_a_lost_answer_is_found_by_the_retry(
     request = make_request()
     sim.set_faults(failure_rate=1.0, kinds=["timeout"])
     with pytest.raises(TransientPushError, match="CONNECTION_ERROR"):
-        waf.push(request)  # the project lookup is answered by nobody: nothing made yet
+        push_to(waf, request)  # the project lookup is answered by nobody: nothing made yet
     sim.set_faults()
     waf.find_by_name("cn-north-4", request.deterministic_name)  # learns the project id
     sim.set_faults(failure_rate=1.0, kinds=["timeout"])
     for _ in range(3):  # the lookup is dropped each time, so the create never happens
         with pytest.raises(TransientPushError):
-            waf.push(request)
+            push_to(waf, request)
     assert sim.certificate_count("waf", "cn-north-4") == 0
     sim.set_faults(failure_rate=1.0, kinds=["5xx_after"])
     with pytest.raises(TransientPushError):
-        waf.push(request)  # list answered 500 after running: still nothing created
+        push_to(waf, request)  # list answered 500 after running: still nothing created
     sim.clear_faults()
-    first = waf.push(request)
+    first = push_to(waf, request)
     assert sim.certificate_count("waf", "cn-north-4") == 1
-    assert waf.push(request).target_id == first.target_id
+    assert push_to(waf, request).target_id == first.target_id
 
 
 def test_create_done_but_connection_dropped(
@@ -109,10 +110,10 @@ def test_create_done_but_connection_dropped(
 
     request = make_request()
     with pytest.raises(TransientPushError):
-        DropOnCreate(hw_client).push(request)
+        push_to(DropOnCreate(hw_client), request)
     sim.clear_faults()
     assert sim.certificate_count("waf", "cn-north-4") == 1
-    result = HuaweiWafTarget(hw_client).push(request)
+    result = push_to(HuaweiWafTarget(hw_client), request)
     assert sim.certificate_count("waf", "cn-north-4") == 1
     assert result.detail is not None and result.detail.startswith("reused")
 
@@ -120,7 +121,7 @@ def test_create_done_but_connection_dropped(
 def test_throttling_is_transient(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
     sim.set_faults(failure_rate=1.0, kinds=["throttle"])
     with pytest.raises(TransientPushError) as caught:
-        waf.push(make_request())
+        push_to(waf, make_request())
     assert caught.value.code == "APIGW.0308"
 
 
@@ -130,7 +131,7 @@ def test_wrong_secret_is_refused(
     wrong = HuaweiCloudCredentials(access_key=next(iter(sim.credentials)), secret_key="not-the-secret")
     client = HuaweiCloudClient(lambda: wrong, http_client=http_client, endpoint_template=sim.endpoint_template)
     with pytest.raises(ServiceUnavailableInRegionError) as caught:
-        HuaweiWafTarget(client).push(make_request())
+        push_to(HuaweiWafTarget(client), make_request())
     assert caught.value.code == "APIGW.0301"
     assert sim.state()["stats"]["signature_failures"] == 1
 
@@ -146,7 +147,7 @@ def test_clock_skew_is_refused(
         lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template, clock=SlowClock()
     )
     with pytest.raises(ServiceUnavailableInRegionError, match="window"):
-        HuaweiWafTarget(client).push(make_request())
+        push_to(HuaweiWafTarget(client), make_request())
 
 
 def test_admin_http_api(sim: HuaweiCloudSimulator, targets: list[PushTarget], make_request: MakeRequest) -> None:
@@ -157,7 +158,7 @@ def test_admin_http_api(sim: HuaweiCloudSimulator, targets: list[PushTarget], ma
         assert listener.status_code == 201
         attach = {"waf": f"cn-north-4/{host.json()['id']}", "elb": f"cn-north-4/{listener.json()['id']}"}
         for target in targets:
-            target.push(make_request(attach=(attach[target.service],)))
+            push_to(target, make_request(attach=(attach[target.service],)))
         state = admin.get("/_sim/state").json()
         assert len(state["waf"]["cn-north-4"]["certificates"]) == 1
         assert len(state["elb"]["cn-north-4"]["certificates"]) == 1

@@ -12,6 +12,7 @@ from certpush.models.domain import PushRequest
 from certpush.providers.huaweicloud.client import HuaweiCloudClient
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +25,8 @@ def waf_certificates(sim: HuaweiCloudSimulator, region: str) -> list[dict[str, A
 
 def test_create_then_reuse(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
     request = make_request("cn-north-4")
-    first = waf.push(request)
-    second = waf.push(request)
+    first = push_to(waf, request)
+    second = push_to(waf, request)
     assert first.target_id == second.target_id
     assert first.console_url == "https://console.huaweicloud.com/waf/?region=cn-north-4#/waf/certificate"
     assert first.detail is not None and first.detail.startswith("created")
@@ -39,7 +40,7 @@ def test_versions_and_regions_are_separate(
     sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
 ) -> None:
     ids = {
-        waf.push(make_request(region, version=version)).target_id
+        push_to(waf, make_request(region, version=version)).target_id
         for region in ("cn-north-4", "ap-southeast-1")
         for version in (1, 2)
     }
@@ -51,8 +52,8 @@ def test_exact_name_match_despite_fuzzy_filter(
     sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
 ) -> None:
     """``name=certpush-cert-1-v1`` also lists ``certpush-cert-1-v10``: only the exact name is reused."""
-    tenth = waf.push(make_request(certificate_id="cert-1", version=10))
-    first = waf.push(make_request(certificate_id="cert-1", version=1))
+    tenth = push_to(waf, make_request(certificate_id="cert-1", version=10))
+    first = push_to(waf, make_request(certificate_id="cert-1", version=1))
     assert tenth.target_id != first.target_id
 
 
@@ -69,9 +70,9 @@ def test_duplicate_name_on_create_reuses_the_existing_certificate(
             return None if self.lookups == 1 else super().find_by_name(region, name)
 
     request = make_request()
-    winner = HuaweiWafTarget(hw_client).push(request)
+    winner = push_to(HuaweiWafTarget(hw_client), request)
     racer = RacingWafTarget(hw_client)
-    result = racer.push(request)
+    result = push_to(racer, request)
     assert result.target_id == winner.target_id
     assert racer.lookups == 2
     assert len(waf_certificates(sim, "cn-north-4")) == 1
@@ -85,13 +86,13 @@ def test_apply_to_hosts_of_the_region_only(
     elsewhere = sim.add_waf_host("ap-southeast-1", "www.example.com")
     attach = (f"cn-north-4/{cloud}", f"cn-north-4/premium/{premium}", f"ap-southeast-1/{elsewhere}")
     request = make_request("cn-north-4", attach=attach)
-    result = waf.push(request)
+    result = push_to(waf, request)
     assert result.detail is not None and "2 protected domain" in result.detail
     [certificate] = waf_certificates(sim, "cn-north-4")
     assert {h["id"] for h in certificate["bind_host"]} == {cloud, premium}
     hosts = {h["id"]: h for h in sim.state()["waf"]["ap-southeast-1"]["hosts"]}
     assert hosts[elsewhere]["certificate_id"] is None
-    waf.push(request)
+    push_to(waf, request)
     assert sim.state()["stats"]["waf.apply"] == 1  # already bound: no second call
 
 
@@ -99,9 +100,9 @@ def test_renewal_updates_the_certificate_in_place(
     sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
 ) -> None:
     host = sim.add_waf_host("cn-north-4", "www.example.com")
-    first = waf.push(make_request(version=1, attach=(f"cn-north-4/{host}",)))
+    first = push_to(waf, make_request(version=1, attach=(f"cn-north-4/{host}",)))
     renewal = make_request(version=2, attach=(f"cn-north-4/{host}",))
-    second = waf.push(renewal.model_copy(update={"previous_target_id": first.target_id}))
+    second = push_to(waf, renewal.model_copy(update={"previous_target_id": first.target_id}))
     assert second.target_id == first.target_id
     [certificate] = waf_certificates(sim, "cn-north-4")
     assert certificate["name"] == renewal.deterministic_name
@@ -114,21 +115,28 @@ def test_a_premium_host_is_not_a_cloud_host(
 ) -> None:
     premium = sim.add_waf_host("cn-north-4", "example.com", mode="premium")
     with pytest.raises(PermanentPushError) as caught:
-        waf.push(make_request(attach=(f"cn-north-4/{premium}",)))
+        push_to(waf, make_request(attach=(f"cn-north-4/{premium}",)))
     assert caught.value.code == "WAF.00011004"
 
 
-def test_unknown_host_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
+def test_unknown_host_fails_the_attach_not_the_upload(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
+) -> None:
+    """The certificate goes in first; the attach that follows fails on its own (ATTACH_FAILED)."""
+    request = make_request(attach=("cn-north-4/no-such-host",))
+    uploaded = waf.upload(request)
+    assert sim.certificate_count("waf", "cn-north-4") == 1
     with pytest.raises(PermanentPushError) as caught:
-        waf.push(make_request(attach=("cn-north-4/no-such-host",)))
+        waf.attach(request, uploaded.target_id)
     assert caught.value.code == "WAF.00011004"
+    assert waf.get("cn-north-4", uploaded.target_id) is not None  # still there, as its record will say
 
 
 def test_expired_certificate_is_refused(
     sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest
 ) -> None:
     with pytest.raises(PermanentPushError) as caught:
-        waf.push(make_request(expired=True))
+        push_to(waf, make_request(expired=True))
     assert type(caught.value) is PermanentPushError
     assert caught.value.code == "WAF.00011021"
     assert waf_certificates(sim, "cn-north-4") == []
@@ -136,7 +144,7 @@ def test_expired_certificate_is_refused(
 
 def test_mismatched_key_is_refused(waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
     with pytest.raises(PermanentPushError) as caught:
-        waf.push(make_request(mismatched_key=True))
+        push_to(waf, make_request(mismatched_key=True))
     assert type(caught.value) is PermanentPushError
     assert caught.value.code == "WAF.00011019"
 
@@ -144,6 +152,6 @@ def test_mismatched_key_is_refused(waf: HuaweiWafTarget, make_request: MakeReque
 def test_not_purchased_region(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, make_request: MakeRequest) -> None:
     sim.set_service_purchased("waf", "la-south-2", False)
     with pytest.raises(ServiceUnavailableInRegionError) as caught:
-        waf.push(make_request("la-south-2"))
+        push_to(waf, make_request("la-south-2"))
     assert caught.value.code == "WAF.00012005"
-    waf.push(make_request("cn-north-4"))  # other regions are unaffected
+    push_to(waf, make_request("cn-north-4"))  # other regions are unaffected

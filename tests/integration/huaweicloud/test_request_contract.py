@@ -27,6 +27,7 @@ from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloud
 from certpush.providers.huaweicloud.elb_adapter import HuaweiElbTarget
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator, RecordedRequest
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -211,17 +212,19 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     waf_attach = (f"{region}/{host}", f"{region}/premium/{premium}")
     elb_options = {"attach": (f"{region}/{sni}",), "attach_default": (f"{region}/{default}",)}
 
-    first_waf = waf.push(make_request(region, attach=waf_attach))
-    waf.push(
+    first_waf = push_to(waf, make_request(region, attach=waf_attach))
+    push_to(
+        waf,
         make_request(region, version=2, attach=waf_attach).model_copy(
             update={"previous_target_id": first_waf.target_id}
-        )
+        ),
     )
-    first_elb = elb.push(make_request(region, **elb_options))
-    elb.push(
-        make_request(region, version=2, **elb_options).model_copy(update={"previous_target_id": first_elb.target_id})
+    first_elb = push_to(elb, make_request(region, **elb_options))
+    push_to(
+        elb,
+        make_request(region, version=2, **elb_options).model_copy(update={"previous_target_id": first_elb.target_id}),
     )
-    elb.push(make_request(region, certificate_id="other", **elb_options))  # replaces the overlapping SNI one
+    push_to(elb, make_request(region, certificate_id="other", **elb_options))  # replaces the overlapping SNI one
     assert waf.in_use(region, first_waf.target_id)
     assert elb.in_use(region, first_elb.target_id) == []  # "other" took its place on both listeners
     sim.detach_everywhere(region, first_waf.target_id)
@@ -229,8 +232,8 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     elb.retract(region, first_elb.target_id)
     sim.add_cdn_domain("www.example.com")
     sim.add_cdn_domain("example.com")
-    cdn.push(make_request("global"))
-    assert cdn.in_use("global", cdn.push(make_request("global", version=2, attach=("example.com",))).target_id)
+    push_to(cdn, make_request("global"))
+    assert cdn.in_use("global", push_to(cdn, make_request("global", version=2, attach=("example.com",))).target_id)
 
     recorded = sim.requests()
     ours = {request.signed_headers for request in recorded if request.service in ("waf", "elb")}

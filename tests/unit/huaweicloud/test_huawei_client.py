@@ -108,22 +108,30 @@ def test_messages_never_decide() -> None:
 
 
 @pytest.mark.parametrize(
-    "exc",
+    ("exc", "ambiguous"),
     [
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.ConnectTimeout("slow"),
-        httpx.RemoteProtocolError("Server disconnected without sending a response."),
-        httpx.ReadError("reset"),
+        (httpx.ConnectError("refused"), False),  # never sent: nothing can have happened
+        (httpx.ConnectTimeout("slow"), False),
+        (httpx.ReadTimeout("slow"), True),  # sent: the service may still carry it out
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), True),
+        (httpx.ReadError("reset"), True),
     ],
 )
-def test_transport_errors_are_transient(exc: Exception) -> None:
+def test_transport_errors_are_transient_and_say_whether_the_request_may_have_been_carried_out(
+    exc: Exception, ambiguous: bool
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
     client, http = make_client(handler)
-    with http, pytest.raises(TransientPushError):
+    with http, pytest.raises(TransientPushError) as caught:
         call_waf(client)
+    assert caught.value.ambiguous is ambiguous
+
+
+@pytest.mark.parametrize(("status", "ambiguous"), [(500, True), (502, True), (503, False), (504, True), (429, False)])
+def test_server_errors_after_which_the_work_may_be_done_are_ambiguous(status: int, ambiguous: bool) -> None:
+    assert getattr(error_for_response(httpx.Response(status, json={})), "ambiguous", None) is ambiguous
 
 
 def test_answers_that_are_not_json_objects_are_transient() -> None:
@@ -271,6 +279,26 @@ def test_settings_validate_templates() -> None:
     ):
         with pytest.raises(ValidationError):
             HuaweiCloudSettings(**bad)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["http://127.0.0.1:8765", "http://127.0.0.2:1/{service}/{region}", "http://localhost:4598", "http://[::1]:4598",
+     "https://waf.example.com", "https://{service}.{region}.example.com"],
+)  # fmt: skip
+def test_an_endpoint_is_https_or_on_this_machine(template: str) -> None:
+    assert HuaweiCloudSettings(endpoint_template=template).endpoint_template == template
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["http://10.0.0.5:8765", "http://{service}.{region}.myhuaweicloud.com", "http://localhost.example.com",
+     "http://[::2]:80", "http://127.0.0.1.nip.io"],
+)  # fmt: skip
+def test_an_http_endpoint_off_this_machine_is_refused(template: str) -> None:
+    """Issue 18: a push sends the private key; over http:// only to a simulator on this machine."""
+    with pytest.raises(ValidationError, match=r"only for 127\.0\.0\.1, localhost"):
+        HuaweiCloudSettings(endpoint_template=template)
 
 
 def test_build_targets_loads_nothing_and_renders_links() -> None:

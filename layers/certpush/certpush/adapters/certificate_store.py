@@ -2,12 +2,17 @@
 Secrets Manager. The push policies share the table (``policy_store.py``).
 
 Inventory table items of certificates:
-- ``CERT#{id}`` / ``META``: version counter (allocates version numbers atomically);
+- ``CERT#{id}`` / ``META``: version counter (allocates version numbers atomically) and the latest
+  version's material digest (``latest_digest``: the same material is never stored twice in a row);
 - ``CERT#{id}`` / ``V#{version:06}``: metadata of one version (no key material).
 
 Each version's certificate, chain and private key live in one secret, ``{prefix}/{id}/v{version}``,
 encrypted with the stack's KMS key. Reads go through Powertools' SecretsProvider, which caches them
-per container for ``max_age`` seconds."""
+per container for ``max_age`` seconds.
+
+A version set REVOKED or DELETED is never pushed again: its secret is scheduled for deletion after
+``RETIRED_MATERIAL_RECOVERY_DAYS`` (Secrets Manager's recovery window), and setting the version
+HOSTED within that window restores it. After it, the key is gone for good."""
 
 from __future__ import annotations
 
@@ -24,12 +29,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from certpush.adapters.aws_clients import aws_client, aws_resource
 from certpush.adapters.aws_errors import aws_errors, dependency_error, is_transient
 from certpush.adapters.dynamodb_batch import batch_get
-from certpush.errors import CertificateNotFoundError, ConcurrentImportError
+from certpush.errors import AlreadyImportedError, CertificateNotFoundError, ConcurrentImportError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.models.items import parse_timestamp, timestamp
 
 _DATES = ("not_before", "not_after", "imported_at")
 _VERSION_ATTEMPTS = 5
+# Secrets Manager's longest recovery window (DeleteSecret, RecoveryWindowInDays 7 to 30): time to undo
+RETIRED_MATERIAL_RECOVERY_DAYS = 30
+_RETIRED = (CertificateStatus.REVOKED, CertificateStatus.DELETED)
 
 
 def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
@@ -126,23 +134,29 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: put_version")
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
-        """Stores the material as the next version, all or nothing.
+        """Stores the material as the next version, all or nothing, once per material.
 
-        The secret is written first, under the number after the counter's; then one transaction
-        moves the counter to that number and writes the version item, on the condition that no
-        other import took it meanwhile. A refused or failed secret write leaves no counter step
-        and no version; a lost race deletes its secret and tries the next number."""
+        The version counter item (``META``) carries the latest version's ``material_digest``. The
+        secret is written first, under the number after the counter's; then one transaction moves the
+        counter to that number (condition: no other import took it meanwhile, and the latest digest is
+        not this one) and writes the version item. A refused or failed secret write leaves no counter
+        step and no version; a lost race deletes its secret, then either finds its own material was
+        the winner's (AlreadyImportedError: two identical imports at once make one version) or tries
+        the next number."""
+        digest = metadata.material_digest
         for _ in range(_VERSION_ATTEMPTS):
-            latest = self._latest_version(metadata.certificate_id)
+            latest, latest_digest = self._latest_version(metadata.certificate_id)
+            if digest is not None and latest_digest == digest:
+                raise AlreadyImportedError(latest)
             version = latest + 1
             secret_id = self._create_secret(metadata.certificate_id, version, material)
             stored = metadata.model_copy(update={"version": version, "secret_id": secret_id})
             try:
-                self._commit_version(stored, latest)
+                self._commit_version(stored, latest, digest)
             except ClientError as exc:
                 self._delete_secret(secret_id)
                 if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                    continue  # another import of this id took the number: try the next one
+                    continue  # another import of this id took the number: look again
                 raise
             except BaseException:
                 self._delete_secret(secret_id)
@@ -150,9 +164,12 @@ class DynamoDBCertificateStore:
             return stored
         raise ConcurrentImportError(metadata.certificate_id)
 
-    def _latest_version(self, certificate_id: str) -> int:
+    def _latest_version(self, certificate_id: str) -> tuple[int, str | None]:
+        """(latest version number, its material digest) from the counter item."""
         item = self._table.get_item(Key={"PK": f"CERT#{certificate_id}", "SK": "META"}, ConsistentRead=True).get("Item")
-        return int(item.get("latest_version", 0)) if item else 0
+        if not item:
+            return 0, None
+        return int(item.get("latest_version", 0)), str(item["latest_digest"]) if item.get("latest_digest") else None
 
     def _create_secret(self, certificate_id: str, version: int, material: CertificateMaterial) -> str:
         secret = json.dumps(
@@ -185,20 +202,23 @@ class DynamoDBCertificateStore:
             return secret_id
         raise AssertionError("unreachable: the second name is unique")
 
-    def _commit_version(self, stored: CertificateVersion, latest: int) -> None:
+    def _commit_version(self, stored: CertificateVersion, latest: int, digest: str | None) -> None:
         table = self._table.name
+        counter: dict[str, Any] = {
+            "TableName": table,
+            "Key": {"PK": f"CERT#{stored.certificate_id}", "SK": "META"},
+            "UpdateExpression": "SET latest_version = :version, #t = :t REMOVE latest_digest",
+            "ConditionExpression": "(attribute_not_exists(latest_version) OR latest_version = :latest)",
+            "ExpressionAttributeNames": {"#t": "type"},
+            "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": "META"},
+        }
+        if digest is not None:  # a new version never has the latest one's material
+            counter["UpdateExpression"] = "SET latest_version = :version, #t = :t, latest_digest = :digest"
+            counter["ConditionExpression"] += " AND (attribute_not_exists(latest_digest) OR latest_digest <> :digest)"
+            counter["ExpressionAttributeValues"][":digest"] = digest
         self._table.meta.client.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"PK": f"CERT#{stored.certificate_id}", "SK": "META"},
-                        "UpdateExpression": "SET latest_version = :version, #t = :t",
-                        "ConditionExpression": "attribute_not_exists(latest_version) OR latest_version = :latest",
-                        "ExpressionAttributeNames": {"#t": "type"},
-                        "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": "META"},
-                    }
-                },
+                {"Update": counter},
                 {
                     "Put": {
                         "TableName": table,
@@ -228,3 +248,25 @@ class DynamoDBCertificateStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateNotFoundError(certificate_id, version) from exc
             raise
+        secret_id = self.get_version(certificate_id, version).secret_id
+        if status in _RETIRED:
+            self._retire_secret(secret_id)
+        else:
+            self._restore_secret(secret_id)
+
+    def _retire_secret(self, secret_id: str) -> None:
+        try:
+            self._secrets.delete_secret(SecretId=secret_id, RecoveryWindowInDays=RETIRED_MATERIAL_RECOVERY_DAYS)
+        except ClientError as exc:
+            # already scheduled (InvalidRequestException), or gone: nothing left to retire
+            if exc.response["Error"]["Code"] not in ("InvalidRequestException", "ResourceNotFoundException"):
+                raise
+
+    def _restore_secret(self, secret_id: str) -> None:
+        """Cancels a scheduled deletion; a secret that is not scheduled is left as it is."""
+        try:
+            if "DeletedDate" in self._secrets.describe_secret(SecretId=secret_id):
+                self._secrets.restore_secret(SecretId=secret_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise

@@ -98,7 +98,9 @@ class PushConsumer:
             self._count("PushRetries")
             raise
         if final is not None:
-            self._count("PushSucceeded" if final.status is PushStatus.SUCCEEDED else "PushFailed")
+            # SUPERSEDED is no failure (a newer version is in the target); ATTACH_FAILED is one
+            metric = {PushStatus.SUCCEEDED: "PushSucceeded", PushStatus.SUPERSEDED: "PushSuperseded"}
+            self._count(metric.get(final.status, "PushFailed"))
 
     def _count(self, name: str) -> None:
         if self._metrics is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,15 +15,27 @@ from certpush.adapters.aws_errors import aws_errors
 from certpush.adapters.concurrency import run_concurrently
 from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import PushInProgressError, StalePushError
-from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
+from certpush.logic.leases import REPLACED_BY, check_claimable
+from certpush.models.domain import (
+    HISTORY_LENGTH,
+    Binding,
+    Issuance,
+    IssuanceProgress,
+    PushRecord,
+    PushState,
+    PushStatus,
+    TargetKey,
+)
 from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import (
     ITEM_BINDING,
     ITEM_ISSUANCE,
+    binding_from_item,
     binding_sk,
     cert_pk,
     current_item,
     history_item,
+    index_keys,
     issuance_pk,
     push_sk,
     record_from_item,
@@ -30,8 +43,17 @@ from certpush.models.items import (
 )
 
 _ACTIVE = (PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value)
+_LIVE = (PushStatus.SUCCEEDED.value, PushStatus.ATTACH_FAILED.value)
 # a new push may take the place of these (with --force, of a SUCCEEDED one too)
-_REPLACEABLE = [PushStatus.FAILED.value, PushStatus.REJECTED.value, PushStatus.RETRACTED.value]
+_REPLACEABLE = [
+    PushStatus.FAILED.value,
+    PushStatus.REJECTED.value,
+    PushStatus.RETRACTED.value,
+    PushStatus.SUPERSEDED.value,
+    PushStatus.REPLACED.value,
+    PushStatus.ATTACH_FAILED.value,
+]
+_CLAIM_TRIES = 3
 
 
 def _condition_failed(exc: ClientError) -> bool:
@@ -44,6 +66,11 @@ def _condition_failed(exc: ClientError) -> bool:
     return False
 
 
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    """The reason of each item of a cancelled transaction ("None" for those that passed)."""
+    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons") or []]
+
+
 def _written(write: Callable[..., Any], **arguments: Any) -> bool:
     """Runs a conditional write: False when its condition did not hold (then nothing was written)."""
     try:
@@ -53,6 +80,12 @@ def _written(write: Callable[..., Any], **arguments: Any) -> bool:
             return False
         raise
     return True
+
+
+def _refused(exc: ClientError) -> bool:
+    if _condition_failed(exc):
+        return False
+    raise exc
 
 
 class DynamoDBRecordsRepository:
@@ -102,23 +135,32 @@ class DynamoDBRecordsRepository:
             arguments["IndexName"] = index
         return [record_from_item(item) for item in self._table.query(**arguments).get("Items", [])]
 
-    @aws_errors("records: deployed_target_id")
-    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
+    @aws_errors("records: binding")
+    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
         response = self._table.get_item(
             Key={"PK": cert_pk(certificate_id), "SK": binding_sk(target)}, ConsistentRead=True
         )
         item = response.get("Item")
-        return str(item["target_id"]) if item else None
+        return binding_from_item(item) if item else None
 
-    @aws_errors("records: deployed_target_ids")
-    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
-        keys = {
-            (cert_pk(certificate_id), binding_sk(target)): (certificate_id, target) for certificate_id, target in wanted
+    @aws_errors("records: push_states")
+    def push_states(self, pushes: Sequence[tuple[str, int, TargetKey]]) -> dict[tuple[str, int, TargetKey], PushState]:
+        """Records and bindings of a batch of pushes in one BatchGetItem (100 keys per request)."""
+        keys: list[tuple[str, str]] = []
+        for certificate_id, version, target in pushes:
+            keys += [(cert_pk(certificate_id), push_sk(version, target)), (cert_pk(certificate_id), binding_sk(target))]
+        found = {
+            (str(i["PK"]), str(i["SK"])): i for i in batch_get(self._client, self._table_name, keys, consistent=True)
         }
-        found: dict[tuple[str, TargetKey], str] = {}
-        for item in batch_get(self._client, self._table_name, list(keys), consistent=True):
-            found[keys[(str(item["PK"]), str(item["SK"]))]] = str(item["target_id"])
-        return found
+        states: dict[tuple[str, int, TargetKey], PushState] = {}
+        for certificate_id, version, target in pushes:
+            record = found.get((cert_pk(certificate_id), push_sk(version, target)))
+            binding = found.get((cert_pk(certificate_id), binding_sk(target)))
+            states[(certificate_id, version, target)] = PushState(
+                record=record_from_item(record) if record else None,
+                binding=binding_from_item(binding) if binding else None,
+            )
+        return states
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -154,63 +196,165 @@ class DynamoDBRecordsRepository:
         transactions (TransactionConflict) where conditional writes simply let one win."""
         return run_concurrently(lambda record: self.start_push(record, force=force), records, 10, name="start")
 
-    @aws_errors("records: mark_in_progress")
-    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
-        """Claims the push with a lease and counts an attempt, in one conditional write. This is the
-        only guard against two deliveries of a message pushing at once (it replaced Powertools
-        idempotency, which took two more writes per push for the same protection)."""
-        item = current_item(record)
-        now = timestamp(record.updated_at)
-        try:
-            response = self._table.update_item(
-                Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression="SET #s = :s, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u, "
-                "lease_until = :lease ADD attempts :one",
-                ConditionExpression="push_id = :pid AND (#s = :p OR (#s = :ip AND "
-                "(attribute_not_exists(lease_until) OR lease_until < :u)))",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":s": PushStatus.IN_PROGRESS.value,
-                    ":g1": f"STATUS#{PushStatus.IN_PROGRESS.value}",
-                    ":g1s": item["GSI1SK"],
-                    ":g2s": item["GSI2SK"],
-                    ":u": now,
-                    ":lease": timestamp(record.updated_at + timedelta(seconds=lease_seconds)),
-                    ":one": 1,
-                    ":pid": record.push_id,
-                    ":p": _ACTIVE[0],
-                    ":ip": _ACTIVE[1],
-                },
-                ReturnValues="ALL_NEW",
+    # -- the lease of a push: claim, heartbeat, give back -------------------------------------------
+    def _record_key(self, record: PushRecord) -> dict[str, str]:
+        return {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
+
+    def _binding_key(self, record: PushRecord) -> dict[str, str]:
+        return {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
+
+    @aws_errors("records: claim")
+    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
+        """One TransactWriteItems of two conditional updates (record and binding); see the port. A
+        cancelled claim reads both again (one BatchGetItem) to say why, or tries again on what it read."""
+        if state.record is None:
+            raise StalePushError("?")
+        push_id = state.record.push_id
+        for _ in range(_CLAIM_TRIES):
+            record = check_claimable(state, push_id, now)
+            token = str(uuid.uuid4())
+            until = now + timedelta(seconds=lease_seconds)
+            try:
+                self._client.transact_write_items(TransactItems=self._claim_items(state, record, token, now, until))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                if "TransactionConflict" in _cancellation_codes(exc):
+                    raise PushInProgressError(record.push_id) from exc  # another write to it at this moment
+                state = self.push_states([(record.certificate_id, record.version, record.target)])[
+                    (record.certificate_id, record.version, record.target)
+                ]
+                continue
+            claimed = record.model_copy(
+                update={
+                    "status": PushStatus.IN_PROGRESS,
+                    "attempts": record.attempts + 1,
+                    "updated_at": now,
+                    "lease_token": token,
+                    "lease_until": until,
+                }
             )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise
-            # rare: say why (one read), since a held lease must come back later and a stale push must not
-            current = self.get(record.certificate_id, record.version, record.target)
-            if current is not None and current.push_id == record.push_id and current.status is PushStatus.IN_PROGRESS:
-                raise PushInProgressError(record.push_id) from exc
-            raise StalePushError(record.push_id) from exc
-        return record_from_item(response["Attributes"])
+            binding = (state.binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+            return PushState(record=claimed, binding=binding)
+        raise PushInProgressError(push_id)  # it kept changing under us: come back later
+
+    def _claim_items(
+        self, state: PushState, record: PushRecord, token: str, now: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        updated = timestamp(now)
+        keys = index_keys(record.certificate_id, record.version, record.target, PushStatus.IN_PROGRESS, updated)
+        seen_version = state.binding.version if state.binding else None
+        version_condition = "attribute_not_exists(version)" if seen_version is None else "version = :seen"
+        binding_values: dict[str, Any] = {
+            ":tok": token,
+            ":lease": timestamp(until),
+            ":u": updated,
+            ":bind": ITEM_BINDING,
+        }
+        if seen_version is not None:
+            binding_values[":seen"] = seen_version
+        return [
+            {
+                "Update": {
+                    "TableName": self._table_name,
+                    "Key": self._record_key(record),
+                    "UpdateExpression": "SET #s = :ip, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u, "
+                    "lease_until = :lease, lease_token = :tok, attempts = :next",
+                    "ConditionExpression": "push_id = :pid AND attempts = :attempts AND (#s = :p OR (#s = :ip AND "
+                    "(attribute_not_exists(lease_until) OR lease_until < :u)))",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {
+                        ":ip": PushStatus.IN_PROGRESS.value,
+                        ":p": PushStatus.PENDING.value,
+                        ":g1": keys["GSI1PK"],
+                        ":g1s": keys["GSI1SK"],
+                        ":g2s": keys["GSI2SK"],
+                        ":u": updated,
+                        ":lease": timestamp(until),
+                        ":tok": token,
+                        ":next": record.attempts + 1,
+                        ":attempts": record.attempts,
+                        ":pid": record.push_id,
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table_name,
+                    "Key": self._binding_key(record),
+                    "UpdateExpression": "SET lease_token = :tok, lease_until = :lease, #t = :bind",
+                    "ConditionExpression": "(attribute_not_exists(lease_until) OR lease_until < :u) AND "
+                    + version_condition,
+                    "ExpressionAttributeNames": {"#t": "type"},
+                    "ExpressionAttributeValues": binding_values,
+                }
+            },
+        ]
+
+    @aws_errors("records: extend_lease")
+    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
+        """Both leases at once (a heartbeat), each on the condition that it is still the claim's."""
+        lease = {":tok": record.lease_token or "", ":lease": timestamp(until)}
+        return _written(
+            self._client.transact_write_items,
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table_name,
+                        "Key": key,
+                        "UpdateExpression": "SET lease_until = :lease",
+                        "ConditionExpression": "lease_token = :tok",
+                        "ExpressionAttributeValues": lease,
+                    }
+                }
+                for key in (self._record_key(record), self._binding_key(record))
+            ],
+        )
 
     @aws_errors("records: note_error")
-    def note_error(self, record: PushRecord) -> None:
-        """Keeps the last transient error on an in-progress record (status unchanged)."""
-        key = {"PK": cert_pk(record.certificate_id), "SK": push_sk(record.version, record.target)}
-        _written(
-            self._table.update_item,
-            Key=key,
-            UpdateExpression="SET reason = :r, message = :m, updated_at = :u REMOVE lease_until",
-            ConditionExpression="push_id = :pid AND #s = :ip",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":r": record.reason or "",
-                ":m": record.message or "",
-                ":u": timestamp(record.updated_at),
-                ":pid": record.push_id,
-                ":ip": PushStatus.IN_PROGRESS.value,
-            },
+    def note_error(self, record: PushRecord) -> bool:
+        """The last transient error (and the upload fact, when the upload was done) on the in-progress
+        record, both leases given back: one transaction, on the condition that the claim is still ours."""
+        values: dict[str, Any] = {
+            ":r": record.reason or "",
+            ":m": record.message or "",
+            ":u": timestamp(record.updated_at),
+            ":pid": record.push_id,
+            ":ip": PushStatus.IN_PROGRESS.value,
+            ":tok": record.lease_token or "",
+        }
+        update = "SET reason = :r, message = :m, updated_at = :u"
+        if record.target_id and record.upload_action:
+            update += ", target_id = :tid, upload_action = :ua"
+            values |= {":tid": record.target_id, ":ua": record.upload_action.value}
+        return _written(
+            self._client.transact_write_items,
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table_name,
+                        "Key": self._record_key(record),
+                        "UpdateExpression": update + " REMOVE lease_until, lease_token",
+                        "ConditionExpression": "push_id = :pid AND #s = :ip AND lease_token = :tok",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                self._give_back(record),
+            ],
         )
+
+    def _give_back(self, record: PushRecord) -> dict[str, Any]:
+        """The binding's lease back, while it is the claim's (never an error when it is already gone)."""
+        return {
+            "Update": {
+                "TableName": self._table_name,
+                "Key": self._binding_key(record),
+                "UpdateExpression": "REMOVE lease_until, lease_token",
+                "ConditionExpression": "attribute_not_exists(lease_token) OR lease_token = :tok",
+                "ExpressionAttributeValues": {":tok": record.lease_token or ""},
+            }
+        }
 
     def _state_and_history(self, record: PushRecord, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """A transaction's first two writes: the record's new state, if ``condition`` holds on the
@@ -229,28 +373,86 @@ class DynamoDBRecordsRepository:
         ]
 
     @aws_errors("records: finish")
-    def finish(self, record: PushRecord) -> bool:
-        """Final state + history entry in one transaction, once per push. False if already final."""
-        transaction = self._state_and_history(
-            record, "push_id = :pid AND #s IN (:p, :ip)", {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1]}
-        )
-        if record.status is PushStatus.SUCCEEDED and record.target_id:
-            transaction.append(
-                {
-                    "Put": {
-                        "TableName": self._table_name,
-                        "Item": {
-                            "PK": cert_pk(record.certificate_id),
-                            "SK": binding_sk(record.target),
-                            "type": ITEM_BINDING,
-                            "target_id": record.target_id,
-                            "version": record.version,
-                            "updated_at": timestamp(record.updated_at),
-                        },
-                    }
-                }
+    def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
+        """Final state + history entry (+ binding, + the REPLACED record) in one transaction, once per
+        push. False if it was final already or the claim was lost."""
+        if record.lease_token:
+            condition = "push_id = :pid AND #s = :ip AND lease_token = :tok"
+            values: dict[str, Any] = {":pid": record.push_id, ":ip": _ACTIVE[1], ":tok": record.lease_token}
+        else:  # no claim: a push nobody holds (the sweeper, a SUPERSEDED push refused at its claim)
+            condition = (
+                "push_id = :pid AND (#s = :p OR (#s = :ip AND (attribute_not_exists(lease_until) OR lease_until < :u)))"
             )
+            values = {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1], ":u": timestamp(record.updated_at)}
+        transaction = self._state_and_history(record, condition, values)
+        if record.lease_token:
+            transaction.append(self._binding_at_finish(record))
+        if record.lease_token and replacing is not None and record.target_id and replacing != record.version:
+            transaction.append(self._replaced(record, replacing))
+            try:
+                self._client.transact_write_items(TransactItems=transaction)
+                return True
+            except ClientError as exc:
+                codes = _cancellation_codes(exc)
+                if not _condition_failed(exc) or codes[:-1] != ["None"] * (len(transaction) - 1):
+                    return _refused(exc)
+                transaction.pop()  # that record changed meanwhile (say a push of it started): leave it
         return _written(self._client.transact_write_items, TransactItems=transaction)
+
+    def _binding_at_finish(self, record: PushRecord) -> dict[str, Any]:
+        """A live outcome moves the binding to this version (forward only unless rollback); any outcome
+        gives the binding's lease back."""
+        if not (record.status.is_live and record.target_id):
+            return self._give_back(record)
+        condition = "(attribute_not_exists(lease_token) OR lease_token = :tok)"
+        values: dict[str, Any] = {
+            ":tok": record.lease_token or "",
+            ":tid": record.target_id,
+            ":v": record.version,
+            ":u": timestamp(record.updated_at),
+            ":bind": ITEM_BINDING,
+        }
+        if not record.rollback:
+            condition += " AND (attribute_not_exists(version) OR version <= :v)"
+        return {
+            "Update": {
+                "TableName": self._table_name,
+                "Key": self._binding_key(record),
+                "UpdateExpression": "SET target_id = :tid, version = :v, updated_at = :u, #t = :bind "
+                "REMOVE lease_until, lease_token",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#t": "type"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _replaced(self, record: PushRecord, version: int) -> dict[str, Any]:
+        """The record of ``version`` in the same target: renewed in place by ``record``, it is REPLACED."""
+        updated = timestamp(record.updated_at)
+        keys = index_keys(record.certificate_id, version, record.target, PushStatus.REPLACED, updated)
+        return {
+            "Update": {
+                "TableName": self._table_name,
+                "Key": {"PK": cert_pk(record.certificate_id), "SK": push_sk(version, record.target)},
+                "UpdateExpression": "SET #s = :rep, reason = :reason, message = :m, replaced_by = :by, "
+                "updated_at = :u, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s",
+                "ConditionExpression": "#s IN (:ok, :af) AND target_id = :tid",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {
+                    ":rep": PushStatus.REPLACED.value,
+                    ":reason": REPLACED_BY,
+                    ":m": f"replaced in place by v{record.version}",
+                    ":by": record.version,
+                    ":u": updated,
+                    ":g1": keys["GSI1PK"],
+                    ":g1s": keys["GSI1SK"],
+                    ":g2s": keys["GSI2SK"],
+                    ":ok": _LIVE[0],
+                    ":af": _LIVE[1],
+                    ":tid": record.target_id,
+                },
+            }
+        }
 
     @aws_errors("records: record_retraction")
     def record_retraction(self, record: PushRecord) -> bool:
@@ -258,7 +460,7 @@ class DynamoDBRecordsRepository:
         key = {"PK": cert_pk(record.certificate_id), "SK": binding_sk(record.target)}
         binding = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         transaction = self._state_and_history(
-            retracted, "push_id = :pid AND #s = :ok", {":pid": record.push_id, ":ok": PushStatus.SUCCEEDED.value}
+            retracted, "push_id = :pid AND #s IN (:ok, :af)", {":pid": record.push_id, ":ok": _LIVE[0], ":af": _LIVE[1]}
         )
         if binding is not None and binding.get("target_id") == record.target_id:
             transaction.append(

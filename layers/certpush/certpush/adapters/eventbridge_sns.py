@@ -137,7 +137,10 @@ class EventBridgePublisher:
         self._notify(
             f"certpush: {detail.certificate_id} v{detail.version} push {detail.outcome.lower()}",
             f"Push of {detail.certificate_id} version {detail.version} finished: {counts.succeeded} succeeded, "
-            f"{counts.failed} failed, {counts.rejected} rejected.\n"
+            f"{counts.failed} failed, {counts.rejected} rejected"
+            + (f", {counts.attach_failed} uploaded but not attached" if counts.attach_failed else "")
+            + (f", {counts.superseded} superseded by a newer version" if counts.superseded else "")
+            + ".\n"
             + "\n".join(f"  {target}: {status}" for target, status in detail.targets.items())
             + "\n",
             {"kind": "summary", "outcome": detail.outcome},

@@ -6,10 +6,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from certpush.errors import CertificateNotFoundError, InvalidCertificateError
-from certpush.logic.certificate_rules import NO_SAN_WARNING, TARGET_SIZE_WARNING
+from certpush.errors import AlreadyImportedError, CertificateNotFoundError, InvalidCertificateError
+from certpush.logic.certificate_rules import NO_SAN_WARNING, MaterialShape, forceable, refuses_at_import
 from certpush.logic.fingerprints import chain_fingerprint, key_fingerprint
-from certpush.logic.material_files import check_sizes
+from certpush.logic.material_files import check_secret_size
 from certpush.logic.x509_checks import (
     check_chain,
     check_key_matches,
@@ -17,12 +17,10 @@ from certpush.logic.x509_checks import (
     inspect_certificate,
     load_certificate,
     load_chain,
+    material_shape,
 )
-from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, RejectReason
-from certpush.ports import CertificateStore, Clock
-
-# problems that make a certificate unusable anywhere; the rest (expired, not yet valid) are warnings
-_BLOCKING = {RejectReason.KEY_MISMATCH, RejectReason.CHAIN_INVALID, RejectReason.INVALID_CERTIFICATE}
+from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
+from certpush.ports import CertificateStore, Clock, TargetCatalog
 
 
 @dataclass
@@ -59,21 +57,39 @@ def same_material(stored: CertificateVersion, candidate: CertificateVersion) -> 
     )
 
 
+def target_warnings(catalog: TargetCatalog, shape: MaterialShape) -> list[str]:
+    """One line per target rule the material breaks ("CODE: target takes ...; found ..."): pushes
+    there will be REJECTED with that code."""
+    warnings = []
+    for provider in catalog.providers():
+        for service in catalog.services(provider):
+            target = catalog.find(provider, service)
+            for violation in target.rules.violations(shape) if target is not None else []:
+                warnings.append(
+                    f"{violation.code}: {violation.message(f'{provider}:{service}')}; pushes there will be rejected"
+                )
+    return warnings
+
+
 def import_certificate(
     store: CertificateStore,
     clock: Clock,
     material: CertificateMaterial,
     certificate_id: str | None = None,
     force: bool = False,
+    *,
+    catalog: TargetCatalog,
 ) -> ImportResult:
     """Checks the material (``certificate_rules``: dates, key, chain, sizes) and stores it as a new version.
 
     Material equal to the latest version's (certificate, key and chain) stores nothing: the result
     names that version with ``created`` False, so a hook that runs again changes nothing.
 
-    A key that does not match or a chain that does not verify refuses the import unless ``force``
-    (useful to see how a push of broken material is rejected); dates, a missing subjectAltName and
-    a target's size limit only warn. Material too large for a secret is always refused."""
+    What ``certificate_rules.RULES`` refuses at import stores nothing, unless the rule is
+    ``forceable`` and ``force`` is given (useful to see how a push of broken material is rejected);
+    what it warns about (dates, a missing subjectAltName) is stored with a warning, and so is what a
+    target of the ``catalog`` does not take (its own rules: it cannot know future targets). Material
+    too large for a secret is always refused."""
     now: datetime = clock.now()
     facts = inspect_certificate(material.certificate_pem)
     metadata = CertificateVersion(
@@ -90,7 +106,7 @@ def import_certificate(
     if latest is not None and same_material(latest, metadata):
         return ImportResult(version=latest, created=False)
     certificate = load_certificate(material.certificate_pem)
-    size_warnings = check_sizes(material)
+    check_secret_size(material)
     problems: list[InvalidCertificateError] = []
     for check in (
         lambda: check_validity(certificate, now),
@@ -101,8 +117,8 @@ def import_certificate(
             check()
         except InvalidCertificateError as exc:
             problems.append(exc)
-    blocking = [p for p in problems if p.reason in _BLOCKING]
-    if blocking and not force:
+    blocking = [p for p in problems if refuses_at_import(p.reason) and not (force and forceable(p.reason))]
+    if blocking:
         raise blocking[0]
     warnings = [f"{p.reason}: {p}" for p in problems]
     if not facts.sans:
@@ -110,6 +126,10 @@ def import_certificate(
             f"{NO_SAN_WARNING}: the certificate has no subjectAltName; browsers ignore its common name "
             f"'{facts.common_name}' and will refuse it"
         )
-    warnings += [f"{TARGET_SIZE_WARNING}: {w}" for w in size_warnings]
-    stored = store.put_version(metadata, material)
+    warnings += target_warnings(catalog, material_shape(material))
+    try:
+        stored = store.put_version(metadata, material)
+    except AlreadyImportedError as exc:
+        # an identical import stored it a moment ago (two hooks at once): that version is this material
+        return ImportResult(version=store.get_version(metadata.certificate_id, exc.version), created=False)
     return ImportResult(version=stored, warnings=warnings)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from certpush.errors import CertificateNotFoundError
+from certpush.logic import cursors
 from certpush.logic.issuances import Issuances, NoPushRecordsError
 from certpush.models.api import (
     CertificateDetail,
@@ -25,12 +26,21 @@ from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecor
 _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
 
+_GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
+
+
 def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
-    """The record of the newest version in each target: what the target serves or is getting."""
+    """The record of the newest version in each target: what the target serves or is getting. A
+    version that another replaced in place (or that a newer one superseded) gives way to any other
+    record, so after a rollback the grid shows the older version that is there."""
     chosen: dict[TargetKey, PushRecord] = {}
+
+    def rank(record: PushRecord) -> tuple[bool, int]:
+        return record.status not in _GONE_BY, record.version
+
     for record in records:
         known = chosen.get(record.target)
-        if known is None or record.version > known.version:
+        if known is None or rank(record) > rank(known):
             chosen[record.target] = record
     return sorted(chosen.values(), key=lambda r: (r.provider, r.service, r.region))
 
@@ -43,6 +53,7 @@ class Dashboard:
     publisher: IssuancePublisher
     clock: Clock
     expiry_warning_days: int = 30
+    cursor_key: bytes = field(default_factory=cursors.random_key, repr=False)  # signs the records API's cursors
 
     def expiry(self, certificate: CertificateVersion) -> Expiry:
         days_left = math.floor((certificate.not_after - self.clock.now()).total_seconds() / 86400)
@@ -88,8 +99,11 @@ class Dashboard:
         )
 
     def push_page(self, query: PushQuery, limit: int, cursor: str | None) -> PushPage:
-        page = self.pushes.page(query, limit, cursor)
-        return PushPage(pushes=[PushRecordView.of(r) for r in page.records], source=page.index, next_cursor=page.cursor)
+        """InvalidQueryError for a cursor this API did not hand out for ``query`` (certpush.logic.cursors)."""
+        position = cursors.verify(self.cursor_key, query, cursor) if cursor is not None else None
+        page = self.pushes.page(query, limit, position)
+        signed = cursors.sign(self.cursor_key, query, page.cursor) if page.cursor is not None else None
+        return PushPage(pushes=[PushRecordView.of(r) for r in page.records], source=page.index, next_cursor=signed)
 
     def summary(self) -> Summary:
         certificates = self.store.list_certificates()

@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
+from certpush.models.domain import CertificateVersion, PushRecord, TargetKey
 from certpush.models.events import CertificateExpiringDetail, ServingTarget
 from certpush.ports import CertificateStore, Clock, ExpiryPublisher, RecordsRepository
 
 
 def serving(records: list[PushRecord]) -> dict[TargetKey, PushRecord]:
-    """Per target, the SUCCEEDED record of the newest version pushed there: what the target serves."""
+    """Per target, the live record (SUCCEEDED, or ATTACH_FAILED: the certificate is there) of the newest
+    version: what the target serves. A version renewed in place by another is REPLACED, not live, so a
+    rollback's older version is what it serves."""
     chosen: dict[TargetKey, PushRecord] = {}
     for record in records:
-        if record.status is not PushStatus.SUCCEEDED:
+        if not record.status.is_live:
             continue
         known = chosen.get(record.target)
         if known is None or record.version > known.version:

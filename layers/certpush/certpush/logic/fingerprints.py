@@ -16,7 +16,11 @@ from cryptography.hazmat.primitives import serialization
 def key_fingerprint(private_key_pem: str) -> str | None:
     """SHA-256 of the key's public half; None when it is not an unencrypted PEM private key."""
     try:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        # only the public half is read: RSA's consistency check (seconds for an 8192-bit key) is not
+        # needed for that, and the key was checked when it was read from its file (material_files)
+        key = serialization.load_pem_private_key(
+            private_key_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (ValueError, TypeError):
         return None
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from certpush.errors import CertpushError
 from certpush.logic.policies import merge_targets
 from certpush.logic.sweeper import end_stuck
-from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetSpec
+from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetOptions, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.ports import IssuancePublisher, RecordsRepository
 
@@ -28,9 +28,23 @@ class IssuanceTimeoutError(CertpushError):
     """Not every target of the issuance was final in time; the message says how far it came."""
 
 
+class UnknownAttachmentError(CertpushError):
+    """``replay --drop-attach REF``: no target to replay was attached (or to be attached) to REF."""
+
+    def __init__(self, references: list[str]) -> None:
+        super().__init__(
+            f"no FAILED or ATTACH_FAILED target of this version names {', '.join(references)}; "
+            "see certpush records ID for the references each target has"
+        )
+        self.references = references
+
+
+REPLAYED = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
+
+
 @dataclass(frozen=True)
 class ReplayPlan:
-    """The FAILED targets of one version, as the targets of a new issuance."""
+    """The FAILED and ATTACH_FAILED targets of one version, as the targets of a new issuance."""
 
     certificate_id: str
     version: int
@@ -38,22 +52,39 @@ class ReplayPlan:
     targets: list[TargetSpec]
 
 
-def plan_replay(certificate_id: str, current: list[PushRecord], version: int | None = None) -> ReplayPlan:
+def _without(options: TargetOptions, dropped: set[str]) -> TargetOptions:
+    return TargetOptions(
+        attach=tuple(ref for ref in options.attach if ref not in dropped),
+        attach_default=tuple(ref for ref in options.attach_default if ref not in dropped),
+    )
+
+
+def plan_replay(
+    certificate_id: str, current: list[PushRecord], version: int | None = None, drop_attach: Sequence[str] = ()
+) -> ReplayPlan:
     """The given version (default: the latest that has records) and its targets whose current state
-    is FAILED, each with the options (attachments) it was pushed with."""
+    is FAILED or ATTACH_FAILED, each with the options (attachments) it was pushed with, less the
+    references in ``drop_attach`` (attachments the operator removed). An ATTACH_FAILED target's
+    certificate is in place: its replay attaches only. Raises UnknownAttachmentError for a dropped
+    reference none of them names."""
     if not current:
         raise NoPushRecordsError(certificate_id)
     chosen = version or max(r.version for r in current)
-    failed = [r for r in current if r.version == chosen and r.status is PushStatus.FAILED]
-    targets = merge_targets(
-        TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=r.options) for r in failed
-    )
-    return ReplayPlan(certificate_id=certificate_id, version=chosen, failed=failed, targets=targets)
+    failed = [r for r in current if r.version == chosen and r.status in REPLAYED]
+    dropped = set(drop_attach)
+    named = {ref for r in failed for ref in (*r.options.attach, *r.options.attach_default)}
+    if unknown := sorted(dropped - named):
+        raise UnknownAttachmentError(unknown)
+    specs = [
+        TargetSpec(provider=r.provider, service=r.service, regions=[r.region], options=_without(r.options, dropped))
+        for r in failed
+    ]
+    return ReplayPlan(certificate_id=certificate_id, version=chosen, failed=failed, targets=merge_targets(specs))
 
 
 def all_in_place(records: list[PushRecord]) -> bool:
-    """Every target SUCCEEDED, or already had this version."""
-    return all(r.status is PushStatus.SUCCEEDED or r.reason == "ALREADY_PUSHED" for r in records)
+    """Every target SUCCEEDED, already had this version, or holds a newer one (SUPERSEDED)."""
+    return all(r.status.is_fine or r.reason == "ALREADY_PUSHED" for r in records)
 
 
 @dataclass
@@ -65,31 +96,48 @@ class Issuances:
     sleep: Callable[[float], None] = time.sleep
 
     def push(
-        self, certificate_id: str, targets: list[TargetSpec], version: int | None = None, *, force: bool = False
+        self,
+        certificate_id: str,
+        targets: list[TargetSpec],
+        version: int | None = None,
+        *,
+        force: bool = False,
+        rollback: bool = False,
     ) -> str:
         """Emits "Certificate Issued" with these targets; returns the issuance id. ``force``: push again
-        where the version is recorded as present."""
+        where the version is recorded as present. ``rollback``: the version may replace a newer one."""
         issuance_id = self.new_id()
         self.publisher.certificate_issued(
             CertificateIssuedDetail(
-                certificate_id=certificate_id, version=version, targets=targets, issuance_id=issuance_id, force=force
+                certificate_id=certificate_id,
+                version=version,
+                targets=targets,
+                issuance_id=issuance_id,
+                force=force,
+                rollback=rollback,
             )
         )
         return issuance_id
 
     def replay(
-        self, certificate_id: str, version: int | None = None, stuck_since: datetime | None = None
+        self,
+        certificate_id: str,
+        version: int | None = None,
+        stuck_since: datetime | None = None,
+        drop_attach: Sequence[str] = (),
     ) -> tuple[ReplayPlan, str | None]:
-        """Pushes every FAILED target of the version again: (the plan, the new issuance id or None
-        when nothing failed). With ``stuck_since``, a push still PENDING / IN_PROGRESS and untouched
-        since then is ended FAILED (STUCK) first and pushed again with the others."""
+        """Pushes every FAILED or ATTACH_FAILED target of the version again (an ATTACH_FAILED one only
+        attaches: its certificate is there): (the plan, the new issuance id or None when nothing
+        failed). ``drop_attach``: references to attach no more. With ``stuck_since``, a push still
+        PENDING / IN_PROGRESS and untouched since then is ended FAILED (STUCK) first and pushed again
+        with the others."""
         current = self.records.list_current(certificate_id)
         if stuck_since is not None:
             for record in current:
                 if not record.status.is_final and record.updated_at < stuck_since:
                     end_stuck(self.records, record, datetime.now(UTC), "ended by certpush replay")
             current = self.records.list_current(certificate_id)
-        plan = plan_replay(certificate_id, current, version)
+        plan = plan_replay(certificate_id, current, version, drop_attach)
         if not plan.targets:
             return plan, None
         issuance_id = self.new_id()
@@ -100,6 +148,8 @@ class Issuances:
                 targets=plan.targets,
                 issuance_id=issuance_id,
                 replay=True,
+                # a rollback that failed is replayed as one (the operator asked to move these targets back)
+                rollback=all(r.rollback for r in plan.failed),
             )
         )
         return plan, issuance_id

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from pydantic import SecretStr
 
 from certpush.errors import InvalidCertificateError
-from certpush.logic.certificate_rules import SECRET_MAX_BYTES, TARGET_SIZE_LIMITS, InputRefusal
+from certpush.logic.certificate_rules import SECRET_MAX_BYTES, InputRefusal
 from certpush.models.domain import CertificateMaterial, RejectReason
 
 # a file larger than this cannot hold material that fits one secret, whatever its encoding
@@ -192,6 +192,12 @@ def private_key_of(data: bytes) -> str:
             "the --key file holds a private key that cannot be read (not PKCS#1, SEC1 or PKCS#8; "
             "convert: openssl pkey -in FILE -out key.pem)",
         )
+    if not contents.private_keys and contents.certificates:
+        raise _refuse(
+            InputRefusal.NO_PRIVATE_KEY,
+            "the --key file holds a certificate: this is a certificate, not a private key (give the certificate "
+            "with --cert and its key file with --key)",
+        )
     if not contents.private_keys:
         reason = InputRefusal.EMPTY_FILE if not data.strip() else InputRefusal.NO_PRIVATE_KEY
         raise _refuse(reason, f"the --key file holds no private key: found {_what(contents)}")
@@ -312,22 +318,12 @@ def secret_size(material: CertificateMaterial) -> int:
     )
 
 
-def check_sizes(material: CertificateMaterial) -> list[str]:
-    """Refuses material that cannot be stored (TOO_LARGE); returns a warning per target whose
-    limit it exceeds (those pushes would fail)."""
+def check_secret_size(material: CertificateMaterial) -> None:
+    """Refuses material that cannot be stored (TOO_LARGE). A target's own size limits are target
+    rules (``certificate_rules.SizeLimit``): the import warns about them, a push there is rejected."""
     size = secret_size(material)
     if size > SECRET_MAX_BYTES:
         raise _refuse(
             InputRefusal.TOO_LARGE,
             f"certificate, chain and key take {size} bytes; a Secrets Manager secret holds at most {SECRET_MAX_BYTES}",
         )
-    sizes = {
-        "certificate": len(material.certificate_pem),
-        "certificate with its chain": len(material.full_chain_pem),
-        "private key": len(material.private_key_pem.get_secret_value()),
-    }
-    return [
-        f"{target} takes a {what} of at most {limit} characters; this one has {sizes[what]}: pushes there will fail"
-        for target, what, limit in TARGET_SIZE_LIMITS
-        if sizes[what] > limit
-    ]

@@ -1,7 +1,8 @@
 """Push worker: one queue message -> one push to one (provider, service, region) -> a final record.
 
 Transient errors come back through the queue with exponential backoff until ``max_attempts``; then,
-and for every permanent error at once, the record ends FAILED with the error code."""
+and for every permanent error at once, the record ends FAILED with the error code (ATTACH_FAILED
+when the certificate got into the target and only attaching it failed)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar, cast
 
 from aws_lambda_powertools import Logger
@@ -21,10 +23,20 @@ from certpush.errors import (
     DependencyError,
     PermanentPushError,
     StalePushError,
+    SupersededPushError,
     TransientDependencyError,
     TransientPushError,
 )
-from certpush.models.domain import CertificateStatus, PushRecord, PushRequest, PushStatus
+from certpush.logic.leases import superseded
+from certpush.models.domain import (
+    Binding,
+    CertificateStatus,
+    PushRecord,
+    PushRequest,
+    PushStatus,
+    UploadAction,
+    UploadResult,
+)
 from certpush.models.messages import PushMessage
 from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
 
@@ -43,19 +55,38 @@ class RetryLater(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """``settle_seconds``: the least wait after an ambiguous error (a request the target may still be
+    carrying out): long enough for a create that lands after the client gave up to show, so that the
+    retry's lookup finds it instead of creating a second copy."""
+
     max_attempts: int = 5
     base_seconds: int = 10
     max_seconds: int = 900
+    settle_seconds: int = 30
     jitter: Callable[[], float] = field(default=random.random)
 
-    def delay(self, attempt: int) -> int:
-        """Exponential backoff with "equal jitter": half fixed, half random."""
+    def delay(self, attempt: int, *, ambiguous: bool = False) -> int:
+        """Exponential backoff with "equal jitter": half fixed, half random; at least ``settle_seconds``
+        after an ambiguous error."""
         ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return int(ceiling / 2 + self.jitter() * ceiling / 2)
+        backoff = int(ceiling / 2 + self.jitter() * ceiling / 2)
+        return max(backoff, self.settle_seconds) if ambiguous else backoff
 
 
 @dataclass
 class PushWorker:
+    """Runs one push: claim (lease on the record and the target's binding), upload, attach, finish.
+
+    - Versions only move forward: a push of an older version than the one its target holds ends
+      SUPERSEDED without touching the target, unless the record is a ``rollback``.
+    - The certificate first, the attachment second, each recorded: a permanent attach error (or
+      transient ones until attempts run out) after the upload ends ATTACH_FAILED — the certificate is
+      in the target and the binding says so; a replay then attaches only.
+    - The lease holds while the target is called: a heartbeat extends it every ``lease_seconds / 3``
+      (none for a push shorter than that); a worker that lost its lease writes nothing.
+    - The attach references come from the stored record (written by the validator), never from the
+      queue message."""
+
     store: CertificateStore
     records: RecordsRepository
     targets: Mapping[tuple[str, str], PushTarget]
@@ -63,61 +94,62 @@ class PushWorker:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     monotonic: Callable[[], float] = time.monotonic
     lease_seconds: int = 90
+    heartbeat_seconds: float | None = None
     prepared_seconds: float = 5.0
     _prepared: dict[tuple[object, ...], tuple[float, object]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def prepare(self, messages: Sequence[PushMessage]) -> None:
-        """Reads what a batch of pushes needs in one call per table (BatchGetItem) and each distinct
-        certificate's material once, before the pushes run at the same time: without it, each push
-        makes these reads on its own. What is read here serves for ``prepared_seconds`` only (the
-        batch), so a certificate revoked since is seen by the next batch."""
+        """Reads what a batch of pushes needs in one call per table (BatchGetItem: the versions; the
+        records with their targets' bindings) and each distinct certificate's material once, before
+        the pushes run at the same time: without it, each push makes these reads on its own. What is
+        read here serves for ``prepared_seconds`` only (the batch): a claim conditioned on a state
+        that changed since reads again."""
         if not messages:
             return
         versions = self.store.get_versions(list({(m.certificate_id, m.version) for m in messages}))
-        wanted = list({(m.certificate_id, m.target) for m in messages})
-        bindings = self.records.deployed_target_ids(wanted)
+        states = self.records.push_states(list({(m.certificate_id, m.version, m.target) for m in messages}))
         until = self.monotonic() + self.prepared_seconds
         with self._lock:
             for key, version in versions.items():
                 self._prepared[("version", *key)] = (until, version)
-            for certificate_id, target in wanted:
-                self._prepared[("binding", certificate_id, target)] = (until, bindings.get((certificate_id, target)))
+            for state_key, state in states.items():
+                self._prepared[("state", *state_key)] = (until, state)
         for version in versions.values():
             try:
                 self.store.get_material(version)  # the store caches it for the pushes of the batch
             except CertificateNotFoundError:
                 continue  # the push itself says so, in its record
 
-    def _recall(self, key: tuple[object, ...], read: Callable[[], T]) -> T:
+    def _recall(self, key: tuple[object, ...], read: Callable[[], T], *, once: bool = False) -> T:
         now = self.monotonic()
         with self._lock:
             for stale in [k for k, (until, _) in self._prepared.items() if until < now]:
                 del self._prepared[stale]
-            known = self._prepared.get(key)
+            known = self._prepared.pop(key, None) if once else self._prepared.get(key)
         return cast(T, known[1]) if known is not None else read()
 
     def process(self, message: PushMessage, receive_count: int) -> PushRecord | None:
         """Returns the final record, or None when the message was stale (already done elsewhere).
         Raises RetryLater for a transient error with attempts left, PushInProgressError while
-        another invocation holds the push."""
-        now = self.clock.now()
-        claim = PushRecord(
-            **message.model_dump(include={"certificate_id", "version", "provider", "service", "region"}),
-            status=PushStatus.IN_PROGRESS,
-            issuance_id=message.issuance_id,
-            push_id=message.push_id,
-            options=message.options,
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            record = self.records.mark_in_progress(claim, self.lease_seconds)
-        except StalePushError:
+        another invocation holds the push (or another push of the same certificate to the target)."""
+        key = (message.certificate_id, message.version, message.target)
+        state = self._recall(("state", *key), lambda: self.records.push_states([key])[key], once=True)
+        if state.record is None or state.record.push_id != message.push_id or state.record.status.is_final:
             logger.info("stale push message ignored", extra={"push_id": message.push_id})
             return None
         try:
-            return self._push_claimed(record, message, receive_count)
+            claimed = self.records.claim(state, self.clock.now(), self.lease_seconds)
+        except StalePushError:
+            logger.info("stale push message ignored", extra={"push_id": message.push_id})
+            return None
+        except SupersededPushError as exc:
+            ended = superseded(state.record, exc.held_version, self.clock.now())
+            return self._finish(ended, PushStatus.SUPERSEDED, reason=ended.reason, message=ended.message)
+        record = claimed.record
+        assert record is not None
+        try:
+            return self._push_claimed(record, claimed.binding, receive_count)
         except TransientDependencyError as exc:
             # a table or secret failed after the SDK's retries: let the message's next delivery take
             # the push at once instead of waiting out the lease (best effort: the lease expires anyway)
@@ -129,19 +161,19 @@ class PushWorker:
                 )
             raise
 
-    def _push_claimed(self, record: PushRecord, message: PushMessage, receive_count: int) -> PushRecord | None:
-        target = self.targets.get((message.provider, message.service))
+    def _push_claimed(self, record: PushRecord, binding: Binding | None, receive_count: int) -> PushRecord | None:
+        target = self.targets.get((record.provider, record.service))
         if target is None:
             return self._finish(
                 record,
                 PushStatus.FAILED,
                 reason="UNKNOWN_TARGET",
-                message=f"this deployment has no adapter for {message.provider}:{message.service}",
+                message=f"this deployment has no adapter for {record.provider}:{record.service}",
             )
         try:
             certificate = self._recall(
-                ("version", message.certificate_id, message.version),
-                lambda: self.store.get_version(message.certificate_id, message.version),
+                ("version", record.certificate_id, record.version),
+                lambda: self.store.get_version(record.certificate_id, record.version),
             )
             material = self.store.get_material(certificate)
         except CertificateNotFoundError as exc:
@@ -153,57 +185,137 @@ class PushWorker:
                 message=f"version {certificate.version} became {certificate.status.value} before it was pushed",
             )  # fmt: skip
 
+        held = binding.target_id if binding is not None and binding.version is not None else None
         request = PushRequest(
             certificate=certificate,
             material=material,
-            region=message.region,
-            options=message.options,
-            previous_target_id=self._recall(
-                ("binding", message.certificate_id, message.target),
-                lambda: self.records.deployed_target_id(message.certificate_id, message.target),
-            ),
+            region=record.region,
+            options=record.options,  # what the validator recorded; the message's copy is not trusted
+            previous_target_id=held,
         )
         started = self.monotonic()
+        upload: UploadResult | None = None
         try:
-            result = target.push(request)
+            with self._heartbeat(record):
+                if held and binding is not None and binding.version == record.version and not record.forced:
+                    # the binding says this version is there already (a replay of ATTACH_FAILED): attach only
+                    upload = UploadResult(
+                        target_id=held, action=UploadAction.REUSED, detail=f"version {record.version} is there already"
+                    )
+                else:
+                    upload = target.upload(request)
+                attached = target.attach(request, upload.target_id)
         except TransientPushError as exc:
-            if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
-                return self._finish(
-                    record,
-                    PushStatus.FAILED,
-                    reason=exc.code,
-                    message=f"gave up after {record.attempts} attempts: {exc.message}",
-                )
-            delay = self.retry.delay(record.attempts)
-            self.records.note_error(
-                record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
+            return self._retry_or_give_up(
+                record, target, binding, upload or _earlier_upload(record), exc, receive_count
             )
-            logger.warning(
-                "transient push error, will retry",
-                extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
-            )
-            raise RetryLater(delay, exc) from exc
-        except PermanentPushError as exc:
-            return self._finish(record, PushStatus.FAILED, reason=exc.code, message=exc.message)
-        except ConfigurationError as exc:
+        except (PermanentPushError, ConfigurationError) as exc:
             # e.g. no credentials for this provider yet: fix the configuration, then `certpush replay`
-            return self._finish(record, PushStatus.FAILED, reason="NOT_CONFIGURED", message=str(exc))
+            code = exc.code if isinstance(exc, PermanentPushError) else "NOT_CONFIGURED"
+            text = exc.message if isinstance(exc, PermanentPushError) else str(exc)
+            upload = upload or _earlier_upload(record)
+            if upload is None:
+                return self._finish(record, PushStatus.FAILED, reason=code, message=text)
+            return self._attach_failed(record, target, binding, upload, code, text)
         duration_ms = int((self.monotonic() - started) * 1000)
+        detail = "; ".join(d for d in (upload.detail, attached.detail) if d) or None
         return self._finish(
             record,
             PushStatus.SUCCEEDED,
-            target_id=result.target_id,
-            console_url=result.console_url or target.console_url(message.region, result.target_id),
+            replacing=_replacing(binding, record, upload),
+            target_id=upload.target_id,
+            upload_action=upload.action,
+            attached=tuple(attached.attached),
+            console_url=target.console_url(record.region, upload.target_id),
             duration_ms=duration_ms,
-            message=result.detail,
+            message=detail,
         )
 
-    def _finish(self, record: PushRecord, status: PushStatus, **changes: object) -> PushRecord:
+    def _retry_or_give_up(
+        self,
+        record: PushRecord,
+        target: PushTarget,
+        binding: Binding | None,
+        upload: UploadResult | None,
+        exc: TransientPushError,
+        receive_count: int,
+    ) -> PushRecord:
+        if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
+            given_up = f"gave up after {record.attempts} attempts: {exc.message}"
+            if upload is not None:
+                return self._attach_failed(record, target, binding, upload, exc.code, given_up)
+            return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
+        delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous)
+        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
+        if upload is not None:
+            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
+        if not self.records.note_error(noted):
+            logger.warning("lease lost: the transient error is not recorded", extra={"push_id": record.push_id})
+        logger.warning(
+            "transient push error, will retry",
+            extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
+        )
+        raise RetryLater(delay, exc) from exc
+
+    def _attach_failed(
+        self,
+        record: PushRecord,
+        target: PushTarget,
+        binding: Binding | None,
+        upload: UploadResult,
+        code: str,
+        text: str,
+    ) -> PushRecord:
+        """The certificate is in the target (the binding moves to it); attaching it failed."""
+        return self._finish(
+            record,
+            PushStatus.ATTACH_FAILED,
+            replacing=_replacing(binding, record, upload),
+            reason=code,
+            message=f"{upload.detail or 'uploaded'}; attaching failed: {text}",
+            target_id=upload.target_id,
+            upload_action=upload.action,
+            attached=(),
+            console_url=target.console_url(record.region, upload.target_id),  # "Configure Now": it is there
+        )
+
+    @contextlib.contextmanager
+    def _heartbeat(self, record: PushRecord) -> Iterator[None]:
+        """Extends the claim's leases every ``heartbeat_seconds`` (default a third of the lease) while
+        the block runs, from a thread of its own. Stops at the first lease it finds lost: the finish
+        then writes nothing (it is conditional on the same token)."""
+        interval = self.heartbeat_seconds or self.lease_seconds / 3
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                until = self.clock.now() + timedelta(seconds=self.lease_seconds)
+                try:
+                    if not self.records.extend_lease(record, until):
+                        logger.warning("lease lost while pushing", extra={"push_id": record.push_id})
+                        return
+                except DependencyError as exc:  # the next beat tries again, before the lease runs out
+                    logger.warning("heartbeat failed", extra={"push_id": record.push_id, "error": exc.code})
+
+        thread = threading.Thread(target=beat, name=f"lease-{record.push_id[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _finish(
+        self, record: PushRecord, status: PushStatus, replacing: int | None = None, **changes: object
+    ) -> PushRecord:
         final = record.model_copy(update={"status": status, "updated_at": self.clock.now(), "reason": None, **changes})
-        if not self.records.finish(final):
-            logger.info("push already final", extra={"push_id": record.push_id})
-            return final
-        log = logger.info if status is PushStatus.SUCCEEDED else logger.warning
+        if not self.records.finish(final, replacing=replacing):
+            logger.warning(
+                "push not recorded: it was final already or its lease was lost", extra={"push_id": record.push_id}
+            )
+            return final.model_copy(update={"lease_token": None, "lease_until": None})
+        final = final.model_copy(update={"lease_token": None, "lease_until": None})
+        log = logger.info if status.is_fine else logger.warning
         log(
             "push finished",
             extra={
@@ -213,6 +325,26 @@ class PushWorker:
                 "reason": final.reason,
                 "attempts": final.attempts,
                 "duration_ms": final.duration_ms,  # the operations dashboard's push durations
+                "upload_action": final.upload_action.value if final.upload_action else None,
+                "replaced": replacing,
             },
         )
         return final
+
+
+def _earlier_upload(record: PushRecord) -> UploadResult | None:
+    """The upload an earlier attempt of this push recorded (``note_error``): the certificate is there
+    even when this attempt failed before its own upload finished."""
+    if record.target_id is None or record.upload_action is None:
+        return None
+    return UploadResult(
+        target_id=record.target_id, action=record.upload_action, detail="uploaded by an earlier attempt"
+    )
+
+
+def _replacing(binding: Binding | None, record: PushRecord, upload: UploadResult) -> int | None:
+    """The version whose certificate this upload renewed in place: the binding's, when the upload
+    went to the certificate the binding names (its record becomes REPLACED)."""
+    if binding is None or binding.version is None or binding.version == record.version:
+        return None
+    return binding.version if binding.target_id == upload.target_id else None

@@ -1,6 +1,6 @@
 """Retract: delete from a target what certpush pushed there, when nothing uses it any more.
 
-For each target the SUCCEEDED records of the certificate are the candidates: one version
+For each target the live records of the certificate (SUCCEEDED, ATTACH_FAILED) are the candidates: one version
 (``version``), the versions older than the newest one deployed (``superseded``), or all of them.
 Records that name the same certificate in the target (renewed in place) are one certificate: it is
 deleted once, and every record that names it becomes RETRACTED. A certificate renewed in place by the
@@ -17,7 +17,7 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 
 from certpush.errors import PushError
-from certpush.models.domain import PushRecord, PushStatus, TargetKey
+from certpush.models.domain import PushRecord, TargetKey
 from certpush.ports import Clock, PushTarget, RecordsRepository
 
 logger = Logger(child=True)
@@ -26,7 +26,7 @@ logger = Logger(child=True)
 class RetractStatus(StrEnum):
     RETRACTED = "RETRACTED"
     IN_USE = "IN_USE"  # refused: something uses the certificate
-    NOTHING = "NOTHING"  # no SUCCEEDED push to retract there
+    NOTHING = "NOTHING"  # no live push (SUCCEEDED, ATTACH_FAILED) to retract there
     FAILED = "FAILED"  # the target answered an error
     UNKNOWN_TARGET = "UNKNOWN_TARGET"
 
@@ -65,7 +65,7 @@ class Retractor:
             if target is None:
                 outcomes.append(RetractOutcome(key, RetractStatus.UNKNOWN_TARGET, message=f"no adapter for {key}"))
                 continue
-            deployed = [r for r in current if r.target == key and r.status is PushStatus.SUCCEEDED and r.target_id]
+            deployed = [r for r in current if r.target == key and r.status.is_live and r.target_id]
             chosen = self._chosen(deployed, version, superseded)
             if not chosen:
                 what = f"version {version}" if version else ("superseded versions" if superseded else "version")

@@ -67,6 +67,9 @@ def end_stuck(records: RecordsRepository, record: PushRecord, now: datetime, why
             "reason": STUCK,
             "message": f"left {record.status.value} for {idle}s: {why}",
             "updated_at": now,
+            # ended without its claim: never while a worker's lease still runs (RecordsRepository.finish)
+            "lease_token": None,
+            "lease_until": None,
         }
     )
     if not records.finish(final):

@@ -1,5 +1,7 @@
 """Validator: turns one "Certificate Issued" event into PENDING records and queue messages, or
-REJECTED records with a reason code. A push that cannot succeed is never attempted."""
+REJECTED records with a reason code. A push that cannot succeed is never attempted: neither one of
+material no target takes (``certificate_rules.RULES``), nor one a target's own rules exclude (its
+``TargetCertificateRules``, read through the ``TargetCatalog`` port)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from certpush.errors import CertificateNotFoundError, InvalidCertificateError
+from certpush.logic.certificate_rules import MaterialShape
 from certpush.logic.policies import merge_targets, targets_from_policies
-from certpush.logic.x509_checks import check_material
+from certpush.logic.x509_checks import check_material, material_shape
 from certpush.models.domain import (
     GLOBAL_REGION,
     MAX_REGIONS_PER_SERVICE,
@@ -61,7 +64,7 @@ class Validator:
         outcome = ValidationOutcome(issuance_id=issuance_id)
         now = self.clock.now()
 
-        certificate, certificate_problem = self._certificate(detail, now)
+        certificate, certificate_problem, shape = self._certificate(detail, now)
         specs = merge_targets(detail.targets) if detail.targets else self._policy_targets(certificate)
         if not specs:
             logger.warning(
@@ -71,7 +74,15 @@ class Validator:
             return outcome
 
         version = certificate.version if certificate else (detail.version or 0)
-        planned = [(key, spec.options, self._target_problem(spec, key)) for spec in specs for key in spec.target_keys()]
+        planned = [
+            (
+                key,
+                spec.options,
+                self._target_problem(spec, key) or certificate_problem or self._rules_problem(spec, shape),
+            )
+            for spec in specs
+            for key in spec.target_keys()
+        ]
         self.records.put_issuance(
             Issuance(
                 issuance_id=issuance_id,
@@ -84,7 +95,7 @@ class Validator:
 
         messages: list[PushMessage] = []
         candidates: list[PushRecord] = []
-        for key, options, target_problem in planned:
+        for key, options, problem in planned:
             record = PushRecord(
                 certificate_id=detail.certificate_id,
                 version=version,
@@ -96,10 +107,10 @@ class Validator:
                 push_id=str(uuid.uuid5(_PUSH_NAMESPACE, f"{issuance_id}|{key}")),
                 options=options,
                 forced=detail.force,
+                rollback=detail.rollback,
                 created_at=now,
                 updated_at=now,
             )
-            problem = target_problem or certificate_problem
             if problem is None:
                 candidates.append(record)
                 continue
@@ -160,24 +171,31 @@ class Validator:
     # -- certificate-level checks ------------------------------------------------------------------
     def _certificate(
         self, detail: CertificateIssuedDetail, now: datetime
-    ) -> tuple[CertificateVersion | None, Rejection | None]:
+    ) -> tuple[CertificateVersion | None, Rejection | None, MaterialShape | None]:
+        """The version, why no target can take it (or None), and what the target rules look at."""
         try:
             certificate = self.store.get_version(detail.certificate_id, detail.version)
         except CertificateNotFoundError as exc:
-            return None, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, str(exc))
+            return None, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, str(exc)), None
         if certificate.status is not CertificateStatus.HOSTED:
-            return certificate, Rejection(
-                RejectReason.NOT_HOSTED,
-                f"certificate {certificate.certificate_id} version {certificate.version} is "
-                f"{certificate.status.value}; only HOSTED certificates are pushed",
+            return (
+                certificate,
+                Rejection(
+                    RejectReason.NOT_HOSTED,
+                    f"certificate {certificate.certificate_id} version {certificate.version} is "
+                    f"{certificate.status.value}; only HOSTED certificates are pushed",
+                ),
+                None,
             )
         try:
-            check_material(self.store.get_material(certificate), now)
+            material = self.store.get_material(certificate)
+            check_material(material, now)
+            shape = material_shape(material)
         except CertificateNotFoundError as exc:
-            return certificate, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, f"{exc}: its material is missing")
+            return certificate, Rejection(RejectReason.CERTIFICATE_NOT_FOUND, f"{exc}: its material is missing"), None
         except InvalidCertificateError as exc:
-            return certificate, Rejection(RejectReason(exc.reason), str(exc))
-        return certificate, None
+            return certificate, Rejection(RejectReason(exc.reason), str(exc)), None
+        return certificate, None, shape
 
     def _policy_targets(self, certificate: CertificateVersion | None) -> list[TargetSpec]:
         if certificate is None:
@@ -213,6 +231,16 @@ class Validator:
         else:
             message = f"{name} is not offered in region '{key.region}'"
         return Rejection(RejectReason.REGION_NOT_OFFERED, message)
+
+    def _rules_problem(self, spec: TargetSpec, shape: MaterialShape | None) -> Rejection | None:
+        """The first rule of the target's own that the material breaks (``TargetCertificateRules``)."""
+        target = self.catalog.find(spec.provider, spec.service)
+        if target is None or shape is None:
+            return None
+        violation = target.rules.first_violation(shape)
+        if violation is None:
+            return None
+        return Rejection(violation.code, violation.message(f"{spec.provider}:{spec.service}"))
 
     def _reject(
         self, record: PushRecord, rejection: Rejection, *, keep_current: bool, outcome: ValidationOutcome

@@ -17,10 +17,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 
 from certpush.errors import InvalidCertificateError
-from certpush.logic.certificate_rules import HUAWEI_ELB_CHAIN_LEVELS
+from certpush.logic.certificate_rules import MAX_CHAIN_LEVELS, MaterialShape
 from certpush.models.domain import CertificateMaterial, RejectReason
 
 
@@ -70,6 +70,80 @@ def describe_key(public_key: object) -> str:
     return type(public_key).__name__
 
 
+def _signature_hash(cert: x509.Certificate) -> str:
+    """The hash a certificate is signed with ("sha1", "md5"...), or its signature algorithm's name."""
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        algorithm = None
+    return algorithm.name if algorithm is not None else _signature_name(cert)
+
+
+def _signature_name(cert: x509.Certificate) -> str:
+    oid = cert.signature_algorithm_oid
+    return getattr(oid, "_name", None) or oid.dotted_string
+
+
+_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+# the algorithm of the key that made a signature, by the signature's algorithm (RFC 5754, 5758, 8410, 4055)
+_SIGNER_ALGORITHM = {
+    SignatureAlgorithmOID.RSA_WITH_MD5: "RSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "RSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA224: "RSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA256: "RSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA384: "RSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA512: "RSA",
+    SignatureAlgorithmOID.RSASSA_PSS: "RSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: "EC",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA224: "EC",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: "EC",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: "EC",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: "EC",
+    SignatureAlgorithmOID.ED25519: "Ed25519",
+    SignatureAlgorithmOID.ED448: "Ed448",
+    SignatureAlgorithmOID.DSA_WITH_SHA1: "DSA",
+    SignatureAlgorithmOID.DSA_WITH_SHA224: "DSA",
+    SignatureAlgorithmOID.DSA_WITH_SHA256: "DSA",
+}
+
+
+def key_algorithm(public_key: object) -> tuple[str, str | None]:
+    """(algorithm, size) as the target rules name them: ("RSA", "2048"), ("EC", "P-256"), ("Ed25519", None)."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA", str(public_key.key_size)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC", _CURVES.get(public_key.curve.name, public_key.curve.name)
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519", None
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "Ed448", None
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return "DSA", str(public_key.key_size)
+    return type(public_key).__name__, None
+
+
+def material_shape(material: CertificateMaterial) -> MaterialShape:
+    """What the target rules (``certificate_rules.TargetCertificateRules``) look at."""
+    cert = load_certificate(material.certificate_pem)
+    try:
+        algorithm, size = key_algorithm(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InvalidCertificateError(
+            RejectReason.INVALID_CERTIFICATE, f"the certificate's key cannot be read: {type(exc).__name__}"
+        ) from exc
+    return MaterialShape(
+        key_algorithm=algorithm,
+        key_size=size,
+        signature_algorithm=_signature_name(cert),
+        signer_key_algorithm=_SIGNER_ALGORITHM.get(cert.signature_algorithm_oid, _signature_name(cert)),
+        x509_version=1 if cert.version is x509.Version.v1 else 3,
+        certificate_chars=len(material.certificate_pem),
+        certificate_with_chain_chars=len(material.full_chain_pem),
+        private_key_chars=len(material.private_key_pem.get_secret_value()),
+    )
+
+
 def inspect_certificate(pem: str) -> CertificateFacts:
     """What the inventory records of a certificate. ``sans`` are the names its subjectAltName
     really holds (empty without one: the NO_SAN rule warns)."""
@@ -115,7 +189,11 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
 def check_key_matches(cert: x509.Certificate, private_key_pem: str) -> None:
     """RejectReason.KEY_MISMATCH. The key is never part of a message."""
     try:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        # the public halves are compared: RSA's consistency check (seconds for an 8192-bit key, on
+        # every push) is not needed for that; the key was checked when read from its file (material_files)
+        key = serialization.load_pem_private_key(
+            private_key_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise InvalidCertificateError(
             RejectReason.KEY_MISMATCH, "the private key is not an unencrypted PEM private key"
@@ -140,9 +218,26 @@ def _check_link(child: x509.Certificate, parent: x509.Certificate, below: int, n
             f"'{_subject(child)}' names issuer '{child.issuer.rfc4514_string()}', but the next chain "
             f"certificate is '{_subject(parent)}' (the chain goes in order: each issuer follows its certificate)",
         )
+    signer = _SIGNER_ALGORITHM.get(child.signature_algorithm_oid)
+    issuer_key = key_algorithm(parent.public_key())[0]
+    if signer is not None and signer != issuer_key:
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"'{_subject(child)}' is not issued by the next chain certificate '{_subject(parent)}' "
+            f"(it is signed with an {signer} key, that certificate has an {issuer_key} key)",
+        )
     try:
         child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # names and key algorithms match, so cryptography refuses the algorithm itself (SHA-1 and MD5
+        # signatures: "Unsupported signature algorithm"); the signature may well be sound, openssl
+        # verifies it, but certpush cannot check it
+        raise InvalidCertificateError(
+            RejectReason.CHAIN_INVALID,
+            f"'{_subject(child)}' cannot be checked against the next chain certificate '{_subject(parent)}': "
+            f"signature algorithm {_signature_hash(child)} is not accepted (cryptography refuses it)",
+        ) from exc
+    except InvalidSignature as exc:
         raise InvalidCertificateError(
             RejectReason.CHAIN_INVALID,
             f"'{_subject(child)}' is not issued by the next chain certificate '{_subject(parent)}' "
@@ -180,10 +275,10 @@ def check_chain(cert: x509.Certificate, chain: list[x509.Certificate], now: date
 
     No trust store and no web-PKI profile: ACM and Huawei Cloud take a chain that ends at an
     intermediate, and require neither key identifiers nor extended key usage (``certificate_rules``)."""
-    if len(chain) + 1 > HUAWEI_ELB_CHAIN_LEVELS:
+    if len(chain) + 1 > MAX_CHAIN_LEVELS:
         raise InvalidCertificateError(
             RejectReason.CHAIN_INVALID,
-            f"the certificate and its chain are {len(chain) + 1} levels; at most {HUAWEI_ELB_CHAIN_LEVELS}",
+            f"the certificate and its chain are {len(chain) + 1} levels; at most {MAX_CHAIN_LEVELS}",
         )
     path = [cert, *chain]
     for below, (child, parent) in enumerate(itertools.pairwise(path)):

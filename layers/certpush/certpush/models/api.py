@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from certpush.models.domain import CertificateVersion, PushRecord, PushStatus
+from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, UploadAction
 
 
 class ApiError(BaseModel):
@@ -40,9 +40,19 @@ class PushRecordView(BaseModel):
     service: str
     region: str
     status: PushStatus
-    reason: str | None = Field(default=None, description="REJECTED: the validator's reason; FAILED: the error code")
+    reason: str | None = Field(
+        default=None,
+        description="REJECTED: the validator's reason; FAILED, ATTACH_FAILED: the error code; SUPERSEDED: "
+        "NEWER_VERSION; REPLACED: REPLACED_BY",
+    )
     message: str | None = None
     target_id: str | None = Field(default=None, description="id of the certificate in the target")
+    upload_action: UploadAction | None = Field(
+        default=None, description="how the certificate got into the target: CREATED, RENEWED_IN_PLACE or REUSED"
+    )
+    attached: list[str] = Field(default_factory=list, description="the references it was attached to")
+    replaced_by: int | None = Field(default=None, description="REPLACED: the version renewed in place over it")
+    rollback: bool = Field(default=False, description="pushed with --rollback (may replace a newer version)")
     console_url: str | None = Field(default=None, description='"Configure Now": the target\'s console')
     attempts: int
     duration_ms: int | None = None
@@ -62,6 +72,10 @@ class StatusCounts(BaseModel):
     SUCCEEDED: int = 0
     FAILED: int = 0
     REJECTED: int = 0
+    RETRACTED: int = 0
+    SUPERSEDED: int = 0
+    REPLACED: int = 0
+    ATTACH_FAILED: int = 0
 
     @classmethod
     def of(cls, statuses: list[PushStatus]) -> StatusCounts:
@@ -136,4 +150,6 @@ class ReplayResult(BaseModel):
     certificate_id: str
     version: int | None
     issuance_id: str | None = Field(description="null when there was nothing to replay")
-    targets: list[str] = Field(description="provider:service:region of each FAILED target pushed again")
+    targets: list[str] = Field(
+        description="provider:service:region of each FAILED target pushed again (and ATTACH_FAILED one attached again)"
+    )

@@ -44,10 +44,34 @@ class PushStatus(StrEnum):
     FAILED = "FAILED"
     REJECTED = "REJECTED"
     RETRACTED = "RETRACTED"  # certpush deleted what this push made (``certpush retract``)
+    # the target holds a newer version of the certificate: versions only move forward (not an error)
+    SUPERSEDED = "SUPERSEDED"
+    # a later push renewed in place the certificate this push had put there (``replaced_by``)
+    REPLACED = "REPLACED"
+    # the certificate IS in the target (the binding names this version), attaching it failed (``reason``)
+    ATTACH_FAILED = "ATTACH_FAILED"
 
     @property
     def is_final(self) -> bool:
-        return self in (PushStatus.SUCCEEDED, PushStatus.FAILED, PushStatus.REJECTED, PushStatus.RETRACTED)
+        return self not in (PushStatus.PENDING, PushStatus.IN_PROGRESS)
+
+    @property
+    def is_live(self) -> bool:
+        """The target holds this version as this push left it (``ATTACH_FAILED``: held, not attached)."""
+        return self in (PushStatus.SUCCEEDED, PushStatus.ATTACH_FAILED)
+
+    @property
+    def is_fine(self) -> bool:
+        """Final and no action needed: in place, or a newer version is (``SUPERSEDED``)."""
+        return self in (PushStatus.SUCCEEDED, PushStatus.SUPERSEDED)
+
+
+class UploadAction(StrEnum):
+    """What putting a certificate version into a target's store did."""
+
+    CREATED = "CREATED"  # a new certificate in the target
+    RENEWED_IN_PLACE = "RENEWED_IN_PLACE"  # the certificate an earlier version left now holds this one
+    REUSED = "REUSED"  # this version was already there (an earlier attempt, or recorded)
 
 
 class RejectReason(StrEnum):
@@ -60,6 +84,13 @@ class RejectReason(StrEnum):
     KEY_MISMATCH = "KEY_MISMATCH"
     CHAIN_INVALID = "CHAIN_INVALID"
     INVALID_CERTIFICATE = "INVALID_CERTIFICATE"
+    # what one target does not take (its own rules: ``TargetCertificateRules`` of its provider package)
+    KEY_ALGORITHM_NOT_SUPPORTED = "KEY_ALGORITHM_NOT_SUPPORTED"
+    KEY_SIZE_NOT_SUPPORTED = "KEY_SIZE_NOT_SUPPORTED"
+    SIGNATURE_ALGORITHM_NOT_SUPPORTED = "SIGNATURE_ALGORITHM_NOT_SUPPORTED"
+    CERTIFICATE_VERSION_NOT_SUPPORTED = "CERTIFICATE_VERSION_NOT_SUPPORTED"
+    CERTIFICATE_TOO_LARGE = "CERTIFICATE_TOO_LARGE"
+    PRIVATE_KEY_TOO_LARGE = "PRIVATE_KEY_TOO_LARGE"
     TOO_MANY_REGIONS = "TOO_MANY_REGIONS"
     UNKNOWN_PROVIDER = "UNKNOWN_PROVIDER"
     UNKNOWN_SERVICE = "UNKNOWN_SERVICE"
@@ -133,6 +164,15 @@ class CertificateVersion(BaseModel):
     key_fingerprint_sha256: str | None = Field(default=None, description="SHA-256 of the key's public half")
     chain_fingerprint_sha256: str | None = None
 
+    @property
+    def material_digest(self) -> str | None:
+        """One digest of certificate, key and chain: two imports of the same material have the same.
+        None for a version stored before key and chain digests were kept (it never matches)."""
+        if self.key_fingerprint_sha256 is None:
+            return None
+        parts = (self.fingerprint_sha256, self.key_fingerprint_sha256, self.chain_fingerprint_sha256 or "")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
 
 class CertificateMaterial(BaseModel):
     """PEM material of one version. Secrets never print: ``repr`` and logs show ``**********``."""
@@ -171,12 +211,47 @@ class PushRecord(BaseModel):
     push_id: str
     options: TargetOptions = TargetOptions()
     forced: bool = Field(default=False, description="pushed again although recorded as present (push --force)")
+    rollback: bool = Field(
+        default=False, description="pushed with --rollback: may put this version over a newer one in the target"
+    )
+    upload_action: UploadAction | None = Field(
+        default=None, description="what putting the certificate into the target's store did (the upload fact)"
+    )
+    attached: tuple[str, ...] = Field(
+        default=(), description="the references (listeners, hosts, distributions, domains) it was attached to"
+    )
+    replaced_by: int | None = Field(default=None, description="REPLACED: the version renewed in place over this one")
     created_at: datetime
     updated_at: datetime
+    # the claim that holds this push (never shown, never in the history): finish, note_error and
+    # heartbeats only write while the stored record still carries this token
+    lease_token: str | None = Field(default=None, exclude=True, repr=False)
+    lease_until: datetime | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def target(self) -> TargetKey:
         return TargetKey(provider=self.provider, service=self.service, region=self.region)
+
+
+class Binding(BaseModel):
+    """What one target holds of one certificate, as the records know it: the certificate's id there
+    and the version it holds (both None before any version got there), and the lease of the push
+    that is changing it (pushes of one certificate to one target run one at a time, across versions)."""
+
+    target_id: str | None = None
+    version: int | None = None
+    lease_token: str | None = None
+    lease_until: datetime | None = None
+
+    def leased_at(self, now: datetime) -> bool:
+        return self.lease_token is not None and self.lease_until is not None and self.lease_until >= now
+
+
+class PushState(BaseModel):
+    """A push's record and its target's binding, as read together (``RecordsRepository.push_states``)."""
+
+    record: PushRecord | None = None
+    binding: Binding | None = None
 
 
 class PushRequest(BaseModel):
@@ -187,7 +262,9 @@ class PushRequest(BaseModel):
     region: str
     options: TargetOptions = TargetOptions()
     previous_target_id: str | None = Field(
-        default=None, description="id of an earlier version of this certificate in the same target"
+        default=None,
+        description="id of the certificate the binding names in this target (another version of this "
+        "certificate): the upload renews it in place",
     )
 
     @property
@@ -210,9 +287,18 @@ class PushRequest(BaseModel):
         return f"{TARGET_NAME_PREFIX}{cleaned[:keep].ljust(keep, '_')}-{digest}{suffix}"
 
 
-class PushResult(BaseModel):
+class UploadResult(BaseModel):
+    """The certificate version is in the target's store: its id there and how it got there."""
+
     target_id: str
-    console_url: str | None = None
+    action: UploadAction
+    detail: str | None = None
+
+
+class AttachResult(BaseModel):
+    """The references of ``PushRequest.options`` (in the request's region) the certificate is attached to."""
+
+    attached: list[str] = Field(default_factory=list)
     detail: str | None = None
 
 

@@ -38,6 +38,11 @@ class CertificateIssuedDetail(BaseModel):
     force: bool = Field(
         default=False, description="push again where this version is recorded as present (e.g. deleted in a console)"
     )
+    rollback: bool = Field(
+        default=False,
+        description="allow this version to replace a newer one in the targets (without it an older version "
+        "ends SUPERSEDED where a newer one is); recorded on each push",
+    )
 
 
 class CertificateIssuedEvent(EventBridgeModel):
@@ -72,6 +77,8 @@ class SummaryCounts(BaseModel):
     failed: int = 0
     rejected: int = 0
     already_pushed: int = Field(default=0, description="of the rejected: this version was already in the target")
+    superseded: int = Field(default=0, description="the target holds a newer version: nothing to do")
+    attach_failed: int = Field(default=0, description="the certificate is in the target, attaching it failed")
 
 
 class IssuanceSummaryDetail(BaseModel):
@@ -83,7 +90,8 @@ class IssuanceSummaryDetail(BaseModel):
     total: int
     counts: SummaryCounts
     outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"] = Field(
-        description="SUCCEEDED: the version is now in every target (pushed now or ALREADY_PUSHED before)"
+        description="SUCCEEDED: the version is now in every target (pushed now or ALREADY_PUSHED before), or "
+        "a newer one is (SUPERSEDED)"
     )
     targets: dict[str, str] = Field(description="provider:service:region -> final status, or ALREADY_PUSHED")
 
@@ -98,8 +106,10 @@ class IssuanceSummaryDetail(BaseModel):
             failed=values.count("FAILED"),
             rejected=values.count("REJECTED") + already,
             already_pushed=already,
+            superseded=values.count("SUPERSEDED"),
+            attach_failed=values.count("ATTACH_FAILED"),
         )
-        in_place = counts.succeeded + already
+        in_place = counts.succeeded + already + counts.superseded
         outcome: Literal["SUCCEEDED", "PARTIAL", "FAILED"] = (
             "SUCCEEDED" if in_place == len(values) else "FAILED" if in_place == 0 else "PARTIAL"
         )

@@ -7,7 +7,9 @@ One table, keys designed for the questions certpush and its dashboards ask:
   / ``{updated}#...``.
 - push history:  PK ``CERT#{id}``, SK ``HIST#{finished_at}#{push_id}``;
   GSI3 (ByDay) ``DAY#{date}`` / ``{finished_at}#...``.
-- binding:       PK ``CERT#{id}``, SK ``BIND#{provider}#{service}#{region}`` -> id of the certificate in that target.
+- binding:       PK ``CERT#{id}``, SK ``BIND#{provider}#{service}#{region}`` -> ``target_id`` (id of the
+  certificate in that target) and ``version`` (the version it holds), and the lease of the push changing
+  it (``lease_token``, ``lease_until``).
 - issuance:      PK ``ISSUANCE#{id}``, SK ``ISSUANCE`` -> targets and the final status of each.
 
 - the latest 10 push records of a certificate: Query PK=CERT#{id}, SK begins_with HIST#, descending, Limit 10;
@@ -20,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from certpush.models.domain import PushRecord, PushStatus, TargetKey
+from certpush.models.domain import Binding, PushRecord, PushStatus, TargetKey
 
 ITEM_PUSH = "PUSH"
 ITEM_HISTORY = "HIST"
@@ -62,17 +64,26 @@ def _record_attributes(record: PushRecord) -> dict[str, Any]:
     return data
 
 
+def index_keys(
+    certificate_id: str, version: int, target: TargetKey, status: PushStatus, updated: str
+) -> dict[str, str]:
+    """The ByStatus and ByTarget keys of a current record (``updated``: its ``timestamp``)."""
+    return {
+        "GSI1PK": f"STATUS#{status.value}",
+        "GSI1SK": f"{updated}#{certificate_id}#{version}#{target}",
+        "GSI2PK": f"TARGET#{target.provider}#{target.service}#{target.region}",
+        "GSI2SK": f"{updated}#{certificate_id}#{version}",
+    }
+
+
 def current_item(record: PushRecord) -> dict[str, Any]:
-    updated = timestamp(record.updated_at)
+    """The record as its current-state item (without a lease: a claim sets that with an update)."""
     target = record.target
     return {
         "PK": cert_pk(record.certificate_id),
         "SK": push_sk(record.version, target),
         "type": ITEM_PUSH,
-        "GSI1PK": f"STATUS#{record.status.value}",
-        "GSI1SK": f"{updated}#{record.certificate_id}#{record.version}#{target}",
-        "GSI2PK": f"TARGET#{target.provider}#{target.service}#{target.region}",
-        "GSI2SK": f"{updated}#{record.certificate_id}#{record.version}",
+        **index_keys(record.certificate_id, record.version, target, record.status, timestamp(record.updated_at)),
         **_record_attributes(record),
     }
 
@@ -89,6 +100,15 @@ def history_item(record: PushRecord) -> dict[str, Any]:
     }
 
 
+def binding_from_item(item: dict[str, Any]) -> Binding:
+    return Binding(
+        target_id=str(item["target_id"]) if item.get("target_id") else None,
+        version=int(item["version"]) if item.get("version") is not None else None,
+        lease_token=str(item["lease_token"]) if item.get("lease_token") else None,
+        lease_until=parse_timestamp(str(item["lease_until"])) if item.get("lease_until") else None,
+    )
+
+
 def record_from_item(item: dict[str, Any]) -> PushRecord:
     data = {key: item[key] for key in _RECORD_FIELDS if key in item}
     data["created_at"] = parse_timestamp(str(item["created_at"]))
@@ -98,5 +118,9 @@ def record_from_item(item: dict[str, Any]) -> PushRecord:
     data["sweeps"] = int(item.get("sweeps", 0))
     if "duration_ms" in item:
         data["duration_ms"] = int(item["duration_ms"])
+    if item.get("lease_until"):
+        data["lease_until"] = parse_timestamp(str(item["lease_until"]))
+    if item.get("replaced_by") is not None:
+        data["replaced_by"] = int(item["replaced_by"])
     data["status"] = PushStatus(item["status"])
     return PushRecord.model_validate(data)

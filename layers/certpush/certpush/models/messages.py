@@ -11,6 +11,9 @@ from certpush.models.domain import CertificateId, PushRecord, TargetKey, TargetO
 
 
 class PushMessage(BaseModel):
+    """Identifies one recorded push. The worker acts on the stored record (its attach references and
+    ``rollback`` come from there); the copies here are informational."""
+
     push_id: str
     issuance_id: str
     certificate_id: CertificateId
@@ -19,6 +22,7 @@ class PushMessage(BaseModel):
     service: str
     region: str
     options: TargetOptions = TargetOptions()
+    rollback: bool = False
 
     @property
     def target(self) -> TargetKey:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certpush.environment import parse_environment
 from certpush.errors import ConfigurationError
+from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.models.domain import GLOBAL_REGION, PushRecord
 from certpush.ports import PushTarget
 
@@ -77,6 +78,9 @@ class PushTargetDefinition(Generic[S]):
     settings: type[S]
     build: Callable[[S, BuildContext], PushTarget | None]
     """The adapter; None when the deployment is not configured for this target."""
+    rules: TargetCertificateRules
+    """What the target takes (keys, signatures, X.509 versions, sizes), each rule with its documentation
+    page: the validator rejects a push that breaks one, an import warns (``certificate_rules``)."""
     attachment: Attachment | None = None
     inspect: Callable[[PushRecord], Inspection] | None = None
     """Looks through the target's own API for what a SUCCEEDED record says was pushed; None when

@@ -6,9 +6,11 @@ The OpenAPI document of these routes is docs/openapi.json (make openapi)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
@@ -56,6 +58,17 @@ def _iso_8601(value: object) -> object:
 
 
 DateTimeParam = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    """``value`` in UTC (UTC when it has no offset). A date-time whose UTC falls outside years 1 to
+    9999 (``0001-01-01T00:00:00+01:00``) is a 400, not an OverflowError further in."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidQueryError(f"{name} is out of range: in UTC it falls outside the years 1 to 9999") from exc
 
 
 def _answers(model: type, **errors: str) -> dict[int, Any]:
@@ -107,7 +120,37 @@ def _bad_query(exc: InvalidQueryError) -> Response[dict[str, Any]]:
     },
 )
 def page() -> Response[str]:
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=PAGE.read_text())
+    html, policy = _page()
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=html,
+        headers={
+            "Content-Security-Policy": policy,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "X-Frame-Options": "DENY",
+        },
+    )
+
+
+@cache
+def _page() -> tuple[str, str]:
+    """The page and its Content-Security-Policy: its one inline script and style, named by their
+    SHA-256 (CSP Level 3, hash-source), may run; it fetches from its own origin only, sends no form,
+    loads nothing else, and no page may frame it."""
+    html = PAGE.read_text()
+
+    def hashes(tag: str) -> str:
+        bodies = re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.DOTALL)
+        digests = (base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in bodies)
+        return " ".join(f"'sha256-{digest}'" for digest in digests)
+
+    policy = (
+        f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; connect-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    return html, policy
 
 
 @app.get("/certificates", summary="Every certificate with a summary of its pushes")
@@ -146,7 +189,11 @@ def replay(
 @app.get(
     "/pushes",
     summary="Push records by status, target or time, newest first, paginated",
-    responses=_answers(PushPage, e400="a foreign cursor, or a time window that is reversed or too long"),
+    responses=_answers(
+        PushPage,
+        e400="a cursor this API did not hand out for this query (or a changed one), a date-time out of range, "
+        "or a time window that is reversed or too long",
+    ),
 )
 def pushes(
     status: Annotated[PushStatus | None, Query(description="current records in this status (index ByStatus)")] = None,
@@ -156,9 +203,18 @@ def pushes(
     since: Annotated[DateTimeParam | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
     until: Annotated[DateTimeParam | None, Query(description="ISO 8601; UTC when no offset is given")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="next_cursor of the previous page (signed: use it as given)")
+    ] = None,
 ) -> PushPage:
-    query = PushQuery(status=status, provider=provider, service=service, region=region, since=since, until=until)
+    query = PushQuery(
+        status=status,
+        provider=provider,
+        service=service,
+        region=region,
+        since=_utc(since, "since"),
+        until=_utc(until, "until"),
+    )
     return _service().push_page(query, limit, cursor)
 
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectionError,
+    ReadTimeoutError,
+)
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
-from certpush.models.domain import PushRequest
+from certpush.models.domain import PushRequest, UploadAction, UploadResult
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
@@ -49,7 +55,10 @@ _QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsExc
 
 def translate_aws_error(exc: Exception, action: str) -> PushError:
     """ClientError / transport errors -> our exceptions, by error code and HTTP status only."""
-    if isinstance(exc, (ReadTimeoutError, ConnectionError)):
+    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
+        # sent, but no answer came: ACM may have done it (a late import) -- the retry settles, then looks
+        return TransientPushError("NETWORK", f"{action}: {exc}", ambiguous=True)
+    if isinstance(exc, ConnectionError):
         return TransientPushError("NETWORK", f"{action}: {exc}")
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -57,7 +66,8 @@ def translate_aws_error(exc: Exception, action: str) -> PushError:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         message = f"{action}: {error.get('Message', code)}"
         if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-            return TransientPushError(code, message)
+            # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
+            return TransientPushError(code, message, ambiguous=status >= 500 and status != 503)
         if code in _UNAVAILABLE_CODES:
             return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
         if code in _QUOTA_CODES:
@@ -109,20 +119,20 @@ class AcmImporter:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
 
-    def put(self, request: PushRequest, region: str) -> tuple[str, str]:
-        """(ARN, what was done) of the version in ACM of ``region``."""
+    def put(self, request: PushRequest, region: str) -> UploadResult:
+        """The version in ACM of ``region``: its ARN and what was done."""
         acm: ACMClient = self._clients("acm", region)
         previous = request.previous_target_id
         if previous and region_of_arn(previous) == region:
             # what certpush recorded: one DescribeCertificate, never a listing of the region
             if self._is_same_certificate(acm, previous, request):
-                return previous, "already in ACM"
+                return UploadResult(target_id=previous, action=UploadAction.REUSED, detail="already in ACM")
             return self._import(acm, request, region)
         # nothing recorded in this region yet (its first push): an earlier attempt may have imported
         # it before failing, so look for it (ACM has no lookup by tag, and moto's tagging API knows no ACM)
         arn = self._find_same_certificate(acm, request)
         if arn is not None:
-            return arn, "already in ACM"
+            return UploadResult(target_id=arn, action=UploadAction.REUSED, detail="already in ACM")
         return self._import(acm, request, region)
 
     def _is_same_certificate(self, acm: ACMClient, arn: str, request: PushRequest) -> bool:
@@ -155,7 +165,7 @@ class AcmImporter:
             raise translate_aws_error(exc, "looking for the certificate in ACM") from exc
         return None
 
-    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> tuple[str, str]:
+    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> UploadResult:
         material = request.material
         arguments: dict[str, Any] = {
             "Certificate": material.certificate_pem.encode(),
@@ -169,7 +179,11 @@ class AcmImporter:
                 response = acm.import_certificate(CertificateArn=previous, **arguments)
                 # tags may not be passed on re-import: bring the version tag up to date afterwards
                 acm.add_tags_to_certificate(CertificateArn=previous, Tags=self._tags(request))
-                return str(response["CertificateArn"]), "re-imported in place"
+                return UploadResult(
+                    target_id=str(response["CertificateArn"]),
+                    action=UploadAction.RENEWED_IN_PLACE,
+                    detail="re-imported in place",
+                )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                     raise translate_aws_error(exc, "re-importing into ACM") from exc
@@ -178,7 +192,7 @@ class AcmImporter:
             response = acm.import_certificate(Tags=self._tags(request), **arguments)
         except (ClientError, BotoCoreError) as exc:
             raise translate_aws_error(exc, "importing into ACM") from exc
-        return str(response["CertificateArn"]), "imported"
+        return UploadResult(target_id=str(response["CertificateArn"]), action=UploadAction.CREATED, detail="imported")
 
     def in_use_by(self, region: str, arn: str) -> list[str] | None:
         """ACM's InUseBy of the certificate (the AWS resources that use it); None when it is gone."""

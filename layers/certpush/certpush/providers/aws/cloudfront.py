@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
+from certpush.providers.aws.rules import CLOUDFRONT_RULES
 from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
 PROVIDER = "aws"
@@ -66,6 +67,7 @@ DEFINITION = PushTargetDefinition(
     regions=None,
     settings=AwsCloudFrontSettings,
     build=build,
+    rules=CLOUDFRONT_RULES,
     attachment=Attachment(reference="a distribution id: its viewer certificate (SNI, TLSv1.2_2021)"),
     inspect=inspect,
 )

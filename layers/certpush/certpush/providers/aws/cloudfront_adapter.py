@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.providers.aws.acm import AcmImporter, AwsClients, translate_aws_error
 from certpush.providers.aws.cloudfront import (
     ACM_REGION,
@@ -52,11 +52,14 @@ class AwsCloudFrontTarget:
     def console_url(self, region: str, target_id: str | None = None) -> str:
         return self._console_template.format(region=ACM_REGION, target_id=target_id or "")
 
-    def push(self, request: PushRequest) -> PushResult:
-        arn, detail = self._acm.put(request, ACM_REGION)
-        for distribution_id in dict.fromkeys(request.options.attach):
+    def upload(self, request: PushRequest) -> UploadResult:
+        return self._acm.put(request, ACM_REGION)
+
+    def attach(self, request: PushRequest, arn: str) -> AttachResult:
+        distributions = list(dict.fromkeys(request.options.attach))
+        for distribution_id in distributions:
             self._set_viewer_certificate(distribution_id, arn)
-        return PushResult(target_id=arn, console_url=self.console_url(request.region, arn), detail=detail)
+        return AttachResult(attached=distributions)
 
     def _set_viewer_certificate(self, distribution_id: str, arn: str) -> None:
         cloudfront: CloudFrontClient = self._clients("cloudfront", ACM_REGION)

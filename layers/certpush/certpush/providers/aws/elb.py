@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
+from certpush.providers.aws.rules import ACM_RULES
 from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
 # AWS commercial regions in which Elastic Load Balancing and ACM are offered.
@@ -77,6 +78,7 @@ DEFINITION = PushTargetDefinition(
     regions=REGIONS,
     settings=AwsElbSettings,
     build=build,
+    rules=ACM_RULES,
     attachment=Attachment(
         reference="a listener ARN, added as an SNI certificate (its region is read from the ARN)",
         default="makes it the listener's default certificate",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.providers.aws.acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
 
 if TYPE_CHECKING:
@@ -37,12 +37,14 @@ class AwsElbTarget:
             region=region, target_id=target_id or "", target_name=(target_id or "").rsplit("/", 1)[-1]
         )
 
-    def push(self, request: PushRequest) -> PushResult:
-        arn, detail = self._acm.put(request, request.region)
-        self._attach(request, arn)
-        return PushResult(target_id=arn, console_url=self.console_url(request.region, arn), detail=detail)
+    def upload(self, request: PushRequest) -> UploadResult:
+        return self._acm.put(request, request.region)
 
-    def _attach(self, request: PushRequest, arn: str) -> None:
+    def attach(self, request: PushRequest, arn: str) -> AttachResult:
+        """``attach_default``: the listener's default certificate (ModifyListener); ``attach``: an SNI
+        certificate (AddListenerCertificates, a no-op when it is there). Listeners of other regions
+        are another push's."""
+        attached: list[str] = []
         elbv2: ElasticLoadBalancingv2Client | None = None
         for listener in request.options.attach_default:
             if region_of_arn(listener) != request.region:
@@ -52,6 +54,7 @@ class AwsElbTarget:
                 elbv2.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
             except (ClientError, BotoCoreError) as exc:
                 raise translate_aws_error(exc, f"setting the default certificate of {listener}") from exc
+            attached.append(listener)
         for listener in request.options.attach:
             if region_of_arn(listener) != request.region:
                 continue
@@ -60,6 +63,8 @@ class AwsElbTarget:
                 elbv2.add_listener_certificates(ListenerArn=listener, Certificates=[{"CertificateArn": arn}])
             except (ClientError, BotoCoreError) as exc:
                 raise translate_aws_error(exc, f"adding the certificate to {listener}") from exc
+            attached.append(listener)
+        return AttachResult(attached=list(dict.fromkeys(attached)))
 
     # -- retraction ------------------------------------------------------------------------------
     def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:

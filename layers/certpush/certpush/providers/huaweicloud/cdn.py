@@ -6,6 +6,7 @@ from __future__ import annotations
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
 from certpush.providers.huaweicloud.regions import CDN
+from certpush.providers.huaweicloud.rules import CDN_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
@@ -25,6 +26,7 @@ DEFINITION = PushTargetDefinition(
     regions=None,
     settings=HuaweiCloudSettings,
     build=build,
+    rules=CDN_RULES,
     attachment=Attachment(
         reference="an accelerated domain name (default: every accelerated domain the certificate covers)"
     ),

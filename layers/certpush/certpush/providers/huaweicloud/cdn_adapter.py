@@ -7,10 +7,15 @@ certificate_value, private_key}}}``) and read with ShowDomainFullConfig (``GET``
 https://support.huaweicloud.com/api-cdn/UpdateDomainFullConfig.html.
 
 The domains are the ``--attach`` references (accelerated domain names); without any, every
-accelerated domain the certificate covers (ListDomains, ``GET /v1.0/cdn/domains``). A push is
-idempotent: a domain that already serves the certificate under this version's name is left alone.
-A renewal is in place by nature: the new version replaces the old one on the same domains. The
-target id is the comma-joined list of domains.
+accelerated domain the certificate covers (ListDomains, ``GET /v1.0/cdn/domains``).
+
+Upload and attach: CDN has nothing to upload to, so ``upload`` stores nothing. It decides the domains
+(the target id is their comma-joined list) and reads what each serves (ShowDomainFullConfig) to say
+what the push will be: REUSED when every domain serves this version already, RENEWED_IN_PLACE when
+one serves another certpush version, else CREATED. ``attach`` configures the domains that do not
+serve this version yet, one by one; a domain that is gone fails the attach (ATTACH_FAILED), not the
+upload. A push is idempotent: a domain that already serves the certificate under this version's name
+is left alone. A renewal is in place by nature: the new version replaces the old one on the same domains.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from certpush.errors import PermanentPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import TARGET_NAME_PREFIX, AttachResult, PushRequest, UploadAction, UploadResult
 from certpush.providers.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
@@ -51,14 +56,26 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
 
     default_console_template = DEFAULT_CDN_CONSOLE_TEMPLATE
 
-    def push(self, request: PushRequest) -> PushResult:
-        names = [*request.certificate.sans, request.certificate.common_name]
-        domains = list(dict.fromkeys(request.options.attach)) or self._covered_domains(names)
-        if not domains:
-            raise PermanentPushError(
-                "NO_ACCELERATED_DOMAIN", "no accelerated domain is named in --attach or covered by the certificate"
-            )
+    def upload(self, request: PushRequest) -> UploadResult:
+        domains = self._domains(request)
         name = request.deterministic_name
+        serving = [self._serving(domain) for domain in domains]
+        if all(current == name for current in serving):
+            action = UploadAction.REUSED
+        elif any(current.startswith(TARGET_NAME_PREFIX) for current in serving):
+            action = UploadAction.RENEWED_IN_PLACE
+        else:
+            action = UploadAction.CREATED
+        done = sum(1 for current in serving if current == name)
+        return UploadResult(
+            target_id=",".join(sorted(domains)),
+            action=action,
+            detail=f"{name} for {len(domains)} accelerated domain(s), {done} serving it already",
+        )
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
+        name = request.deterministic_name
+        domains = [domain for domain in target_id.split(",") if domain]
         changed = [domain for domain in domains if self._https(domain).get("certificate_name") != name]
         for domain in changed:
             https = {
@@ -73,9 +90,28 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
                 CDN, request.region, "PUT", self._configs_path(domain), params=self._query(),
                 json_body={"configs": {"https": https}},
             )  # fmt: skip
-        target_id = ",".join(sorted(domains))
-        detail = f"configured {name} on {len(changed)} of {len(domains)} accelerated domain(s)"
-        return PushResult(target_id=target_id, console_url=self.console_url(request.region, target_id), detail=detail)
+        return AttachResult(
+            attached=domains, detail=f"configured {name} on {len(changed)} of {len(domains)} accelerated domain(s)"
+        )
+
+    def _serving(self, domain: str) -> str:
+        """The certificate name a domain serves ("" for none, or for a domain that is gone: attaching
+        to it then fails, and says so)."""
+        try:
+            return str(self._https(domain).get("certificate_name") or "")
+        except PermanentPushError as exc:
+            if exc.code in DOMAIN_GONE_CODES:
+                return ""
+            raise
+
+    def _domains(self, request: PushRequest) -> list[str]:
+        names = [*request.certificate.sans, request.certificate.common_name]
+        domains = list(dict.fromkeys(request.options.attach)) or self._covered_domains(names)
+        if not domains:
+            raise PermanentPushError(
+                "NO_ACCELERATED_DOMAIN", "no accelerated domain is named in --attach or covered by the certificate"
+            )
+        return domains
 
     # -- lookups ---------------------------------------------------------------------------------
     def _configs_path(self, domain: str) -> str:

@@ -28,6 +28,7 @@ from certpush.errors import (
     ServiceUnavailableInRegionError,
     TransientPushError,
 )
+from certpush.logic.redaction import scrub_target_text
 from certpush.ports import Clock
 from certpush.providers.huaweicloud.regions import IAM, endpoint_for
 from certpush.providers.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
@@ -52,8 +53,6 @@ SERVICE_UNAVAILABLE_CODES = frozenset(
 WAF_DUPLICATE_NAME_CODES = frozenset({"WAF.00011016", "WAF.00022002"})
 WAF_ILLEGAL_CERTIFICATE = "WAF.00011019"
 WAF_EXPIRED_CERTIFICATE = "WAF.00011021"
-
-_MAX_ERROR_MESSAGE = 300
 
 
 class HuaweiCloudCredentials(BaseModel):
@@ -136,7 +135,7 @@ def error_for_response(response: httpx.Response) -> PushError:
     status = response.status_code
     code = code or f"HTTP_{status}"
     request_id = response.headers.get("X-Request-Id", "")
-    text = f"HTTP {status}: {(message or response.reason_phrase)[:_MAX_ERROR_MESSAGE]}"
+    text = f"HTTP {status}: {scrub_target_text(message or response.reason_phrase)}"
     if request_id:
         text += f" (request id {request_id})"
     if status == 429 or code in THROTTLING_CODES:
@@ -144,16 +143,22 @@ def error_for_response(response: httpx.Response) -> PushError:
     if code in SERVICE_UNAVAILABLE_CODES or status in (401, 403):
         return ServiceUnavailableInRegionError(code, text)
     if status >= 500 or status == 408:
-        return TransientPushError(code, text)
+        # a 5xx other than 503 may come after the work was done (APIG answers 504 when the service is slow)
+        return TransientPushError(code, text, ambiguous=status >= 500 and status != 503)
     return PermanentPushError(code, text)
 
 
 def error_for_transport(exc: httpx.HTTPError) -> PushError:
     """Timeouts, refused or dropped connections can succeed later; a malformed URL never will."""
+    text = f"{type(exc).__name__}: {exc}"
+    # a request that never left (no connection, no pool slot) did nothing; one that was sent may have
+    # been carried out although no answer came: the retry settles, then looks for what it made
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError | httpx.ProxyError):
+        return TransientPushError("CONNECTION_ERROR" if isinstance(exc, httpx.ConnectError) else "TIMEOUT", text)
     if isinstance(exc, httpx.TimeoutException):
-        return TransientPushError("TIMEOUT", f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
-        return TransientPushError("CONNECTION_ERROR", f"{type(exc).__name__}: {exc}")
+        return TransientPushError("TIMEOUT", text, ambiguous=True)
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return TransientPushError("CONNECTION_ERROR", text, ambiguous=True)
     return PermanentPushError("HTTP_CLIENT_ERROR", f"{type(exc).__name__}: {exc}")
 
 

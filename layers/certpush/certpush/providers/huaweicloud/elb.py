@@ -6,6 +6,7 @@ from __future__ import annotations
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
 from certpush.providers.huaweicloud.regions import ELB, offered_regions
+from certpush.providers.huaweicloud.rules import ELB_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
@@ -25,6 +26,7 @@ DEFINITION = PushTargetDefinition(
     regions=offered_regions(ELB),
     settings=HuaweiCloudSettings,
     build=build,
+    rules=ELB_RULES,
     attachment=Attachment(
         reference="REGION/LISTENER_ID, added as an SNI certificate",
         default="makes it the listener's default certificate",

@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from certpush.errors import PermanentPushError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import AttachResult, PushRequest, UploadAction, UploadResult
 from certpush.providers.huaweicloud.console import (
     DEFAULT_ELB_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
@@ -73,10 +73,10 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
 
     default_console_template = DEFAULT_ELB_CONSOLE_TEMPLATE
 
-    def push(self, request: PushRequest) -> PushResult:
-        """Reuses what an earlier attempt made; else renews in place the certificate an earlier version
-        of the same id left in this region (ELB UpdateCertificate: every listener that uses it serves
-        the new version at once); else creates one. Then binds the listeners named in the options."""
+    def upload(self, request: PushRequest) -> UploadResult:
+        """Reuses what an earlier attempt made; else renews in place the certificate the binding names
+        (another version of the same id: ELB UpdateCertificate, every listener that uses it serves the
+        new version at once); else creates one."""
         region = request.region
         name = request.deterministic_name
         try:
@@ -84,21 +84,36 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
         except ValueError as exc:
             raise PermanentPushError("INVALID_CERTIFICATE", "the certificate PEM cannot be parsed") from exc
         certificate = self.find_by_name(region, name)
-        action = "reused"
+        action = UploadAction.REUSED
         if certificate is None:
             certificate = self.find_by_fingerprint(region, sha1, sha256)
         if certificate is None and request.previous_target_id:
             certificate = self._update_in_place(request, name, request.previous_target_id)
-            action = "renewed in place"
+            action = UploadAction.RENEWED_IN_PLACE
         if certificate is None:
             certificate = self._create(request, name)
-            action = "created"
-        certificate_id = str(certificate["id"])
-        listeners = self._bind_listeners(request, certificate_id, str(certificate.get("domain") or ""))
-        detail = f"{action} ELB certificate {certificate.get('name') or name}"
-        if listeners:
-            detail += f"; bound to {len(listeners)} listener(s)"
-        return PushResult(target_id=certificate_id, console_url=self.console_url(region, certificate_id), detail=detail)
+            action = UploadAction.CREATED
+        words = {UploadAction.REUSED: "reused", UploadAction.RENEWED_IN_PLACE: "renewed in place"}
+        return UploadResult(
+            target_id=str(certificate["id"]),
+            action=action,
+            detail=f"{words.get(action, 'created')} ELB certificate {certificate.get('name') or name}",
+        )
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
+        """Binds the listeners of the options in the region: ``attach`` as an SNI certificate (it takes
+        the place of those sharing a domain with it), ``attach_default`` as the default certificate."""
+        sni = references_in_region(request.options.attach, request.region)
+        if not sni and not references_in_region(request.options.attach_default, request.region):
+            return AttachResult()
+        domain = ""
+        if sni:  # the domains ELB holds for it (ShowCertificate), which decide the SNI certificates it replaces
+            certificate = self.get(request.region, target_id)
+            if certificate is None:
+                raise TransientPushError("ELB.8904", f"ELB certificate {target_id} is not listed yet")
+            domain = str(certificate.get("domain") or "")
+        listeners = self._bind_listeners(request, target_id, domain)
+        return AttachResult(attached=listeners, detail=f"bound to {len(listeners)} listener(s)")
 
     # -- lookups ---------------------------------------------------------------------------------
     def _list(self, region: str, **filters: str | list[str]) -> list[dict[str, Any]]:

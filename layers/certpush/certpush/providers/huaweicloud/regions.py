@@ -8,9 +8,11 @@ from the region name. Refresh these tables when a region is added.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from string import Formatter
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from certpush.errors import ConfigurationError, ServiceUnavailableInRegionError
 
@@ -154,7 +156,22 @@ def check_endpoint_template(template: str) -> str:
         raise ConfigurationError(f"endpoint template {template!r} uses unknown fields {sorted(unknown)}")
     if not template.startswith(("http://", "https://")):
         raise ConfigurationError(f"endpoint template {template!r} must start with http:// or https://")
+    if template.startswith("http://") and not _loopback(template):
+        # a push sends the private key in the request body: in clear text only to this machine (a simulator)
+        raise ConfigurationError(
+            f"endpoint template {template!r}: http:// is only for 127.0.0.1, localhost or [::1]; use https://"
+        )
     return template
+
+
+def _loopback(template: str) -> bool:
+    host = urlsplit(template.format(service="waf", region="cn-north-4")).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def endpoint_for(service: str, region: str, template: str | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
 from certpush.providers.huaweicloud.regions import WAF, offered_regions
+from certpush.providers.huaweicloud.rules import WAF_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
 
 
@@ -27,5 +28,6 @@ DEFINITION = PushTargetDefinition(
     regions=offered_regions(WAF),
     settings=HuaweiCloudSettings,
     build=build,
+    rules=WAF_RULES,
     attachment=Attachment(reference="REGION/HOST_ID, or REGION/premium/HOST_ID for dedicated mode"),
 )

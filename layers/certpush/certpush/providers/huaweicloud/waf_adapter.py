@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from certpush.errors import PermanentPushError, TransientPushError
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import AttachResult, PushRequest, UploadAction, UploadResult
 from certpush.providers.huaweicloud.client import WAF_DUPLICATE_NAME_CODES
 from certpush.providers.huaweicloud.console import (
     DEFAULT_WAF_CONSOLE_TEMPLATE,
@@ -39,22 +39,34 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
 
     default_console_template = DEFAULT_WAF_CONSOLE_TEMPLATE
 
-    def push(self, request: PushRequest) -> PushResult:
+    def upload(self, request: PushRequest) -> UploadResult:
         region = request.region
         name = request.deterministic_name
         certificate = self.find_by_name(region, name)
-        action = "reused"
+        action = UploadAction.REUSED
         if certificate is None and request.previous_target_id:
             certificate = self._update_in_place(request, name, request.previous_target_id)
-            action = "renewed in place"
+            action = UploadAction.RENEWED_IN_PLACE
         if certificate is None:
             certificate, action = self._create(request, name)
-        certificate_id = str(certificate["id"])
-        bound = self._apply_to_hosts(request, certificate_id, certificate)
-        detail = f"{action} WAF certificate {name}"
-        if bound:
-            detail += f"; applied to {len(bound)} protected domain(s)"
-        return PushResult(target_id=certificate_id, console_url=self.console_url(region, certificate_id), detail=detail)
+        words = {UploadAction.REUSED: "reused", UploadAction.RENEWED_IN_PLACE: "renewed in place"}
+        return UploadResult(
+            target_id=str(certificate["id"]),
+            action=action,
+            detail=f"{words.get(action, 'created')} WAF certificate {name}",
+        )
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
+        """Applies the certificate to the protected domains of ``options.attach`` in the region
+        (ApplyCertificateToHost); those it is applied to already (ShowCertificate ``bind_host``) are left."""
+        wanted = references_in_region(request.options.attach, request.region)
+        if not wanted:
+            return AttachResult()
+        certificate = self.get(request.region, target_id)
+        if certificate is None:
+            raise TransientPushError("HTTP_404", f"WAF certificate {target_id} is not listed yet")
+        bound = self._apply_to_hosts(request, target_id, certificate, wanted)
+        return AttachResult(attached=bound, detail=f"applied to {len(bound)} protected domain(s)")
 
     # -- lookups ---------------------------------------------------------------------------------
     def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
@@ -98,7 +110,7 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
         self._client.call(WAF, request.region, "PUT", path, params=self._query(), json_body=body)
         return self.get(request.region, certificate_id)
 
-    def _create(self, request: PushRequest, name: str) -> tuple[dict[str, Any], str]:
+    def _create(self, request: PushRequest, name: str) -> tuple[dict[str, Any], UploadAction]:
         body = {
             "name": name,
             "content": request.material.full_chain_pem,
@@ -114,15 +126,14 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
             existing = self.find_by_name(request.region, name)
             if existing is None:  # the name is taken but not listed yet: ask again later
                 raise TransientPushError(exc.code, f"name {name} is taken but not listed yet") from exc
-            return existing, "reused"
+            return existing, UploadAction.REUSED
         if not created.get("id"):
             raise TransientPushError("INVALID_RESPONSE", "WAF answered a create without a certificate id")
-        return created, "created"
+        return created, UploadAction.CREATED
 
-    def _apply_to_hosts(self, request: PushRequest, certificate_id: str, certificate: Mapping[str, Any]) -> list[str]:
-        wanted = references_in_region(request.options.attach, request.region)
-        if not wanted:
-            return []
+    def _apply_to_hosts(
+        self, request: PushRequest, certificate_id: str, certificate: Mapping[str, Any], wanted: list[str]
+    ) -> list[str]:
         bound = {str(host.get("id")) for host in certificate.get("bind_host") or [] if isinstance(host, Mapping)}
         cloud = [ref for ref in wanted if not ref.startswith(PREMIUM_PREFIX)]
         premium = [ref[len(PREMIUM_PREFIX) :] for ref in wanted if ref.startswith(PREMIUM_PREFIX)]
