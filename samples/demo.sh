@@ -51,7 +51,7 @@ fi
 echo "== pushing to $(( ${#targets[@]} / 2 )) services in several regions, with their console links"
 certpush push demo-example-com "${targets[@]}" --wait --timeout 120
 
-echo "== the dashboard and records API: $(grep -o 'http://127.0.0.1:[0-9]*/ ' "$work/serve.log" | tail -n 1)"
+echo "== the dashboard and records API: $(grep -o 'http://127.0.0.1:[0-9]*/#token=[^ ]*' "$work/serve.log" | tail -n 1)"
 
 echo "== stopping the host (SIGTERM) and starting it again"
 kill -TERM "$serve_pid"

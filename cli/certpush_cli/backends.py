@@ -97,13 +97,12 @@ class Backend(Protocol):
 
 class StackBackend:
     def __init__(self, stack: str) -> None:
-        from certpush_cli.stack import settings_for_stack
-
         from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
+        from certpush_cli.stack import settings_for_stack
 
         self.stack = stack
         self.description = f"stack {stack}"
-        self.retired_material_note = (
+        self.retired_material_note: str | None = (
             f"its key is deleted from Secrets Manager in {RETIRED_MATERIAL_RECOVERY_DAYS} days"
         )
         self.settings: Settings = settings_for_stack(stack)

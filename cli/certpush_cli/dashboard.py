@@ -15,8 +15,8 @@ import typer
 
 from certpush import __version__
 from certpush.logic.dashboard import Dashboard
-from certpush_cli.function_url import FunctionUrlServer
 from certpush_cli.backends import HomeOption, StackOption, open_backend
+from certpush_cli.function_url import FunctionUrlServer
 from certpush_cli.terminal import ExitCode, Failure, out, user_errors
 
 API_DESCRIPTION = (

@@ -89,7 +89,8 @@ def serve(
             exc = ConfigurationError(f"cannot start: {exc.strerror or exc}; hint: pick another --port")
         raise _fail(exc) from exc
     server.start()
-    err.print(f"certpush serve: home {chosen.path}; dashboard {server.url}/ ; SIGTERM or Ctrl-C stops it")
+    # the token in the address is this run's: the page sends it, and nothing changes without it
+    err.print(f"certpush serve: home {chosen.path}; dashboard {server.page_url} ; SIGTERM or Ctrl-C stops it")
     stopped.wait()
     err.print("stopping: pushes under way finish first")
     server.stop()

@@ -39,8 +39,8 @@ from certpush.models.domain import (
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.registry import REGISTRY
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
-from certpush_cli.dashboard import dashboard, openapi
 from certpush_cli.backends import Backend, HomeOption, StackOption, backend
+from certpush_cli.dashboard import dashboard, openapi
 from certpush_cli.dead_letters import dead_letters_app
 from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
 from certpush_cli.material_input import material_from_options
@@ -500,7 +500,9 @@ def _import(
             result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force, catalog=REGISTRY)
             if push_after and result.created:
                 issuance_id = chosen.publisher.certificate_issued(
-                    CertificateIssuedDetail(certificate_id=result.version.certificate_id, version=result.version.version)
+                    CertificateIssuedDetail(
+                        certificate_id=result.version.certificate_id, version=result.version.version
+                    )
                 )
     except InvalidCertificateError as exc:
         hint = " Use --force to store it anyway." if forceable(exc.reason) else ""
@@ -651,9 +653,7 @@ def policies_list(
 
 
 @policies_app.command("remove")
-def policies_remove(
-    name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None
-) -> None:
+def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None) -> None:
     """Remove a policy."""
     with _user_errors(), backend(stack, home) as chosen:
         if not chosen.policies.delete_policy(name):

@@ -65,6 +65,9 @@ class HostConfig(BaseSettings):
     retry_base_seconds: int = Field(default=10, ge=0, le=900)
     retry_max_seconds: int = Field(default=900, ge=0, le=43200)
     push_lease_seconds: int = Field(default=90, ge=1, le=3600)
+    push_settle_seconds: int = Field(
+        default=30, ge=0, le=900, description="the least wait before retrying a request the target may still carry out"
+    )
     visibility_timeout_seconds: int = Field(default=360, ge=1, le=43200)
     push_max_receives: int = Field(default=10, ge=1, le=1000)
     stuck_after_seconds: int = Field(default=1800, ge=1, le=86400)

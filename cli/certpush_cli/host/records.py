@@ -1,38 +1,62 @@
 """Records on the host (port ``RecordsRepository``): the semantics of
-``certpush.adapters.dynamodb_records``, each conditional write a statement (or a few) inside one
-SQLite transaction instead of a ConditionExpression or a TransactWriteItems.
+``certpush.adapters.dynamodb_records``, each conditional write a few statements inside one SQLite
+transaction instead of a ConditionExpression or a TransactWriteItems (a transaction holds the
+database's write lock, so what it read cannot change before it writes).
 
-- ``pushes``: the current state of each (certificate, version, target), the record as JSON beside
-  the columns the conditions and indexes need; ``sort_key`` is the ByStatus / ByTarget sort key
+- ``pushes``: the current state of each (certificate, version, target): the record as JSON beside the
+  columns the conditions and indexes need, and the claim holding it (``lease_token``,
+  ``lease_until``); ``sort_key`` is the ByStatus / ByTarget sort key
   (``{updated}#{certificate}#{version}#{target}``) so the orders match DynamoDB's.
 - ``history``: one row per final outcome (key: certificate, finished time, push id, as the HIST#
   sort key); ``notified`` is the notifier's outbox mark, set when its events are written.
-- ``bindings``: what each target holds of a certificate (the last SUCCEEDED push's id there).
+- ``bindings``: what each target holds of a certificate (id and version), and the lease of the push
+  changing it: pushes of one certificate to one target run one at a time, versions only move forward.
 - ``issuances``: the targets of an issuance and the outcome of each, for the summary.
 
-A lease records its owner (the process, ``processes.process_identity``), so the host can hand back
-at once the leases of a process that died (``HostRuntime`` does, at start and on its sweeps) rather
-than wait for them to run out; the port's semantics are unchanged."""
+The claim rules are ``certpush.logic.leases`` (shared with DynamoDB and the fake). A lease also
+records its owner (the process, ``processes.process_identity``), so the host can hand back at once
+the leases of a process that died (``release_dead_leases``) rather than wait for them to run out;
+the port's semantics are unchanged."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from certpush.errors import PushInProgressError, StalePushError
-from certpush.models.domain import HISTORY_LENGTH, Issuance, IssuanceProgress, PushRecord, PushStatus, TargetKey
+from certpush.logic.leases import REPLACED_BY, check_claimable, lease_runs
+from certpush.models.domain import (
+    HISTORY_LENGTH,
+    Binding,
+    Issuance,
+    IssuanceProgress,
+    PushRecord,
+    PushState,
+    PushStatus,
+    TargetKey,
+)
 from certpush.models.events import IssuanceSummaryDetail
-from certpush.models.items import timestamp
+from certpush.models.items import parse_timestamp, timestamp
 from certpush_cli.host.database import Database
 
 _PENDING, _IN_PROGRESS = PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value
 # a new push may take the place of these (with --force, of a SUCCEEDED one too)
-_REPLACEABLE = (PushStatus.FAILED.value, PushStatus.REJECTED.value, PushStatus.RETRACTED.value)
+_REPLACEABLE = (
+    PushStatus.FAILED.value,
+    PushStatus.REJECTED.value,
+    PushStatus.RETRACTED.value,
+    PushStatus.SUPERSEDED.value,
+    PushStatus.REPLACED.value,
+    PushStatus.ATTACH_FAILED.value,
+)
 _TARGET = "provider = ? AND service = ? AND region = ?"
 _KEY = f"certificate_id = ? AND version = ? AND {_TARGET}"
+_BINDING = f"certificate_id = ? AND {_TARGET}"
+_CLAIM_TRIES = 3
 
 
 def _key(certificate_id: str, version: int, target: TargetKey) -> tuple[Any, ...]:
@@ -43,16 +67,36 @@ def _record_key(record: PushRecord) -> tuple[Any, ...]:
     return _key(record.certificate_id, record.version, record.target)
 
 
+def _binding_key(certificate_id: str, target: TargetKey) -> tuple[Any, ...]:
+    return (certificate_id, target.provider, target.service, target.region)
+
+
 def sort_key(record: PushRecord) -> str:
     return f"{timestamp(record.updated_at)}#{record.certificate_id}#{record.version}#{record.target}"
 
 
+def _when(text: str | None) -> datetime | None:
+    return parse_timestamp(text) if text else None
+
+
 def _record(row: sqlite3.Row) -> PushRecord:
-    return PushRecord.model_validate_json(row["record"])
+    """A row of ``pushes`` (its claim from the columns) or of ``history`` (no claim)."""
+    record = PushRecord.model_validate_json(row["record"])
+    keys = row.keys()
+    if "lease_token" in keys and row["lease_token"]:
+        record = record.model_copy(update={"lease_token": row["lease_token"], "lease_until": _when(row["lease_until"])})
+    return record
 
 
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
+def _binding(row: sqlite3.Row | None) -> Binding | None:
+    if row is None:
+        return None
+    return Binding(
+        target_id=row["target_id"],
+        version=row["version"],
+        lease_token=row["lease_token"],
+        lease_until=_when(row["lease_until"]),
+    )
 
 
 class SqliteRecordsRepository:
@@ -62,87 +106,74 @@ class SqliteRecordsRepository:
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None:
-        row = (
-            self._db.connection()
-            .execute(f"SELECT record FROM pushes WHERE {_KEY}", _key(certificate_id, version, target))
-            .fetchone()
-        )
-        return _record(row) if row else None
+        row = self._db.connection().execute(f"SELECT * FROM pushes WHERE {_KEY}", _key(certificate_id, version, target))
+        found = row.fetchone()
+        return _record(found) if found else None
 
     def list_current(self, certificate_id: str) -> list[PushRecord]:
-        rows = (
-            self._db.connection()
-            .execute(
-                "SELECT record FROM pushes WHERE certificate_id = ? ORDER BY version, provider, service, region",
-                (certificate_id,),
-            )
-            .fetchall()
+        rows = self._db.connection().execute(
+            "SELECT * FROM pushes WHERE certificate_id = ? ORDER BY version, provider, service, region",
+            (certificate_id,),
         )
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows.fetchall()]
 
     def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
-        rows = (
-            self._db.connection()
-            .execute(
-                "SELECT record FROM history WHERE certificate_id = ? ORDER BY finished_at DESC, push_id DESC LIMIT ?",
-                (certificate_id, limit),
-            )
-            .fetchall()
+        rows = self._db.connection().execute(
+            "SELECT record FROM history WHERE certificate_id = ? ORDER BY finished_at DESC, push_id DESC LIMIT ?",
+            (certificate_id, limit),
         )
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows.fetchall()]
 
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
-        rows = (
-            self._db.connection()
-            .execute("SELECT record FROM pushes WHERE status = ? ORDER BY sort_key DESC LIMIT ?", (status.value, limit))
-            .fetchall()
+        rows = self._db.connection().execute(
+            "SELECT * FROM pushes WHERE status = ? ORDER BY sort_key DESC LIMIT ?", (status.value, limit)
         )
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows.fetchall()]
 
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        rows = (
-            self._db.connection()
-            .execute(
-                f"SELECT record FROM pushes WHERE {_TARGET} ORDER BY sort_key DESC LIMIT ?",
-                (target.provider, target.service, target.region, limit),
-            )
-            .fetchall()
+        rows = self._db.connection().execute(
+            f"SELECT * FROM pushes WHERE {_TARGET} ORDER BY sort_key DESC LIMIT ?",
+            (target.provider, target.service, target.region, limit),
         )
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows.fetchall()]
 
-    def deployed_target_id(self, certificate_id: str, target: TargetKey) -> str | None:
-        row = (
-            self._db.connection()
-            .execute(
-                f"SELECT target_id FROM bindings WHERE certificate_id = ? AND {_TARGET}",
-                (certificate_id, target.provider, target.service, target.region),
-            )
-            .fetchone()
-        )
-        return str(row["target_id"]) if row else None
+    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
+        return self._read_binding(self._db.connection(), certificate_id, target)
 
-    def deployed_target_ids(self, wanted: Sequence[tuple[str, TargetKey]]) -> dict[tuple[str, TargetKey], str]:
-        found: dict[tuple[str, TargetKey], str] = {}
-        with self._db.read():
-            for certificate_id, target in dict.fromkeys(wanted):
-                target_id = self.deployed_target_id(certificate_id, target)
-                if target_id is not None:
-                    found[(certificate_id, target)] = target_id
-        return found
+    @staticmethod
+    def _read_binding(connection: sqlite3.Connection, certificate_id: str, target: TargetKey) -> Binding | None:
+        row = connection.execute(f"SELECT * FROM bindings WHERE {_BINDING}", _binding_key(certificate_id, target))
+        return _binding(row.fetchone())
+
+    def push_states(self, pushes: Sequence[tuple[str, int, TargetKey]]) -> dict[tuple[str, int, TargetKey], PushState]:
+        """Records and bindings of a batch of pushes, read in one consistent snapshot."""
+        states: dict[tuple[str, int, TargetKey], PushState] = {}
+        with self._db.read() as connection:
+            for certificate_id, version, target in pushes:
+                row = connection.execute(f"SELECT * FROM pushes WHERE {_KEY}", _key(certificate_id, version, target))
+                found = row.fetchone()
+                states[(certificate_id, version, target)] = PushState(
+                    record=_record(found) if found else None,
+                    binding=self._read_binding(connection, certificate_id, target),
+                )
+        return states
 
     # -- writes ----------------------------------------------------------------------------------
-    def _put_current(self, connection: sqlite3.Connection, record: PushRecord, lease_until: str | None = None) -> None:
+    def _put_current(self, connection: sqlite3.Connection, record: PushRecord) -> None:
+        """The record as the current state, with its claim (if it carries one)."""
         connection.execute(
             "INSERT OR REPLACE INTO pushes (certificate_id, version, provider, service, region, status, push_id, "
-            "updated_at, sort_key, lease_until, lease_owner, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "updated_at, sort_key, lease_token, lease_until, lease_owner, record) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *_record_key(record),
                 record.status.value,
                 record.push_id,
                 timestamp(record.updated_at),
                 sort_key(record),
-                lease_until,
-                self._owner if lease_until else None,
+                record.lease_token,
+                timestamp(record.lease_until) if record.lease_until else None,
+                self._owner if record.lease_token else None,
                 record.model_dump_json(),
             ),
         )
@@ -168,21 +199,35 @@ class SqliteRecordsRepository:
             ),
         )
 
-    def _current_row(self, connection: sqlite3.Connection, record: PushRecord) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = connection.execute(
-            f"SELECT status, push_id, lease_until, record FROM pushes WHERE {_KEY}", _record_key(record)
-        ).fetchone()
-        return row
+    def _put_binding(
+        self, connection: sqlite3.Connection, certificate_id: str, target: TargetKey, binding: Binding
+    ) -> None:
+        connection.execute(
+            "INSERT OR REPLACE INTO bindings (certificate_id, provider, service, region, target_id, version, "
+            "lease_token, lease_until, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *_binding_key(certificate_id, target),
+                binding.target_id,
+                binding.version,
+                binding.lease_token,
+                timestamp(binding.lease_until) if binding.lease_until else None,
+                self._owner if binding.lease_token else None,
+            ),
+        )
+
+    def _current(self, connection: sqlite3.Connection, record: PushRecord) -> PushRecord | None:
+        row = connection.execute(f"SELECT * FROM pushes WHERE {_KEY}", _record_key(record)).fetchone()
+        return _record(row) if row else None
 
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
-        """A new push may replace a FAILED, REJECTED or RETRACTED one (with force, a SUCCEEDED one too),
-        never itself (an event delivered twice)."""
+        """A new push may replace a FAILED, REJECTED, RETRACTED, SUPERSEDED, REPLACED or ATTACH_FAILED
+        one (with force, a SUCCEEDED one too), never itself (an event delivered twice)."""
         replaceable = (*_REPLACEABLE, PushStatus.SUCCEEDED.value) if force else _REPLACEABLE
         with self._db.transaction() as connection:
-            current = self._current_row(connection, record)
-            if current is not None and (current["status"] not in replaceable or current["push_id"] == record.push_id):
+            current = self._current(connection, record)
+            if current is not None and (current.status.value not in replaceable or current.push_id == record.push_id):
                 return False
-            self._put_current(connection, record)
+            self._put_current(connection, record.model_copy(update={"lease_token": None, "lease_until": None}))
             return True
 
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
@@ -190,134 +235,208 @@ class SqliteRecordsRepository:
         with self._db.transaction():
             return [self.start_push(record, force=force) for record in records]
 
-    def mark_in_progress(self, record: PushRecord, lease_seconds: int = 60) -> PushRecord:
-        now = timestamp(record.updated_at)
+    # -- the lease of a push: claim, heartbeat, give back -------------------------------------------
+    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
+        if state.record is None:
+            raise StalePushError("?")
+        push_id = state.record.push_id
         with self._db.transaction() as connection:
-            current = self._current_row(connection, record)
-            claimable = (
-                current is not None
-                and current["push_id"] == record.push_id
-                and (
-                    current["status"] == _PENDING
-                    or (
-                        current["status"] == _IN_PROGRESS
-                        and (current["lease_until"] is None or current["lease_until"] < now)
+            for _ in range(_CLAIM_TRIES):
+                record = check_claimable(state, push_id, now)
+                current = self._current(connection, record)
+                binding = self._read_binding(connection, record.certificate_id, record.target)
+                record_holds = (
+                    current is not None
+                    and current.push_id == push_id
+                    and current.attempts == record.attempts
+                    and (
+                        current.status is PushStatus.PENDING
+                        or (
+                            current.status is PushStatus.IN_PROGRESS
+                            and not lease_runs(current.lease_token, current.lease_until, now)
+                        )
                     )
                 )
-            )
-            if not claimable:
-                if current is not None and current["push_id"] == record.push_id and current["status"] == _IN_PROGRESS:
-                    raise PushInProgressError(record.push_id)
-                raise StalePushError(record.push_id)
-            assert current is not None
-            stored = _record(current)
-            claimed = stored.model_copy(
-                update={
-                    "status": PushStatus.IN_PROGRESS,
-                    "updated_at": record.updated_at,
-                    "attempts": stored.attempts + 1,
-                }
-            )
-            self._put_current(
-                connection, claimed, lease_until=timestamp(record.updated_at + timedelta(seconds=lease_seconds))
-            )
-        return claimed
-
-    def note_error(self, record: PushRecord) -> None:
-        """Keeps the last transient error on an in-progress record (status unchanged), lease released."""
-        with self._db.transaction() as connection:
-            current = self._current_row(connection, record)
-            if current is None or current["push_id"] != record.push_id or current["status"] != _IN_PROGRESS:
-                return
-            noted = _record(current).model_copy(
-                update={"reason": record.reason or "", "message": record.message or "", "updated_at": record.updated_at}
-            )
-            self._put_current(connection, noted)
-
-    def finish(self, record: PushRecord) -> bool:
-        """Final state, history entry and (SUCCEEDED) binding in one transaction, once per push."""
-        with self._db.transaction() as connection:
-            current = self._current_row(connection, record)
-            if (
-                current is None
-                or current["push_id"] != record.push_id
-                or current["status"] not in (_PENDING, _IN_PROGRESS)
-            ):
-                return False
-            self._put_current(connection, record)
-            self._put_history(connection, record)
-            if record.status is PushStatus.SUCCEEDED and record.target_id:
-                connection.execute(
-                    "INSERT OR REPLACE INTO bindings (certificate_id, provider, service, region, target_id, version, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.certificate_id,
-                        record.provider,
-                        record.service,
-                        record.region,
-                        record.target_id,
-                        record.version,
-                        timestamp(record.updated_at),
-                    ),
+                seen_version = state.binding.version if state.binding else None
+                binding_holds = (binding is None or binding.lease_until is None or binding.lease_until < now) and (
+                    binding.version if binding else None
+                ) == seen_version
+                if not (record_holds and binding_holds):  # out of date: claim on what is there now
+                    state = PushState(record=current, binding=binding)
+                    continue
+                assert current is not None
+                token, until = str(uuid.uuid4()), now + timedelta(seconds=lease_seconds)
+                claimed = current.model_copy(
+                    update={
+                        "status": PushStatus.IN_PROGRESS,
+                        "attempts": current.attempts + 1,
+                        "updated_at": now,
+                        "lease_token": token,
+                        "lease_until": until,
+                    }
                 )
+                leased = (binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+                self._put_current(connection, claimed)
+                self._put_binding(connection, record.certificate_id, record.target, leased)
+                return PushState(record=claimed, binding=leased)
+        raise PushInProgressError(push_id)
+
+    def _holds(self, connection: sqlite3.Connection, record: PushRecord) -> PushRecord | None:
+        """The stored record, when it is this push IN_PROGRESS under the claim's token."""
+        current = self._current(connection, record)
+        if (
+            current is None
+            or current.push_id != record.push_id
+            or current.status is not PushStatus.IN_PROGRESS
+            or record.lease_token is None
+            or current.lease_token != record.lease_token
+        ):
+            return None
+        return current
+
+    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
+        with self._db.transaction() as connection:
+            current = self._holds(connection, record)
+            binding = self._read_binding(connection, record.certificate_id, record.target)
+            if current is None or binding is None or binding.lease_token != record.lease_token:
+                return False
+            self._put_current(connection, current.model_copy(update={"lease_until": until}))
+            self._put_binding(
+                connection, record.certificate_id, record.target, binding.model_copy(update={"lease_until": until})
+            )
         return True
 
-    def record_retraction(self, record: PushRecord) -> bool:
-        retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
+    def _give_back(self, connection: sqlite3.Connection, record: PushRecord, binding: Binding | None) -> None:
+        if binding is not None and binding.lease_token is not None:
+            released = binding.model_copy(update={"lease_token": None, "lease_until": None})
+            self._put_binding(connection, record.certificate_id, record.target, released)
+
+    def note_error(self, record: PushRecord) -> bool:
+        """The last transient error (and the upload fact, when the upload was done) on the in-progress
+        record, both leases given back, while the claim is still ours."""
         with self._db.transaction() as connection:
-            current = self._current_row(connection, record)
+            current = self._holds(connection, record)
+            binding = self._read_binding(connection, record.certificate_id, record.target)
+            if current is None or (binding is not None and binding.lease_token not in (None, record.lease_token)):
+                return False
+            changes: dict[str, object] = {
+                "reason": record.reason or "",
+                "message": record.message or "",
+                "updated_at": record.updated_at,
+                "lease_token": None,
+                "lease_until": None,
+            }
+            if record.target_id and record.upload_action:
+                changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
+            self._put_current(connection, current.model_copy(update=changes))
+            self._give_back(connection, record, binding)
+        return True
+
+    def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
+        """Final state + history entry (+ binding, + the REPLACED record) in one transaction, once per
+        push. False if it was final already or the claim was lost."""
+        with self._db.transaction() as connection:
+            current = self._current(connection, record)
             if (
                 current is None
-                or current["push_id"] != record.push_id
-                or current["status"] != PushStatus.SUCCEEDED.value
+                or current.push_id != record.push_id
+                or current.status.value not in (_PENDING, _IN_PROGRESS)
             ):
+                return False
+            binding = self._read_binding(connection, record.certificate_id, record.target)
+            live = record.status.is_live and bool(record.target_id)
+            if record.lease_token is not None:
+                if self._holds(connection, record) is None:
+                    return False
+                if binding is not None and binding.lease_token not in (None, record.lease_token):
+                    return False
+                if live and not record.rollback and binding is not None and (binding.version or 0) > record.version:
+                    return False
+            elif current.status is PushStatus.IN_PROGRESS and lease_runs(
+                current.lease_token, current.lease_until, record.updated_at
+            ):
+                return False  # no claim (the sweeper): never while a worker's lease runs
+            final = record.model_copy(update={"lease_token": None, "lease_until": None})
+            self._put_current(connection, final)
+            self._put_history(connection, final)
+            if record.lease_token is None:
+                return True
+            if live:
+                self._put_binding(
+                    connection,
+                    record.certificate_id,
+                    record.target,
+                    Binding(target_id=record.target_id, version=record.version),
+                )
+            else:
+                self._give_back(connection, record, binding)
+            if replacing is not None and replacing != record.version:
+                self._replace(connection, record, replacing)
+        return True
+
+    def _replace(self, connection: sqlite3.Connection, record: PushRecord, version: int) -> None:
+        """The record of ``version`` in the same target, renewed in place by ``record``: REPLACED, if it
+        is live and names the same certificate (else it changed meanwhile: left alone)."""
+        row = connection.execute(
+            f"SELECT * FROM pushes WHERE {_KEY}", _key(record.certificate_id, version, record.target)
+        ).fetchone()
+        replaced = _record(row) if row else None
+        if replaced is None or not replaced.status.is_live or replaced.target_id != record.target_id:
+            return
+        self._put_current(
+            connection,
+            replaced.model_copy(
+                update={
+                    "status": PushStatus.REPLACED,
+                    "reason": REPLACED_BY,
+                    "message": f"replaced in place by v{record.version}",
+                    "replaced_by": record.version,
+                    "updated_at": record.updated_at,
+                }
+            ),
+        )
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        retracted = record.model_copy(update={"status": PushStatus.RETRACTED, "lease_token": None, "lease_until": None})
+        with self._db.transaction() as connection:
+            current = self._current(connection, record)
+            if current is None or current.push_id != record.push_id or not current.status.is_live:
                 return False
             self._put_current(connection, retracted)
             self._put_history(connection, retracted)
             connection.execute(
-                f"DELETE FROM bindings WHERE certificate_id = ? AND {_TARGET} AND target_id = ?",
-                (record.certificate_id, record.provider, record.service, record.region, record.target_id),
+                f"DELETE FROM bindings WHERE {_BINDING} AND target_id = ?",
+                (*_binding_key(record.certificate_id, record.target), record.target_id),
             )
         return True
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         with self._db.transaction() as connection:
             if not keep_current:
-                current = self._current_row(connection, record)
-                if current is None or current["status"] in _REPLACEABLE:
+                current = self._current(connection, record)
+                if current is None or current.status.value in _REPLACEABLE:
                     self._put_current(connection, record)
             self._put_history(connection, record)
 
     # -- the sweeper -----------------------------------------------------------------------------
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
-        rows = (
-            self._db.connection()
-            .execute(
-                "SELECT record FROM pushes WHERE status IN (?, ?) AND updated_at < ? ORDER BY sort_key",
-                (_PENDING, _IN_PROGRESS, timestamp(cutoff)),
-            )
-            .fetchall()
+        rows = self._db.connection().execute(
+            "SELECT * FROM pushes WHERE status IN (?, ?) AND updated_at < ? ORDER BY sort_key",
+            (_PENDING, _IN_PROGRESS, timestamp(cutoff)),
         )
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows.fetchall()]
 
     def note_swept(self, record: PushRecord, now: datetime) -> bool:
         with self._db.transaction() as connection:
-            row = connection.execute(
-                f"SELECT status, push_id, updated_at, lease_until, record FROM pushes WHERE {_KEY}", _record_key(record)
-            ).fetchone()
+            current = self._current(connection, record)
             if (
-                row is None
-                or row["push_id"] != record.push_id
-                or row["status"] != record.status.value
-                or row["updated_at"] != timestamp(record.updated_at)
+                current is None
+                or current.push_id != record.push_id
+                or current.status is not record.status
+                or timestamp(current.updated_at) != timestamp(record.updated_at)
             ):
                 return False
-            stored = _record(row)
-            swept = stored.model_copy(update={"updated_at": now, "sweeps": stored.sweeps + 1})
-            connection.execute(
-                f"UPDATE pushes SET updated_at = ?, sort_key = ?, record = ? WHERE {_KEY}",
-                (timestamp(now), sort_key(swept), swept.model_dump_json(), *_record_key(record)),
-            )
+            self._put_current(connection, current.model_copy(update={"updated_at": now, "sweeps": current.sweeps + 1}))
         return True
 
     # -- issuances -------------------------------------------------------------------------------
@@ -370,21 +489,23 @@ class SqliteRecordsRepository:
 
     # -- the host's own ------------------------------------------------------------------------
     def release_dead_leases(self, is_alive: Callable[[str], bool]) -> int:
-        """Leases of processes that died end now: the next delivery of their messages takes over at
-        once instead of waiting for the lease to run out."""
+        """Leases of processes that died end now (on records and bindings): the next delivery of their
+        messages takes over at once instead of waiting for the leases to run out."""
+        released = 0
         with self._db.transaction() as connection:
-            owners = [
-                row["lease_owner"]
-                for row in connection.execute(
-                    "SELECT DISTINCT lease_owner FROM pushes WHERE status = ? AND lease_owner IS NOT NULL",
-                    (_IN_PROGRESS,),
-                )
-            ]
-            released = 0
-            for owner in owners:
-                if owner != self._owner and not is_alive(owner):
-                    released += connection.execute(
-                        "UPDATE pushes SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = ? AND status = ?",
-                        (owner, _IN_PROGRESS),
-                    ).rowcount
+            for table in ("pushes", "bindings"):
+                owners = [
+                    row["lease_owner"]
+                    for row in connection.execute(
+                        f"SELECT DISTINCT lease_owner FROM {table} "
+                        "WHERE lease_token IS NOT NULL AND lease_owner IS NOT NULL"
+                    )
+                ]
+                for owner in owners:
+                    if owner != self._owner and not is_alive(owner):
+                        released += connection.execute(
+                            f"UPDATE {table} SET lease_token = NULL, lease_until = NULL, lease_owner = NULL "
+                            "WHERE lease_owner = ?",
+                            (owner,),
+                        ).rowcount
         return released

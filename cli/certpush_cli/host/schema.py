@@ -7,7 +7,8 @@ Tables, and the AWS resource each one stands for:
   AES-GCM ciphertext only), ``policies`` (inventory table), ``credentials`` (the Huawei Cloud AK/SK
   secret, encrypted the same way);
 - ``pushes``, ``history``, ``bindings``, ``issuances`` (records table: current state, history,
-  bindings, issuance progress); ``history.notified`` is the notifier's outbox mark (the stream);
+  bindings with the version they hold and the lease of the push changing them, issuance progress);
+  ``history.notified`` is the notifier's outbox mark (the stream);
 - ``inbox`` ("Certificate Issued" events on their way to the validator: the bus and its rule);
 - ``queue`` (the push queue and, ``dead = 1``, its dead-letter queue);
 - ``events``, ``deliveries``, ``delivery_attempts`` (what the notifier emits, and its webhooks);
@@ -52,6 +53,7 @@ MIGRATIONS: tuple[str, ...] = (
         push_id TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         sort_key TEXT NOT NULL,
+        lease_token TEXT,
         lease_until TEXT,
         lease_owner TEXT,
         record TEXT NOT NULL,
@@ -81,9 +83,12 @@ MIGRATIONS: tuple[str, ...] = (
         provider TEXT NOT NULL,
         service TEXT NOT NULL,
         region TEXT NOT NULL,
-        target_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        updated_at TEXT NOT NULL,
+        target_id TEXT,
+        version INTEGER,
+        lease_token TEXT,
+        lease_until TEXT,
+        lease_owner TEXT,
+        updated_at TEXT,
         PRIMARY KEY (certificate_id, provider, service, region)
     ) WITHOUT ROWID;
     CREATE TABLE issuances (

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from certpush.errors import CertificateNotFoundError
+from certpush.errors import AlreadyImportedError, CertificateNotFoundError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, PushPolicy
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
@@ -72,13 +72,19 @@ class SqliteCertificateStore:
         )
 
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
-        """The next version and its sealed material in one transaction: all or nothing."""
+        """The next version and its sealed material in one transaction: all or nothing. When the latest
+        version holds the same material (an identical import committed first), nothing is stored and
+        AlreadyImportedError names it."""
         with self._db.transaction() as connection:
-            (latest,) = connection.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM certificate_versions WHERE certificate_id = ?",
+            row = connection.execute(
+                "SELECT * FROM certificate_versions WHERE certificate_id = ? ORDER BY version DESC LIMIT 1",
                 (metadata.certificate_id,),
             ).fetchone()
-            version = int(latest) + 1
+            latest = _version(row) if row else None
+            digest = metadata.material_digest
+            if latest is not None and digest is not None and latest.material_digest == digest:
+                raise AlreadyImportedError(latest.version)
+            version = (latest.version if latest else 0) + 1
             material_id = f"material/{metadata.certificate_id}/v{version}"
             stored = metadata.model_copy(update={"version": version, "secret_id": material_id})
             plaintext = json.dumps(

@@ -26,7 +26,7 @@ from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.retract import Retractor
 from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
-from certpush.models.domain import PushRequest, PushResult
+from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.ports import PushTarget
 from certpush.providers.definition import BuildContext
 from certpush.providers.registry import REGISTRY, TargetRegistry
@@ -60,7 +60,10 @@ class UnavailableTarget:
     def __init__(self, provider: str, service: str, reason: str) -> None:
         self.provider, self.service, self._reason = provider, service, reason
 
-    def push(self, request: PushRequest) -> PushResult:
+    def upload(self, request: PushRequest) -> UploadResult:
+        raise ConfigurationError(self._reason)
+
+    def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         raise ConfigurationError(self._reason)
 
     def console_url(self, region: str, target_id: str | None = None) -> str:
@@ -208,6 +211,7 @@ class Host:
                 max_attempts=self.config.push_max_attempts,
                 base_seconds=self.config.retry_base_seconds,
                 max_seconds=self.config.retry_max_seconds,
+                settle_seconds=self.config.push_settle_seconds,
             ),
             lease_seconds=self.config.push_lease_seconds,
         )

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, TargetSpec
+from certpush.providers.registry import REGISTRY
 from certpush_cli.host.home import Home
 from certpush_cli.host.processes import process_identity
 from certpush_cli.host.runtime import HostRuntime
@@ -63,7 +64,9 @@ class HostBench:
     def certificates(self, count: int) -> list[str]:
         ids = [f"bench-{uuid.uuid4().hex[:10]}" for _ in range(count)]
         for certificate_id in ids:
-            import_certificate(self.host.store, self.host.clock, self.material, certificate_id=certificate_id)
+            import_certificate(
+                self.host.store, self.host.clock, self.material, certificate_id=certificate_id, catalog=REGISTRY
+            )
         return ids
 
     def run(self, work: list[tuple[str, list[TargetSpec]]], timeout: float = 600) -> tuple[float, float]:
