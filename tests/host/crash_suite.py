@@ -53,6 +53,7 @@ from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, PushPolicy, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.registry import REGISTRY
 from certpush_cli.host import simulators
 from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
@@ -171,7 +172,9 @@ def _importer(host: Host, certificates: dict[str, dict[str, str]], die: _Die, st
         if host.store.list_versions(certificate_id):
             continue  # imported by an earlier child: the hook ran before (an import that re-runs is a no-op)
         with host.database.transaction():
-            result = import_certificate(store, host.clock, _material(certificate_id, made), certificate_id)
+            result = import_certificate(
+                store, host.clock, _material(certificate_id, made), certificate_id, catalog=REGISTRY
+            )
             host.inbox.certificate_issued(
                 CertificateIssuedDetail(certificate_id=certificate_id, version=result.version.version)
             )

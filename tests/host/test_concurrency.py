@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial
+from certpush.providers.registry import REGISTRY
 from certpush_cli.host.home import Home
 from certpush_cli.host.wiring import Host
 from tests.host.conftest import CliResult, Serve, copies, host_environment, sample
@@ -36,7 +37,7 @@ def _import(home: Path) -> None:
             chain_pem=made.chain_pem,
             private_key_pem=SecretStr(made.private_key_pem),
         )
-        import_certificate(host.store, host.clock, material, certificate_id)
+        import_certificate(host.store, host.clock, material, certificate_id, catalog=REGISTRY)
     host.close()
 
 

@@ -15,6 +15,7 @@ from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, PushPolicy, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
+from certpush.providers.registry import REGISTRY
 from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.webhooks import WebhookDeliverer
@@ -48,7 +49,7 @@ def _import(host: Any, certificate_id: str = "shop") -> str:
         certificate_pem=made.certificate_pem, chain_pem=made.chain_pem, private_key_pem=SecretStr(made.private_key_pem)
     )
     with host.database.transaction():
-        import_certificate(host.store, host.clock, material, certificate_id)
+        import_certificate(host.store, host.clock, material, certificate_id, catalog=REGISTRY)
         return str(host.inbox.certificate_issued(CertificateIssuedDetail(certificate_id=certificate_id)))
 
 
@@ -112,23 +113,24 @@ def test_what_a_dead_process_claimed_comes_back_at_once(host: Any) -> None:
     HostRuntime(host).validate_due()
     [message, _] = host.queue.receive(2)
     record = host.records.list_current("shop")[0]
-    claimed = host.records.mark_in_progress(record.model_copy(update={"updated_at": host.clock.now()}), 600)
-    dead, alive = "elsewhere:999999999:1", host.owner
+    key = (record.certificate_id, record.version, record.target)
+    claimed = host.records.claim(host.records.push_states([key])[key], host.clock.now(), 600).record
     connection = host.database.connection()
-    connection.execute("UPDATE queue SET receiver = ? WHERE message_id = ?", (dead, message.message_id))
-    connection.execute("UPDATE pushes SET lease_owner = ? WHERE push_id = ?", (dead, claimed.push_id))
 
-    released = HostRuntime(host).release_dead()
+    def owned_by(owner: str) -> None:
+        connection.execute("UPDATE queue SET receiver = ? WHERE message_id = ?", (owner, message.message_id))
+        for table in ("pushes", "bindings"):
+            connection.execute(
+                f"UPDATE {table} SET lease_owner = ? WHERE lease_token = ?", (owner, claimed.lease_token)
+            )
 
-    assert released == 0  # a process on another machine is never judged from here
-    host_name = host.owner.split(":")[0]
-    connection.execute(
-        "UPDATE queue SET receiver = ? WHERE message_id = ?", (f"{host_name}:999999999:1", message.message_id)
-    )
-    connection.execute(
-        "UPDATE pushes SET lease_owner = ? WHERE push_id = ?", (f"{host_name}:999999999:1", claimed.push_id)
-    )
-    assert HostRuntime(host).release_dead() == 2
+    owned_by("elsewhere:999999999:1")
+    assert HostRuntime(host).release_dead() == 0  # a process on another machine is never judged from here
+    owned_by(host.owner)
+    assert HostRuntime(host).release_dead() == 0  # nor this process's own claims
+    owned_by(f"{host.owner.split(':')[0]}:999999999:1")  # this machine, a pid that runs no more
+
+    assert HostRuntime(host).release_dead() == 3  # the record's and the binding's leases, the received message
     assert [m.message_id for m in host.queue.receive(5)] == [message.message_id]  # visible again, at once
-    assert host.records.mark_in_progress(claimed.model_copy(update={"updated_at": host.clock.now()})).attempts == 2
-    assert alive  # this process's own claims are never released
+    state = host.records.push_states([key])[key]
+    assert host.records.claim(state, host.clock.now(), 600).record.attempts == 2  # taken over, no wait
