@@ -137,16 +137,16 @@ def _host(home: Path, die: _Die) -> Host:
     )  # fmt: skip
 
     def push_then_die(target: Any) -> Any:
-        def push(request: Any) -> Any:
-            result = target.push(request)
-            die.hit("after-push")
+        def upload(request: Any) -> Any:
+            result = target.upload(request)
+            die.hit("after-push")  # the certificate is in the target; nothing recorded yet
             return result
 
-        return _Wrap(target, push=push)
+        return _Wrap(target, upload=upload)
 
-    def finish(record: Any) -> bool:
+    def finish(record: Any, **options: Any) -> bool:
         with database.transaction():
-            finished = host.records.finish(record)
+            finished = host.records.finish(record, **options)
             die.hit("finish")
         return finished
 
