@@ -15,9 +15,8 @@ from typing import Annotated
 
 import typer
 
-from certpush.errors import CertpushError, ConfigurationError
 from certpush_cli.backends import HomeOption
-from certpush_cli.terminal import ExitCode, err, out
+from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
 
 credentials_app = typer.Typer(
     help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
@@ -26,11 +25,6 @@ simulators_app = typer.Typer(
     help="The simulated clouds of a home run with --simulate (Huawei Cloud simulator; moto for AWS when installed).",
     no_args_is_help=True,
 )
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"error: {' '.join(str(exc).split())}")
-    return typer.Exit(ExitCode.ERROR if isinstance(exc, ConfigurationError) else ExitCode.REFUSED)
 
 
 def serve(
@@ -68,26 +62,28 @@ def serve(
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    try:
-        chosen = Home.open(home)
-        lock = serve_lock.acquire(chosen)
-        if simulate and chosen.mark_simulated():
-            err.print(f"{chosen.config_file}: simulate = true (this home now pushes to simulated clouds)")
-        host = Host.open(chosen)
-        if host.config.simulate:
-            host.simulation = simulators.ensure_running(chosen)
-            os.environ.update(host.simulation.aws_environment())
-            err.print(f"simulated Huawei Cloud at {host.simulation.huaweicloud.url}")
-            if host.simulation.aws is not None:
-                err.print(f"simulated AWS (moto) at {host.simulation.aws.url}")
-            else:
-                err.print(f"warning: {host.simulation.aws_missing}; Huawei Cloud targets are simulated")
+    with user_errors():
+        try:
+            chosen = Home.open(home)
+            lock = serve_lock.acquire(chosen)
+            if simulate and chosen.mark_simulated():
+                err.print(f"{chosen.config_file}: simulate = true (this home now pushes to simulated clouds)")
+            host = Host.open(chosen)
+            if host.config.simulate:
+                host.simulation = simulators.ensure_running(chosen)
+                os.environ.update(host.simulation.aws_environment())
+                err.print(f"simulated Huawei Cloud at {host.simulation.huaweicloud.url}")
+                if host.simulation.aws is not None:
+                    err.print(f"simulated AWS (moto) at {host.simulation.aws.url}")
+                else:
+                    err.print(f"warning: {host.simulation.aws_missing}; Huawei Cloud targets are simulated")
+            listen = host.config.port if port is None else port
+            server = records_api_server(host.dashboard, listen, name="certpush-serve")
+        except OSError as exc:  # the port is taken, or the home cannot be written
+            raise Failure(
+                f"cannot start: {exc.strerror or exc}; hint: pick another --port", ExitCode.UNREACHABLE
+            ) from exc
         runtime = HostRuntime(host).start()
-        server = records_api_server(host.dashboard, host.config.port if port is None else port, name="certpush-serve")
-    except (CertpushError, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, CertpushError):
-            exc = ConfigurationError(f"cannot start: {exc.strerror or exc}; hint: pick another --port")
-        raise _fail(exc) from exc
     server.start()
     # the token in the address is this run's: the page sends it, and nothing changes without it
     err.print(f"certpush serve: home {chosen.path}; dashboard {server.page_url} ; SIGTERM or Ctrl-C stops it")
@@ -130,12 +126,10 @@ def credentials_set(
     if not ak or not sk:
         err.print("error: both the access key and the secret key are needed; nothing was stored")
         raise typer.Exit(ExitCode.USAGE)
-    try:
+    with user_errors():
         host = Host.open(Home.open(home))
         host.credentials.put(HUAWEICLOUD_CREDENTIALS, {"access_key": ak, "secret_key": sk})
         host.close()
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     out.print(f"huaweicloud credentials stored (AK {ak[:4]}…), encrypted in {host.home.database_file}")
 
 
@@ -145,12 +139,10 @@ def credentials_show(home: HomeOption = None) -> None:
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import CREDENTIAL_VARIABLES, HUAWEICLOUD_CREDENTIALS, Host
 
-    try:
+    with user_errors():
         host = Host.open(Home.open(home))
         stored = host.credentials.get(HUAWEICLOUD_CREDENTIALS)
         host.close()
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     if all(os.environ.get(v) for v in CREDENTIAL_VARIABLES[:2]):
         out.print(f"huaweicloud: from HUAWEICLOUD_ACCESS_KEY (AK {os.environ['HUAWEICLOUD_ACCESS_KEY'][:4]}…)")
     elif stored:
@@ -165,12 +157,10 @@ def credentials_remove(provider: Annotated[str, typer.Argument(help="huaweicloud
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
 
-    try:
+    with user_errors():
         host = Host.open(Home.open(home))
         removed = host.credentials.delete(provider)
         host.close()
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     out.print(f"{provider} credentials removed" if removed else f"no {provider} credentials were stored")
 
 
@@ -180,10 +170,8 @@ def simulators_status(home: HomeOption = None) -> None:
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    try:
+    with user_errors():
         simulation = simulators.load(Home.open(home))
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     if simulation is None or not simulation.running():
         out.print("no simulators run for this home")
         return
@@ -199,10 +187,8 @@ def simulators_stop(home: HomeOption = None) -> None:
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    try:
+    with user_errors():
         stopped = simulators.stop(Home.open(home))
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     out.print(f"stopped {len(stopped)} simulator process(es)")
 
 
@@ -216,10 +202,8 @@ def simulators_add_cdn_domain(
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    try:
+    with user_errors():
         out.print(simulators.add_cdn_domain(simulators.ensure_running(Home.open(home)), domain))
-    except CertpushError as exc:
-        raise _fail(exc) from exc
 
 
 def events(
@@ -233,12 +217,10 @@ def events(
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
 
-    try:
+    with user_errors():
         host = Host.open(Home.open(home))
         found = host.events.recent(limit, kind)
         host.close()
-    except CertpushError as exc:
-        raise _fail(exc) from exc
     if as_json:
         out.print_json(
             json.dumps(
