@@ -35,7 +35,7 @@ system-packages: ## Install the Debian packages the tests need (apt-get, when mi
 	fi; \
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
 
-demo: $(STAMP) ## Run the main job on the embedded stack (AWS ELB + Huawei Cloud WAF/ELB, several regions)
+demo: $(STAMP) ## certpush on one machine (certpush serve --simulate): push, stop, start again, everything still there
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/demo.sh
 
 test: $(STAMP) system-packages lint typecheck ## Lint and type-check, then unit, integration and end-to-end tests (not the benchmarks)
@@ -71,7 +71,7 @@ typecheck: $(STAMP) ## mypy (pydantic plugin) on the certpush package
 cfn-lint: $(STAMP) ## Lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(STAMP) ## Benchmarks: fan-out, throughput, scaling, cold starts, memory, PushConcurrency, sizes, cost (not in make test; ~7 min)
+bench: $(STAMP) ## Benchmarks: fan-out, throughput, scaling, cold starts, memory, PushConcurrency, sizes, cost, one machine (not in make test; ~8 min)
 	$(BIN)/python -m certpush_dev.bench
 
 AUDIT_VENV ?= .audit-venv

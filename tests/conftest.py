@@ -32,6 +32,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES_FILE = ROOT / ".certpush" / "fault-figures.jsonl"
+CRASH_FIGURES_FILE = ROOT / ".certpush" / "crash-figures.jsonl"
 E2E_FILES = {path.name for path in (ROOT / "tests" / "e2e").glob("test_*.py")}
 
 
@@ -43,6 +44,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if _controller(session.config):
         shutil.rmtree(CALLS_DIR, ignore_errors=True)
         FIGURES_FILE.unlink(missing_ok=True)
+        CRASH_FIGURES_FILE.unlink(missing_ok=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -86,8 +88,36 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             )
         totals = {k: sum(r.get(k, 0) for r in rows) for k in columns}
         terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>{widths[k]}}" for k in columns))
+    if CRASH_FIGURES_FILE.exists():
+        _crash_figures(terminalreporter, [json.loads(line) for line in CRASH_FIGURES_FILE.read_text().splitlines()])
     problems = config.stash.get(_PROBLEMS, None)
     if problems is not None:
         terminalreporter.section("least privilege (AWS calls of the e2e tier vs. the roles; the IAM reference)")
         for line in problems or ["every call is granted and every grant is used"]:
             terminalreporter.write_line(line)
+
+
+def _crash_figures(terminalreporter: Any, runs: list[dict[str, Any]]) -> None:
+    """The crash suite's figures (tests/host/test_crash.py), as README "Guarantees" quotes them."""
+    terminalreporter.section("crash suite (one-machine host, SIGKILL)")
+    for figures in runs:
+        by_point = ", ".join(f"{point} {n}" for point, n in sorted(figures["kills_by_point"].items()))
+        rows = [
+            ("kills (all while work was left)", f"{figures['kills']} ({figures['kills_while_busy']})"),
+            ("  by point", by_point),
+            (
+                "certificates x targets",
+                f"{figures['certificates']} x {figures['targets']} = {figures['pushes']} pushes",
+            ),
+            ("succeeded", figures["succeeded"]),
+            ("lost", figures["lost"]),
+            ("duplicate copies in targets", figures["duplicates"]),
+            ("left in flight", figures["in_flight"]),
+            ("summaries (emitted twice)", f"{figures['summaries']} ({figures['summaries_twice']})"),
+            ("configure-now events (twice)", f"{figures['configure_now']} ({figures['configure_now_twice']})"),
+            ("webhook events missing", figures["webhook_events_missing"]),
+            ("webhook redeliveries (same id)", figures["webhook_redeliveries"]),
+            ("seconds", figures["seconds"]),
+        ]
+        for name, value in rows:
+            terminalreporter.write_line(f"{name:<34}{value}")

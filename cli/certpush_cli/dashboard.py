@@ -1,5 +1,6 @@
 """`certpush dashboard`: the records API and its page on http://127.0.0.1:PORT, through the same routes
-the Function URL serves (``certpush.records_api``), against a deployed stack (your AWS credentials)."""
+the Function URL serves (``certpush.records_api``), against a stack (your AWS credentials) or a home
+(``certpush serve`` serves the same on its own)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ import typer
 
 from certpush import __version__
 from certpush.logic.dashboard import Dashboard
-from certpush.wiring import build_dashboard
+from certpush_cli.backends import HomeOption, StackOption, open_backend
 from certpush_cli.function_url import FunctionUrlServer
-from certpush_cli.stack import settings_for_stack
-from certpush_cli.terminal import ExitCode, Failure, StackOption, out, user_errors
+from certpush_cli.terminal import ExitCode, Failure, out, user_errors
 
 API_DESCRIPTION = (
     "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
@@ -58,17 +58,22 @@ def records_api_server(
 
 
 def stack_records_api_server(stack: str, port: int = 0, **options: Any) -> FunctionUrlServer:
+    from certpush.wiring import build_dashboard  # boto3: only a stack's dashboard pays for it
+    from certpush_cli.stack import settings_for_stack
+
     return records_api_server(build_dashboard(settings_for_stack(stack)), port, name=f"{stack}-records-api", **options)
 
 
 def dashboard(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
     with user_errors():
+        chosen = open_backend(stack, home)
         try:
-            server = stack_records_api_server(stack, port)
+            server = records_api_server(chosen.dashboard(), port, name=f"{stack or 'home'}-records-api")
         except OSError as exc:
             raise Failure(
                 f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port", ExitCode.UNREACHABLE
@@ -82,6 +87,7 @@ def dashboard(
         pass
     finally:
         server.stop()
+        chosen.close()
 
 
 def openapi(

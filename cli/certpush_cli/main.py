@@ -1,11 +1,16 @@
-"""certpush: push issued TLS certificates to WAF and load balancer services in many regions.
+"""certpush: push issued TLS certificates to WAF, load balancer and CDN services in many regions.
 
-Every command works against a deployed stack (--stack, found through its CloudFormation outputs)
-and against the embedded stack (certpush-dev stack up, then eval "$(certpush-dev stack env)")."""
+Every command talks to one certpush, by one rule: --stack NAME (or CERTPUSH_STACK) means a certpush
+stack on AWS (deployed with sam deploy, or the embedded AWS stack of certpush-dev); otherwise the
+one-machine host in the home (--home DIR, CERTPUSH_HOME, or ~/.local/state/certpush), which
+`certpush serve` runs. On the home, a command that pushes and finds no serve running does the pushes
+itself before it returns."""
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,10 +21,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from certpush.adapters.certificate_store import RETIRED_MATERIAL_RECOVERY_DAYS
-from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.log_hygiene import pin_library_loggers
 from certpush.logic.certificate_import import import_certificate
@@ -27,6 +28,7 @@ from certpush.logic.certificate_rules import forceable
 from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
 from certpush.models.domain import (
     CERTIFICATE_ID_RULE,
+    CertificateMaterial,
     CertificateStatus,
     IssuanceProgress,
     PushPolicy,
@@ -36,16 +38,15 @@ from certpush.models.domain import (
 )
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.registry import REGISTRY
-from certpush.settings import Settings
-from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
+from certpush_cli.backends import Backend, HomeOption, StackOption, backend
 from certpush_cli.dashboard import dashboard, openapi
 from certpush_cli.dead_letters import dead_letters_app
+from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
 from certpush_cli.material_input import material_from_options
 from certpush_cli.retract import retract
-from certpush_cli.stack import settings_for_stack
 from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, StackOption, err, out, validation_summary
+from certpush_cli.terminal import ExitCode, Failure, err, out, validation_summary
 from certpush_cli.terminal import user_errors as _user_errors
 
 app = typer.Typer(
@@ -63,9 +64,13 @@ policies_app = typer.Typer(
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(policies_app, name="policies")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(simulators_app, name="simulators")
 app.command("retract")(retract)
 app.command()(dashboard)
 app.command()(openapi)
+app.command()(serve)
+app.command()(events)
 
 
 TO_HELP = to_help()
@@ -80,25 +85,21 @@ def _checked_id(certificate_id: str) -> str:
     return certificate_id
 
 
-def _known(settings: Settings, certificate_id: str, version: int | None = None) -> None:
+def _known(chosen: Backend, certificate_id: str, version: int | None = None) -> None:
     """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
     try:
-        certificate_store(settings).get_version(certificate_id, version)
+        chosen.store.get_version(certificate_id, version)
     except CertificateNotFoundError as exc:
         raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
 
 
-def _refuse_unknown(settings: Settings, certificate_id: str) -> None:
+def _refuse_unknown(chosen: Backend, certificate_id: str) -> None:
     """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
-    if not certificate_store(settings).list_versions(certificate_id):
+    if not chosen.store.list_versions(certificate_id):
         raise Failure(
             f"certificate {certificate_id} is not in the inventory and has no push records; "
             "see certpush certificates list"
         )
-
-
-def _settings(stack: str) -> Settings:
-    return settings_for_stack(stack)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -185,17 +186,6 @@ def _sort(records: list[PushRecord]) -> list[PushRecord]:
 
 
 # -- push --------------------------------------------------------------------------------------------
-def _issue(settings: Settings, detail: CertificateIssuedDetail) -> None:
-    EventBridgePublisher(settings.event_bus_name).certificate_issued(detail)
-
-
-def _issuances(settings: Settings) -> Issuances:
-    return Issuances(
-        records=DynamoDBRecordsRepository(settings.records_table),
-        publisher=EventBridgePublisher(settings.event_bus_name),
-    )
-
-
 def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuanceProgress:
     """Shows a progress bar while the use case polls the issuance."""
     progress_bar = Progress(
@@ -219,12 +209,21 @@ def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuancePro
 
 
 def _finish_push(
-    issuances: Issuances, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
+    chosen: Backend, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
+    """Waits for the issuance when asked; on a home, drives it here unless a serve will."""
+    issuances = chosen.issuances
+    with chosen.settle(issuance_id, timeout, waiting=wait) as driving:
+        if wait:
+            progress = _wait(issuances, issuance_id, timeout)
+        elif driving:
+            err.print(f"no certpush serve runs on this {chosen.description}: pushing in this process")
+        else:
+            out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
+            return
     if not wait:
-        out.print(f"issuance {issuance_id} sent; follow it with: certpush records {certificate_id}")
+        out.print(f"issuance {issuance_id} done; see: certpush records {certificate_id}")
         return
-    progress = _wait(issuances, issuance_id, timeout)
     found = issuances.records_of(progress)
     print_records(found, f"issuance {issuance_id}", as_json)
     if not all_in_place(found):
@@ -256,7 +255,8 @@ def push(
             "SUPERSEDED: versions only move forward). Recorded on each push.",
         ),
     ] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
@@ -269,13 +269,12 @@ def push(
         if rollback and version is None:
             raise Failure("--rollback needs --version N: the version to move the targets back to", ExitCode.USAGE)
         targets = parse_targets(to, attach or [], attach_default or [])
-        settings = _settings(stack)
-        _known(settings, certificate_id, version)
-        issuances = _issuances(settings)
-        issuance_id = issuances.push(certificate_id, targets, version, force=force, rollback=rollback)
-        total = sum(len(t.target_keys()) for t in targets)
-        err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
-        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json)
+        with backend(stack, home) as chosen:
+            _known(chosen, certificate_id, version)
+            issuance_id = chosen.issuances.push(certificate_id, targets, version, force=force, rollback=rollback)
+            total = sum(len(t.target_keys()) for t in targets)
+            err.print(f"pushing {certificate_id} to {total} target(s) (issuance {issuance_id})")
+            _finish_push(chosen, certificate_id, issuance_id, wait, timeout, as_json)
 
 
 @app.command()
@@ -308,7 +307,8 @@ def replay(
             metavar="REF",
         ),
     ] = None,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Push again every target whose last push of this certificate version FAILED or is stuck, and attach
     again where it is ATTACH_FAILED (the certificate is there: only the attachments are retried); or, with
@@ -316,21 +316,29 @@ def replay(
     is never pushed twice: targets that have it are ALREADY_PUSHED)."""
     with _user_errors():
         if events:
+            if not stack:
+                raise Failure(
+                    "--events replays a stack's archived events (EventBridge); the one-machine host keeps no "
+                    "archive; hint: certpush replay CERTIFICATE_ID, or name the stack with --stack",
+                    ExitCode.USAGE,
+                )
             _replay_events(since, until, wait, timeout, stack)
             return
         if certificate_id is None:
             raise Failure("name a CERTIFICATE_ID, or pass --events --since T to replay archived events", ExitCode.USAGE)
         _checked_id(certificate_id)
-        issuances = _issuances(_settings(stack))
-        stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
-        plan, issuance_id = issuances.replay(certificate_id, version, stuck_since=stuck_since,
-                                             drop_attach=drop_attach or [])  # fmt: skip
-        if issuance_id is None:
-            out.print(f"{certificate_id} version {plan.version}: no FAILED, ATTACH_FAILED or stuck targets to replay")
-            return
-        err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
-                  f"(issuance {issuance_id})")  # fmt: skip
-        _finish_push(issuances, certificate_id, issuance_id, wait, timeout, as_json=False)
+        with backend(stack, home) as chosen:
+            stuck_since = datetime.now(UTC) - timedelta(seconds=stuck_after)
+            plan, issuance_id = chosen.issuances.replay(certificate_id, version, stuck_since=stuck_since,
+                                                        drop_attach=drop_attach or [])  # fmt: skip
+            if issuance_id is None:
+                out.print(
+                    f"{certificate_id} version {plan.version}: no FAILED, ATTACH_FAILED or stuck targets to replay"
+                )
+                return
+            err.print(f"replaying {len(plan.failed)} failed target(s) of {certificate_id} v{plan.version} "
+                      f"(issuance {issuance_id})")  # fmt: skip
+            _finish_push(chosen, certificate_id, issuance_id, wait, timeout, as_json=False)
 
 
 def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
@@ -349,15 +357,16 @@ def records(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     version: Annotated[int | None, typer.Option(help="Only this version.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Current state of every push of a certificate: one record per version, service and region."""
     with _user_errors():
         _checked_id(certificate_id)
-        settings = _settings(stack)
-        current = DynamoDBRecordsRepository(settings.records_table).list_current(certificate_id)
-        if not current:
-            _refuse_unknown(settings, certificate_id)
+        with backend(stack, home) as chosen:
+            current = chosen.records.list_current(certificate_id)
+            if not current:
+                _refuse_unknown(chosen, certificate_id)
         found = _sort([r for r in current if version in (None, r.version)])
         print_records(found, f"push records of {certificate_id}", as_json)
 
@@ -367,15 +376,16 @@ def history(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
     limit: Annotated[int, typer.Option(help="How many records.", min=1, max=100)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """The latest push records of a certificate (10 by default), newest first."""
     with _user_errors():
         _checked_id(certificate_id)
-        settings = _settings(stack)
-        found = DynamoDBRecordsRepository(settings.records_table).history(certificate_id, limit)
-        if not found:
-            _refuse_unknown(settings, certificate_id)
+        with backend(stack, home) as chosen:
+            found = chosen.records.history(certificate_id, limit)
+            if not found:
+                _refuse_unknown(chosen, certificate_id)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
@@ -383,11 +393,12 @@ def history(
 def failed(
     limit: Annotated[int, typer.Option(help="How many records.", min=1, max=1000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first."""
-    with _user_errors():
-        repository = DynamoDBRecordsRepository(_settings(stack).records_table)
+    with _user_errors(), backend(stack, home) as chosen:
+        repository = chosen.records
         found = [
             r for status in (PushStatus.FAILED, PushStatus.ATTACH_FAILED) for r in repository.by_status(status, limit)
         ]
@@ -440,15 +451,20 @@ def certificates_import(
         bool, typer.Option("--force", help="Store it even if the key does not match or the chain does not verify.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored version and warnings as JSON.")] = False,
-    stack: StackOption = "certpush",
+    timeout: Annotated[
+        float, typer.Option(help="On a home with no certpush serve: seconds to push what policies match, at most.")
+    ] = 300,
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
-    """Import a certificate and its private key. The key goes only to Secrets Manager (KMS-encrypted).
+    """Import a certificate and its private key. The key is stored encrypted: in Secrets Manager (KMS) on
+    a stack, sealed with AES-GCM under the home's key file on one machine.
 
     Importing what the latest version already holds (same certificate, key and chain) changes
     nothing and pushes nothing: deploy hooks may run again.
 
     Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 the stack
-    cannot be reached."""
+    or home cannot be reached."""
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
@@ -463,49 +479,80 @@ def certificates_import(
                 material = material_from_options(cert, key, chain, chain_from_cert, pkcs12)
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason})") from exc
-        settings = _settings(stack)
-        try:
-            result = import_certificate(
-                certificate_store(settings), SystemClock(), material, certificate_id, force, catalog=REGISTRY
-            )
-        except InvalidCertificateError as exc:
-            hint = " Use --force to store it anyway." if forceable(exc.reason) else ""
-            raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
-        stored = result.version
-        for warning in result.warnings:
-            err.print(f"warning: {warning}")
-        if as_json:
-            out.print_json(
-                json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
-            )
-        elif not result.created:
-            again = (
-                "to push it again: certpush push / certpush replay"
-                if stored.status is CertificateStatus.HOSTED
-                else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
-            )
-            out.print(
-                f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
-                f"nothing changed; {again}"
-            )
+        with backend(stack, home) as chosen:
+            _import(chosen, material, certificate_id, force, push_after, as_json, timeout)
+
+
+def _import(
+    chosen: Backend,
+    material: CertificateMaterial,
+    certificate_id: str | None,
+    force: bool,
+    push_after: bool,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    issuance_id: str | None = None
+    try:
+        # on a home, the version and its "Certificate Issued" event commit together: a crash cannot
+        # leave a version that no event announces (a re-run would find it imported and push nothing)
+        with chosen.unit_of_work():
+            result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force, catalog=REGISTRY)
+            if push_after and result.created:
+                issuance_id = chosen.publisher.certificate_issued(
+                    CertificateIssuedDetail(
+                        certificate_id=result.version.certificate_id, version=result.version.version
+                    )
+                )
+    except InvalidCertificateError as exc:
+        hint = " Use --force to store it anyway." if forceable(exc.reason) else ""
+        raise Failure(f"{exc} ({exc.reason}); nothing was imported.{hint}") from exc
+    stored = result.version
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
+    if as_json:
+        out.print_json(
+            json.dumps({**stored.model_dump(mode="json"), "warnings": result.warnings, "created": result.created})
+        )
+    elif not result.created:
+        again = (
+            "to push it again: certpush push / certpush replay"
+            if stored.status is CertificateStatus.HOSTED
+            else f"to host it again: certpush certificates set-status {stored.certificate_id} HOSTED"
+        )
+        out.print(
+            f"{stored.certificate_id}: already imported as version {stored.version} ({stored.status.value}), "
+            f"nothing changed; {again}"
+        )
+    else:
+        out.print(
+            f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
+            f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
+            f"sha256 {stored.fingerprint_sha256[:16]}…"
+        )
+    if issuance_id is None:
+        return
+    err.print("emitted 'Certificate Issued': push policies that match it will push it")
+    with chosen.settle(issuance_id, timeout, waiting=False) as driving:
+        if driving:
+            err.print(f"no certpush serve runs on this {chosen.description}: pushing in this process")
+    if driving:
+        progress = chosen.records.get_issuance(issuance_id)
+        if progress is None:
+            err.print("no push policy matches it: nothing pushed")
+        elif as_json:  # stdout holds the version's JSON alone
+            err.print(f"issuance {issuance_id}: {len(progress.outcomes)}/{len(progress.targets)} targets final")
         else:
-            out.print(
-                f"imported {stored.certificate_id} version {stored.version}: {stored.common_name} "
-                f"({_names(stored.sans)}), valid until {stored.not_after:%Y-%m-%d}, "
-                f"sha256 {stored.fingerprint_sha256[:16]}…"
-            )
-        if push_after and result.created:
-            _issue(settings, CertificateIssuedDetail(certificate_id=stored.certificate_id, version=stored.version))
-            err.print("emitted 'Certificate Issued': push policies that match it will push it")
+            print_records(chosen.issuances.records_of(progress), f"issuance {issuance_id}")
 
 
 @certificates_app.command("list")
 def certificates_list(
-    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = "certpush"
+    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Every certificate in the inventory (latest version)."""
-    with _user_errors():
-        found = certificate_store(_settings(stack)).list_certificates()
+    with _user_errors(), backend(stack, home) as chosen:
+        found = chosen.store.list_certificates()
         if as_json:
             out.print_json(json.dumps([c.model_dump(mode="json") for c in found]))
             return
@@ -518,12 +565,14 @@ def certificates_list(
 def certificates_show(
     certificate_id: Annotated[str, typer.Argument()],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the versions.")] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Every version of a certificate (metadata only: no key material)."""
     with _user_errors():
         _checked_id(certificate_id)
-        versions = certificate_store(_settings(stack)).list_versions(certificate_id)
+        with backend(stack, home) as chosen:
+            versions = chosen.store.list_versions(certificate_id)
         if not versions:
             raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
         if as_json:
@@ -542,20 +591,20 @@ def certificates_set_status(
     certificate_id: Annotated[str, typer.Argument()],
     status: Annotated[CertificateStatus, typer.Argument(help="HOSTED, REVOKED or DELETED.")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest).")] = None,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Change a version's status. Only HOSTED certificates are pushed."""
     with _user_errors():
         _checked_id(certificate_id)
-        store = certificate_store(_settings(stack))
-        chosen = store.get_version(certificate_id, version)
-        store.set_status(certificate_id, chosen.version, status)
+        with backend(stack, home) as opened:
+            chosen = opened.store.get_version(certificate_id, version)
+            opened.store.set_status(certificate_id, chosen.version, status)
         out.print(f"{certificate_id} version {chosen.version} is now {status.value}")
-        if status is not CertificateStatus.HOSTED:
+        if status is not CertificateStatus.HOSTED and opened.retired_material_note:
             out.print(
-                f"its key is deleted from Secrets Manager in {RETIRED_MATERIAL_RECOVERY_DAYS} days; "
-                f"until then `certpush certificates set-status {certificate_id} HOSTED --version {chosen.version}` "
-                "restores it"
+                f"{opened.retired_material_note}; until then `certpush certificates set-status "
+                f"{certificate_id} HOSTED --version {chosen.version}` restores it"
             )
 
 
@@ -571,7 +620,8 @@ def policies_add(
     attach_default: Annotated[
         list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
     ] = None,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets."""
     with _user_errors():
@@ -581,16 +631,19 @@ def policies_add(
             )
         except ValidationError as exc:
             raise Failure(f"invalid policy: {validation_summary(exc)}; see certpush policies add --help") from exc
-        DynamoDBPolicyStore(_settings(stack).inventory_table).put_policy(policy)
+        with backend(stack, home) as chosen:
+            chosen.policies.put_policy(policy)
         out.print(f"policy {name}: {pattern} -> " + "; ".join(
             f"{t.provider}:{t.service}={','.join(t.regions)}" for t in policy.targets))  # fmt: skip
 
 
 @policies_app.command("list")
-def policies_list(as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = "certpush") -> None:
+def policies_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
+) -> None:
     """Every push policy."""
-    with _user_errors():
-        found = DynamoDBPolicyStore(_settings(stack).inventory_table).list_policies()
+    with _user_errors(), backend(stack, home) as chosen:
+        found = chosen.policies.list_policies()
         if as_json:
             out.print_json(json.dumps([p.model_dump(mode="json") for p in found]))
             return
@@ -600,10 +653,10 @@ def policies_list(as_json: Annotated[bool, typer.Option("--json")] = False, stac
 
 
 @policies_app.command("remove")
-def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = "certpush") -> None:
+def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None) -> None:
     """Remove a policy."""
-    with _user_errors():
-        if not DynamoDBPolicyStore(_settings(stack).inventory_table).delete_policy(name):
+    with _user_errors(), backend(stack, home) as chosen:
+        if not chosen.policies.delete_policy(name):
             raise Failure(f"no policy named {name}")
         out.print(f"policy {name} removed")
 
@@ -638,6 +691,8 @@ def schemas(
 
 
 def main() -> None:
+    # warnings of the domain (a transient error, a retry) as one line on stderr; `serve` logs more
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="certpush: %(message)s")
     pin_library_loggers()  # before any client: no request or response body in a log (certpush.log_hygiene)
     app(prog_name="certpush")
 

@@ -6,13 +6,11 @@ from typing import Annotated
 
 import typer
 
-from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.logic.retract import Retractor, RetractOutcome
+from certpush.logic.retract import RetractOutcome
 from certpush.models.domain import CERTIFICATE_ID_RULE, is_certificate_id
-from certpush.wiring import SystemClock, build_targets, certificate_store
-from certpush_cli.stack import settings_for_stack
+from certpush_cli.backends import HomeOption, StackOption, backend
 from certpush_cli.targets import parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, StackOption, out, user_errors
+from certpush_cli.terminal import ExitCode, Failure, out, user_errors
 
 
 def retract(
@@ -22,25 +20,24 @@ def retract(
     superseded: Annotated[
         bool, typer.Option("--superseded", help="Only the versions older than the newest one deployed there.")
     ] = False,
-    stack: StackOption = "certpush",
+    stack: StackOption = None,
+    home: HomeOption = None,
 ) -> None:
     """Delete the certificate certpush pushed to these targets, where no listener or protected domain
     uses it; refuse, naming what uses it, elsewhere. The records become RETRACTED.
 
     Exit status: 0 when every target is clean, 1 when one was refused or failed (2: usage error,
-    3: an id that is not in the inventory, 5: the stack cannot be reached)."""
+    3: an id that is not in the inventory, 5: the stack or home cannot be reached)."""
     with user_errors():
         if version is not None and superseded:
             raise Failure("--version and --superseded exclude each other; hint: give one of them", ExitCode.USAGE)
         if not is_certificate_id(certificate_id):
             raise Failure(f"{certificate_id[:40]!r} is not a certificate id: {CERTIFICATE_ID_RULE}")
         keys = [key for spec in parse_targets(to, [], []) for key in spec.target_keys()]
-        settings = settings_for_stack(stack)
-        records = DynamoDBRecordsRepository(settings.records_table)
-        if not records.list_current(certificate_id) and not certificate_store(settings).list_versions(certificate_id):
-            raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
-        retractor = Retractor(records=records, targets=build_targets(settings), clock=SystemClock())
-        outcomes = retractor.retract(certificate_id, keys, version=version, superseded=superseded)
+        with backend(stack, home) as chosen:
+            if not chosen.records.list_current(certificate_id) and not chosen.store.list_versions(certificate_id):
+                raise Failure(f"certificate {certificate_id} is not in the inventory; see certpush certificates list")
+            outcomes = chosen.retractor().retract(certificate_id, keys, version=version, superseded=superseded)
     for outcome in outcomes:
         out.print(_line(outcome))
     if not all(outcome.ok for outcome in outcomes):

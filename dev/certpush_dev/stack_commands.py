@@ -97,7 +97,9 @@ def up(
             "huaweicloud_url": stack.huawei.url,
             "region": stack.region,
             "stack": stack.stack_name,
-            "environment": local_client_environment(stack.endpoint_url, stack.region, stack.huawei.endpoint_template),
+            "environment": local_client_environment(
+                stack.endpoint_url, stack.region, stack.huawei.endpoint_template, stack.stack_name
+            ),
         }
         state_path.write_text(json.dumps(state, indent=2))
         err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
@@ -197,9 +199,8 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 def env(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Print the shell exports that point the CLI (and the AWS CLI, boto3...) at the embedded stack."""
     state = _read_state(state_dir)
-    for key, value in state["environment"].items():
+    for key, value in {**state["environment"], "CERTPUSH_STACK": state["stack"]}.items():
         out.print(f"export {key}={value}")
-    out.print(f"export CERTPUSH_STACK={state['stack']}")
 
 
 @local_app.command("create-listener")

@@ -7,8 +7,9 @@
 #
 # certbot sets RENEWED_LINEAGE (live/NAME: cert.pem, chain.pem, privkey.pem) and RENEWED_DOMAINS.
 # The certificate id is the lineage name (www.example.com -> www-example-com). The certpush CLI is
-# $CERTPUSH (default: certpush on PATH); its stack is $CERTPUSH_STACK and the AWS credentials of
-# this environment.
+# $CERTPUSH (default: certpush on PATH). It talks to the stack $CERTPUSH_STACK (with the AWS
+# credentials of this environment) when that is set, else to the one-machine host's home
+# ($CERTPUSH_HOME): there, with no certpush serve running, the import pushes by itself before it returns.
 set -eu
 : "${RENEWED_LINEAGE:?is not set: run this as certbot --deploy-hook}"
 echo "certpush hook: importing ${RENEWED_DOMAINS:-} from $RENEWED_LINEAGE" >&2

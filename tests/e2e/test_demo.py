@@ -1,4 +1,5 @@
-"""`make demo` itself, as a user runs it: the detached embedded stack, the CLI in a shell, cleanup."""
+"""The embedded AWS stack's demo (samples/embedded-stack-demo.sh), as a user runs it: the detached
+embedded stack, the CLI in a shell, cleanup. (`make demo` itself runs on one machine: tests/host/test_demo.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ def test_the_demo_pushes_everywhere_and_every_certificate_is_where_its_record_sa
         del env[name]
 
     result = subprocess.run(
-        ["bash", "samples/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        ["bash", "samples/embedded-stack-demo.sh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -159,3 +159,21 @@ def clean_stack(stack: ProvisionedStack, dynamodb: Any, sqs: Any, secretsmanager
             if secret["Name"].startswith(prefix):
                 secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
     return stack
+
+
+@pytest.fixture
+def host_database(tmp_path: Path) -> Iterator[Any]:
+    """The one-machine host's database (SQLite) in a fresh file, for the host's adapters."""
+    from certpush_cli.host.database import Database
+
+    database = Database(tmp_path / "certpush.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sealed_box() -> Any:
+    """The host's AES-GCM box under a key made for the test."""
+    from certpush_cli.host.cipher import SealedBox
+
+    return SealedBox(os.urandom(32))

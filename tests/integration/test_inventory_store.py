@@ -1,6 +1,6 @@
 """Certificate inventory on the inventory table of template.yaml, material in Secrets Manager under
-the stack's KMS key; push policies in the same table. The behaviour both stores share runs against
-the in-memory fake as well."""
+the stack's KMS key; push policies in the same table. The behaviour every store shares runs against
+the in-memory fake and the one-machine host's SQLite stores (material sealed with AES-GCM) as well."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from certpush.models.domain import (
 )
 from certpush.ports import CertificateStore, PolicyStore
 from certpush.providers.registry import REGISTRY
+from certpush_cli.host.stores import SqliteCertificateStore, SqlitePolicyStore
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore
@@ -50,17 +51,21 @@ def dynamodb_store(clean_stack: ProvisionedStack, dynamodb: Any, secretsmanager:
     )
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
+@pytest.fixture(params=["in-memory", "dynamodb", "sqlite"])
 def store(request: pytest.FixtureRequest) -> CertificateStore:
     if request.param == "in-memory":
         return InMemoryCertificateStore()
+    if request.param == "sqlite":
+        return SqliteCertificateStore(request.getfixturevalue("host_database"), request.getfixturevalue("sealed_box"))
     return request.getfixturevalue("dynamodb_store")
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
+@pytest.fixture(params=["in-memory", "dynamodb", "sqlite"])
 def policies(request: pytest.FixtureRequest) -> PolicyStore:
     if request.param == "in-memory":
         return InMemoryPolicyStore()
+    if request.param == "sqlite":
+        return SqlitePolicyStore(request.getfixturevalue("host_database"))
     stack: ProvisionedStack = request.getfixturevalue("clean_stack")
     return DynamoDBPolicyStore(stack.outputs["InventoryTableName"], resource=request.getfixturevalue("dynamodb"))
 
@@ -348,3 +353,36 @@ def test_an_identical_import_that_loses_the_race_stores_nothing_and_names_the_wi
     assert [v.version for v in dynamodb_store.list_versions("shop")] == [1]
     names = [s["Name"] for s in secretsmanager.list_secrets()["SecretList"] if "/certificates/shop/" in s["Name"]]
     assert names == [winner.version.secret_id]  # the loser's secret was deleted
+
+
+# -- the host's SQLite store -------------------------------------------------------------------------
+def test_the_host_keeps_no_material_in_clear(host_database: Any, sealed_box: Any, tmp_path: Any):
+    """The database file (and its WAL) holds the material only as AES-GCM ciphertext."""
+    store = SqliteCertificateStore(host_database, sealed_box)
+    material = _material()
+    stored = _put(store, "shop", material)
+
+    assert store.get_material(stored).private_key_pem == material.private_key_pem
+    on_disk = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("certpush.db"))
+    key_body = "".join(material.private_key_pem.get_secret_value().splitlines()[1:-1]).encode()
+    assert b"PRIVATE KEY" not in on_disk and key_body[:64] not in on_disk
+    assert material.certificate_pem.splitlines()[1].encode() not in on_disk
+
+
+def test_sealed_material_opens_only_under_its_own_id(host_database: Any, sealed_box: Any):
+    """Ciphertext moved onto another version's row does not open (its id is the associated data)."""
+    from certpush.errors import ConfigurationError
+
+    store = SqliteCertificateStore(host_database, sealed_box)
+    first, second = _put(store, "shop"), _put(store, "shop")
+    with host_database.transaction() as connection:
+        row = connection.execute(
+            "SELECT nonce, ciphertext FROM material WHERE material_id = ?", (first.secret_id,)
+        ).fetchone()
+        connection.execute(
+            "UPDATE material SET nonce = ?, ciphertext = ? WHERE material_id = ?",
+            (row["nonce"], row["ciphertext"], second.secret_id),
+        )
+
+    with pytest.raises(ConfigurationError, match="cannot decrypt"):
+        store.get_material(second)

@@ -1,8 +1,8 @@
 """Contracts of the ports the CLI's use cases speak to, run against the in-memory fake the unit
-tests use and the adapter on the stack built from template.yaml (moto): the dead-letter queue, the
-queue dead letters go back to, and the push queue (the records repository, the certificate store and
-the policy store have theirs beside their adapters' tests). Where the two disagree, the port's
-docstrings win."""
+tests use, the adapter on the stack built from template.yaml (moto) and the one-machine host's SQLite
+adapter: the dead-letter queue, the queue dead letters go back to, and the push queue (the records
+repository, the certificate store and the policy store have theirs beside their adapters' tests).
+Where they disagree, the port's docstrings win."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.models.domain import TargetOptions
 from certpush.models.messages import PushMessage
 from certpush.ports import DeadLetterQueue, PushQueue, RedriveQueue
+from certpush_cli.host.queue import SqliteDeadLetterQueue, SqlitePushQueue
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FakeQueue, InMemoryDeadLetterQueue
 
@@ -23,10 +24,18 @@ pytestmark = pytest.mark.integration
 BODIES = ['{"n": 1}', '{"n": 2}', "not json at all"]
 
 
-@pytest.fixture(params=["in-memory", "sqs"])
+@pytest.fixture(params=["in-memory", "sqs", "sqlite"])
 def dead_letters(request: pytest.FixtureRequest) -> DeadLetterQueue:
     if request.param == "in-memory":
         return InMemoryDeadLetterQueue(BODIES)
+    if request.param == "sqlite":
+        database = request.getfixturevalue("host_database")
+        queue = SqlitePushQueue(database, max_receives=1)
+        queue.send_bodies(BODIES)
+        for message in queue.receive(10):  # received once, never deleted: the next receive moves them
+            queue.retry_later(message.receipt, 0)
+        assert queue.receive(10) == []
+        return SqliteDeadLetterQueue(database)
     stack: ProvisionedStack = request.getfixturevalue("clean_stack")
     sqs: Any = request.getfixturevalue("sqs")
     url = stack.outputs["PushDeadLetterQueueUrl"]
@@ -35,20 +44,23 @@ def dead_letters(request: pytest.FixtureRequest) -> DeadLetterQueue:
     return SqsDeadLetterQueue(url, sqs, wait_seconds=0)
 
 
-@pytest.fixture(params=["in-memory", "sqs"])
+@pytest.fixture(params=["in-memory", "sqs", "sqlite"])
 def redrive_queue(request: pytest.FixtureRequest) -> tuple[RedriveQueue, Any]:
     return _queue_and_bodies(request)
 
 
-@pytest.fixture(params=["in-memory", "sqs"])
+@pytest.fixture(params=["in-memory", "sqs", "sqlite"])
 def push_queue(request: pytest.FixtureRequest) -> tuple[PushQueue, Any]:
     return _queue_and_bodies(request)
 
 
-def _queue_and_bodies(request: pytest.FixtureRequest) -> tuple[FakeQueue | SqsPushQueue, Any]:
+def _queue_and_bodies(request: pytest.FixtureRequest) -> tuple[FakeQueue | SqsPushQueue | SqlitePushQueue, Any]:
     if request.param == "in-memory":
         fake = FakeQueue()
         return fake, lambda: [*fake.bodies, *(m.model_dump_json() for m in fake.messages)]
+    if request.param == "sqlite":
+        queue = SqlitePushQueue(request.getfixturevalue("host_database"))
+        return queue, lambda: [m.body for m in queue.receive(100)]
     stack: ProvisionedStack = request.getfixturevalue("clean_stack")
     sqs: Any = request.getfixturevalue("sqs")
     url = stack.outputs["PushQueueUrl"]

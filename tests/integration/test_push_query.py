@@ -1,4 +1,5 @@
-"""Paginated push queries (certpush.adapters.dynamodb_pushes) on the records table of template.yaml:
+"""Paginated push queries (port PushRecordsQuery) on the records table of template.yaml
+(certpush.adapters.dynamodb_pushes) and on the one-machine host's database (certpush_cli.host.pushes):
 the right index for each question, pages that follow each other without gaps or repeats, and
 cursors that only the query that made them accepts."""
 
@@ -14,6 +15,9 @@ from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
 from certpush.errors import InvalidQueryError
 from certpush.models.domain import PushQuery, PushRecord, PushStatus
 from certpush.models.items import current_item, history_item
+from certpush.ports import PushRecordsQuery
+from certpush_cli.host.pushes import SqlitePushQuery
+from certpush_cli.host.records import SqliteRecordsRepository
 from certpush_dev.local.provision import ProvisionedStack
 
 pytestmark = pytest.mark.integration
@@ -30,13 +34,25 @@ def _record(n: int, status: PushStatus, region: str, provider: str = "aws", serv
     )  # fmt: skip
 
 
+@pytest.fixture(params=["dynamodb", "sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def records(clean_stack: ProvisionedStack, dynamodb: Any) -> list[PushRecord]:
-    table = dynamodb.Table(clean_stack.outputs["RecordsTableName"])
+def records(backend: str, request: pytest.FixtureRequest) -> list[PushRecord]:
     made = [
         _record(n, PushStatus.FAILED if n % 3 == 0 else PushStatus.SUCCEEDED, "us-east-1" if n % 2 else "eu-west-1")
         for n in range(18)
     ]
+    if backend == "sqlite":
+        repository = SqliteRecordsRepository(request.getfixturevalue("host_database"))
+        for record in made:  # written as the pipeline writes them: PENDING, then final with its history
+            assert repository.start_push(record.model_copy(update={"status": PushStatus.PENDING}))
+            assert repository.finish(record)
+        return made
+    stack: ProvisionedStack = request.getfixturevalue("clean_stack")
+    table = request.getfixturevalue("dynamodb").Table(stack.outputs["RecordsTableName"])
     with table.batch_writer() as batch:
         for record in made:
             batch.put_item(Item=current_item(record))
@@ -45,11 +61,14 @@ def records(clean_stack: ProvisionedStack, dynamodb: Any) -> list[PushRecord]:
 
 
 @pytest.fixture
-def query(clean_stack: ProvisionedStack, dynamodb: Any) -> DynamoDBPushQuery:
-    return DynamoDBPushQuery(clean_stack.outputs["RecordsTableName"], resource=dynamodb)
+def query(backend: str, request: pytest.FixtureRequest) -> PushRecordsQuery:
+    if backend == "sqlite":
+        return SqlitePushQuery(request.getfixturevalue("host_database"))
+    stack: ProvisionedStack = request.getfixturevalue("clean_stack")
+    return DynamoDBPushQuery(stack.outputs["RecordsTableName"], resource=request.getfixturevalue("dynamodb"))
 
 
-def _all_pages(query: DynamoDBPushQuery, question: PushQuery, limit: int) -> tuple[list[PushRecord], set[str], int]:
+def _all_pages(query: Any, question: PushQuery, limit: int) -> tuple[list[PushRecord], set[str], int]:
     found: list[PushRecord] = []
     indexes: set[str] = set()
     cursor, pages = None, 0

@@ -25,6 +25,7 @@ from certpush.models.events import (
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import PushMessage
+from certpush_cli.host.queue import SqliteDeadLetterQueue, SqlitePushQueue
 from certpush_dev.local.provision import ProvisionedStack
 
 from .conftest import REGION
@@ -122,40 +123,83 @@ def test_an_entry_refused_as_the_sender_s_fault_raises(clean_stack: ProvisionedS
         SqsPushQueue(clean_stack.outputs["PushQueueUrl"], client=Refusing()).send(_messages(1))
 
 
-def test_retry_later_changes_the_visibility_of_one_message(clean_stack: ProvisionedStack, sqs: Any):
-    url = clean_stack.outputs["PushQueueUrl"]
-    queue = SqsPushQueue(url, client=sqs)
-    queue.send(_messages(1))
+class _Consumer:
+    """What the push worker's side sees of a queue: receive (one receive each), and how many messages
+    are hidden or dead-lettered. One per backend: SQS (moto) and the host's SQLite queue."""
 
-    first = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"][0]
-    # the queue's visibility timeout (360 s in the template) hides it now
-    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
-
-    queue.retry_later(first["ReceiptHandle"], 0)
-    again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"][0]
-    assert again["MessageId"] == first["MessageId"]
-
-    queue.retry_later(again["ReceiptHandle"], 10**6)  # clamped below SQS's 12 hours, not refused
-    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
-    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    def __init__(self, queue: Any, receive: Any, hidden: Any, dead: Any) -> None:
+        self.queue, self.receive, self.hidden, self.dead = queue, receive, hidden, dead
 
 
-def test_push_queue_sends_failures_to_the_dead_letter_queue(clean_stack: ProvisionedStack, sqs: Any):
-    """The redrive policy from the template: after maxReceiveCount receives the message moves on."""
-    url, dlq = clean_stack.outputs["PushQueueUrl"], clean_stack.outputs["PushDeadLetterQueueUrl"]
-    queue = SqsPushQueue(url, client=sqs)
-    queue.send(_messages(1))
-    redrive = json.loads(
-        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+@pytest.fixture(params=["sqs", "sqlite"])
+def consumer(request: pytest.FixtureRequest) -> _Consumer:
+    if request.param == "sqlite":
+        database = request.getfixturevalue("host_database")
+        template = request.getfixturevalue("template")
+        queue = SqlitePushQueue(
+            database,
+            visibility_timeout=int(template["Resources"]["PushQueue"]["Properties"]["VisibilityTimeout"]),
+            max_receives=int(template["Parameters"]["PushMaxReceives"]["Default"]),
+        )
+        return _Consumer(
+            queue,
+            lambda: [(m.message_id, m.receipt) for m in queue.receive(1)],
+            lambda: _sqlite_hidden(database),
+            lambda: len(SqliteDeadLetterQueue(database).receive(10, 0)),
+        )
+    stack: ProvisionedStack = request.getfixturevalue("clean_stack")
+    sqs: Any = request.getfixturevalue("sqs")
+    url, dlq = stack.outputs["PushQueueUrl"], stack.outputs["PushDeadLetterQueueUrl"]
+
+    def receive() -> list[tuple[str, str]]:
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
+        return [(m["MessageId"], m["ReceiptHandle"]) for m in got]
+
+    def hidden() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+    return _Consumer(SqsPushQueue(url, client=sqs), receive, hidden, lambda: len(_drain(sqs, dlq)))
+
+
+def _sqlite_hidden(database: Any) -> int:
+    import time
+
+    (count,) = (
+        database.connection()
+        .execute("SELECT COUNT(*) FROM queue WHERE dead = 0 AND visible_at > ?", (time.time(),))
+        .fetchone()
     )
+    return int(count)
 
-    for _ in range(int(redrive["maxReceiveCount"])):
-        received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]
-        queue.retry_later(received[0]["ReceiptHandle"], 0)
 
-    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
-    assert len(_drain(sqs, dlq)) == 1
+def test_retry_later_changes_the_visibility_of_one_message(consumer: _Consumer):
+    consumer.queue.send(_messages(1))
+
+    [(first_id, first_receipt)] = consumer.receive()
+    # the queue's visibility timeout (360 s in the template) hides it now
+    assert consumer.receive() == []
+
+    consumer.queue.retry_later(first_receipt, 0)
+    [(again_id, again_receipt)] = consumer.receive()
+    assert again_id == first_id
+
+    consumer.queue.retry_later(again_receipt, 10**6)  # clamped below SQS's 12 hours, not refused
+    assert consumer.receive() == []
+    assert consumer.hidden() == 1
+
+
+def test_push_queue_sends_failures_to_the_dead_letter_queue(consumer: _Consumer, template: dict[str, Any]):
+    """The redrive policy from the template: after maxReceiveCount receives the message moves on."""
+    consumer.queue.send(_messages(1))
+    max_receives = int(template["Parameters"]["PushMaxReceives"]["Default"])
+
+    for _ in range(max_receives):
+        [(_, receipt)] = consumer.receive()
+        consumer.queue.retry_later(receipt, 0)
+
+    assert consumer.receive() == []
+    assert consumer.dead() == 1
 
 
 # -- EventBridge and SNS -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """One contract for the records repository (certpush.ports.RecordsRepository), run against the
-in-memory fake the unit tests use and the DynamoDB adapter on the records table of template.yaml.
-Where the two disagree, the behaviour the port's docstrings describe wins."""
+in-memory fake the unit tests use, the DynamoDB adapter on the records table of template.yaml and the
+one-machine host's SQLite adapter. Where they disagree, the behaviour the port's docstrings describe
+wins."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from certpush.models.domain import (
     UploadAction,
 )
 from certpush.ports import RecordsRepository
+from certpush_cli.host.records import SqliteRecordsRepository
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FixedClock, InMemoryRecordsRepository, claim_push
 
@@ -34,10 +36,12 @@ EU = TargetKey(provider="aws", service="elb", region="eu-west-1")
 WAF = TargetKey(provider="huaweicloud", service="waf", region="cn-north-4")
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
+@pytest.fixture(params=["in-memory", "dynamodb", "sqlite"])
 def repository(request: pytest.FixtureRequest) -> RecordsRepository:
     if request.param == "in-memory":
         return InMemoryRecordsRepository()
+    if request.param == "sqlite":
+        return SqliteRecordsRepository(request.getfixturevalue("host_database"))
     stack: ProvisionedStack = request.getfixturevalue("clean_stack")
     return DynamoDBRecordsRepository(stack.outputs["RecordsTableName"], resource=request.getfixturevalue("dynamodb"))
 

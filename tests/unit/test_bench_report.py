@@ -75,3 +75,18 @@ def test_a_million_pushes_cost_adds_up_and_follows_memory() -> None:
     )
     # 0.3 secret reads per push, each with its KMS decrypt
     assert small["usd_per_million_pushes"]["Secrets Manager (+ KMS decrypt)"] == pytest.approx(0.3 * (5 + 3), abs=0.01)
+
+
+def test_the_one_machine_host_is_reported_beside_the_embedded_stack() -> None:
+    flat = [_run(100, 10, 50.0, 4.6), _run(5000, 10, 52.0, 4.7)]
+    report = _report(1.37, 11.0, flat)
+    report["host"] = {
+        "fan_out": {"push_concurrency": 20, "one_target_s": 0.5, "twenty_targets_s": 0.9, "twenty_vs_one": 1.8},
+        "throughput": {"certificates": 200, "regions": 10, "pushes_per_second": 40.0, "cpu_ms_per_push": 9.0},
+    }
+
+    text = render_markdown(report)
+
+    assert "one machine: 20 targets in one issuance | 0.9 s = 1.8 x one target | <= 1.5 x: **missed** |" in text
+    assert "40.0 pushes/s, 9.0 CPU ms/push (host and simulator, one process); the embedded stack above: 10.0" in text
+    assert "20 targets in one issuance | 0.96 s = 1.37 x one target | <= 1.5 x: met |" in text

@@ -25,6 +25,7 @@ from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, RejectReason
+from certpush_cli import backends
 from certpush_cli import main as cli_main
 from certpush_cli.function_url import LocalLambdaContext
 from certpush_cli.sample_certificates import make_certificate
@@ -231,14 +232,14 @@ def command_lines(draw: st.DrawFn, files: list[str]) -> list[str]:
     return draw(st.lists(text, max_size=5))
 
 
-def _no_stack(stack: str) -> None:
-    raise ConfigurationError(f"no certpush stack named '{stack}' here (unit tests have none)")
+def _no_backend(stack: str | None, home: Path | None) -> None:
+    raise ConfigurationError(f"no certpush stack named '{stack}' nor home {home} here (unit tests have none)")
 
 
 def test_any_command_line_ends_in_a_documented_exit_code_and_never_a_traceback(
     cli_files: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_main, "_settings", _no_stack)
+    monkeypatch.setattr(backends, "open_backend", _no_backend)
     monkeypatch.setenv("CERTPUSH_PKCS12_PASSWORD", "")
     runner = CliRunner()
     command = typer.main.get_command(cli_main.app)
@@ -262,7 +263,7 @@ def test_any_command_line_ends_in_a_documented_exit_code_and_never_a_traceback(
 
 
 def test_private_key_material_never_reaches_the_terminal(cli_files: list[str], monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(cli_main, "_settings", _no_stack)
+    monkeypatch.setattr(backends, "open_backend", _no_backend)
     combined, key = next(f for f in cli_files if f.endswith("combined.pem")), cli_files[1]
 
     result = CliRunner().invoke(cli_main.app, ["certificates", "import", "--cert", combined, "--key", key])

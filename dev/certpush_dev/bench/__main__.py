@@ -1,6 +1,6 @@
 """``make bench``: runs every benchmark, prints a Markdown table, writes JSON to bench/results/.
 
-python -m certpush_dev.bench                 # the whole matrix (about 7 minutes on two cores)
+python -m certpush_dev.bench                 # the whole matrix (about 8 minutes on two cores)
 BENCH_QUICK=1 python -m certpush_dev.bench   # a smaller matrix (about 3 minutes) while working on it
 """
 
@@ -123,6 +123,15 @@ def main() -> int:
     say(f"PushConcurrency 1, 5, 10: 20 targets at {LATENCY_MS} ms, a stack each")
     report["push_concurrency"] = concurrency_sweep(ROOT, (1, 5, 10), LATENCY_MS, AWS_CONTROL_PLANE_MS)
     say(f"push concurrency: {json.dumps(report['push_concurrency'])}")
+
+    from certpush_dev.bench.host import host_fan_out, host_throughput
+
+    say(f"one machine (certpush serve's runtime): fan-out at {LATENCY_MS} ms")
+    report["host"] = {"fan_out": host_fan_out(LATENCY_MS)}
+    host_certificates = 200 if full else 20
+    say(f"one machine: throughput, {host_certificates} certificates x 10 regions at 0 ms")
+    report["host"]["throughput"] = host_throughput(host_certificates)
+    say(f"one machine: {json.dumps(report['host'])}")
 
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}
     report["cost"] = million_pushes(report["throughput"], memory, batch_targets=report["throughput"]["regions"])

@@ -55,6 +55,18 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"| control-plane calls per push (throughput) | {thr['control_plane_calls_per_push']} "
         f"| <= 6: {_mark(thr['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
     ]
+    host = r.get("host")
+    if host:
+        hf, ht = host["fan_out"], host["throughput"]
+        lines += [
+            f"| one machine (certpush serve, {hf['push_concurrency']} push threads): one target "
+            f"| {hf['one_target_s']} s | |",
+            f"| one machine: 20 targets in one issuance | {hf['twenty_targets_s']} s = {hf['twenty_vs_one']} x one "
+            f"target | <= {GOALS['twenty_vs_one']} x: {_mark(hf['twenty_vs_one'] <= GOALS['twenty_vs_one'])} |",
+            f"| one machine: throughput, {ht['certificates']} certificates x {ht['regions']} regions, 0 ms | "
+            f"{ht['pushes_per_second']} pushes/s, {ht['cpu_ms_per_push']} CPU ms/push (host and simulator, one "
+            f"process); the embedded stack above: {thr['pushes_per_second']} pushes/s | |",
+        ]
     cold = r["cold_start"]
     if "bare" in cold:
         for name in ("validator", "push_worker", "notifier"):

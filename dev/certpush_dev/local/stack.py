@@ -59,12 +59,14 @@ LOCAL_ENVIRONMENT = {
 
 
 def local_client_environment(
-    endpoint_url: str, region: str = DEFAULT_REGION, huaweicloud_url: str | None = None
+    endpoint_url: str, region: str = DEFAULT_REGION, huaweicloud_url: str | None = None, stack: str = DEFAULT_STACK
 ) -> dict[str, str]:
     """The variables a shell needs to run the CLI against the embedded stack (``certpush retract`` calls
-    the targets itself: HUAWEICLOUD_ENDPOINT_TEMPLATE points it at the simulator)."""
+    the targets itself: HUAWEICLOUD_ENDPOINT_TEMPLATE points it at the simulator). CERTPUSH_STACK names
+    the stack: without it the CLI talks to the one-machine host's home instead."""
     huawei = {"HUAWEICLOUD_ENDPOINT_TEMPLATE": huaweicloud_url} if huaweicloud_url else {}
     return {
+        "CERTPUSH_STACK": stack,
         **huawei,
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_DEFAULT_REGION": region,
@@ -142,7 +144,9 @@ class EmbeddedStack:
         host, self.port = self._start_moto()
         self.endpoint_url = f"http://{host}:{self.port}"
         self.huawei.start()
-        self._set_environment(local_client_environment(self.endpoint_url, self.region, self.huawei.endpoint_template))
+        self._set_environment(
+            local_client_environment(self.endpoint_url, self.region, self.huawei.endpoint_template, self.stack_name)
+        )
         self._set_environment(LOCAL_ENVIRONMENT)
         session = boto3.Session(region_name=self.region)
         template = load_template(self.root / "template.yaml")

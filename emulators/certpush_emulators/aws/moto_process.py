@@ -8,7 +8,10 @@ keeps the embedded stack out of reach of ``moto.mock_aws()`` in the same interpr
 
 Protocol with the parent (``EmbeddedStack``): once bound it prints ``listening HOST PORT`` on one
 line; it serves until its standard input closes (the parent stopped, or died), then exits. It
-applies the embedded stack's patches (``moto_patches.py``) before serving."""
+applies the embedded stack's patches (``moto_patches.py``) before serving.
+
+With ``--until-terminated`` it ignores its standard input and serves until SIGTERM: ``certpush serve
+--simulate`` runs it so, in the background, so that the simulated AWS outlives a restart of the host."""
 
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ def _stop_when_parent_goes(server: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
+    detached = "--until-terminated" in argv
+    argv = [argument for argument in argv if argument != "--until-terminated"]
     port = int(argv[0]) if argv else 0
     # Ctrl-C in `certpush-dev stack up` reaches the whole process group: the parent stops its pollers
     # first, then closes our standard input
@@ -59,7 +64,10 @@ def main(argv: list[str]) -> int:
         return 1
     host, bound = str(server.server_address[0]), server.server_address[1]
     print(f"listening {host} {bound}", flush=True)
-    threading.Thread(target=_stop_when_parent_goes, args=(server,), daemon=True).start()
+    if detached:
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    else:
+        threading.Thread(target=_stop_when_parent_goes, args=(server,), daemon=True).start()
     server.serve_forever()
     return 0
 

@@ -1,0 +1,243 @@
+"""The one-machine host's own commands: `certpush serve`, `certpush credentials ...`,
+`certpush simulators ...` and `certpush events`. (To emulate the AWS deployment instead, with moto:
+`certpush-dev stack up`.)"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from certpush_cli.backends import HomeOption
+from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
+
+credentials_app = typer.Typer(
+    help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
+)
+simulators_app = typer.Typer(
+    help="The simulated clouds of a home run with --simulate (Huawei Cloud simulator; moto for AWS when installed).",
+    no_args_is_help=True,
+)
+
+
+def serve(
+    home: HomeOption = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Push to simulated clouds (the Huawei Cloud simulator; moto for AWS, with "
+            "pip install 'certpush[simulate]') instead of the real ones. Marks the home as simulated "
+            "(simulate = true in its config.toml).",
+        ),
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the dashboard and records API on 127.0.0.1 (0: any free port).")
+    ] = None,
+) -> None:
+    """Run certpush on this machine: validate, push, notify, sweep and warn of expiry, with the
+    dashboard and records API on 127.0.0.1, until SIGTERM or Ctrl-C. Everything lives in the home
+    (SQLite, material encrypted with the home's key file) and survives a restart.
+
+    Pushes go to the real clouds: Huawei Cloud with `certpush credentials set huaweicloud` (or
+    HUAWEICLOUD_ACCESS_KEY / HUAWEICLOUD_SECRET_KEY), AWS with boto3's default credentials."""
+    from certpush_cli.dashboard import records_api_server
+    from certpush_cli.host import serve_lock, simulators
+    from certpush_cli.host.home import Home
+    from certpush_cli.host.runtime import HostRuntime
+    from certpush_cli.host.wiring import Host
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    with user_errors():
+        try:
+            chosen = Home.open(home)
+            lock = serve_lock.acquire(chosen)
+            if simulate and chosen.mark_simulated():
+                err.print(f"{chosen.config_file}: simulate = true (this home now pushes to simulated clouds)")
+            host = Host.open(chosen)
+            if host.config.simulate:
+                host.simulation = simulators.ensure_running(chosen)
+                os.environ.update(host.simulation.aws_environment())
+                err.print(f"simulated Huawei Cloud at {host.simulation.huaweicloud.url}")
+                if host.simulation.aws is not None:
+                    err.print(f"simulated AWS (moto) at {host.simulation.aws.url}")
+                else:
+                    err.print(f"warning: {host.simulation.aws_missing}; Huawei Cloud targets are simulated")
+            listen = host.config.port if port is None else port
+            server = records_api_server(host.dashboard, listen, name="certpush-serve")
+        except OSError as exc:  # the port is taken, or the home cannot be written
+            raise Failure(
+                f"cannot start: {exc.strerror or exc}; hint: pick another --port", ExitCode.UNREACHABLE
+            ) from exc
+        runtime = HostRuntime(host).start()
+    server.start()
+    # the token in the address is this run's: the page sends it, and nothing changes without it
+    err.print(f"certpush serve: home {chosen.path}; dashboard {server.page_url} ; SIGTERM or Ctrl-C stops it")
+    stopped.wait()
+    err.print("stopping: pushes under way finish first")
+    server.stop()
+    runtime.stop()
+    host.close()
+    lock.close()
+    err.print("stopped")
+
+
+@credentials_app.command("set")
+def credentials_set(
+    provider: Annotated[str, typer.Argument(help="huaweicloud")],
+    access_key: Annotated[
+        str | None, typer.Option(help="The AK (default: HUAWEICLOUD_ACCESS_KEY, else a prompt).")
+    ] = None,
+    secret_key_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--secret-key-stdin", help="Read the SK from standard input (else HUAWEICLOUD_SECRET_KEY or a prompt)."
+        ),
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Store the Huawei Cloud AK/SK the host pushes with, sealed with AES-GCM under the home's key.
+    HUAWEICLOUD_ACCESS_KEY and HUAWEICLOUD_SECRET_KEY, when set where certpush runs, take precedence."""
+    from certpush_cli.host.home import Home
+    from certpush_cli.host.wiring import HUAWEICLOUD_CREDENTIALS, Host
+
+    if provider != HUAWEICLOUD_CREDENTIALS:
+        err.print(f"error: no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)")
+        raise typer.Exit(ExitCode.USAGE)
+    ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ").strip()
+    if secret_key_stdin:
+        sk = sys.stdin.readline().strip()
+    else:
+        sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ").strip()
+    if not ak or not sk:
+        err.print("error: both the access key and the secret key are needed; nothing was stored")
+        raise typer.Exit(ExitCode.USAGE)
+    with user_errors():
+        host = Host.open(Home.open(home))
+        host.credentials.put(HUAWEICLOUD_CREDENTIALS, {"access_key": ak, "secret_key": sk})
+        host.close()
+    out.print(f"huaweicloud credentials stored (AK {ak[:4]}…), encrypted in {host.home.database_file}")
+
+
+@credentials_app.command("show")
+def credentials_show(home: HomeOption = None) -> None:
+    """Which credentials the host has (the access key's start only; never a secret)."""
+    from certpush_cli.host.home import Home
+    from certpush_cli.host.wiring import CREDENTIAL_VARIABLES, HUAWEICLOUD_CREDENTIALS, Host
+
+    with user_errors():
+        host = Host.open(Home.open(home))
+        stored = host.credentials.get(HUAWEICLOUD_CREDENTIALS)
+        host.close()
+    if all(os.environ.get(v) for v in CREDENTIAL_VARIABLES[:2]):
+        out.print(f"huaweicloud: from HUAWEICLOUD_ACCESS_KEY (AK {os.environ['HUAWEICLOUD_ACCESS_KEY'][:4]}…)")
+    elif stored:
+        out.print(f"huaweicloud: stored in the home (AK {stored['access_key'][:4]}…)")
+    else:
+        out.print("huaweicloud: none; hint: certpush credentials set huaweicloud")
+
+
+@credentials_app.command("remove")
+def credentials_remove(provider: Annotated[str, typer.Argument(help="huaweicloud")], home: HomeOption = None) -> None:
+    """Delete stored credentials."""
+    from certpush_cli.host.home import Home
+    from certpush_cli.host.wiring import Host
+
+    with user_errors():
+        host = Host.open(Home.open(home))
+        removed = host.credentials.delete(provider)
+        host.close()
+    out.print(f"{provider} credentials removed" if removed else f"no {provider} credentials were stored")
+
+
+@simulators_app.command("status")
+def simulators_status(home: HomeOption = None) -> None:
+    """Where the home's simulated clouds listen, if they run."""
+    from certpush_cli.host import simulators
+    from certpush_cli.host.home import Home
+
+    with user_errors():
+        simulation = simulators.load(Home.open(home))
+    if simulation is None or not simulation.running():
+        out.print("no simulators run for this home")
+        return
+    out.print(f"huaweicloud {simulation.huaweicloud.url} (pid {simulation.huaweicloud.pid})")
+    out.print(
+        f"aws {simulation.aws.url} (pid {simulation.aws.pid})" if simulation.aws else f"aws: {simulation.aws_missing}"
+    )
+
+
+@simulators_app.command("stop")
+def simulators_stop(home: HomeOption = None) -> None:
+    """Stop the home's simulated clouds (what they held is gone; the home's records stay)."""
+    from certpush_cli.host import simulators
+    from certpush_cli.host.home import Home
+
+    with user_errors():
+        stopped = simulators.stop(Home.open(home))
+    out.print(f"stopped {len(stopped)} simulator process(es)")
+
+
+@simulators_app.command("add-cdn-domain")
+def simulators_add_cdn_domain(
+    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
+    home: HomeOption = None,
+) -> None:
+    """Add an accelerated domain to the simulated Huawei Cloud CDN (starting the simulators if needed),
+    so that `certpush push ... --to huaweicloud:cdn` has a domain to configure."""
+    from certpush_cli.host import simulators
+    from certpush_cli.host.home import Home
+
+    with user_errors():
+        out.print(simulators.add_cdn_domain(simulators.ensure_running(Home.open(home)), domain))
+
+
+def events(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+    kind: Annotated[str | None, typer.Option(help="Only this detail-type, e.g. 'Certificate Push Summary'.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of events.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Events the one-machine host emitted ("Certificate Pushed", summaries, expiry warnings), newest
+    first, with how their webhook deliveries went. (On AWS they go to the stack's event bus.)"""
+    from certpush_cli.host.home import Home
+    from certpush_cli.host.wiring import Host
+
+    with user_errors():
+        host = Host.open(Home.open(home))
+        found = host.events.recent(limit, kind)
+        host.close()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "id": e.event_id,
+                        "detail-type": e.detail_type,
+                        "time": e.created_at,
+                        "detail": json.loads(e.detail),
+                    }
+                    for e in found
+                ]
+            )
+        )
+        return
+    for event in found:
+        detail = json.loads(event.detail)
+        what = detail.get("outcome") or detail.get("console_url") or detail.get("days_left", "")
+        certificate = f"{detail.get('certificate_id')} v{detail.get('version')}"
+        out.print(f"{event.created_at[:19]} {event.detail_type:<26} {certificate} {what}")
