@@ -145,7 +145,8 @@ def test_the_emulator_refuses_what_the_rules_reject(
     violations = REGISTRY.find(*target.split(":")).rules.violations(material_shape(material(shape(name))))
 
     try:
-        adapter.push(_request(name, region, attach))
+        request = _request(name, region, attach)
+        adapter.attach(request, adapter.upload(request).target_id)
         refused: str | None = None
     except PermanentPushError as exc:
         refused = str(exc)
