@@ -335,12 +335,12 @@ def test_an_identical_import_that_loses_the_race_stores_nothing_and_names_the_wi
     def counter_read_then_the_other_import(**kwargs: Any) -> Any:
         answer = real_get_item(**kwargs)
         if kwargs["Key"]["SK"] == "META" and not raced:
-            raced.append(import_certificate(other, FixedClock(), material, certificate_id="shop"))
+            raced.append(import_certificate(other, FixedClock(), material, certificate_id="shop", catalog=REGISTRY))
         return answer
 
     table.get_item = counter_read_then_the_other_import  # type: ignore[method-assign]
 
-    mine = import_certificate(dynamodb_store, FixedClock(), material, certificate_id="shop")
+    mine = import_certificate(dynamodb_store, FixedClock(), material, certificate_id="shop", catalog=REGISTRY)
 
     [winner] = raced
     assert (winner.created, winner.version.version) == (True, 1)

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from certpush.log_hygiene import LIBRARY_LOGGERS, pin_library_loggers
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial
+from certpush.providers.registry import REGISTRY
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.function_url import LocalLambdaContext, function_url_event
@@ -204,7 +205,7 @@ def _import(stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch) -> KeyMate
         chain_pem=sample.chain_pem,
         private_key_pem=SecretStr(sample.private_key_pem),
     )
-    import_certificate(store, SystemClock(), material, CERTIFICATE_ID)
+    import_certificate(store, SystemClock(), material, CERTIFICATE_ID, catalog=REGISTRY)
     return KeyMaterial(sample.private_key_pem, sample.certificate_pem)
 
 
