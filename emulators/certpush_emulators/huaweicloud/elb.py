@@ -10,8 +10,10 @@ from typing import Any
 
 from certpush_emulators.huaweicloud.state import (
     APIGW_NOT_FOUND,
+    DEFAULT_ENTERPRISE_PROJECT,
     DOMAIN_RE,
     NOT_SIMULATED,
+    DropConnection,
     ElbCertificate,
     Listener,
     Material,
@@ -24,6 +26,7 @@ from certpush_emulators.huaweicloud.state import (
     not_found,
     parse_material,
     project_id,
+    refuse_unknown_fields,
     refuse_unknown_query,
 )
 
@@ -38,31 +41,84 @@ ELB_INVALID = "ELB.8902"
 ELB_NOT_FOUND = "ELB.8904"
 ELB_IN_USE = "ELB.8905"
 
+# What each request documents (the SDK's request models, huaweicloudsdkelb 3.1.219, mirror the API
+# reference) and what the simulator implements of it; a field outside the first is ELB.8902, one outside
+# the second SIM.NOT_SIMULATED. SM dual certificates (enc_*) and CCM certificates (scm_certificate_id,
+# source) are not simulated.
+CREATE_FIELDS = frozenset(
+    {"admin_state_up", "certificate", "description", "domain", "name", "private_key", "project_id", "type",
+     "enterprise_project_id", "enc_certificate", "enc_private_key", "scm_certificate_id", "source",
+     "protection_status", "protection_reason"}
+)  # fmt: skip
+UPDATE_FIELDS = frozenset(
+    {"certificate", "description", "name", "private_key", "domain", "enc_certificate", "enc_private_key",
+     "scm_certificate_id", "source", "protection_status", "protection_reason"}
+)  # fmt: skip
+NOT_SIMULATED_FIELDS = frozenset({"enc_certificate", "enc_private_key", "scm_certificate_id", "source"})
+# UpdateListener (https://support.huaweicloud.com/api-elb/UpdateListener.html): the listener's settings
+# other than its certificates are kept and answered as given, with the type the reference names.
+LISTENER_SETTINGS: dict[str, type | tuple[type, ...]] = {
+    "admin_state_up": bool, "default_pool_id": (str, type(None)), "description": str, "http2_enable": bool,
+    "name": str, "sni_match_algo": str, "tls_ciphers_policy": (str, type(None)),
+    "security_policy_id": (str, type(None)),
+    "enable_member_retry": bool, "member_timeout": int, "client_timeout": int, "keepalive_timeout": int,
+    "transparent_client_ip_enable": bool, "proxy_protocol_enable": bool, "enhance_l7policy_enable": bool,
+    "protection_status": str, "protection_reason": (str, type(None)), "gzip_enable": bool,
+    "ssl_early_data_enable": bool,
+    "cps": int, "connection": int, "nat64_enable": bool,
+}  # fmt: skip
+LISTENER_CERTIFICATE_FIELDS = frozenset(
+    {"default_tls_container_ref", "client_ca_tls_container_ref", "sni_container_refs"}
+)
+LISTENER_NOT_SIMULATED = frozenset({"insert_headers", "ipgroup", "quic_config"})
+LISTENER_DEFAULTS: dict[str, Any] = {
+    "admin_state_up": True, "default_pool_id": None, "description": "", "http2_enable": False,
+    "sni_match_algo": "wildcard", "tls_ciphers_policy": "tls-1-2", "security_policy_id": None,
+    "enable_member_retry": True, "member_timeout": 60, "client_timeout": 60, "keepalive_timeout": 60,
+    "transparent_client_ip_enable": True, "proxy_protocol_enable": False, "enhance_l7policy_enable": False,
+    "protection_status": "nonProtection", "protection_reason": None, "gzip_enable": False,
+    "ssl_early_data_enable": False, "cps": 0, "connection": 0, "nat64_enable": False,
+}  # fmt: skip
+
 
 class ElbService:
     ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/elb/(?P<kind>certificates|listeners)(?:/(?P<id>[^/]+))?/?$")
     # ListCertificates (https://support.huaweicloud.com/api-elb/ListCertificates.html): every filter
-    # takes several values (name=a&name=b); limit 0-2000 (default 2000), marker.
+    # takes several values (name=a&name=b); limit 0-2000 (default 2000), marker; without
+    # enterprise_project_id, every enterprise project's certificates.
     LIST_FILTERS = frozenset(
         {"id", "name", "description", "domain", "type", "common_name", "fingerprint", "admin_state_up",
-         "enterprise_project_id"}
+         "enterprise_project_id", "scm_certificate_id", "source", "protection_status", "protection_reason"}
     )  # fmt: skip
+    LIST_DOCUMENTED = LIST_FILTERS | {"limit", "marker", "page_reverse"}
     # ListListeners (https://support.huaweicloud.com/api-elb/ListListeners.html): limit 0-2000, marker,
     # multi-valued filters; there is no filter on sni_container_refs.
-    LISTENER_FILTERS = frozenset({"id", "protocol", "default_tls_container_ref", "client_ca_tls_container_ref"})
+    LISTENER_FILTERS = frozenset(
+        {"id", "protocol", "default_tls_container_ref", "client_ca_tls_container_ref", "name", "enterprise_project_id"}
+    )
+    LISTENER_DOCUMENTED = LISTENER_FILTERS | {
+        "limit", "marker", "page_reverse", "protocol_port", "description", "admin_state_up", "include_recycle_bin",
+        "connection_limit", "default_pool_id", "http2_enable", "loadbalancer_id", "tls_ciphers_policy",
+        "member_address", "member_device_id", "enable_member_retry", "member_timeout", "client_timeout",
+        "keepalive_timeout", "transparent_client_ip_enable", "proxy_protocol_enable", "enhance_l7policy_enable",
+        "member_instance_id", "protection_status", "ssl_early_data_enable", "nat64_enable",
+    }  # fmt: skip
 
     def __init__(self, state: SimState) -> None:
         self._state = state
 
     # -- console actions (admin) -----------------------------------------------------------------
     def add_listener(self, region: str, protocol: str = "HTTPS", listener_id: str | None = None, name: str = "") -> str:
-        listener = Listener(id=listener_id or new_id(), protocol=protocol.upper(), name=name)
+        now = iso(self._state.now())
+        listener = Listener(
+            id=listener_id or new_id(), protocol=protocol.upper(), name=name, created_at=now, updated_at=now
+        )
         self._state.region(region).listeners[listener.id] = listener
         return listener.id
 
     def state_view(self, region: str, st: RegionState) -> dict[str, Any]:
         return {
-            "certificates": [self.view(c, with_pem=False) for c in st.elb_certificates.values()],
+            "certificates": [self.view(region, c, with_pem=False) for c in st.elb_certificates.values()],
             "listeners": [self.listener_view(region, listener) for listener in st.listeners.values()],
         }
 
@@ -73,6 +129,8 @@ class ElbService:
             raise not_found()
         st = self._state.region(region)
         item_id = match["id"]
+        if not (item_id is None and method == "GET"):
+            refuse_unknown_query(query, (), code=ELB_INVALID)
         if match["kind"] == "listeners":
             if item_id is None:
                 if method == "GET":
@@ -87,17 +145,17 @@ class ElbService:
                 return self._update_listener(region, st, listener, payload)
         elif item_id is None:
             if method == "GET":
-                return self._list(st, query)
+                return self._list(region, st, query)
             if method == "POST":
-                return self._create(st, payload)
+                return self._create(region, st, payload)
         else:
             certificate = st.elb_certificates.get(item_id)
             if certificate is None:
                 raise error(404, ELB_NOT_FOUND, f"certificate {item_id} not found")
             if method == "GET":
-                return SimResponse(200, {"certificate": self.view(certificate), "request_id": new_id()})
+                return SimResponse(200, {"certificate": self.view(region, certificate), "request_id": new_id()})
             if method == "PUT":
-                return self._update(st, certificate, payload)
+                return self._update(region, st, certificate, payload)
             if method == "DELETE":
                 in_use = [
                     lst.id
@@ -114,7 +172,9 @@ class ElbService:
 
     # -- views -----------------------------------------------------------------------------------
     @staticmethod
-    def view(certificate: ElbCertificate, *, with_pem: bool = True) -> dict[str, Any]:
+    def view(region: str, certificate: ElbCertificate, *, with_pem: bool = True) -> dict[str, Any]:
+        """CertificateInfo, every field it declares; ``with_pem`` False: no certificate nor key (the
+        simulator's state, never an API answer)."""
         material = certificate.material
         view: dict[str, Any] = {
             "id": certificate.id,
@@ -126,35 +186,60 @@ class ElbService:
             "created_at": certificate.created_at,
             "updated_at": certificate.updated_at,
             "expire_time": iso(material.not_after) if material else None,
+            "project_id": project_id(region),
+            "enterprise_project_id": certificate.enterprise_project_id,
             "fingerprint": material.fingerprint if material else "",
             "common_name": material.common_name if material else "",
             "subject_alternative_names": material.sans if material else [],
             "source": "",
+            "scm_certificate_id": "",
+            "protection_status": certificate.protection_status,
+            "protection_reason": certificate.protection_reason,
+            "enc_certificate": None,
+            "enc_private_key": None,
         }
-        if with_pem and material is not None:
-            view["certificate"] = material.content
+        if not with_pem:
+            view["key_format"] = material.key_format if material else ""
+        else:
+            # the reference documents the key in every answer (CertificateInfo.private_key)
+            view["certificate"] = material.content if material else None
+            view["private_key"] = material.key if material and material.key else None
         return view
 
     @staticmethod
     def listener_view(region: str, listener: Listener) -> dict[str, Any]:
+        """Listener, every field it declares (nested settings the simulator does not model are null)."""
         return {
+            **LISTENER_DEFAULTS,
+            **listener.settings,
             "id": listener.id,
             "name": listener.name,
             "protocol": listener.protocol,
+            "protocol_port": 443 if listener.protocol in ("HTTPS", "QUIC", "TLS") else 80,
             "project_id": project_id(region),
+            "enterprise_project_id": DEFAULT_ENTERPRISE_PROJECT,
             "default_tls_container_ref": listener.default_tls_container_ref,
             "client_ca_tls_container_ref": listener.client_ca_tls_container_ref,
             "sni_container_refs": list(listener.sni_container_refs),
+            "connection_limit": -1,
+            "created_at": listener.created_at,
+            "updated_at": listener.updated_at,
+            "loadbalancers": [{"id": project_id(f"loadbalancer:{listener.id}")}],
+            "port_ranges": [],
+            "tags": [],
+            "insert_headers": None,
+            "ipgroup": None,
+            "quic_config": None,
         }
 
     # -- lists -----------------------------------------------------------------------------------
     @staticmethod
     def _list_query(
-        query: list[tuple[str, str]], filter_names: frozenset[str]
+        query: list[tuple[str, str]], filter_names: frozenset[str], documented: frozenset[str]
     ) -> tuple[dict[str, set[str]], dict[str, str], int]:
         """An ELB v3 list request's query: its multi-valued filters, its parameters and its limit
         (0-2000, default 2000); a parameter the simulator does not implement is refused."""
-        refuse_unknown_query(query, filter_names | {"limit", "marker"})
+        refuse_unknown_query(query, documented, code=ELB_INVALID, simulated=filter_names | {"limit", "marker"})
         filters: dict[str, set[str]] = {}
         for key, value in query:
             if key in filter_names:
@@ -168,8 +253,8 @@ class ElbService:
             raise error(400, ELB_INVALID, "limit must be within 0-2000")
         return filters, params, limit
 
-    def _list(self, st: RegionState, query: list[tuple[str, str]]) -> SimResponse:
-        filters, params, limit = self._list_query(query, self.LIST_FILTERS)
+    def _list(self, region: str, st: RegionState, query: list[tuple[str, str]]) -> SimResponse:
+        filters, params, limit = self._list_query(query, self.LIST_FILTERS, self.LIST_DOCUMENTED)
 
         def matches(view: dict[str, Any]) -> bool:
             return all(
@@ -177,7 +262,7 @@ class ElbService:
                 for key, wanted in filters.items()
             )
 
-        items = [c for c in st.elb_certificates.values() if matches(self.view(c, with_pem=False))]
+        items = [c for c in st.elb_certificates.values() if matches(self.view(region, c, with_pem=False))]
         marker = params.get("marker")
         if marker:
             ids = [c.id for c in items]
@@ -191,11 +276,11 @@ class ElbService:
             "next_marker": page[-1].id if page and more else None,
             "current_count": len(page),
         }
-        certificates = [self.view(c) for c in page]
+        certificates = [self.view(region, c) for c in page]
         return SimResponse(200, {"certificates": certificates, "page_info": page_info, "request_id": new_id()})
 
     def _list_listeners(self, region: str, st: RegionState, query: list[tuple[str, str]]) -> SimResponse:
-        filters, params, limit = self._list_query(query, self.LISTENER_FILTERS)
+        filters, params, limit = self._list_query(query, self.LISTENER_FILTERS, self.LISTENER_DOCUMENTED)
         views = [self.listener_view(region, listener) for listener in st.listeners.values()]
         views = [v for v in views if all(str(v.get(key)) in wanted for key, wanted in filters.items())]
         marker = params.get("marker")
@@ -214,10 +299,16 @@ class ElbService:
 
     # -- certificates ----------------------------------------------------------------------------
     @staticmethod
-    def _option(payload: Any) -> dict[str, Any]:
+    def _option(payload: Any, documented: frozenset[str]) -> dict[str, Any]:
         option = payload.get("certificate") if isinstance(payload, dict) else None
-        if not isinstance(option, dict):
+        if not isinstance(option, dict) or set(payload) != {"certificate"}:
             raise error(400, ELB_INVALID, 'body must be {"certificate": {...}}')
+        refuse_unknown_fields(
+            option, documented, code=ELB_INVALID, simulated=documented - NOT_SIMULATED_FIELDS, where="certificate"
+        )
+        for attribute in ("protection_status",):
+            if attribute in option and option[attribute] not in ("nonProtection", "consoleProtection"):
+                raise error(400, ELB_INVALID, "protection_status must be nonProtection or consoleProtection")
         return option
 
     @staticmethod
@@ -251,46 +342,67 @@ class ElbService:
             max_key_chars=ELB_MAX_KEY_CHARS,
         )
 
-    def _create(self, st: RegionState, payload: Any) -> SimResponse:
-        option = self._option(payload)
+    def _create(self, region: str, st: RegionState, payload: Any) -> SimResponse:
+        option = self._option(payload, CREATE_FIELDS)
         self._check_name_domain(option)
+        if option.get("project_id", project_id(region)) != project_id(region):
+            raise error(400, ELB_INVALID, "project_id is not the project of the request")
+        if option.get("admin_state_up", True) is not True:
+            raise error(400, ELB_INVALID, "admin_state_up can only be true")
+        # "enterprise_project_id": the default project "0" when not given; "" or a project that does not
+        # exist is refused (CreateCertificate)
+        enterprise_project = self._state.check_enterprise_project(
+            option.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT), ELB_INVALID
+        )
         cert_type = option.get("type", "server")
         if cert_type == "server_sm":
             raise error(400, NOT_SIMULATED, "SM dual certificates are not simulated")
         if cert_type not in ("server", "client"):
             raise error(400, ELB_INVALID, "type must be server or client")
         material = self._material(option, cert_type)
-        now = iso(self._state.now())
-        certificate = ElbCertificate(
-            id=new_id(),
-            name=option.get("name", ""),
-            description=option.get("description", ""),
-            type=cert_type,
-            domain=option.get("domain", "") if cert_type == "server" else "",
-            material=material,
-            created_at=now,
-            updated_at=now,
-        )
-        st.elb_certificates[certificate.id] = certificate
-        self._state.count("elb.create")
-        return SimResponse(201, {"certificate": self.view(certificate), "request_id": new_id()})
 
-    def _update(self, st: RegionState, certificate: ElbCertificate, payload: Any) -> SimResponse:
+        def store() -> ElbCertificate:
+            now = iso(self._state.now())
+            certificate = ElbCertificate(
+                id=new_id(),
+                name=option.get("name", ""),
+                description=option.get("description", ""),
+                type=cert_type,
+                domain=option.get("domain", "") if cert_type == "server" else "",
+                material=material,
+                created_at=now,
+                updated_at=now,
+                enterprise_project_id=enterprise_project,
+                protection_status=option.get("protection_status", "nonProtection"),
+                protection_reason=option.get("protection_reason"),
+            )
+            st.elb_certificates[certificate.id] = certificate
+            self._state.count("elb.create")
+            return certificate
+
+        delay = self._state.take_late_create("elb")
+        if delay is not None:
+            self._state.later(delay, store)
+            self._state.count("faults.late_create")
+            raise DropConnection
+        return SimResponse(201, {"certificate": self.view(region, store()), "request_id": new_id()})
+
+    def _update(self, region: str, st: RegionState, certificate: ElbCertificate, payload: Any) -> SimResponse:
         # UpdateCertificate (https://support.huaweicloud.com/api-elb/UpdateCertificate.html): the new
         # content applies at once to every listener that uses the certificate.
-        option = self._option(payload)
+        option = self._option(payload, UPDATE_FIELDS)
         self._check_name_domain(option)
         if "certificate" in option or "private_key" in option:
             certificate.material = self._material(option, certificate.type, certificate.material)
         if "domain" in option and certificate.type == "server":
             self._check_sni_domains_after(st, certificate, option["domain"])
             certificate.domain = option["domain"]
-        for attribute in ("name", "description"):
+        for attribute in ("name", "description", "protection_status", "protection_reason"):
             if attribute in option:
                 setattr(certificate, attribute, option[attribute])
         certificate.updated_at = iso(self._state.now())
         self._state.count("elb.update")
-        return SimResponse(200, {"certificate": self.view(certificate), "request_id": new_id()})
+        return SimResponse(200, {"certificate": self.view(region, certificate), "request_id": new_id()})
 
     # -- listeners -------------------------------------------------------------------------------
     def _check_sni_domains_after(self, st: RegionState, certificate: ElbCertificate, domain: str) -> None:
@@ -324,8 +436,19 @@ class ElbService:
 
     def _update_listener(self, region: str, st: RegionState, listener: Listener, payload: Any) -> SimResponse:
         option = payload.get("listener") if isinstance(payload, dict) else None
-        if not isinstance(option, dict):
+        if not isinstance(option, dict) or set(payload) != {"listener"}:
             raise error(400, ELB_INVALID, 'body must be {"listener": {...}}')
+        documented = LISTENER_CERTIFICATE_FIELDS | set(LISTENER_SETTINGS) | LISTENER_NOT_SIMULATED
+        refuse_unknown_fields(
+            option, documented, code=ELB_INVALID, simulated=documented - LISTENER_NOT_SIMULATED, where="listener"
+        )
+        settings = {key: value for key, value in option.items() if key in LISTENER_SETTINGS}
+        for key, value in settings.items():
+            wanted = LISTENER_SETTINGS[key]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is int):
+                raise error(400, ELB_INVALID, f"invalid {key}")
+        if settings.get("sni_match_algo", "wildcard") not in ("wildcard", "longest_suffix"):
+            raise error(400, ELB_INVALID, "sni_match_algo must be wildcard or longest_suffix")
         default = option.get("default_tls_container_ref", listener.default_tls_container_ref)
         sni = option.get("sni_container_refs", listener.sni_container_refs)
         client_ca = option.get("client_ca_tls_container_ref", listener.client_ca_tls_container_ref)
@@ -351,5 +474,10 @@ class ElbService:
         listener.default_tls_container_ref = default
         listener.client_ca_tls_container_ref = client_ca
         listener.sni_container_refs = unique
+        name = settings.pop("name", None)
+        if name is not None:
+            listener.name = name
+        listener.settings.update(settings)
+        listener.updated_at = iso(self._state.now())
         self._state.count("elb.listener_update")
         return SimResponse(200, {"listener": self.listener_view(region, listener), "request_id": new_id()})

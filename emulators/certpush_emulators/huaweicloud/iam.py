@@ -1,4 +1,5 @@
-"""IAM v3 as the simulator serves it: the account's projects, one per region."""
+"""IAM v3 as the simulator serves it: the account's projects, one per region, and the account itself
+(the domain a global service such as CDN names in ``X-Domain-Id``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from certpush_emulators.huaweicloud.state import (
     DOMAIN_ID,
+    DOMAIN_NAME,
     IAM_URL,
     SimResponse,
     SimState,
@@ -28,10 +30,27 @@ class IamService:
     def handle(self, method: str, path: str, query: list[tuple[str, str]], payload: Any) -> SimResponse:
         if method != "GET":
             raise not_found()
+        if path.rstrip("/") == "/v3/auth/domains":
+            return self._domains(query)
         return self._projects(query)
 
+    @staticmethod
+    def _domains(query: list[tuple[str, str]]) -> SimResponse:
+        # KeystoneListAuthDomains, GET /v3/auth/domains (https://support.huaweicloud.com/api-iam/iam_07_0001.html):
+        # the account (domain) the credentials belong to; the SDK asks it for a global service's X-Domain-Id.
+        refuse_unknown_query(query, (), code=IAM_BAD_REQUEST)
+        domain = {
+            "enabled": True,
+            "id": DOMAIN_ID,
+            "name": DOMAIN_NAME,
+            "description": "",
+            "links": {"self": f"{IAM_URL}/v3/domains/{DOMAIN_ID}"},
+        }
+        links = {"self": f"{IAM_URL}/v3/auth/domains", "previous": None, "next": None}
+        return SimResponse(200, {"domains": [domain], "links": links})
+
     def _projects(self, query: list[tuple[str, str]]) -> SimResponse:
-        refuse_unknown_query(query, self.PROJECT_FILTERS)
+        refuse_unknown_query(query, self.PROJECT_FILTERS, code=IAM_BAD_REQUEST)
         params = dict(query)
         projects = [
             {
@@ -42,7 +61,7 @@ class IamService:
                 "parent_id": DOMAIN_ID,
                 "enabled": True,
                 "is_domain": False,
-                "links": {"self": f"{IAM_URL}/v3/projects/{project_id}"},
+                "links": {"self": f"{IAM_URL}/v3/projects/{project_id}", "next": None, "previous": None},
             }
             for project_id, region in sorted(self._state.project_regions.items(), key=lambda item: item[1])
         ]

@@ -4,13 +4,15 @@ and the admin calls (``/_sim/*``). ``HuaweiCloudSimulator`` is the public API (s
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -24,7 +26,10 @@ from certpush_emulators.huaweicloud.iam import IamService
 from certpush_emulators.huaweicloud.state import (
     APIGW_AUTH,
     APIGW_THROTTLED,
+    DEFAULT_ENTERPRISE_PROJECT,
     DOMAIN_RE,
+    DropConnection,
+    LateCreates,
     RecordedRequest,
     SimError,
     SimResponse,
@@ -38,6 +43,16 @@ from certpush_emulators.huaweicloud.waf import WAF_BAD_BODY, WAF_NOT_SUBSCRIBED,
 
 DEFAULT_CREDENTIALS: Mapping[str, str] = {"certpush-local-ak": "certpush-local-sk"}
 FAULT_KINDS = frozenset({"5xx", "5xx_after", "throttle", "timeout"})
+# "If an AK/SK pair fails to be authenticated more than five times in a row, [it] is locked for 5 minutes.
+# All AK/SK-based authentication requests will be rejected until the 5 minutes is up"
+# (https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html, API Gateway's rule for every service).
+LOCK_AFTER_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=5)
+# Documented flow control, per account: calls per window (seconds). CDN: 200 calls a minute (CDN API
+# reference, constraints: recorded in the team's reference page). WAF, ELB and IAM document none for
+# these APIs, so none is imposed.
+FLOW_LIMITS: Mapping[str, tuple[int, float]] = {"cdn": (200, 60.0)}
+_ACCESS_KEY_RE = re.compile(r"Access=(?P<access>[^,\s]+)")
 
 
 @dataclass
@@ -70,7 +85,10 @@ class HuaweiCloudSimulator:
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
         faults: FaultConfig | None = None,
         regions: Iterable[str] | None = None,
+        flow_control: bool = True,
     ) -> None:
+        """``flow_control`` False: the documented per-service limits (``FLOW_LIMITS``) are not enforced,
+        for tests that make many calls and do not test throttling."""
         self._host = host
         known = regions if regions is not None else set().union(*map(set, ENDPOINTS.values()))
         self._state = SimState(clock, known)
@@ -84,6 +102,10 @@ class HuaweiCloudSimulator:
         self._faults = faults or FaultConfig()
         self._rng = random.Random(self._faults.seed)  # noqa: S311 - fault injection, not security
         self._not_purchased: set[tuple[str, str]] = set()
+        self._flow_control = flow_control
+        self._calls: dict[str, deque[datetime]] = {}
+        self._auth_failures: dict[str, int] = {}
+        self._locked_until: dict[str, datetime] = {}
         self._iam = IamService(self._state)
         self._waf = WafService(self._state)
         self._elb = ElbService(self._state)
@@ -101,6 +123,8 @@ class HuaweiCloudSimulator:
         return self
 
     def stop(self) -> None:
+        with self._lock:
+            self._state.cancel_later()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -176,10 +200,38 @@ class HuaweiCloudSimulator:
         with self._lock:
             return self._elb.add_listener(region, protocol, listener_id, name)
 
-    def add_cdn_domain(self, domain_name: str) -> str:
+    def add_cdn_domain(self, domain_name: str, enterprise_project_id: str = DEFAULT_ENTERPRISE_PROJECT) -> str:
         """An accelerated domain (AddDomain is not simulated)."""
         with self._lock:
-            return self._cdn.add_domain(domain_name)
+            return self._cdn.add_domain(domain_name, enterprise_project_id)
+
+    def add_enterprise_project(self, enterprise_project_id: str) -> None:
+        """An enterprise project of the account (EPS): resources may be created in it and listed by it."""
+        with self._lock:
+            self._state.enterprise_projects.add(enterprise_project_id)
+
+    def set_flow_control(self, enabled: bool) -> None:
+        with self._lock:
+            self._flow_control = enabled
+            self._calls.clear()
+
+    def set_waf_refuses_duplicate_names(self, refuses: bool) -> None:
+        """WAF documents no refusal of a taken certificate name; True makes it answer WAF.00011016."""
+        with self._lock:
+            self._state.waf_refuses_duplicate_names = refuses
+
+    def set_late_creates(self, count: int, delay_seconds: float, services: Iterable[str] = ("waf", "elb")) -> None:
+        """The next ``count`` certificate creates of ``services`` land ``delay_seconds`` after their request,
+        whose connection closes unanswered at once (the client times out; the create still happens).
+        ``pending_late_creates`` says how many have not landed yet."""
+        if count < 0 or delay_seconds < 0 or not set(services) <= {"waf", "elb"}:
+            raise ValueError("count and delay_seconds must be >= 0, services within waf and elb")
+        with self._lock:
+            self._state.late_creates = LateCreates(count, delay_seconds, frozenset(services))
+
+    def pending_late_creates(self) -> int:
+        with self._lock:
+            return self._state.pending_late_creates()
 
     # What a person does in the console, behind certpush's back (tests and demos).
     def detach_everywhere(self, region: str, certificate_id: str) -> None:
@@ -210,6 +262,9 @@ class HuaweiCloudSimulator:
             self._state.clear()
             self._requests.clear()
             self._not_purchased.clear()
+            self._calls.clear()
+            self._auth_failures.clear()
+            self._locked_until.clear()
             self._faults = FaultConfig()
             self._rng = random.Random()  # noqa: S311 - fault injection, not security
 
@@ -224,6 +279,8 @@ class HuaweiCloudSimulator:
                 "not_purchased": sorted(f"{s}:{r}" for s, r in self._not_purchased),
                 "faults": asdict(self._faults),
                 "stats": dict(self._state.stats),
+                "pending_late_creates": self._state.pending_late_creates(),
+                "enterprise_projects": sorted(self._state.enterprise_projects),
             }
 
     def certificate_fields(self) -> list[tuple[str, str]]:
@@ -261,12 +318,14 @@ class HuaweiCloudSimulator:
             if path.startswith("/_sim/"):
                 return self._admin(method, path, body)
             return self._api(method, target, path, query, headers, body)
+        except DropConnection:
+            return SimResponse(0, None, drop=True)
         except SimError as exc:
             body_fields = {"error_code": exc.code, "error_msg": exc.message}
             # CDN nests its errors (https://support.huaweicloud.com/api-cdn/ErrorCode.html)
             if exc.code.startswith("CDN."):
-                return SimResponse(exc.status, {"error": body_fields})
-            return SimResponse(exc.status, {**body_fields, "request_id": new_id()})
+                return SimResponse(exc.status, {"error": body_fields}, headers=exc.headers)
+            return SimResponse(exc.status, {**body_fields, "request_id": new_id()}, headers=exc.headers)
 
     # The cloud tells services apart by host name (waf.{region}.myhuaweicloud.com, iam.myhuaweicloud.com)
     # and regions by host name or by the project id in the path: every region has its own project
@@ -274,7 +333,7 @@ class HuaweiCloudSimulator:
     # Behind one local address the path says the service; the Host header wins when it names one.
     _HOST_RE = re.compile(r"^(?P<service>[a-z]+)\.(?:(?P<region>[a-z0-9-]+)\.)?myhuaweicloud\.(?:com|cn|eu)(?::\d+)?$")
     _PATH_SERVICES = (
-        ("iam", re.compile(r"^/v3/projects/?$")),
+        ("iam", re.compile(r"^/v3/(?:projects|auth/domains)/?$")),
         ("waf", re.compile(r"^/v1/(?P<project>[^/]+)/waf/")),
         ("elb", re.compile(r"^/v3/(?P<project>[^/]+)/elb/")),
         ("cdn", re.compile(r"^/v1\.[01]/cdn/")),
@@ -306,20 +365,9 @@ class HuaweiCloudSimulator:
         headers: list[tuple[str, str]],
         body: bytes,
     ) -> SimResponse:
-        try:
-            verify(
-                secret_for=self._credentials,
-                method=method,
-                target=target,
-                headers=headers,
-                body=body,
-                now=self._state.now(),
-                max_skew=self._max_skew,
-            )
-        except SignatureVerificationError as exc:
-            self._count("signature_failures")
-            raise error(401, APIGW_AUTH, f"Incorrect IAM authentication information: {exc.message}") from exc
+        self._authenticate(method, target, path, headers, body)
         service, region = self._locate(path, headers)
+        self._flow_control_check(service)
         after = self._inject_fault(service)
         payload = self._parse_json(service, body) if body else None
         with self._lock:
@@ -345,6 +393,67 @@ class HuaweiCloudSimulator:
             self._count("faults.5xx_after")
             raise error(500, f"{service.upper()}.00010001", "internal error")
         return result
+
+    def _authenticate(self, method: str, target: str, path: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """The API gateway's check: an AK locked after 5 failures in a row is refused for 5 minutes,
+        whatever it signs; a failure counts towards the lock, a success clears the count. A global
+        service (CDN) also needs the account's id in X-Domain-Id."""
+        authorization = next((value for key, value in headers if key.lower() == "authorization"), "")
+        found = _ACCESS_KEY_RE.search(authorization)
+        access_key = found["access"] if found else ""
+        now = self._state.now()
+        with self._lock:
+            locked_until = self._locked_until.get(access_key)
+            if locked_until is not None and now < locked_until:
+                self._state.count("auth.locked")
+                raise error(401, APIGW_AUTH, "Incorrect IAM authentication information: the AK/SK pair is locked")
+        try:
+            verify(
+                secret_for=self._credentials,
+                method=method,
+                target=target,
+                headers=headers,
+                body=body,
+                now=now,
+                max_skew=self._max_skew,
+            )
+            if path.startswith("/v1.0/cdn/") or path.startswith("/v1.1/cdn/"):
+                CdnService.check_domain_id(headers)
+        except (SignatureVerificationError, SimError) as exc:
+            with self._lock:
+                self._state.count("signature_failures")
+                failures = self._auth_failures.get(access_key, 0) + 1
+                self._auth_failures[access_key] = failures
+                if failures >= LOCK_AFTER_FAILURES:
+                    self._locked_until[access_key] = now + LOCK_DURATION
+                    self._auth_failures.pop(access_key, None)
+            if isinstance(exc, SimError):
+                raise
+            raise error(401, exc.code, f"Incorrect IAM authentication information: {exc.message}") from exc
+        with self._lock:
+            self._auth_failures.pop(access_key, None)
+            self._locked_until.pop(access_key, None)
+
+    def _flow_control_check(self, service: str) -> None:
+        """429 APIGW.0308 with Retry-After (seconds until a call leaves the window) over a documented limit."""
+        limit = FLOW_LIMITS.get(service)
+        if limit is None:
+            return
+        calls, window = limit
+        now = self._state.now()
+        with self._lock:
+            if not self._flow_control:
+                return
+            recent = self._calls.setdefault(service, deque())
+            while recent and (now - recent[0]).total_seconds() >= window:
+                recent.popleft()
+            if len(recent) >= calls:
+                wait = max(1, math.ceil(window - (now - recent[0]).total_seconds()))
+                self._state.count("flow_control.throttled")
+                raise error(
+                    429, APIGW_THROTTLED, "The throttling threshold has been reached", {"Retry-After": str(wait)}
+                )
+            recent.append(now)
 
     def _inject_fault(self, service: str) -> str | None:
         with self._lock:
@@ -412,7 +521,30 @@ class HuaweiCloudSimulator:
             name = payload.get("domain_name")
             if not isinstance(name, str) or not DOMAIN_RE.match(name):
                 raise error(400, "SIM.BAD_DOMAIN", "domain_name is required")
-            return SimResponse(201, {"id": self.add_cdn_domain(name)})
+            project = payload.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT)
+            return SimResponse(201, {"id": self.add_cdn_domain(name, project)})
+        if path == "/_sim/enterprise-projects" and method == "POST":
+            project = payload.get("id")
+            if not isinstance(project, str) or not project:
+                raise error(400, "SIM.BAD_PROJECT", "id is required")
+            self.add_enterprise_project(project)
+            return SimResponse(201, {"id": project})
+        if path == "/_sim/late-creates" and method == "POST":
+            try:
+                self.set_late_creates(
+                    int(payload.get("count", 1)),
+                    float(payload.get("delay_seconds", 0)),
+                    tuple(payload.get("services", ("waf", "elb"))),
+                )
+            except (TypeError, ValueError) as exc:
+                raise error(400, "SIM.BAD_FAULTS", str(exc)) from exc
+            return SimResponse(200, {"pending_late_creates": self.pending_late_creates()})
+        if path == "/_sim/settings" and method == "POST":
+            if "flow_control" in payload:
+                self.set_flow_control(bool(payload["flow_control"]))
+            if "waf_refuses_duplicate_names" in payload:
+                self.set_waf_refuses_duplicate_names(bool(payload["waf_refuses_duplicate_names"]))
+            return SimResponse(200, {"settings": {"flow_control": self._flow_control}})
         match = self._ADMIN_RESOURCE.match(path)
         if match and method == "POST":
             region = match["region"]
@@ -452,6 +584,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
         self.send_response(response.status)
         self.send_header("X-Request-Id", new_id())
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         if data:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -11,7 +11,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat,
 from certpush.ports import Clock
 
 DOMAIN_ID = "0" * 31 + "1"
+DOMAIN_NAME = "certpush-simulated"
+DEFAULT_ENTERPRISE_PROJECT = "0"
 IAM_URL = "https://iam.myhuaweicloud.com"
 
 DOMAIN_RE = re.compile(
@@ -34,11 +36,17 @@ MAX_CHAIN = 11
 # or DSA key has neither form.
 KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
 
-# API gateway codes: a signature refused, an API that does not exist, flow control
+# API gateway codes (API Gateway "Error Codes", https://support.huaweicloud.com/en-us/devg-apisign/api-sign-errorcode.html):
+# 0301 incorrect IAM authentication information (a wrong signature or key; "If an AK/SK pair fails to be
+# authenticated more than five times in a row, the AK/SK pair is locked for 5 minutes",
+# https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html), 0303 X-Sdk-Date more than 15
+# minutes off the gateway's clock, 0101 no such API, 0308 flow control.
 APIGW_AUTH = "APIGW.0301"
+APIGW_CLOCK_SKEW = "APIGW.0303"
 APIGW_NOT_FOUND = "APIGW.0101"
 APIGW_THROTTLED = "APIGW.0308"
-# A query parameter the API documents but the simulator does not implement: refused, never ignored.
+# A parameter or field the API documents but the simulator does not implement: refused, never ignored.
+# One the API does not document is refused with the service's own error for an invalid request.
 NOT_SIMULATED = "SIM.NOT_SIMULATED"
 
 
@@ -65,18 +73,24 @@ class SimResponse:
     status: int
     body: Any = None
     drop: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class SimError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
-def error(status: int, code: str, message: str) -> SimError:
-    return SimError(status, code, message)
+class DropConnection(Exception):
+    """The request is (or will be) carried out, but its connection closes unanswered."""
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> SimError:
+    return SimError(status, code, message, headers)
 
 
 def not_found() -> SimError:
@@ -98,10 +112,43 @@ def covers(name: str, domain: str) -> bool:
     return name == domain
 
 
-def refuse_unknown_query(query: Iterable[tuple[str, str]], known: Iterable[str]) -> None:
-    unknown = sorted({key for key, _ in query} - set(known))
+def refuse_unknown_query(
+    query: Iterable[tuple[str, str]],
+    documented: Iterable[str],
+    *,
+    code: str,
+    simulated: Iterable[str] | None = None,
+) -> None:
+    """A query parameter the API does not document is refused with the service's ``code``; one it
+    documents but the simulator does not implement (not in ``simulated``, default: all) with
+    ``SIM.NOT_SIMULATED``. Never ignored."""
+    names = {key for key, _ in query}
+    unknown = sorted(names - set(documented))
     if unknown:
-        raise error(400, NOT_SIMULATED, f"query parameters {unknown} are not simulated")
+        raise error(400, code, f"unknown query parameters {unknown}")
+    if simulated is not None:
+        skipped = sorted(names - set(simulated))
+        if skipped:
+            raise error(400, NOT_SIMULATED, f"query parameters {skipped} are not simulated")
+
+
+def refuse_unknown_fields(
+    body: dict[str, Any],
+    documented: Iterable[str],
+    *,
+    code: str,
+    simulated: Iterable[str] | None = None,
+    where: str = "body",
+) -> None:
+    """The same for the fields of a request body (or of an object in it)."""
+    names = set(body)
+    unknown = sorted(names - set(documented))
+    if unknown:
+        raise error(400, code, f"unknown {where} fields {unknown}")
+    if simulated is not None:
+        skipped = sorted(names - set(simulated))
+        if skipped:
+            raise error(400, NOT_SIMULATED, f"{where} fields {skipped} are not simulated")
 
 
 @dataclass
@@ -112,6 +159,18 @@ class Material:
     sans: list[str]
     not_after: datetime
     fingerprint: str
+    key_format: str = ""  # the PEM form the key came in (PKCS#1, SEC1, PKCS#8): the state shows it
+
+
+_KEY_FORMATS = {
+    "-----BEGIN RSA PRIVATE KEY-----": "PKCS#1",
+    "-----BEGIN EC PRIVATE KEY-----": "SEC1",
+    "-----BEGIN PRIVATE KEY-----": "PKCS#8",
+}
+
+
+def key_format(key_pem: str) -> str:
+    return next((form for header, form in _KEY_FORMATS.items() if header in key_pem), "")
 
 
 def parse_material(
@@ -165,7 +224,7 @@ def parse_material(
     common_name = str(cn_attributes[0].value) if cn_attributes else ""
     sha1 = hashlib.sha1(leaf.public_bytes(Encoding.DER), usedforsecurity=False).hexdigest().upper()
     fingerprint = "SHA1 Fingerprint=" + ":".join(sha1[i : i + 2] for i in range(0, len(sha1), 2))
-    return Material(content, key, common_name, sans, leaf.not_valid_after_utc, fingerprint)
+    return Material(content, key, common_name, sans, leaf.not_valid_after_utc, fingerprint, key_format(key))
 
 
 @dataclass
@@ -174,6 +233,7 @@ class WafCertificate:
     name: str
     material: Material
     timestamp: int
+    enterprise_project_id: str = DEFAULT_ENTERPRISE_PROJECT
 
 
 @dataclass
@@ -194,6 +254,9 @@ class ElbCertificate:
     material: Material | None
     created_at: str
     updated_at: str
+    enterprise_project_id: str = DEFAULT_ENTERPRISE_PROJECT
+    protection_status: str = "nonProtection"
+    protection_reason: str | None = None
 
 
 @dataclass
@@ -204,6 +267,10 @@ class Listener:
     default_tls_container_ref: str | None = None
     client_ca_tls_container_ref: str | None = None
     sni_container_refs: list[str] = field(default_factory=list)
+    created_at: str = ""
+    updated_at: str = ""
+    # what UpdateListener may change besides certificates (kept and answered, never ignored)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -214,7 +281,11 @@ class CdnDomain:
     business_type: str = "web"
     service_area: str = "mainland_china"
     domain_status: str = "online"
+    enterprise_project_id: str = DEFAULT_ENTERPRISE_PROJECT
     https: dict[str, Any] | None = None  # the HTTPS configuration, private key included
+    force_redirect: dict[str, Any] = field(
+        default_factory=lambda: {"status": "off", "type": None, "redirect_code": None}
+    )
 
 
 @dataclass
@@ -231,6 +302,17 @@ def project_id(region: str) -> str:
     return hashlib.sha256(f"project:{region}".encode()).hexdigest()[:32]
 
 
+@dataclass
+class LateCreates:
+    """The next ``count`` creates of ``services`` are carried out ``delay_seconds`` after their request,
+    whose connection closes unanswered at once: the client sees a timeout while its create is still
+    on its way (a fault the cloud has: API Gateway answers or times out before the service finishes)."""
+
+    count: int = 0
+    delay_seconds: float = 0.0
+    services: frozenset[str] = frozenset({"waf", "elb"})
+
+
 class SimState:
     """The simulated account. Every method expects the caller to hold ``lock``."""
 
@@ -241,6 +323,12 @@ class SimState:
         self.regions: dict[str, RegionState] = {}
         self.cdn_domains: dict[str, CdnDomain] = {}
         self.stats: Counter[str] = Counter()
+        self.enterprise_projects: set[str] = {DEFAULT_ENTERPRISE_PROJECT}
+        # WAF documents no refusal of a certificate name that is taken (CreateCertificate): two
+        # certificates may share one. The switch makes it refuse with WAF.00011016 name.duplicate.
+        self.waf_refuses_duplicate_names = False
+        self.late_creates = LateCreates()
+        self._timers: list[threading.Timer] = []
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -254,7 +342,47 @@ class SimState:
     def count(self, name: str) -> None:
         self.stats[name] += 1
 
+    def later(self, delay_seconds: float, action: Callable[[], object]) -> None:
+        """Runs ``action`` (holding the lock) ``delay_seconds`` from now, unless ``clear`` comes first."""
+
+        def run() -> None:
+            with self.lock:
+                if timer in self._timers:
+                    self._timers.remove(timer)
+                    action()
+
+        timer = threading.Timer(delay_seconds, run)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def take_late_create(self, service: str) -> float | None:
+        """The delay of this create when it is to land late, else None."""
+        late = self.late_creates
+        if late.count <= 0 or service not in late.services:
+            return None
+        late.count -= 1
+        return late.delay_seconds
+
+    def pending_late_creates(self) -> int:
+        return len(self._timers)
+
+    def check_enterprise_project(self, value: Any, code: str, *, all_values: Iterable[str] = ()) -> str:
+        """A known enterprise project id (or one of ``all_values``, e.g. WAF's ``all_granted_eps``)."""
+        if not isinstance(value, str) or (value not in self.enterprise_projects and value not in set(all_values)):
+            raise error(400, code, f"enterprise project {value!r} does not exist")
+        return value
+
+    def cancel_later(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
     def clear(self) -> None:
+        self.cancel_later()
         self.regions.clear()
         self.cdn_domains.clear()
         self.stats.clear()
+        self.enterprise_projects = {DEFAULT_ENTERPRISE_PROJECT}
+        self.waf_refuses_duplicate_names = False
+        self.late_creates = LateCreates()
