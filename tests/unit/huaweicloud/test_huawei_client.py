@@ -491,3 +491,21 @@ def test_the_european_site_has_its_own_cdn_and_iam() -> None:
     with http:
         given.call("cdn", "global", "GET", "/v1.0/cdn/domains", global_service=True)
     assert seen[-1] == "cdn.myhuaweicloud.com" and len(seen) == 3  # a configured id: IAM is not asked
+
+
+def test_the_region_table_and_the_simulator_agree_on_where_waf_updates_by_name_only() -> None:
+    """Two readings of the same API pages (eu-west-0, my-kualalumpur-1 UpdateCertificate: name only)."""
+    from certpush.providers.huaweicloud.regions import WAF_UPDATE_NAME_ONLY, waf_updates_content
+    from certpush_emulators.huaweicloud.waf import NAME_ONLY_UPDATE_REGIONS
+
+    assert WAF_UPDATE_NAME_ONLY == NAME_ONLY_UPDATE_REGIONS
+    assert not waf_updates_content("eu-west-0") and waf_updates_content("eu-west-101")
+    assert offered_regions("waf") >= WAF_UPDATE_NAME_ONLY
+
+
+@pytest.mark.parametrize("site", ["com", "eu"])
+def test_the_site_setting_picks_the_cdn_endpoint(site: str) -> None:
+    assert endpoint_for("cdn", "global", site=site) == f"https://cdn.myhuaweicloud.{site}"
+    assert HuaweiCloudSettings.model_validate({"site": site}).site == site
+    with pytest.raises(ValidationError):
+        HuaweiCloudSettings.model_validate({"site": "cn"})
