@@ -43,8 +43,8 @@ def racing(target_class: type[HuaweiWafTarget] | type[HuaweiElbTarget], pushers:
             super().__init__(*args, **kwargs)
             self.first = True
 
-        def list_named(self, region: str, name: str) -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = super().list_named(region, name)
+        def list_named(self, region: str, name: str, **kwargs: Any) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = super().list_named(region, name, **kwargs)
             if self.first:
                 self.first = False
                 looked.wait(timeout=10)

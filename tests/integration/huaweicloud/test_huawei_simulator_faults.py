@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -103,8 +104,8 @@ def test_create_done_but_connection_dropped(
     """The create runs and its answer is lost: the retry finds the certificate instead of making another."""
 
     class DropOnCreate(HuaweiWafTarget):
-        def list_named(self, region: str, name: str) -> list[dict[str, object]]:
-            found = super().list_named(region, name)
+        def list_named(self, region: str, name: str, **kwargs: Any) -> list[dict[str, Any]]:
+            found = super().list_named(region, name, **kwargs)
             sim.set_faults(failure_rate=1.0, kinds=["timeout"])  # the next call (the create) is dropped
             return found
 

@@ -66,9 +66,9 @@ def test_a_name_refused_as_taken_reuses_the_existing_certificate(
     class RacingWafTarget(HuaweiWafTarget):
         lookups = 0
 
-        def list_named(self, region: str, name: str) -> list[dict[str, Any]]:
+        def list_named(self, region: str, name: str, **kwargs: Any) -> list[dict[str, Any]]:
             self.lookups += 1
-            return [] if self.lookups == 1 else super().list_named(region, name)
+            return [] if self.lookups == 1 else super().list_named(region, name, **kwargs)
 
     sim.set_waf_refuses_duplicate_names(True)
     request = make_request()

@@ -89,8 +89,9 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
                     detail=f"renewed in place WAF certificate {name}",
                 )
         created = self._create(request, name)
-        # a concurrent push, or a create that landed late, may have made another one: keep one
-        found = self.list_named(region, name) or [created]
+        # a concurrent push, or a create that landed late, may have made another one (applied to no
+        # domain yet, like ours): keep one
+        found = self.list_named(region, name, hosts=(False,)) or [created]
         kept, note = self._keep_one(region, name, found, request.previous_target_id)
         if str(kept["id"]) != str(created["id"]):
             return UploadResult(
@@ -105,7 +106,8 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
         those the certificate's other versions hold (ApplyCertificateToHost: a domain takes one
         certificate, so this moves them); those it is applied to already are left."""
         wanted = references_in_region(request.options.attach, request.region)
-        moving = self._hosts_of_other_versions(request)
+        # without a binding no other version was ever recorded here: there is nothing to move
+        moving = self._hosts_of_other_versions(request) if request.previous_target_id else []
         if not wanted and not moving:
             return AttachResult()
         certificate = self.get(request.region, target_id)
@@ -139,9 +141,9 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
                     break
         return list(found.values())
 
-    def list_named(self, region: str, name: str) -> list[dict[str, Any]]:
+    def list_named(self, region: str, name: str, hosts: Sequence[bool] = (False, True)) -> list[dict[str, Any]]:
         """The certificates with exactly this name, oldest first."""
-        named = [item for item in self._list(region, name) if item.get("name") == name]
+        named = [item for item in self._list(region, name, hosts) if item.get("name") == name]
         return sorted(named, key=lambda item: (item.get("timestamp") or 0, str(item["id"])))
 
     def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
