@@ -31,6 +31,8 @@ AUTHORISED_BY = {
     "sns:PublishBatch": {"sns:Publish"},  # SNS API reference, PublishBatch: needs the sns:Publish permission
     "sqs:DeleteMessageBatch": {"sqs:DeleteMessage"},
     "sqs:ChangeMessageVisibilityBatch": {"sqs:ChangeMessageVisibility"},
+    # botocore signs the Resource Groups Tagging API as "tagging"; IAM's prefix for it is "tag"
+    "tagging:GetResources": {"tag:GetResources"},
 }
 # grants AWS uses on the function's behalf
 IMPLIED: dict[str, set[str]] = {

@@ -125,6 +125,42 @@ def test_a_retry_finds_the_import_and_a_renewal_reimports_in_place(sample: Sampl
     assert len(acm.list_certificates()["CertificateSummaryList"]) == 1
 
 
+def _serve_with_policy(distribution_id: str, sample: SampleCertificate, policy: str) -> None:
+    """The distribution's owner set a certificate of their own and this security policy."""
+    arn = boto3.client("acm", region_name="us-east-1").import_certificate(
+        Certificate=sample.certificate_pem.encode(), PrivateKey=sample.private_key_pem.encode()
+    )["CertificateArn"]
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    config = current["DistributionConfig"]
+    config["ViewerCertificate"] = {"ACMCertificateArn": arn, "SSLSupportMethod": "sni-only",
+                                   "MinimumProtocolVersion": policy, "CloudFrontDefaultCertificate": False}  # fmt: skip
+    cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    ("had", "kept"),
+    [("TLSv1.3_2025", True), ("TLSv1.2_2025", True), ("TLSv1.2_2021", False), ("TLSv1.2_2019", False),
+     ("TLSv1", False)],
+)  # fmt: skip
+def test_a_stricter_security_policy_is_kept(sample: SampleCertificate, had: str, kept: bool) -> None:
+    """Issue 18 item 7: TLSv1.2_2021 unless the distribution had a stricter policy (CloudFront Developer
+    Guide, "Supported protocols and ciphers between viewers and CloudFront")."""
+    distribution = _distribution(f"policy {had}")
+    _serve_with_policy(distribution, make_certificate(DOMAIN), had)
+
+    result = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))
+    again = push_to(AwsCloudFrontTarget(CONSOLE), _request(sample, attach=(distribution,)))  # a retry: no change
+
+    viewer = _config(distribution)["ViewerCertificate"]
+    assert viewer["ACMCertificateArn"] == result.target_id
+    assert viewer["MinimumProtocolVersion"] == (had if kept else "TLSv1.2_2021")
+    note = f"distribution {distribution} keeps its security policy {had}"
+    assert result.detail == ("imported; " + note if kept else "imported")
+    assert again.detail == ("already in ACM; " + note if kept else "already in ACM")
+
+
 @pytest.mark.usefixtures("aws")
 def test_a_missing_distribution_is_a_permanent_failure(sample: SampleCertificate) -> None:
     with pytest.raises(PermanentPushError) as raised:
@@ -172,8 +208,10 @@ _CONFIG = {
 @pytest.mark.usefixtures("aws")
 def test_the_config_goes_back_with_the_etag_it_was_read_with(sample: SampleCertificate) -> None:
     stubbed = _Stubbed()
-    arn = boto3.client("acm", region_name="us-east-1").import_certificate(
-        Certificate=sample.certificate_pem.encode(), PrivateKey=sample.private_key_pem.encode()
+    arn = boto3.client("acm", region_name="us-east-1").import_certificate(  # as certpush imports it: tagged
+        Certificate=sample.certificate_pem.encode(),
+        PrivateKey=sample.private_key_pem.encode(),
+        Tags=[{"Key": "certpush:certificate-id", "Value": "cdn"}, {"Key": "certpush:version", "Value": "1"}],
     )["CertificateArn"]
     stubbed.stubber.add_response("get_distribution_config", {"DistributionConfig": _CONFIG, "ETag": "E1"}, {"Id": "D1"})
     expected = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -13,10 +14,11 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 from botocore.stub import Stubber
 from pydantic import SecretStr
 
-from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_clients import aws_client, shared_session
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
 from certpush.logic.x509_checks import inspect_certificate
-from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions
+from certpush.models.domain import CertificateMaterial, CertificateVersion, PushRequest, TargetOptions, UploadAction
+from certpush.providers.aws.acm import region_of_arn
 from certpush.providers.aws.elb_adapter import AwsElbTarget
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.fixtures import create_https_listener
@@ -169,6 +171,161 @@ def test_a_push_where_certpush_recorded_the_certificate_never_lists_the_region(a
     assert _imported("us-east-1") == [first.target_id]
 
 
+def _counting(calls: list[str]) -> Callable[[str, str], Any]:
+    def counted_client(service: str, region: str) -> Any:
+        client = aws_client(service, region)
+        client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+        return client
+
+    return counted_client
+
+
+def _import_tagged(sample: SampleCertificate, version: int = 1, region: str = "us-east-1") -> str:
+    """An import as certpush makes it (tagged in the call): what a late import leaves in ACM."""
+    return str(
+        boto3.client("acm", region_name=region).import_certificate(
+            Certificate=sample.certificate_pem.encode(),
+            PrivateKey=sample.private_key_pem.encode(),
+            CertificateChain=sample.chain_pem.encode(),
+            Tags=[
+                {"Key": "certpush:certificate-id", "Value": "shop"},
+                {"Key": "certpush:version", "Value": str(version)},
+            ],
+        )["CertificateArn"]
+    )
+
+
+def _imported_earlier(arn: str, seconds: int) -> None:
+    """Moves the certificate's ImportedAt back in moto (in this process)."""
+    from moto.acm.models import acm_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    bundle = acm_backends[DEFAULT_ACCOUNT_ID][region_of_arn(arn)].get_certificate(arn)
+    bundle.created_at -= timedelta(seconds=seconds)
+
+
+def _tags(arn: str) -> dict[str, str]:
+    acm = boto3.client("acm", region_name=region_of_arn(arn))
+    return {t["Key"]: t.get("Value", "") for t in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}
+
+
+def test_the_first_push_into_a_region_finds_an_earlier_import_by_its_tags(aws: None, sample: SampleCertificate):
+    """No listing of the region (issue 22): one GetResources of the tagging API, then one
+    DescribeCertificate per certificate it names, however many certificates the region holds."""
+    for index in range(3):  # other certificates of the region, one of them of the same name
+        _import_tagged(make_certificate(DOMAIN if index == 0 else f"other{index}.example.com"), version=index + 2)
+    calls: list[str] = []
+    first = push_to(AwsElbTarget(ACM_CONSOLE, client_factory=_counting(calls)), _request(sample))
+    first_calls = list(calls)
+    calls.clear()
+
+    again = push_to(AwsElbTarget(ACM_CONSOLE, client_factory=_counting(calls)), _request(sample))  # nothing recorded
+
+    assert first_calls == ["GetResources", "ImportCertificate"]
+    assert calls == ["GetResources", "DescribeCertificate"]
+    assert (again.target_id, again.action, again.detail) == (first.target_id, UploadAction.REUSED, "already in ACM")
+
+
+def test_a_certificate_certpush_did_not_tag_is_not_taken_for_its_own(target: AwsElbTarget, sample: SampleCertificate):
+    """The same material imported by hand (no certpush tags): certpush imports its own copy. It could
+    not renew the other in place anyway: its role re-imports only certificates carrying its tag."""
+    by_hand = boto3.client("acm", region_name="us-east-1").import_certificate(
+        Certificate=sample.certificate_pem.encode(), PrivateKey=sample.private_key_pem.encode()
+    )["CertificateArn"]
+
+    result = push_to(target, _request(sample))
+
+    assert result.target_id != by_hand and result.action is UploadAction.CREATED
+    assert sorted(_imported("us-east-1")) == sorted([by_hand, result.target_id])
+
+
+def test_two_copies_of_a_version_keep_the_oldest_and_the_other_is_removed(
+    target: AwsElbTarget, sample: SampleCertificate
+):
+    """Two attempts that timed out, both imports landed late: the retry finds both."""
+    later = _import_tagged(sample)
+    oldest = _import_tagged(sample)
+    _imported_earlier(oldest, seconds=60)  # moto's ImportedAt counts whole seconds: no tie
+
+    result = push_to(target, _request(sample))
+
+    assert (result.target_id, result.action) == (oldest, UploadAction.REUSED)
+    assert _imported("us-east-1") == [oldest]
+    assert result.detail == f"already in ACM; removed a duplicate of version 1 ({later}), which nothing used"
+
+
+def test_the_certificate_the_binding_names_is_kept_over_an_older_copy(target: AwsElbTarget, sample: SampleCertificate):
+    """A late import that landed after the retry had made its own; the push is forced again."""
+    late = _import_tagged(sample)
+    recorded = _import_tagged(sample)
+
+    result = push_to(target, _request(sample, previous_target_id=recorded))
+
+    assert (result.target_id, result.action) == (recorded, UploadAction.REUSED)
+    assert _imported("us-east-1") == [recorded]
+    assert f"removed a duplicate of version 1 ({late})" in (result.detail or "")
+
+
+def test_a_copy_of_another_version_or_certificate_is_no_duplicate(target: AwsElbTarget, sample: SampleCertificate):
+    recorded = _import_tagged(sample)
+    other_version = _import_tagged(make_certificate(DOMAIN), version=2)
+    same_tags_other_serial = _import_tagged(make_certificate(DOMAIN))  # e.g. mid-renewal: content moved, tag not yet
+
+    result = push_to(target, _request(sample, previous_target_id=recorded))
+
+    assert result.detail == "already in ACM"
+    assert sorted(_imported("us-east-1")) == sorted([recorded, other_version, same_tags_other_serial])
+
+
+def test_a_renewal_whose_re_tagging_was_lost_is_tagged_by_its_retry(target: AwsElbTarget, sample: SampleCertificate):
+    first = push_to(target, _request(sample)).target_id
+    renewal = make_certificate(DOMAIN)
+    acm = boto3.client("acm", region_name="us-east-1")
+    # the re-import landed and the answer was lost before AddTagsToCertificate: ACM keeps the old tags
+    # (moto drops them on re-import, so they are put back as AWS leaves them)
+    acm.import_certificate(CertificateArn=first, Certificate=renewal.certificate_pem.encode(),
+                           PrivateKey=renewal.private_key_pem.encode())  # fmt: skip
+    acm.add_tags_to_certificate(
+        CertificateArn=first,
+        Tags=[{"Key": "certpush:certificate-id", "Value": "shop"}, {"Key": "certpush:version", "Value": "1"}],
+    )
+
+    retried = push_to(target, _request(renewal, version=2, previous_target_id=first))
+
+    assert (retried.target_id, retried.action) == (first, UploadAction.REUSED)
+    assert _tags(first) == {"certpush:certificate-id": "shop", "certpush:version": "2"}
+    assert _imported("us-east-1") == [first]
+
+
+def test_a_timed_out_import_is_not_repeated_by_the_sdk(aws: None, sample: SampleCertificate):
+    """botocore's standard mode retries a read timeout at once, and ImportCertificate has no idempotency
+    token: each retry of a request ACM may still carry out could import another copy. The fresh
+    import is sent once; the worker's retry settles, then looks by tag. (A control: the shared client
+    configuration does retry it.)"""
+    sent: list[str] = []
+
+    def times_out(request: Any, **_: Any) -> None:
+        sent.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    events = shared_session().events
+    events.register_first("before-send.acm.ImportCertificate", times_out, unique_id="h6-times-out")
+    try:
+        with pytest.raises(TransientPushError) as raised:
+            AwsElbTarget(ACM_CONSOLE).upload(_request(sample))
+        sent_by_the_target = len(sent)
+        with pytest.raises(ReadTimeoutError):
+            aws_client("acm", "us-east-1").import_certificate(
+                Certificate=sample.certificate_pem.encode(), PrivateKey=sample.private_key_pem.encode()
+            )
+    finally:
+        events.unregister("before-send.acm.ImportCertificate", unique_id="h6-times-out")
+
+    assert sent_by_the_target == 1
+    assert raised.value.ambiguous is True
+    assert len(sent) - sent_by_the_target == 5  # the shared configuration: 4 retries
+
+
 def test_a_previous_certificate_of_another_region_is_not_reimported(target: AwsElbTarget, sample: SampleCertificate):
     in_us = push_to(target, _request(sample, region="us-east-1"))
 
@@ -254,7 +411,7 @@ def _push_with(clients: _Clients, sample: SampleCertificate, **options: Any) -> 
     return raised.value
 
 
-_EMPTY_LIST = {"CertificateSummaryList": []}
+_NOTHING_TAGGED: dict[str, Any] = {"ResourceTagMappingList": []}
 _IMPORTED = {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0000"}
 
 
@@ -265,8 +422,8 @@ _IMPORTED = {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0
 def test_throttling_and_server_errors_are_transient(
     stubbed: _Clients, sample: SampleCertificate, code: str, status: int
 ):
+    stubbed.stub("resourcegroupstaggingapi").add_response("get_resources", _NOTHING_TAGGED)
     acm = stubbed.stub("acm")
-    acm.add_response("list_certificates", _EMPTY_LIST)
     acm.add_client_error("import_certificate", service_error_code=code, http_status_code=status)
 
     error = _push_with(stubbed, sample)
@@ -276,8 +433,8 @@ def test_throttling_and_server_errors_are_transient(
 
 
 def test_quota_exceeded_is_permanent(stubbed: _Clients, sample: SampleCertificate):
+    stubbed.stub("resourcegroupstaggingapi").add_response("get_resources", _NOTHING_TAGGED)
     acm = stubbed.stub("acm")
-    acm.add_response("list_certificates", _EMPTY_LIST)
     acm.add_client_error("import_certificate", service_error_code="LimitExceededException", http_status_code=400)
 
     error = _push_with(stubbed, sample)
@@ -290,7 +447,10 @@ def test_quota_exceeded_is_permanent(stubbed: _Clients, sample: SampleCertificat
 def test_access_denied_means_the_service_is_unavailable_in_that_region(
     stubbed: _Clients, sample: SampleCertificate, code: str
 ):
-    stubbed.stub("acm").add_client_error("list_certificates", service_error_code=code, http_status_code=400)
+    stubbed.stub("acm")  # never called: the lookup by tag is refused first
+    stubbed.stub("resourcegroupstaggingapi").add_client_error(
+        "get_resources", service_error_code=code, http_status_code=400
+    )
 
     error = _push_with(stubbed, sample)
 
@@ -299,8 +459,8 @@ def test_access_denied_means_the_service_is_unavailable_in_that_region(
 
 
 def test_a_refused_certificate_is_permanent(stubbed: _Clients, sample: SampleCertificate):
+    stubbed.stub("resourcegroupstaggingapi").add_response("get_resources", _NOTHING_TAGGED)
     acm = stubbed.stub("acm")
-    acm.add_response("list_certificates", _EMPTY_LIST)
     acm.add_client_error("import_certificate", service_error_code="ValidationException", http_status_code=400)
 
     error = _push_with(stubbed, sample)
@@ -315,8 +475,8 @@ def test_a_refused_certificate_is_permanent(stubbed: _Clients, sample: SampleCer
 )
 def test_listener_errors(stubbed: _Clients, sample: SampleCertificate, code: str, expected: str):
     listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2"
+    stubbed.stub("resourcegroupstaggingapi").add_response("get_resources", _NOTHING_TAGGED)
     acm = stubbed.stub("acm")
-    acm.add_response("list_certificates", _EMPTY_LIST)
     acm.add_response("import_certificate", _IMPORTED)
     stubbed.stub("elbv2").add_client_error("add_listener_certificates", service_error_code=code, http_status_code=400)
 

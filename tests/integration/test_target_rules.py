@@ -35,6 +35,7 @@ from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush.providers.registry import REGISTRY
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 from tests.certificate_shapes import SHAPES, material, shape
+from tests.targets import push_to
 
 pytestmark = pytest.mark.integration
 
@@ -149,8 +150,7 @@ def test_the_emulator_refuses_what_the_rules_reject(
     violations = REGISTRY.find(*target.split(":")).rules.violations(material_shape(material(shape(name))))
 
     try:
-        request = _request(name, region, attach)
-        adapter.attach(request, adapter.upload(request).target_id)
+        push_to(adapter, _request(name, region, attach))
         refused: str | None = None
     except PermanentPushError as exc:
         refused = str(exc)

@@ -21,8 +21,8 @@ from .conftest import REGION, TEMPLATE
 
 pytestmark = pytest.mark.integration
 
-# listing has no resource-level permission: the one action allowed on Resource "*"
-ACM_ACTIONS_ON_ANY_RESOURCE = {"acm:ListCertificates"}
+# the tagging API's GetResources has no resource-level permission: the one push action allowed on Resource "*"
+PUSH_ACTIONS_ON_ANY_RESOURCE = {"tag:GetResources"}
 XRAY_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
@@ -350,7 +350,7 @@ def test_function_roles_are_least_privilege(cloudformation: dict[str, Any]):
     others = [(role, s) for role, s in on_any_resource if (role, s) not in xray]
     assert sorted(role for role, _ in others) == ["NotifierFunctionRole", "PushWorkerFunctionRole"]
     for _, statement in others:  # actions that take no resource (Service Authorization Reference)
-        assert set(_as_list(statement["Action"])) <= ACM_ACTIONS_ON_ANY_RESOURCE | {"dynamodb:ListStreams"}
+        assert set(_as_list(statement["Action"])) <= PUSH_ACTIONS_ON_ANY_RESOURCE | {"dynamodb:ListStreams"}
 
 
 def test_no_function_role_has_a_managed_policy(cloudformation: dict[str, Any]):

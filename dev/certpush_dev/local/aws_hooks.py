@@ -1,6 +1,7 @@
 """botocore event hooks on the shared session every function's AWS clients come from
 (``certpush.adapters.aws_clients``): the embedded stack records which AWS operations each function
-performs and can make chosen calls fail, without touching the functions' code.
+performs and can make chosen calls fail, or land late (``LateLanding``), without touching the
+functions' code.
 
 botocore copies a session's event handlers into each client it creates, so the hooks are
 registered before any function runs (``EmbeddedStack.start``)."""
@@ -11,8 +12,11 @@ import contextvars
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ReadTimeoutError
+from botocore.httpsession import URLLib3Session
 
 Fault = Callable[[str, str, dict[str, Any]], "AwsError | None"]
 """(function logical id or "", "service:Operation" as IAM spells it, the request) -> raises to fail
@@ -35,9 +39,89 @@ class _Http:
     status_code: int
 
 
+@dataclass
+class LateLanding:
+    """The fault "the request lands after the client timed out": a chosen call is sent, its caller sees
+    a ReadTimeoutError, and the cloud carries the very request out later (the signed HTTP request, sent
+    again as it was, outside every hook). botocore's own retries behave as with a real timeout: a
+    client that retries sends the request again at once (that one goes through).
+
+    When it lands: ``after_seconds`` after it was sent (a timer), or just ``before`` / ``after`` the
+    next call of an action (``"tagging:GetResources"``: the retry's lookup; ``"acm:ImportCertificate"``:
+    the retry's own import), whichever comes first; with none of them, when ``land()`` is called.
+
+    ``action`` as IAM-style ``service:Operation`` (the hooks' spelling), ``function`` the caller's
+    logical id (None: any), ``times`` how many calls to hold, ``when`` a test on botocore's request
+    dict (``params`` of ``before-call``), e.g. only imports without a CertificateArn. ``landed`` holds
+    the HTTP status of each landing (poll it; never sleep)."""
+
+    action: str
+    function: str | None = "PushWorkerFunction"
+    times: int = 1
+    after_seconds: float | None = None
+    before: str | None = None
+    after: str | None = None
+    when: Callable[[dict[str, Any]], bool] | None = None
+    landed: list[int] = field(default_factory=list)
+    _pending: list[Any] = field(default_factory=list, repr=False)
+    _timers: list[threading.Timer] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def holds(self, function: str, action: str, params: dict[str, Any]) -> bool:
+        """Whether this call is one to hold (counted: at most ``times``)."""
+        if action != self.action or (self.function is not None and function != self.function):
+            return False
+        if self.when is not None and not self.when(params):
+            return False
+        with self._lock:
+            if self.times <= 0:
+                return False
+            self.times -= 1
+            return True
+
+    def hold(self, request: Any) -> None:
+        with self._lock:
+            self._pending.append(request)
+            if self.after_seconds is not None:
+                timer = threading.Timer(self.after_seconds, self.land)
+                timer.daemon = True
+                self._timers.append(timer)
+                timer.start()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def land(self) -> None:
+        """Carries out every held request now."""
+        with self._lock:
+            requests, self._pending = self._pending, []
+        for request in requests:
+            response = URLLib3Session().send(request)
+            with self._lock:
+                self.landed.append(int(response.status_code))
+
+    def on_call(self, action: str, *, done: bool) -> None:
+        """A call of ``action`` starts (``done=False``) or ended (``done=True``): lands if it is the trigger."""
+        if self.pending and action == (self.after if done else self.before):
+            self.land()
+
+    def cancel(self) -> None:
+        """Stops the timers; what was held never lands."""
+        with self._lock:
+            timers, self._timers, self._pending = self._timers, [], []
+        for timer in timers:
+            timer.cancel()
+
+
 # a context variable, not a thread-local: the push worker's records run on pool threads in a copy
 # of the invocation's context (certpush.adapters.concurrent_batch), and their calls are its calls
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("certpush_local_function", default="")
+
+
+# the LateLanding that holds the call under way in this context (set at before-call, taken at before-send)
+_held: contextvars.ContextVar[LateLanding | None] = contextvars.ContextVar("certpush_late_landing", default=None)
 
 
 def current_function() -> str:
@@ -66,6 +150,7 @@ class AwsCallHooks:
         self.guards: list[Fault] = []
         self.faults: list[Fault] = []
         self.after_faults: list[AfterFault] = []
+        self.late: list[LateLanding] = []
         self._lock = threading.Lock()
         self._events: Any = None
         self._id = f"certpush-local-calls-{id(self)}"
@@ -75,12 +160,18 @@ class AwsCallHooks:
         self._events = getattr(session, "events", None) or session.get_component("event_emitter")
         self._events.register("before-call", self._before_call, unique_id=self._id)
         self._events.register("after-call", self._after_call, unique_id=f"{self._id}-after")
+        self._events.register("before-send", self._before_send, unique_id=f"{self._id}-send")
 
     def uninstall(self) -> None:
         if self._events is not None:
             self._events.unregister("before-call", unique_id=self._id)
             self._events.unregister("after-call", unique_id=f"{self._id}-after")
+            self._events.unregister("before-send", unique_id=f"{self._id}-send")
             self._events = None
+        with self._lock:
+            late, self.late = self.late, []
+        for landing in late:
+            landing.cancel()
 
     @staticmethod
     def _action(model: Any) -> str:
@@ -93,6 +184,7 @@ class AwsCallHooks:
         with self._lock:
             self.calls[(function, action)] += 1
             faults = [*self.guards, *self.faults]
+        _held.set(None)
         for fault in faults:
             error = fault(function, action, params)
             if error is not None:  # botocore raises ClientError for a short-circuit answer >= 300
@@ -101,14 +193,31 @@ class AwsCallHooks:
                     "Error": {"Code": error.code, "Message": error.message},
                     "ResponseMetadata": metadata,
                 }
+        with self._lock:
+            late = list(self.late)
+        for landing in late:
+            landing.on_call(action, done=False)
+        _held.set(next((landing for landing in late if landing.holds(function, action, params)), None))
         return None
+
+    def _before_send(self, request: Any, **_: Any) -> None:
+        """After signing, before the request goes out: a held call is kept for later, its caller times out."""
+        landing = _held.get()
+        if landing is None:
+            return
+        _held.set(None)  # the SDK's own retry of it goes out
+        landing.hold(request)
+        raise ReadTimeoutError(endpoint_url=request.url)
 
     def _after_call(self, model: Any, **_: Any) -> None:
         action = self._action(model)
         with self._lock:
             faults = list(self.after_faults)
+            late = list(self.late)
         for fault in faults:
             fault(current_function(), action)
+        for landing in late:
+            landing.on_call(action, done=True)
 
     def actions_of(self, function: str) -> set[str]:
         with self._lock:

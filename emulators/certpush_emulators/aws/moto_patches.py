@@ -276,3 +276,62 @@ def cloudfront_refuses_keys_it_cannot_serve() -> None:
     update_distribution._certpush_checked = True  # type: ignore[attr-defined]
     CloudFrontBackend.update_distribution = update_distribution  # type: ignore[method-assign]
     CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags  # type: ignore[method-assign]
+
+
+def _acm_certificate_users(arn: str) -> list[str]:
+    """The load balancers (ELBv2) and distributions (CloudFront) whose listeners or viewer certificate
+    name the ACM certificate ``arn``, read from moto's backends of the certificate's account."""
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.elbv2.models import elbv2_backends
+
+    parts = arn.split(":")
+    partition, region, account = parts[1], parts[3], parts[4]
+    users: list[str] = []
+    if account in elbv2_backends and region in elbv2_backends[account]:
+        for balancer in list(elbv2_backends[account][region].load_balancers.values()):
+            if any(arn in (listener.certificates or []) for listener in list(balancer.listeners.values())):
+                users.append(balancer.arn)
+    if region == "us-east-1" and account in cloudfront_backends and partition in cloudfront_backends[account]:
+        for distribution in list(cloudfront_backends[account][partition].distributions.values()):
+            viewer = getattr(distribution.distribution_config, "ViewerCertificate", None)
+            if viewer is not None and getattr(viewer, "acm_certificate_arn", "") == arn:
+                users.append(distribution.arn)
+    return users
+
+
+def acm_knows_who_uses_a_certificate() -> None:
+    """ACM's InUseBy, and DeleteCertificate refused for a certificate in use.
+
+    ACM lists in InUseBy the AWS resources that use a certificate, and refuses to delete one that is
+    in use: ResourceInUseException (ACM API reference: DescribeCertificate, CertificateDetail.InUseBy
+    "the ARNs of the AWS resources that are using the certificate"; DeleteCertificate "You cannot delete
+    an ACM certificate that is being used by another AWS service"). moto 5.2 fills InUseBy only for a
+    Classic Load Balancer and deletes any certificate: a push that removed a second copy of a version
+    attached to a listener would pass on moto and be refused on AWS. This adds the users moto knows
+    of: ALB/NLB listeners (default and SNI certificates, InUseBy names the load balancer) and
+    CloudFront distributions (us-east-1 certificates)."""
+    from moto.acm.exceptions import AWSError
+    from moto.acm.models import AWSCertificateManagerBackend, CertBundle
+
+    if getattr(CertBundle.describe, "_certpush_in_use", False):
+        return
+    describe, delete = CertBundle.describe, AWSCertificateManagerBackend.delete_certificate
+
+    @functools.wraps(describe)
+    def described(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = describe(self)
+        known = result["Certificate"].get("InUseBy") or []
+        result["Certificate"]["InUseBy"] = list(dict.fromkeys([*known, *_acm_certificate_users(self.arn)]))
+        return result
+
+    @functools.wraps(delete)
+    def delete_certificate(self: Any, arn: str) -> None:
+        if arn in self._certificates:
+            users = [*self._certificates[arn].in_use_by, *_acm_certificate_users(arn)]
+            if users:
+                raise AWSError(f"Certificate {arn} is in use by {', '.join(users)}", "ResourceInUseException")
+        delete(self, arn)
+
+    described._certpush_in_use = True  # type: ignore[attr-defined]
+    CertBundle.describe = described  # type: ignore[method-assign]
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from certpush_emulators.aws.moto_patches import (
+    acm_knows_who_uses_a_certificate,
     acm_refuses_what_acm_refuses,
     cloudfront_refuses_keys_it_cannot_serve,
     serialise_dynamodb_requests,
@@ -44,6 +45,7 @@ def main(argv: list[str]) -> int:
     transactions_without_table_copies()
     acm_refuses_what_acm_refuses()
     cloudfront_refuses_keys_it_cannot_serve()
+    acm_knows_who_uses_a_certificate()
     try:
         server = make_server(
             "127.0.0.1",

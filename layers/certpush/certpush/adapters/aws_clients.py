@@ -31,9 +31,18 @@ def shared_session() -> boto3.Session:
     return boto3.Session()
 
 
-def aws_client(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
+def aws_client(
+    service: str, region: str | None = None, session: boto3.Session | None = None, *, max_attempts: int | None = None
+) -> Any:
+    """``max_attempts``: the SDK's attempts per call in all (1: no retry), instead of the shared configuration's
+    (whose ``max_attempts`` counts retries: 4 retries, 5 attempts in all)."""
+    config = (
+        _CONFIG
+        if max_attempts is None
+        else _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": max_attempts}))
+    )
     with _CREATION:
-        return (session or shared_session()).client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        return (session or shared_session()).client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
 def aws_resource(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:

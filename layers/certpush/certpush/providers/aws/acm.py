@@ -1,16 +1,38 @@
 """ACM, shared by the AWS targets whose certificates live there (ELB in its region, CloudFront in
 us-east-1), and the translation of AWS errors into ours.
 
-Idempotence: where certpush recorded the certificate's ARN in that region (the binding of its last
-successful push), one DescribeCertificate says whether this version is already there; otherwise it
-re-imports in place by ARN, which keeps every association (listeners, distributions). Only the first
-push of a certificate into a region, with nothing recorded, looks through the region's ACM for a
-certificate with the same serial number (a retry after a crash finds the one an earlier attempt
-imported)."""
+Idempotence. Every certificate certpush imports carries two tags, given in the ImportCertificate call
+itself (so a late import is tagged the moment it exists): ``certpush:certificate-id`` and
+``certpush:version``. The pair names what the certificate holds now: a re-import in place moves the
+version tag with it (AddTagsToCertificate, as tags cannot come with a re-import), so no other key is
+needed; the serial, read with DescribeCertificate, confirms it.
+
+- Where certpush recorded the certificate's ARN in that region (the binding of its last live push), one
+  DescribeCertificate says whether this version is already there; otherwise it re-imports in place by
+  ARN, which keeps every association (listeners, distributions).
+- Otherwise (the first push of the certificate into the region, or the recorded one is gone) one
+  GetResources call of the Resource Groups Tagging API finds the certificates tagged with this id and
+  version, and one DescribeCertificate each confirms the serial: never a listing of the region's
+  certificates (ListCertificates pages through all of them, on one of ACM's lowest request quotas).
+
+The tagging API is treated as eventually consistent (it answers from an index of tags that AWS does
+not promise to be current; ACM documents its own DeleteCertificate as eventually consistent): a
+certificate imported or re-tagged a moment ago may not be listed yet, one deleted may still be. A
+retry after an ambiguous error (a timed-out import ACM may still carry out) comes only after
+``RetryPolicy.settle_seconds`` (PushSettleSeconds, 30 s): long enough for the late import to land and
+be listed. Should two copies of one version be found anyway (an import that landed after the retry
+had made its own), the push keeps one (the one the binding names, else the oldest) and deletes the
+others that nothing uses (ACM's InUseBy), and its record says so.
+
+A fresh import is made with a client that does not retry: botocore's standard mode retries a read
+timeout or a 500 (requests ACM may have carried out) at once, and ImportCertificate has no idempotency
+token, so each of its retries could import one more copy. The push worker's own retry settles first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -27,12 +49,12 @@ from certpush.models.domain import PushRequest, UploadAction, UploadResult
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
-    from mypy_boto3_acm.literals import KeyAlgorithmType
     from mypy_boto3_acm.type_defs import TagTypeDef
 
 _TRANSIENT_CODES = {
     "ThrottlingException",
     "Throttling",
+    "ThrottledException",  # the Resource Groups Tagging API's
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "RequestInProgressException",
@@ -41,6 +63,7 @@ _TRANSIENT_CODES = {
     "InternalFailure",
     "InternalError",
     "InternalServiceError",
+    "InternalServiceException",  # the Resource Groups Tagging API's
     "CertificateNotFound",  # ELBv2 may not see a fresh ACM import for a moment
 }
 _UNAVAILABLE_CODES = {
@@ -52,12 +75,19 @@ _UNAVAILABLE_CODES = {
 }
 _QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsException"}
 
+CERTIFICATE_ID_TAG = "certpush:certificate-id"
+VERSION_TAG = "certpush:version"
+ACM_RESOURCE_TYPE = "acm:certificate"  # GetResources' ResourceTypeFilters: service[:resourceType]
 
-def translate_aws_error(exc: Exception, action: str) -> PushError:
-    """ClientError / transport errors -> our exceptions, by error code and HTTP status only."""
+
+def translate_aws_error(exc: Exception, action: str, *, changes: bool = True) -> PushError:
+    """ClientError / transport errors -> our exceptions, by error code and HTTP status only.
+
+    ``changes``: the request changes something; a read (``changes=False``) is never ambiguous, since
+    a read carried out unseen leaves nothing for the retry to find."""
     if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
         # sent, but no answer came: ACM may have done it (a late import) -- the retry settles, then looks
-        return TransientPushError("NETWORK", f"{action}: {exc}", ambiguous=True)
+        return TransientPushError("NETWORK", f"{action}: {exc}", ambiguous=changes)
     if isinstance(exc, ConnectionError):
         return TransientPushError("NETWORK", f"{action}: {exc}")
     if isinstance(exc, ClientError):
@@ -67,7 +97,7 @@ def translate_aws_error(exc: Exception, action: str) -> PushError:
         message = f"{action}: {error.get('Message', code)}"
         if code in _TRANSIENT_CODES or status >= 500 or status == 429:
             # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
-            return TransientPushError(code, message, ambiguous=status >= 500 and status != 503)
+            return TransientPushError(code, message, ambiguous=changes and status >= 500 and status != 503)
         if code in _UNAVAILABLE_CODES:
             return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
         if code in _QUOTA_CODES:
@@ -78,12 +108,6 @@ def translate_aws_error(exc: Exception, action: str) -> PushError:
     if isinstance(exc, BotoCoreError):
         return TransientPushError("NETWORK", f"{action}: {exc}")
     return PermanentPushError("UNEXPECTED", f"{action}: {exc}")
-
-
-# ListCertificates returns only RSA_2048 certificates unless asked for every key type.
-_ACM_KEY_TYPES: list[KeyAlgorithmType] = [
-    "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1",
-]  # fmt: skip
 
 
 def _serial_value(serial: str) -> int | None:
@@ -99,18 +123,52 @@ def region_of_arn(arn: str) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
-class AwsClients:
-    """One boto3 client per (service, region), made on first use."""
+def _single_attempt_client(service: str, region: str) -> Any:
+    return aws_client(service, region, max_attempts=1)
 
-    def __init__(self, factory: Callable[[str, str], Any] = aws_client) -> None:
+
+class AwsClients:
+    """One boto3 client per (service, region), made on first use.
+
+    ``single_attempt`` clients make each call once (no SDK retry): for calls that must not be repeated
+    blindly. With a factory of its own (tests), that factory makes them too."""
+
+    def __init__(
+        self,
+        factory: Callable[[str, str], Any] = aws_client,
+        single_attempt_factory: Callable[[str, str], Any] | None = None,
+    ) -> None:
         self._factory = factory
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._single_attempt_factory = single_attempt_factory or (
+            _single_attempt_client if factory is aws_client else factory
+        )
+        self._clients: dict[tuple[str, str, bool], Any] = {}
 
     def __call__(self, service: str, region: str) -> Any:
-        key = (service, region)
+        return self._client(service, region, single_attempt=False)
+
+    def single_attempt(self, service: str, region: str) -> Any:
+        return self._client(service, region, single_attempt=True)
+
+    def _client(self, service: str, region: str, *, single_attempt: bool) -> Any:
+        key = (service, region, single_attempt)
         if key not in self._clients:
-            self._clients[key] = self._factory(service, region)
+            factory = self._single_attempt_factory if single_attempt else self._factory
+            self._clients[key] = factory(service, region)
         return self._clients[key]
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An ACM certificate that holds the version being pushed (DescribeCertificate)."""
+
+    arn: str
+    imported_at: datetime | None
+    in_use_by: tuple[str, ...]
+
+    @property
+    def order(self) -> tuple[float, str]:
+        return (self.imported_at.timestamp() if self.imported_at else float("inf"), self.arn)
 
 
 class AcmImporter:
@@ -124,48 +182,109 @@ class AcmImporter:
         acm: ACMClient = self._clients("acm", region)
         previous = request.previous_target_id
         if previous and region_of_arn(previous) == region:
-            # what certpush recorded: one DescribeCertificate, never a listing of the region
-            if self._is_same_certificate(acm, previous, request):
-                return UploadResult(target_id=previous, action=UploadAction.REUSED, detail="already in ACM")
-            return self._import(acm, request, region)
-        # nothing recorded in this region yet (its first push): an earlier attempt may have imported
-        # it before failing, so look for it (ACM has no lookup by tag, and moto's tagging API knows no ACM)
-        arn = self._find_same_certificate(acm, request)
-        if arn is not None:
-            return UploadResult(target_id=arn, action=UploadAction.REUSED, detail="already in ACM")
-        return self._import(acm, request, region)
+            # what certpush recorded: one DescribeCertificate, never a lookup in the region
+            described = self._describe(acm, previous)
+            if described is not None and self._holds(described, request):
+                # this version is there already: a retry after the re-import landed, or push --force
+                return self._reuse(acm, request, region, self._as_held(described), self._find(acm, request, region))
+            if described is not None:
+                return self._reimport(acm, request, previous)
+            # the recorded certificate was deleted by someone: looked for, then imported afresh below
+        found = self._find(acm, request, region)
+        if found:
+            return self._reuse(acm, request, region, found[0], found)
+        return self._import(request, region)
 
-    def _is_same_certificate(self, acm: ACMClient, arn: str, request: PushRequest) -> bool:
+    # -- finding ---------------------------------------------------------------------------------
+    def _find(self, acm: ACMClient, request: PushRequest, region: str) -> list[_Held]:
+        """The certificates tagged with this certificate id and version that hold it (serial), oldest first.
+
+        GetResources ANDs the filters of different keys (Resource Groups Tagging API reference,
+        GetResources, TagFilters). Eventually consistent: a certificate tagged a moment ago may be
+        missing, one deleted a moment ago may still be listed (DescribeCertificate then says it is gone)."""
+        tagging = self._clients("resourcegroupstaggingapi", region)
+        arns: list[str] = []
         try:
-            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            for page in tagging.get_paginator("get_resources").paginate(
+                ResourceTypeFilters=[ACM_RESOURCE_TYPE],
+                TagFilters=[
+                    {"Key": CERTIFICATE_ID_TAG, "Values": [request.certificate.certificate_id]},
+                    {"Key": VERSION_TAG, "Values": [str(request.certificate.version)]},
+                ],
+            ):
+                arns += [str(m["ResourceARN"]) for m in page.get("ResourceTagMappingList", []) if "ResourceARN" in m]
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_aws_error(exc, "looking for the certificate in ACM by its tags", changes=False) from exc
+        held = []
+        for arn in dict.fromkeys(arns):
+            if region_of_arn(arn) != region:
+                continue
+            described = self._describe(acm, arn)
+            if described is not None and self._holds(described, request):
+                held.append(self._as_held(described))
+        return sorted(held, key=lambda h: h.order)
+
+    def _describe(self, acm: ACMClient, arn: str) -> dict[str, Any] | None:
+        """DescribeCertificate's ``Certificate``; None when there is no such certificate (any more)."""
+        try:
+            return dict(acm.describe_certificate(CertificateArn=arn)["Certificate"])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return False  # deleted by someone: imported afresh below
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+                return None
+            raise translate_aws_error(exc, "describing the certificate in ACM", changes=False) from exc
         except BotoCoreError as exc:
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
+            raise translate_aws_error(exc, "describing the certificate in ACM", changes=False) from exc
+
+    @staticmethod
+    def _holds(described: dict[str, Any], request: PushRequest) -> bool:
         wanted = int(request.certificate.serial_number, 16)
         return described.get("Type") == "IMPORTED" and _serial_value(str(described.get("Serial", ""))) == wanted
 
-    def _find_same_certificate(self, acm: ACMClient, request: PushRequest) -> str | None:
-        wanted = int(request.certificate.serial_number, 16)
-        try:
-            paginator = acm.get_paginator("list_certificates")
-            for page in paginator.paginate(Includes={"keyTypes": _ACM_KEY_TYPES}):
-                for summary in page.get("CertificateSummaryList", []):
-                    if summary.get("DomainName") != request.certificate.common_name:
-                        continue
-                    described = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
-                    if (
-                        described.get("Type") == "IMPORTED"
-                        and _serial_value(str(described.get("Serial", ""))) == wanted
-                    ):
-                        return str(summary["CertificateArn"])
-        except (ClientError, BotoCoreError) as exc:
-            raise translate_aws_error(exc, "looking for the certificate in ACM") from exc
-        return None
+    @staticmethod
+    def _as_held(described: dict[str, Any]) -> _Held:
+        imported_at = described.get("ImportedAt") or described.get("CreatedAt")
+        return _Held(
+            arn=str(described["CertificateArn"]),
+            imported_at=imported_at if isinstance(imported_at, datetime) else None,
+            in_use_by=tuple(str(user) for user in described.get("InUseBy") or ()),
+        )
 
-    def _import(self, acm: ACMClient, request: PushRequest, region: str) -> UploadResult:
+    # -- reusing, and removing duplicates --------------------------------------------------------
+    def _reuse(
+        self, acm: ACMClient, request: PushRequest, region: str, keep: _Held, found: Sequence[_Held]
+    ) -> UploadResult:
+        """``keep`` holds the version: the others found holding it are duplicates (a late import)."""
+        notes = ["already in ACM"]
+        if keep.arn not in {h.arn for h in found}:
+            # holds the version but its tag says otherwise (a re-import whose re-tagging did not happen)
+            self._tag(acm, keep.arn, request, "tagging the certificate in ACM")
+        for duplicate in (h for h in found if h.arn != keep.arn):
+            notes.append(self._remove_duplicate(acm, request, duplicate))
+        return UploadResult(target_id=keep.arn, action=UploadAction.REUSED, detail="; ".join(notes))
+
+    def _remove_duplicate(self, acm: ACMClient, request: PushRequest, duplicate: _Held) -> str:
+        """Deletes a second copy of the version unless something uses it. Best effort: the version is
+        in ACM whatever happens here, so a failure is said, never raised (the record must not say
+        FAILED for a certificate that is there)."""
+        what = f"a duplicate of version {request.certificate.version} ({duplicate.arn})"
+        if duplicate.in_use_by:
+            return f"kept {what}: used by {', '.join(duplicate.in_use_by)}"
+        try:
+            acm.delete_certificate(CertificateArn=duplicate.arn)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+            if code == "ResourceNotFoundException":
+                return f"{what} was gone already"
+            if code == "ResourceInUseException":
+                return f"kept {what}: in use"
+            return f"could not remove {what}: {code}"
+        except BotoCoreError as exc:
+            return f"could not remove {what}: {type(exc).__name__}"
+        return f"removed {what}, which nothing used"
+
+    # -- importing -------------------------------------------------------------------------------
+    @staticmethod
+    def _material(request: PushRequest) -> dict[str, Any]:
         material = request.material
         arguments: dict[str, Any] = {
             "Certificate": material.certificate_pem.encode(),
@@ -173,39 +292,51 @@ class AcmImporter:
         }
         if material.chain_pem.strip():
             arguments["CertificateChain"] = material.chain_pem.encode()
-        previous = request.previous_target_id
-        if previous and region_of_arn(previous) == region:
-            try:
-                response = acm.import_certificate(CertificateArn=previous, **arguments)
-                # tags may not be passed on re-import: bring the version tag up to date afterwards
-                acm.add_tags_to_certificate(CertificateArn=previous, Tags=self._tags(request))
-                return UploadResult(
-                    target_id=str(response["CertificateArn"]),
-                    action=UploadAction.RENEWED_IN_PLACE,
-                    detail="re-imported in place",
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                    raise translate_aws_error(exc, "re-importing into ACM") from exc
-                # the earlier import was deleted by someone: import afresh
+        return arguments
+
+    def _reimport(self, acm: ACMClient, request: PushRequest, arn: str) -> UploadResult:
+        """Re-import in place by ARN (ACM User Guide, "Reimport a certificate"): the associations stay.
+        Idempotent: repeated (by the SDK or a retry), it leaves the same certificate."""
         try:
-            response = acm.import_certificate(Tags=self._tags(request), **arguments)
+            response = acm.import_certificate(CertificateArn=arn, **self._material(request))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise translate_aws_error(exc, "re-importing into ACM") from exc
+            # deleted between the describe and the re-import: looked for, then imported afresh
+            found = self._find(acm, request, region_of_arn(arn))
+            if found:
+                return self._reuse(acm, request, region_of_arn(arn), found[0], found)
+            return self._import(request, region_of_arn(arn))
+        except BotoCoreError as exc:
+            raise translate_aws_error(exc, "re-importing into ACM") from exc
+        # tags may not be passed on re-import: the version tag moves afterwards
+        self._tag(acm, arn, request, "tagging the re-imported certificate in ACM")
+        return UploadResult(
+            target_id=str(response["CertificateArn"]),
+            action=UploadAction.RENEWED_IN_PLACE,
+            detail="re-imported in place",
+        )
+
+    def _import(self, request: PushRequest, region: str) -> UploadResult:
+        """A new certificate, tagged in the same call. Made once: no SDK retry (see the module)."""
+        once: ACMClient = self._clients.single_attempt("acm", region)
+        try:
+            response = once.import_certificate(Tags=self._tags(request), **self._material(request))
         except (ClientError, BotoCoreError) as exc:
             raise translate_aws_error(exc, "importing into ACM") from exc
         return UploadResult(target_id=str(response["CertificateArn"]), action=UploadAction.CREATED, detail="imported")
 
+    def _tag(self, acm: ACMClient, arn: str, request: PushRequest, action: str) -> None:
+        try:
+            acm.add_tags_to_certificate(CertificateArn=arn, Tags=self._tags(request))
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_aws_error(exc, action) from exc
+
+    # -- retraction ------------------------------------------------------------------------------
     def in_use_by(self, region: str, arn: str) -> list[str] | None:
         """ACM's InUseBy of the certificate (the AWS resources that use it); None when it is gone."""
-        acm = self._clients("acm", region)
-        try:
-            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return None
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
-        except BotoCoreError as exc:
-            raise translate_aws_error(exc, "describing the certificate in ACM") from exc
-        return [str(user) for user in described.get("InUseBy") or []]
+        described = self._describe(self._clients("acm", region), arn)
+        return None if described is None else [str(user) for user in described.get("InUseBy") or []]
 
     def delete(self, region: str, arn: str) -> None:
         """DeleteCertificate; a certificate already gone is not an error. ACM refuses one in use."""
@@ -225,6 +356,6 @@ class AcmImporter:
     @staticmethod
     def _tags(request: PushRequest) -> list[TagTypeDef]:
         return [
-            {"Key": "certpush:certificate-id", "Value": request.certificate.certificate_id},
-            {"Key": "certpush:version", "Value": str(request.certificate.version)},
+            {"Key": CERTIFICATE_ID_TAG, "Value": request.certificate.certificate_id},
+            {"Key": VERSION_TAG, "Value": str(request.certificate.version)},
         ]

@@ -20,6 +20,28 @@ ACM_REGION = "us-east-1"
 """CloudFront only uses ACM certificates of us-east-1 (CloudFront Developer Guide, cnames-and-https-requirements)."""
 SSL_SUPPORT_METHOD: Final = "sni-only"
 MINIMUM_PROTOCOL_VERSION: Final = "TLSv1.2_2021"
+SECURITY_POLICIES: Final = (
+    "SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021",
+    "TLSv1.2_2025", "TLSv1.3_2025",
+)  # fmt: skip
+"""CloudFront's security policies (``MinimumProtocolVersion``), least strict first: the order of the
+CloudFront Developer Guide's table "Supported protocols and ciphers between viewers and CloudFront",
+where each policy allows a subset of the protocols and ciphers of the one before it (TLSv1.2_2025
+drops the CBC and ChaCha20 TLS 1.2 ciphers of TLSv1.2_2021; TLSv1.3_2025 allows TLS 1.3 only).
+botocore's enum lists them in another order (TLSv1.3_2025 before TLSv1.2_2025): not an order of strength."""
+
+
+def minimum_protocol_version(current: str | None) -> str:
+    """The security policy an attach sets: ``MINIMUM_PROTOCOL_VERSION``, unless the distribution has a
+    stricter one, which it keeps. A policy this list does not know is newer than it (CloudFront adds
+    stricter policies over time, and the list starts at the oldest): it is kept too."""
+    if not current:
+        return MINIMUM_PROTOCOL_VERSION
+    if current not in SECURITY_POLICIES:
+        return current
+    return max(current, MINIMUM_PROTOCOL_VERSION, key=SECURITY_POLICIES.index)
+
+
 DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/v4/home#/distributions"
 
 
@@ -68,6 +90,8 @@ DEFINITION = PushTargetDefinition(
     settings=AwsCloudFrontSettings,
     build=build,
     rules=CLOUDFRONT_RULES,
-    attachment=Attachment(reference="a distribution id: its viewer certificate (SNI, TLSv1.2_2021)"),
+    attachment=Attachment(
+        reference="a distribution id: its viewer certificate (SNI; TLSv1.2_2021, or the stricter policy it has)"
+    ),
     inspect=inspect,
 )

@@ -5,7 +5,9 @@ whole DistributionConfig with its ETag, change only ``ViewerCertificate``, send 
 ``IfMatch``. A distribution changed by someone else in between answers PreconditionFailed: the push
 is retried and reads the config again. With ``ACMCertificateArn``, ``SSLSupportMethod`` and
 ``MinimumProtocolVersion`` are required (ViewerCertificate reference); certpush asks for SNI
-(no dedicated-IP charge) and TLSv1.2_2021, CloudFront's recommended security policy."""
+(no dedicated-IP charge) and TLSv1.2_2021, CloudFront's recommended security policy, unless the
+distribution has a stricter one (TLSv1.2_2025, TLSv1.3_2025): that one it keeps
+(``cloudfront.minimum_protocol_version``)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from certpush.providers.aws.cloudfront import (
     PROVIDER,
     SERVICE,
     SSL_SUPPORT_METHOD,
+    minimum_protocol_version,
 )
 
 if TYPE_CHECKING:
@@ -57,29 +60,34 @@ class AwsCloudFrontTarget:
 
     def attach(self, request: PushRequest, arn: str) -> AttachResult:
         distributions = list(dict.fromkeys(request.options.attach))
-        for distribution_id in distributions:
-            self._set_viewer_certificate(distribution_id, arn)
-        return AttachResult(attached=distributions)
+        kept = [note for d in distributions if (note := self._set_viewer_certificate(d, arn)) is not None]
+        return AttachResult(attached=distributions, detail="; ".join(kept) or None)
 
-    def _set_viewer_certificate(self, distribution_id: str, arn: str) -> None:
+    def _set_viewer_certificate(self, distribution_id: str, arn: str) -> str | None:
+        """Says so when the distribution keeps a stricter security policy than certpush's."""
         cloudfront: CloudFrontClient = self._clients("cloudfront", ACM_REGION)
         action = f"setting the viewer certificate of distribution {distribution_id}"
         try:
             current = cloudfront.get_distribution_config(Id=distribution_id)
             config = current["DistributionConfig"]
+            viewer = config.get("ViewerCertificate", {})
+            # on CloudFront's default certificate the policy reads TLSv1 (ViewerCertificate reference)
+            policy = minimum_protocol_version(viewer.get("MinimumProtocolVersion"))
             wanted: ViewerCertificateTypeDef = {
                 "ACMCertificateArn": arn,
                 "SSLSupportMethod": SSL_SUPPORT_METHOD,
-                "MinimumProtocolVersion": MINIMUM_PROTOCOL_VERSION,
+                "MinimumProtocolVersion": policy,  # type: ignore[typeddict-item]  # a policy newer than the stubs
                 "CloudFrontDefaultCertificate": False,
             }
-            viewer = config.get("ViewerCertificate", {})
+            kept = policy != MINIMUM_PROTOCOL_VERSION
+            note = f"distribution {distribution_id} keeps its security policy {policy}" if kept else None
             if all(viewer.get(key) == value for key, value in wanted.items()):
-                return  # already so: a retry, or the same certificate re-imported in place
+                return note  # already so: a retry, or the same certificate re-imported in place
             config["ViewerCertificate"] = wanted
             cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, action) from exc
+        return note
 
     # -- retraction ------------------------------------------------------------------------------
     def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
