@@ -106,6 +106,10 @@ def _on_off(https: dict[str, Any], key: str) -> str:
 
 
 class CdnService:
+    # ShowDomainFullConfig / UpdateDomainFullConfig (https://support.huaweicloud.com/api-cdn/ShowDomainFullConfig.html,
+    # https://support.huaweicloud.com/api-cdn/UpdateDomainFullConfig.html); ListDomains
+    # (https://support.huaweicloud.com/api-cdn/ListDomains.html): page_size 1-10000, fuzzy domain_name
+    # unless exact_match, enterprise_project_id "all" for every project.
     CONFIGS_PATH = re.compile(r"^/v1\.1/cdn/configuration/domains/(?P<domain>[^/]+)/configs/?$")
     LIST_FILTERS = frozenset(
         {"domain_name", "business_type", "domain_status", "service_area", "page_size", "page_number",
