@@ -104,8 +104,6 @@ def test_a_huawei_create_landing_after_the_timeout_is_found_not_made_again(suite
     certificate of the same name) has its connection closed unanswered and lands 1 s later; the retry
     settles 3 s and finds it by name (REUSED, attempt 2): one certificate per region and service."""
     huawei: Any = suite.stack.huawei
-    if not hasattr(huawei, "set_late_creates"):
-        pytest.skip("needs the simulator's late-create fault (issue 16, the Huawei Cloud work): not merged yet")
     started, figures = time.monotonic(), Figures("late-huawei-create")
     certificate_ids = suite.import_certificates("late-huawei", scaled(2), LATE_HUAWEI)
     pushes = len(LATE_HUAWEI.keys()) * len(certificate_ids)
