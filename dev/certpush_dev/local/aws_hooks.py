@@ -154,9 +154,13 @@ class AwsCallHooks:
         self._lock = threading.Lock()
         self._events: Any = None
         self._id = f"certpush-local-calls-{id(self)}"
+        self._endpoint_url: str | None = None
 
-    def install(self, session: Any) -> None:
-        """``session``: a boto3 or botocore session, before it creates the clients to observe."""
+    def install(self, session: Any, endpoint_url: str | None = None) -> None:
+        """``session``: a boto3 or botocore session, before it creates the clients to observe;
+        ``endpoint_url``: only calls to it are seen (a process can hold two stacks, each with its own
+        moto, whose handlers share one session: one stack's guards must not judge the other's calls)."""
+        self._endpoint_url = endpoint_url
         self._events = getattr(session, "events", None) or session.get_component("event_emitter")
         self._events.register("before-call", self._before_call, unique_id=self._id)
         self._events.register("after-call", self._after_call, unique_id=f"{self._id}-after")
@@ -178,7 +182,13 @@ class AwsCallHooks:
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
         return f"{service}:{model.name}"
 
+    def _ours(self, url: object) -> bool:
+        return self._endpoint_url is None or str(url).startswith(self._endpoint_url)
+
     def _before_call(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[_Http, dict[str, Any]] | None:
+        if not self._ours(params.get("url", "")):
+            return None
+        params.setdefault("context", {})[self._id] = True  # seen again by _after_call
         action = self._action(model)
         function = current_function()
         with self._lock:
@@ -209,7 +219,9 @@ class AwsCallHooks:
         landing.hold(request)
         raise ReadTimeoutError(endpoint_url=request.url)
 
-    def _after_call(self, model: Any, **_: Any) -> None:
+    def _after_call(self, model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
+        if self._endpoint_url is not None and not (context or {}).get(self._id):
+            return
         action = self._action(model)
         with self._lock:
             faults = list(self.after_faults)

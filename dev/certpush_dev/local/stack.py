@@ -157,7 +157,7 @@ class EmbeddedStack:
         self._publish_outputs(session, self.provisioned)
         self._store_huawei_credentials(session, self.provisioned)
         self.aws_calls.guards.append(ResourceTagGuard(template, self.endpoint_url, self.region))
-        self.aws_calls.install(shared_session())
+        self.aws_calls.install(shared_session(), self.endpoint_url)
         self._start_functions(session, self.provisioned)
         return self
 
