@@ -91,6 +91,7 @@ class Invoker:
         self.spec = spec
         self._handler = handler
         self.invocations = 0
+        self.active = 0  # invocations running now (a test waits for 0 before it changes a fault)
         self.errors = 0
         self.billed_seconds = 0.0  # the sum of the invocations' durations, as Lambda bills them
         # another way to run an invocation (the bench runs each in a process of its own to measure
@@ -103,6 +104,7 @@ class Invoker:
         context = LocalLambdaContext(self.spec.name, self.spec.timeout)
         with self._lock:
             self.invocations += 1
+            self.active += 1
         started = time.monotonic()
         try:
             if self.runner is not None:
@@ -120,6 +122,7 @@ class Invoker:
             return False, {"errorType": type(exc).__name__, "errorMessage": str(exc)}
         finally:
             with self._lock:
+                self.active -= 1
                 self.billed_seconds += time.monotonic() - started
 
 
