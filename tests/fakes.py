@@ -361,10 +361,6 @@ class InMemoryRecordsRepository:
         found = [r for r in self.current.values() if r.status is status]
         return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
 
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        found = [r for r in self.current.values() if r.target == target]
-        return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
-
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
 
@@ -392,9 +388,6 @@ class InMemoryRecordsRepository:
             targets=[str(t) for t in known.issuance.targets],
             outcomes=dict(known.outcomes),
         )
-
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        return self.note_finals(issuance_id, {target: outcome})
 
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
         self.outcome_writes += 1

@@ -157,13 +157,13 @@ def test_wait_returns_once_every_target_is_final_and_shows_progress(
     issuances: Issuances, records: InMemoryRecordsRepository, time_: SteppingTime
 ) -> None:
     _issuance(records, US, EU)
-    records.note_final("iss-1", US, "SUCCEEDED")
+    records.note_finals("iss-1", {US: "SUCCEEDED"})
     seen: list[IssuanceProgress] = []
 
     def finish_eu_on_second_look(progress: IssuanceProgress) -> None:
         seen.append(progress)
         if len(seen) == 2:
-            records.note_final("iss-1", EU, "FAILED")
+            records.note_finals("iss-1", {EU: "FAILED"})
 
     progress = issuances.wait("iss-1", timeout=60, on_progress=finish_eu_on_second_look)
 
@@ -173,7 +173,7 @@ def test_wait_returns_once_every_target_is_final_and_shows_progress(
 
 def test_wait_times_out_saying_how_far_it_came(issuances: Issuances, records: InMemoryRecordsRepository) -> None:
     _issuance(records, US, EU)
-    records.note_final("iss-1", US, "SUCCEEDED")
+    records.note_finals("iss-1", {US: "SUCCEEDED"})
 
     with pytest.raises(IssuanceTimeoutError, match="timed out after 5s waiting for issuance iss-1: 1/2 targets final"):
         issuances.wait("iss-1", timeout=5)

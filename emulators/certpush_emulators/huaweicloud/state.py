@@ -42,7 +42,6 @@ KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
 # https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html), 0303 X-Sdk-Date more than 15
 # minutes off the gateway's clock, 0101 no such API, 0308 flow control.
 APIGW_AUTH = "APIGW.0301"
-APIGW_CLOCK_SKEW = "APIGW.0303"
 APIGW_NOT_FOUND = "APIGW.0101"
 APIGW_THROTTLED = "APIGW.0308"
 # A parameter or field the API documents but the simulator does not implement: refused, never ignored.

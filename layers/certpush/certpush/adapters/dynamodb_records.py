@@ -123,11 +123,6 @@ class DynamoDBRecordsRepository:
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
         return self._newest_first(Key("GSI1PK").eq(f"STATUS#{status.value}"), limit, index="ByStatus")
 
-    @aws_errors("records: by_target")
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        key = Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}")
-        return self._newest_first(key, limit, index="ByTarget")
-
     def _newest_first(self, key: Any, limit: int, index: str | None = None) -> list[PushRecord]:
         """One Query, descending by sort key (every sort key here starts with a timestamp)."""
         arguments: dict[str, Any] = {"KeyConditionExpression": key, "ScanIndexForward": False, "Limit": limit}
@@ -558,9 +553,6 @@ class DynamoDBRecordsRepository:
             },
             ConditionExpression=Attr("PK").not_exists(),
         )
-
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        return self.note_finals(issuance_id, {target: outcome})
 
     @aws_errors("records: note_finals")
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
