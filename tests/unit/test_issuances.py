@@ -4,7 +4,7 @@ targets of a version, wait for an issuance, gather its records."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,10 +71,22 @@ def publisher() -> RecordingPublisher:
 
 
 @pytest.fixture
-def issuances(records: InMemoryRecordsRepository, publisher: RecordingPublisher, time_: SteppingTime) -> Issuances:
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def issuances(
+    records: InMemoryRecordsRepository, publisher: RecordingPublisher, time_: SteppingTime, clock: FixedClock
+) -> Issuances:
     ids = (f"iss-{n}" for n in itertools.count(2))
     return Issuances(
-        records=records, publisher=publisher, new_id=lambda: next(ids), monotonic=time_.monotonic, sleep=time_.sleep
+        records=records,
+        publisher=publisher,
+        clock=clock,
+        new_id=lambda: next(ids),
+        monotonic=time_.monotonic,
+        sleep=time_.sleep,
     )
 
 
@@ -123,6 +135,21 @@ def test_replay_emits_one_replay_issuance(
     assert issuance_id == "iss-2" and event.issuance_id == "iss-2" and event.replay
     assert (event.certificate_id, event.version) == ("shop", 1)
     assert event.targets == plan.targets == [TargetSpec(provider="aws", service="elb", regions=["us-east-1"])]
+
+
+def test_replay_ends_a_stuck_push_at_the_injected_clock_and_pushes_it_again(
+    issuances: Issuances, records: InMemoryRecordsRepository, publisher: RecordingPublisher, clock: FixedClock
+) -> None:
+    stuck = record(US, PushStatus.PENDING, updated_at=datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
+    assert records.start_push(stuck)
+
+    plan, issuance_id = issuances.replay("shop", stuck_since=datetime(2026, 11, 28, 11, 30, tzinfo=UTC))
+
+    [ended] = plan.failed
+    assert (ended.status, ended.reason) == (PushStatus.FAILED, "STUCK")
+    assert ended.updated_at == clock.current  # the clock certpush was given, not the machine's
+    assert ended.message is not None and ended.message.startswith("left PENDING for 3600s")
+    assert issuance_id == "iss-2" and publisher.issued[0].targets == plan.targets
 
 
 def test_nothing_failed_nothing_replayed(
