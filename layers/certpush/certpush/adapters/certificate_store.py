@@ -17,7 +17,6 @@ HOSTED within that window restores it. After it, the key is gone for good."""
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +31,7 @@ from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import AlreadyImportedError, CertificateNotFoundError, ConcurrentImportError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.models.items import parse_timestamp, timestamp
+from certpush.models.material_secret import decode_material, encode_material
 
 _DATES = ("not_before", "not_after", "imported_at")
 _VERSION_ATTEMPTS = 5
@@ -128,9 +128,7 @@ class DynamoDBCertificateStore:
                 raise dependency_error(cause, f"Secrets Manager: {certificate.secret_id}") from exc
             raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from exc
         assert isinstance(data, dict)
-        return CertificateMaterial(
-            certificate_pem=data["certificate"], chain_pem=data.get("chain", ""), private_key_pem=data["private_key"]
-        )
+        return decode_material(data)
 
     @aws_errors("inventory: put_version")
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
@@ -172,13 +170,7 @@ class DynamoDBCertificateStore:
         return int(item.get("latest_version", 0)), str(item["latest_digest"]) if item.get("latest_digest") else None
 
     def _create_secret(self, certificate_id: str, version: int, material: CertificateMaterial) -> str:
-        secret = json.dumps(
-            {
-                "certificate": material.certificate_pem,
-                "chain": material.chain_pem,
-                "private_key": material.private_key_pem.get_secret_value(),
-            }
-        )
+        secret = encode_material(material)
         name = f"{self._prefix}/{certificate_id}/v{version}"
         # a secret of this name may be left by an import that failed after writing it: never reuse it
         for secret_id in (name, f"{name}-{uuid.uuid4().hex[:8]}"):
