@@ -40,11 +40,25 @@ RETIRED_MATERIAL_RECOVERY_DAYS = 30
 _RETIRED = (CertificateStatus.REVOKED, CertificateStatus.DELETED)
 
 
+# -- the inventory table's keys: built here only (the policies share the table under PK "POLICY") ------
+VERSION_PREFIX = "V#"
+META_SK = "META"
+
+
+def certificate_pk(certificate_id: str) -> str:
+    return f"CERT#{certificate_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSION_PREFIX}{version:06d}"
+
+
 def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
     data = metadata.model_dump(mode="json")
     for field in _DATES:
         data[field] = timestamp(getattr(metadata, field))
-    return {"PK": f"CERT#{metadata.certificate_id}", "SK": f"V#{metadata.version:06d}", "type": "VERSION", **data}
+    key = {"PK": certificate_pk(metadata.certificate_id), "SK": version_sk(metadata.version)}
+    return {**key, "type": "VERSION", **data}
 
 
 def _version_from_item(item: dict[str, Any]) -> CertificateVersion:
@@ -74,12 +88,12 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: get_version")
     def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
-        pk = f"CERT#{certificate_id}"
+        pk = certificate_pk(certificate_id)
         if version is not None:
-            item = self._table.get_item(Key={"PK": pk, "SK": f"V#{version:06d}"}).get("Item")
+            item = self._table.get_item(Key={"PK": pk, "SK": version_sk(version)}).get("Item")
         else:
             items = self._table.query(
-                KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("V#"),
+                KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with(VERSION_PREFIX),
                 ScanIndexForward=False,
                 Limit=1,
             ).get("Items", [])
@@ -90,14 +104,14 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: get_versions")
     def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
-        keys = [(f"CERT#{certificate_id}", f"V#{version:06d}") for certificate_id, version in wanted]
+        keys = [(certificate_pk(certificate_id), version_sk(version)) for certificate_id, version in wanted]
         versions = [_version_from_item(item) for item in batch_get(self._table.meta.client, self._table.name, keys)]
         return {(v.certificate_id, v.version): v for v in versions}
 
     @aws_errors("inventory: list_versions")
     def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
         items = self._table.query(
-            KeyConditionExpression=Key("PK").eq(f"CERT#{certificate_id}") & Key("SK").begins_with("V#")
+            KeyConditionExpression=Key("PK").eq(certificate_pk(certificate_id)) & Key("SK").begins_with(VERSION_PREFIX)
         ).get("Items", [])
         return [_version_from_item(item) for item in items]
 
@@ -164,7 +178,8 @@ class DynamoDBCertificateStore:
 
     def _latest_version(self, certificate_id: str) -> tuple[int, str | None]:
         """(latest version number, its material digest) from the counter item."""
-        item = self._table.get_item(Key={"PK": f"CERT#{certificate_id}", "SK": "META"}, ConsistentRead=True).get("Item")
+        key = {"PK": certificate_pk(certificate_id), "SK": META_SK}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         if not item:
             return 0, None
         return int(item.get("latest_version", 0)), str(item["latest_digest"]) if item.get("latest_digest") else None
@@ -198,11 +213,11 @@ class DynamoDBCertificateStore:
         table = self._table.name
         counter: dict[str, Any] = {
             "TableName": table,
-            "Key": {"PK": f"CERT#{stored.certificate_id}", "SK": "META"},
+            "Key": {"PK": certificate_pk(stored.certificate_id), "SK": META_SK},
             "UpdateExpression": "SET latest_version = :version, #t = :t REMOVE latest_digest",
             "ConditionExpression": "(attribute_not_exists(latest_version) OR latest_version = :latest)",
             "ExpressionAttributeNames": {"#t": "type"},
-            "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": "META"},
+            "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": META_SK},
         }
         if digest is not None:  # a new version never has the latest one's material
             counter["UpdateExpression"] = "SET latest_version = :version, #t = :t, latest_digest = :digest"
@@ -230,7 +245,7 @@ class DynamoDBCertificateStore:
     def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:
         try:
             self._table.update_item(
-                Key={"PK": f"CERT#{certificate_id}", "SK": f"V#{version:06d}"},
+                Key={"PK": certificate_pk(certificate_id), "SK": version_sk(version)},
                 UpdateExpression="SET #s = :s",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#s": "status"},
