@@ -43,7 +43,7 @@ from certpush.models.domain import (
 from certpush.models.events import (
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import DeadLetter, PushMessage
@@ -526,28 +526,28 @@ class RecordingPublisher:
     block ends, as the EventBridge publisher sends them; ``refuse_batches`` makes those sends fail."""
 
     def __init__(self) -> None:
-        self.configure_now_events: list[ConfigureNowDetail] = []
+        self.pushed_events: list[CertificatePushedDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
         self.expiring: list[CertificateExpiringDetail] = []
         self.issued: list[CertificateIssuedDetail] = []
         self.refuse_batches = 0
-        self._held: list[ConfigureNowDetail | IssuanceSummaryDetail] | None = None
+        self._held: list[CertificatePushedDetail | IssuanceSummaryDetail] | None = None
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         self.issued.append(detail)
         return f"event-{len(self.issued)}"
 
-    def configure_now(self, detail: ConfigureNowDetail) -> None:
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None:
         self._publish(detail)
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self._publish(detail)
 
-    def _publish(self, detail: ConfigureNowDetail | IssuanceSummaryDetail) -> None:
+    def _publish(self, detail: CertificatePushedDetail | IssuanceSummaryDetail) -> None:
         if self._held is not None:
             self._held.append(detail)
-        elif isinstance(detail, ConfigureNowDetail):
-            self.configure_now_events.append(detail)
+        elif isinstance(detail, CertificatePushedDetail):
+            self.pushed_events.append(detail)
         else:
             self.summaries.append(detail)
 

@@ -32,7 +32,7 @@ from certpush.models.domain import (
 from certpush.models.events import (
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import DeadLetter, PushMessage
@@ -306,7 +306,7 @@ class TargetCatalog(Protocol):
 
 
 class EventPublisher(Protocol):
-    def configure_now(self, detail: ConfigureNowDetail) -> None: ...
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None: ...
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...
 
