@@ -98,7 +98,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _crash_figures(terminalreporter: Any, runs: list[dict[str, Any]]) -> None:
-    """The crash suite's figures (tests/host/test_crash.py), as README "Guarantees" quotes them."""
+    """The crash suite's figures (tests/host/test_crash.py), as docs/guarantees.md quotes them."""
     terminalreporter.section("crash suite (one-machine host, SIGKILL)")
     for figures in runs:
         by_point = ", ".join(f"{point} {n}" for point, n in sorted(figures["kills_by_point"].items()))

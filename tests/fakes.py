@@ -43,7 +43,7 @@ from certpush.models.domain import (
 from certpush.models.events import (
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import DeadLetter, PushMessage
@@ -361,10 +361,6 @@ class InMemoryRecordsRepository:
         found = [r for r in self.current.values() if r.status is status]
         return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
 
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        found = [r for r in self.current.values() if r.target == target]
-        return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
-
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
 
@@ -392,9 +388,6 @@ class InMemoryRecordsRepository:
             targets=[str(t) for t in known.issuance.targets],
             outcomes=dict(known.outcomes),
         )
-
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        return self.note_finals(issuance_id, {target: outcome})
 
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
         self.outcome_writes += 1
@@ -533,28 +526,28 @@ class RecordingPublisher:
     block ends, as the EventBridge publisher sends them; ``refuse_batches`` makes those sends fail."""
 
     def __init__(self) -> None:
-        self.configure_now_events: list[ConfigureNowDetail] = []
+        self.pushed_events: list[CertificatePushedDetail] = []
         self.summaries: list[IssuanceSummaryDetail] = []
         self.expiring: list[CertificateExpiringDetail] = []
         self.issued: list[CertificateIssuedDetail] = []
         self.refuse_batches = 0
-        self._held: list[ConfigureNowDetail | IssuanceSummaryDetail] | None = None
+        self._held: list[CertificatePushedDetail | IssuanceSummaryDetail] | None = None
 
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         self.issued.append(detail)
         return f"event-{len(self.issued)}"
 
-    def configure_now(self, detail: ConfigureNowDetail) -> None:
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None:
         self._publish(detail)
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self._publish(detail)
 
-    def _publish(self, detail: ConfigureNowDetail | IssuanceSummaryDetail) -> None:
+    def _publish(self, detail: CertificatePushedDetail | IssuanceSummaryDetail) -> None:
         if self._held is not None:
             self._held.append(detail)
-        elif isinstance(detail, ConfigureNowDetail):
-            self.configure_now_events.append(detail)
+        elif isinstance(detail, CertificatePushedDetail):
+            self.pushed_events.append(detail)
         else:
             self.summaries.append(detail)
 

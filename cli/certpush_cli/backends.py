@@ -133,11 +133,11 @@ class StackBackend:
 
     @cached_property
     def issuances(self) -> Issuances:
-        return Issuances(records=self.records, publisher=self.publisher)
+        return Issuances(records=self.records, publisher=self.publisher, clock=self.clock)
 
     @cached_property
     def clock(self) -> Clock:
-        from certpush.wiring import SystemClock
+        from certpush.clock import SystemClock
 
         return SystemClock()
 

@@ -24,7 +24,7 @@ err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 class ExitCode(IntEnum):
     """The exit status of every command (``certpush`` and ``certpush-dev``): one per kind of outcome.
-    The README's "Exit codes" lists the same; ``tests/e2e/test_exit_codes.py`` checks every command."""
+    docs/operations.md ("Exit codes") lists the same; ``tests/e2e/test_exit_codes.py`` checks every command."""
 
     OK = 0  # done, or nothing to do (already imported, already in place)
     PUSH_FAILED = 1  # push/replay --wait, retract, stack check: a target FAILED, was REJECTED or refused

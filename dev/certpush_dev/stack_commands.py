@@ -63,8 +63,10 @@ def _project_root(template: Path) -> Path:
 @local_app.command("up")
 def up(
     template: Annotated[Path, typer.Option(help="The SAM template the stack is built from.")] = Path("template.yaml"),
-    port: Annotated[int, typer.Option(help="Port of the AWS emulator (moto).")] = 4599,
-    huawei_port: Annotated[int, typer.Option(help="Port of the Huawei Cloud simulator.")] = 4598,
+    port: Annotated[int, typer.Option(help="Port of the AWS emulator (moto).", envvar="CERTPUSH_DEV_AWS_PORT")] = 4599,
+    huawei_port: Annotated[
+        int, typer.Option(help="Port of the Huawei Cloud simulator.", envvar="CERTPUSH_DEV_HUAWEI_PORT")
+    ] = 4598,
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once it is ready.")] = False,
     log_file: Annotated[Path, typer.Option(help="With --detach: where the stack's logs go.")] = Path(
         ".certpush/local.log"

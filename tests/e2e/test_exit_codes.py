@@ -1,4 +1,4 @@
-"""One exit code per kind of outcome, for every command (``certpush_cli.terminal.ExitCode``, README
+"""One exit code per kind of outcome, for every command (``certpush_cli.terminal.ExitCode``, docs/operations.md
 "Exit codes"): 0 ok, 1 a push (or retraction) failed, 2 usage, 3 refused input or an unknown id with
 nothing changed, 4 timeout, 5 the stack or host cannot be reached. One row per command and outcome,
 run through the CLI against the embedded stack; every error is one line on stderr."""

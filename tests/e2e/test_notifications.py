@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     NOTIFY_SOURCE,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from tests.e2e.conftest import eventually
@@ -37,7 +37,7 @@ def listener_queue(stack):
     events.delete_rule(Name=name, EventBusName=outputs["EventBusName"])
 
 
-def test_configure_now_per_success_and_one_summary(cli, stack, imported, certificate_id, listener_queue):
+def test_certificate_pushed_per_success_and_one_summary(cli, stack, imported, certificate_id, listener_queue):
     cli("push", certificate_id, "--to", "aws:elb=us-east-1,eu-west-1", "--to", "aws:elb=mars-north-1",
         "--wait", "--timeout", "60", expect=1)  # fmt: skip
     sqs = boto3.client("sqs")
@@ -52,7 +52,7 @@ def test_configure_now_per_success_and_one_summary(cli, stack, imported, certifi
     eventually(summary_seen, what="the issuance summary")
     mine = [e for e in received if e["detail"]["certificate_id"] == certificate_id]
     configure = [
-        ConfigureNowDetail.model_validate(e["detail"]) for e in mine if e["detail-type"] == DETAIL_TYPE_CONFIGURE_NOW
+        CertificatePushedDetail.model_validate(e["detail"]) for e in mine if e["detail-type"] == DETAIL_TYPE_PUSHED
     ]
     summaries = [
         IssuanceSummaryDetail.model_validate(e["detail"]) for e in mine if e["detail-type"] == DETAIL_TYPE_SUMMARY

@@ -4,7 +4,7 @@ target accepted a push, while a push's final state or a summary commits, after a
 answered), across 50 certificates x 4 targets. Once it settles: nothing lost, no second copy in any
 target, nothing left in flight, every summary emitted once and every event delivered to the webhook.
 The zygote that forks and kills the hosts is tests/host/crash_suite.py; its figures are printed at
-the end of the run and quoted in the README ("Guarantees")."""
+the end of the run and quoted in docs/guarantees.md."""
 
 from __future__ import annotations
 

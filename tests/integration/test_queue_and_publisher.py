@@ -15,13 +15,13 @@ from certpush.adapters.eventbridge_sns import EventBridgePublisher
 from certpush.adapters.sqs_queue import QueueSendError, SqsPushQueue
 from certpush.models.domain import TargetOptions
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_ISSUED,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     EVENT_SOURCE,
     NOTIFY_SOURCE,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import PushMessage
@@ -235,8 +235,8 @@ def publisher(clean_stack: ProvisionedStack) -> EventBridgePublisher:
     return EventBridgePublisher(clean_stack.outputs["EventBusName"], topic_arn=clean_stack.outputs["NotifyTopicArn"])
 
 
-def _configure_now() -> ConfigureNowDetail:
-    return ConfigureNowDetail(
+def _certificate_pushed() -> CertificatePushedDetail:
+    return CertificatePushedDetail(
         certificate_id="shop",
         version=2,
         provider="aws",
@@ -250,21 +250,21 @@ def _configure_now() -> ConfigureNowDetail:
     )
 
 
-def test_configure_now_and_summary_events_reach_a_rule_on_the_bus(
+def test_certificate_pushed_and_summary_events_reach_a_rule_on_the_bus(
     publisher: EventBridgePublisher, events_tap: str, sqs: Any
 ):
-    configure_now = _configure_now()
+    pushed = _certificate_pushed()
     summary = IssuanceSummaryDetail.from_outcomes(
         "iss-1", "shop", 2, {"aws:elb:eu-west-1": "SUCCEEDED", "huaweicloud:waf:cn-north-4": "FAILED"}
     )
 
-    publisher.configure_now(configure_now)
+    publisher.certificate_pushed(pushed)
     publisher.issuance_summary(summary)
 
     events = {body["detail-type"]: body for body in (json.loads(m["Body"]) for m in _drain(sqs, events_tap))}
-    assert set(events) == {DETAIL_TYPE_CONFIGURE_NOW, DETAIL_TYPE_SUMMARY}
+    assert set(events) == {DETAIL_TYPE_PUSHED, DETAIL_TYPE_SUMMARY}
     assert {e["source"] for e in events.values()} == {NOTIFY_SOURCE}
-    assert ConfigureNowDetail.model_validate(events[DETAIL_TYPE_CONFIGURE_NOW]["detail"]) == configure_now
+    assert CertificatePushedDetail.model_validate(events[DETAIL_TYPE_PUSHED]["detail"]) == pushed
     received_summary = IssuanceSummaryDetail.model_validate(events[DETAIL_TYPE_SUMMARY]["detail"])
     assert received_summary == summary
     assert received_summary.outcome == "PARTIAL"
@@ -278,7 +278,7 @@ def test_certificate_issued_reaches_the_validator_rule_of_the_template(
     detail = CertificateIssuedDetail(certificate_id="shop", version=2)
 
     event_id = publisher.certificate_issued(detail)
-    publisher.configure_now(_configure_now())  # not for the validator
+    publisher.certificate_pushed(_certificate_pushed())  # not for the validator
 
     bodies = [json.loads(m["Body"]) for m in _drain(sqs, source.queue_url)]
     assert [(b["source"], b["detail-type"], b["id"]) for b in bodies] == [(EVENT_SOURCE, DETAIL_TYPE_ISSUED, event_id)]
@@ -286,9 +286,9 @@ def test_certificate_issued_reaches_the_validator_rule_of_the_template(
 
 
 def test_a_readable_copy_goes_to_the_topic(publisher: EventBridgePublisher, topic_tap: str, sqs: Any):
-    publisher.configure_now(_configure_now())
+    publisher.certificate_pushed(_certificate_pushed())
 
     (notification,) = [json.loads(m["Body"]) for m in _drain(sqs, topic_tap)]
     assert notification["Subject"] == "certpush: shop v2 pushed to aws ELB eu-west-1"
-    assert _configure_now().console_url in notification["Message"]
-    assert notification["MessageAttributes"]["kind"]["Value"] == "configure-now"
+    assert _certificate_pushed().console_url in notification["Message"]
+    assert notification["MessageAttributes"]["kind"]["Value"] == "pushed"

@@ -438,21 +438,6 @@ def test_by_status_drops_a_failure_once_it_is_retried(
     assert repository.by_status(PushStatus.PENDING) == [replay]
 
 
-def test_by_target_lists_one_service_in_one_region(
-    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
-):
-    first = _run(repository, clock, new_record(certificate_id="cert-a"), PushStatus.SUCCEEDED, "arn:a")
-    _run(repository, clock, new_record(certificate_id="cert-a", target=EU), PushStatus.SUCCEEDED, "arn:eu")
-    _run(repository, clock, new_record(certificate_id="cert-a", target=WAF), PushStatus.FAILED)
-    second = new_record(certificate_id="cert-b")
-    repository.start_push(second)
-
-    assert repository.by_target(US) == [second, first]
-    assert repository.by_target(US, limit=1) == [second]
-    assert [r.region for r in repository.by_target(EU)] == ["eu-west-1"]
-    assert [r.service for r in repository.by_target(WAF)] == ["waf"]
-
-
 # -- issuances ---------------------------------------------------------------------------------------
 def _issuance(clock: FixedClock, targets: list[TargetKey]) -> Issuance:
     return Issuance(issuance_id="iss-1", certificate_id="cert-a", version=1, targets=targets, created_at=clock.now())
@@ -461,10 +446,10 @@ def _issuance(clock: FixedClock, targets: list[TargetKey]) -> Issuance:
 def test_issuance_summary_comes_until_it_is_marked_sent(repository: RecordsRepository, clock: FixedClock):
     repository.put_issuance(_issuance(clock, [US, EU, WAF]))
 
-    assert repository.note_final("iss-1", US, PushStatus.SUCCEEDED) is None
-    assert repository.note_final("iss-1", US, PushStatus.SUCCEEDED) is None  # a redelivered stream record
-    assert repository.note_final("iss-1", EU, PushStatus.FAILED) is None
-    summary = repository.note_final("iss-1", WAF, PushStatus.REJECTED)
+    assert repository.note_finals("iss-1", {US: PushStatus.SUCCEEDED}) is None
+    assert repository.note_finals("iss-1", {US: PushStatus.SUCCEEDED}) is None  # a redelivered stream record
+    assert repository.note_finals("iss-1", {EU: PushStatus.FAILED}) is None
+    summary = repository.note_finals("iss-1", {WAF: PushStatus.REJECTED})
 
     assert summary is not None
     assert (summary.issuance_id, summary.certificate_id, summary.version) == ("iss-1", "cert-a", 1)
@@ -473,10 +458,10 @@ def test_issuance_summary_comes_until_it_is_marked_sent(repository: RecordsRepos
     assert summary.targets == {str(EU): "FAILED", str(WAF): "REJECTED", str(US): "SUCCEEDED"}
 
     # not marked sent yet (say the publish failed): a redelivery gets the summary again
-    assert repository.note_final("iss-1", WAF, PushStatus.REJECTED) == summary
+    assert repository.note_finals("iss-1", {WAF: PushStatus.REJECTED}) == summary
     repository.mark_summary_sent("iss-1")
     for target in (WAF, US, EU, WAF):
-        assert repository.note_final("iss-1", target, PushStatus.SUCCEEDED) is None
+        assert repository.note_finals("iss-1", {target: PushStatus.SUCCEEDED}) is None
 
 
 def test_issuance_progress(repository: RecordsRepository, clock: FixedClock):
@@ -489,12 +474,12 @@ def test_issuance_progress(repository: RecordsRepository, clock: FixedClock):
     assert progress.targets == [str(US), str(EU)]
     assert progress.outcomes == {}
 
-    repository.note_final("iss-1", EU, PushStatus.FAILED)
+    repository.note_finals("iss-1", {EU: PushStatus.FAILED})
     repository.put_issuance(_issuance(clock, [US, EU]))  # a redelivered event does not reset progress
     progress = repository.get_issuance("iss-1")
     assert (progress.outcomes, progress.done) == ({str(EU): "FAILED"}, False)
 
-    summary = repository.note_final("iss-1", US, PushStatus.SUCCEEDED)
+    summary = repository.note_finals("iss-1", {US: PushStatus.SUCCEEDED})
     assert summary is not None
     assert summary.outcome == "PARTIAL"
     assert repository.get_issuance("iss-1").done is True
@@ -503,14 +488,14 @@ def test_issuance_progress(repository: RecordsRepository, clock: FixedClock):
 def test_issuance_all_succeeded(repository: RecordsRepository, clock: FixedClock):
     repository.put_issuance(_issuance(clock, [US]))
 
-    summary = repository.note_final("iss-1", US, PushStatus.SUCCEEDED)
+    summary = repository.note_finals("iss-1", {US: PushStatus.SUCCEEDED})
 
     assert summary is not None
     assert (summary.outcome, summary.total, summary.counts.succeeded) == ("SUCCEEDED", 1, 1)
 
 
 def test_note_final_of_an_unknown_issuance_returns_nothing(repository: RecordsRepository):
-    assert repository.note_final("never-recorded", US, PushStatus.SUCCEEDED) is None
+    assert repository.note_finals("never-recorded", {US: PushStatus.SUCCEEDED}) is None
     assert repository.get_issuance("never-recorded") is None
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
+from certpush.adapters.aws_errors import is_transient, translate_aws_error
 from certpush.errors import PermanentPushError, TransientPushError
-from certpush.providers.aws.acm import translate_aws_error
 from certpush.providers.aws.cloudfront import SECURITY_POLICIES, minimum_protocol_version
 
 pytestmark = pytest.mark.unit
@@ -49,6 +49,17 @@ def test_a_read_is_never_ambiguous(exc: Exception) -> None:
     error = translate_aws_error(exc, "looking for the certificate in ACM by its tags", changes=False)
     assert isinstance(error, TransientPushError)
     assert error.ambiguous is False
+
+
+def test_one_classifier_botocore_s_throttles_pass_but_acm_s_quota_is_final() -> None:
+    """Targets and stores share botocore's classification (adapters/aws_errors.py); ACM's
+    LimitExceededException, a throttle to botocore, is the account's certificate quota for a push."""
+    throttled = translate_aws_error(_client_error("RequestThrottledException", 400), "attaching")
+    assert isinstance(throttled, TransientPushError) and not throttled.ambiguous
+    assert is_transient(_client_error("LimitExceededException", 400))  # a store retries it later
+    quota = translate_aws_error(_client_error("LimitExceededException", 400), "importing into ACM")
+    assert isinstance(quota, PermanentPushError) and not isinstance(quota, TransientPushError)
+    assert quota.code == "QUOTA_EXCEEDED"
 
 
 def test_the_tagging_api_s_throttle_is_transient() -> None:

@@ -26,8 +26,8 @@ from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushStatus, TargetSpec
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_ISSUED,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     EVENT_SOURCE,
     NOTIFY_SOURCE,
@@ -102,9 +102,9 @@ def emitted(
     return client.entries
 
 
-def test_run_emits_one_configure_now_and_one_summary(emitted: list[dict[str, Any]]) -> None:
+def test_run_emits_one_certificate_pushed_and_one_summary(emitted: list[dict[str, Any]]) -> None:
     assert [(e["Source"], e["DetailType"]) for e in emitted] == [
-        (NOTIFY_SOURCE, DETAIL_TYPE_CONFIGURE_NOW),
+        (NOTIFY_SOURCE, DETAIL_TYPE_PUSHED),
         (NOTIFY_SOURCE, DETAIL_TYPE_SUMMARY),
     ]
     assert {e["EventBusName"] for e in emitted} == {"certpush-bus"}
@@ -140,9 +140,9 @@ def test_schema_rejects_an_event_that_breaks_the_contract(emitted: list[dict[str
         schema.validate({**summary, "outcome": "MOSTLY"})
     with pytest.raises(SchemaError):
         schema.validate({k: v for k, v in summary.items() if k != "issuance_id"})
-    configure_now = json.loads(emitted[0]["Detail"])
+    pushed = json.loads(emitted[0]["Detail"])
     with pytest.raises(SchemaError):
-        validator_for(DETAIL_TYPE_CONFIGURE_NOW).validate({**configure_now, "version": "one"})
+        validator_for(DETAIL_TYPE_PUSHED).validate({**pushed, "version": "one"})
 
 
 @given(

@@ -421,8 +421,8 @@ def test_notifier_handler_acts_on_history_inserts_only(
     response = app.handler(event, lambda_context, consumer=StreamConsumer(notifier))
 
     assert response == {"batchItemFailures": []}
-    assert [e.push_id for e in publisher.configure_now_events] == [waf.push_id, elb.push_id]
-    assert publisher.configure_now_events[0].target_id == waf.target_id
+    assert [e.push_id for e in publisher.pushed_events] == [waf.push_id, elb.push_id]
+    assert publisher.pushed_events[0].target_id == waf.target_id
     [summary] = publisher.summaries
     assert summary.outcome == "SUCCEEDED"
     assert summary.total == 2
@@ -444,7 +444,7 @@ def test_notifier_handler_ignores_a_removal(
     response = app.handler({"Records": [removal, good]}, lambda_context, consumer=StreamConsumer(notifier))
 
     assert response == {"batchItemFailures": []}
-    assert [e.push_id for e in publisher.configure_now_events] == [succeeded[1].push_id]
+    assert [e.push_id for e in publisher.pushed_events] == [succeeded[1].push_id]
 
 
 def test_notifier_handler_reports_a_history_item_it_cannot_read(
@@ -467,4 +467,4 @@ def test_notifier_handler_reports_a_history_item_it_cannot_read(
     response = app.handler(event, lambda_context, consumer=StreamConsumer(notifier))
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "300"}]}
-    assert [e.push_id for e in publisher.configure_now_events] == [succeeded[1].push_id]
+    assert [e.push_id for e in publisher.pushed_events] == [succeeded[1].push_id]

@@ -4,7 +4,7 @@ targets of a version, wait for an issuance, gather its records."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,10 +71,22 @@ def publisher() -> RecordingPublisher:
 
 
 @pytest.fixture
-def issuances(records: InMemoryRecordsRepository, publisher: RecordingPublisher, time_: SteppingTime) -> Issuances:
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def issuances(
+    records: InMemoryRecordsRepository, publisher: RecordingPublisher, time_: SteppingTime, clock: FixedClock
+) -> Issuances:
     ids = (f"iss-{n}" for n in itertools.count(2))
     return Issuances(
-        records=records, publisher=publisher, new_id=lambda: next(ids), monotonic=time_.monotonic, sleep=time_.sleep
+        records=records,
+        publisher=publisher,
+        clock=clock,
+        new_id=lambda: next(ids),
+        monotonic=time_.monotonic,
+        sleep=time_.sleep,
     )
 
 
@@ -125,6 +137,21 @@ def test_replay_emits_one_replay_issuance(
     assert event.targets == plan.targets == [TargetSpec(provider="aws", service="elb", regions=["us-east-1"])]
 
 
+def test_replay_ends_a_stuck_push_at_the_injected_clock_and_pushes_it_again(
+    issuances: Issuances, records: InMemoryRecordsRepository, publisher: RecordingPublisher, clock: FixedClock
+) -> None:
+    stuck = record(US, PushStatus.PENDING, updated_at=datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
+    assert records.start_push(stuck)
+
+    plan, issuance_id = issuances.replay("shop", stuck_since=datetime(2026, 11, 28, 11, 30, tzinfo=UTC))
+
+    [ended] = plan.failed
+    assert (ended.status, ended.reason) == (PushStatus.FAILED, "STUCK")
+    assert ended.updated_at == clock.current  # the clock certpush was given, not the machine's
+    assert ended.message is not None and ended.message.startswith("left PENDING for 3600s")
+    assert issuance_id == "iss-2" and publisher.issued[0].targets == plan.targets
+
+
 def test_nothing_failed_nothing_replayed(
     issuances: Issuances, records: InMemoryRecordsRepository, publisher: RecordingPublisher
 ) -> None:
@@ -157,13 +184,13 @@ def test_wait_returns_once_every_target_is_final_and_shows_progress(
     issuances: Issuances, records: InMemoryRecordsRepository, time_: SteppingTime
 ) -> None:
     _issuance(records, US, EU)
-    records.note_final("iss-1", US, "SUCCEEDED")
+    records.note_finals("iss-1", {US: "SUCCEEDED"})
     seen: list[IssuanceProgress] = []
 
     def finish_eu_on_second_look(progress: IssuanceProgress) -> None:
         seen.append(progress)
         if len(seen) == 2:
-            records.note_final("iss-1", EU, "FAILED")
+            records.note_finals("iss-1", {EU: "FAILED"})
 
     progress = issuances.wait("iss-1", timeout=60, on_progress=finish_eu_on_second_look)
 
@@ -173,7 +200,7 @@ def test_wait_returns_once_every_target_is_final_and_shows_progress(
 
 def test_wait_times_out_saying_how_far_it_came(issuances: Issuances, records: InMemoryRecordsRepository) -> None:
     _issuance(records, US, EU)
-    records.note_final("iss-1", US, "SUCCEEDED")
+    records.note_finals("iss-1", {US: "SUCCEEDED"})
 
     with pytest.raises(IssuanceTimeoutError, match="timed out after 5s waiting for issuance iss-1: 1/2 targets final"):
         issuances.wait("iss-1", timeout=5)

@@ -73,7 +73,7 @@ AWS_EU = ("aws", "elb", "eu-west-1")
 WAF_AP = ("huaweicloud", "waf", "ap-southeast-1")
 
 
-def test_configure_now_only_for_succeeded_pushes(
+def test_certificate_pushed_only_for_succeeded_pushes(
     pipeline: Pipeline, aws_elb: ScriptedTarget, publisher: RecordingPublisher
 ) -> None:
     aws_elb.errors.append(PermanentPushError("CertificateRejected", "refused"))
@@ -83,7 +83,7 @@ def test_configure_now_only_for_succeeded_pushes(
     finals = pipeline.stream()
 
     assert sorted(r.status.value for r in finals) == ["FAILED", "REJECTED", "SUCCEEDED"]
-    [event] = publisher.configure_now_events
+    [event] = publisher.pushed_events
     succeeded = next(r for r in finals if r.status is PushStatus.SUCCEEDED)
     assert (event.provider, event.service, event.region) == WAF_AP
     assert event.certificate_id == CERTIFICATE_ID
@@ -142,7 +142,7 @@ def test_summary_outcome_succeeded_when_every_target_succeeded(
         "superseded": 0,
         "attach_failed": 0,
     }
-    assert len(publisher.configure_now_events) == 3
+    assert len(publisher.pushed_events) == 3
 
 
 def test_summary_outcome_failed_when_nothing_succeeded(
@@ -163,7 +163,7 @@ def test_summary_outcome_failed_when_nothing_succeeded(
         "superseded": 0,
         "attach_failed": 0,
     }
-    assert publisher.configure_now_events == []
+    assert publisher.pushed_events == []
 
 
 def test_already_pushed_target_counts_as_rejected_but_in_place_in_its_issuance(
@@ -190,7 +190,7 @@ def test_already_pushed_target_counts_as_rejected_but_in_place_in_its_issuance(
     }
     assert second.outcome == "SUCCEEDED"  # the version is now in both targets
     assert second.targets == {"aws:elb:eu-west-1": "SUCCEEDED", "aws:elb:us-east-1": "ALREADY_PUSHED"}
-    assert [e.region for e in publisher.configure_now_events] == ["us-east-1", "eu-west-1"]
+    assert [e.region for e in publisher.pushed_events] == ["us-east-1", "eu-west-1"]
 
 
 def test_an_issuance_of_only_already_pushed_targets_is_succeeded(
@@ -228,7 +228,7 @@ def test_duplicate_delivery_does_not_emit_a_second_summary(
         notifier.on_final(record)
 
     assert len(publisher.summaries) == 1
-    assert len({e.push_id for e in publisher.configure_now_events}) == 2
+    assert len({e.push_id for e in publisher.pushed_events}) == 2
 
 
 def test_a_summary_whose_publish_failed_is_published_when_the_stream_retries(
@@ -265,7 +265,7 @@ def test_redelivered_issuance_event_keeps_the_summary_right(pipeline: Pipeline, 
     assert summary.targets == {"aws:elb:eu-west-1": "SUCCEEDED", "aws:elb:us-east-1": "SUCCEEDED"}
 
 
-def test_record_of_an_unknown_issuance_still_says_configure_now(
+def test_record_of_an_unknown_issuance_still_says_certificate_pushed(
     notifier: Notifier, records: InMemoryRecordsRepository, publisher: RecordingPublisher, pipeline: Pipeline
 ) -> None:
     pipeline.issue("event-1", AWS_US)
@@ -274,7 +274,7 @@ def test_record_of_an_unknown_issuance_still_says_configure_now(
 
     pipeline.stream()
 
-    assert len(publisher.configure_now_events) == 1
+    assert len(publisher.pushed_events) == 1
     assert publisher.summaries == []
 
 
@@ -286,10 +286,10 @@ def test_a_stream_batch_writes_each_issuance_s_outcomes_once(
 
     with notifier.batch():
         pipeline.stream()
-        assert publisher.configure_now_events == []  # held until the batch ends
+        assert publisher.pushed_events == []  # held until the batch ends
 
     assert records.outcome_writes == 1
-    assert len(publisher.configure_now_events) == 3
+    assert len(publisher.pushed_events) == 3
     [summary] = publisher.summaries
     assert summary.total == 3 and summary.outcome == "SUCCEEDED"
     assert records.issuances["event-1"].summary_sent

@@ -710,7 +710,7 @@ def test_a_replay_of_attach_failed_attaches_only_and_can_drop_a_removed_attachme
     assert failed is not None and failed.status is PushStatus.ATTACH_FAILED
     uploads = len(aws_elb.calls)
 
-    plan, issuance_id = Issuances(records, publisher).replay(CERTIFICATE_ID, drop_attach=[gone])
+    plan, issuance_id = Issuances(records, publisher, FixedClock()).replay(CERTIFICATE_ID, drop_attach=[gone])
     assert issuance_id is not None and [r.status for r in plan.failed] == [PushStatus.ATTACH_FAILED]
     validator.validate(publisher.issued[-1], "replay")
     replayed = worker.process(queue.messages[-1], receive_count=1)
@@ -736,7 +736,8 @@ def test_a_replay_dropping_a_reference_no_target_names_is_refused(
     worker.process(push_message(attach=(LISTENER,)), receive_count=1)
 
     with pytest.raises(UnknownAttachmentError, match="listener/app/typo"):
-        Issuances(records, publisher).replay(CERTIFICATE_ID, drop_attach=[LISTENER.replace("/x/", "/typo/")])
+        typo = LISTENER.replace("/x/", "/typo/")
+        Issuances(records, publisher, FixedClock()).replay(CERTIFICATE_ID, drop_attach=[typo])
     assert publisher.issued == []
 
 

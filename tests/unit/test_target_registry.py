@@ -165,5 +165,24 @@ def test_a_regional_target_needs_regions_and_a_target_without_default_refuses_at
         parse_targets(["example:edge"], [], ["example:edge=E123"], WITH_EDGE)
 
 
-def test_the_shipped_registry_is_the_one_everything_reads() -> None:
-    assert [d.name for d in REGISTRY] == [d.name for d in DEFINITIONS]
+def test_every_provider_package_and_service_module_is_registered() -> None:
+    """A provider package left out of ``PROVIDERS``, or a service module (one with a ``DEFINITION``)
+    left out of its package's ``DEFINITIONS``, would be code nothing pushes with: found by walking
+    ``certpush.providers``, not by reading the lists the registry is built from."""
+    import importlib
+    import pkgutil
+
+    import certpush.providers
+
+    declared: set[str] = set()
+    for package in pkgutil.iter_modules(certpush.providers.__path__):
+        if not package.ispkg:
+            continue
+        provider = importlib.import_module(f"certpush.providers.{package.name}")
+        for module in pkgutil.iter_modules(provider.__path__):
+            definition = getattr(importlib.import_module(f"{provider.__name__}.{module.name}"), "DEFINITION", None)
+            if isinstance(definition, PushTargetDefinition):
+                declared.add(definition.name)
+
+    assert {d.name for d in REGISTRY} == declared
+    assert declared == {"aws:elb", "aws:cloudfront", "huaweicloud:waf", "huaweicloud:elb", "huaweicloud:cdn"}

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_EXPIRING,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     NOTIFY_SOURCE,
     CertificateExpiringDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush_cli.host.database import Database
@@ -72,8 +72,8 @@ class SqliteEventPublisher:
             )
         return event_id
 
-    def configure_now(self, detail: ConfigureNowDetail) -> None:
-        self._emit(DETAIL_TYPE_CONFIGURE_NOW, detail)
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None:
+        self._emit(DETAIL_TYPE_PUSHED, detail)
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None:
         self._emit(DETAIL_TYPE_SUMMARY, detail)

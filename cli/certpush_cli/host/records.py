@@ -130,13 +130,6 @@ class SqliteRecordsRepository:
         )
         return [_record(row) for row in rows.fetchall()]
 
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        rows = self._db.connection().execute(
-            f"SELECT * FROM pushes WHERE {_TARGET} ORDER BY sort_key DESC LIMIT ?",
-            (target.provider, target.service, target.region, limit),
-        )
-        return [_record(row) for row in rows.fetchall()]
-
     def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
         return self._read_binding(self._db.connection(), certificate_id, target)
 
@@ -465,9 +458,6 @@ class SqliteRecordsRepository:
             targets=json.loads(row["targets"]),
             outcomes=json.loads(row["outcomes"]),
         )
-
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        return self.note_finals(issuance_id, {target: outcome})
 
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
         with self._db.transaction() as connection:

@@ -29,7 +29,6 @@ from certpush_cli.host.home import Home
 from certpush_cli.host.processes import is_alive
 
 MOTO_MISSING = "AWS targets are not simulated: moto is not installed; hint: pip install 'certpush[simulate]'"
-START_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)

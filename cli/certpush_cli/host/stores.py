@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import SecretStr
-
 from certpush.errors import AlreadyImportedError, CertificateNotFoundError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion, PushPolicy
+from certpush.models.material_secret import decode_material, encode_material
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
 
@@ -64,12 +63,7 @@ class SqliteCertificateStore:
         )
         if row is None:
             raise CertificateNotFoundError(certificate.certificate_id, certificate.version)
-        data = json.loads(self._box.open(certificate.secret_id, row["nonce"], row["ciphertext"]))
-        return CertificateMaterial(
-            certificate_pem=data["certificate"],
-            chain_pem=data.get("chain", ""),
-            private_key_pem=SecretStr(data["private_key"]),
-        )
+        return decode_material(self._box.open(certificate.secret_id, row["nonce"], row["ciphertext"]))
 
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
         """The next version and its sealed material in one transaction: all or nothing. When the latest
@@ -87,13 +81,7 @@ class SqliteCertificateStore:
             version = (latest.version if latest else 0) + 1
             material_id = f"material/{metadata.certificate_id}/v{version}"
             stored = metadata.model_copy(update={"version": version, "secret_id": material_id})
-            plaintext = json.dumps(
-                {
-                    "certificate": material.certificate_pem,
-                    "chain": material.chain_pem,
-                    "private_key": material.private_key_pem.get_secret_value(),
-                }
-            ).encode()
+            plaintext = encode_material(material).encode()
             nonce, ciphertext = self._box.seal(material_id, plaintext)
             connection.execute(
                 "INSERT OR REPLACE INTO material (material_id, nonce, ciphertext) VALUES (?, ?, ?)",

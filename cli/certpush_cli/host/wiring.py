@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from certpush.clock import SystemClock
 from certpush.errors import ConfigurationError
 from certpush.logic.dashboard import Dashboard
 from certpush.logic.expiry import ExpiryWarnings
@@ -44,13 +45,6 @@ from certpush_cli.host.stores import SqliteCertificateStore, SqliteCredentialSto
 
 HUAWEICLOUD_CREDENTIALS = "huaweicloud"
 CREDENTIAL_VARIABLES = ("HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN")
-
-
-class SystemClock:
-    """The wall clock (``certpush.wiring`` has the same; importing it would load boto3 for nothing)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class UnavailableTarget:
@@ -253,7 +247,7 @@ class Host:
 
     @cached_property
     def issuances(self) -> Issuances:
-        return Issuances(records=self.records, publisher=self.inbox)
+        return Issuances(records=self.records, publisher=self.inbox, clock=self.clock)
 
     @cached_property
     def retractor(self) -> Retractor:

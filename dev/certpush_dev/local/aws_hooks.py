@@ -230,7 +230,3 @@ class AwsCallHooks:
             fault(current_function(), action)
         for landing in late:
             landing.on_call(action, done=True)
-
-    def actions_of(self, function: str) -> set[str]:
-        with self._lock:
-            return {action for (who, action) in self.calls if who == function}

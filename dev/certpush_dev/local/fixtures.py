@@ -1,5 +1,5 @@
 """Things to push onto, made in the emulator: a load balancer with an HTTPS listener, a CloudFront
-distribution. Each carries the tag its owner gives it so that certpush may attach to it (README,
+distribution. Each carries the tag its owner gives it so that certpush may attach to it (docs/deploying.md,
 Security): ``certpush:attach=true`` (``default``: it may also become the listener's default
 certificate); the embedded stack refuses an attach without it, as IAM does (iam_conditions.py)."""
 

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
+from certpush.clock import SystemClock
 from certpush.ports import Clock
 
 DOMAIN_ID = "0" * 31 + "1"
@@ -42,17 +43,11 @@ KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
 # https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html), 0303 X-Sdk-Date more than 15
 # minutes off the gateway's clock, 0101 no such API, 0308 flow control.
 APIGW_AUTH = "APIGW.0301"
-APIGW_CLOCK_SKEW = "APIGW.0303"
 APIGW_NOT_FOUND = "APIGW.0101"
 APIGW_THROTTLED = "APIGW.0308"
 # A parameter or field the API documents but the simulator does not implement: refused, never ignored.
 # One the API does not document is refused with the service's own error for an invalid request.
 NOT_SIMULATED = "SIM.NOT_SIMULATED"
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -317,7 +312,7 @@ class SimState:
     """The simulated account. Every method expects the caller to hold ``lock``."""
 
     def __init__(self, clock: Clock | None, regions: Iterable[str]) -> None:
-        self.clock: Clock = clock or _SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.lock = threading.RLock()
         self.project_regions = {project_id(region): region for region in sorted(set(regions))}
         self.regions: dict[str, RegionState] = {}

@@ -32,7 +32,7 @@ from certpush.models.domain import (
 from certpush.models.events import (
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 from certpush.models.messages import DeadLetter, PushMessage
@@ -168,8 +168,6 @@ class RecordsRepository(Protocol):
 
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]: ...
 
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]: ...
-
     def note_error(self, record: PushRecord) -> bool:
         """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
         (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
@@ -188,14 +186,10 @@ class RecordsRepository(Protocol):
 
     def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
 
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        """Marks one target of an issuance final with its outcome (a final PushStatus, or
-        ALREADY_PUSHED); idempotent. Returns the summary once every target is final, until
-        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
-        ...
-
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
-        """``note_final`` for several targets of one issuance, in one write."""
+        """Marks targets of one issuance final with their outcomes (a final PushStatus, or
+        ALREADY_PUSHED), in one write; idempotent. Returns the summary once every target is final, until
+        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
         ...
 
     def mark_summary_sent(self, issuance_id: str) -> None:
@@ -312,7 +306,7 @@ class TargetCatalog(Protocol):
 
 
 class EventPublisher(Protocol):
-    def configure_now(self, detail: ConfigureNowDetail) -> None: ...
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None: ...
 
     def issuance_summary(self, detail: IssuanceSummaryDetail) -> None: ...
 

@@ -6,11 +6,12 @@ client, cryptography, the push targets), so each handler's cold start pays only 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
+from certpush.clock import SystemClock
 from certpush.settings import Settings
 
 # Each function imports what it builds: a handler's cold start loads only what it runs (the
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
     from certpush.logic.validation import Validator
     from certpush.ports import PushTarget
     from certpush.providers.registry import TargetRegistry
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def certificate_store(settings: Settings) -> DynamoDBCertificateStore:

@@ -17,7 +17,6 @@ HOSTED within that window restores it. After it, the key is gone for good."""
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +31,7 @@ from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import AlreadyImportedError, CertificateNotFoundError, ConcurrentImportError
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.models.items import parse_timestamp, timestamp
+from certpush.models.material_secret import decode_material, encode_material
 
 _DATES = ("not_before", "not_after", "imported_at")
 _VERSION_ATTEMPTS = 5
@@ -40,11 +40,25 @@ RETIRED_MATERIAL_RECOVERY_DAYS = 30
 _RETIRED = (CertificateStatus.REVOKED, CertificateStatus.DELETED)
 
 
+# -- the inventory table's keys: built here only (the policies share the table under PK "POLICY") ------
+VERSION_PREFIX = "V#"
+META_SK = "META"
+
+
+def certificate_pk(certificate_id: str) -> str:
+    return f"CERT#{certificate_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSION_PREFIX}{version:06d}"
+
+
 def _version_item(metadata: CertificateVersion) -> dict[str, Any]:
     data = metadata.model_dump(mode="json")
     for field in _DATES:
         data[field] = timestamp(getattr(metadata, field))
-    return {"PK": f"CERT#{metadata.certificate_id}", "SK": f"V#{metadata.version:06d}", "type": "VERSION", **data}
+    key = {"PK": certificate_pk(metadata.certificate_id), "SK": version_sk(metadata.version)}
+    return {**key, "type": "VERSION", **data}
 
 
 def _version_from_item(item: dict[str, Any]) -> CertificateVersion:
@@ -74,12 +88,12 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: get_version")
     def get_version(self, certificate_id: str, version: int | None = None) -> CertificateVersion:
-        pk = f"CERT#{certificate_id}"
+        pk = certificate_pk(certificate_id)
         if version is not None:
-            item = self._table.get_item(Key={"PK": pk, "SK": f"V#{version:06d}"}).get("Item")
+            item = self._table.get_item(Key={"PK": pk, "SK": version_sk(version)}).get("Item")
         else:
             items = self._table.query(
-                KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("V#"),
+                KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with(VERSION_PREFIX),
                 ScanIndexForward=False,
                 Limit=1,
             ).get("Items", [])
@@ -90,14 +104,14 @@ class DynamoDBCertificateStore:
 
     @aws_errors("inventory: get_versions")
     def get_versions(self, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], CertificateVersion]:
-        keys = [(f"CERT#{certificate_id}", f"V#{version:06d}") for certificate_id, version in wanted]
+        keys = [(certificate_pk(certificate_id), version_sk(version)) for certificate_id, version in wanted]
         versions = [_version_from_item(item) for item in batch_get(self._table.meta.client, self._table.name, keys)]
         return {(v.certificate_id, v.version): v for v in versions}
 
     @aws_errors("inventory: list_versions")
     def list_versions(self, certificate_id: str) -> list[CertificateVersion]:
         items = self._table.query(
-            KeyConditionExpression=Key("PK").eq(f"CERT#{certificate_id}") & Key("SK").begins_with("V#")
+            KeyConditionExpression=Key("PK").eq(certificate_pk(certificate_id)) & Key("SK").begins_with(VERSION_PREFIX)
         ).get("Items", [])
         return [_version_from_item(item) for item in items]
 
@@ -128,9 +142,7 @@ class DynamoDBCertificateStore:
                 raise dependency_error(cause, f"Secrets Manager: {certificate.secret_id}") from exc
             raise CertificateNotFoundError(certificate.certificate_id, certificate.version) from exc
         assert isinstance(data, dict)
-        return CertificateMaterial(
-            certificate_pem=data["certificate"], chain_pem=data.get("chain", ""), private_key_pem=data["private_key"]
-        )
+        return decode_material(data)
 
     @aws_errors("inventory: put_version")
     def put_version(self, metadata: CertificateVersion, material: CertificateMaterial) -> CertificateVersion:
@@ -166,19 +178,14 @@ class DynamoDBCertificateStore:
 
     def _latest_version(self, certificate_id: str) -> tuple[int, str | None]:
         """(latest version number, its material digest) from the counter item."""
-        item = self._table.get_item(Key={"PK": f"CERT#{certificate_id}", "SK": "META"}, ConsistentRead=True).get("Item")
+        key = {"PK": certificate_pk(certificate_id), "SK": META_SK}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         if not item:
             return 0, None
         return int(item.get("latest_version", 0)), str(item["latest_digest"]) if item.get("latest_digest") else None
 
     def _create_secret(self, certificate_id: str, version: int, material: CertificateMaterial) -> str:
-        secret = json.dumps(
-            {
-                "certificate": material.certificate_pem,
-                "chain": material.chain_pem,
-                "private_key": material.private_key_pem.get_secret_value(),
-            }
-        )
+        secret = encode_material(material)
         name = f"{self._prefix}/{certificate_id}/v{version}"
         # a secret of this name may be left by an import that failed after writing it: never reuse it
         for secret_id in (name, f"{name}-{uuid.uuid4().hex[:8]}"):
@@ -206,11 +213,11 @@ class DynamoDBCertificateStore:
         table = self._table.name
         counter: dict[str, Any] = {
             "TableName": table,
-            "Key": {"PK": f"CERT#{stored.certificate_id}", "SK": "META"},
+            "Key": {"PK": certificate_pk(stored.certificate_id), "SK": META_SK},
             "UpdateExpression": "SET latest_version = :version, #t = :t REMOVE latest_digest",
             "ConditionExpression": "(attribute_not_exists(latest_version) OR latest_version = :latest)",
             "ExpressionAttributeNames": {"#t": "type"},
-            "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": "META"},
+            "ExpressionAttributeValues": {":version": stored.version, ":latest": latest, ":t": META_SK},
         }
         if digest is not None:  # a new version never has the latest one's material
             counter["UpdateExpression"] = "SET latest_version = :version, #t = :t, latest_digest = :digest"
@@ -238,7 +245,7 @@ class DynamoDBCertificateStore:
     def set_status(self, certificate_id: str, version: int, status: CertificateStatus) -> None:
         try:
             self._table.update_item(
-                Key={"PK": f"CERT#{certificate_id}", "SK": f"V#{version:06d}"},
+                Key={"PK": certificate_pk(certificate_id), "SK": version_sk(version)},
                 UpdateExpression="SET #s = :s",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#s": "status"},

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from certpush.adapters.aws_clients import aws_resource
 from certpush.errors import InvalidQueryError
 from certpush.models.domain import PushQuery, PushRecordsPage, PushStatus
-from certpush.models.items import record_from_item, timestamp
+from certpush.models.items import day_partition, record_from_item, status_partition, target_partition, timestamp
 
 MAX_DAYS = 31
 DEFAULT_DAYS = 7
@@ -58,9 +58,9 @@ def _plan(query: PushQuery, today: date) -> _Plan:
     high = timestamp(until) + "~" if until else _HIGHEST
     if query.status is not None:
         return _Plan(index="ByStatus", partition_name="GSI1PK", sort_name="GSI1SK",
-                     partition=f"STATUS#{query.status.value}", low=low, high=high)  # fmt: skip
+                     partition=status_partition(query.status), low=low, high=high)  # fmt: skip
     if query.provider and query.service and query.region:
-        partition = f"TARGET#{query.provider}#{query.service}#{query.region}"
+        partition = target_partition(query.provider, query.service, query.region)
         return _Plan(index="ByTarget", partition_name="GSI2PK", sort_name="GSI2SK", partition=partition,
                      low=low, high=high)  # fmt: skip
     last = until.date() if until else today
@@ -99,7 +99,7 @@ class DynamoDBPushQuery:
         items: list[dict[str, Any]] = []
         day, start = position.day, position.key
         for _ in range(_MAX_READS):
-            partition = plan.partition or f"DAY#{day}"
+            partition = plan.partition or day_partition(day)
             arguments: dict[str, Any] = {
                 "IndexName": plan.index,
                 "KeyConditionExpression": Key(plan.partition_name).eq(partition)
@@ -133,7 +133,7 @@ class DynamoDBPushQuery:
     def count_by_status(self, status: PushStatus) -> int:
         arguments: dict[str, Any] = {
             "IndexName": "ByStatus",
-            "KeyConditionExpression": Key("GSI1PK").eq(f"STATUS#{status.value}"),
+            "KeyConditionExpression": Key("GSI1PK").eq(status_partition(status)),
             "Select": "COUNT",
         }
         total = 0
@@ -153,7 +153,7 @@ class DynamoDBPushQuery:
             raise InvalidQueryError("cursor does not belong to this query")
         if position.key is None:
             return
-        partition = plan.partition or f"DAY#{position.day}"
+        partition = plan.partition or day_partition(position.day)
         expected = {"PK", "SK", plan.partition_name, plan.sort_name}
         if set(position.key) != expected or position.key[plan.partition_name] != partition:
             raise InvalidQueryError("cursor does not belong to this query")

@@ -28,8 +28,10 @@ from certpush.models.domain import (
 )
 from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import (
+    HISTORY_PREFIX,
     ITEM_BINDING,
     ITEM_ISSUANCE,
+    PUSH_PREFIX,
     binding_from_item,
     binding_sk,
     cert_pk,
@@ -39,6 +41,7 @@ from certpush.models.items import (
     issuance_pk,
     push_sk,
     record_from_item,
+    status_partition,
     timestamp,
 )
 
@@ -109,24 +112,19 @@ class DynamoDBRecordsRepository:
         return [
             record_from_item(item)
             for item in self._query(
-                KeyConditionExpression=Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("PUSH#"),
+                KeyConditionExpression=Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with(PUSH_PREFIX),
                 ConsistentRead=True,
             )
         ]
 
     @aws_errors("records: history")
     def history(self, certificate_id: str, limit: int = HISTORY_LENGTH) -> list[PushRecord]:
-        key = Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with("HIST#")
+        key = Key("PK").eq(cert_pk(certificate_id)) & Key("SK").begins_with(HISTORY_PREFIX)
         return self._newest_first(key, limit)
 
     @aws_errors("records: by_status")
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]:
-        return self._newest_first(Key("GSI1PK").eq(f"STATUS#{status.value}"), limit, index="ByStatus")
-
-    @aws_errors("records: by_target")
-    def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]:
-        key = Key("GSI2PK").eq(f"TARGET#{target.provider}#{target.service}#{target.region}")
-        return self._newest_first(key, limit, index="ByTarget")
+        return self._newest_first(Key("GSI1PK").eq(status_partition(status)), limit, index="ByStatus")
 
     def _newest_first(self, key: Any, limit: int, index: str | None = None) -> list[PushRecord]:
         """One Query, descending by sort key (every sort key here starts with a timestamp)."""
@@ -491,7 +489,7 @@ class DynamoDBRecordsRepository:
         """ByStatus sort keys start with the time of the last status change: one range per status."""
         found: list[PushRecord] = []
         for status in _ACTIVE:
-            key = Key("GSI1PK").eq(f"STATUS#{status}") & Key("GSI1SK").lt(timestamp(cutoff))
+            key = Key("GSI1PK").eq(status_partition(status)) & Key("GSI1SK").lt(timestamp(cutoff))
             found += [record_from_item(i) for i in self._query(IndexName="ByStatus", KeyConditionExpression=key)]
         # the index is eventually consistent and a transient error touches only updated_at: re-read
         current = [self.get(r.certificate_id, r.version, r.target) for r in found]
@@ -558,9 +556,6 @@ class DynamoDBRecordsRepository:
             },
             ConditionExpression=Attr("PK").not_exists(),
         )
-
-    def note_final(self, issuance_id: str, target: TargetKey, outcome: str) -> IssuanceSummaryDetail | None:
-        return self.note_finals(issuance_id, {target: outcome})
 
     @aws_errors("records: note_finals")
     def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:

@@ -15,15 +15,15 @@ from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_errors import aws_errors
 from certpush.errors import CertpushError
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_EXPIRING,
     DETAIL_TYPE_ISSUED,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     EVENT_SOURCE,
     NOTIFY_SOURCE,
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 
@@ -118,16 +118,16 @@ class EventBridgePublisher:
     def certificate_issued(self, detail: CertificateIssuedDetail) -> str:
         return self._put(EVENT_SOURCE, DETAIL_TYPE_ISSUED, detail.model_dump_json(exclude_none=True))
 
-    @aws_errors("events: configure_now")
-    def configure_now(self, detail: ConfigureNowDetail) -> None:
-        self._put(NOTIFY_SOURCE, DETAIL_TYPE_CONFIGURE_NOW, detail.model_dump_json())
+    @aws_errors("events: certificate_pushed")
+    def certificate_pushed(self, detail: CertificatePushedDetail) -> None:
+        self._put(NOTIFY_SOURCE, DETAIL_TYPE_PUSHED, detail.model_dump_json())
         self._notify(
             f"certpush: {detail.certificate_id} v{detail.version} pushed to {detail.provider} "
             f"{detail.service.upper()} {detail.region}",
             f"Certificate {detail.certificate_id} version {detail.version} is in {detail.provider} "
             f"{detail.service.upper()} ({detail.region}) as {detail.target_id}.\n"
             f"Configure now: {detail.console_url}\n",
-            {"kind": "configure-now", "provider": detail.provider, "service": detail.service},
+            {"kind": "pushed", "provider": detail.provider, "service": detail.service},
         )
 
     @aws_errors("events: issuance_summary")

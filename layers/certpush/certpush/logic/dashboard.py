@@ -119,7 +119,7 @@ class Dashboard:
         if version is not None and not any(r.version == version for r in self.records.list_current(certificate_id)):
             return None
         try:
-            plan, issuance_id = Issuances(self.records, self.publisher).replay(certificate_id, version)
+            plan, issuance_id = Issuances(self.records, self.publisher, self.clock).replay(certificate_id, version)
         except NoPushRecordsError:
             return None
         return ReplayResult(

@@ -8,14 +8,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from certpush.errors import CertpushError
 from certpush.logic.policies import merge_targets
 from certpush.logic.sweeper import end_stuck
 from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetOptions, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
-from certpush.ports import IssuancePublisher, RecordsRepository
+from certpush.ports import Clock, IssuancePublisher, RecordsRepository
 
 
 class NoPushRecordsError(CertpushError):
@@ -91,6 +91,7 @@ def all_in_place(records: list[PushRecord]) -> bool:
 class Issuances:
     records: RecordsRepository
     publisher: IssuancePublisher
+    clock: Clock
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -135,7 +136,7 @@ class Issuances:
         if stuck_since is not None:
             for record in current:
                 if not record.status.is_final and record.updated_at < stuck_since:
-                    end_stuck(self.records, record, datetime.now(UTC), "ended by certpush replay")
+                    end_stuck(self.records, record, self.clock.now(), "ended by certpush replay")
             current = self.records.list_current(certificate_id)
         plan = plan_replay(certificate_id, current, version, drop_attach)
         if not plan.targets:

@@ -12,7 +12,6 @@ a PEM key is stored as its block, a DER or PKCS#12 key as unencrypted PKCS#8 PEM
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pydantic import SecretStr
 from certpush.errors import InvalidCertificateError
 from certpush.logic.certificate_rules import SECRET_MAX_BYTES, InputRefusal
 from certpush.models.domain import CertificateMaterial, RejectReason
+from certpush.models.material_secret import encode_material
 
 # a file larger than this cannot hold material that fits one secret, whatever its encoding
 MAX_FILE_BYTES = 4 * SECRET_MAX_BYTES
@@ -307,15 +307,7 @@ def material_from_pkcs12(data: bytes, password: str | None) -> CertificateMateri
 
 def secret_size(material: CertificateMaterial) -> int:
     """Bytes of the one secret a version is stored in (certificate, chain and key as JSON)."""
-    return len(
-        json.dumps(
-            {
-                "certificate": material.certificate_pem,
-                "chain": material.chain_pem,
-                "private_key": material.private_key_pem.get_secret_value(),
-            }
-        ).encode()
-    )
+    return len(encode_material(material).encode())
 
 
 def check_secret_size(material: CertificateMaterial) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from certpush.models.domain import PushRecord, PushStatus, RejectReason, TargetKey
-from certpush.models.events import ConfigureNowDetail
+from certpush.models.events import CertificatePushedDetail
 from certpush.ports import EventPublisher, RecordsRepository
 
 logger = Logger(child=True)
@@ -56,8 +56,8 @@ class Notifier:
                 self.on_final(record)
             return
         if record.status is PushStatus.SUCCEEDED and record.target_id and record.console_url:
-            self.publisher.configure_now(
-                ConfigureNowDetail(
+            self.publisher.certificate_pushed(
+                CertificatePushedDetail(
                     certificate_id=record.certificate_id,
                     version=record.version,
                     provider=record.provider,

@@ -243,9 +243,6 @@ class Binding(BaseModel):
     lease_token: str | None = None
     lease_until: datetime | None = None
 
-    def leased_at(self, now: datetime) -> bool:
-        return self.lease_token is not None and self.lease_until is not None and self.lease_until >= now
-
 
 class PushState(BaseModel):
     """A push's record and its target's binding, as read together (``RecordsRepository.push_states``)."""

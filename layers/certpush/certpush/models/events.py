@@ -16,7 +16,7 @@ from certpush.models.domain import CERTIFICATE_ID_RULE, CertificateId, TargetSpe
 EVENT_SOURCE = "certpush.certificates"
 NOTIFY_SOURCE = "certpush.pushes"
 DETAIL_TYPE_ISSUED = "Certificate Issued"
-DETAIL_TYPE_CONFIGURE_NOW = "Certificate Pushed"
+DETAIL_TYPE_PUSHED = "Certificate Pushed"
 DETAIL_TYPE_SUMMARY = "Certificate Push Summary"
 
 
@@ -57,7 +57,7 @@ class CertificateIssuedEvent(EventBridgeModel):
 ENVELOPE_FIELDS = ("source", "detail-type")
 
 
-class ConfigureNowDetail(BaseModel):
+class CertificatePushedDetail(BaseModel):
     """A push reached SUCCEEDED: where to configure the certificate now."""
 
     certificate_id: str

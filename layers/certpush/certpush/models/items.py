@@ -41,20 +41,40 @@ def parse_timestamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# -- the keys: every key of the records table is built here (the adapters query with these) --------------
+PUSH_PREFIX = f"{ITEM_PUSH}#"  # SK of current records
+HISTORY_PREFIX = f"{ITEM_HISTORY}#"  # SK of history items
+
+
 def cert_pk(certificate_id: str) -> str:
     return f"CERT#{certificate_id}"
 
 
 def push_sk(version: int, target: TargetKey) -> str:
-    return f"PUSH#v{version:06d}#{target.provider}#{target.service}#{target.region}"
+    return f"{PUSH_PREFIX}v{version:06d}#{target.provider}#{target.service}#{target.region}"
 
 
 def binding_sk(target: TargetKey) -> str:
-    return f"BIND#{target.provider}#{target.service}#{target.region}"
+    return f"{ITEM_BINDING}#{target.provider}#{target.service}#{target.region}"
 
 
 def issuance_pk(issuance_id: str) -> str:
     return f"ISSUANCE#{issuance_id}"
+
+
+def status_partition(status: PushStatus | str) -> str:
+    """GSI1PK (ByStatus)."""
+    return f"STATUS#{status.value if isinstance(status, PushStatus) else status}"
+
+
+def target_partition(provider: str, service: str, region: str) -> str:
+    """GSI2PK (ByTarget)."""
+    return f"TARGET#{provider}#{service}#{region}"
+
+
+def day_partition(day: object) -> str:
+    """GSI3PK (ByDay) of a date (``YYYY-MM-DD``)."""
+    return f"DAY#{day}"
 
 
 def _record_attributes(record: PushRecord) -> dict[str, Any]:
@@ -69,9 +89,9 @@ def index_keys(
 ) -> dict[str, str]:
     """The ByStatus and ByTarget keys of a current record (``updated``: its ``timestamp``)."""
     return {
-        "GSI1PK": f"STATUS#{status.value}",
+        "GSI1PK": status_partition(status),
         "GSI1SK": f"{updated}#{certificate_id}#{version}#{target}",
-        "GSI2PK": f"TARGET#{target.provider}#{target.service}#{target.region}",
+        "GSI2PK": target_partition(target.provider, target.service, target.region),
         "GSI2SK": f"{updated}#{certificate_id}#{version}",
     }
 
@@ -92,9 +112,9 @@ def history_item(record: PushRecord) -> dict[str, Any]:
     finished = timestamp(record.updated_at)
     return {
         "PK": cert_pk(record.certificate_id),
-        "SK": f"HIST#{finished}#{record.push_id}",
+        "SK": f"{HISTORY_PREFIX}{finished}#{record.push_id}",
         "type": ITEM_HISTORY,
-        "GSI3PK": f"DAY#{finished[:10]}",
+        "GSI3PK": day_partition(finished[:10]),
         "GSI3SK": f"{finished}#{record.certificate_id}#{record.version}#{record.target}",
         **_record_attributes(record),
     }

@@ -8,19 +8,19 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from certpush.models.events import (
-    DETAIL_TYPE_CONFIGURE_NOW,
     DETAIL_TYPE_EXPIRING,
     DETAIL_TYPE_ISSUED,
+    DETAIL_TYPE_PUSHED,
     DETAIL_TYPE_SUMMARY,
     CertificateExpiringDetail,
     CertificateIssuedDetail,
-    ConfigureNowDetail,
+    CertificatePushedDetail,
     IssuanceSummaryDetail,
 )
 
 SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "certificate-issued.schema.json": (DETAIL_TYPE_ISSUED, CertificateIssuedDetail),
-    "certificate-pushed.schema.json": (DETAIL_TYPE_CONFIGURE_NOW, ConfigureNowDetail),
+    "certificate-pushed.schema.json": (DETAIL_TYPE_PUSHED, CertificatePushedDetail),
     "certificate-push-summary.schema.json": (DETAIL_TYPE_SUMMARY, IssuanceSummaryDetail),
     "certificate-expiring.schema.json": (DETAIL_TYPE_EXPIRING, CertificateExpiringDetail),
 }

@@ -1,5 +1,5 @@
 """ACM, shared by the AWS targets whose certificates live there (ELB in its region, CloudFront in
-us-east-1), and the translation of AWS errors into ours.
+us-east-1). AWS errors become ours in ``certpush.adapters.aws_errors`` (``translate_aws_error``).
 
 Idempotence. Every certificate certpush imports carries two tags, given in the ImportCertificate call
 itself (so a late import is tagged the moment it exists): ``certpush:certificate-id`` and
@@ -38,76 +38,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectionError,
-    ReadTimeoutError,
 )
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
+from certpush.adapters.aws_errors import translate_aws_error
+from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest, UploadAction, UploadResult
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
     from mypy_boto3_acm.type_defs import TagTypeDef
 
-_TRANSIENT_CODES = {
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",  # the Resource Groups Tagging API's
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestInProgressException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "InternalFailure",
-    "InternalError",
-    "InternalServiceError",
-    "InternalServiceException",  # the Resource Groups Tagging API's
-    "CertificateNotFound",  # ELBv2 may not see a fresh ACM import for a moment
-}
-_UNAVAILABLE_CODES = {
-    "AccessDeniedException",
-    "AccessDenied",
-    "UnauthorizedOperation",
-    "OptInRequired",
-    "UnrecognizedClientException",
-}
-_QUOTA_CODES = {"LimitExceededException", "TooManyCertificates", "TooManyTagsException"}
-
 CERTIFICATE_ID_TAG = "certpush:certificate-id"
 VERSION_TAG = "certpush:version"
 ACM_RESOURCE_TYPE = "acm:certificate"  # GetResources' ResourceTypeFilters: service[:resourceType]
-
-
-def translate_aws_error(exc: Exception, action: str, *, changes: bool = True) -> PushError:
-    """ClientError / transport errors -> our exceptions, by error code and HTTP status only.
-
-    ``changes``: the request changes something; a read (``changes=False``) is never ambiguous, since
-    a read carried out unseen leaves nothing for the retry to find."""
-    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
-        # sent, but no answer came: ACM may have done it (a late import) -- the retry settles, then looks
-        return TransientPushError("NETWORK", f"{action}: {exc}", ambiguous=changes)
-    if isinstance(exc, ConnectionError):
-        return TransientPushError("NETWORK", f"{action}: {exc}")
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        message = f"{action}: {error.get('Message', code)}"
-        if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-            # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
-            return TransientPushError(code, message, ambiguous=changes and status >= 500 and status != 503)
-        if code in _UNAVAILABLE_CODES:
-            return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
-        if code in _QUOTA_CODES:
-            return PermanentPushError("QUOTA_EXCEEDED", f"{message} ({code})")
-        if code in {"ListenerNotFound", "ListenerNotFoundException"}:
-            return PermanentPushError("LISTENER_NOT_FOUND", message)
-        return PermanentPushError("CERTIFICATE_REFUSED", f"{message} ({code})")
-    if isinstance(exc, BotoCoreError):
-        return TransientPushError("NETWORK", f"{action}: {exc}")
-    return PermanentPushError("UNEXPECTED", f"{action}: {exc}")
 
 
 def _serial_value(serial: str) -> int | None:

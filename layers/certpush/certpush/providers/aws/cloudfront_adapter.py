@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_errors import translate_aws_error
 from certpush.errors import PermanentPushError, PushError, TransientPushError
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
-from certpush.providers.aws.acm import AcmImporter, AwsClients, translate_aws_error
+from certpush.providers.aws.acm import AcmImporter, AwsClients
 from certpush.providers.aws.cloudfront import (
     ACM_REGION,
     MINIMUM_PROTOCOL_VERSION,

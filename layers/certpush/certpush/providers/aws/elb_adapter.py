@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from certpush.adapters.aws_clients import aws_client
+from certpush.adapters.aws_errors import translate_aws_error
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
-from certpush.providers.aws.acm import AcmImporter, AwsClients, region_of_arn, translate_aws_error
+from certpush.providers.aws.acm import AcmImporter, AwsClients, region_of_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client

@@ -29,7 +29,6 @@ whose accounts reach global services at their own addresses."""
 CDN_ENDPOINTS: Mapping[str, str] = MappingProxyType(
     {"com": "https://cdn.myhuaweicloud.com", "eu": "https://cdn.myhuaweicloud.eu"}
 )
-CDN_ENDPOINT = CDN_ENDPOINTS["com"]
 
 _WAF_ENDPOINTS: dict[str, str] = {
     "ae-ad-1": "https://waf.ae-ad-1.myhuaweicloud.com",

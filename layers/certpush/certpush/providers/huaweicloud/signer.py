@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 from pydantic import SecretStr
 
+from certpush.clock import SystemClock
 from certpush.ports import Clock
 
 ALGORITHM = "SDK-HMAC-SHA256"
@@ -258,11 +259,6 @@ def verify(
     return access_key
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class HuaweiSigner(httpx.Auth):
     """httpx authentication that signs each request with an AK/SK pair.
 
@@ -283,7 +279,7 @@ class HuaweiSigner(httpx.Auth):
         self._sk = sk if isinstance(sk, SecretStr) else SecretStr(sk)
         if not self._sk.get_secret_value():
             raise ValueError("secret key is required")
-        self._clock: Clock = clock or _SystemClock()
+        self._clock: Clock = clock or SystemClock()
 
     def __repr__(self) -> str:
         return f"HuaweiSigner(ak={self._ak!r}, sk=**********)"
