@@ -21,13 +21,34 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
-from certpush.environment import MappingEnvSource
 from certpush.errors import ConfigurationError
 from certpush_cli.host.cipher import KEY_BYTES
 
 HOME_VARIABLE = "CERTPUSH_HOME"
+
+
+class MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a mapping instead of ``os.environ`` (its dotenv
+    source overrides ``_load_env_vars`` the same way). (The runtime's settings no longer use
+    pydantic-settings: ``certpush.environment``.)"""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
 EVENT_KINDS = ("Certificate Pushed", "Certificate Push Summary", "Certificate Expiring")
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import Field, PrivateAttr, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from certpush.environment import parse_environment
+from certpush.environment import EnvironmentModel, parse_environment
 from certpush.providers.definition import TargetSettings
 from certpush.providers.registry import REGISTRY, TargetRegistry
 
 S = TypeVar("S", bound=TargetSettings)
 
 
-class Settings(BaseSettings):
-    """Environment of the functions (see template.yaml ``Globals``) and of the CLI (pydantic-settings)."""
+class Settings(EnvironmentModel):
+    """Environment of the functions (see template.yaml ``Globals``) and of the CLI, each field read
+    from the variable its alias names (``certpush.environment``)."""
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     records_table: str = Field(alias="RECORDS_TABLE")
     inventory_table: str = Field(alias="INVENTORY_TABLE")
