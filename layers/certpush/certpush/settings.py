@@ -7,15 +7,17 @@ the registry, so this module names no target."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from certpush.environment import EnvironmentModel, parse_environment
-from certpush.providers.definition import TargetSettings
-from certpush.providers.registry import REGISTRY, TargetRegistry
 
-S = TypeVar("S", bound=TargetSettings)
+if TYPE_CHECKING:  # the registry loads every provider's definitions: only the functions that push read it
+    from certpush.providers.definition import TargetSettings
+    from certpush.providers.registry import TargetRegistry
+
+S = TypeVar("S", bound="TargetSettings")
 
 
 class Settings(EnvironmentModel):
@@ -52,12 +54,21 @@ class Settings(EnvironmentModel):
     """Settings of the push targets, by settings class name."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry = REGISTRY) -> Settings:
+    def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry | None = None) -> Settings:
         """Reads our variables, and each target's (e.g. ``HUAWEICLOUD_*``) into its settings class."""
+        if registry is None:
+            from certpush.providers.registry import REGISTRY
+
+            registry = REGISTRY
         targets = {kind.__name__: kind.from_env(environ) for kind in registry.settings_classes()}
         settings = parse_environment(cls, environ)
         settings._targets = targets
         return settings
+
+    @classmethod
+    def without_targets(cls, environ: Mapping[str, str]) -> Settings:
+        """Our variables only, for a function that pushes nothing (it loads no target definition)."""
+        return parse_environment(cls, environ)
 
     def target_settings(self, kind: type[S]) -> S:
         """The settings of the targets that use ``kind`` (its defaults when none were read)."""
