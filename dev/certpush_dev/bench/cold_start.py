@@ -137,8 +137,8 @@ def measure(root: Path, layer: Path, python: str, runs: int = 7) -> dict[str, di
             "peak_mb_after_init": round(memory[name], 1),
         }
         if name in BUILDERS:
-            first = statistics.median(firsts[name])
-            found[name]["first_invocation_ms"] = round(first, 1)
-            found[name]["init_and_first_ratio"] = round((statistics.median(values) + first) / bare_ms, 2)
+            first_ms = statistics.median(firsts[name])
+            found[name]["first_invocation_ms"] = round(first_ms, 1)
+            found[name]["init_and_first_ratio"] = round((statistics.median(values) + first_ms) / bare_ms, 2)
             found[name]["after_restore_ms"] = round(statistics.median(restores[name]), 1)
     return found
