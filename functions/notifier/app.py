@@ -4,8 +4,7 @@ per issuance. Partial batch responses: a failed record is retried from its seque
 from __future__ import annotations
 
 import os
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
@@ -13,10 +12,13 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.adapters.batch_logging import LoggedBatchProcessor
-from certpush.adapters.consumers import StreamConsumer
 from certpush.log_hygiene import pin_library_loggers
 from certpush.settings import Settings
+from certpush.snapstart import BuiltOnce, prime
 from certpush.wiring import build_notifier
+
+if TYPE_CHECKING:
+    from certpush.adapters.consumers import StreamConsumer
 
 pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
@@ -24,9 +26,16 @@ tracer = Tracer(patch_modules=["botocore"])  # what it calls: AWS only (patching
 metrics = Metrics()
 
 
-@cache
-def _consumer() -> StreamConsumer:
-    return StreamConsumer(build_notifier(Settings.from_env(os.environ)))
+def _build() -> StreamConsumer:
+    from certpush.adapters.consumers import StreamConsumer
+
+    # the notifier pushes nothing: no target's settings, no provider's definitions
+    return StreamConsumer(build_notifier(Settings.without_targets(os.environ)))
+
+
+# built at the first invocation, or during init under SnapStart (certpush.snapstart)
+_consumer: BuiltOnce[StreamConsumer] = BuiltOnce(_build)
+prime(_consumer)
 
 
 @logger.inject_lambda_context(clear_state=True)

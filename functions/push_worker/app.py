@@ -5,18 +5,20 @@ retried comes back alone (with backoff), never with its whole batch."""
 from __future__ import annotations
 
 import os
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.adapters.concurrent_batch import ConcurrentBatchProcessor
-from certpush.adapters.consumers import PushConsumer
 from certpush.log_hygiene import pin_library_loggers
 from certpush.settings import Settings
+from certpush.snapstart import BuiltOnce, prime
 from certpush.wiring import build_push_consumer
+
+if TYPE_CHECKING:
+    from certpush.adapters.consumers import PushConsumer
 
 pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
@@ -24,9 +26,11 @@ tracer = Tracer(patch_modules=["botocore", "httpx"])  # AWS, and Huawei Cloud ov
 metrics = Metrics()
 
 
-@cache
-def _consumer() -> PushConsumer:
-    return build_push_consumer(Settings.from_env(os.environ), metrics=metrics)
+# built at the first invocation, or during init under SnapStart (certpush.snapstart)
+_consumer: BuiltOnce[PushConsumer] = BuiltOnce(
+    lambda: build_push_consumer(Settings.from_env(os.environ), metrics=metrics)
+)
+prime(_consumer)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,7 @@ or REJECTED records with a reason code. Thin: parse, one call into the domain, r
 from __future__ import annotations
 
 import os
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,10 +12,13 @@ from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certpush.log_hygiene import pin_library_loggers
-from certpush.logic.validation import Validator
 from certpush.models.events import ENVELOPE_FIELDS, CertificateIssuedEvent
 from certpush.settings import Settings
+from certpush.snapstart import BuiltOnce, prime
 from certpush.wiring import build_validator
+
+if TYPE_CHECKING:
+    from certpush.logic.validation import Validator
 
 pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
@@ -24,9 +26,9 @@ tracer = Tracer(patch_modules=["botocore"])  # what it calls: AWS only (patching
 metrics = Metrics()
 
 
-@cache
-def _validator() -> Validator:
-    return build_validator(Settings.from_env(os.environ))
+# built at the first invocation, or during init under SnapStart (certpush.snapstart)
+_validator = BuiltOnce(lambda: build_validator(Settings.from_env(os.environ)))
+prime(_validator)
 
 
 @logger.inject_lambda_context(correlation_id_path="id", clear_state=True)

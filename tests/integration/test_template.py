@@ -91,11 +91,31 @@ def test_three_functions_on_python_3_12_with_the_layer(cloudformation: dict[str,
         assert properties["TracingConfig"] == {"Mode": "Active"}
 
 
+PIPELINE = ("ValidatorFunction", "PushWorkerFunction", "NotifierFunction")
+
+
+def test_snapstart_is_a_parameter_off_by_default_on_the_pipeline_functions(
+    sam_template: dict[str, Any], cloudformation: dict[str, Any]
+):
+    parameter = sam_template["Parameters"]["SnapStart"]
+    functions = _of_type(cloudformation, "AWS::Lambda::Function")
+    versions = _of_type(cloudformation, "AWS::Lambda::Version")
+    aliases = _of_type(cloudformation, "AWS::Lambda::Alias")
+
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    for name in PIPELINE:
+        assert functions[name]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+        (alias,) = [a for a in aliases.values() if a["FunctionName"] == {"Ref": name}]
+        assert alias["Name"] == "live"
+        assert any(v["FunctionName"] == {"Ref": name} for v in versions.values())
+    assert "SnapStart" not in functions["SweeperFunction"]
+
+
 def test_push_worker_reads_the_queue_with_partial_batch_responses(cloudformation: dict[str, Any]):
     mappings = _of_type(cloudformation, "AWS::Lambda::EventSourceMapping")
     (sqs,) = [m for m in mappings.values() if m["EventSourceArn"] == {"Fn::GetAtt": ["PushQueue", "Arn"]}]
 
-    assert sqs["FunctionName"] == {"Ref": "PushWorkerFunction"}
+    assert sqs["FunctionName"] == {"Ref": "PushWorkerFunctionAliaslive"}  # the published version (SnapStart)
     assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert sqs["BatchSize"] <= 10
 
@@ -122,7 +142,7 @@ def test_notifier_reads_history_inserts_from_the_records_stream(cloudformation: 
     mappings = _of_type(cloudformation, "AWS::Lambda::EventSourceMapping")
     (stream,) = [m for m in mappings.values() if m["EventSourceArn"] == {"Fn::GetAtt": ["RecordsTable", "StreamArn"]}]
 
-    assert stream["FunctionName"] == {"Ref": "NotifierFunction"}
+    assert stream["FunctionName"] == {"Ref": "NotifierFunctionAliaslive"}
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["NotifierDeadLetterQueue", "Arn"]}
     assert stream["MaximumRetryAttempts"] >= 1
@@ -137,7 +157,7 @@ def test_certificate_issued_rule_on_the_certpush_bus(cloudformation: dict[str, A
     assert rule["EventBusName"] == {"Ref": "EventBus"}
     assert rule["EventPattern"]["source"] == [EVENT_SOURCE]
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["ValidatorFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "ValidatorFunctionAliaslive"}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["IssuedEventDeadLetterQueue", "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 

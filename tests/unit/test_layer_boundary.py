@@ -106,6 +106,8 @@ print(" ".join(sorted(sys.modules)))
 
 # what each function does not run, so its cold start must not load it (the Tracer patches only
 # what the function calls, and wiring imports what each builder needs)
+# no handler reads a .env file or a command line: pydantic-settings' sources for them stay out (issue 22)
+NO_SETTINGS_SOURCES = ["pydantic_settings", "dotenv", "argparse"]
 NOT_RUN = {
     # (not cryptography itself: botocore loads it through urllib3 where pyOpenSSL is installed, as here)
     ("notifier", "_consumer"): [
@@ -114,8 +116,16 @@ NOT_RUN = {
         "certpush.logic.x509_checks",
         "certpush.adapters.certificate_store",
         "certpush.providers.huaweicloud.client",
+        "certpush.providers.registry",  # it pushes nothing: no target's definition nor settings
+        *NO_SETTINGS_SOURCES,
     ],
-    ("validator", "_validator"): ["httpx", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"],
+    ("validator", "_validator"): [
+        "httpx",
+        "certpush.logic.push",
+        "aws_lambda_powertools.utilities.batch",
+        *NO_SETTINGS_SOURCES,
+    ],
+    ("push_worker", "_consumer"): NO_SETTINGS_SOURCES,
 }
 
 

@@ -4,9 +4,10 @@ regional, without naming one."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 import typer
-from pydantic_settings import SettingsConfigDict
 
 from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.logic.validation import Validator
@@ -35,7 +36,7 @@ REQUIRED = {"RECORDS_TABLE": "r", "INVENTORY_TABLE": "i", "PUSH_QUEUE_URL": "q",
 
 
 class EdgeSettings(TargetSettings):
-    model_config = SettingsConfigDict(env_prefix="EXAMPLE_EDGE_")
+    ENV_PREFIX: ClassVar[str] = "EXAMPLE_EDGE_"
 
     console_template: str = "https://console.example/edge/{target_id}"
     enabled: bool = False

@@ -4,7 +4,12 @@ Each sample is a fresh CPython 3.12 process (the runtime's version) with only th
 the function's own directory on the path, in a Lambda-like environment (so the Tracer patches as
 it does in Lambda), timing the import of the handler module: Lambda's init phase. Runs are
 interleaved (bare, validator, push worker, notifier, bare, ...) so a busy machine slows all alike;
-the figure is the median."""
+the figure is the median.
+
+Beside it, what the first invocation adds before its own network calls (``first_invocation_ms``:
+building the handler's objects, settings, clients and the models they load), and what a SnapStart
+environment restored from a snapshot pays instead of init + that (``after_restore_ms``: the hook of
+``certpush.snapstart`` and the objects built again, the service models already loaded)."""
 
 from __future__ import annotations
 
@@ -42,13 +47,25 @@ import time
 t = time.perf_counter()
 import app
 ms = (time.perf_counter() - t) * 1000
+first = restored = 0.0
+builder = getattr(app, {builder!r}, None)
+if builder is not None:
+    t = time.perf_counter()
+    builder()
+    first = (time.perf_counter() - t) * 1000
+    from certpush.snapstart import after_restore
+    t = time.perf_counter()
+    after_restore()
+    builder()
+    restored = (time.perf_counter() - t) * 1000
 try:  # VmHWM, not ru_maxrss, which Linux keeps across execve (it would be the bench's own peak)
     mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 except OSError:
     import resource, sys
     mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * (1024 if sys.platform == "darwin" else 1))
-print(ms, mb)
+print(ms, mb, first, restored)
 """
+BUILDERS = {"validator": "_validator", "push_worker": "_consumer", "notifier": "_consumer"}
 
 
 def find_python312() -> str | None:
@@ -79,6 +96,11 @@ def _environment(layer: Path, code: Path, name: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": f"certpush-{name}",
         "POWERTOOLS_METRICS_NAMESPACE": "certpush",
+        # what the handlers' builders read (no call is made: building makes clients, not requests)
+        "RECORDS_TABLE": "certpush-records",
+        "INVENTORY_TABLE": "certpush-inventory",
+        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/certpush-push",
+        "EVENT_BUS_NAME": "certpush",
     }
 
 
@@ -93,20 +115,30 @@ def measure(root: Path, layer: Path, python: str, runs: int = 7) -> dict[str, di
             (references[name] / "app.py").write_text(text)
         codes = {**references, **{n: root / "functions" / n for n in ("validator", "push_worker", "notifier")}}
         samples: dict[str, list[float]] = {name: [] for name in codes}
+        firsts: dict[str, list[float]] = {name: [] for name in codes}
+        restores: dict[str, list[float]] = {name: [] for name in codes}
         memory: dict[str, float] = {}
         for _ in range(runs):
             for name, code in codes.items():
-                out = subprocess.run([python, "-s", "-c", _PROBE], cwd=code, env=_environment(layer, code, name),  # noqa: S603
+                probe = _PROBE.format(builder=BUILDERS.get(name, ""))
+                out = subprocess.run([python, "-s", "-c", probe], cwd=code, env=_environment(layer, code, name),  # noqa: S603
                                      capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-                elapsed, peak_mb = out.stdout.strip().splitlines()[-1].split()
+                elapsed, peak_mb, first, restored = out.stdout.strip().splitlines()[-1].split()
                 samples[name].append(float(elapsed))
+                firsts[name].append(float(first))
+                restores[name].append(float(restored))
                 memory[name] = float(peak_mb)
     bare_ms = statistics.median(samples["bare"])
-    return {
-        name: {
+    found: dict[str, dict[str, float]] = {}
+    for name, values in samples.items():
+        found[name] = {
             "median_ms": round(statistics.median(values), 1),
             "ratio": round(statistics.median(values) / bare_ms, 2),
             "peak_mb_after_init": round(memory[name], 1),
         }
-        for name, values in samples.items()
-    }
+        if name in BUILDERS:
+            first_ms = statistics.median(firsts[name])
+            found[name]["first_invocation_ms"] = round(first_ms, 1)
+            found[name]["init_and_first_ratio"] = round((statistics.median(values) + first_ms) / bare_ms, 2)
+            found[name]["after_restore_ms"] = round(statistics.median(restores[name]), 1)
+    return found

@@ -22,11 +22,14 @@ from certpush.providers.registry import REGISTRY
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.sample_certificates import make_certificate
 from certpush_cli.stack import settings_for_stack
+from certpush_dev.bench.machine import MIN_ROUNDS, Interleaved, interleave
 from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session, uninstall_from_handlers_session
 from certpush_dev.local.stack import EmbeddedStack
 
 HUAWEI_REGIONS = ["cn-north-4", "cn-north-1", "cn-east-3", "cn-east-2", "cn-south-1", "ap-southeast-1",
                   "ap-southeast-2", "ap-southeast-3", "af-south-1", "la-south-2"]  # fmt: skip
+AWS_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "eu-north-1",
+               "ap-northeast-1", "ap-southeast-2", "sa-east-1"]  # fmt: skip
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Bench:
     def __init__(
         self, root: Path, aws_target_ms: float, aws_other_ms: float, parameters: dict[str, str] | None = None
     ) -> None:
+        self.aws_other_ms = aws_other_ms
         self.counter = install_on_handlers_session(
             AwsCallCounter(
                 delays_ms={"acm": aws_target_ms, "elasticloadbalancing": aws_target_ms}, default_delay_ms=aws_other_ms
@@ -163,32 +167,80 @@ def twenty_targets() -> list[TargetSpec]:
             TargetSpec(provider="huaweicloud", service="elb", regions=HUAWEI_REGIONS)]  # fmt: skip
 
 
-def fan_out(bench: Bench, rounds: int) -> dict[str, Any]:
-    """One target, 20 targets in one issuance, the same 20 one after another. A first issuance of
-    the 20, not measured, warms what every later one finds warm (moto's backends, each region's
-    project id and client connection in the worker, as in a warm Lambda container): cold starts
-    are measured on their own."""
-    (warm,) = bench.certificates(1)
-    bench.run([(warm, twenty_targets())])
-    one, twenty = [], []
-    for _ in range(rounds):
-        (a, b) = bench.certificates(2)
-        one.append(bench.run([(a, [TargetSpec(provider="huaweicloud", service="waf", regions=["cn-north-4"])])]))
-        twenty.append(bench.run([(b, twenty_targets())]))
-    (c,) = bench.certificates(1)
-    singles = [(c, [TargetSpec(provider=s.provider, service=s.service, regions=[r])]) for s in twenty_targets()
-               for r in s.regions]  # fmt: skip
-    sequential = bench.run(singles, sequential=True)
-    one_s = statistics.median(r.seconds for r in one)
-    twenty_s = statistics.median(r.seconds for r in twenty)
+@dataclass(frozen=True)
+class FanOutSetting:
+    """One issuance of ``targets`` at ``latency_ms`` per target API request, against one target and
+    the same targets one after another."""
+
+    name: str
+    latency_ms: int
+    targets: tuple[TargetSpec, ...]
+    one: TargetSpec = field(
+        default_factory=lambda: TargetSpec(provider="huaweicloud", service="waf", regions=["cn-north-4"])
+    )
+
+    @property
+    def count(self) -> int:
+        return sum(len(spec.regions) for spec in self.targets)
+
+    def singles(self) -> list[list[TargetSpec]]:
+        return [[TargetSpec(provider=s.provider, service=s.service, regions=[r])] for s in self.targets
+                for r in s.regions]  # fmt: skip
+
+
+# the project's own setting since issue 11, and the setting of the independent harness of issue 22
+# (10 Huawei WAF + 10 Huawei ELB + 10 AWS ELB regions, 300 ms a request)
+OWN = FanOutSetting("20 Huawei targets at 150 ms", 150, tuple(twenty_targets()))
+WIDE = FanOutSetting(
+    "30 targets (10 WAF + 10 Huawei ELB + 10 AWS ELB) at 300 ms",
+    300,
+    (*twenty_targets(), TargetSpec(provider="aws", service="elb", regions=AWS_REGIONS)),
+)
+
+
+def fan_out_figures(setting: FanOutSetting, measured: Interleaved) -> dict[str, Any]:
+    one_s, many_s = measured.median("one"), measured.median("many")
+    sequential_s = measured.median("one_after_another")
     return {
+        "setting": setting.name,
+        "targets": setting.count,
+        "latency_ms": setting.latency_ms,
         "one_target_s": round(one_s, 2),
-        "twenty_targets_s": round(twenty_s, 2),
-        "one_after_another_s": round(sequential.seconds, 2),
-        "twenty_vs_one": round(twenty_s / one_s, 2),
-        "speedup_vs_one_after_another": round(sequential.seconds / twenty_s, 1),
-        "calls": twenty[-1].summary(),
+        "many_targets_s": round(many_s, 2),
+        "one_after_another_s": round(sequential_s, 2),
+        "many_vs_one": round(many_s / one_s, 2),
+        "speedup_vs_one_after_another": round(sequential_s / many_s, 1),
+        **measured.to_dict(),
     }
+
+
+def fan_out(bench: Bench, setting: FanOutSetting, rounds: int = MIN_ROUNDS) -> dict[str, Any]:
+    """One target, every target of the setting in one issuance, the same one after another: one
+    unmeasured run of each first (it warms what a warm Lambda container has: moto's backends, each
+    region's project id and client connection), then ``rounds`` interleaved rounds; medians. Cold
+    starts are measured on their own."""
+    bench.latency(setting.latency_ms)
+    bench.counter.slow_down(
+        {"acm": setting.latency_ms, "elasticloadbalancing": setting.latency_ms, "tagging": setting.latency_ms},
+        bench.aws_other_ms,
+    )
+    last: list[Run] = []
+
+    def one() -> float:
+        (certificate_id,) = bench.certificates(1)
+        return bench.run([(certificate_id, [setting.one])]).seconds
+
+    def many() -> float:
+        (certificate_id,) = bench.certificates(1)
+        last[:] = [bench.run([(certificate_id, list(setting.targets))])]
+        return last[0].seconds
+
+    def one_after_another() -> float:
+        (certificate_id,) = bench.certificates(1)
+        return bench.run([(certificate_id, specs) for specs in setting.singles()], sequential=True).seconds
+
+    measured = interleave({"one": one, "many": many, "one_after_another": one_after_another}, rounds)
+    return {**fan_out_figures(setting, measured), "calls": last[0].summary()}
 
 
 def concurrency_sweep(

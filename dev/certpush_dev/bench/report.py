@@ -1,14 +1,53 @@
-"""The benchmark report as Markdown: the goals of issue 11 beside what was measured."""
+"""The benchmark report as Markdown: the goals of issues 11 and 22 beside what was measured, each
+figure with the load average and CPU steal of its measurement, and a verdict that is "inconclusive"
+when the machine was busier than it has cores (``machine.verdict``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-GOALS = {"twenty_vs_one": 1.5, "speedup": 10.0, "calls_per_push": 6.0, "cold_start_ratio": 1.3}
+from certpush_dev.bench.machine import Conditions, verdict
+
+GOALS = {"calls_per_push": 6.0, "cold_start_ratio": 1.5}
+# (at most x one target, at least x faster than one after another) per fan-out setting: issue 11's
+# for the project's own setting, issue 22's for 30 targets at 300 ms
+FAN_OUT_GOALS = {"own": (1.5, 10.0), "wide": (1.3, 15.0)}
 
 
 def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def _load(conditions: dict[str, Any] | None) -> str:
+    if not conditions:
+        return "load ?"
+    return Conditions.from_dict(conditions).describe()
+
+
+def _first_invocation(c: dict[str, Any]) -> str:
+    if "first_invocation_ms" not in c:
+        return ""
+    return (
+        f"; the first invocation adds {c['first_invocation_ms']} ms before its own calls (init + that: "
+        f"{c['init_and_first_ratio']} x bare); restored from a SnapStart snapshot: {c['after_restore_ms']} ms "
+        "(hook + objects built again)"
+    )
+
+
+def _fan_out_rows(where: str, figures: dict[str, dict[str, Any]]) -> list[str]:
+    rows = []
+    for key, f in figures.items():
+        most, least = FAN_OUT_GOALS.get(key, FAN_OUT_GOALS["own"])
+        c = f.get("conditions")
+        rows += [
+            f"| {where}: one target, {f['latency_ms']} ms | {f['one_target_s']} s | | {_load(c)} |",
+            f"| {where}: {f['setting']}, one issuance | {f['many_targets_s']} s = {f['many_vs_one']} x one target "
+            f"| <= {most} x: {verdict(f['many_vs_one'] <= most, c)} | {_load(c)} |",
+            f"| {where}: the same {f['targets']} one after another | {f['one_after_another_s']} s = "
+            f"{f['speedup_vs_one_after_another']} x slower than the fan-out "
+            f"| >= {least:.0f} x: {verdict(f['speedup_vs_one_after_another'] >= least, c)} | {_load(c)} |",
+        ]
+    return rows
 
 
 def _flat(scaling: list[dict[str, Any]]) -> str:
@@ -34,65 +73,72 @@ def _flat(scaling: list[dict[str, Any]]) -> str:
 
 def render_markdown(r: dict[str, Any]) -> str:
     fan, thr = r["fan_out"], r["throughput"]
+    rounds = next(iter(fan.values())).get("rounds", "?")
+    fan_calls = next(iter(fan.values()))["calls"]["control_plane_calls_per_push"]
     lines = [
         f"certpush benchmark, {r['date']} ({r['cpu_count']} CPUs; "
         f"{'the whole matrix' if r['full_matrix'] else 'BENCH_QUICK: a smaller matrix'}; "
         f"took {r['duration_s']} s)",
         "",
-        "| measure | value | goal |",
-        "|---|---|---|",
-        f"| one target (150 ms latency) | {fan['one_target_s']} s | |",
-        f"| 20 targets in one issuance | {fan['twenty_targets_s']} s = {fan['twenty_vs_one']} x one target "
-        f"| <= {GOALS['twenty_vs_one']} x: {_mark(fan['twenty_vs_one'] <= GOALS['twenty_vs_one'])} |",
-        f"| the same 20 one after another | {fan['one_after_another_s']} s = "
-        f"{fan['speedup_vs_one_after_another']} x slower than the fan-out "
-        f"| >= {GOALS['speedup']:.0f} x: {_mark(fan['speedup_vs_one_after_another'] >= GOALS['speedup'])} |",
-        f"| control-plane calls per push (fan-out) | {fan['calls']['control_plane_calls_per_push']} "
-        f"| <= 6: {_mark(fan['calls']['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
+        f"Compared cases interleaved (one, many, one after another, one, ...), medians of {rounds} rounds after a "
+        "warm-up. Load is the highest 1-minute load average during the measurement, steal the share of CPU time "
+        "the hypervisor took; a goal is judged only when the load stayed within the cores and steal low, "
+        "otherwise it is inconclusive.",
+        "",
+        "| measure | value | goal | machine |",
+        "|---|---|---|---|",
+        *_fan_out_rows("embedded stack", fan),
+        f"| control-plane calls per push (fan-out) | {fan_calls} "
+        f"| <= 6: {_mark(fan_calls <= GOALS['calls_per_push'])} | |",
         f"| throughput, {thr['certificates']} certificates x {thr['regions']} regions, 0 ms | "
         f"{thr['pushes_per_second']} pushes/s, {thr['cpu_ms_per_push']} CPU ms/push: handlers, pollers and "
-        f"simulator {thr['handlers_cpu_ms_per_push']}, moto {thr['aws_emulator_cpu_ms_per_push']} | |",
+        f"simulator {thr['handlers_cpu_ms_per_push']}, moto {thr['aws_emulator_cpu_ms_per_push']} | | "
+        f"{_load(thr.get('conditions'))} |",
         f"| control-plane calls per push (throughput) | {thr['control_plane_calls_per_push']} "
-        f"| <= 6: {_mark(thr['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} |",
+        f"| <= 6: {_mark(thr['control_plane_calls_per_push'] <= GOALS['calls_per_push'])} | |",
     ]
     host = r.get("host")
     if host:
-        hf, ht = host["fan_out"], host["throughput"]
+        ht = host["throughput"]
+        concurrency = next(iter(host["fan_out"].values()))["push_concurrency"]
         lines += [
-            f"| one machine (certpush serve, {hf['push_concurrency']} push threads): one target "
-            f"| {hf['one_target_s']} s | |",
-            f"| one machine: 20 targets in one issuance | {hf['twenty_targets_s']} s = {hf['twenty_vs_one']} x one "
-            f"target | <= {GOALS['twenty_vs_one']} x: {_mark(hf['twenty_vs_one'] <= GOALS['twenty_vs_one'])} |",
+            *_fan_out_rows(f"one machine ({concurrency} push threads)", host["fan_out"]),
             f"| one machine: throughput, {ht['certificates']} certificates x {ht['regions']} regions, 0 ms | "
             f"{ht['pushes_per_second']} pushes/s, {ht['cpu_ms_per_push']} CPU ms/push (host and simulator, one "
-            f"process); the embedded stack above: {thr['pushes_per_second']} pushes/s | |",
+            f"process); the embedded stack above: {thr['pushes_per_second']} pushes/s | | "
+            f"{_load(ht.get('conditions'))} |",
         ]
     cold = r["cold_start"]
     if "bare" in cold:
+        cold_conditions, goal = cold.get("conditions"), GOALS["cold_start_ratio"]
         for name in ("validator", "push_worker", "notifier"):
             c = cold[name]
             lines.append(
                 f"| cold start {name} | {c['median_ms']} ms = {c['ratio']} x bare ({cold['bare']['median_ms']} ms); "
-                f"{c['peak_mb_after_init']} MB after init "
-                f"| <= {GOALS['cold_start_ratio']} x: {_mark(c['ratio'] <= GOALS['cold_start_ratio'])} |"
+                f"{c['peak_mb_after_init']} MB after init{_first_invocation(c)} "
+                f"| <= {goal} x: {verdict(c['ratio'] <= goal, cold_conditions)} "
+                f"| {_load(cold_conditions)} |"
             )
         for name in ("bare+pydantic", "bare+pydantic+x509"):
             if name in cold:
                 lines.append(
-                    f"| cold start, reference: {name} | {cold[name]['median_ms']} ms = {cold[name]['ratio']} x bare | |"
+                    f"| cold start, reference: {name} | {cold[name]['median_ms']} ms = {cold[name]['ratio']} x bare "
+                    "| | |"
                 )
     else:
-        lines.append(f"| cold start | {cold.get('skipped')} | |")
+        lines.append(f"| cold start | {cold.get('skipped')} | | |")
     peaks = r.get("peak_memory_mb")
     if peaks:
         listed = ", ".join(f"{name.removesuffix('Function')} {mb} MB" for name, mb in peaks.items())
-        lines.append(f"| peak memory, init + one invocation (Lambda's Max Memory Used) | {listed}; MemorySize 512 | |")
+        lines.append(
+            f"| peak memory, init + one invocation (Lambda's Max Memory Used) | {listed}; MemorySize 512 | | |"
+        )
     s = r["sizes"]
     lines += [
         f"| layer | {s['layer_unpacked_mb']} MB unpacked, {s['layer_zipped_mb']} MB zipped "
-        f"(boto3 + botocore + s3transfer {s['boto3_botocore_s3transfer_unpacked_mb']} MB) | |",
-        f"| functions | {', '.join(f'{k} {v} KB' for k, v in s['functions_kb'].items())} | |",
-        f"| cost of 1 million pushes | ${r['cost']['total_usd']} | |",
+        f"(boto3 + botocore + s3transfer {s['boto3_botocore_s3transfer_unpacked_mb']} MB) | | |",
+        f"| functions | {', '.join(f'{k} {v} KB' for k, v in s['functions_kb'].items())} | | |",
+        f"| cost of 1 million pushes | ${r['cost']['total_usd']} | | |",
         "",
         "Control-plane calls per push by operation (throughput run):",
         "",

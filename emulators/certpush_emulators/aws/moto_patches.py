@@ -7,7 +7,9 @@ refuse and moto accepts (an emulator is never kinder than the cloud).
 DynamoDB serialises what it must itself; moto does not: a write from another request thread while
 moto iterates a table fails with "dictionary changed size during iteration" (a 500 that DynamoDB
 would never return). The push worker writes concurrently, so the embedded stack runs moto's
-DynamoDB requests one at a time. It changes no answer, only the interleaving."""
+DynamoDB writes one at a time, and its reads (``READ_ONLY``) together but never beside a write: a
+reader-writer lock, so that the records and progress reads of many pushes and of `push --wait` do
+not queue behind each other (issue 22, item 4). It changes no answer, only the interleaving."""
 
 from __future__ import annotations
 
@@ -16,7 +18,50 @@ import functools
 import threading
 from typing import Any
 
-_DYNAMODB = threading.Lock()
+# DynamoDB actions that change nothing (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/)
+READ_ONLY = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables",
+                       "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource"})  # fmt: skip
+
+
+class ReadersWriterLock:
+    """Many readers at once or one writer; a waiting writer goes before readers that come after it."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+        self._readers_waiting = 0
+
+    def acquire_read(self) -> None:
+        with self._condition:
+            self._readers_waiting += 1
+            while self._writing or self._writers_waiting:
+                self._condition.wait()
+            self._readers_waiting -= 1
+            self._readers += 1
+
+    def release_read(self) -> None:
+        with self._condition:
+            self._readers -= 1
+            if not self._readers:
+                self._condition.notify_all()
+
+    def acquire_write(self) -> None:
+        with self._condition:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._condition.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+
+    def release_write(self) -> None:
+        with self._condition:
+            self._writing = False
+            self._condition.notify_all()
+
+
+_DYNAMODB = ReadersWriterLock()
 
 
 def serialise_dynamodb_requests() -> None:
@@ -28,8 +73,17 @@ def serialise_dynamodb_requests() -> None:
 
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
-        with _DYNAMODB:
+        if self._get_action() in READ_ONLY:
+            _DYNAMODB.acquire_read()
+            try:
+                return original(self)
+            finally:
+                _DYNAMODB.release_read()
+        _DYNAMODB.acquire_write()
+        try:
             return original(self)
+        finally:
+            _DYNAMODB.release_write()
 
     call_action._certpush_serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]

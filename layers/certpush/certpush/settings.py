@@ -7,22 +7,24 @@ the registry, so this module names no target."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import Field, PrivateAttr, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from certpush.environment import parse_environment
-from certpush.providers.definition import TargetSettings
-from certpush.providers.registry import REGISTRY, TargetRegistry
+from certpush.environment import EnvironmentModel, parse_environment
 
-S = TypeVar("S", bound=TargetSettings)
+if TYPE_CHECKING:  # the registry loads every provider's definitions: only the functions that push read it
+    from certpush.providers.definition import TargetSettings
+    from certpush.providers.registry import TargetRegistry
+
+S = TypeVar("S", bound="TargetSettings")
 
 
-class Settings(BaseSettings):
-    """Environment of the functions (see template.yaml ``Globals``) and of the CLI (pydantic-settings)."""
+class Settings(EnvironmentModel):
+    """Environment of the functions (see template.yaml ``Globals``) and of the CLI, each field read
+    from the variable its alias names (``certpush.environment``)."""
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     records_table: str = Field(alias="RECORDS_TABLE")
     inventory_table: str = Field(alias="INVENTORY_TABLE")
@@ -52,12 +54,21 @@ class Settings(BaseSettings):
     """Settings of the push targets, by settings class name."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry = REGISTRY) -> Settings:
+    def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry | None = None) -> Settings:
         """Reads our variables, and each target's (e.g. ``HUAWEICLOUD_*``) into its settings class."""
+        if registry is None:
+            from certpush.providers.registry import REGISTRY
+
+            registry = REGISTRY
         targets = {kind.__name__: kind.from_env(environ) for kind in registry.settings_classes()}
         settings = parse_environment(cls, environ)
         settings._targets = targets
         return settings
+
+    @classmethod
+    def without_targets(cls, environ: Mapping[str, str]) -> Settings:
+        """Our variables only, for a function that pushes nothing (it loads no target definition)."""
+        return parse_environment(cls, environ)
 
     def target_settings(self, kind: type[S]) -> S:
         """The settings of the targets that use ``kind`` (its defaults when none were read)."""

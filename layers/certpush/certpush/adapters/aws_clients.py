@@ -10,10 +10,10 @@ serialised, use is not."""
 from __future__ import annotations
 
 import threading
-from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 _CONFIG = Config(
@@ -23,12 +23,29 @@ _CONFIG = Config(
     user_agent_extra="certpush",
 )
 _CREATION = threading.Lock()
+_shared: list[tuple[boto3.Session, botocore.session.Session]] = []  # the one session, once made
 
 
-@cache
 def shared_session() -> boto3.Session:
     """The session every client here comes from (the embedded stack hooks its botocore events)."""
-    return boto3.Session()
+    with _CREATION:
+        if not _shared:
+            core = botocore.session.get_session()
+            _shared.append((boto3.Session(botocore_session=core), core))
+        return _shared[0][0]
+
+
+def renew_shared_session() -> boto3.Session:
+    """A new shared session, for an environment restored from a SnapStart snapshot: its own
+    credential resolver and no client (so no pooled connection) of the snapshotted one. The parsed
+    service models are kept (the session's ``data_loader`` component, botocore.session.Session.
+    register_component): they are the same files, and loading them again is most of a client's cost."""
+    shared_session()
+    with _CREATION:
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _shared[0][1].get_component("data_loader"))
+        _shared[0] = (boto3.Session(botocore_session=core), core)
+        return _shared[0][0]
 
 
 def aws_client(
@@ -41,10 +58,12 @@ def aws_client(
         if max_attempts is None
         else _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": max_attempts}))
     )
+    session = session or shared_session()
     with _CREATION:
-        return (session or shared_session()).client(service, region_name=region, config=config)  # type: ignore[call-overload]
+        return session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
 def aws_resource(service: str, region: str | None = None, session: boto3.Session | None = None) -> Any:
+    session = session or shared_session()
     with _CREATION:
-        return (session or shared_session()).resource(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        return session.resource(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]

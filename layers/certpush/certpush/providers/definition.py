@@ -9,25 +9,26 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict
 
-from certpush.environment import parse_environment
+from certpush.environment import EnvironmentModel, parse_environment
 from certpush.errors import ConfigurationError
 from certpush.logic.certificate_rules import TargetCertificateRules
 from certpush.models.domain import GLOBAL_REGION, PushRecord
 from certpush.ports import PushTarget
 
 
-class TargetSettings(BaseSettings):
-    """Settings of a target (pydantic-settings), read from the environment variables that start with
-    its ``env_prefix`` (``HUAWEICLOUD_PROJECT_IDS`` -> ``project_ids``; a mapping reads a JSON object).
-    Empty variables count as unset. Several targets may share one settings class."""
+class TargetSettings(EnvironmentModel):
+    """Settings of a target, read from the environment variables that start with its ``ENV_PREFIX``
+    (``HUAWEICLOUD_PROJECT_IDS`` -> ``project_ids``; a mapping reads a JSON object; see
+    ``certpush.environment``). Empty variables count as unset. Several targets may share one
+    settings class."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_ignore_empty=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     @classmethod
     def env_prefix(cls) -> str:
-        return str(cls.model_config.get("env_prefix", ""))
+        return cls.ENV_PREFIX
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TargetSettings:

@@ -5,9 +5,7 @@ distribution's viewer certificate (``cloudfront_adapter.py``)."""
 
 from __future__ import annotations
 
-from typing import Final
-
-from pydantic_settings import SettingsConfigDict
+from typing import ClassVar, Final
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
@@ -48,7 +46,7 @@ DEFAULT_CONSOLE_TEMPLATE = "https://us-east-1.console.aws.amazon.com/cloudfront/
 class AwsCloudFrontSettings(TargetSettings):
     """``AWS_CLOUDFRONT_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{target_id}`` is the ACM ARN."""
 
-    model_config = SettingsConfigDict(env_prefix="AWS_CLOUDFRONT_")
+    ENV_PREFIX: ClassVar[str] = "AWS_CLOUDFRONT_"
 
     console_template: str = DEFAULT_CONSOLE_TEMPLATE
 

@@ -3,7 +3,7 @@ ALB/NLB listeners. A renewal re-imports in place by ARN, so listeners keep their
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
+from typing import ClassVar
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
@@ -32,7 +32,7 @@ class AwsElbSettings(TargetSettings):
     """``AWS_ELB_CONSOLE_TEMPLATE``: the "Configure Now" link; ``{region}``, ``{target_id}`` (the
     ACM ARN) and ``{target_name}`` (its last part)."""
 
-    model_config = SettingsConfigDict(env_prefix="AWS_ELB_")
+    ENV_PREFIX: ClassVar[str] = "AWS_ELB_"
 
     console_template: str = DEFAULT_CONSOLE_TEMPLATE
 

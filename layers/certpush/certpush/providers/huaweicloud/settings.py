@@ -4,9 +4,9 @@ CLI need the settings and the region tables, not httpx)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from pydantic import Field, field_validator
-from pydantic_settings import SettingsConfigDict
 
 from certpush.errors import ConfigurationError
 from certpush.providers.definition import TargetSettings
@@ -25,7 +25,7 @@ class HuaweiCloudSettings(TargetSettings):
     """Configuration of the Huawei Cloud targets (``HUAWEICLOUD_*``), shared by every Huawei Cloud
     service, parsed once at the edge."""
 
-    model_config = SettingsConfigDict(env_prefix="HUAWEICLOUD_")
+    ENV_PREFIX: ClassVar[str] = "HUAWEICLOUD_"
 
     credentials_secret_id: str | None = None
     endpoint_template: str | None = Field(
