@@ -252,3 +252,25 @@ def test_a_no_san_leaf_from_a_ca_without_key_identifiers_reads_and_checks() -> N
     facts = check_material(material, NOW)
 
     assert facts.sans == [] and facts.common_name == "plain.example.com"
+
+
+@pytest.mark.parametrize("encoding", ["pem", "der"])
+def test_a_certificate_of_an_unknown_x509_version_is_named_not_a_crash(
+    sample: SampleCertificate, encoding: str
+) -> None:
+    """cryptography raises InvalidVersion (not a ValueError) for a version field beyond v3: found by
+    the property test (tests/unit/test_material_properties.py) with a random example."""
+    der = x509.load_pem_x509_certificate(sample.certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
+    v3 = bytes.fromhex("a003020102")  # [0] EXPLICIT INTEGER 2: the version of an X.509 v3 certificate
+    assert der.count(v3) == 1
+    broken = der.replace(v3, bytes.fromhex("a003020105"))  # "v6"
+    if encoding == "pem":
+        import base64
+
+        body = base64.encodebytes(broken).decode()
+        data = f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n".encode()
+    else:
+        data = broken
+    contents = read_file(data)
+    assert contents.certificates == []
+    assert contents.other and "X.509" in contents.other[0]

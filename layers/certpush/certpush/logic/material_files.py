@@ -101,7 +101,7 @@ def _read_pem(data: bytes, contents: FileContents) -> None:
         if label in _CERTIFICATE_LABELS:
             try:
                 contents.certificates.append(x509.load_pem_x509_certificate(block))
-            except ValueError:
+            except (ValueError, x509.InvalidVersion):  # InvalidVersion is no ValueError
                 contents.other.append("a CERTIFICATE block that is not a readable X.509 certificate")
         elif label.endswith(b"PRIVATE KEY"):
             _read_key_block(block, True, contents)
@@ -138,6 +138,9 @@ def read_file(data: bytes) -> FileContents:
         return contents
     try:
         contents.certificates.append(x509.load_der_x509_certificate(data))
+        return contents
+    except x509.InvalidVersion:
+        contents.other.append("an X.509 certificate of a version no X.509 reader knows (not v1, v2 or v3)")
         return contents
     except ValueError:
         pass
