@@ -7,6 +7,7 @@ import re
 import typer
 
 from certpush.logic.policies import merge_targets
+from certpush.logic.target_check import region_problem, spec_problem
 from certpush.models.domain import GLOBAL_REGION, MAX_REGIONS_PER_SERVICE, TargetOptions, TargetSpec
 from certpush.providers.registry import REGISTRY, TargetRegistry
 
@@ -46,7 +47,9 @@ def _split(option: str, value: str, *, needs_value: bool) -> tuple[str, str, str
 def parse_targets(
     to: list[str], attach: list[str], attach_default: list[str], registry: TargetRegistry = REGISTRY
 ) -> list[TargetSpec]:
-    """Unknown targets and regions are left to the validator, which rejects them with a reason."""
+    """The targets of --to (with their --attach / --attach-default references), checked against the
+    registry before anything is written: an unknown provider, service or region, or more regions than
+    one push takes, is a usage error (exit 2) that says what was probably meant."""
     specs: list[TargetSpec] = []
     for value in to:
         provider, service, regions = _split("--to", value, needs_value=False)
@@ -62,6 +65,12 @@ def parse_targets(
             raise typer.BadParameter(f"'{value}' names no region", param_hint="--to")
         specs.append(TargetSpec(provider=provider, service=service, regions=names))
     merged = {(s.provider, s.service): s for s in merge_targets(specs)}
+    for spec in merged.values():
+        problem = spec_problem(spec, registry) or next(
+            (p for region in spec.regions if (p := region_problem(spec, region, registry))), None
+        )
+        if problem is not None:
+            raise typer.BadParameter(problem.with_hint(), param_hint="--to")
     for option, values, field in (
         ("--attach", attach, "attach"),
         ("--attach-default", attach_default, "attach_default"),

@@ -294,6 +294,11 @@ class OfferedTarget(Protocol):
     def offered_in(self, region: str) -> bool: ...
 
     @property
+    def regions(self) -> frozenset[str] | None:
+        """Every region it is offered in; None for a global service."""
+        ...
+
+    @property
     def rules(self) -> TargetCertificateRules:
         """What it takes (keys, signatures, X.509 versions, sizes): a push that breaks a rule is REJECTED."""
         ...

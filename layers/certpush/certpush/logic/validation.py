@@ -6,7 +6,6 @@ material no target takes (``certificate_rules.RULES``), nor one a target's own r
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,10 +14,9 @@ from aws_lambda_powertools import Logger
 from certpush.errors import CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.certificate_rules import MaterialShape
 from certpush.logic.policies import merge_targets, targets_from_policies
+from certpush.logic.target_check import target_problem
 from certpush.logic.x509_checks import check_material, material_shape
 from certpush.models.domain import (
-    GLOBAL_REGION,
-    MAX_REGIONS_PER_SERVICE,
     CertificateStatus,
     CertificateVersion,
     Issuance,
@@ -204,33 +202,8 @@ class Validator:
 
     # -- target-level checks -----------------------------------------------------------------------
     def _target_problem(self, spec: TargetSpec, key: TargetKey) -> Rejection | None:
-        providers = self.catalog.providers()
-        if spec.provider not in providers:
-            known = ", ".join(providers)
-            return Rejection(RejectReason.UNKNOWN_PROVIDER, f"unknown provider '{spec.provider}' (known: {known})")
-        target = self.catalog.find(spec.provider, spec.service)
-        if target is None:
-            known = ", ".join(self.catalog.services(spec.provider))
-            return Rejection(
-                RejectReason.UNKNOWN_SERVICE,
-                f"{spec.provider} has no service '{spec.service}' that certpush pushes to (known: {known})",
-            )
-        name = f"{spec.provider}:{spec.service}"
-        regions = Counter(spec.regions)
-        if len(regions) > MAX_REGIONS_PER_SERVICE:
-            return Rejection(
-                RejectReason.TOO_MANY_REGIONS,
-                f"{len(regions)} regions for {name}; at most {MAX_REGIONS_PER_SERVICE} per service in one push",
-            )
-        if target.offered_in(key.region):
-            return None
-        if target.is_global:
-            message = f"{name} is global: name no region (it is offered in '{GLOBAL_REGION}' only)"
-        elif key.region == GLOBAL_REGION:
-            message = f"{name} is offered per region: name the regions to push to"
-        else:
-            message = f"{name} is not offered in region '{key.region}'"
-        return Rejection(RejectReason.REGION_NOT_OFFERED, message)
+        problem = target_problem(spec, key.region, self.catalog)
+        return Rejection(problem.reason, problem.message) if problem else None
 
     def _rules_problem(self, spec: TargetSpec, shape: MaterialShape | None) -> Rejection | None:
         """The first rule of the target's own that the material breaks (``TargetCertificateRules``)."""
