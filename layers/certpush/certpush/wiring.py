@@ -47,6 +47,7 @@ def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
 
 
 def build_validator(settings: Settings) -> Validator:
+    from certpush.adapters.dynamodb_replays import DynamoDBReplayLog
     from certpush.adapters.policy_store import DynamoDBPolicyStore
     from certpush.adapters.sqs_queue import SqsPushQueue
     from certpush.logic.validation import Validator
@@ -59,6 +60,7 @@ def build_validator(settings: Settings) -> Validator:
         queue=SqsPushQueue(settings.push_queue_url),
         clock=SystemClock(),
         catalog=REGISTRY,
+        replays=DynamoDBReplayLog(settings.records_table),
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from certpush.errors import CertificateNotFoundError
 from certpush.logic import cursors
+from certpush.logic.expiry import days_left
 from certpush.logic.issuances import Issuances, NoPushRecordsError
 from certpush.models.api import (
     CertificateDetail,
@@ -56,10 +56,8 @@ class Dashboard:
     cursor_key: bytes = field(default_factory=cursors.random_key, repr=False)  # signs the records API's cursors
 
     def expiry(self, certificate: CertificateVersion) -> Expiry:
-        days_left = math.floor((certificate.not_after - self.clock.now()).total_seconds() / 86400)
-        return Expiry(
-            not_after=certificate.not_after, days_left=days_left, expiring=days_left < self.expiry_warning_days
-        )
+        left = days_left(certificate.not_after, self.clock.now())
+        return Expiry(not_after=certificate.not_after, days_left=left, expiring=left < self.expiry_warning_days)
 
     def _summary(self, certificate: CertificateVersion, current: list[PushRecord]) -> CertificateSummary:
         targets = newest_per_target(current)
