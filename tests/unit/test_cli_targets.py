@@ -6,7 +6,7 @@ import pytest
 import typer
 
 from certpush.models.domain import TargetOptions, TargetSpec
-from certpush_cli.main import parse_targets
+from certpush_cli.targets import parse_targets
 
 pytestmark = pytest.mark.unit
 
