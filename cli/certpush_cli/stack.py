@@ -44,7 +44,14 @@ def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
 
 
 # Where the CLI itself calls a target (retract), it reaches Huawei Cloud with the operator's settings.
-OPERATOR_SETTINGS = ("HUAWEICLOUD_ENDPOINT_TEMPLATE", "HUAWEICLOUD_PROJECT_IDS")
+OPERATOR_SETTINGS = (
+    "HUAWEICLOUD_ENDPOINT_TEMPLATE",
+    "HUAWEICLOUD_PROJECT_IDS",
+    "HUAWEICLOUD_SITE",
+    "HUAWEICLOUD_DOMAIN_ID",
+    "HUAWEICLOUD_WAF_ENTERPRISE_PROJECT_ID",
+    "HUAWEICLOUD_CDN_ENTERPRISE_PROJECT_ID",
+)
 
 
 def settings_for_stack(stack_name: str, operator: Mapping[str, str] | None = None) -> Settings:

@@ -89,9 +89,11 @@ def test_a_region_where_the_service_is_not_purchased_fails_clearly_and_replays(c
     assert len(_stored(stack, "waf", "cn-north-4", _name(certificate_id))) == 1
 
 
-def test_a_renewal_is_served_under_the_same_ids(cli, stack, imported, certificate_id, tmp_path):
-    """Version 2 pushed where version 1 serves a WAF domain and an ELB SNI listener: both serve version 2
-    under the same certificate ids, and the listener holds one certificate for those domains."""
+def test_a_renewal_is_served_where_version_1_was(cli, stack, imported, certificate_id, tmp_path):
+    """Version 2 pushed where version 1 serves a WAF domain and an ELB SNI listener: the ELB certificate
+    is renewed in place (same id; the listener holds one certificate for those domains); WAF refuses to
+    change a certificate a domain uses, so version 2 is a new certificate the domain moves to, and
+    version 1's stays, used by nothing, as its record says."""
     domain = f"{certificate_id}.example.com"
     host = stack.huawei.add_waf_host("cn-north-4", domain)
     listener = stack.huawei.add_elb_listener("cn-north-4")
@@ -107,11 +109,15 @@ def test_a_renewal_is_served_under_the_same_ids(cli, stack, imported, certificat
 
     second = {r["service"]: r for r in cli("records", certificate_id, "--version", "2", "--json").json()}
     assert {s: r["status"] for s, r in second.items()} == {"waf": "SUCCEEDED", "elb": "SUCCEEDED"}
-    assert {s: r["target_id"] for s, r in second.items()} == first
+    assert second["elb"]["target_id"] == first["elb"]
+    assert second["waf"]["target_id"] != first["waf"]
     state = stack.huawei.state()
-    [waf_certificate] = [c for c in state["waf"]["cn-north-4"]["certificates"] if c["id"] == first["waf"]]
-    assert waf_certificate["name"] == _name(certificate_id, 2)
-    assert [h["id"] for h in waf_certificate["bind_host"]] == [host]
+    waf = {c["id"]: c for c in state["waf"]["cn-north-4"]["certificates"]}
+    assert waf[second["waf"]["target_id"]]["name"] == _name(certificate_id, 2)
+    assert [h["id"] for h in waf[second["waf"]["target_id"]]["bind_host"]] == [host]
+    assert waf[first["waf"]]["name"] == _name(certificate_id, 1) and waf[first["waf"]]["bind_host"] == []
+    [v1_waf] = [r for r in cli("records", certificate_id, "--version", "1", "--json").json() if r["service"] == "waf"]
+    assert (v1_waf["status"], v1_waf["target_id"]) == ("SUCCEEDED", first["waf"])  # it is still there
     [elb_listener] = [li for li in state["elb"]["cn-north-4"]["listeners"] if li["id"] == listener]
     assert elb_listener["sni_container_refs"] == [first["elb"]]
     [elb_certificate] = [c for c in state["elb"]["cn-north-4"]["certificates"] if c["id"] == first["elb"]]

@@ -4,11 +4,13 @@ Captured while it runs: every AWS API call in this process (parameters and answe
 sent and received, stream records, events, notifications, table writes), every log record, every
 Huawei Cloud answer and the CLI's output. Scanned after: every item of every table, every
 certificate field in ACM and in the Huawei Cloud simulator. The only places a key may be are
-Secrets Manager, the ``PrivateKey`` of ACM ImportCertificate and the request bodies of Huawei
-Cloud certificate calls: everything else must hold zero hits."""
+Secrets Manager, the ``PrivateKey`` of ACM ImportCertificate, the request bodies of Huawei
+Cloud certificate calls and the key fields Huawei Cloud documents in its certificate answers
+(WAF ``key``, ELB ``private_key``): everything else must hold zero hits."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -30,6 +32,24 @@ KEY_MARKER = "PRIVATE" + " KEY"
 # where a key legitimately travels: (service, operation) -> parameters that may hold it
 KEY_HOLDERS = {("acm", "ImportCertificate"): {"PrivateKey"}}
 KEY_SERVICES = {"secretsmanager"}
+# the fields of Huawei Cloud certificate answers that hold the key, as the API references document
+# (WAF ShowCertificate / CreateCertificate "key", ELB CertificateInfo "private_key")
+HUAWEI_KEY_FIELDS = {"key", "private_key"}
+
+
+def _split_keys(value: Any, keys: list[str]) -> Any:
+    """``value`` without the documented key fields; what they held goes to ``keys``."""
+    if isinstance(value, dict):
+        kept = {}
+        for name, item in value.items():
+            if name in HUAWEI_KEY_FIELDS and isinstance(item, str):
+                keys.append(item)
+            else:
+                kept[name] = _split_keys(item, keys)
+        return kept
+    if isinstance(value, list):
+        return [_split_keys(item, keys) for item in value]
+    return value
 
 
 class Capture:
@@ -73,7 +93,11 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Capture]:
 
     def recording_send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = send(client, request, **kwargs)
-        captured.add("huaweicloud:answer", response.read().decode(errors="replace"))
+        text = response.read().decode(errors="replace")
+        if "/waf/certificate" in request.url.path or "/elb/certificates" in request.url.path:
+            with contextlib.suppress(ValueError):  # not JSON: scanned as it is
+                text = json.dumps(_split_keys(json.loads(text), captured.key_channel))
+        captured.add("huaweicloud:answer", text)
         return response
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording_call)

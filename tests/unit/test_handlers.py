@@ -3,6 +3,7 @@ stream batch) and their dependency injected, built from the fakes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -10,16 +11,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.types import TypeSerializer
 
 from certpush.adapters.consumers import PushConsumer, StreamConsumer
-from certpush.errors import TransientPushError
+from certpush.errors import AuthenticationFailedError, TransientPushError
 from certpush.logic.notify import Notifier
-from certpush.logic.push import PushWorker
+from certpush.logic.push import PushWorker, RetryLater
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushRecord, PushRequest, PushStatus, TargetKey
 from certpush.models.items import current_item, history_item
-from certpush.models.messages import PushMessage
+from certpush.models.messages import PushMessage, PushMessageRecord
 from certpush_cli.function_url import LocalLambdaContext
 from tests.fakes import (
     FakeQueue,
@@ -271,6 +273,37 @@ def test_push_worker_handler_reports_a_batch_that_only_waits_for_its_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-only"}]}
     assert queue.delays == {"receipt-m-only": 7}
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.counts: dict[str, float] = {}
+
+    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+
+def test_throttled_and_refused_pushes_are_counted(
+    lambda_context: LocalLambdaContext,
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    huawei_waf: ScriptedTarget,
+    queue: FakeQueue,
+    messages: list[PushMessage],
+) -> None:
+    """PushThrottled for each retry the target's flow control caused, PushAuthFailed for each push the
+    target's refusal of the credentials ended."""
+    waf_message, elb_message = messages
+    aws_elb.errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=60, throttled=True))
+    huawei_waf.errors.append(AuthenticationFailedError("APIGW.0301", "refused"))
+    metrics = RecordingMetrics()
+    consumer = PushConsumer(worker, scheduler=queue, metrics=metrics, concurrency=1)
+    for name, message in (("m-waf", waf_message), ("m-elb", elb_message)):
+        record = PushMessageRecord.model_validate(sqs_record(name, message.model_dump_json()))
+        with contextlib.suppress(RetryLater):
+            consumer.consume(record, lambda_context)
+    assert queue.delays == {"receipt-m-elb": 60}
+    assert metrics.counts == {"PushFailed": 1, "PushAuthFailed": 1, "PushRetries": 1, "PushThrottled": 1}
 
 
 def test_push_worker_reads_the_versions_of_a_batch_at_once(

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certpush.errors import (
+    AuthenticationFailedError,
     ConfigurationError,
     PermanentPushError,
     PushInProgressError,
@@ -170,6 +171,34 @@ def test_an_ambiguous_error_waits_for_the_target_to_settle_before_looking_again(
     with pytest.raises(RetryLater) as retry:
         worker.process(push_message(region="eu-west-1"), receive_count=1)
     assert retry.value.delay_seconds == retry_policy.delay(1) < retry_policy.settle_seconds
+
+
+def test_a_throttled_push_comes_back_no_sooner_than_its_retry_after(
+    worker: PushWorker, aws_elb: ScriptedTarget, retry_policy: RetryPolicy, push_message: Callable[..., PushMessage]
+) -> None:
+    """429 with Retry-After: coming back sooner only meets the target's flow control again."""
+    aws_elb.errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=600, throttled=True))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(), receive_count=1)
+    assert retry.value.delay_seconds == 600 > retry_policy.delay(1)
+    aws_elb.errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=1, throttled=True))
+    with pytest.raises(RetryLater) as retry:
+        worker.process(push_message(region="eu-west-1"), receive_count=1)
+    assert retry.value.delay_seconds == retry_policy.delay(1)  # the backoff is longer: it wins
+
+
+def test_credentials_the_target_refuses_end_the_push_at_once(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    aws_elb.errors.append(AuthenticationFailedError("APIGW.0301", "APIGW.0301: the access key was refused"))
+    message = push_message()
+    final = worker.process(message, receive_count=1)
+    assert final is not None and (final.status, final.reason) == (PushStatus.FAILED, "AUTH_FAILED")
+    assert final.message is not None and "APIGW.0301" in final.message
+    assert len(aws_elb.calls) == 1
 
 
 def test_backoff_grows_with_the_attempts(
@@ -468,6 +497,14 @@ policies = st.builds(
     max_seconds=st.integers(0, 43200),
 )
 jitters = st.floats(min_value=0, max_value=1, exclude_max=True)
+
+
+@given(policy=policies, attempt=st.integers(-3, 60), jitter=jitters, retry_after=st.integers(0, 43_200))
+def test_a_retry_after_is_a_floor_of_the_delay(
+    policy: RetryPolicy, attempt: int, jitter: float, retry_after: int
+) -> None:
+    policy = RetryPolicy(policy.max_attempts, policy.base_seconds, policy.max_seconds, jitter=lambda: jitter)
+    assert policy.delay(attempt, retry_after=retry_after) == max(policy.delay(attempt), retry_after)
 
 
 @given(policy=policies, attempt=st.integers(-3, 60), jitter=jitters)

@@ -85,6 +85,8 @@ def test_huaweicloud_variables_go_to_the_huaweicloud_settings() -> None:
             "HUAWEICLOUD_PROJECT_IDS": '{"ap-southeast-1": "0a1b2c", "cn-north-4": "3d4e5f"}',
             "HUAWEICLOUD_ENDPOINT_TEMPLATE": "http://127.0.0.1:8765/{service}/{region}",
             "HUAWEICLOUD_TIMEOUT_SECONDS": "3.5",
+            "HUAWEICLOUD_SITE": "eu",
+            "HUAWEICLOUD_CDN_ENTERPRISE_PROJECT_ID": "ep-cdn",
         }
     )
 
@@ -93,6 +95,7 @@ def test_huaweicloud_variables_go_to_the_huaweicloud_settings() -> None:
     assert huawei.project_ids == {"ap-southeast-1": "0a1b2c", "cn-north-4": "3d4e5f"}
     assert huawei.endpoint_template == "http://127.0.0.1:8765/{service}/{region}"
     assert huawei.timeout_seconds == 3.5
+    assert (huawei.site, huawei.cdn_enterprise_project_id, huawei.domain_id) == ("eu", "ep-cdn", None)
 
 
 def test_unknown_and_empty_huaweicloud_variables_are_ignored() -> None:

@@ -55,13 +55,25 @@ class TransientPushError(PushError):
 
     ``ambiguous``: the request may have been carried out although no answer said so (a timeout after it
     was sent, a connection dropped before the answer, a gateway timeout): a retry must first look for what
-    it may have made, and only once the target had time to finish it (``RetryPolicy.settle_seconds``)."""
+    it may have made, and only once the target had time to finish it (``RetryPolicy.settle_seconds``).
+    ``retry_after``: the least wait in seconds the target asked for (an HTTP ``Retry-After``), which the
+    retry honours. ``throttled``: the target's flow control refused the request (HTTP 429)."""
 
     retryable = True
 
-    def __init__(self, code: str, message: str, *, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        ambiguous: bool = False,
+        retry_after: int | None = None,
+        throttled: bool = False,
+    ) -> None:
         super().__init__(code, message)
         self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        self.throttled = throttled
 
 
 class PermanentPushError(PushError):
@@ -72,6 +84,18 @@ class PermanentPushError(PushError):
 
 class ServiceUnavailableInRegionError(PermanentPushError):
     """The account has no such service in that region (not purchased, not enabled, no permission)."""
+
+
+class AuthenticationFailedError(PermanentPushError):
+    """The target refused the credentials themselves (a wrong or revoked key, a locked key, a clock too
+    far off to sign with), after they were read again once: final at once, since retrying a refused key
+    only brings a lockout closer. ``code`` is ``AUTH_FAILED``; ``gateway_code`` the target's own code."""
+
+    CODE = "AUTH_FAILED"
+
+    def __init__(self, gateway_code: str, message: str) -> None:
+        super().__init__(self.CODE, message)
+        self.gateway_code = gateway_code
 
 
 class DependencyError(CertpushError):

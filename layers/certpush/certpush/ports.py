@@ -293,8 +293,10 @@ class PushTarget(Protocol):
         references certpush attached it to (the records' options), which are always looked at."""
         ...
 
-    def retract(self, region: str, target_id: str) -> None:
-        """Deletes the certificate ``target_id``; a certificate already gone is not an error."""
+    def retract(self, region: str, target_id: str) -> str | None:
+        """Deletes the certificate ``target_id``; a certificate already gone is not an error. Returns what
+        was done when it is not "deleted ``target_id``" (a target that holds no certificate of its own);
+        raises PermanentPushError when the target cannot remove it."""
         ...
 
 

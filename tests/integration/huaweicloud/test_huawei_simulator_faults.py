@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from certpush.errors import ServiceUnavailableInRegionError, TransientPushError
+from certpush.errors import AuthenticationFailedError, PermanentPushError, TransientPushError
 from certpush.models.domain import PushRequest
 from certpush.ports import PushTarget
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
@@ -103,8 +105,8 @@ def test_create_done_but_connection_dropped(
     """The create runs and its answer is lost: the retry finds the certificate instead of making another."""
 
     class DropOnCreate(HuaweiWafTarget):
-        def find_by_name(self, region: str, name: str) -> dict[str, object] | None:
-            found = super().find_by_name(region, name)
+        def list_named(self, region: str, name: str, **kwargs: Any) -> list[dict[str, Any]]:
+            found = super().list_named(region, name, **kwargs)
             sim.set_faults(failure_rate=1.0, kinds=["timeout"])  # the next call (the create) is dropped
             return found
 
@@ -125,14 +127,23 @@ def test_throttling_is_transient(sim: HuaweiCloudSimulator, waf: HuaweiWafTarget
     assert caught.value.code == "APIGW.0308"
 
 
-def test_wrong_secret_is_refused(
+def test_wrong_secret_is_refused_once_and_not_sent_again(
     sim: HuaweiCloudSimulator, http_client: httpx.Client, make_request: MakeRequest
 ) -> None:
+    """A 401 is AUTH_FAILED with the gateway's code; the same credentials, read again, are not sent a
+    second time (5 failures in a row lock the AK), nor by the next push."""
     wrong = HuaweiCloudCredentials(access_key=next(iter(sim.credentials)), secret_key="not-the-secret")
-    client = HuaweiCloudClient(lambda: wrong, http_client=http_client, endpoint_template=sim.endpoint_template)
-    with pytest.raises(ServiceUnavailableInRegionError) as caught:
-        push_to(HuaweiWafTarget(client), make_request())
-    assert caught.value.code == "APIGW.0301"
+    client = HuaweiCloudClient(
+        lambda: wrong,
+        reload_credentials=lambda: wrong,
+        http_client=http_client,
+        endpoint_template=sim.endpoint_template,
+    )
+    for region in ("cn-north-4", "ap-southeast-1"):
+        with pytest.raises(AuthenticationFailedError) as caught:
+            push_to(HuaweiWafTarget(client), make_request(region))
+        assert caught.value.code == "AUTH_FAILED"
+    assert caught.value.gateway_code in ("APIGW.0301", "REFUSED_BEFORE")
     assert sim.state()["stats"]["signature_failures"] == 1
 
 
@@ -146,8 +157,9 @@ def test_clock_skew_is_refused(
     client = HuaweiCloudClient(
         lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template, clock=SlowClock()
     )
-    with pytest.raises(ServiceUnavailableInRegionError, match="window"):
+    with pytest.raises(AuthenticationFailedError, match="clock skew") as caught:
         push_to(HuaweiWafTarget(client), make_request())
+    assert caught.value.gateway_code == "APIGW.0303"
 
 
 def test_admin_http_api(sim: HuaweiCloudSimulator, targets: list[PushTarget], make_request: MakeRequest) -> None:
@@ -202,3 +214,44 @@ def test_the_host_header_tells_services_and_regions_apart(
             headers={"Host": host, "Content-Type": "application/json"},
         )
     assert response.status_code == status, response.text
+
+
+def test_a_deleted_protected_domain_or_listener_refuses_the_attach(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    """What a person deleting them in the console leaves (``remove_waf_host``, ``remove_elb_listener``):
+    the certificate still uploads, the attach is refused for good with the service's own code."""
+    host, listener = sim.add_waf_host("cn-north-4", "www.example.com"), sim.add_elb_listener("cn-north-4")
+    sim.remove_waf_host("cn-north-4", host)
+    sim.remove_elb_listener("cn-north-4", listener)
+    for target, reference, code in ((waf, host, "WAF.00011004"), (elb, listener, "ELB.8904")):
+        request = make_request(attach=(f"cn-north-4/{reference}",))
+        uploaded = target.upload(request)
+        with pytest.raises(PermanentPushError) as caught:
+            target.attach(request, uploaded.target_id)
+        assert caught.value.code == code
+    state = sim.state()
+    assert state["waf"]["cn-north-4"]["hosts"] == [] and state["elb"]["cn-north-4"]["listeners"] == []
+
+
+def test_rotated_credentials_refuse_the_old_pair(
+    sim: HuaweiCloudSimulator, http_client: httpx.Client, credentials: HuaweiCloudCredentials, make_request: MakeRequest
+) -> None:
+    """``set_credentials``: IAM accepts the new pair only; a client that reloads its secret on 401 goes on."""
+    before = sim.credentials
+    fresh = HuaweiCloudCredentials(access_key="ROTATEDAK", secret_key=SecretStr("rotated-secret"))
+    try:
+        sim.set_credentials({"ROTATEDAK": "rotated-secret"})
+        stale = HuaweiCloudClient(lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template)
+        with pytest.raises(AuthenticationFailedError) as caught:
+            push_to(HuaweiWafTarget(stale), make_request())
+        assert caught.value.gateway_code == "APIGW.0301"
+        reloading = HuaweiCloudClient(
+            lambda: credentials,
+            reload_credentials=lambda: fresh,
+            http_client=http_client,
+            endpoint_template=sim.endpoint_template,
+        )
+        assert push_to(HuaweiWafTarget(reloading), make_request()).target_id
+    finally:
+        sim.set_credentials(before)

@@ -53,6 +53,7 @@ def _route(pattern: str) -> re.Pattern[str]:
 
 OPERATIONS = [
     Operation("iam", "GET", _route("/v3/projects"), IamClient, "keystone_list_projects"),
+    Operation("iam", "GET", _route("/v3/auth/domains"), IamClient, "keystone_list_auth_domains"),
     Operation("waf", "GET", _route("/v1/{project_id}/waf/certificate"), WafClient, "list_certificates"),
     Operation("waf", "POST", _route("/v1/{project_id}/waf/certificate"), WafClient, "create_certificate"),
     Operation("waf", "GET", _route("/v1/{project_id}/waf/certificate/{certificate_id}"), WafClient, "show_certificate"),
@@ -213,21 +214,30 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     elb_options = {"attach": (f"{region}/{sni}",), "attach_default": (f"{region}/{default}",)}
 
     first_waf = push_to(waf, make_request(region, attach=waf_attach))
-    push_to(
+    # applied to protected domains, v1 cannot be changed (WAF.00022003): v2 is a new certificate, the
+    # domains move to it
+    second_waf = push_to(
         waf,
         make_request(region, version=2, attach=waf_attach).model_copy(
             update={"previous_target_id": first_waf.target_id}
         ),
     )
+    unbound = push_to(waf, make_request(region, certificate_id="spare"))  # applied nowhere: renewed in place
+    renewed = push_to(
+        waf,
+        make_request(region, certificate_id="spare", version=2).model_copy(
+            update={"previous_target_id": unbound.target_id}
+        ),
+    )
+    assert renewed.target_id == unbound.target_id
     first_elb = push_to(elb, make_request(region, **elb_options))
     push_to(
         elb,
         make_request(region, version=2, **elb_options).model_copy(update={"previous_target_id": first_elb.target_id}),
     )
     push_to(elb, make_request(region, certificate_id="other", **elb_options))  # replaces the overlapping SNI one
-    assert waf.in_use(region, first_waf.target_id)
+    assert waf.in_use(region, first_waf.target_id) == [] and waf.in_use(region, second_waf.target_id)
     assert elb.in_use(region, first_elb.target_id) == []  # "other" took its place on both listeners
-    sim.detach_everywhere(region, first_waf.target_id)
     waf.retract(region, first_waf.target_id)
     elb.retract(region, first_elb.target_id)
     sim.add_cdn_domain("www.example.com")
@@ -245,7 +255,8 @@ def test_every_request_the_adapters_send_is_one_the_sdk_would_send(
     assert ours == {sim.requests()[0].signed_headers}  # the SDK signs the same headers
     covered = {check_against_sdk(request) for request in recorded}
     assert covered >= {
-        "keystone_list_projects", "list_certificates", "create_certificate", "update_certificate",
+        "keystone_list_projects", "keystone_list_auth_domains", "list_certificates", "create_certificate",
+        "update_certificate",
         "show_certificate", "apply_certificate_to_host", "show_listener", "update_listener",
         "list_listeners", "delete_certificate", "list_domains", "show_domain_full_config",
         "update_domain_full_config",

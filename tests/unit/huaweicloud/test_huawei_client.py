@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import SecretStr, ValidationError
 
 from certpush.errors import (
+    AuthenticationFailedError,
     ConfigurationError,
     PermanentPushError,
     PushError,
@@ -87,7 +88,8 @@ def call_waf(client: HuaweiCloudClient) -> dict[str, object]:
         (400, {"error_code": "WAF.00012001"}, ServiceUnavailableInRegionError, "WAF.00012001"),
         (400, {"error_code": "WAF.00012003"}, ServiceUnavailableInRegionError, "WAF.00012003"),
         (400, {"error_code": "WAF.00012005"}, ServiceUnavailableInRegionError, "WAF.00012005"),
-        (401, {"error_code": "APIGW.0301", "error_msg": "bad auth"}, ServiceUnavailableInRegionError, "APIGW.0301"),
+        (401, {"error_code": "APIGW.0301", "error_msg": "bad auth"}, AuthenticationFailedError, "AUTH_FAILED"),
+        (401, {"error_code": "APIGW.0303", "error_msg": "date"}, AuthenticationFailedError, "AUTH_FAILED"),
         (403, {"error_code": "ELB.1101"}, ServiceUnavailableInRegionError, "ELB.1101"),
         (404, {"error_code": "APIGW.0101"}, ServiceUnavailableInRegionError, "APIGW.0101"),
     ],
@@ -369,14 +371,141 @@ def test_a_401_reloads_the_credentials_once_and_sends_again() -> None:
     assert reloads == [1]
 
 
-def test_a_401_with_fresh_credentials_still_counts() -> None:
+def test_a_401_with_the_same_credentials_after_the_reload_is_final_and_not_sent_again() -> None:
     reloads: list[int] = []
+    sent: list[httpx.Request] = []
 
     def reload() -> HuaweiCloudCredentials:
         reloads.append(1)
         return CREDENTIALS  # the secret was not rotated: the keys are simply wrong
 
-    client, http = make_client(_accepting("someone-else"), reload_credentials=reload)
-    with http, pytest.raises(ServiceUnavailableInRegionError):
-        call_waf(client)
-    assert reloads == [1]
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return _accepting("someone-else")(request)
+
+    client, http = make_client(handler, reload_credentials=reload)
+    with http:
+        with pytest.raises(AuthenticationFailedError) as caught:
+            call_waf(client)
+        assert (caught.value.code, caught.value.gateway_code) == ("AUTH_FAILED", "HTTP_401")
+        with pytest.raises(AuthenticationFailedError) as again:
+            call_waf(client)  # the next push: read again, unchanged, not sent (an AK locks after 5 failures)
+        assert again.value.gateway_code == "REFUSED_BEFORE"
+    assert len(sent) == 1
+    assert reloads == [1, 1]
+
+
+def test_refused_credentials_are_tried_again_after_the_lock_would_have_ended() -> None:
+    sent: list[httpx.Request] = []
+    now = [0.0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(401, json={"error_code": "APIGW.0301"})
+
+    client, http = make_client(handler, monotonic=lambda: now[0])
+    with http:
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailedError):
+                call_waf(client)
+        assert len(sent) == 1
+        now[0] += 301  # the gateway's lock lasts 5 minutes
+        with pytest.raises(AuthenticationFailedError):
+            call_waf(client)
+    assert len(sent) == 2
+
+
+def test_a_401_for_clock_skew_names_it_and_does_not_condemn_the_key() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if len(sent) == 1:
+            return httpx.Response(401, json={"error_code": "APIGW.0303", "error_msg": "date"})
+        return httpx.Response(200, json={})
+
+    client, http = make_client(handler, reload_credentials=lambda: CREDENTIALS)
+    with http:
+        with pytest.raises(AuthenticationFailedError, match="clock skew"):
+            call_waf(client)
+        assert call_waf(client) == {}  # the clock was fixed: the same key works
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "retry_after", "throttled"),
+    [
+        (429, {"Retry-After": "42"}, 42, True),
+        (429, {}, None, True),
+        (503, {"Retry-After": "7"}, 7, False),
+        (429, {"Retry-After": "soon"}, None, True),
+        (429, {"Retry-After": "999999"}, 12 * 3600, True),
+    ],
+)
+def test_retry_after_is_kept_for_the_worker(
+    status: int, headers: dict[str, str], retry_after: int | None, throttled: bool
+) -> None:
+    code = "APIGW.0308" if status == 429 else "ELB.9000"
+    error = error_for_response(httpx.Response(status, json={"error_code": code}, headers=headers))
+    assert isinstance(error, TransientPushError)
+    assert (error.retry_after, error.throttled) == (retry_after, throttled)
+
+
+def test_retry_after_as_an_http_date() -> None:
+    later = (datetime.now(UTC) + timedelta(seconds=120)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    error = error_for_response(httpx.Response(429, headers={"Retry-After": later}))
+    assert isinstance(error, TransientPushError) and error.retry_after is not None
+    assert 100 <= error.retry_after <= 121
+
+
+def test_the_account_id_is_asked_of_iam_once_and_sent_to_global_services() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/v3/auth/domains":
+            return httpx.Response(200, json={"domains": [{"id": "d" * 32, "name": "acct"}]})
+        return httpx.Response(200, json={})
+
+    client, http = make_client(handler)
+    with http:
+        for _ in range(2):
+            client.call("cdn", "global", "GET", "/v1.0/cdn/domains", global_service=True)
+    assert [r.url.host for r in seen] == ["iam.myhuaweicloud.com", "cdn.myhuaweicloud.com", "cdn.myhuaweicloud.com"]
+    assert [r.headers.get("X-Domain-Id") for r in seen[1:]] == ["d" * 32, "d" * 32]
+    assert "x-domain-id" in seen[1].headers["Authorization"]  # signed, as the SDK signs it
+
+
+def test_the_european_site_has_its_own_cdn_and_iam() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(200, json={"domains": [{"id": "e" * 32}]})
+
+    client, http = make_client(handler, site="eu")
+    with http:
+        client.call("cdn", "global", "GET", "/v1.0/cdn/domains", global_service=True)
+    assert seen == ["iam.eu-west-101.myhuaweicloud.eu", "cdn.myhuaweicloud.eu"]
+    given, http = make_client(handler, domain_id="f" * 32)
+    with http:
+        given.call("cdn", "global", "GET", "/v1.0/cdn/domains", global_service=True)
+    assert seen[-1] == "cdn.myhuaweicloud.com" and len(seen) == 3  # a configured id: IAM is not asked
+
+
+def test_the_region_table_and_the_simulator_agree_on_where_waf_updates_by_name_only() -> None:
+    """Two readings of the same API pages (eu-west-0, my-kualalumpur-1 UpdateCertificate: name only)."""
+    from certpush.providers.huaweicloud.regions import WAF_UPDATE_NAME_ONLY, waf_updates_content
+    from certpush_emulators.huaweicloud.waf import NAME_ONLY_UPDATE_REGIONS
+
+    assert WAF_UPDATE_NAME_ONLY == NAME_ONLY_UPDATE_REGIONS
+    assert not waf_updates_content("eu-west-0") and waf_updates_content("eu-west-101")
+    assert offered_regions("waf") >= WAF_UPDATE_NAME_ONLY
+
+
+@pytest.mark.parametrize("site", ["com", "eu"])
+def test_the_site_setting_picks_the_cdn_endpoint(site: str) -> None:
+    assert endpoint_for("cdn", "global", site=site) == f"https://cdn.myhuaweicloud.{site}"
+    assert HuaweiCloudSettings.model_validate({"site": site}).site == site
+    with pytest.raises(ValidationError):
+        HuaweiCloudSettings.model_validate({"site": "cn"})

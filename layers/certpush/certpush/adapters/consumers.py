@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from certpush.errors import PushInProgressError, TransientDependencyError
+from certpush.errors import AuthenticationFailedError, PushInProgressError, TransientDependencyError, TransientPushError
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
@@ -87,6 +87,8 @@ class PushConsumer:
         except RetryLater as retry:
             self._scheduler.retry_later(record.receiptHandle, retry.delay_seconds)
             self._count("PushRetries")
+            if isinstance(retry.cause, TransientPushError) and retry.cause.throttled:
+                self._count("PushThrottled")  # the target's flow control: the retry waits its Retry-After
             raise
         except PushInProgressError:
             # the same push is running in another invocation: come back when it is done
@@ -101,6 +103,8 @@ class PushConsumer:
             # SUPERSEDED is no failure (a newer version is in the target); ATTACH_FAILED is one
             metric = {PushStatus.SUCCEEDED: "PushSucceeded", PushStatus.SUPERSEDED: "PushSuperseded"}
             self._count(metric.get(final.status, "PushFailed"))
+            if final.reason == AuthenticationFailedError.CODE:
+                self._count("PushAuthFailed")  # the target refused the credentials: rotate or fix them
 
     def _count(self, name: str) -> None:
         if self._metrics is not None:

@@ -51,6 +51,7 @@ class RetryLater(Exception):
     def __init__(self, delay_seconds: int, cause: Exception) -> None:
         super().__init__(f"retry in {delay_seconds}s: {cause}")
         self.delay_seconds = delay_seconds
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,15 @@ class RetryPolicy:
     settle_seconds: int = 30
     jitter: Callable[[], float] = field(default=random.random)
 
-    def delay(self, attempt: int, *, ambiguous: bool = False) -> int:
+    def delay(self, attempt: int, *, ambiguous: bool = False, retry_after: int | None = None) -> int:
         """Exponential backoff with "equal jitter": half fixed, half random; at least ``settle_seconds``
-        after an ambiguous error."""
+        after an ambiguous error, and at least ``retry_after`` when the target said how long to wait
+        (an HTTP ``Retry-After``: coming back sooner only meets its flow control again)."""
         ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
         backoff = int(ceiling / 2 + self.jitter() * ceiling / 2)
-        return max(backoff, self.settle_seconds) if ambiguous else backoff
+        if ambiguous:
+            backoff = max(backoff, self.settle_seconds)
+        return max(backoff, retry_after) if retry_after is not None else backoff
 
 
 @dataclass
@@ -245,7 +249,7 @@ class PushWorker:
             if upload is not None:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
             return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
-        delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous)
+        delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous, retry_after=exc.retry_after)
         noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
         if upload is not None:
             noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})

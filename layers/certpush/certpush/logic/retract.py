@@ -99,16 +99,17 @@ class Retractor:
                 return RetractOutcome(
                     key, RetractStatus.IN_USE, versions, target_id, f"{target_id} is still used by {', '.join(users)}"
                 )
-            target.retract(key.region, target_id)
+            done = target.retract(key.region, target_id)
         except PushError as exc:
             return RetractOutcome(key, RetractStatus.FAILED, versions, target_id, f"{exc.code}: {exc.message}")
         now = self.clock.now()
+        what = done or f"deleted {target_id}"
         for record in records:
             self.records.record_retraction(
-                record.model_copy(update={"updated_at": now, "message": f"retracted {target_id}", "reason": None})
+                record.model_copy(update={"updated_at": now, "message": f"retracted: {what}", "reason": None})
             )
         logger.info("retracted", extra={"target": str(key), "target_id": target_id, "versions": list(versions)})
-        return RetractOutcome(key, RetractStatus.RETRACTED, versions, target_id, f"deleted {target_id}")
+        return RetractOutcome(key, RetractStatus.RETRACTED, versions, target_id, what)
 
 
 def _by_target_id(chosen: list[PushRecord], deployed: list[PushRecord]) -> list[tuple[str, list[PushRecord]]]:

@@ -16,7 +16,9 @@ def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | 
         return None
     from certpush.providers.huaweicloud.cdn_adapter import HuaweiCdnTarget
 
-    return HuaweiCdnTarget(client, settings.cdn_console_template)
+    return HuaweiCdnTarget(
+        client, settings.cdn_console_template, enterprise_project_id=settings.cdn_enterprise_project_id
+    )
 
 
 DEFINITION = PushTargetDefinition(

@@ -3,8 +3,16 @@
 CDN keeps no certificate store of its own: the certificate is part of a domain's HTTPS configuration,
 set with UpdateDomainFullConfig (``PUT /v1.1/cdn/configuration/domains/{domain_name}/configs``, body
 ``{"configs": {"https": {https_status, certificate_type, certificate_source, certificate_name,
-certificate_value, private_key}}}``) and read with ShowDomainFullConfig (``GET`` on the same path),
-https://support.huaweicloud.com/api-cdn/UpdateDomainFullConfig.html.
+certificate_value, private_key, http2_status, tls_version, ocsp_stapling_status}}}``) and read with
+ShowDomainFullConfig (``GET`` on the same path), https://support.huaweicloud.com/api-cdn/UpdateDomainFullConfig.html.
+The ``https`` object replaces the domain's HTTPS configuration as a whole: what it leaves out takes its
+default (HTTP/2 off, TLS 1.1-1.3, OCSP stapling off). So a push reads the configuration and writes it
+back with only the certificate changed; other configurations (force redirect...) are not sent, so they
+stay as they are.
+
+CDN is global: with AK/SK every call names the account (``X-Domain-Id``, from the settings or IAM), and
+the endpoint is the account's site's (``cdn.myhuaweicloud.com``, ``cdn.myhuaweicloud.eu``). With an
+enterprise project (a setting; mandatory when the keys are an IAM user's) every call names it.
 
 The domains are the ``--attach`` references (accelerated domain names); without any, every
 accelerated domain the certificate covers (ListDomains, ``GET /v1.0/cdn/domains``).
@@ -16,6 +24,13 @@ one serves another certpush version, else CREATED. ``attach`` configures the dom
 serve this version yet, one by one; a domain that is gone fails the attach (ATTACH_FAILED), not the
 upload. A push is idempotent: a domain that already serves the certificate under this version's name
 is left alone. A renewal is in place by nature: the new version replaces the old one on the same domains.
+
+Retract: a certificate leaves a domain only by another one taking its place or HTTPS being turned off
+(``https_status`` off, which also turns HTTP/2 and OCSP stapling off); the private key of the domain's
+previous certificate is never readable back (ShowDomainFullConfig answers no key), so nothing can be put
+back. Turning HTTPS off on a domain that serves visitors is no retraction but an outage: a domain that
+serves certpush's certificate refuses the retract (``in_use``) and says what to do; one that no longer
+does holds nothing of certpush's, and says so.
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from certpush.providers.huaweicloud.console import (
     DEFAULT_CDN_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
 )
+from certpush.providers.huaweicloud.keys import traditional_pem
 from certpush.providers.huaweicloud.regions import CDN
 
 DOMAINS_PATH = "/v1.0/cdn/domains"
@@ -37,6 +53,8 @@ CONFIGS_PATH = "/v1.1/cdn/configuration/domains/{domain_name}/configs"
 PAGE_SIZE = 1000
 MAX_PAGES = 20
 OWN_CERTIFICATE = 0  # certificate_source 0: the tenant's own certificate (2: a CCM certificate)
+# what a domain's HTTPS configuration holds besides its certificate: written back as read
+KEPT_HTTPS_SETTINGS = ("http2_status", "tls_version", "ocsp_stapling_status")
 
 
 def covers(names: Iterable[str], domain: str) -> bool:
@@ -76,20 +94,21 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         name = request.deterministic_name
         domains = [domain for domain in target_id.split(",") if domain]
-        changed = [domain for domain in domains if self._https(domain).get("certificate_name") != name]
+        current = {domain: self._https(domain) for domain in domains}
+        changed = [domain for domain in domains if current[domain].get("certificate_name") != name]
+        key = traditional_pem(request.material.private_key_pem.get_secret_value()) if changed else ""
         for domain in changed:
+            kept = {k: current[domain][k] for k in KEPT_HTTPS_SETTINGS if current[domain].get(k) is not None}
             https = {
+                **kept,
                 "https_status": "on",
                 "certificate_type": "server",
                 "certificate_source": OWN_CERTIFICATE,
                 "certificate_name": name,
                 "certificate_value": request.material.full_chain_pem,
-                "private_key": request.material.private_key_pem.get_secret_value(),
+                "private_key": key,
             }
-            self._client.call(
-                CDN, request.region, "PUT", self._configs_path(domain), params=self._query(),
-                json_body={"configs": {"https": https}},
-            )  # fmt: skip
+            self._call("PUT", self._configs_path(domain), params=self._query(), json_body={"configs": {"https": https}})
         return AttachResult(
             attached=domains, detail=f"configured {name} on {len(changed)} of {len(domains)} accelerated domain(s)"
         )
@@ -117,8 +136,14 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
     def _configs_path(self, domain: str) -> str:
         return CONFIGS_PATH.replace("{domain_name}", quote(domain, safe=""))
 
+    def _call(
+        self, method: str, path: str, *, params: dict[str, Any], json_body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._client.call(CDN, "global", method, path, params=params, json_body=json_body, global_service=True)
+
     def _https(self, domain: str) -> Mapping[str, Any]:
-        body = self._client.call(CDN, "global", "GET", self._configs_path(domain), params=self._query())
+        """The domain's HTTPS configuration (ShowDomainFullConfig ``configs.https``: no private key)."""
+        body = self._call("GET", self._configs_path(domain), params=self._query())
         configs = body.get("configs") if isinstance(body.get("configs"), Mapping) else {}
         https = configs.get("https") if configs else None
         return https if isinstance(https, Mapping) else {}
@@ -127,7 +152,7 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
         found: list[str] = []
         for page in range(1, MAX_PAGES + 1):
             params = self._query(page_size=PAGE_SIZE, page_number=page)
-            body = self._client.call(CDN, "global", "GET", DOMAINS_PATH, params=params)
+            body = self._call("GET", DOMAINS_PATH, params=params)
             domains = [d for d in body.get("domains") or [] if isinstance(d, Mapping)]
             found.extend(str(d["domain_name"]) for d in domains if d.get("domain_name"))
             total = body.get("total")
@@ -141,9 +166,9 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
         return params
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
-        """The accelerated domains that serve HTTPS with a certificate certpush configured."""
-        users: list[str] = []
+    def _serving_certpush(self, target_id: str) -> list[tuple[str, str]]:
+        """(domain, certificate name) of the domains that serve HTTPS with a certificate certpush configured."""
+        serving: list[tuple[str, str]] = []
         for domain in (d for d in target_id.split(",") if d):
             try:
                 https = self._https(domain)
@@ -151,13 +176,29 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
                 if exc.code in DOMAIN_GONE_CODES:
                     continue
                 raise
-            if https.get("https_status") == "on" and str(https.get("certificate_name") or "").startswith("certpush-"):
-                users.append(f"accelerated domain {domain} ({https.get('certificate_name')})")
-        return users
+            name = str(https.get("certificate_name") or "")
+            if https.get("https_status") == "on" and name.startswith(TARGET_NAME_PREFIX):
+                serving.append((domain, name))
+        return serving
 
-    def retract(self, region: str, target_id: str) -> None:
-        """Nothing to delete: CDN keeps the certificate only in a domain's HTTPS configuration, and a
-        domain that serves it is in use (``in_use``)."""
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """The accelerated domains that serve HTTPS with a certificate certpush configured: CDN holds a
+        certificate only there, so retracting it would mean turning HTTPS off for their visitors."""
+        return [f"accelerated domain {domain} ({name})" for domain, name in self._serving_certpush(target_id)]
+
+    def retract(self, region: str, target_id: str) -> str:
+        """Removes nothing: refuses while a domain serves certpush's certificate (turning HTTPS off is an
+        outage, and the certificate before certpush's cannot be put back: CDN never answers its key);
+        once none does, there is nothing of certpush's left, which it says."""
+        serving = self._serving_certpush(target_id)
+        if serving:
+            names = ", ".join(domain for domain, _ in serving)
+            raise PermanentPushError(
+                "CDN_SERVES_IT",
+                f"accelerated domain(s) {names} serve it over HTTPS; CDN removes a certificate only by turning "
+                "HTTPS off: configure another certificate there (or turn HTTPS off in the console), then retract",
+            )
+        return f"no accelerated domain of {target_id} serves it any more: nothing to remove"
 
 
 # CDN.0105: the accelerated domain does not exist; CDN.0108: it is not the tenant's

@@ -2,18 +2,27 @@
 
 Errors become our exceptions by HTTP status and error code, never by message text:
 
-* 429, the API gateway's throttling code, 5xx, timeouts and connection errors -> TransientPushError
-* 401 / 403, WAF token / project / permission / frozen / not-subscribed codes, the gateway's
-  "API not found" code (the service is not offered there) -> ServiceUnavailableInRegionError
+* 429 and the API gateway's flow-control code -> TransientPushError(throttled, retry_after from the
+  answer's ``Retry-After``); 5xx, timeouts and connection errors -> TransientPushError
+* 401 (the API gateway refused the credentials: a wrong key, a locked one, a clock more than 15 minutes
+  off) -> AuthenticationFailedError (``AUTH_FAILED``), after the credentials were read again once:
+  retrying a refused key would lock it (5 failures in a row lock an AK for 5 minutes)
+* 403, WAF token / project / permission / frozen / not-subscribed codes, the gateway's "API not found"
+  code (the service is not offered there) -> ServiceUnavailableInRegionError
 * everything else (400 validation, WAF.00011019 illegal certificate, WAF.00011021 expired...)
   -> PermanentPushError, whose ``code`` is the service's error code for callers that branch on it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import threading
+import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -21,6 +30,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from certpush.errors import (
+    AuthenticationFailedError,
     CertpushError,
     ConfigurationError,
     PermanentPushError,
@@ -30,12 +40,16 @@ from certpush.errors import (
 )
 from certpush.logic.redaction import scrub_target_text
 from certpush.ports import Clock
-from certpush.providers.huaweicloud.regions import IAM, endpoint_for
+from certpush.providers.huaweicloud.regions import IAM, SITE_IAM_ENDPOINTS, Site, endpoint_for
 from certpush.providers.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
 from certpush.providers.huaweicloud.signer import HuaweiSigner
 
-# API gateway (APIGW.*) codes: https://support.huaweicloud.com/api-apig/ (error codes).
+# API gateway (APIGW.*) codes: https://support.huaweicloud.com/en-us/devg-apisign/api-sign-errorcode.html
 THROTTLING_CODES = frozenset({"APIGW.0308"})
+CLOCK_SKEW_CODE = "APIGW.0303"  # X-Sdk-Date more than 15 minutes off the gateway's clock
+MAX_RETRY_AFTER_SECONDS = 12 * 3600
+# How long refused credentials are not sent again unless they change (the gateway's lock lasts 5 minutes)
+REFUSAL_MEMORY_SECONDS = 300.0  # SQS's longest visibility timeout: a longer wait cannot be scheduled
 # WAF.00012001 invalid token, .002 project mismatch, .003 permission denied, .004 account frozen,
 # .005 not subscribed; APIGW.0101: the API does not exist (the service is not offered in that region);
 # APIGW.0302: the IAM user may not call the API.
@@ -125,6 +139,22 @@ def _error_fields(body: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+def retry_after_seconds(response: httpx.Response) -> int | None:
+    """The answer's ``Retry-After`` (RFC 9110 10.2.3: delay-seconds or an HTTP-date) in whole seconds."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(int(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return min(max(0, math.ceil((moment - datetime.now(UTC)).total_seconds())), MAX_RETRY_AFTER_SECONDS)
+
+
 def error_for_response(response: httpx.Response) -> PushError:
     """Our exception for a non-2xx answer, chosen by status and error code."""
     try:
@@ -138,13 +168,21 @@ def error_for_response(response: httpx.Response) -> PushError:
     text = f"HTTP {status}: {scrub_target_text(message or response.reason_phrase)}"
     if request_id:
         text += f" (request id {request_id})"
+    retry_after = retry_after_seconds(response)
     if status == 429 or code in THROTTLING_CODES:
-        return TransientPushError(code, text)
-    if code in SERVICE_UNAVAILABLE_CODES or status in (401, 403):
+        return TransientPushError(code, text, retry_after=retry_after, throttled=True)
+    if status == 401:
+        what = (
+            "the request's time is more than 15 minutes off the cloud's (clock skew): check this machine's clock"
+            if code == CLOCK_SKEW_CODE
+            else "the access key was refused (wrong, deleted, disabled or locked after failed attempts)"
+        )
+        return AuthenticationFailedError(code, f"{code}: {what}; {text}")
+    if code in SERVICE_UNAVAILABLE_CODES or status == 403:
         return ServiceUnavailableInRegionError(code, text)
     if status >= 500 or status == 408:
         # a 5xx other than 503 may come after the work was done (APIG answers 504 when the service is slow)
-        return TransientPushError(code, text, ambiguous=status >= 500 and status != 503)
+        return TransientPushError(code, text, ambiguous=status >= 500 and status != 503, retry_after=retry_after)
     return PermanentPushError(code, text)
 
 
@@ -167,9 +205,12 @@ class HuaweiCloudClient:
 
     ``credentials_loader`` is called once, on the first request (not at construction). A 401 calls
     ``reload_credentials`` (past any cache: the keys may have been rotated) and sends the request
-    once more before it counts as an error. Project ids come
-    from ``project_ids`` or are discovered with IAM ``GET /v3/projects?name={region}`` and cached.
-    ``http_client``, when given, is used as is (its owner closes it); otherwise one is made here.
+    once more before it counts as an error (AUTH_FAILED: never a third time). Project ids come
+    from ``project_ids`` or are discovered with IAM ``GET /v3/projects?name={region}`` and cached; the
+    account's id (a global service's ``X-Domain-Id``) from ``domain_id`` or IAM ``GET /v3/auth/domains``,
+    cached. ``site``: the account's site (``com``, or ``eu`` for huaweicloud.eu): where global services
+    and IAM answer. ``http_client``, when given, is used as is (its owner closes it); otherwise one is
+    made here.
     """
 
     def __init__(
@@ -182,6 +223,9 @@ class HuaweiCloudClient:
         project_ids: Mapping[str, str] | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Clock | None = None,
+        domain_id: str | None = None,
+        site: Site = "com",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._credentials_loader = credentials_loader
         self._reload_credentials = reload_credentials
@@ -190,8 +234,13 @@ class HuaweiCloudClient:
         self._timeout = default_timeout(timeout_seconds)
         self._endpoint_template = endpoint_template
         self._project_ids: dict[str, str] = dict(project_ids or {})
+        self._domain_id = domain_id
+        self._site: Site = site
         self._clock = clock
         self._signer: HuaweiSigner | None = None
+        self._signed_with: dict[int, str] = {}
+        self._refused: dict[str, float] = {}
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -207,30 +256,74 @@ class HuaweiCloudClient:
 
     # -- credentials and projects ----------------------------------------------------------------
     def _auth(self, refused: HuaweiSigner | None = None) -> HuaweiSigner:
-        """The signer; with ``refused`` (a signer the API answered 401 to), one from reloaded credentials."""
+        """The signer; with ``refused`` (a signer the API answered 401 to), one from credentials read
+        again (past any cache: the keys may have been rotated). Credentials the API refused within
+        ``REFUSAL_MEMORY_SECONDS`` are not sent again: AuthenticationFailedError at once."""
         with self._lock:
-            if refused is not None and self._signer is refused and self._reload_credentials is not None:
+            if refused is not None and self._signer is refused:
                 self._signer = None
-                loader = self._reload_credentials
-            else:
-                loader = self._credentials_loader
             if self._signer is None:
+                reload = (refused is not None or self._refusals_now()) and self._reload_credentials is not None
+                loader = self._reload_credentials if reload and self._reload_credentials else self._credentials_loader
                 try:
                     credentials = loader()
                 except CertpushError:
                     raise
                 except Exception as exc:  # a secrets store outage must not look like a refusal
                     raise TransientPushError("CREDENTIALS_UNAVAILABLE", f"{type(exc).__name__}: {exc}") from exc
+                if _fingerprint(credentials) in self._refusals_now():
+                    raise AuthenticationFailedError(
+                        "REFUSED_BEFORE",
+                        "the cloud refused these credentials moments ago and they have not changed: not sent "
+                        "again (5 refusals in a row lock an access key for 5 minutes); rotate them in the secret",
+                    )
                 self._signer = HuaweiSigner(
                     credentials.access_key,
                     credentials.secret_key,
                     clock=self._clock,
                     security_token=credentials.security_token,
                 )
+                self._signed_with[id(self._signer)] = _fingerprint(credentials)
             return self._signer
 
+    def _refusals_now(self) -> dict[str, float]:
+        """Credentials refused lately (fingerprint -> when), the expired ones forgotten. Holds the lock."""
+        now = self._monotonic()
+        for stale in [key for key, when in self._refused.items() if now - when > REFUSAL_MEMORY_SECONDS]:
+            del self._refused[stale]
+        return self._refused
+
+    def _refuse(self, signer: HuaweiSigner) -> None:
+        """The API refused ``signer``'s credentials after they were read again: remember them."""
+        with self._lock:
+            fingerprint = self._signed_with.get(id(signer))
+            if fingerprint is not None:
+                self._refused[fingerprint] = self._monotonic()
+            if self._signer is signer:
+                self._signer = None
+
     def endpoint(self, service: str, region: str) -> str:
-        return endpoint_for(service, region, self._endpoint_template)
+        return endpoint_for(service, region, self._endpoint_template, site=self._site)
+
+    def domain_id(self) -> str:
+        """The account's id: a global service (CDN) called with AK/SK needs it in ``X-Domain-Id``
+        (KeystoneListAuthDomains, https://support.huaweicloud.com/api-iam/iam_07_0001.html, as the
+        official SDK's GlobalCredentials look it up)."""
+        with self._lock:
+            if self._domain_id is not None:
+                return self._domain_id
+        if self._endpoint_template is not None:
+            base = endpoint_for(IAM, "global", self._endpoint_template)
+        else:
+            base = SITE_IAM_ENDPOINTS[self._site]
+        body = self._send("GET", f"{base}/v3/auth/domains")
+        domains = body.get("domains") if isinstance(body, Mapping) else None
+        found = next((d.get("id") for d in domains or [] if isinstance(d, Mapping) and d.get("id")), None)
+        if not found:
+            raise ServiceUnavailableInRegionError("DOMAIN_NOT_FOUND", "IAM names no account for these credentials")
+        with self._lock:
+            self._domain_id = self._domain_id or str(found)
+            return self._domain_id
 
     def project_id(self, region: str) -> str:
         with self._lock:
@@ -260,11 +353,15 @@ class HuaweiCloudClient:
         *,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        global_service: bool = False,
     ) -> dict[str, Any]:
-        """``path`` may hold ``{project_id}``, replaced by the region's project id. Returns the JSON
-        object answered (``{}`` for an empty body)."""
+        """``path`` may hold ``{project_id}``, replaced by the region's project id; ``global_service``:
+        the request names the account (``X-Domain-Id``) instead. Returns the JSON object answered
+        (``{}`` for an empty body)."""
         base = self.endpoint(service, region)
         headers: dict[str, str] = {}
+        if global_service:
+            headers["X-Domain-Id"] = self.domain_id()
         if "{project_id}" in path:
             project_id = self.project_id(region)
             path = path.replace("{project_id}", quote(project_id, safe=""))
@@ -284,9 +381,21 @@ class HuaweiCloudClient:
         content = json.dumps(json_body, separators=(",", ":")).encode("utf-8") if json_body is not None else None
         auth = self._auth()
         response = self._request(method, url, params, content, send_headers, auth)
-        if response.status_code == 401 and self._reload_credentials is not None:
-            # rotated keys: the cached pair is refused; read the secret again, once, before it counts
-            response = self._request(method, url, params, content, send_headers, self._auth(refused=auth))
+        if response.status_code == 401 and _code_of(response) != CLOCK_SKEW_CODE:
+            # rotated keys: the cached pair is refused; read the secret again, once, and send again only
+            # with credentials that changed. Refused twice, the push fails: a third try brings the
+            # gateway's lock (5 failures in a row) closer and cannot succeed.
+            try:
+                fresh = self._auth(refused=auth)
+            except AuthenticationFailedError:
+                self._refuse(auth)
+                raise error_for_response(response) from None
+            if self._signed_with.get(id(fresh)) == self._signed_with.get(id(auth)):  # the same pair again
+                self._refuse(fresh)
+                raise error_for_response(response)
+            response = self._request(method, url, params, content, send_headers, fresh)
+            if response.status_code == 401 and _code_of(response) != CLOCK_SKEW_CODE:
+                self._refuse(fresh)
         if not response.is_success:
             raise error_for_response(response)
         if not response.content:
@@ -326,6 +435,18 @@ class HuaweiCloudClient:
             )
         except httpx.HTTPError as exc:
             raise error_for_transport(exc) from exc
+
+
+def _fingerprint(credentials: HuaweiCloudCredentials) -> str:
+    secret = credentials.secret_key.get_secret_value().encode()
+    return f"{credentials.access_key}:{hashlib.sha256(secret).hexdigest()}"
+
+
+def _code_of(response: httpx.Response) -> str | None:
+    try:
+        return _error_fields(response.json())[0]
+    except ValueError:
+        return None
 
 
 def _clean_params(params: Mapping[str, Any] | list[tuple[str, Any]] | None) -> httpx.QueryParams | None:

@@ -2,7 +2,10 @@
 
 ELB does not refuse duplicate certificate names, so idempotence is ours: the certificate is named
 ``PushRequest.deterministic_name``; a push reuses a server certificate with that name, or failing that
-one with the same fingerprint, before it creates one. It then binds the certificate to listeners:
+one with the same fingerprint, before it creates one. After a create it looks again: two certificates
+with its name (a concurrent push, or a create that landed after its client timed out) are one too many;
+every pusher keeps the same one (the binding's, else one a listener uses, else the oldest) and deletes
+the others no listener uses, and says so in the record's message. It then binds the certificate to listeners:
 ``options.attach`` (``region/listener_id``) as an SNI certificate, ``options.attach_default`` as the
 listener's default certificate. A new version of a certificate already in the region renews it in place
 (same id, so every listener keeps it); an SNI certificate replaces those that share one of its domains.
@@ -25,6 +28,7 @@ from certpush.providers.huaweicloud.console import (
     DEFAULT_ELB_CONSOLE_TEMPLATE,
     ConsoleLinkedTarget,
 )
+from certpush.providers.huaweicloud.keys import traditional_pem
 from certpush.providers.huaweicloud.references import references_in_region
 from certpush.providers.huaweicloud.regions import ELB
 
@@ -36,10 +40,21 @@ MAX_PAGES = 50
 MAX_DOMAINS = 100
 TLS_PROTOCOLS = frozenset({"HTTPS", "TLS", "QUIC"})
 NOT_FOUND_CODES = frozenset({"ELB.8904", "HTTP_404"})
+IN_USE_CODES = frozenset({"ELB.8905", "HTTP_409"})  # the certificate is used by a listener
+KEEP_ONE_ROUNDS = 4
 _DOMAIN_RE = re.compile(
     r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
 _NOT_HEX = re.compile(r"[^0-9a-f]")
+
+
+def _duplicates_note(removed: list[str], left: set[str]) -> str:
+    note = ""
+    if removed:
+        note += f"; removed duplicate(s) {', '.join(removed)} (a concurrent or late create)"
+    if left:
+        note += f"; duplicate(s) {', '.join(sorted(left))} left: used by listeners"
+    return note
 
 
 def normalise_fingerprint(value: str) -> str:
@@ -83,21 +98,31 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
             sha1, sha256 = certificate_fingerprints(request.material.certificate_pem)
         except ValueError as exc:
             raise PermanentPushError("INVALID_CERTIFICATE", "the certificate PEM cannot be parsed") from exc
-        certificate = self.find_by_name(region, name)
+        note = ""
+        named = self.list_named(region, name)
+        certificate = None
         action = UploadAction.REUSED
+        if named:
+            certificate, note = self._keep_one(region, name, named, request.previous_target_id)
         if certificate is None:
             certificate = self.find_by_fingerprint(region, sha1, sha256)
+            if certificate is not None and certificate.get("name") == name:  # made since our first look
+                certificate, note = self._keep_one(
+                    region, name, self.list_named(region, name) or [certificate], request.previous_target_id
+                )
         if certificate is None and request.previous_target_id:
             certificate = self._update_in_place(request, name, request.previous_target_id)
             action = UploadAction.RENEWED_IN_PLACE
         if certificate is None:
-            certificate = self._create(request, name)
-            action = UploadAction.CREATED
+            created = self._create(request, name)
+            # a concurrent push, or a create that landed late, may have made another one: keep one
+            certificate, note = self._keep_one(region, name, self.list_named(region, name) or [created], None)
+            action = UploadAction.CREATED if certificate["id"] == created["id"] else UploadAction.REUSED
         words = {UploadAction.REUSED: "reused", UploadAction.RENEWED_IN_PLACE: "renewed in place"}
         return UploadResult(
             target_id=str(certificate["id"]),
             action=action,
-            detail=f"{words.get(action, 'created')} ELB certificate {certificate.get('name') or name}",
+            detail=f"{words.get(action, 'created')} ELB certificate {certificate.get('name') or name}{note}",
         )
 
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
@@ -136,8 +161,50 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
     def _oldest(items: list[dict[str, Any]]) -> dict[str, Any] | None:
         return min(items, key=lambda item: (str(item.get("created_at") or ""), str(item["id"]))) if items else None
 
+    def list_named(self, region: str, name: str) -> list[dict[str, Any]]:
+        """The server certificates with exactly this name, oldest first."""
+        named = [item for item in self._list(region, name=name) if item.get("name") == name]
+        return sorted(named, key=lambda item: (str(item.get("created_at") or ""), str(item["id"])))
+
     def find_by_name(self, region: str, name: str) -> dict[str, Any] | None:
-        return self._oldest([item for item in self._list(region, name=name) if item.get("name") == name])
+        named = self.list_named(region, name)
+        return named[0] if named else None
+
+    def _keep_one(
+        self, region: str, name: str, found: list[dict[str, Any]], preferred: str | None
+    ) -> tuple[dict[str, Any], str]:
+        """Of certificates sharing one name (oldest first), the one to keep (the binding's, else one a
+        listener uses, else the oldest: every pusher chooses the same) and a note of the others:
+        deleted when no listener uses them, left otherwise. Looks again until what it keeps is all that
+        is left of them (another pusher may be deleting at the same time)."""
+        removed: list[str] = []
+        left: set[str] = set()
+        users: set[str] | None = None
+        for _ in range(KEEP_ONE_ROUNDS):
+            if not found:
+                raise TransientPushError("NOT_LISTED", f"ELB lists no certificate named {name} any more: look again")
+            if len(found) > 1 and users is None:
+                users = self._listener_refs(region)
+            used_by = users or set()
+            chosen = [item for item in found if str(item["id"]) == preferred]
+            used = [item for item in found if str(item["id"]) in used_by]
+            kept = (chosen or used or found)[0]
+            extras = [item for item in found if item is not kept and str(item["id"]) not in left]
+            if not extras:
+                return kept, _duplicates_note(removed, left)
+            for item in extras:
+                if str(item["id"]) in used_by:
+                    left.add(str(item["id"]))
+                    continue
+                try:
+                    self.retract(region, str(item["id"]))
+                    removed.append(str(item["id"]))
+                except PermanentPushError as exc:
+                    if exc.code not in IN_USE_CODES:  # bound to a listener meanwhile: ELB refuses
+                        raise
+                    left.add(str(item["id"]))
+            found = self.list_named(region, name)
+        raise TransientPushError("DUPLICATES", f"certificates named {name} keep appearing: look again later")
 
     def find_by_fingerprint(self, region: str, sha1: str, sha256: str) -> dict[str, Any] | None:
         wanted = {sha1, sha256}
@@ -164,7 +231,7 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
             "name": name,
             "description": f"certpush {request.certificate.certificate_id} v{request.certificate.version}"[:255],
             "certificate": request.material.full_chain_pem,
-            "private_key": request.material.private_key_pem.get_secret_value(),
+            "private_key": traditional_pem(request.material.private_key_pem.get_secret_value()),
         }
         domain = elb_domain([*request.certificate.sans, request.certificate.common_name])
         if domain:
@@ -231,10 +298,9 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
         return listeners
 
     # -- retraction ------------------------------------------------------------------------------
-    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
-        """Listeners that hold the certificate as default, SNI or client CA certificate (ListListeners
-        has no SNI filter, so every listener of the region is read)."""
-        users: list[str] = []
+    def _listeners(self, region: str) -> list[Mapping[str, Any]]:
+        """Every listener of the region (ListListeners has no SNI filter)."""
+        listeners: list[Mapping[str, Any]] = []
         marker: str | None = None
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"limit": PAGE_SIZE}
@@ -242,22 +308,39 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
                 params["marker"] = marker
             body = self._client.call(ELB, region, "GET", LISTENERS_PATH, params=params)
             page = [item for item in body.get("listeners") or [] if isinstance(item, Mapping)]
-            for listener in page:
-                roles = [
-                    role
-                    for role, held in (
-                        ("default", listener.get("default_tls_container_ref") == target_id),
-                        ("SNI", target_id in (listener.get("sni_container_refs") or [])),
-                        ("client CA", listener.get("client_ca_tls_container_ref") == target_id),
-                    )
-                    if held
-                ]
-                if roles:
-                    users.append(f"listener {listener.get('name') or listener.get('id')} ({'/'.join(roles)})")
+            listeners.extend(page)
             page_info = body.get("page_info") if isinstance(body.get("page_info"), Mapping) else {}
             marker = page_info.get("next_marker") if page_info else None
             if not marker or len(page) < PAGE_SIZE:
                 break
+        return listeners
+
+    def _listener_refs(self, region: str) -> set[str]:
+        """The ids of every certificate a listener of the region uses."""
+        refs: set[str] = set()
+        for listener in self._listeners(region):
+            refs.update(str(ref) for ref in listener.get("sni_container_refs") or [])
+            for key in ("default_tls_container_ref", "client_ca_tls_container_ref"):
+                if listener.get(key):
+                    refs.add(str(listener[key]))
+        return refs
+
+    def in_use(self, region: str, target_id: str, attached: Sequence[str] = ()) -> list[str]:
+        """Listeners that hold the certificate as default, SNI or client CA certificate (ListListeners
+        has no SNI filter, so every listener of the region is read)."""
+        users: list[str] = []
+        for listener in self._listeners(region):
+            roles = [
+                role
+                for role, held in (
+                    ("default", listener.get("default_tls_container_ref") == target_id),
+                    ("SNI", target_id in (listener.get("sni_container_refs") or [])),
+                    ("client CA", listener.get("client_ca_tls_container_ref") == target_id),
+                )
+                if held
+            ]
+            if roles:
+                users.append(f"listener {listener.get('name') or listener.get('id')} ({'/'.join(roles)})")
         return users
 
     def retract(self, region: str, target_id: str) -> None:

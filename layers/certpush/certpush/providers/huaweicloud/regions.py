@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from string import Formatter
 from types import MappingProxyType
+from typing import Literal
 from urllib.parse import urlsplit
 
 from certpush.errors import ConfigurationError, ServiceUnavailableInRegionError
@@ -20,9 +21,15 @@ WAF = "waf"
 ELB = "elb"
 IAM = "iam"
 CDN = "cdn"
-# CDN is a global service with one endpoint (huaweicloudsdkcdn v2 CdnRegion, "cn-north-1" and "ap-southeast-1"
-# both name https://cdn.myhuaweicloud.com).
-CDN_ENDPOINT = "https://cdn.myhuaweicloud.com"
+Site = Literal["com", "eu"]
+"""The account's site: the international one (huaweicloud.com) or the European one (huaweicloud.eu),
+whose accounts reach global services at their own addresses."""
+# CDN is a global service with one endpoint per site (huaweicloudsdkcdn v2 CdnRegion: "cn-north-1" and
+# "ap-southeast-1" name https://cdn.myhuaweicloud.com, "eu-west-101" https://cdn.myhuaweicloud.eu).
+CDN_ENDPOINTS: Mapping[str, str] = MappingProxyType(
+    {"com": "https://cdn.myhuaweicloud.com", "eu": "https://cdn.myhuaweicloud.eu"}
+)
+CDN_ENDPOINT = CDN_ENDPOINTS["com"]
 
 _WAF_ENDPOINTS: dict[str, str] = {
     "ae-ad-1": "https://waf.ae-ad-1.myhuaweicloud.com",
@@ -135,6 +142,24 @@ ENDPOINTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 
 # IAM answers for every region of the main site at its global endpoint; used for regions missing above.
 IAM_GLOBAL_ENDPOINT = "https://iam.myhuaweicloud.com"
+# Where an account's own details are asked (the SDK's IamHelper: the global endpoint, or the region's
+# for the European site, whose IAM is iam.eu-west-101.myhuaweicloud.eu).
+SITE_IAM_ENDPOINTS: Mapping[str, str] = MappingProxyType(
+    {"com": IAM_GLOBAL_ENDPOINT, "eu": _IAM_ENDPOINTS["eu-west-101"]}
+)
+
+# WAF regions whose UpdateCertificate takes a name only (no content, no key), so a certificate cannot be
+# renewed in place there: the push makes a new one and moves the protected domains to it
+# (https://support.huaweicloud.com/intl/en-us/eu-west-0-api-waf/UpdateCertificate.html,
+# https://support.huaweicloud.com/intl/en-us/my-kualalumpur-1-api-waf/UpdateCertificate.html: request body
+# "name" only; the main site's and eu-west-101's take name, content and key).
+WAF_UPDATE_NAME_ONLY: frozenset[str] = frozenset({"eu-west-0", "my-kualalumpur-1"})
+
+
+def waf_updates_content(region: str) -> bool:
+    """Whether WAF's UpdateCertificate in ``region`` can replace a certificate's content and key."""
+    return region not in WAF_UPDATE_NAME_ONLY
+
 
 TEMPLATE_FIELDS = frozenset({"service", "region"})
 
@@ -174,8 +199,9 @@ def _loopback(template: str) -> bool:
         return False
 
 
-def endpoint_for(service: str, region: str, template: str | None = None) -> str:
-    """Base URL (no trailing ``/``) of ``service`` in ``region``.
+def endpoint_for(service: str, region: str, template: str | None = None, *, site: Site = "com") -> str:
+    """Base URL (no trailing ``/``) of ``service`` in ``region``; a global service's follows the
+    account's ``site``.
 
     ``template`` (e.g. ``http://127.0.0.1:8765/{service}/{region}`` for the local simulator) overrides
     the tables. Raises ServiceUnavailableInRegionError when the service has no endpoint in the region.
@@ -184,7 +210,7 @@ def endpoint_for(service: str, region: str, template: str | None = None) -> str:
     if template is not None:
         return check_endpoint_template(template).format(service=service, region=region).rstrip("/")
     if service == CDN:
-        return CDN_ENDPOINT
+        return CDN_ENDPOINTS[site]
     table = ENDPOINTS.get(service)
     if table is None:
         raise ServiceUnavailableInRegionError("UNKNOWN_SERVICE", f"no endpoint table for service {service!r}")

@@ -16,7 +16,7 @@ from certpush.providers.huaweicloud.console import (
     DEFAULT_WAF_CONSOLE_TEMPLATE,
     check_console_template,
 )
-from certpush.providers.huaweicloud.regions import check_endpoint_template
+from certpush.providers.huaweicloud.regions import Site, check_endpoint_template
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -36,6 +36,17 @@ class HuaweiCloudSettings(TargetSettings):
     elb_console_template: str = DEFAULT_ELB_CONSOLE_TEMPLATE
     cdn_console_template: str = DEFAULT_CDN_CONSOLE_TEMPLATE
     waf_enterprise_project_id: str | None = None
+    cdn_enterprise_project_id: str | None = Field(
+        default=None,
+        description="the enterprise project of the accelerated domains; required when the keys are an IAM user's",
+    )
+    site: Site = Field(
+        default="com",
+        description="the account's site: com (huaweicloud.com) or eu (huaweicloud.eu): where CDN and IAM answer",
+    )
+    domain_id: str | None = Field(
+        default=None, description="the account id CDN calls name (X-Domain-Id); else asked of IAM once"
+    )
     timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=60)
 
     @field_validator("endpoint_template")

@@ -28,6 +28,8 @@ def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> Huawe
             endpoint_template=settings.endpoint_template,
             project_ids=settings.project_ids,
             timeout_seconds=settings.timeout_seconds,
+            domain_id=settings.domain_id,
+            site=settings.site,
         )
 
     client: HuaweiCloudClient = context.shared(("huaweicloud", id(settings)), make)

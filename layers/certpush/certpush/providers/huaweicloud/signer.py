@@ -244,7 +244,8 @@ def verify(
     except ValueError as exc:
         raise SignatureVerificationError("APIGW.0301", "X-Sdk-Date is not YYYYMMDDTHHMMSSZ") from exc
     if abs(now.astimezone(UTC) - signed_at) > max_skew:
-        raise SignatureVerificationError("APIGW.0301", "X-Sdk-Date is outside the allowed window")
+        # APIGW.0303: the request's time is more than 15 minutes off the gateway's (API Gateway "Error Codes")
+        raise SignatureVerificationError("APIGW.0303", "X-Sdk-Date is outside the allowed window")
     split = urlsplit(target)
     query_pairs = [
         (unquote(key), unquote(value))
