@@ -34,6 +34,8 @@ REASON_HINTS: Mapping[str, str] = {
     "CERTIFICATE_IN_USE": "something else uses the certificate: detach it there first",
     "CREDENTIALS_UNAVAILABLE": "no Huawei Cloud credentials could be read: certpush credentials set huaweicloud "
     "(one machine) or the stack's HuaweiCloudCredentials secret",
+    "AUTH_FAILED": "the target refused the credentials (or the clock is off): check the AK/SK (certpush credentials "
+    "show, or the stack's secret) and the host's clock, then certpush replay ID",
     "STUCK": "the push stopped answering: certpush replay ID pushes it again",
     "TIMEOUT": "the target did not answer in time: certpush replay ID once it answers again",
     "CONNECTION_ERROR": "the target could not be reached: check the network, then certpush replay ID",
