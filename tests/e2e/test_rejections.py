@@ -145,3 +145,22 @@ def test_an_unknown_certificate_is_refused_before_anything_is_emitted(cli, certi
 def test_bad_command_line_input_is_explained(cli):
     result = cli("push", "x", "--to", "aws-elb-us-east-1", expect=2)
     assert "PROVIDER:SERVICE=VALUE" in result.stderr
+
+
+def test_records_forget_clears_what_a_typo_left_and_keeps_what_a_target_holds(stack, imported, certificate_id, cli):
+    """The REJECTED records an event's typo left (another producer's: the CLI refuses typos) go with
+    `records forget`; a target that holds the certificate keeps its records (exit 3, nothing removed)."""
+    emit_issued(stack, certificate_id, [TargetSpec(provider="aws", service="elb", regions=["mars-north-1"])])
+    cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--wait", "--timeout", "60")
+    assert {r["region"] for r in cli("records", certificate_id, "--json").json()} == {"mars-north-1", "us-east-1"}
+
+    refused = cli("records", "forget", certificate_id, "--to", "aws:elb=us-east-1,mars-north-1", expect=3)
+    assert "retract" in refused.stderr
+    assert len(cli("records", certificate_id, "--json").json()) == 2  # all or nothing per target: us-east-1 first
+
+    forgotten = cli("records", "forget", certificate_id, "--to", "aws:elb=mars-north-1")
+
+    assert "1 record(s) forgotten" in forgotten.stdout
+    assert [r["region"] for r in cli("records", certificate_id, "--json").json()] == ["us-east-1"]
+    assert [h["region"] for h in cli("history", certificate_id, "--json").json()] == ["us-east-1"]
+    assert not [i for i in _table_items(stack, certificate_id) if "mars-north-1" in str(i.get("SK", ""))]
