@@ -27,6 +27,8 @@ _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
 
 _GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
+_FAILING = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
+_PAGE = 1000  # records per query of the status index
 
 
 def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
@@ -71,13 +73,47 @@ class Dashboard:
             targets=StatusCounts.of([r.status for r in targets]),
             last_push=max((r.updated_at for r in current), default=None),
             in_flight=any(r.status in _IN_FLIGHT for r in current),
+            failing=[f"{r.target} {r.reason or r.status.value}".strip() for r in targets if r.status in _FAILING],
         )
 
-    def certificates(self) -> CertificateList:
-        found = sorted(self.store.list_certificates(), key=lambda c: c.certificate_id)
+    def _current_of_every_certificate(self) -> dict[str, list[PushRecord]]:
+        """Every current record, by certificate: one query (page) per status through the status index
+        (DynamoDB ByStatus, eventually consistent; SQLite: one SELECT each), however many certificates
+        there are: no query per certificate."""
+        found: dict[str, list[PushRecord]] = {}
+        for status in PushStatus:
+            cursor: str | None = None
+            while True:
+                page = self.pushes.page(PushQuery(status=status), _PAGE, cursor)
+                for record in page.records:
+                    found.setdefault(record.certificate_id, []).append(record)
+                cursor = page.cursor
+                if cursor is None:
+                    break
+        return found
+
+    def certificates(
+        self, *, failed_only: bool = False, search: str | None = None, limit: int = 100, offset: int = 0
+    ) -> CertificateList:
+        """The inventory with each certificate's counts, failures first (then by id); ``failed_only``:
+        those with a target FAILED or ATTACH_FAILED; ``search``: a part of the id or of a name, any case.
+        A page of ``limit`` from ``offset`` (``next_offset``: the following page, None at the end)."""
+        current = self._current_of_every_certificate()
+        summaries = [self._summary(c, current.get(c.certificate_id, [])) for c in self.store.list_certificates()]
+        if search:
+            needle = search.casefold()
+            names = {s.certificate_id: [s.certificate_id, s.common_name, *s.sans] for s in summaries}
+            summaries = [s for s in summaries if any(needle in n.casefold() for n in names[s.certificate_id])]
+        if failed_only:
+            summaries = [s for s in summaries if s.failing]
+        summaries.sort(key=lambda s: (not s.failing, s.certificate_id))
+        page = summaries[offset : offset + limit]
+        following = offset + limit
         return CertificateList(
-            certificates=[self._summary(c, self.records.list_current(c.certificate_id)) for c in found],
+            certificates=page,
             expiry_warning_days=self.expiry_warning_days,
+            total=len(summaries),
+            next_offset=following if following < len(summaries) else None,
         )
 
     def certificate(self, certificate_id: str) -> CertificateDetail:
