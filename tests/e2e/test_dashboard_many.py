@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from certpush.logic.certificate_import import import_certificate
-from certpush.models.domain import CertificateMaterial, PushRecord, PushStatus, TargetKey
-from certpush.models.items import current_item, history_item
-from certpush.providers.registry import REGISTRY
-from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.function_url import FunctionUrlServer
-from certpush_cli.sample_certificates import make_certificate
-from certpush_cli.stack import settings_for_stack
+from certpush_dev.bench.operator import seed_dashboard
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.stack import EmbeddedStack
 
@@ -31,42 +23,7 @@ from .test_dashboard_browser import ARTIFACTS, browser, dashboard  # noqa: F401 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=20_000)
 
-REGIONS = {
-    ("aws", "elb"): ("us-east-1", "eu-west-1", "ap-southeast-1", "ap-northeast-1"),
-    ("huaweicloud", "waf"): ("ap-southeast-1", "cn-north-4", "cn-east-3"),
-    ("huaweicloud", "elb"): ("ap-southeast-1", "cn-north-4", "la-north-2"),
-}
-TARGETS = [TargetKey(provider=p, service=s, region=r) for (p, s), regions in REGIONS.items() for r in regions]
-FAILING = TargetKey(provider="huaweicloud", service="waf", region="ap-southeast-1")
-
-
-def _seed(stack: EmbeddedStack, prefix: str, numbers: range, failing: int) -> None:
-    """Certificates imported as `certificates import` stores them, and ten records each written as the
-    push worker's finish leaves them (current and history items): one FAILED target, the rest SUCCEEDED."""
-    store = certificate_store(settings_for_stack(stack.stack_name))
-    table = boto3.resource("dynamodb").Table(stack.provisioned.outputs["RecordsTableName"])
-    now = datetime.now(UTC)
-    with table.batch_writer() as batch:
-        for n in numbers:
-            sample = make_certificate(f"site{n:02d}.{prefix}.example.com")
-            material = CertificateMaterial(certificate_pem=sample.certificate_pem, chain_pem=sample.chain_pem,
-                                           private_key_pem=sample.private_key_pem)  # fmt: skip
-            version = import_certificate(store, SystemClock(), material, f"{prefix}-{n:02d}", False,
-                                         catalog=REGISTRY).version  # fmt: skip
-            for target in TARGETS:
-                broken = n == failing and target == FAILING
-                record = PushRecord(
-                    certificate_id=version.certificate_id, version=1, provider=target.provider,
-                    service=target.service, region=target.region,
-                    status=PushStatus.FAILED if broken else PushStatus.SUCCEEDED,
-                    reason="WAF.00012005" if broken else None,
-                    message="HTTP 400: not.subscribe" if broken else None,
-                    target_id=None if broken else f"cert-{uuid.uuid4().hex[:12]}",
-                    issuance_id=f"seed-{prefix}-{n}", push_id=f"{prefix}-{n}-{target}", created_at=now,
-                    updated_at=now,
-                )  # fmt: skip
-                batch.put_item(Item=current_item(record))
-                batch.put_item(Item=history_item(record))
+FAILING = "huaweicloud:waf:ap-southeast-1"  # the failing target seed_dashboard writes
 
 
 @pytest.fixture
@@ -101,10 +58,10 @@ def test_fifty_certificates_load_in_as_many_requests_as_twenty_five_and_show_the
 ) -> None:  # fmt: skip
     prefix = f"many{uuid.uuid4().hex[:6]}"
     failing_id = f"{prefix}-17"
-    _seed(stack, prefix, range(25), failing=17)
+    seed_dashboard(stack, prefix, range(25), failing=17)
     _load(phone, dashboard.page_url, dashboard, aws_calls, failing_id)  # the records API builds its clients
     at_25 = _load(phone, dashboard.url + "/", dashboard, aws_calls, failing_id)
-    _seed(stack, prefix, range(25, 50), failing=-1)
+    seed_dashboard(stack, prefix, range(25, 50), failing=-1)
     at_50 = _load(phone, dashboard.url + "/", dashboard, aws_calls, failing_id)
 
     assert at_25[0] == at_50[0] == 2, (at_25, at_50)  # the summary and one page of certificates
