@@ -131,6 +131,7 @@ def build_dashboard(settings: Settings) -> Dashboard:
         publisher=EventBridgePublisher(settings.event_bus_name),
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
+        reuse_seconds=1.0,  # the summary and the list of one page load share one read
         **cursor_key(settings),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 from certpush.errors import CertificateNotFoundError
@@ -56,6 +58,11 @@ class Dashboard:
     clock: Clock
     expiry_warning_days: int = 30
     cursor_key: bytes = field(default_factory=cursors.random_key, repr=False)  # signs the records API's cursors
+    # a page load asks for the summary and the list at once: within this many seconds they share one
+    # read of the current records (0: every call reads)
+    reuse_seconds: float = 0.0
+    _read_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
+    _last_read: tuple[float, dict[str, list[PushRecord]]] | None = field(default=None, repr=False, init=False)
 
     def expiry(self, certificate: CertificateVersion) -> Expiry:
         left = days_left(certificate.not_after, self.clock.now())
@@ -80,6 +87,14 @@ class Dashboard:
         """Every current record, by certificate: one query (page) per status through the status index
         (DynamoDB ByStatus, eventually consistent; SQLite: one SELECT each), however many certificates
         there are: no query per certificate."""
+        with self._read_lock:
+            if self._last_read is not None and time.monotonic() - self._last_read[0] < self.reuse_seconds:
+                return self._last_read[1]
+            found = self._read_current()
+            self._last_read = (time.monotonic(), found)
+            return found
+
+    def _read_current(self) -> dict[str, list[PushRecord]]:
         found: dict[str, list[PushRecord]] = {}
         for status in PushStatus:
             cursor: str | None = None
@@ -141,8 +156,9 @@ class Dashboard:
 
     def summary(self) -> Summary:
         certificates = self.store.list_certificates()
+        statuses = [r.status for records in self._current_of_every_certificate().values() for r in records]
         return Summary(
-            pushes=StatusCounts(**{s.value: self.pushes.count_by_status(s) for s in PushStatus}),
+            pushes=StatusCounts(**{s.value: statuses.count(s) for s in PushStatus}),
             certificates=len(certificates),
             expiring=sum(1 for c in certificates if self.expiry(c).expiring),
             expiry_warning_days=self.expiry_warning_days,
