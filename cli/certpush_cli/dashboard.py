@@ -53,8 +53,13 @@ def records_api_server(
     from certpush.records_api import resolve
     from certpush_cli.function_url import FunctionUrlServer
 
+    # one request at a time, as a Lambda execution environment takes one invocation at a time: the
+    # Powertools resolver keeps each request's route in the app's shared context (two at once: KeyError
+    # '_route_args', a 500 when the page asks for the summary and the list together)
+    one_at_a_time = threading.Lock()
+
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with scope():
+        with one_at_a_time, scope():
             return resolve(event, context, dashboard)
 
     return FunctionUrlServer(invoke, port=port, function_name=name)

@@ -162,6 +162,9 @@ _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING"
           "RETRACTED": "magenta", "SUPERSEDED": "blue", "REPLACED": "dim", "ATTACH_FAILED": "dark_orange"}  # fmt: skip
 
 
+_NOTHING_TO_DO = ("ALREADY_PUSHED", "PUSH_IN_PROGRESS")  # REJECTED, but nothing for the operator to do
+
+
 def _needs_action(record: PushRecord) -> bool:
     return record.status.value in ("FAILED", "ATTACH_FAILED", "REJECTED")
 
@@ -187,6 +190,8 @@ def _hints(records: list[PushRecord]) -> list[str]:
 
     seen: dict[str, str] = {}
     for record in records:
+        if record.reason in _NOTHING_TO_DO:
+            continue
         hint = hint_for(record.provider, record.reason) if _needs_action(record) else None
         if hint and record.reason and record.reason not in seen:
             seen[record.reason] = hint
