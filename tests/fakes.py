@@ -17,10 +17,11 @@ from certpush.errors import (
     InvalidQueryError,
     PushError,
     PushInProgressError,
+    RecordsInUseError,
     StalePushError,
     TransientDependencyError,
 )
-from certpush.logic.leases import REPLACED_BY, check_claimable, lease_runs
+from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal, lease_runs
 from certpush.models.domain import (
     AttachResult,
     Binding,
@@ -36,6 +37,7 @@ from certpush.models.domain import (
     PushRequest,
     PushState,
     PushStatus,
+    ReplayReport,
     TargetKey,
     UploadAction,
     UploadResult,
@@ -350,6 +352,20 @@ class InMemoryRecordsRepository:
             self.current[key] = record
         self.history_items.append(record)
 
+    def forget(self, certificate_id: str, target: TargetKey) -> int:
+        mine = [k for k in self.current if k[0] == certificate_id and k[2] == target]
+        binding = self.bindings.get((certificate_id, target))
+        why = forget_refusal([self.current[k] for k in mine], binding, datetime.now(UTC))
+        if why is not None:
+            raise RecordsInUseError(str(target), why)
+        for key in mine:
+            del self.current[key]
+        self.history_items = [
+            r for r in self.history_items if not (r.certificate_id == certificate_id and r.target == target)
+        ]
+        self.bindings.pop((certificate_id, target), None)
+        return len(mine)
+
     def list_current(self, certificate_id: str) -> list[PushRecord]:
         return [r for (cid, _, _), r in self.current.items() if cid == certificate_id]
 
@@ -607,3 +623,16 @@ def claim_push(
     claimed = repository.claim(PushState(record=record, binding=binding), now or record.updated_at, lease_seconds)
     assert claimed.record is not None
     return claimed.record
+
+
+class InMemoryReplayLog:
+    """``ReplayLog``: what the validator did with each issuance of a replay."""
+
+    def __init__(self) -> None:
+        self.noted: dict[tuple[str, str], ReplayReport] = {}
+
+    def note(self, report: ReplayReport) -> None:
+        self.noted[(report.replay_name, report.issuance_id)] = report
+
+    def reports(self, replay_name: str) -> list[ReplayReport]:
+        return [r for (name, _), r in self.noted.items() if name == replay_name]

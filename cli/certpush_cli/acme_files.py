@@ -23,12 +23,6 @@ from certpush.models.domain import CertificateMaterial
 from certpush_cli.material_input import read_bytes
 from certpush_cli.terminal import Failure, err
 
-FROM_DIR_HELP = (
-    "Read the files an ACME client wrote: a certbot lineage or dehydrated certificate folder "
-    "(cert.pem, chain.pem, privkey.pem) or a lego folder (certificates/DOMAIN.crt, .key, .issuer.crt)."
-)
-FROM_CERTBOT_HELP = "Read a certbot lineage (live/NAME: cert.pem, chain.pem, privkey.pem), e.g. $RENEWED_LINEAGE."
-
 CERT, CHAIN, KEY = "cert.pem", "chain.pem", "privkey.pem"
 LEGO_CERT, LEGO_KEY, LEGO_ISSUER = ".crt", ".key", ".issuer.crt"
 

@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
-
-import typer
+from typing import TYPE_CHECKING, Protocol
 
 from certpush.errors import CertpushError, ConfigurationError
 from certpush.logic.dashboard import Dashboard
@@ -33,24 +31,6 @@ if TYPE_CHECKING:
     from certpush.settings import Settings
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
-
-StackOption = Annotated[
-    str | None,
-    typer.Option(
-        "--stack",
-        envvar="CERTPUSH_STACK",
-        help="A certpush stack on AWS (CloudFormation name). Without it, the one-machine host in the home.",
-    ),
-]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        envvar="CERTPUSH_HOME",
-        help="The one-machine host's home (default: ${XDG_STATE_HOME:-~/.local/state}/certpush).",
-        show_default=False,
-    ),
-]
 
 
 class Backend(Protocol):
@@ -75,6 +55,11 @@ class Backend(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def expiry_warning_days(self) -> int:
+        """Days before its end a certificate counts as expiring (ExpiryWarningDays, expiry_warning_days)."""
+        ...
 
     def dashboard(self) -> Dashboard: ...
 
@@ -141,6 +126,10 @@ class StackBackend:
 
         return SystemClock()
 
+    @property
+    def expiry_warning_days(self) -> int:
+        return self.settings.expiry_warning_days
+
     def dashboard(self) -> Dashboard:
         from certpush.wiring import build_dashboard
 
@@ -206,6 +195,10 @@ class HomeBackend:
     @property
     def clock(self) -> Clock:
         return self.host.clock
+
+    @property
+    def expiry_warning_days(self) -> int:
+        return self.host.config.expiry_warning_days
 
     def simulate(self) -> None:
         """Points the targets at the home's simulators (started when they do not run), if the home

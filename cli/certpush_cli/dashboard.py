@@ -9,15 +9,16 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from certpush import __version__
-from certpush.logic.dashboard import Dashboard
-from certpush_cli.backends import HomeOption, StackOption, open_backend
-from certpush_cli.function_url import FunctionUrlServer
+from certpush_cli.options import HomeOption, StackOption
 from certpush_cli.terminal import ExitCode, Failure, out, user_errors
+
+if TYPE_CHECKING:
+    from certpush.logic.dashboard import Dashboard
+    from certpush_cli.function_url import FunctionUrlServer
 
 API_DESCRIPTION = (
     "What certpush's dashboards read: certificates and the state of their pushes (the records table), "
@@ -29,6 +30,7 @@ API_DESCRIPTION = (
 
 def openapi_document() -> str:
     """The records API's OpenAPI document, as Powertools generates it from the routes and models."""
+    from certpush import __version__
     from certpush.records_api import app
 
     document: str = app.get_openapi_json_schema(
@@ -49,9 +51,15 @@ def records_api_server(
     tests count its AWS calls as the records API function's)."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon on this machine
     from certpush.records_api import resolve
+    from certpush_cli.function_url import FunctionUrlServer
+
+    # one request at a time, as a Lambda execution environment takes one invocation at a time: the
+    # Powertools resolver keeps each request's route in the app's shared context (two at once: KeyError
+    # '_route_args', a 500 when the page asks for the summary and the list together)
+    one_at_a_time = threading.Lock()
 
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with scope():
+        with one_at_a_time, scope():
             return resolve(event, context, dashboard)
 
     return FunctionUrlServer(invoke, port=port, function_name=name)
@@ -70,6 +78,8 @@ def dashboard(
     home: HomeOption = None,
 ) -> None:
     """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
+    from certpush_cli.backends import open_backend
+
     with user_errors():
         chosen = open_backend(stack, home)
         try:

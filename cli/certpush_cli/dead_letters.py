@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from certpush.logic.dead_letters import describe
-from certpush_cli.backends import HomeOption, StackOption, backend
+from certpush_cli.options import HomeOption, StackOption
 from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
 
 dead_letters_app = typer.Typer(
@@ -22,6 +21,9 @@ def list_dead_letters(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Show the messages in the dead-letter queue (they stay there)."""
+    from certpush.logic.dead_letters import describe
+    from certpush_cli.backends import backend
+
     with user_errors(), backend(stack, home) as chosen:
         letters = chosen.dead_letters().peek(limit)
     for letter in letters:
@@ -35,6 +37,9 @@ def redrive(
 ) -> None:
     """Send dead-lettered push messages back to the push queue. Each is deleted from the dead-letter
     queue only after the push queue accepted it: nothing is lost if this stops half-way."""
+    from certpush.logic.dead_letters import describe
+    from certpush_cli.backends import backend
+
     with user_errors(), backend(stack, home) as chosen:
         outcome = chosen.dead_letters().redrive(
             limit, on_moved=lambda letter: out.print(f"redriven: {describe(letter)}")

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from certpush_cli.backends import HomeOption
+from certpush_cli.options import HomeOption
 from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
 
 credentials_app = typer.Typer(

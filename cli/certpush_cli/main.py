@@ -6,48 +6,46 @@ one-machine host in the home (--home DIR, CERTPUSH_HOME, or ~/.local/state/certp
 `certpush serve` runs. On the home, a command that pushes and finds no serve running does the pushes
 itself before it returns."""
 
+# Declaring the commands imports typer and this package's light modules only (help_texts, options,
+# terminal): `certpush --help` starts in a fraction of a second. Each command imports what it uses
+# (the runtime, pydantic, boto3, rich) when it runs. tests/unit/test_cli_start.py keeps it that way.
+
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
-from certpush.errors import CertificateNotFoundError, InvalidCertificateError
-from certpush.log_hygiene import pin_library_loggers
-from certpush.logic.certificate_import import import_certificate
-from certpush.logic.certificate_rules import forceable
-from certpush.logic.issuances import Issuances, IssuanceTimeoutError, all_in_place
-from certpush.models.domain import (
+from certpush_cli.help_texts import (
+    ATTACH_DEFAULT_HELP,
+    ATTACH_HELP,
     CERTIFICATE_ID_RULE,
-    CertificateMaterial,
-    CertificateStatus,
-    IssuanceProgress,
-    PushPolicy,
-    PushRecord,
-    PushStatus,
-    is_certificate_id,
+    FROM_CERTBOT_HELP,
+    FROM_DIR_HELP,
+    TO_HELP,
 )
-from certpush.models.events import CertificateIssuedDetail
-from certpush.providers.registry import REGISTRY
-from certpush_cli.acme_files import FROM_CERTBOT_HELP, FROM_DIR_HELP, material_from_acme_client
-from certpush_cli.backends import Backend, HomeOption, StackOption, backend
-from certpush_cli.dashboard import dashboard, openapi
-from certpush_cli.dead_letters import dead_letters_app
-from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
-from certpush_cli.material_input import material_from_options
-from certpush_cli.retract import retract
-from certpush_cli.targets import attach_default_help, attach_help, parse_targets, to_help
-from certpush_cli.terminal import ExitCode, Failure, err, out, validation_summary
+from certpush_cli.options import HomeOption, StackOption
+from certpush_cli.terminal import ExitCode, Failure, err, out
 from certpush_cli.terminal import user_errors as _user_errors
+
+if TYPE_CHECKING:
+    from certpush.logic.issuances import Issuances
+    from certpush.models.domain import CertificateMaterial, CertificateVersion, IssuanceProgress, PushRecord
+    from certpush_cli.backends import Backend
+
+VERSION = "0.1.0"  # certpush.__version__ (tests/unit/test_cli_start.py checks they agree)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"certpush {VERSION}")  # not the rich console: --version imports nothing heavy
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="certpush",
@@ -56,29 +54,57 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """certpush: push issued TLS certificates to WAF, load balancer and CDN services in many regions."""
+
+
 certificates_app = typer.Typer(help="Import and inspect certificates in the inventory.", no_args_is_help=True)
 policies_app = typer.Typer(
     help="Push policies: a domain pattern and the targets its certificates go to automatically.",
     no_args_is_help=True,
 )
-app.add_typer(certificates_app, name="certificates")
-app.add_typer(policies_app, name="policies")
-app.add_typer(dead_letters_app, name="dead-letters")
-app.add_typer(credentials_app, name="credentials")
-app.add_typer(simulators_app, name="simulators")
-app.command("retract")(retract)
-app.command()(dashboard)
-app.command()(openapi)
-app.command()(serve)
-app.command()(events)
 
 
-TO_HELP = to_help()
-ATTACH_HELP = attach_help()
-ATTACH_DEFAULT_HELP = attach_default_help()
+def _register_subcommands() -> None:
+    from certpush_cli.dashboard import dashboard, openapi
+    from certpush_cli.dead_letters import dead_letters_app
+    from certpush_cli.hooks import hooks_app
+    from certpush_cli.host_commands import credentials_app, events, serve, simulators_app
+    from certpush_cli.records_commands import records_app
+    from certpush_cli.retract import retract
+
+    app.add_typer(certificates_app, name="certificates")
+    app.add_typer(policies_app, name="policies")
+    app.add_typer(records_app, name="records")
+    app.add_typer(dead_letters_app, name="dead-letters")
+    app.add_typer(credentials_app, name="credentials")
+    app.add_typer(simulators_app, name="simulators")
+    app.add_typer(hooks_app, name="hooks")
+    app.command("retract")(retract)
+    app.command()(dashboard)
+    app.command()(openapi)
+    app.command()(serve)
+    app.command()(events)
+
+
+class StatusChoice(StrEnum):
+    """A version's status on the command line (``CertificateStatus``), in any case."""
+
+    HOSTED = "HOSTED"
+    REVOKED = "REVOKED"
+    DELETED = "DELETED"
 
 
 def _checked_id(certificate_id: str) -> str:
+    from certpush.models.domain import is_certificate_id
+
     if not is_certificate_id(certificate_id):
         shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
         raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.REFUSED)
@@ -87,13 +113,15 @@ def _checked_id(certificate_id: str) -> str:
 
 def _known(chosen: Backend, certificate_id: str, version: int | None = None) -> None:
     """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
+    from certpush.errors import CertificateNotFoundError
+
     try:
         chosen.store.get_version(certificate_id, version)
     except CertificateNotFoundError as exc:
         raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
 
 
-def _refuse_unknown(chosen: Backend, certificate_id: str) -> None:
+def refuse_unknown(chosen: Backend, certificate_id: str) -> None:
     """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
     if not chosen.store.list_versions(certificate_id):
         raise Failure(
@@ -104,6 +132,8 @@ def _refuse_unknown(chosen: Backend, certificate_id: str) -> None:
 
 # -- output ------------------------------------------------------------------------------------------
 def record_json(record: PushRecord) -> dict[str, Any]:
+    from certpush.providers.registry import hint_for
+
     return {
         "certificate_id": record.certificate_id,
         "version": record.version,
@@ -113,6 +143,7 @@ def record_json(record: PushRecord) -> dict[str, Any]:
         "status": record.status.value,
         "reason": record.reason,
         "message": record.message,
+        "hint": hint_for(record.provider, record.reason) if _needs_action(record) else None,
         "target_id": record.target_id,
         "console_url": record.console_url,
         "attempts": record.attempts,
@@ -131,6 +162,13 @@ _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "PENDING"
           "RETRACTED": "magenta", "SUPERSEDED": "blue", "REPLACED": "dim", "ATTACH_FAILED": "dark_orange"}  # fmt: skip
 
 
+_NOTHING_TO_DO = ("ALREADY_PUSHED", "PUSH_IN_PROGRESS")  # REJECTED, but nothing for the operator to do
+
+
+def _needs_action(record: PushRecord) -> bool:
+    return record.status.value in ("FAILED", "ATTACH_FAILED", "REJECTED")
+
+
 def _status_text(record: PushRecord) -> str:
     """The status with what qualifies it: forced, a rollback, by which version it was replaced."""
     marks = [m for m, on in (("forced", record.forced), ("rollback", record.rollback)) if on]
@@ -141,12 +179,30 @@ def _status_text(record: PushRecord) -> str:
 
 def _detail(record: PushRecord) -> str:
     """The console link of a success, else what happened (a SUPERSEDED push says which version is there)."""
-    if record.status is PushStatus.SUCCEEDED:
+    if record.status.value == "SUCCEEDED":
         return record.console_url or ""
     return f"{record.reason or ''}: {record.message or ''}".strip(": ")
 
 
-def print_records(records: list[PushRecord], title: str, as_json: bool = False) -> None:
+def _hints(records: list[PushRecord]) -> list[str]:
+    """One line per reason that needs the operator (``certpush.logic.hints``), in the order met."""
+    from certpush.providers.registry import hint_for
+
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.reason in _NOTHING_TO_DO:
+            continue
+        hint = hint_for(record.provider, record.reason) if _needs_action(record) else None
+        if hint and record.reason and record.reason not in seen:
+            seen[record.reason] = hint
+    return [f"hint: {reason}: {hint}" for reason, hint in seen.items()]
+
+
+def print_records(
+    records: list[PushRecord], title: str, as_json: bool = False, *, with_certificate: bool = False
+) -> None:
+    """The records, one line (or table row) each, then a hint per reason that needs the operator.
+    ``with_certificate``: the records are of several certificates (each line names its own)."""
     if as_json:
         out.print_json(json.dumps([record_json(r) for r in records]))
         return
@@ -154,31 +210,34 @@ def print_records(records: list[PushRecord], title: str, as_json: bool = False) 
         out.print(f"{title}: no push records")
         return
     if not out.is_terminal:
-        # one line per record, for logs and pipes: provider service region status link-or-reason
+        # one line per record, for logs and pipes: [certificate] provider service region status link-or-reason
         width = max(4, *(len(r.service) for r in records))
+        named = max(len(r.certificate_id) for r in records)
         for r in records:
+            certificate = f"{r.certificate_id:<{named}} " if with_certificate else ""
             service = r.service.ljust(width)
-            out.print(f"{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {_status_text(r):<11} {_detail(r)}")
-        return
-    table = Table(title=title)
-    for column in (
-        "provider",
-        "service",
-        "region",
-        "version",
-        "status",
-        "attempts",
-        "console link / reason",
-        "updated",
-    ):
-        table.add_column(column)
-    for r in records:
-        table.add_row(
-            r.provider, r.service, r.region, str(r.version),
-            Text(_status_text(r), style=_STYLE[r.status.value]),
-            str(r.attempts), _detail(r), r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
-        )  # fmt: skip
-    out.print(table)
+            out.print(
+                f"{certificate}{r.provider:<12} {service} {r.region:<16} v{r.version:<3} {_status_text(r):<11} "
+                f"{_detail(r)}"
+            )
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title)
+        columns = ["provider", "service", "region", "version", "status", "attempts", "console link / reason"]
+        for column in (["certificate"] if with_certificate else []) + [*columns, "updated (UTC)"]:
+            table.add_column(column)
+        for r in records:
+            table.add_row(
+                *([r.certificate_id] if with_certificate else []),
+                r.provider, r.service, r.region, str(r.version),
+                Text(_status_text(r), style=_STYLE[r.status.value]),
+                str(r.attempts), _detail(r), r.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            )  # fmt: skip
+        out.print(table)
+    for line in _hints(records):
+        out.print(line)
 
 
 def _sort(records: list[PushRecord]) -> list[PushRecord]:
@@ -188,9 +247,13 @@ def _sort(records: list[PushRecord]) -> list[PushRecord]:
 # -- push --------------------------------------------------------------------------------------------
 def _wait(issuances: Issuances, issuance_id: str, timeout: float) -> IssuanceProgress:
     """Shows a progress bar while the use case polls the issuance."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from certpush.logic.issuances import IssuanceTimeoutError
+
     progress_bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} final"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TimeElapsedColumn(), console=err.real(), transient=True,
     )  # fmt: skip
     with progress_bar:
         task = progress_bar.add_task("validating", total=None)
@@ -212,6 +275,8 @@ def _finish_push(
     chosen: Backend, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
     """Waits for the issuance when asked; on a home, drives it here unless a serve will."""
+    from certpush.logic.issuances import all_in_place
+
     issuances = chosen.issuances
     with chosen.settle(issuance_id, timeout, waiting=wait) as driving:
         if wait:
@@ -260,10 +325,16 @@ def push(
 ) -> None:
     """Push a certificate to the given targets now ("Certificate Issued" with explicit targets).
 
+    A target certpush does not know (provider, service, region, more than 10 regions) is a usage
+    error: nothing is written.
+
     Exit status with --wait: 0 when every target SUCCEEDED (or already had this version, or holds a
     newer one: SUPERSEDED), 1 when any FAILED, ATTACH_FAILED or was REJECTED, 4 on timeout (2: usage
     error, 3: refused input or an id not in the inventory: nothing is emitted, 5: the stack cannot be
     reached)."""
+    from certpush_cli.backends import backend
+    from certpush_cli.targets import parse_targets
+
     with _user_errors():
         _checked_id(certificate_id)
         if rollback and version is None:
@@ -312,8 +383,11 @@ def replay(
 ) -> None:
     """Push again every target whose last push of this certificate version FAILED or is stuck, and attach
     again where it is ATTACH_FAILED (the certificate is there: only the attachments are retried); or, with
-    --events --since T, send the archived issuance events of a window through the bus again (a version
-    is never pushed twice: targets that have it are ALREADY_PUSHED)."""
+    --events --since T, send the archived issuance events of a window through the bus again: each
+    issuance keeps the version and the outcomes it had (nothing final is pushed again) and a target
+    retracted since is left alone; --wait prints what the replay did per issuance."""
+    from certpush_cli.backends import backend
+
     with _user_errors():
         if events:
             if not stack:
@@ -342,33 +416,32 @@ def replay(
 
 
 def _replay_events(since: str | None, until: str | None, wait: bool, timeout: float, stack: str) -> None:
-    from certpush_cli.event_replay import parse_time, start_event_replay, wait_for_replay
+    from certpush.adapters.aws_clients import aws_client
+    from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
+    from certpush.adapters.dynamodb_replays import DynamoDBReplayLog
+    from certpush_cli.backends import StackBackend
+    from certpush_cli.event_replay import ReplayTimeoutError, follow_replay, parse_time, start_event_replay
 
     if since is None:
         raise Failure("--events needs --since T (ISO 8601), e.g. --since 2026-11-27T00:00:00Z", ExitCode.USAGE)
-    name, end = start_event_replay(stack, parse_time(since, "--since"), parse_time(until, "--until") if until else None)
+    window_start = parse_time(since, "--since")
+    name, end = start_event_replay(stack, window_start, parse_time(until, "--until") if until else None)
     err.print(f"replaying 'Certificate Issued' events from {since} to {end.isoformat()} (replay {name})")
-    if wait:
-        out.print(f"replay {name}: {wait_for_replay(name, timeout)}")
-
-
-@app.command()
-def records(
-    certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
-    version: Annotated[int | None, typer.Option(help="Only this version.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of records.")] = False,
-    stack: StackOption = None,
-    home: HomeOption = None,
-) -> None:
-    """Current state of every push of a certificate: one record per version, service and region."""
-    with _user_errors():
-        _checked_id(certificate_id)
-        with backend(stack, home) as chosen:
-            current = chosen.records.list_current(certificate_id)
-            if not current:
-                _refuse_unknown(chosen, certificate_id)
-        found = _sort([r for r in current if version in (None, r.version)])
-        print_records(found, f"push records of {certificate_id}", as_json)
+    if not wait:
+        out.print(f"replay {name} started; see what it did with: certpush replay --events --since {since} --wait")
+        return
+    chosen = StackBackend(stack)
+    table = chosen.settings.records_table
+    try:
+        report = follow_replay(
+            name, window_start, end, timeout, events=aws_client("events"), replays=DynamoDBReplayLog(table),
+            records=chosen.records, pushes=DynamoDBPushQuery(table), on_line=out.print,
+        )  # fmt: skip
+    except ReplayTimeoutError as exc:
+        raise Failure(str(exc), ExitCode.TIMEOUT) from exc
+    out.print(f"replay {name}: {report.state}; {report.summary()}")
+    if not report.all_in_place:
+        raise typer.Exit(ExitCode.PUSH_FAILED)
 
 
 @app.command()
@@ -380,12 +453,14 @@ def history(
     home: HomeOption = None,
 ) -> None:
     """The latest push records of a certificate (10 by default), newest first."""
+    from certpush_cli.backends import backend
+
     with _user_errors():
         _checked_id(certificate_id)
         with backend(stack, home) as chosen:
             found = chosen.records.history(certificate_id, limit)
             if not found:
-                _refuse_unknown(chosen, certificate_id)
+                refuse_unknown(chosen, certificate_id)
         print_records(found, f"latest {limit} push records of {certificate_id}", as_json)
 
 
@@ -396,13 +471,21 @@ def failed(
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first."""
+    """Pushes whose current state is FAILED or ATTACH_FAILED, across all certificates, newest first,
+    each with its certificate id (what `certpush replay ID` needs)."""
+    from certpush.models.domain import PushStatus
+    from certpush_cli.backends import backend
+
     with _user_errors(), backend(stack, home) as chosen:
         repository = chosen.records
         found = [
             r for status in (PushStatus.FAILED, PushStatus.ATTACH_FAILED) for r in repository.by_status(status, limit)
         ]
-        print_records(sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit], "failed pushes", as_json)
+        newest = sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
+        print_records(newest, "failed pushes", as_json, with_certificate=True)
+        for certificate_id in dict.fromkeys(r.certificate_id for r in newest):
+            if not as_json:
+                out.print(f"to push again: certpush replay {certificate_id}")
 
 
 # -- certificates ------------------------------------------------------------------------------------
@@ -447,12 +530,21 @@ def certificates_import(
     push_after: Annotated[
         bool, typer.Option("--push/--no-push", help="Emit 'Certificate Issued' so push policies push it.")
     ] = True,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait until every target the push policies send it to is final; exit 1 when one FAILED, "
+            "ATTACH_FAILED or was REJECTED (what a deploy hook needs to report a failed push).",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Store it even if the key does not match or the chain does not verify.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored version and warnings as JSON.")] = False,
     timeout: Annotated[
-        float, typer.Option(help="On a home with no certpush serve: seconds to push what policies match, at most.")
+        float,
+        typer.Option(help="Seconds to wait for the pushes at most (--wait; on a home with no certpush serve, always)."),
     ] = 300,
     stack: StackOption = None,
     home: HomeOption = None,
@@ -463,11 +555,19 @@ def certificates_import(
     Importing what the latest version already holds (same certificate, key and chain) changes
     nothing and pushes nothing: deploy hooks may run again.
 
-    Exit status: 0 imported (or already imported), 2 usage error, 3 refused (nothing stored), 5 the stack
-    or home cannot be reached."""
+    Exit status: 0 imported (or already imported; with --wait: and every target in place), 1 with
+    --wait: a push FAILED, ATTACH_FAILED or was REJECTED, 2 usage error, 3 refused (nothing stored), 4
+    --wait timed out, 5 the stack or home cannot be reached."""
+    from certpush.errors import InvalidCertificateError
+    from certpush_cli.acme_files import material_from_acme_client
+    from certpush_cli.backends import backend
+    from certpush_cli.material_input import material_from_options
+
     with _user_errors():
         if certificate_id is not None:
             _checked_id(certificate_id)
+        if wait and not push_after:
+            raise Failure("--wait waits for the pushes that --no-push leaves out; give one of them", ExitCode.USAGE)
         directory = from_dir or from_certbot
         try:
             if directory is not None:
@@ -480,7 +580,7 @@ def certificates_import(
         except InvalidCertificateError as exc:
             raise Failure(f"{exc} ({exc.reason})") from exc
         with backend(stack, home) as chosen:
-            _import(chosen, material, certificate_id, force, push_after, as_json, timeout)
+            _import(chosen, material, certificate_id, force, push_after, as_json, timeout, wait)
 
 
 def _import(
@@ -491,7 +591,17 @@ def _import(
     push_after: bool,
     as_json: bool,
     timeout: float,
+    wait: bool = False,
 ) -> None:
+    import uuid
+
+    from certpush.errors import InvalidCertificateError
+    from certpush.logic.certificate_import import import_certificate
+    from certpush.logic.certificate_rules import forceable
+    from certpush.models.domain import CertificateStatus
+    from certpush.models.events import CertificateIssuedDetail
+    from certpush.providers.registry import REGISTRY
+
     issuance_id: str | None = None
     try:
         # on a home, the version and its "Certificate Issued" event commit together: a crash cannot
@@ -499,9 +609,13 @@ def _import(
         with chosen.unit_of_work():
             result = import_certificate(chosen.store, chosen.clock, material, certificate_id, force, catalog=REGISTRY)
             if push_after and result.created:
-                issuance_id = chosen.publisher.certificate_issued(
+                # the issuance id travels in the event: a redelivered or replayed event keeps it
+                issuance_id = str(uuid.uuid4())
+                chosen.publisher.certificate_issued(
                     CertificateIssuedDetail(
-                        certificate_id=result.version.certificate_id, version=result.version.version
+                        certificate_id=result.version.certificate_id,
+                        version=result.version.version,
+                        issuance_id=issuance_id,
                     )
                 )
     except InvalidCertificateError as exc:
@@ -532,6 +646,9 @@ def _import(
         )
     if issuance_id is None:
         return
+    if wait:
+        _wait_for_import(chosen, stored, issuance_id, timeout, as_json)
+        return
     err.print("emitted 'Certificate Issued': push policies that match it will push it")
     with chosen.settle(issuance_id, timeout, waiting=False) as driving:
         if driving:
@@ -546,19 +663,63 @@ def _import(
             print_records(chosen.issuances.records_of(progress), f"issuance {issuance_id}")
 
 
+def _wait_for_import(
+    chosen: Backend, stored: CertificateVersion, issuance_id: str, timeout: float, as_json: bool
+) -> None:
+    """``import --wait``: the pushes the policies make of the new version, until each is final."""
+    from certpush.logic.issuances import all_in_place
+    from certpush.logic.policies import targets_from_policies
+
+    targets = targets_from_policies(chosen.policies.list_policies(), stored)
+    if not targets:
+        err.print("no push policy matches it: nothing to push")
+        return
+    total = sum(len(t.target_keys()) for t in targets)
+    err.print(f"pushing {stored.certificate_id} v{stored.version} to {total} target(s) (issuance {issuance_id})")
+    with chosen.settle(issuance_id, timeout, waiting=True):
+        progress = _wait(chosen.issuances, issuance_id, timeout)
+    found = chosen.issuances.records_of(progress)
+    if as_json:  # stdout holds the version's JSON alone
+        err.print(f"issuance {issuance_id}: " + ", ".join(f"{r.target} {r.status.value}" for r in found))
+    else:
+        print_records(found, f"issuance {issuance_id}")
+    if not all_in_place(found):
+        raise typer.Exit(ExitCode.PUSH_FAILED)
+
+
 @certificates_app.command("list")
 def certificates_list(
     as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
-    """Every certificate in the inventory (latest version)."""
+    """Every certificate in the inventory (latest version); one that expires within the warning
+    threshold (ExpiryWarningDays on a stack, expiry_warning_days on a home), or has expired, is
+    flagged EXPIRING or EXPIRED."""
+    from certpush.logic.expiry import days_left
+    from certpush_cli.backends import backend
+
     with _user_errors(), backend(stack, home) as chosen:
         found = chosen.store.list_certificates()
-        if as_json:
-            out.print_json(json.dumps([c.model_dump(mode="json") for c in found]))
-            return
-        for c in found:
-            out.print(f"{c.certificate_id:<32} v{c.version:<3} {c.status.value:<8} {c.common_name:<32} "
-                      f"until {c.not_after:%Y-%m-%d}")  # fmt: skip
+        warning_days = chosen.expiry_warning_days
+        now = chosen.clock.now()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        **c.model_dump(mode="json"),
+                        "days_left": days_left(c.not_after, now),
+                        "expiring": days_left(c.not_after, now) < warning_days,
+                    }
+                    for c in found
+                ]
+            )
+        )
+        return
+    for c in found:
+        left = days_left(c.not_after, now)
+        flag = "EXPIRED" if left < 0 else f"EXPIRING in {left} days" if left < warning_days else ""
+        out.print(f"{c.certificate_id:<32} v{c.version:<3} {c.status.value:<8} {c.common_name:<32} "
+                  f"until {c.not_after:%Y-%m-%d} {flag}".rstrip())  # fmt: skip
 
 
 @certificates_app.command("show")
@@ -569,6 +730,8 @@ def certificates_show(
     home: HomeOption = None,
 ) -> None:
     """Every version of a certificate (metadata only: no key material)."""
+    from certpush_cli.backends import backend
+
     with _user_errors():
         _checked_id(certificate_id)
         with backend(stack, home) as chosen:
@@ -589,19 +752,25 @@ def certificates_show(
 @certificates_app.command("set-status")
 def certificates_set_status(
     certificate_id: Annotated[str, typer.Argument()],
-    status: Annotated[CertificateStatus, typer.Argument(help="HOSTED, REVOKED or DELETED.")],
+    status: Annotated[
+        StatusChoice, typer.Argument(help="HOSTED, REVOKED or DELETED (any case).", case_sensitive=False)
+    ],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest).")] = None,
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
     """Change a version's status. Only HOSTED certificates are pushed."""
+    from certpush.models.domain import CertificateStatus
+    from certpush_cli.backends import backend
+
+    chosen_status = CertificateStatus(status.value)
     with _user_errors():
         _checked_id(certificate_id)
         with backend(stack, home) as opened:
             chosen = opened.store.get_version(certificate_id, version)
-            opened.store.set_status(certificate_id, chosen.version, status)
-        out.print(f"{certificate_id} version {chosen.version} is now {status.value}")
-        if status is not CertificateStatus.HOSTED and opened.retired_material_note:
+            opened.store.set_status(certificate_id, chosen.version, chosen_status)
+        out.print(f"{certificate_id} version {chosen.version} is now {chosen_status.value}")
+        if chosen_status is not CertificateStatus.HOSTED and opened.retired_material_note:
             out.print(
                 f"{opened.retired_material_note}; until then `certpush certificates set-status "
                 f"{certificate_id} HOSTED --version {chosen.version}` restores it"
@@ -623,12 +792,19 @@ def policies_add(
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets."""
+    """Add or replace a policy: certificates whose names match PATTERN are pushed to these targets.
+    A target certpush does not know is a usage error: nothing is stored."""
+    from pydantic import ValidationError
+
+    from certpush.models.domain import PushPolicy
+    from certpush_cli.backends import backend
+    from certpush_cli.targets import parse_targets
+    from certpush_cli.terminal import validation_summary
+
     with _user_errors():
+        targets = parse_targets(to, attach or [], attach_default or [])
         try:
-            policy = PushPolicy(
-                name=name, pattern=pattern, targets=parse_targets(to, attach or [], attach_default or [])
-            )
+            policy = PushPolicy(name=name, pattern=pattern, targets=targets)
         except ValidationError as exc:
             raise Failure(f"invalid policy: {validation_summary(exc)}; see certpush policies add --help") from exc
         with backend(stack, home) as chosen:
@@ -642,6 +818,8 @@ def policies_list(
     as_json: Annotated[bool, typer.Option("--json")] = False, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Every push policy."""
+    from certpush_cli.backends import backend
+
     with _user_errors(), backend(stack, home) as chosen:
         found = chosen.policies.list_policies()
         if as_json:
@@ -655,6 +833,8 @@ def policies_list(
 @policies_app.command("remove")
 def policies_remove(name: Annotated[str, typer.Argument()], stack: StackOption = None, home: HomeOption = None) -> None:
     """Remove a policy."""
+    from certpush_cli.backends import backend
+
     with _user_errors(), backend(stack, home) as chosen:
         if not chosen.policies.delete_policy(name):
             raise Failure(f"no policy named {name}")
@@ -690,9 +870,16 @@ def schemas(
         out.print(str(path))
 
 
+_register_subcommands()
+
+
 def main() -> None:
+    import logging
+
     # warnings of the domain (a transient error, a retry) as one line on stderr; `serve` logs more
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="certpush: %(message)s")
+    from certpush.log_hygiene import pin_library_loggers
+
     pin_library_loggers()  # before any client: no request or response body in a log (certpush.log_hygiene)
     app(prog_name="certpush")
 

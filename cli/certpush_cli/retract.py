@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from certpush.logic.retract import RetractOutcome
-from certpush.models.domain import CERTIFICATE_ID_RULE, is_certificate_id
-from certpush_cli.backends import HomeOption, StackOption, backend
-from certpush_cli.targets import parse_targets, to_help
+from certpush_cli.help_texts import CERTIFICATE_ID_RULE, TO_HELP
+from certpush_cli.options import HomeOption, StackOption
 from certpush_cli.terminal import ExitCode, Failure, out, user_errors
+
+if TYPE_CHECKING:
+    from certpush.logic.retract import RetractOutcome
 
 
 def retract(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
-    to: Annotated[list[str], typer.Option("--to", help=to_help(), metavar="PROVIDER:SERVICE=REGION,...")],
+    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
     version: Annotated[int | None, typer.Option(help="Only this version (default: every version).", min=1)] = None,
     superseded: Annotated[
         bool, typer.Option("--superseded", help="Only the versions older than the newest one deployed there.")
@@ -28,6 +29,10 @@ def retract(
 
     Exit status: 0 when every target is clean, 1 when one was refused or failed (2: usage error,
     3: an id that is not in the inventory, 5: the stack or home cannot be reached)."""
+    from certpush.models.domain import is_certificate_id
+    from certpush_cli.backends import backend
+    from certpush_cli.targets import parse_targets
+
     with user_errors():
         if version is not None and superseded:
             raise Failure("--version and --superseded exclude each other; hint: give one of them", ExitCode.USAGE)

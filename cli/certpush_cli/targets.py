@@ -7,6 +7,7 @@ import re
 import typer
 
 from certpush.logic.policies import merge_targets
+from certpush.logic.target_check import region_problem, spec_problem
 from certpush.models.domain import GLOBAL_REGION, MAX_REGIONS_PER_SERVICE, TargetOptions, TargetSpec
 from certpush.providers.registry import REGISTRY, TargetRegistry
 
@@ -44,15 +45,23 @@ def _split(option: str, value: str, *, needs_value: bool) -> tuple[str, str, str
 
 
 def parse_targets(
-    to: list[str], attach: list[str], attach_default: list[str], registry: TargetRegistry = REGISTRY
+    to: list[str],
+    attach: list[str],
+    attach_default: list[str],
+    registry: TargetRegistry = REGISTRY,
+    *,
+    check: bool = True,
 ) -> list[TargetSpec]:
-    """Unknown targets and regions are left to the validator, which rejects them with a reason."""
+    """The targets of --to (with their --attach / --attach-default references), checked against the
+    registry before anything is written: an unknown provider, service or region, or more regions than
+    one push takes, is a usage error (exit 2) that says what was probably meant. ``check=False``: the
+    syntax only (``records forget`` names targets certpush does not know)."""
     specs: list[TargetSpec] = []
     for value in to:
         provider, service, regions = _split("--to", value, needs_value=False)
         definition = registry.find(provider, service)
         if not regions:
-            if definition is None or not definition.is_global:
+            if definition is not None and not definition.is_global and check:
                 raise typer.BadParameter(
                     f"'{value}' is not PROVIDER:SERVICE=VALUE (e.g. aws:elb=us-east-1)", param_hint="--to"
                 )
@@ -62,6 +71,12 @@ def parse_targets(
             raise typer.BadParameter(f"'{value}' names no region", param_hint="--to")
         specs.append(TargetSpec(provider=provider, service=service, regions=names))
     merged = {(s.provider, s.service): s for s in merge_targets(specs)}
+    for checked in merged.values() if check else ():
+        problem = spec_problem(checked, registry) or next(
+            (p for region in checked.regions if (p := region_problem(checked, region, registry))), None
+        )
+        if problem is not None:
+            raise typer.BadParameter(problem.with_hint(), param_hint="--to")
     for option, values, field in (
         ("--attach", attach, "attach"),
         ("--attach-default", attach_default, "attach_default"),

@@ -1,25 +1,46 @@
 """What every command shares: where output goes (results to stdout, progress and errors to
 stderr, so that `--json` output pipes cleanly), how a stack is named, and the one exit-code policy
-of every command (``ExitCode``; ``user_errors`` maps every error to one line and one code)."""
+of every command (``ExitCode``; ``user_errors`` maps every error to one line and one code).
+
+Light on purpose: ``certpush --help`` imports this module, so rich, pydantic, botocore and the
+runtime are imported when a command first prints or fails, not before."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
-from rich.console import Console
-from typer.exceptions import TyperException
 
-from certpush.errors import CertpushError, ConfigurationError, DependencyError
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from rich.console import Console
+
+
+class _Console:
+    """A rich Console made on first use (importing rich costs a fifth of the CLI's start)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        """The Console itself (to hand to rich, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
 
 # no markup: ids, names and messages print as they are (a pattern like ``[a-z0-9-]`` is not a style)
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+out: Any = _Console(highlight=False, soft_wrap=True, markup=False)
+err: Any = _Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 class ExitCode(IntEnum):
@@ -57,6 +78,12 @@ def one_line(exc: BaseException) -> str:
 def user_errors() -> Iterator[None]:
     """Every error a command meets ends as one line on stderr (the reason and a hint) and one
     ``ExitCode``, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pydantic import ValidationError
+    from typer.exceptions import TyperException
+
+    from certpush.errors import CertpushError, ConfigurationError, DependencyError
+
     try:
         yield
     except (typer.Exit, typer.Abort, TyperException):

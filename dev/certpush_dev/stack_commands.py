@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -43,11 +44,17 @@ def _state_file(state_dir: Path) -> Path:
     return state_dir / "local.json"
 
 
+def _here(state_dir: Path) -> str:
+    """The --state-dir the commands this prints need to work as printed (none for the default)."""
+    return "" if state_dir == DEFAULT_STATE_DIR else f" --state-dir {shlex.quote(str(state_dir))}"
+
+
 def _read_state(state_dir: Path) -> dict[str, Any]:
     path = _state_file(state_dir)
     if not path.exists():
         err.print(
-            f"error: no embedded stack is running here ({path} not found); start one with `certpush-dev stack up`"
+            f"error: no embedded stack is running here ({path} not found); start one with "
+            f"`certpush-dev stack up{_here(state_dir)}`"
         )
         raise typer.Exit(ExitCode.UNREACHABLE)
     return json.loads(path.read_text())
@@ -105,7 +112,7 @@ def up(
         }
         state_path.write_text(json.dumps(state, indent=2))
         err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
-        err.print('in another shell: eval "$(certpush-dev stack env)"; Ctrl-C stops it')
+        err.print(f'in another shell: eval "$(certpush-dev stack env{_here(state_dir)})"; Ctrl-C stops it')
         stopped.wait()
     finally:
         # the state goes last: `stack down` waits for it, so it returns once every process stopped
@@ -117,7 +124,7 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
     state_path = _state_file(state_dir)
     if state_path.exists():
         err.print(f"error: an embedded stack already runs here (pid {json.loads(state_path.read_text())['pid']}); "
-                  "`certpush-dev stack down` stops it")  # fmt: skip
+                  f"`certpush-dev stack down{_here(state_dir)}` stops it")  # fmt: skip
         raise typer.Exit(ExitCode.REFUSED)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "certpush_dev.stack_commands", "stack", "up", "--template", str(template),
@@ -135,7 +142,8 @@ def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout
             raise typer.Exit(ExitCode.UNREACHABLE)
         time.sleep(0.1)
     err.print(f"certpush embedded stack running in the background (pid {process.pid}, logs in {log_file})")
-    err.print('use it with: eval "$(certpush-dev stack env)"; stop it with: certpush-dev stack down')
+    err.print(f'use it with: eval "$(certpush-dev stack env{_here(state_dir)})"; stop it with: '
+              f"certpush-dev stack down{_here(state_dir)}")  # fmt: skip
 
 
 @local_app.command("down")

@@ -54,7 +54,8 @@ def handler(event: dict[str, Any], context: LambdaContext, validator: Validator 
         logger.error("malformed Certificate Issued event", extra={"errors": exc.errors(include_input=False)})
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         return {"status": "MALFORMED", "errors": [e["msg"] for e in exc.errors()]}
-    outcome = (validator or _validator()).validate(parsed.detail, parsed.id)
+    # a replayed event (EventBridge StartReplay) carries replay-name: the validator reports what it did
+    outcome = (validator or _validator()).validate(parsed.detail, parsed.id, replay_name=parsed.replay_name)
     metrics.add_metric(name="PushesQueued", unit=MetricUnit.Count, value=len(outcome.queued))
     metrics.add_metric(name="PushesRejected", unit=MetricUnit.Count, value=len(outcome.rejected))
     return {

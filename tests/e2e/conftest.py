@@ -140,3 +140,20 @@ def acm_certificates(region: str, serial_hex: str) -> list[str]:
         if value == int(serial_hex, 16):
             found.append(summary["CertificateArn"])
     return found
+
+
+def emit_issued(stack: EmbeddedStack, certificate_id: str, targets: list[Any], timeout: float = 60) -> list[Any]:
+    """A "Certificate Issued" event put on the stack's bus as another producer would (not through the
+    CLI, which refuses targets certpush does not know): the validator decides. Returns the records of
+    the issuance once every target is final."""
+    from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
+    from certpush.adapters.eventbridge_sns import EventBridgePublisher
+    from certpush.logic.issuances import Issuances
+
+    outputs = stack.provisioned.outputs if stack.provisioned else {}
+    issuances = Issuances(
+        records=DynamoDBRecordsRepository(outputs["RecordsTableName"]),
+        publisher=EventBridgePublisher(outputs["EventBusName"]),
+    )
+    issuance_id = issuances.push(certificate_id, targets)
+    return issuances.records_of(issuances.wait(issuance_id, timeout))

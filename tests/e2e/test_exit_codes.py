@@ -97,7 +97,7 @@ Row = tuple[str, Callable[[World], list[str]], ExitCode]
 CERTPUSH_ROWS: list[Row] = [
     # push
     ("push ok", lambda w: ["push", w.imported, "--to", "aws:elb=us-east-2", "--wait", "--timeout", "60"], ExitCode.OK),
-    ("push rejected", lambda w: ["push", w.imported, "--to", "aws:elb=mars-north-1", "--wait"], ExitCode.PUSH_FAILED),
+    ("push unknown region", lambda w: ["push", w.imported, "--to", "aws:elb=mars-north-1", "--wait"], ExitCode.USAGE),
     ("push malformed --to", lambda w: ["push", w.imported, "--to", "aws-elb-us-east-1"], ExitCode.USAGE),
     ("push unknown id", lambda w: ["push", w.unknown, "--to", "aws:elb=us-east-1", "--wait"], ExitCode.REFUSED),
     ("push unknown version", lambda w: ["push", w.imported, "--version", "9", "--to", "aws:elb=us-east-1"],
@@ -138,10 +138,13 @@ CERTPUSH_ROWS: list[Row] = [
     ("policies list", lambda w: ["policies", "list"], ExitCode.OK),
     ("policies add invalid name", lambda w: ["policies", "add", "Bad Name", "--pattern", "*.example.com", "--to",
                                              "aws:elb=us-east-1"], ExitCode.REFUSED),
+    ("policies add unknown service", lambda w: ["policies", "add", "typo", "--pattern", "*.example.com", "--to",
+                                                "aws:alb=us-east-1"], ExitCode.USAGE),
     ("policies remove unknown", lambda w: ["policies", "remove", "no-such-policy"], ExitCode.REFUSED),
     # retract
     ("retract in use", lambda w: ["retract", w.pushed, "--to", "aws:elb=us-east-1"], ExitCode.PUSH_FAILED),
     ("retract nothing there", lambda w: ["retract", w.imported, "--to", "aws:elb=eu-west-1"], ExitCode.OK),
+    ("retract unknown region", lambda w: ["retract", w.pushed, "--to", "aws:elb=us-east1"], ExitCode.USAGE),
     ("retract unknown id", lambda w: ["retract", w.unknown, "--to", "aws:elb=us-east-1"], ExitCode.REFUSED),
     ("retract --version and --superseded", lambda w: ["retract", w.pushed, "--to", "aws:elb=us-east-1",
                                                       "--version", "1", "--superseded"], ExitCode.USAGE),

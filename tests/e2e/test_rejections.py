@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 
+from certpush.models.domain import TargetSpec
 from certpush_cli.sample_certificates import make_certificate, other_private_key
-from tests.e2e.conftest import write_material
+from tests.e2e.conftest import emit_issued, write_material
 
 pytestmark = pytest.mark.e2e
 
@@ -75,19 +77,62 @@ def test_a_chain_that_does_not_verify_is_refused_at_import_and_rejected_when_for
 @pytest.mark.parametrize(
     ("target", "reason", "count"),
     [
-        ("aws:elb=" + ",".join(f"r{i}-east-1" for i in range(11)), "TOO_MANY_REGIONS", 11),
-        ("gcp:elb=us-east-1", "UNKNOWN_PROVIDER", 1),
-        ("aws:cdn=us-east-1", "UNKNOWN_SERVICE", 1),
-        ("aws:elb=mars-north-1", "REGION_NOT_OFFERED", 1),
-        ("huaweicloud:waf=us-east-1", "REGION_NOT_OFFERED", 1),
+        (
+            TargetSpec(provider="aws", service="elb", regions=[f"r{i}-east-1" for i in range(11)]),
+            "TOO_MANY_REGIONS",
+            11,
+        ),
+        (TargetSpec(provider="gcp", service="elb", regions=["us-east-1"]), "UNKNOWN_PROVIDER", 1),
+        (TargetSpec(provider="aws", service="cdn", regions=["us-east-1"]), "UNKNOWN_SERVICE", 1),
+        (TargetSpec(provider="aws", service="elb", regions=["mars-north-1"]), "REGION_NOT_OFFERED", 1),
+        (TargetSpec(provider="huaweicloud", service="waf", regions=["us-east-1"]), "REGION_NOT_OFFERED", 1),
     ],
+    ids=["too-many-regions", "unknown-provider", "unknown-service", "no-such-region", "another-providers-region"],
 )
-def test_target_problems_are_rejected_with_their_reason(cli, imported, certificate_id, target, reason, count):
-    cli("push", certificate_id, "--to", target, "--wait", "--timeout", "60", expect=1)
+def test_target_problems_in_an_event_are_rejected_with_their_reason(stack, imported, certificate_id, target, reason,
+                                                                     count, cli):  # fmt: skip
+    # an event from another producer: the CLI refuses these before anything is written (below)
+    emit_issued(stack, certificate_id, [target])
 
     records = cli("records", certificate_id, "--json").json()
     assert len(records) == count
     assert {(r["status"], r["reason"]) for r in records} == {("REJECTED", reason)}
+
+
+@pytest.mark.parametrize(
+    ("to", "says"),
+    [
+        ("aws:elb=us-east1", "did you mean 'us-east-1'"),
+        ("azure:appgw=westeurope", "unknown provider 'azure' (known: aws, huaweicloud)"),
+        ("aws:elbv2=us-east-1", "did you mean 'aws:elb'"),
+        ("huaweicloud:waf=us-east-1", "huaweicloud:waf is not offered in region 'us-east-1'"),
+        (
+            "aws:elb="
+            + ",".join(f"us-east-{i}" for i in range(1, 3))
+            + ","
+            + ",".join(f"eu-{d}-{i}" for d in ("west", "central", "north") for i in (1, 2, 3)),
+            "at most 10",
+        ),
+    ],
+    ids=["region-typo", "unknown-provider", "service-typo", "another-providers-region", "eleven-regions"],
+)
+def test_a_target_typo_is_a_usage_error_and_writes_nothing(cli, stack, imported, certificate_id, to, says):
+    before = len(_table_items(stack, certificate_id))
+
+    refused = cli("push", certificate_id, "--to", to, "--wait", "--timeout", "10", expect=2)
+
+    assert says in " ".join(refused.stderr.split())
+    assert cli("records", certificate_id, "--json").json() == []
+    assert len(_table_items(stack, certificate_id)) == before  # no record, no issuance, no event's work
+    policy = cli("policies", "add", "typo", "--pattern", "*.example.com", "--to", to, expect=2)
+    assert says in " ".join(policy.stderr.split())
+    assert "typo" not in cli("policies", "list").stdout
+
+
+def _table_items(stack, certificate_id: str) -> list[dict]:
+    table = boto3.resource("dynamodb").Table(stack.provisioned.outputs["RecordsTableName"])
+    return table.scan(FilterExpression="contains(PK, :id) OR certificate_id = :id",
+                      ExpressionAttributeValues={":id": certificate_id})["Items"]  # fmt: skip
 
 
 def test_an_unknown_certificate_is_refused_before_anything_is_emitted(cli, certificate_id):
@@ -100,3 +145,22 @@ def test_an_unknown_certificate_is_refused_before_anything_is_emitted(cli, certi
 def test_bad_command_line_input_is_explained(cli):
     result = cli("push", "x", "--to", "aws-elb-us-east-1", expect=2)
     assert "PROVIDER:SERVICE=VALUE" in result.stderr
+
+
+def test_records_forget_clears_what_a_typo_left_and_keeps_what_a_target_holds(stack, imported, certificate_id, cli):
+    """The REJECTED records an event's typo left (another producer's: the CLI refuses typos) go with
+    `records forget`; a target that holds the certificate keeps its records (exit 3, nothing removed)."""
+    emit_issued(stack, certificate_id, [TargetSpec(provider="aws", service="elb", regions=["mars-north-1"])])
+    cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--wait", "--timeout", "60")
+    assert {r["region"] for r in cli("records", certificate_id, "--json").json()} == {"mars-north-1", "us-east-1"}
+
+    refused = cli("records", "forget", certificate_id, "--to", "aws:elb=us-east-1,mars-north-1", expect=3)
+    assert "retract" in refused.stderr
+    assert len(cli("records", certificate_id, "--json").json()) == 2  # all or nothing per target: us-east-1 first
+
+    forgotten = cli("records", "forget", certificate_id, "--to", "aws:elb=mars-north-1")
+
+    assert "1 record(s) forgotten" in forgotten.stdout
+    assert [r["region"] for r in cli("records", certificate_id, "--json").json()] == ["us-east-1"]
+    assert [h["region"] for h in cli("history", certificate_id, "--json").json()] == ["us-east-1"]
+    assert not [i for i in _table_items(stack, certificate_id) if "mars-north-1" in str(i.get("SK", ""))]

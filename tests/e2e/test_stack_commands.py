@@ -66,6 +66,9 @@ def test_down_waits_for_the_stack_to_be_gone_and_up_can_follow_on_the_same_ports
 
     up = _dev(*up_args)
     assert up.returncode == 0, up.stderr
+    # the commands it prints work as printed: they name the state dir (issue 20)
+    assert f"certpush-dev stack env --state-dir {state}" in up.stderr, up.stderr
+    assert f"certpush-dev stack down --state-dir {state}" in up.stderr, up.stderr
     pid = json.loads((state / "local.json").read_text())["pid"]
     exports = _dev("env", "--state-dir", str(state)).stdout.split("\n")
     env = dict(line.removeprefix("export ").split("=", 1) for line in exports if line.startswith("export "))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.errors import PushInProgressError, StalePushError, SupersededPushError
+from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError, SupersededPushError
 from certpush.models.domain import (
     Binding,
     Issuance,
@@ -406,6 +406,51 @@ def test_a_retraction_ends_the_binding_and_lets_the_version_be_pushed_again(
     assert repository.history("cert-a", 1)[0].status is PushStatus.RETRACTED
     assert repository.binding("cert-a", US) is None
     assert repository.start_push(new_record(issuance_id="iss-3"))
+
+
+# -- forget -------------------------------------------------------------------------------------------
+def test_forget_removes_a_targets_records_history_and_binding_only(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    typo = TargetKey(provider="aws", service="elb", region="mars-1")
+    rejected = new_record(target=typo).model_copy(
+        update={"status": PushStatus.REJECTED, "reason": "REGION_NOT_OFFERED", "message": "no such region"}
+    )
+    repository.record_rejection(rejected, keep_current=False)
+    repository.record_rejection(new_record(version=2, target=typo).model_copy(update=rejected.model_dump(
+        include={"status", "reason", "message"})), keep_current=False)  # fmt: skip
+    clock.advance(seconds=1)
+    failed = _run(repository, clock, new_record(target=EU), PushStatus.FAILED)
+    clock.advance(seconds=1)
+    kept = _run(repository, clock, new_record(), PushStatus.SUCCEEDED, "arn:v1")
+
+    assert repository.forget("cert-a", typo) == 2
+    assert repository.forget("cert-a", EU) == 1
+    assert repository.forget("cert-a", typo) == 0  # nothing left: nothing to do
+
+    assert repository.list_current("cert-a") == [kept]
+    assert [r.target for r in repository.history("cert-a", 10)] == [US]
+    assert repository.binding("cert-a", EU) is None
+    assert failed.target == EU
+    binding = repository.binding("cert-a", US)
+    assert binding is not None and binding.target_id == "arn:v1"
+
+
+def test_forget_refuses_a_target_in_flight_or_holding_a_certificate(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    pending = new_record(target=EU)
+    assert repository.start_push(pending)
+    with pytest.raises(RecordsInUseError, match="PENDING"):
+        repository.forget("cert-a", EU)
+    pushed = _run(repository, clock, new_record(), PushStatus.SUCCEEDED, "arn:v1")
+    with pytest.raises(RecordsInUseError, match="retract"):
+        repository.forget("cert-a", US)
+    assert {r.status for r in repository.list_current("cert-a")} == {PushStatus.PENDING, PushStatus.SUCCEEDED}
+
+    assert repository.record_retraction(pushed.model_copy(update={"updated_at": clock.now()}))
+    assert repository.forget("cert-a", US) == 1  # retracted: the target holds nothing of it
+    assert [r.target for r in repository.list_current("cert-a")] == [EU]
 
 
 # -- indexes -----------------------------------------------------------------------------------------

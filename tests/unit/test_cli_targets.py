@@ -6,7 +6,7 @@ import pytest
 import typer
 
 from certpush.models.domain import TargetOptions, TargetSpec
-from certpush_cli.main import parse_targets
+from certpush_cli.targets import parse_targets
 
 pytestmark = pytest.mark.unit
 
@@ -75,3 +75,35 @@ def test_bad_values_are_refused_with_the_option_named(
 
     assert exc_info.value.param_hint == option
     assert says in exc_info.value.message
+
+
+@pytest.mark.parametrize(
+    ("to", "says"),
+    [
+        (["aws:elb=us-east1"], "aws:elb is not offered in region 'us-east1'; did you mean 'us-east-1'"),
+        (["azure:appgw=westeurope"], "unknown provider 'azure' (known: aws, huaweicloud)"),
+        (["huaweicloud:wafs=cn-north-4"], "did you mean 'huaweicloud:waf'?"),
+        (["aws:cloudfront=us-east-1"], "aws:cloudfront is global: name no region"),
+        (
+            [
+                "aws:elb=us-east-1",
+                "aws:elb=" + ",".join(f"eu-west-{i}" for i in range(1, 4)) + ",eu-central-1,"
+                "eu-central-2,eu-north-1,eu-south-1,eu-south-2,sa-east-1,ca-central-1",
+            ],
+            "11 regions for aws:elb",
+        ),
+    ],
+    ids=["region-typo", "unknown-provider", "service-typo", "global-with-region", "too-many-after-merge"],
+)
+def test_targets_the_registry_does_not_know_are_usage_errors_with_a_hint(to: list[str], says: str) -> None:
+    with pytest.raises(typer.BadParameter) as exc_info:
+        parse_targets(to, [], [])
+
+    assert exc_info.value.param_hint == "--to"
+    assert says in exc_info.value.message
+
+
+def test_ten_regions_are_fine() -> None:
+    regions = "us-east-1,us-east-2,us-west-1,us-west-2,eu-west-1,eu-west-2,eu-west-3,eu-north-1,sa-east-1,ca-central-1"
+
+    assert len(parse_targets([f"aws:elb={regions}"], [], [])[0].regions) == 10

@@ -58,8 +58,10 @@ def push_message(
     """Validates an issuance of one target and returns its queue message."""
 
     def make(
-        provider: str = "aws", service: str = "elb", region: str = "us-east-1", event_id: str = "event-1", **options
+        provider: str = "aws", service: str = "elb", region: str = "us-east-1", event_id: str | None = None, **options
     ) -> PushMessage:
+        # one event per target (an issuance is resolved once: a second event of the same id is a redelivery)
+        event_id = event_id or f"event-{provider}-{service}-{region}"
         target = TargetSpec(provider=provider, service=service, regions=[region], options=TargetOptions(**options))
         outcome = validator.validate(CertificateIssuedDetail(certificate_id=CERTIFICATE_ID, targets=[target]), event_id)
         assert outcome.rejected == {}

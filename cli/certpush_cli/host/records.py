@@ -24,11 +24,11 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from certpush.errors import PushInProgressError, StalePushError
-from certpush.logic.leases import REPLACED_BY, check_claimable, lease_runs
+from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError
+from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal, lease_runs
 from certpush.models.domain import (
     HISTORY_LENGTH,
     Binding,
@@ -410,6 +410,23 @@ class SqliteRecordsRepository:
                 if current is None or current.status.value in _REPLACEABLE:
                     self._put_current(connection, record)
             self._put_history(connection, record)
+
+    def forget(self, certificate_id: str, target: TargetKey) -> int:
+        """In one transaction: what ``forget_refusal`` refuses, or the target's current records, its
+        history and its binding deleted."""
+        with self._db.transaction() as connection:
+            rows = connection.execute(
+                f"SELECT * FROM pushes WHERE certificate_id = ? AND {_TARGET}", _binding_key(certificate_id, target)
+            ).fetchall()
+            current = [_record(row) for row in rows]
+            binding = self._read_binding(connection, certificate_id, target)
+            if (why := forget_refusal(current, binding, datetime.now(UTC))) is not None:
+                raise RecordsInUseError(str(target), why)
+            for table in ("pushes", "history", "bindings"):
+                connection.execute(
+                    f"DELETE FROM {table} WHERE certificate_id = ? AND {_TARGET}", _binding_key(certificate_id, target)
+                )
+        return len(current)
 
     # -- the sweeper -----------------------------------------------------------------------------
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:

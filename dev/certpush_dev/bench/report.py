@@ -171,4 +171,22 @@ def render_markdown(r: dict[str, Any]) -> str:
         *[f"| {k} | {v} |" for k, v in r["cost"]["usd_per_million_pushes"].items()],
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + operator_lines(r))
+
+
+def operator_lines(r: dict[str, Any]) -> list[str]:
+    """What an operator waits for (issue 20): the command line's start and the dashboard's first paint."""
+    lines = ["What an operator waits for (issue 20; goals: --help under 0.4 s, the list painted under 1 s):", ""]
+    if "cli_start" in r:
+        c = r["cli_start"]
+        lines.append(f"- certpush --help {c['help_s']} s ({_mark(c['help_s'] < 0.4)}), --version {c['version_s']} s, "
+                     f"push --help {c['push_help_s']} s (median of 7)")  # fmt: skip
+    d = r.get("dashboard", {})
+    if "list_painted_ms" in d:
+        painted = d["list_painted_ms"]
+        lines.append(f"- dashboard, {d['certificates']} certificates / {d['records']} records at 390 px: first "
+                     f"contentful paint {d['first_contentful_paint_ms']} ms, certificate list painted {painted} ms "
+                     f"({_mark(painted < 1000)}; max {d['list_painted_max_ms']} ms)")  # fmt: skip
+    elif d:
+        lines.append(f"- dashboard: {d.get('skipped')}")
+    return [*lines, ""]

@@ -160,3 +160,12 @@ class AlreadyImportedError(CertpushError):
     def __init__(self, version: int) -> None:
         super().__init__(f"already imported as version {version}")
         self.version = version
+
+
+class RecordsInUseError(CertpushError):
+    """``forget``: a record of the target is in flight, or the target holds a certificate certpush pushed
+    (a live record, a binding naming it): its records are what certpush knows of it, so they stay."""
+
+    def __init__(self, target: str, why: str) -> None:
+        super().__init__(f"the records of {target} are in use: {why}")
+        self.target = target

@@ -26,6 +26,7 @@ from certpush.models.domain import (
     PushRequest,
     PushState,
     PushStatus,
+    ReplayReport,
     TargetKey,
     UploadResult,
 )
@@ -162,6 +163,15 @@ class RecordsRepository(Protocol):
         """A REJECTED push. With ``keep_current`` only the history gets it (e.g. ALREADY_PUSHED)."""
         ...
 
+    def forget(self, certificate_id: str, target: TargetKey) -> int:
+        """Deletes everything the records say of one target of a certificate: its current record of
+        every version, their history and its binding; never what the target holds. Only records of
+        nothing there may go: raises RecordsInUseError (nothing deleted) while a push of it is PENDING
+        or IN_PROGRESS, or a record is live (SUCCEEDED, ATTACH_FAILED), or the binding names a
+        certificate or holds a running lease (``certpush retract`` first). Returns how many current
+        records went (0: the target had none)."""
+        ...
+
     def list_current(self, certificate_id: str) -> list[PushRecord]: ...
 
     def history(self, certificate_id: str, limit: int = 10) -> list[PushRecord]: ...
@@ -194,6 +204,17 @@ class RecordsRepository(Protocol):
 
     def mark_summary_sent(self, issuance_id: str) -> None:
         """After the summary was published: later deliveries of the same change publish nothing."""
+        ...
+
+
+class ReplayLog(Protocol):
+    """What the validator did with each issuance of an event replay (EventBridge StartReplay), for
+    ``certpush replay --events`` to print."""
+
+    def note(self, report: ReplayReport) -> None: ...
+
+    def reports(self, replay_name: str) -> list[ReplayReport]:
+        """Every issuance the replay has sent through the validator so far."""
         ...
 
 
@@ -288,6 +309,11 @@ class OfferedTarget(Protocol):
         ...
 
     def offered_in(self, region: str) -> bool: ...
+
+    @property
+    def regions(self) -> frozenset[str] | None:
+        """Every region it is offered in; None for a global service."""
+        ...
 
     @property
     def rules(self) -> TargetCertificateRules:

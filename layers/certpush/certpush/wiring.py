@@ -43,6 +43,7 @@ def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
 
 
 def build_validator(settings: Settings) -> Validator:
+    from certpush.adapters.dynamodb_replays import DynamoDBReplayLog
     from certpush.adapters.policy_store import DynamoDBPolicyStore
     from certpush.adapters.sqs_queue import SqsPushQueue
     from certpush.logic.validation import Validator
@@ -55,6 +56,7 @@ def build_validator(settings: Settings) -> Validator:
         queue=SqsPushQueue(settings.push_queue_url),
         clock=SystemClock(),
         catalog=REGISTRY,
+        replays=DynamoDBReplayLog(settings.records_table),
     )
 
 
@@ -125,6 +127,7 @@ def build_dashboard(settings: Settings) -> Dashboard:
         publisher=EventBridgePublisher(settings.event_bus_name),
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
+        reuse_seconds=1.0,  # the summary and the list of one page load share one read
         **cursor_key(settings),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -14,8 +14,8 @@ from certpush.adapters.aws_clients import aws_resource
 from certpush.adapters.aws_errors import aws_errors
 from certpush.adapters.concurrency import run_concurrently
 from certpush.adapters.dynamodb_batch import batch_get
-from certpush.errors import PushInProgressError, StalePushError
-from certpush.logic.leases import REPLACED_BY, check_claimable
+from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError
+from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal
 from certpush.models.domain import (
     HISTORY_LENGTH,
     Binding,
@@ -482,6 +482,60 @@ class DynamoDBRecordsRepository:
                 ConditionExpression=Attr("PK").not_exists() | Attr("status").is_in(_REPLACEABLE),
             )
         self._table.put_item(Item=history_item(record))
+
+    @aws_errors("records: forget")
+    def forget(self, certificate_id: str, target: TargetKey) -> int:
+        """Reads the target's current records (one Query of the certificate's) and binding, refuses
+        what ``forget_refusal`` refuses, then deletes the records and the binding in transactions of
+        at most 100 conditional deletes (each record as read: same push, same status; the binding
+        still naming no certificate and leased by nobody), then the history entries (BatchWriteItem)."""
+        pk = cert_pk(certificate_id)
+        items = self._query(
+            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("PUSH#"), ConsistentRead=True
+        )
+        current = [r for r in map(record_from_item, items) if r.target == target]
+        binding = self.binding(certificate_id, target)
+        now = datetime.now(UTC)
+        if (why := forget_refusal(current, binding, now)) is not None:
+            raise RecordsInUseError(str(target), why)
+        deletes: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._table_name,
+                    "Key": {"PK": pk, "SK": push_sk(r.version, target)},
+                    "ConditionExpression": "push_id = :pid AND #s = :s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pid": r.push_id, ":s": r.status.value},
+                }
+            }
+            for r in current
+        ]
+        if binding is not None:
+            deletes.append(
+                {
+                    "Delete": {
+                        "TableName": self._table_name,
+                        "Key": {"PK": pk, "SK": binding_sk(target)},
+                        "ConditionExpression": "attribute_not_exists(target_id) AND "
+                        "(attribute_not_exists(lease_until) OR lease_until < :now)",
+                        "ExpressionAttributeValues": {":now": timestamp(now)},
+                    }
+                }
+            )
+        for start in range(0, len(deletes), 100):
+            if not _written(self._client.transact_write_items, TransactItems=deletes[start : start + 100]):
+                raise RecordsInUseError(str(target), "its records changed meanwhile (a push started?); try again")
+        history = self._query(
+            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("HIST#"),
+            FilterExpression=Attr("provider").eq(target.provider)
+            & Attr("service").eq(target.service)
+            & Attr("region").eq(target.region),
+            ProjectionExpression="PK, SK",
+        )
+        with self._table.batch_writer() as batch:
+            for item in history:
+                batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+        return len(current)
 
     # -- the sweeper -----------------------------------------------------------------------------
     @aws_errors("records: in_flight_since")

@@ -22,6 +22,8 @@ from certpush.logic.x509_checks import (
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.ports import CertificateStore, Clock, TargetCatalog
 
+NO_CHAIN_WARNING = "NO_CHAIN"
+
 
 @dataclass
 class ImportResult:
@@ -125,6 +127,11 @@ def import_certificate(
         warnings.append(
             f"{NO_SAN_WARNING}: the certificate has no subjectAltName; browsers ignore its common name "
             f"'{facts.common_name}' and will refuse it"
+        )
+    if not material.chain_pem.strip() and certificate.issuer != certificate.subject:
+        warnings.append(
+            f"{NO_CHAIN_WARNING}: no chain was given: clients that do not hold its issuer's intermediate "
+            "certificate will refuse it; import it with --chain (or a fullchain file with --chain-from-cert)"
         )
     warnings += target_warnings(catalog, material_shape(material))
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import math
+import threading
+import time
 from dataclasses import dataclass, field
 
 from certpush.errors import CertificateNotFoundError
 from certpush.logic import cursors
+from certpush.logic.expiry import days_left
 from certpush.logic.issuances import Issuances, NoPushRecordsError
 from certpush.models.api import (
     CertificateDetail,
@@ -27,6 +29,8 @@ _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
 
 _GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
+_FAILING = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
+_PAGE = 1000  # records per query of the status index
 
 
 def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
@@ -54,12 +58,15 @@ class Dashboard:
     clock: Clock
     expiry_warning_days: int = 30
     cursor_key: bytes = field(default_factory=cursors.random_key, repr=False)  # signs the records API's cursors
+    # a page load asks for the summary and the list at once: within this many seconds they share one
+    # read of the current records (0: every call reads)
+    reuse_seconds: float = 0.0
+    _read_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
+    _last_read: tuple[float, dict[str, list[PushRecord]]] | None = field(default=None, repr=False, init=False)
 
     def expiry(self, certificate: CertificateVersion) -> Expiry:
-        days_left = math.floor((certificate.not_after - self.clock.now()).total_seconds() / 86400)
-        return Expiry(
-            not_after=certificate.not_after, days_left=days_left, expiring=days_left < self.expiry_warning_days
-        )
+        left = days_left(certificate.not_after, self.clock.now())
+        return Expiry(not_after=certificate.not_after, days_left=left, expiring=left < self.expiry_warning_days)
 
     def _summary(self, certificate: CertificateVersion, current: list[PushRecord]) -> CertificateSummary:
         targets = newest_per_target(current)
@@ -73,13 +80,55 @@ class Dashboard:
             targets=StatusCounts.of([r.status for r in targets]),
             last_push=max((r.updated_at for r in current), default=None),
             in_flight=any(r.status in _IN_FLIGHT for r in current),
+            failing=[f"{r.target} {r.reason or r.status.value}".strip() for r in targets if r.status in _FAILING],
         )
 
-    def certificates(self) -> CertificateList:
-        found = sorted(self.store.list_certificates(), key=lambda c: c.certificate_id)
+    def _current_of_every_certificate(self) -> dict[str, list[PushRecord]]:
+        """Every current record, by certificate: one query (page) per status through the status index
+        (DynamoDB ByStatus, eventually consistent; SQLite: one SELECT each), however many certificates
+        there are: no query per certificate."""
+        with self._read_lock:
+            if self._last_read is not None and time.monotonic() - self._last_read[0] < self.reuse_seconds:
+                return self._last_read[1]
+            found = self._read_current()
+            self._last_read = (time.monotonic(), found)
+            return found
+
+    def _read_current(self) -> dict[str, list[PushRecord]]:
+        found: dict[str, list[PushRecord]] = {}
+        for status in PushStatus:
+            cursor: str | None = None
+            while True:
+                page = self.pushes.page(PushQuery(status=status), _PAGE, cursor)
+                for record in page.records:
+                    found.setdefault(record.certificate_id, []).append(record)
+                cursor = page.cursor
+                if cursor is None:
+                    break
+        return found
+
+    def certificates(
+        self, *, failed_only: bool = False, search: str | None = None, limit: int = 100, offset: int = 0
+    ) -> CertificateList:
+        """The inventory with each certificate's counts, failures first (then by id); ``failed_only``:
+        those with a target FAILED or ATTACH_FAILED; ``search``: a part of the id or of a name, any case.
+        A page of ``limit`` from ``offset`` (``next_offset``: the following page, None at the end)."""
+        current = self._current_of_every_certificate()
+        summaries = [self._summary(c, current.get(c.certificate_id, [])) for c in self.store.list_certificates()]
+        if search:
+            needle = search.casefold()
+            names = {s.certificate_id: [s.certificate_id, s.common_name, *s.sans] for s in summaries}
+            summaries = [s for s in summaries if any(needle in n.casefold() for n in names[s.certificate_id])]
+        if failed_only:
+            summaries = [s for s in summaries if s.failing]
+        summaries.sort(key=lambda s: (not s.failing, s.certificate_id))
+        page = summaries[offset : offset + limit]
+        following = offset + limit
         return CertificateList(
-            certificates=[self._summary(c, self.records.list_current(c.certificate_id)) for c in found],
+            certificates=page,
             expiry_warning_days=self.expiry_warning_days,
+            total=len(summaries),
+            next_offset=following if following < len(summaries) else None,
         )
 
     def certificate(self, certificate_id: str) -> CertificateDetail:
@@ -107,8 +156,9 @@ class Dashboard:
 
     def summary(self) -> Summary:
         certificates = self.store.list_certificates()
+        statuses = [r.status for records in self._current_of_every_certificate().values() for r in records]
         return Summary(
-            pushes=StatusCounts(**{s.value: self.pushes.count_by_status(s) for s in PushStatus}),
+            pushes=StatusCounts(**{s.value: statuses.count(s) for s in PushStatus}),
             certificates=len(certificates),
             expiring=sum(1 for c in certificates if self.expiry(c).expiring),
             expiry_warning_days=self.expiry_warning_days,

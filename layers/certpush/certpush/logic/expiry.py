@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from certpush.models.domain import CertificateVersion, PushRecord, TargetKey
 from certpush.models.events import CertificateExpiringDetail, ServingTarget
 from certpush.ports import CertificateStore, Clock, ExpiryPublisher, RecordsRepository
+
+
+def days_left(not_after: datetime, now: datetime) -> int:
+    """Whole days until ``not_after`` (negative once expired; -1 on its last day past the hour): the one
+    count the dashboard, ``certpush certificates list`` and the expiry warnings show."""
+    return math.floor((not_after - now).total_seconds() / 86400)
+
+
+def is_expiring(not_after: datetime, now: datetime, warning_days: int) -> bool:
+    """Fewer days left than the warning threshold (``ExpiryWarningDays``), or expired."""
+    return days_left(not_after, now) < warning_days
 
 
 def serving(records: list[PushRecord]) -> dict[TargetKey, PushRecord]:
@@ -40,10 +52,10 @@ class ExpiryWarnings:
             if not served:
                 continue
             for version in self.store.list_versions(latest.certificate_id):
-                days_left = math.floor((version.not_after - now).total_seconds() / 86400)
+                left = days_left(version.not_after, now)
                 targets = [r for r in served.values() if r.version == version.version]
-                if days_left < self.warning_days and targets:
-                    found.append(_detail(version, days_left, targets))
+                if left < self.warning_days and targets:
+                    found.append(_detail(version, left, targets))
         return found
 
     def run(self) -> list[CertificateExpiringDetail]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from certpush.errors import PushInProgressError, StalePushError, SupersededPushError
-from certpush.models.domain import PushRecord, PushState, PushStatus
+from certpush.models.domain import Binding, PushRecord, PushState, PushStatus
 
 REPLACED_BY = "REPLACED_BY"
 """Reason of a REPLACED record: a later push renewed its certificate in place (``replaced_by``)."""
@@ -53,3 +53,22 @@ def superseded(record: PushRecord, held_version: int, now: datetime) -> PushReco
             "lease_until": None,
         }
     )
+
+
+def forget_refusal(records: list[PushRecord], binding: Binding | None, now: datetime) -> str | None:
+    """Why the records of a target may not be forgotten (``RecordsRepository.forget``), or None: a
+    push of it in flight, or the target holding a certificate certpush pushed (a live record, a
+    binding that names one): forgetting those would lose what certpush knows is there."""
+    for record in records:
+        if not record.status.is_final:
+            return f"a push of version {record.version} is {record.status.value}; wait until it is final"
+        if record.status.is_live:
+            return (
+                f"version {record.version} is {record.status.value} there (the target holds it): "
+                "certpush retract ID --to ... first"
+            )
+    if binding is not None and binding.target_id is not None:
+        return f"the target holds {binding.target_id}: certpush retract ID --to ... first"
+    if binding is not None and lease_runs(binding.lease_token, binding.lease_until, now):
+        return "a push holds the target; wait until it is final"
+    return None

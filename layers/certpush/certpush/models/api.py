@@ -98,11 +98,17 @@ class CertificateSummary(BaseModel):
     targets: StatusCounts = Field(description="each target counted once, by the record of its newest version")
     last_push: datetime | None = Field(description="when a record of this certificate last changed")
     in_flight: bool = Field(description="a push is PENDING or IN_PROGRESS")
+    failing: list[str] = Field(
+        default_factory=list,
+        description="each target whose newest record is FAILED or ATTACH_FAILED: provider:service:region and reason",
+    )
 
 
 class CertificateList(BaseModel):
-    certificates: list[CertificateSummary]
+    certificates: list[CertificateSummary] = Field(description="failures first, then by certificate id")
     expiry_warning_days: int
+    total: int = Field(0, description="certificates that match the filters, on every page")
+    next_offset: int | None = Field(None, description="offset of the next page; none after the last")
 
 
 class CertificateVersionView(BaseModel):

@@ -323,6 +323,19 @@ class IssuanceProgress(BaseModel):
         return len(self.outcomes) >= len(self.targets)
 
 
+class ReplayReport(BaseModel):
+    """What the validator did with one issuance an event replay sent again (``certpush replay --events``):
+    per target (``provider:service:region``) PUSHED, FINAL:STATUS (the issuance's outcome stands),
+    RETRACTED (retracted since: not pushed again) or REJECTED:REASON."""
+
+    replay_name: str
+    issuance_id: str
+    certificate_id: str
+    version: int
+    actions: dict[str, str]
+    noted_at: datetime
+
+
 class PushPolicy(BaseModel):
     """Domain pattern -> targets. ``pattern`` is a shell-style glob over the certificate's names."""
 

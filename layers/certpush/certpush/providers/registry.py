@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from certpush.logic.hints import REASON_HINTS
 from certpush.providers import aws, huaweicloud
 from certpush.providers.definition import PushTargetDefinition, TargetSettings
 
@@ -46,3 +47,11 @@ class TargetRegistry:
 
 
 REGISTRY = TargetRegistry(DEFINITIONS)
+_PROVIDER_HINTS = {provider.__name__.rsplit(".", 1)[-1]: provider.HINTS for provider in PROVIDERS}
+
+
+def hint_for(provider: str, reason: str | None) -> str | None:
+    """What to do about a record's reason: the provider's own codes first, then certpush's."""
+    if not reason:
+        return None
+    return _PROVIDER_HINTS.get(provider, {}).get(reason) or REASON_HINTS.get(reason)

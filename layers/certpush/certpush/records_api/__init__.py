@@ -153,9 +153,14 @@ def _page() -> tuple[str, str]:
     return html, policy
 
 
-@app.get("/certificates", summary="Every certificate with a summary of its pushes")
-def certificates() -> CertificateList:
-    return _service().certificates()
+@app.get("/certificates", summary="Every certificate with a summary of its pushes, failures first, paginated")
+def certificates(
+    failed: Annotated[bool, Query(description="only certificates with a target FAILED or ATTACH_FAILED")] = False,
+    q: Annotated[str | None, Query(max_length=256, description="a part of the id or of a name, any case")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="next_offset of the previous page")] = 0,
+) -> CertificateList:
+    return _service().certificates(failed_only=failed, search=q, limit=limit, offset=offset)
 
 
 @app.get(

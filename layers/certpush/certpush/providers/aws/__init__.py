@@ -9,3 +9,5 @@ from certpush.providers.aws import cloudfront, elb
 from certpush.providers.definition import PushTargetDefinition
 
 DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = (elb.DEFINITION, cloudfront.DEFINITION)
+# the adapters name AWS errors by certpush's own codes (acm.translate_aws_error): certpush.logic.hints
+HINTS: dict[str, str] = {}

@@ -8,5 +8,8 @@ from typing import Any
 
 from certpush.providers.definition import PushTargetDefinition
 from certpush.providers.huaweicloud import cdn, elb, waf
+from certpush.providers.huaweicloud.hints import HINTS
 
 DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = (waf.DEFINITION, elb.DEFINITION, cdn.DEFINITION)
+
+__all__ = ["DEFINITIONS", "HINTS"]
