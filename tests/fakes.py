@@ -614,3 +614,21 @@ def claim_push(
     claimed = repository.claim(PushState(record=record, binding=binding), now or record.updated_at, lease_seconds)
     assert claimed.record is not None
     return claimed.record
+
+
+@dataclass
+class RecordingRateLimiter:
+    """A ``RateLimiter`` that paces nothing: it records each call asked for and each hold-off."""
+
+    calls: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    holds: list[tuple[str, str, str | None, str, float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self, provider: str, service: str, operation: str | None, region: str) -> float:
+        with self._lock:
+            self.calls.append((provider, service, operation, region))
+        return 0.0
+
+    def hold_off(self, provider: str, service: str, operation: str | None, region: str, seconds: float) -> None:
+        with self._lock:
+            self.holds.append((provider, service, operation, region, seconds))

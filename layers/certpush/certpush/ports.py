@@ -237,6 +237,20 @@ class RetryScheduler(Protocol):
     def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
 
 
+class RateLimiter(Protocol):
+    """Paces the calls to the targets' APIs under their request quotas (``certpush.logic.rate_limits``).
+    Provider clients call it before each request they send (the SDK's own retries included)."""
+
+    def acquire(self, provider: str, service: str, operation: str | None, region: str) -> float:
+        """Blocks until one call of ``operation`` of ``service`` in ``region`` fits under its quota (at once
+        when none is declared); returns the seconds waited."""
+        ...
+
+    def hold_off(self, provider: str, service: str, operation: str | None, region: str, seconds: float) -> None:
+        """The target throttled a call anyway (``Retry-After``): no call of that budget for ``seconds``."""
+        ...
+
+
 class MetricsSink(Protocol):
     def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
 

@@ -46,17 +46,27 @@ from botocore.exceptions import (
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import PermanentPushError, PushError, ServiceUnavailableInRegionError, TransientPushError
 from certpush.models.domain import PushRequest, UploadAction, UploadResult
+from certpush.ports import RateLimiter
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
     from mypy_boto3_acm.type_defs import TagTypeDef
 
+PROVIDER = "aws"
+# the flow-control answers (botocore.retries.standard's throttling codes, and the Tagging API's own)
+THROTTLING_ERROR_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",  # the Resource Groups Tagging API's
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+    }
+)
 _TRANSIENT_CODES = {
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",  # the Resource Groups Tagging API's
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
+    *THROTTLING_ERROR_CODES,
     "RequestInProgressException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
@@ -97,7 +107,12 @@ def translate_aws_error(exc: Exception, action: str, *, changes: bool = True) ->
         message = f"{action}: {error.get('Message', code)}"
         if code in _TRANSIENT_CODES or status >= 500 or status == 429:
             # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
-            return TransientPushError(code, message, ambiguous=changes and status >= 500 and status != 503)
+            return TransientPushError(
+                code,
+                message,
+                ambiguous=changes and status >= 500 and status != 503,
+                throttled=code in THROTTLING_ERROR_CODES or status == 429,
+            )
         if code in _UNAVAILABLE_CODES:
             return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
         if code in _QUOTA_CODES:
@@ -127,6 +142,32 @@ def _single_attempt_client(service: str, region: str) -> Any:
     return aws_client(service, region, max_attempts=1)
 
 
+def pace_calls(client: Any, service: str, region: str, limiter: RateLimiter) -> None:
+    """Every request ``client`` sends (each of botocore's retries too) waits for ``limiter`` first
+    (botocore's ``before-send`` event: once per HTTP attempt, with the operation in its name), and a
+    throttled answer holds its budget off for a second (``needs-retry``: the answer before botocore's
+    own backoff; AWS sends no Retry-After)."""
+
+    def before_send(event_name: str, **_: Any) -> None:
+        limiter.acquire(PROVIDER, service, event_name.rsplit(".", 1)[-1], region)
+
+    def after_answer(event_name: str, response: Any = None, **_: Any) -> None:
+        code = _error_code_of(response)
+        if code in THROTTLING_ERROR_CODES:
+            limiter.hold_off(PROVIDER, service, event_name.rsplit(".", 1)[-1], region, 1.0)
+
+    client.meta.events.register("before-send", before_send)
+    client.meta.events.register("needs-retry", after_answer)
+
+
+def _error_code_of(response: Any) -> str | None:
+    """The error code of botocore's parsed answer (``needs-retry`` gets ``(http_response, parsed)``)."""
+    if not isinstance(response, tuple) or len(response) != 2 or not isinstance(response[1], dict):
+        return None
+    error = response[1].get("Error")
+    return str(error.get("Code")) if isinstance(error, dict) and error.get("Code") else None
+
+
 class AwsClients:
     """One boto3 client per (service, region), made on first use.
 
@@ -137,7 +178,9 @@ class AwsClients:
         self,
         factory: Callable[[str, str], Any] = aws_client,
         single_attempt_factory: Callable[[str, str], Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
+        self._rate_limiter = rate_limiter
         self._factory = factory
         self._single_attempt_factory = single_attempt_factory or (
             _single_attempt_client if factory is aws_client else factory
@@ -154,7 +197,10 @@ class AwsClients:
         key = (service, region, single_attempt)
         if key not in self._clients:
             factory = self._single_attempt_factory if single_attempt else self._factory
-            self._clients[key] = factory(service, region)
+            client = factory(service, region)
+            if self._rate_limiter is not None:
+                pace_calls(client, service, region, self._rate_limiter)
+            self._clients[key] = client
         return self._clients[key]
 
 
