@@ -266,7 +266,7 @@ class InMemoryRecordsRepository:
         self.extended.set()
         return True
 
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         binding = self.bindings.get((record.certificate_id, record.target))
         if not self._holds(record) or (binding is not None and binding.lease_token not in (None, record.lease_token)):
@@ -279,6 +279,8 @@ class InMemoryRecordsRepository:
             "lease_token": None,
             "lease_until": None,
         }
+        if refund_attempt:
+            changes["attempts"] = max(0, record.attempts - 1)
         if record.target_id and record.upload_action:
             changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
         self.current[key] = self.current[key].model_copy(update=changes)

@@ -170,10 +170,12 @@ class RecordsRepository(Protocol):
 
     def by_target(self, target: TargetKey, limit: int = 100) -> list[PushRecord]: ...
 
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
         (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
-        the record carries ``record.lease_token``. False when the lease was lost (nothing written)."""
+        the record carries ``record.lease_token``. False when the lease was lost (nothing written).
+        ``refund_attempt``: the attempt the claim counted is taken back (``attempts`` = ``record.attempts``
+        - 1): the target throttled it, which is no failure of the push."""
         ...
 
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
