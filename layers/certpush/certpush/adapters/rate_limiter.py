@@ -35,7 +35,7 @@ class WindowRateLimiter:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         margin: float = 0.05,
-        margin_seconds: float = 0.05,
+        margin_seconds: float = 0.1,
     ) -> None:
         self.quotas = quotas
         self._monotonic = monotonic

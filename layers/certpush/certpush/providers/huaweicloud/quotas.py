@@ -17,7 +17,7 @@ from certpush.providers.huaweicloud.regions import CDN, ELB, IAM, WAF
 CONSERVATIVE = "conservative choice: the API reference documents no figure"
 CDN_PAGE = "CDN API reference (https://support.huaweicloud.com/api-cdn/): 200 calls a minute"
 
-IAM_QUOTA = Quota(10, 1.0, "region", CONSERVATIVE)
+IAM_QUOTA = Quota(10, 1.0, "global", f"{CONSERVATIVE} (IAM is one service for the account)")
 QUOTAS: Mapping[str, Mapping[str, Quota]] = {
     WAF: {f"huaweicloud:{WAF}": Quota(10, 1.0, "region", CONSERVATIVE), f"huaweicloud:{IAM}": IAM_QUOTA},
     ELB: {f"huaweicloud:{ELB}": Quota(10, 1.0, "region", CONSERVATIVE), f"huaweicloud:{IAM}": IAM_QUOTA},
