@@ -10,13 +10,15 @@ Protocol with the parent (``EmbeddedStack``): once bound it prints ``listening H
 line; it serves until its standard input closes (the parent stopped, or died), then exits. It
 applies the embedded stack's patches (``moto_patches.py``) before serving.
 
-With ``--acm-rate-quotas`` ACM throttles past its per-region API rate quotas (``AcmRateQuotas``).
+With ``--acm-rate-quotas`` (or ``CERTPUSH_ACM_RATE_QUOTAS=1`` in its environment, which the embedded
+stack passes on) ACM throttles past its per-region API rate quotas (``AcmRateQuotas``).
 With ``--until-terminated`` it ignores its standard input and serves until SIGTERM: ``certpush serve
 --simulate`` runs it so, in the background, so that the simulated AWS outlives a restart of the host."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -39,7 +41,7 @@ def _stop_when_parent_goes(server: Any) -> None:
 
 def main(argv: list[str]) -> int:
     detached = "--until-terminated" in argv
-    rate_quotas = "--acm-rate-quotas" in argv
+    rate_quotas = "--acm-rate-quotas" in argv or os.environ.get("CERTPUSH_ACM_RATE_QUOTAS") == "1"
     argv = [argument for argument in argv if argument not in ("--until-terminated", "--acm-rate-quotas")]
     port = int(argv[0]) if argv else 0
     # Ctrl-C in `certpush-dev stack up` reaches the whole process group: the parent stops its pollers

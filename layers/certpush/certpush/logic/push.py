@@ -64,9 +64,10 @@ class RetryPolicy:
     base_seconds: int = 10
     max_seconds: int = 900
     settle_seconds: int = 30
-    throttle_wait_seconds: float = 20.0
+    throttle_wait_seconds: float = 10.0
     """How long one attempt waits out the target's throttles in the call (the lease's heartbeat runs);
-    past that the message comes back after the wait asked for, the attempt not counted."""
+    past that the message comes back after the wait asked for, the attempt not counted. Small enough for
+    a push that starts with PUSH_TIME_BUDGET_SECONDS (30) left of the worker's 60 s to finish in time."""
     throttle_pause_seconds: float = 1.0
     """The wait after a throttle that names none (AWS sends no Retry-After)."""
     jitter: Callable[[], float] = field(default=random.random)
