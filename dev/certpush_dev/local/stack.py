@@ -256,6 +256,10 @@ class EmbeddedStack:
         streams = session.client("dynamodbstreams", endpoint_url=self.endpoint_url)
         for spec in stack.functions:
             self._set_environment(spec.environment)
+            if "PUSH_WORKER_MAX_CONCURRENCY" in spec.environment:
+                # every invocation runs in this one process and shares its rate limiter: it takes the
+                # whole of each quota, not Lambda's 1/N per environment (certpush.wiring.rate_limiter)
+                self._set_environment({"PUSH_WORKER_MAX_CONCURRENCY": "1"})
             invoker = Invoker(spec, load_handler(spec))
             self.invokers[spec.logical_id] = invoker
             asynchronous: AsyncInvoker | None = None
