@@ -69,17 +69,25 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if FIGURES_FILE.exists():
         rows = [json.loads(line) for line in FIGURES_FILE.read_text().splitlines() if line.strip()]
         terminalreporter.section("fault suite")
-        keys = ("pushes", "succeeded", "failed", "lost", "duplicates", "in_flight", "unreported_dead_letters",
-                "disagreeing", "swept")  # fmt: skip
-        heads = ("pushes", "succeeded", "failed", "lost", "duplicates", "in flight", "DLQ unreported",
-                 "record≠target", "swept")  # fmt: skip
-        terminalreporter.write_line(f"{'scenario':<22}" + "".join(f"{h:>16}" for h in heads) + f"{'seconds':>9}")
+        columns = {
+            "pushes": "pushes", "succeeded": "succeeded", "superseded": "superseded", "replaced": "replaced",
+            "attach_failed": "attach failed", "failed": "failed", "lost": "lost", "duplicates": "duplicates",
+            "in_flight": "in flight", "unreported_dead_letters": "DLQ unreported", "disagreeing": "record≠target",
+            "rollbacks": "rollbacks w/o --rollback", "summaries_missing": "no summary",
+            "summaries_repeated": "summary twice", "swept": "swept",
+        }  # fmt: skip
+        widths = {key: len(head) + 2 for key, head in columns.items()}
+        terminalreporter.write_line(
+            f"{'scenario':<22}" + "".join(f"{h:>{widths[k]}}" for k, h in columns.items()) + f"{'seconds':>9}"
+        )
         for row in rows:
             terminalreporter.write_line(
-                f"{row['scenario']:<22}" + "".join(f"{row.get(k, 0):>16}" for k in keys) + f"{row['seconds']:>9}"
+                f"{row['scenario']:<22}"
+                + "".join(f"{row.get(k, 0):>{widths[k]}}" for k in columns)
+                + f"{row['seconds']:>9}"
             )
-        totals = {k: sum(r.get(k, 0) for r in rows) for k in keys}
-        terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>16}" for k in keys))
+        totals = {k: sum(r.get(k, 0) for r in rows) for k in columns}
+        terminalreporter.write_line(f"{'total':<22}" + "".join(f"{totals[k]:>{widths[k]}}" for k in columns))
     if CRASH_FIGURES_FILE.exists():
         _crash_figures(terminalreporter, [json.loads(line) for line in CRASH_FIGURES_FILE.read_text().splitlines()])
     problems = config.stash.get(_PROBLEMS, None)

@@ -275,6 +275,23 @@ class HuaweiCloudSimulator:
             st = self._state.region(region)
             (st.waf_certificates if service == "waf" else st.elb_certificates).pop(certificate_id, None)
 
+    def remove_waf_host(self, region: str, host_id: str) -> None:
+        """The protected domain is deleted (WAF DeleteHost): applying a certificate to it is refused
+        from now on, as for any id WAF does not know (``WAF.00011004``)."""
+        with self._lock:
+            self._state.region(region).waf_hosts.pop(host_id, None)
+
+    def remove_elb_listener(self, region: str, listener_id: str) -> None:
+        """The listener is deleted (ELB DeleteListener): reading or updating it answers 404 ``ELB.8904``."""
+        with self._lock:
+            self._state.region(region).listeners.pop(listener_id, None)
+
+    def set_credentials(self, credentials: Mapping[str, str]) -> None:
+        """The AK/SK pairs IAM accepts from now on (a rotation: the new pair in, the old one deleted).
+        A request signed with a pair not listed answers 401 ``APIGW.0301``."""
+        with self._lock:
+            self._credentials = dict(credentials)
+
     @staticmethod
     def project_id(region: str) -> str:
         return project_id(region)

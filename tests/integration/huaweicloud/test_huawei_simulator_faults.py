@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from certpush.errors import AuthenticationFailedError, TransientPushError
+from certpush.errors import AuthenticationFailedError, PermanentPushError, TransientPushError
 from certpush.models.domain import PushRequest
 from certpush.ports import PushTarget
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
@@ -213,3 +214,44 @@ def test_the_host_header_tells_services_and_regions_apart(
             headers={"Host": host, "Content-Type": "application/json"},
         )
     assert response.status_code == status, response.text
+
+
+def test_a_deleted_protected_domain_or_listener_refuses_the_attach(
+    sim: HuaweiCloudSimulator, waf: HuaweiWafTarget, elb: HuaweiElbTarget, make_request: MakeRequest
+) -> None:
+    """What a person deleting them in the console leaves (``remove_waf_host``, ``remove_elb_listener``):
+    the certificate still uploads, the attach is refused for good with the service's own code."""
+    host, listener = sim.add_waf_host("cn-north-4", "www.example.com"), sim.add_elb_listener("cn-north-4")
+    sim.remove_waf_host("cn-north-4", host)
+    sim.remove_elb_listener("cn-north-4", listener)
+    for target, reference, code in ((waf, host, "WAF.00011004"), (elb, listener, "ELB.8904")):
+        request = make_request(attach=(f"cn-north-4/{reference}",))
+        uploaded = target.upload(request)
+        with pytest.raises(PermanentPushError) as caught:
+            target.attach(request, uploaded.target_id)
+        assert caught.value.code == code
+    state = sim.state()
+    assert state["waf"]["cn-north-4"]["hosts"] == [] and state["elb"]["cn-north-4"]["listeners"] == []
+
+
+def test_rotated_credentials_refuse_the_old_pair(
+    sim: HuaweiCloudSimulator, http_client: httpx.Client, credentials: HuaweiCloudCredentials, make_request: MakeRequest
+) -> None:
+    """``set_credentials``: IAM accepts the new pair only; a client that reloads its secret on 401 goes on."""
+    before = sim.credentials
+    fresh = HuaweiCloudCredentials(access_key="ROTATEDAK", secret_key=SecretStr("rotated-secret"))
+    try:
+        sim.set_credentials({"ROTATEDAK": "rotated-secret"})
+        stale = HuaweiCloudClient(lambda: credentials, http_client=http_client, endpoint_template=sim.endpoint_template)
+        with pytest.raises(AuthenticationFailedError) as caught:
+            push_to(HuaweiWafTarget(stale), make_request())
+        assert caught.value.gateway_code == "APIGW.0301"
+        reloading = HuaweiCloudClient(
+            lambda: credentials,
+            reload_credentials=lambda: fresh,
+            http_client=http_client,
+            endpoint_template=sim.endpoint_template,
+        )
+        assert push_to(HuaweiWafTarget(reloading), make_request()).target_id
+    finally:
+        sim.set_credentials(before)

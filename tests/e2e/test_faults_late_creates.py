@@ -1,0 +1,126 @@
+"""The fault suite, continued: a create that lands after the client timed out (issue 16, item 2).
+
+The target carries the request out later than the client waited for its answer: ACM (the stack's
+``LateLanding`` fault: the very signed ImportCertificate is sent again by the cloud's side 1 s after
+the worker saw a read timeout) and, with the simulator's late-create fault, Huawei Cloud ELB and WAF
+(WAF then allowing duplicate names, which its API reference does not rule out). The retry waits
+``PushSettleSeconds`` after an ambiguous error, then looks (by tags in ACM, by name in Huawei Cloud)
+before it creates: one copy per version, read back from moto and the simulator.
+
+On a fault stack of its own: the other scenarios run with no settle wait (their timeouts retry at
+once); this one has 3 s, longer than the landing's delay, as the 30 s default is on AWS."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certpush.models.domain import PushStatus
+from certpush_dev.local.aws_calls import AwsCallCounter
+from certpush_dev.local.aws_hooks import LateLanding
+from certpush_dev.local.stack import EmbeddedStack
+from tests.e2e.conftest import CliResult, eventually
+from tests.e2e.fault_suite import (
+    AWS_REGIONS,
+    HUAWEI_REGIONS,
+    Figures,
+    Suite,
+    SummaryLog,
+    Targets,
+    body_of,
+    fault_stack,
+    finish,
+    open_suite,
+    scaled,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+
+SETTLE_SECONDS = 3
+LANDS_AFTER_SECONDS = 1.0
+LATE_ACM = Targets(tuple(AWS_REGIONS[:5]))
+LATE_HUAWEI = Targets((), tuple(HUAWEI_REGIONS[:5]), tuple(HUAWEI_REGIONS[:5]))
+
+
+@pytest.fixture(scope="module")
+def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
+    with fault_stack(PushSettleSeconds=str(SETTLE_SECONDS)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def summaries(stack: EmbeddedStack) -> Iterator[SummaryLog]:
+    log = SummaryLog(stack)
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def suite(
+    stack: EmbeddedStack, cli: Callable[..., CliResult], tmp_path: Path, summaries: SummaryLog
+) -> Iterator[Suite]:
+    with open_suite(stack, cli, tmp_path, summaries) as running:
+        yield running
+
+
+def _fresh_import(params: dict[str, Any]) -> bool:
+    """An ImportCertificate that makes a new certificate (a re-import in place names its ARN)."""
+    return b'"CertificateArn"' not in body_of(params)
+
+
+def test_an_acm_import_landing_after_the_timeout_is_found_not_made_again(suite: Suite):
+    """The first import of each certificate in each region lands 1 s after the worker timed out; the
+    retry settles 3 s, finds it by its tags (REUSED, attempt 2): one certificate per region."""
+    started, figures = time.monotonic(), Figures("late-acm-import")
+    certificate_ids = suite.import_certificates("late-acm", scaled(2), LATE_ACM)
+    pushes = len(LATE_ACM.keys()) * len(certificate_ids)
+    landing = LateLanding("acm:ImportCertificate", when=_fresh_import, times=pushes, after_seconds=LANDS_AFTER_SECONDS)
+    suite.stack.aws_calls.late.append(landing)
+    try:
+        for certificate_id in certificate_ids:
+            suite.push(certificate_id)
+        suite.drive(certificate_ids, figures)
+        eventually(lambda: len(landing.landed) == pushes, timeout=30, what="every late import")
+    finally:
+        landing.cancel()
+        suite.stack.aws_calls.late.remove(landing)
+
+    figures = finish(suite, figures, started)
+
+    assert landing.landed == [200] * pushes
+    for certificate_id in certificate_ids:
+        for record in suite.current(certificate_id).values():
+            assert (record.status, record.attempts, record.upload_action) == (PushStatus.SUCCEEDED, 2, "REUSED")
+            assert record.message == "already in ACM", record
+    assert figures.succeeded == pushes
+
+
+def test_a_huawei_create_landing_after_the_timeout_is_found_not_made_again(suite: Suite):
+    """Every first create of each certificate in Huawei Cloud ELB and WAF (which takes a second
+    certificate of the same name) has its connection closed unanswered and lands 1 s later; the retry
+    settles 3 s and finds it by name (REUSED, attempt 2): one certificate per region and service."""
+    huawei: Any = suite.stack.huawei
+    started, figures = time.monotonic(), Figures("late-huawei-create")
+    certificate_ids = suite.import_certificates("late-huawei", scaled(2), LATE_HUAWEI)
+    pushes = len(LATE_HUAWEI.keys()) * len(certificate_ids)
+    huawei.set_waf_refuses_duplicate_names(False)
+    huawei.set_late_creates(pushes, LANDS_AFTER_SECONDS, ("waf", "elb"))
+    try:
+        for certificate_id in certificate_ids:
+            suite.push(certificate_id)
+        suite.drive(certificate_ids, figures)
+        eventually(lambda: huawei.pending_late_creates() == 0, timeout=30, what="every late create")
+    finally:
+        huawei.set_late_creates(0, 0)
+
+    figures = finish(suite, figures, started)
+
+    assert huawei.state()["stats"].get("faults.late_create") == pushes
+    for certificate_id in certificate_ids:
+        for record in suite.current(certificate_id).values():
+            assert (record.status, record.attempts, record.upload_action) == (PushStatus.SUCCEEDED, 2, "REUSED")
+    assert figures.succeeded == pushes
