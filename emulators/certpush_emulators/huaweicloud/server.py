@@ -413,6 +413,7 @@ class HuaweiCloudSimulator:
         self._authenticate(method, target, path, headers, body)
         service, region = self._locate(path, headers)
         self._flow_control_check(service, region)
+        self._count(f"calls.{service}@{region or 'global'}")  # past flow control: what the service took
         after = self._inject_fault(service)
         payload = self._parse_json(service, body) if body else None
         with self._lock:
