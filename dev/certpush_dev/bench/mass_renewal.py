@@ -72,6 +72,8 @@ class MassRenewalResult:
     busiest_window: dict[str, int]
     over_limit: dict[str, int] = field(default_factory=dict)
     """Budgets whose busiest window held more calls than their limit (must stay empty)."""
+    paced_seconds: float = 0.0
+    """What the host's rate limiter made calls wait, in all (threads waiting at once each count)."""
 
 
 def common_regions(count: int) -> list[str]:
@@ -223,6 +225,7 @@ def run_mass_renewal(
                 renewal = _phase(opened, simulator, ids, 2, targets, limits, timeout)
             finally:
                 runtime.stop()
+                paced = sum(opened.rate_limiter.waited.values())
                 opened.close()
             state = simulator.state()
             busiest: dict[str, int] = state["flow_control"]["busiest_window"]
@@ -238,6 +241,7 @@ def run_mass_renewal(
                 throttled_by_simulator=int(state["stats"].get("flow_control.throttled", 0)),
                 busiest_window=busiest,
                 over_limit=over,
+                paced_seconds=paced,
             )
         finally:
             simulator.stop()
@@ -266,6 +270,7 @@ def bench_mass_renewal(quick: bool) -> dict[str, object]:
         "failed_for_throttling": result.first.failed_for_throttling + renewal.failed_for_throttling,
         "statuses": dict(renewal.statuses),
         "throttled_by_simulator": result.throttled_by_simulator,
+        "paced_seconds": round(result.paced_seconds, 1),
         "over_limit": result.over_limit,
     }
 
