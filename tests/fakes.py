@@ -268,7 +268,7 @@ class InMemoryRecordsRepository:
         self.extended.set()
         return True
 
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         binding = self.bindings.get((record.certificate_id, record.target))
         if not self._holds(record) or (binding is not None and binding.lease_token not in (None, record.lease_token)):
@@ -281,6 +281,8 @@ class InMemoryRecordsRepository:
             "lease_token": None,
             "lease_until": None,
         }
+        if refund_attempt:
+            changes["attempts"] = max(0, record.attempts - 1)
         if record.target_id and record.upload_action:
             changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
         self.current[key] = self.current[key].model_copy(update=changes)
@@ -636,3 +638,21 @@ class InMemoryReplayLog:
 
     def reports(self, replay_name: str) -> list[ReplayReport]:
         return [r for (name, _), r in self.noted.items() if name == replay_name]
+
+
+@dataclass
+class RecordingRateLimiter:
+    """A ``RateLimiter`` that paces nothing: it records each call asked for and each hold-off."""
+
+    calls: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    holds: list[tuple[str, str, str | None, str, float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self, provider: str, service: str, operation: str | None, region: str) -> float:
+        with self._lock:
+            self.calls.append((provider, service, operation, region))
+        return 0.0
+
+    def hold_off(self, provider: str, service: str, operation: str | None, region: str, seconds: float) -> None:
+        with self._lock:
+            self.holds.append((provider, service, operation, region, seconds))

@@ -261,6 +261,23 @@ def test_note_error_keeps_the_last_transient_error_on_an_in_progress_push_only(
     assert repository.get("cert-a", 1, US) == final
 
 
+def test_note_error_may_refund_the_attempt_a_throttle_took(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord]
+):
+    record = new_record()
+    repository.start_push(record)
+    started = claim_push(repository, record)
+    assert started.attempts == 1
+
+    noted = started.model_copy(update={"reason": "APIGW.0308", "message": "throttled"})
+    assert repository.note_error(noted, refund_attempt=True)
+    assert repository.get("cert-a", 1, US).attempts == 0
+    again = claim_push(repository, repository.get("cert-a", 1, US))  # the next delivery claims it as read
+    assert again.attempts == 1
+    assert repository.note_error(again.model_copy(update={"reason": "HTTP_500"}))  # a failure keeps its count
+    assert repository.get("cert-a", 1, US).attempts == 1
+
+
 # -- finish ------------------------------------------------------------------------------------------
 def test_finish_happens_once(repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock):
     record = new_record()

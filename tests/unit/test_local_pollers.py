@@ -29,6 +29,9 @@ def test_the_push_queue_mapping_of_the_template_sets_a_maximum() -> None:
     events = template["Resources"]["PushWorkerFunction"]["Properties"]["Events"]
     (mapping,) = [e["Properties"] for e in events.values() if e["Type"] == "SQS"]
     assert sqs_concurrency(mapping) == mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+    # each push worker environment paces its calls under 1/N of every quota: N must be this maximum
+    variables = template["Resources"]["PushWorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert int(variables["PUSH_WORKER_MAX_CONCURRENCY"]) == sqs_concurrency(mapping)
 
 
 def _spec() -> FunctionSpec:

@@ -173,18 +173,69 @@ def test_an_ambiguous_error_waits_for_the_target_to_settle_before_looking_again(
     assert retry.value.delay_seconds == retry_policy.delay(1) < retry_policy.settle_seconds
 
 
-def test_a_throttled_push_comes_back_no_sooner_than_its_retry_after(
-    worker: PushWorker, aws_elb: ScriptedTarget, retry_policy: RetryPolicy, push_message: Callable[..., PushMessage]
+def test_a_long_throttle_comes_back_no_sooner_than_its_retry_after_and_counts_no_attempt(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
 ) -> None:
-    """429 with Retry-After: coming back sooner only meets the target's flow control again."""
+    """429 with a Retry-After longer than an attempt waits: back through the queue, no sooner (coming back
+    sooner only meets the target's flow control again), and the attempt is not counted."""
     aws_elb.errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=600, throttled=True))
+    message = push_message()
     with pytest.raises(RetryLater) as retry:
-        worker.process(push_message(), receive_count=1)
+        worker.process(message, receive_count=1)
     assert retry.value.delay_seconds == 600 > retry_policy.delay(1)
-    aws_elb.errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=1, throttled=True))
-    with pytest.raises(RetryLater) as retry:
-        worker.process(push_message(region="eu-west-1"), receive_count=1)
-    assert retry.value.delay_seconds == retry_policy.delay(1)  # the backoff is longer: it wins
+    assert (current(records, message).attempts, current(records, message).reason) == (0, "APIGW.0308")
+
+    final = worker.process(message, receive_count=2)
+    assert final is not None and (final.status, final.attempts) == (PushStatus.SUCCEEDED, 1)
+
+
+def test_a_short_throttle_is_waited_out_in_the_call(
+    worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
+) -> None:
+    slept: list[float] = []
+    worker.sleep = slept.append
+    throttle = TransientPushError("APIGW.0308", "throttled", retry_after=3, throttled=True)
+    aws_elb.errors.extend([throttle, throttle])
+    aws_elb.attach_errors.append(TransientPushError("ThrottlingException", "rate exceeded", throttled=True))
+
+    final = worker.process(push_message(), receive_count=1)
+
+    assert final is not None and (final.status, final.attempts) == (PushStatus.SUCCEEDED, 1)
+    assert slept == [3.0, 3.0, worker.retry.throttle_pause_seconds]  # Retry-After, else the pause
+    assert len(aws_elb.calls) == 3 and len(aws_elb.attach_calls) == 2
+
+
+def test_throttles_never_make_a_push_failed(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """Throttled at every try of more deliveries than ``max_attempts``: each delivery waits what an attempt
+    may, then comes back; the attempts stay uncounted and the push is never FAILED for it."""
+    slept: list[float] = []
+    worker.sleep = slept.append
+    per_delivery = int(retry_policy.throttle_wait_seconds / retry_policy.throttle_pause_seconds) + 1
+    deliveries = retry_policy.max_attempts + 2
+    aws_elb.errors.extend(
+        TransientPushError("ThrottlingException", "rate exceeded", throttled=True)
+        for _ in range(per_delivery * deliveries)
+    )
+    message = push_message()
+    for receive_count in range(1, deliveries + 1):
+        with pytest.raises(RetryLater):
+            worker.process(message, receive_count=receive_count)
+        assert current(records, message).status is PushStatus.IN_PROGRESS
+        assert current(records, message).attempts == 0
+    assert sum(slept) <= deliveries * retry_policy.throttle_wait_seconds
+
+    final = worker.process(message, receive_count=deliveries + 1)
+    assert final is not None and (final.status, final.attempts) == (PushStatus.SUCCEEDED, 1)
 
 
 def test_credentials_the_target_refuses_end_the_push_at_once(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -31,6 +31,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from certpush.errors import ConfigurationError
+from certpush.logic.rate_limits import checked_rate_limits
 from certpush_cli.host.cipher import KEY_BYTES
 
 HOME_VARIABLE = "CERTPUSH_HOME"
@@ -101,6 +102,15 @@ class HostConfig(BaseSettings):
     poll_seconds: float = Field(default=0.2, gt=0, le=10, description="how often idle workers look for work")
     port: int = Field(default=8765, ge=0, le=65535, description="the dashboard and records API on 127.0.0.1")
     webhooks: list[Webhook] = Field(default_factory=list)
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description='the targets\' request quotas overridden, e.g. {"huaweicloud:waf": "5/1s", "aws:acm": "none"}',
+    )
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _known_quotas(cls, value: object) -> object:
+        return checked_rate_limits(value)
 
     @classmethod
     def settings_customise_sources(

@@ -304,7 +304,7 @@ class SqliteRecordsRepository:
             released = binding.model_copy(update={"lease_token": None, "lease_until": None})
             self._put_binding(connection, record.certificate_id, record.target, released)
 
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         """The last transient error (and the upload fact, when the upload was done) on the in-progress
         record, both leases given back, while the claim is still ours."""
         with self._db.transaction() as connection:
@@ -319,6 +319,8 @@ class SqliteRecordsRepository:
                 "lease_token": None,
                 "lease_until": None,
             }
+            if refund_attempt:
+                changes["attempts"] = max(0, record.attempts - 1)
             if record.target_id and record.upload_action:
                 changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
             self._put_current(connection, current.model_copy(update=changes))

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from certpush.adapters.rate_limiter import WindowRateLimiter
 from certpush.clock import SystemClock
 from certpush.errors import ConfigurationError
 from certpush.logic.dashboard import Dashboard
@@ -24,6 +25,7 @@ from certpush.logic.expiry import ExpiryWarnings
 from certpush.logic.issuances import Issuances
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
+from certpush.logic.rate_limits import QuotaTable
 from certpush.logic.retract import Retractor
 from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
@@ -161,11 +163,18 @@ class Host:
         )
 
     @cached_property
+    def rate_limiter(self) -> WindowRateLimiter:
+        """One limiter for every push thread of this process, under the whole of each quota (a host is one
+        process per home that pushes: ``certpush serve``; a ``push --wait`` beside it shares the quotas
+        with it, a case this does not cover)."""
+        return WindowRateLimiter(QuotaTable(self.registry.quotas(), self.config.rate_limits))
+
+    @cached_property
     def targets(self) -> dict[tuple[str, str], PushTarget]:
         environment = {**self.environ, "HUAWEICLOUD_CREDENTIALS_SECRET_ID": HUAWEICLOUD_CREDENTIALS}
         if self.simulation is not None:
             environment["HUAWEICLOUD_ENDPOINT_TEMPLATE"] = self.simulation.huaweicloud.url
-        context = BuildContext(fetch_secret=self._huaweicloud_credentials)
+        context = BuildContext(fetch_secret=self._huaweicloud_credentials, rate_limiter=self.rate_limiter)
         # one settings object per class, as certpush.wiring has: targets that share a class share its
         # clients (one HTTP client for every Huawei Cloud service)
         settings = {kind: kind.from_env(environment) for kind in self.registry.settings_classes()}

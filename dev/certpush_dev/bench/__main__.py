@@ -161,6 +161,12 @@ def main() -> int:
     report["host"]["throughput"]["conditions"] = watch.conditions.to_dict() if watch.conditions else None
     say(f"one machine: {json.dumps(report['host']['throughput'])}")
 
+    from certpush_dev.bench.mass_renewal import bench_mass_renewal
+
+    say("mass renewal: one machine, Huawei simulator enforcing flow control")
+    report["mass_renewal"] = bench_mass_renewal(quick=not full)
+    say(f"mass renewal: {json.dumps(report['mass_renewal'])}")
+
     memory = {"ValidatorFunction": 512, "PushWorkerFunction": 512, "NotifierFunction": 512}
     report["cost"] = million_pushes(report["throughput"], memory, batch_targets=report["throughput"]["regions"])
     report["duration_s"] = round(time.monotonic() - started, 1)

@@ -389,3 +389,68 @@ def acm_knows_who_uses_a_certificate() -> None:
     described._certpush_in_use = True  # type: ignore[attr-defined]
     CertBundle.describe = described  # type: ignore[method-assign]
     AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]
+
+
+class AcmRateQuotas:
+    """ACM's API rate quotas, per account and region, as ACM enforces them: a request over its operation's
+    quota is answered 400 ``ThrottlingException`` ("Rate exceeded") and does nothing. The figures are the
+    ones certpush declares (``certpush.providers.aws.quotas.ACM_QUOTAS``, after the ACM quotas page); an
+    operation without its own figure counts against ACM's service-wide one. Counted in a sliding window of
+    each quota's length; ``throttled`` and ``busiest_window`` say what happened, per (operation, region)."""
+
+    def __init__(self) -> None:
+        from certpush.providers.aws.quotas import ACM_QUOTAS
+
+        self.limits = {group.removeprefix("aws:acm").lstrip(":") or "*": q for group, q in ACM_QUOTAS.items()}
+        self._sent: dict[tuple[str, str], list[float]] = {}
+        self.throttled: dict[str, int] = {}
+        self.busiest_window: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, operation: str, region: str, now: float) -> bool:
+        own = operation in self.limits
+        quota = self.limits.get(operation) or self.limits.get("*")
+        if quota is None:
+            return True
+        key = (operation if own else "*", region)
+        with self._lock:
+            sent = [t for t in self._sent.get(key, []) if now - t < quota.per_seconds]
+            name = f"{key[0]}@{region}"
+            if len(sent) >= quota.calls:
+                self._sent[key] = sent
+                self.throttled[name] = self.throttled.get(name, 0) + 1
+                return False
+            sent.append(now)
+            self._sent[key] = sent
+            self.busiest_window[name] = max(self.busiest_window.get(name, 0), len(sent))
+            return True
+
+
+ACM_RATE_QUOTAS: AcmRateQuotas | None = None
+"""The quotas enforced once ``acm_enforces_its_rate_quotas`` ran (the moto process: ``--acm-rate-quotas``)."""
+
+
+def acm_enforces_its_rate_quotas() -> AcmRateQuotas:
+    """moto answers every ACM request at any rate; ACM throttles each operation past its per-region rate
+    quota (https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html#api-rate-limits). Off unless
+    asked (the suites that do not test pacing keep their speed)."""
+    import json
+    import time
+
+    from moto.acm.responses import AWSCertificateManagerResponse
+
+    global ACM_RATE_QUOTAS
+    if ACM_RATE_QUOTAS is not None:
+        return ACM_RATE_QUOTAS
+    quotas = ACM_RATE_QUOTAS = AcmRateQuotas()
+    original = AWSCertificateManagerResponse.call_action
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        if not quotas.admit(self._get_action(), self.region, time.monotonic()):
+            headers = {**self.response_headers, "Content-Type": "application/x-amz-json-1.1"}
+            return 400, headers, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+        return original(self)
+
+    AWSCertificateManagerResponse.call_action = call_action  # type: ignore[method-assign]
+    return quotas

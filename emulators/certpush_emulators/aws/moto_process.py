@@ -10,18 +10,22 @@ Protocol with the parent (``EmbeddedStack``): once bound it prints ``listening H
 line; it serves until its standard input closes (the parent stopped, or died), then exits. It
 applies the embedded stack's patches (``moto_patches.py``) before serving.
 
+With ``--acm-rate-quotas`` (or ``CERTPUSH_ACM_RATE_QUOTAS=1`` in its environment, which the embedded
+stack passes on) ACM throttles past its per-region API rate quotas (``AcmRateQuotas``).
 With ``--until-terminated`` it ignores its standard input and serves until SIGTERM: ``certpush serve
 --simulate`` runs it so, in the background, so that the simulated AWS outlives a restart of the host."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from typing import Any
 
 from certpush_emulators.aws.moto_patches import (
+    acm_enforces_its_rate_quotas,
     acm_knows_who_uses_a_certificate,
     acm_refuses_what_acm_refuses,
     cloudfront_refuses_keys_it_cannot_serve,
@@ -37,7 +41,8 @@ def _stop_when_parent_goes(server: Any) -> None:
 
 def main(argv: list[str]) -> int:
     detached = "--until-terminated" in argv
-    argv = [argument for argument in argv if argument != "--until-terminated"]
+    rate_quotas = "--acm-rate-quotas" in argv or os.environ.get("CERTPUSH_ACM_RATE_QUOTAS") == "1"
+    argv = [argument for argument in argv if argument not in ("--until-terminated", "--acm-rate-quotas")]
     port = int(argv[0]) if argv else 0
     # Ctrl-C in `certpush-dev stack up` reaches the whole process group: the parent stops its pollers
     # first, then closes our standard input
@@ -51,6 +56,8 @@ def main(argv: list[str]) -> int:
     acm_refuses_what_acm_refuses()
     cloudfront_refuses_keys_it_cannot_serve()
     acm_knows_who_uses_a_certificate()
+    if rate_quotas:
+        acm_enforces_its_rate_quotas()
     try:
         server = make_server(
             "127.0.0.1",

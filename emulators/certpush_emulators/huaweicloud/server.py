@@ -18,6 +18,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from certpush.ports import Clock
+from certpush.providers.huaweicloud.quotas import QUOTAS
 from certpush.providers.huaweicloud.regions import ENDPOINTS
 from certpush.providers.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 from certpush_emulators.huaweicloud.cdn import CdnService
@@ -50,8 +51,16 @@ LOCK_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=5)
 # Documented flow control, per account: calls per window (seconds). CDN: 200 calls a minute (CDN API
 # reference, constraints: recorded in the team's reference page). WAF, ELB and IAM document none for
-# these APIs, so none is imposed.
+# these APIs, so none is imposed by default; ``DECLARED_FLOW_LIMITS`` (``flow_limits=``) enforces the
+# figures certpush declares for them (certpush/providers/huaweicloud/quotas.py): a test of the pacing
+# turns them on. Calls are counted per service and region (the gateway of each region), CDN's globally.
 FLOW_LIMITS: Mapping[str, tuple[int, float]] = {"cdn": (200, 60.0)}
+DECLARED_FLOW_LIMITS: Mapping[str, tuple[int, float]] = {
+    service: (quota.calls, quota.per_seconds)
+    for quotas in QUOTAS.values()
+    for group, quota in quotas.items()
+    for service in [group.split(":", 1)[1]]
+}
 _ACCESS_KEY_RE = re.compile(r"Access=(?P<access>[^,\s]+)")
 
 
@@ -86,9 +95,11 @@ class HuaweiCloudSimulator:
         faults: FaultConfig | None = None,
         regions: Iterable[str] | None = None,
         flow_control: bool = True,
+        flow_limits: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
         """``flow_control`` False: the documented per-service limits (``FLOW_LIMITS``) are not enforced,
-        for tests that make many calls and do not test throttling."""
+        for tests that make many calls and do not test throttling. ``flow_limits``: other limits (calls,
+        window seconds) by service instead, e.g. ``DECLARED_FLOW_LIMITS``."""
         self._host = host
         known = regions if regions is not None else set().union(*map(set, ENDPOINTS.values()))
         self._state = SimState(clock, known)
@@ -103,7 +114,10 @@ class HuaweiCloudSimulator:
         self._rng = random.Random(self._faults.seed)  # noqa: S311 - fault injection, not security
         self._not_purchased: set[tuple[str, str]] = set()
         self._flow_control = flow_control
-        self._calls: dict[str, deque[datetime]] = {}
+        self._flow_limits: dict[str, tuple[int, float]] = dict(FLOW_LIMITS if flow_limits is None else flow_limits)
+        self._calls: dict[tuple[str, str | None], deque[datetime]] = {}
+        self.busiest_window: dict[tuple[str, str | None], int] = {}
+        """The most calls each (service, region) took within one of its windows (throttled ones excluded)."""
         self._auth_failures: dict[str, int] = {}
         self._locked_until: dict[str, datetime] = {}
         self._iam = IamService(self._state)
@@ -215,6 +229,14 @@ class HuaweiCloudSimulator:
             self._flow_control = enabled
             self._calls.clear()
 
+    def set_flow_limits(self, limits: Mapping[str, tuple[int, float]]) -> None:
+        """Limits (calls, window seconds) by service, in place of the documented ones; enforced."""
+        with self._lock:
+            self._flow_limits = {service: (int(calls), float(window)) for service, (calls, window) in limits.items()}
+            self._flow_control = True
+            self._calls.clear()
+            self.busiest_window.clear()
+
     def set_waf_refuses_duplicate_names(self, refuses: bool) -> None:
         """WAF documents no refusal of a taken certificate name; True makes it answer WAF.00011016."""
         with self._lock:
@@ -280,6 +302,7 @@ class HuaweiCloudSimulator:
             self._requests.clear()
             self._not_purchased.clear()
             self._calls.clear()
+            self.busiest_window.clear()
             self._auth_failures.clear()
             self._locked_until.clear()
             self._faults = FaultConfig()
@@ -296,6 +319,11 @@ class HuaweiCloudSimulator:
                 "not_purchased": sorted(f"{s}:{r}" for s, r in self._not_purchased),
                 "faults": asdict(self._faults),
                 "stats": dict(self._state.stats),
+                "flow_control": {
+                    "enforced": self._flow_control,
+                    "limits": {s: list(limit) for s, limit in self._flow_limits.items()},
+                    "busiest_window": {f"{s}@{r or 'global'}": n for (s, r), n in self.busiest_window.items()},
+                },
                 "pending_late_creates": self._state.pending_late_creates(),
                 "enterprise_projects": sorted(self._state.enterprise_projects),
             }
@@ -384,7 +412,8 @@ class HuaweiCloudSimulator:
     ) -> SimResponse:
         self._authenticate(method, target, path, headers, body)
         service, region = self._locate(path, headers)
-        self._flow_control_check(service)
+        self._flow_control_check(service, region)
+        self._count(f"calls.{service}@{region or 'global'}")  # past flow control: what the service took
         after = self._inject_fault(service)
         payload = self._parse_json(service, body) if body else None
         with self._lock:
@@ -451,17 +480,16 @@ class HuaweiCloudSimulator:
             self._auth_failures.pop(access_key, None)
             self._locked_until.pop(access_key, None)
 
-    def _flow_control_check(self, service: str) -> None:
-        """429 APIGW.0308 with Retry-After (seconds until a call leaves the window) over a documented limit."""
-        limit = FLOW_LIMITS.get(service)
-        if limit is None:
-            return
-        calls, window = limit
+    def _flow_control_check(self, service: str, region: str | None) -> None:
+        """429 APIGW.0308 with Retry-After (seconds until a call leaves the window) over a limit."""
         now = self._state.now()
         with self._lock:
-            if not self._flow_control:
+            limit = self._flow_limits.get(service)
+            if limit is None or not self._flow_control:
                 return
-            recent = self._calls.setdefault(service, deque())
+            calls, window = limit
+            key = (service, region)
+            recent = self._calls.setdefault(key, deque())
             while recent and (now - recent[0]).total_seconds() >= window:
                 recent.popleft()
             if len(recent) >= calls:
@@ -471,6 +499,7 @@ class HuaweiCloudSimulator:
                     429, APIGW_THROTTLED, "The throttling threshold has been reached", {"Retry-After": str(wait)}
                 )
             recent.append(now)
+            self.busiest_window[key] = max(self.busiest_window.get(key, 0), len(recent))
 
     def _inject_fault(self, service: str) -> str | None:
         with self._lock:
@@ -559,6 +588,11 @@ class HuaweiCloudSimulator:
         if path == "/_sim/settings" and method == "POST":
             if "flow_control" in payload:
                 self.set_flow_control(bool(payload["flow_control"]))
+            if "flow_limits" in payload:
+                try:
+                    self.set_flow_limits(payload["flow_limits"])
+                except (TypeError, ValueError) as exc:
+                    raise error(400, "SIM.BAD_SETTINGS", f"flow_limits: {{service: [calls, seconds]}}: {exc}") from exc
             if "waf_refuses_duplicate_names" in payload:
                 self.set_waf_refuses_duplicate_names(bool(payload["waf_refuses_duplicate_names"]))
             return SimResponse(200, {"settings": {"flow_control": self._flow_control}})

@@ -178,10 +178,12 @@ class RecordsRepository(Protocol):
 
     def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]: ...
 
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
         (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
-        the record carries ``record.lease_token``. False when the lease was lost (nothing written)."""
+        the record carries ``record.lease_token``. False when the lease was lost (nothing written).
+        ``refund_attempt``: the attempt the claim counted is taken back (``attempts`` = ``record.attempts``
+        - 1): the target throttled it, which is no failure of the push."""
         ...
 
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
@@ -250,6 +252,20 @@ class RetryScheduler(Protocol):
     """Brings a queue message back after ``seconds`` (the backoff of a transient failure)."""
 
     def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class RateLimiter(Protocol):
+    """Paces the calls to the targets' APIs under their request quotas (``certpush.logic.rate_limits``).
+    Provider clients call it before each request they send (the SDK's own retries included)."""
+
+    def acquire(self, provider: str, service: str, operation: str | None, region: str) -> float:
+        """Blocks until one call of ``operation`` of ``service`` in ``region`` fits under its quota (at once
+        when none is declared); returns the seconds waited."""
+        ...
+
+    def hold_off(self, provider: str, service: str, operation: str | None, region: str, seconds: float) -> None:
+        """The target throttled a call anyway (``Retry-After``): no call of that budget for ``seconds``."""
+        ...
 
 
 class MetricsSink(Protocol):

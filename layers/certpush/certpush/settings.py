@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from certpush.environment import EnvironmentModel, parse_environment
+from certpush.logic.rate_limits import checked_rate_limits
 
 if TYPE_CHECKING:  # the registry loads every provider's definitions: only the functions that push read it
     from certpush.providers.definition import TargetSettings
@@ -50,8 +51,18 @@ class Settings(EnvironmentModel):
     expiry_warning_days: int = Field(default=30, ge=1, le=365, alias="EXPIRY_WARNING_DAYS")
     # signs the records API's cursors (certpush.logic.cursors); none: a random key per process
     records_api_cursor_key: SecretStr | None = Field(default=None, min_length=32, alias="RECORDS_API_CURSOR_KEY")
+    # the targets' request quotas, overridden: {"aws:acm:ImportCertificate": "2/1s", "huaweicloud:waf": "none"}
+    rate_limits: dict[str, str] = Field(default_factory=dict, alias="RATE_LIMITS")
+    # how many push worker environments may run at once (the push queue's MaximumConcurrency): each paces
+    # its calls under its share of every quota (certpush.wiring.rate_limiter)
+    push_environments: int = Field(default=1, ge=1, le=1000, alias="PUSH_WORKER_MAX_CONCURRENCY")
     _targets: dict[str, TargetSettings] = PrivateAttr(default_factory=dict)
     """Settings of the push targets, by settings class name."""
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _known_quotas(cls, value: object) -> object:
+        return checked_rate_limits(value)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], registry: TargetRegistry | None = None) -> Settings:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from certpush.adapters.certificate_store import DynamoDBCertificateStore
     from certpush.adapters.consumers import PushConsumer
+    from certpush.adapters.rate_limiter import WindowRateLimiter
     from certpush.logic.dashboard import Dashboard
     from certpush.logic.expiry import ExpiryWarnings
     from certpush.logic.notify import Notifier
@@ -78,13 +79,31 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
     def fetch_fresh(name: str) -> Any:
         return secrets().get(name, transform="json", force_fetch=True)
 
-    context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh)
+    context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh, rate_limiter=rate_limiter(settings))
     targets: dict[tuple[str, str], PushTarget] = {}
     for definition in registry or REGISTRY:
         target = definition.build_from(settings.target_settings(definition.settings), context)
         if target is not None:
             targets[(definition.provider, definition.service)] = target
     return targets
+
+
+def rate_limiter(settings: Settings, registry: TargetRegistry | None = None) -> WindowRateLimiter:
+    """The push worker's limiter on AWS: each Lambda environment paces its calls under 1/N of every quota,
+    N = ``PUSH_WORKER_MAX_CONCURRENCY`` (the push queue's ``MaximumConcurrency``: at most N environments run
+    pushes at once), so all of them together stay under the account's quota.
+
+    Why a static share rather than a bucket shared through DynamoDB: a shared bucket costs a conditional
+    write (and its latency, and its own throttling on one hot item) before every target API call, and a new
+    failure mode in the middle of a push; the share costs nothing per call and cannot overshoot. Its price:
+    while fewer than N environments push, each still keeps to 1/N of a burst quota; a lone push is not
+    slowed (an empty window lets its calls go at once), and a mass renewal keeps all N busy."""
+    from certpush.adapters.rate_limiter import WindowRateLimiter
+    from certpush.logic.rate_limits import QuotaTable
+    from certpush.providers.registry import REGISTRY
+
+    table = QuotaTable((registry or REGISTRY).quotas(), settings.rate_limits, share=1 / settings.push_environments)
+    return WindowRateLimiter(table)
 
 
 def build_worker(settings: Settings) -> PushWorker:

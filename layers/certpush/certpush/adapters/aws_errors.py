@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -39,7 +40,8 @@ from certpush.errors import (
     TransientPushError,
 )
 
-_RETRYABLE = standard.OrRetryChecker([standard.ThrottledRetryableChecker(), standard.TransientRetryableChecker()])
+_THROTTLED = standard.ThrottledRetryableChecker()
+_RETRYABLE = standard.OrRetryChecker([_THROTTLED, standard.TransientRetryableChecker()])
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,19 @@ class _HttpStatus:
 
 def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def is_throttle(parsed_response: Any, status: int = 0) -> bool:
+    """Whether an answer is the service's flow control (botocore's throttling codes, or a 429): a
+    throttle is waited out and never counted as one of a push's attempts."""
+    if status == 429:
+        return True
+    if not isinstance(parsed_response, dict):
+        return False
+    context = standard.RetryContext(
+        attempt_number=1, parsed_response=parsed_response, http_response=_HttpStatus(status) if status else None
+    )
+    return bool(_THROTTLED.is_retryable(context))
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -121,7 +136,12 @@ def translate_aws_error(exc: Exception, action: str, *, changes: bool = True) ->
             return PermanentPushError("QUOTA_EXCEEDED", f"{message} ({code})")
         if code in _TARGET_TRANSIENT_CODES or status >= 500 or status == 429 or is_transient(exc):
             # a 5xx other than 503 may come after the work was done (an internal failure, a gateway timeout)
-            return TransientPushError(code, message, ambiguous=changes and status >= 500 and status != 503)
+            return TransientPushError(
+                code,
+                message,
+                ambiguous=changes and status >= 500 and status != 503,
+                throttled=is_throttle(exc.response, status),
+            )
         if code in _TARGET_UNAVAILABLE_CODES:
             return ServiceUnavailableInRegionError("SERVICE_UNAVAILABLE", f"{message} ({code})")
         if code in _LISTENER_NOT_FOUND_CODES:

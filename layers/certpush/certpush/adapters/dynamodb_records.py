@@ -310,7 +310,7 @@ class DynamoDBRecordsRepository:
         )
 
     @aws_errors("records: note_error")
-    def note_error(self, record: PushRecord) -> bool:
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         """The last transient error (and the upload fact, when the upload was done) on the in-progress
         record, both leases given back: one transaction, on the condition that the claim is still ours."""
         values: dict[str, Any] = {
@@ -322,6 +322,9 @@ class DynamoDBRecordsRepository:
             ":tok": record.lease_token or "",
         }
         update = "SET reason = :r, message = :m, updated_at = :u"
+        if refund_attempt:
+            update += ", attempts = :refunded"
+            values[":refunded"] = max(0, record.attempts - 1)
         if record.target_id and record.upload_action:
             update += ", target_id = :tid, upload_action = :ua"
             values |= {":tid": record.target_id, ":ua": record.upload_action.value}

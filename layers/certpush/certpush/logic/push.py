@@ -64,6 +64,12 @@ class RetryPolicy:
     base_seconds: int = 10
     max_seconds: int = 900
     settle_seconds: int = 30
+    throttle_wait_seconds: float = 10.0
+    """How long one attempt waits out the target's throttles in the call (the lease's heartbeat runs);
+    past that the message comes back after the wait asked for, the attempt not counted. Small enough for
+    a push that starts with PUSH_TIME_BUDGET_SECONDS (30) left of the worker's 60 s to finish in time."""
+    throttle_pause_seconds: float = 1.0
+    """The wait after a throttle that names none (AWS sends no Retry-After)."""
     jitter: Callable[[], float] = field(default=random.random)
 
     def delay(self, attempt: int, *, ambiguous: bool = False, retry_after: int | None = None) -> int:
@@ -97,6 +103,7 @@ class PushWorker:
     clock: Clock
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     lease_seconds: int = 90
     heartbeat_seconds: float | None = None
     prepared_seconds: float = 5.0
@@ -199,6 +206,7 @@ class PushWorker:
         )
         started = self.monotonic()
         upload: UploadResult | None = None
+        throttled: list[float] = []  # the seconds this attempt waited out throttles
         try:
             with self._heartbeat(record):
                 if held and binding is not None and binding.version == record.version and not record.forced:
@@ -207,8 +215,9 @@ class PushWorker:
                         target_id=held, action=UploadAction.REUSED, detail=f"version {record.version} is there already"
                     )
                 else:
-                    upload = target.upload(request)
-                attached = target.attach(request, upload.target_id)
+                    upload = self._through_throttles(record, lambda: target.upload(request), throttled)
+                target_id = upload.target_id
+                attached = self._through_throttles(record, lambda: target.attach(request, target_id), throttled)
         except TransientPushError as exc:
             return self._retry_or_give_up(
                 record, target, binding, upload or _earlier_upload(record), exc, receive_count
@@ -235,6 +244,27 @@ class PushWorker:
             message=detail,
         )
 
+    def _through_throttles(self, record: PushRecord, step: Callable[[], T], waited: list[float]) -> T:
+        """Runs ``step`` (an upload or attach: idempotent, and a throttled request did nothing) again after
+        each throttle the target answers, waiting what it asked (``Retry-After``) or
+        ``throttle_pause_seconds``, while the attempt's waits stay within ``throttle_wait_seconds``. A
+        throttle is the target's flow control, not a failure: it counts no attempt."""
+        while True:
+            try:
+                return step()
+            except TransientPushError as exc:
+                if not exc.throttled:
+                    raise
+                pause = float(exc.retry_after) if exc.retry_after is not None else self.retry.throttle_pause_seconds
+                if sum(waited) + pause > self.retry.throttle_wait_seconds:
+                    raise
+                logger.info(
+                    "throttled by the target, waiting",
+                    extra={"push_id": record.push_id, "code": exc.code, "wait_seconds": pause},
+                )
+                waited.append(pause)
+                self.sleep(pause)
+
     def _retry_or_give_up(
         self,
         record: PushRecord,
@@ -244,6 +274,10 @@ class PushWorker:
         exc: TransientPushError,
         receive_count: int,
     ) -> PushRecord:
+        if exc.throttled:
+            # throttled for longer than an attempt waits: back through the queue after the wait asked for,
+            # the attempt refunded (a throttle is no failure: it never makes a push FAILED)
+            return self._retry_throttled(record, upload, exc)
         if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
             given_up = f"gave up after {record.attempts} attempts: {exc.message}"
             if upload is not None:
@@ -258,6 +292,19 @@ class PushWorker:
         logger.warning(
             "transient push error, will retry",
             extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
+        )
+        raise RetryLater(delay, exc) from exc
+
+    def _retry_throttled(self, record: PushRecord, upload: UploadResult | None, exc: TransientPushError) -> PushRecord:
+        delay = max(int(self.retry.throttle_pause_seconds), exc.retry_after or 0, int(self.retry.throttle_wait_seconds))
+        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
+        if upload is not None:
+            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
+        if not self.records.note_error(noted, refund_attempt=True):
+            logger.warning("lease lost: the throttle is not recorded", extra={"push_id": record.push_id})
+        logger.warning(
+            "throttled by the target past this attempt's wait, will retry",
+            extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts - 1, "delay": delay},
         )
         raise RetryLater(delay, exc) from exc
 

@@ -14,8 +14,9 @@ from pydantic import ConfigDict
 from certpush.environment import EnvironmentModel, parse_environment
 from certpush.errors import ConfigurationError
 from certpush.logic.certificate_rules import TargetCertificateRules
+from certpush.logic.rate_limits import Quota
 from certpush.models.domain import GLOBAL_REGION, PushRecord
-from certpush.ports import PushTarget
+from certpush.ports import PushTarget, RateLimiter
 
 
 class TargetSettings(EnvironmentModel):
@@ -43,6 +44,8 @@ class BuildContext:
     """A JSON secret by id, cached by the edge."""
     fetch_fresh_secret: Callable[[str], Any] | None = None
     """The same, read again past the cache (the target refused the cached credentials: rotated?)."""
+    rate_limiter: RateLimiter | None = None
+    """Paces the targets' API calls under their quotas; None: not paced."""
     _shared: dict[Hashable, Any] = field(default_factory=dict)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
@@ -84,6 +87,10 @@ class PushTargetDefinition(Generic[S]):
     page: the validator rejects a push that breaks one, an import warns (``certificate_rules``)."""
     attachment: Attachment | None = None
     inspect: Callable[[PushRecord], Inspection] | None = None
+    quotas: Mapping[str, Quota] = field(default_factory=dict)
+    """The request quotas of the APIs a push to this target calls, by API group (``provider:service`` or
+    ``provider:service:Operation``, ``certpush.logic.rate_limits``), each naming its source: pushes are
+    paced under them (``RateLimiter``), and ``RATE_LIMITS`` overrides them."""
     """Looks through the target's own API for what a SUCCEEDED record says was pushed; None when
     the target can only be inspected in its emulator (``certpush_dev.local.inspection``)."""
 

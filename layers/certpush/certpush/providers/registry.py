@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from certpush.logic.hints import REASON_HINTS
+from certpush.logic.rate_limits import Quota
 from certpush.providers import aws, huaweicloud
 from certpush.providers.definition import PushTargetDefinition, TargetSettings
 
@@ -40,6 +41,10 @@ class TargetRegistry:
 
     def services(self, provider: str) -> list[str]:
         return sorted(service for known, service in self._by_key if known == provider)
+
+    def quotas(self) -> list[tuple[str, Quota]]:
+        """Every target's declared quotas (targets that call the same API declare the same quota)."""
+        return [item for d in self for item in d.quotas.items()]
 
     def settings_classes(self) -> list[type[TargetSettings]]:
         """Each settings class once, in registry order (several targets may share one)."""

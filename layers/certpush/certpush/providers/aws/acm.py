@@ -41,13 +41,16 @@ from botocore.exceptions import (
 )
 
 from certpush.adapters.aws_clients import aws_client
-from certpush.adapters.aws_errors import translate_aws_error
+from certpush.adapters.aws_errors import is_throttle, translate_aws_error
 from certpush.errors import PermanentPushError
 from certpush.models.domain import PushRequest, UploadAction, UploadResult
+from certpush.ports import RateLimiter
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
     from mypy_boto3_acm.type_defs import TagTypeDef
+
+PROVIDER = "aws"
 
 CERTIFICATE_ID_TAG = "certpush:certificate-id"
 VERSION_TAG = "certpush:version"
@@ -71,6 +74,31 @@ def _single_attempt_client(service: str, region: str) -> Any:
     return aws_client(service, region, max_attempts=1)
 
 
+def pace_calls(client: Any, service: str, region: str, limiter: RateLimiter) -> None:
+    """Every request ``client`` sends (each of botocore's retries too) waits for ``limiter`` first
+    (botocore's ``before-send`` event: once per HTTP attempt, with the operation in its name), and a
+    throttled answer holds its budget off for a second (``needs-retry``: the answer before botocore's
+    own backoff; AWS sends no Retry-After)."""
+
+    def before_send(event_name: str, **_: Any) -> None:
+        limiter.acquire(PROVIDER, service, event_name.rsplit(".", 1)[-1], region)
+
+    def after_answer(event_name: str, response: Any = None, **_: Any) -> None:
+        if _throttled(response):
+            limiter.hold_off(PROVIDER, service, event_name.rsplit(".", 1)[-1], region, 1.0)
+
+    client.meta.events.register("before-send", before_send)
+    client.meta.events.register("needs-retry", after_answer)
+
+
+def _throttled(response: Any) -> bool:
+    """Whether botocore's answer (``needs-retry`` gets ``(http_response, parsed)``) is a throttle."""
+    if not isinstance(response, tuple) or len(response) != 2:
+        return False
+    http, parsed = response
+    return is_throttle(parsed, int(getattr(http, "status_code", 0) or 0))
+
+
 class AwsClients:
     """One boto3 client per (service, region), made on first use.
 
@@ -81,7 +109,9 @@ class AwsClients:
         self,
         factory: Callable[[str, str], Any] = aws_client,
         single_attempt_factory: Callable[[str, str], Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
+        self._rate_limiter = rate_limiter
         self._factory = factory
         self._single_attempt_factory = single_attempt_factory or (
             _single_attempt_client if factory is aws_client else factory
@@ -98,7 +128,10 @@ class AwsClients:
         key = (service, region, single_attempt)
         if key not in self._clients:
             factory = self._single_attempt_factory if single_attempt else self._factory
-            self._clients[key] = factory(service, region)
+            client = factory(service, region)
+            if self._rate_limiter is not None:
+                pace_calls(client, service, region, self._rate_limiter)
+            self._clients[key] = client
         return self._clients[key]
 
 

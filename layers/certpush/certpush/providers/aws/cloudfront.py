@@ -9,6 +9,7 @@ from typing import ClassVar, Final
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
+from certpush.providers.aws.quotas import CLOUDFRONT_QUOTAS
 from certpush.providers.aws.rules import CLOUDFRONT_RULES
 from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
@@ -54,7 +55,7 @@ class AwsCloudFrontSettings(TargetSettings):
 def build(settings: AwsCloudFrontSettings, context: BuildContext) -> PushTarget:
     from certpush.providers.aws.cloudfront_adapter import AwsCloudFrontTarget
 
-    return AwsCloudFrontTarget(settings.console_template)
+    return AwsCloudFrontTarget(settings.console_template, rate_limiter=context.rate_limiter)
 
 
 def inspect(record: PushRecord) -> Inspection:
@@ -92,4 +93,5 @@ DEFINITION = PushTargetDefinition(
         reference="a distribution id: its viewer certificate (SNI; TLSv1.2_2021, or the stricter policy it has)"
     ),
     inspect=inspect,
+    quotas=CLOUDFRONT_QUOTAS,
 )

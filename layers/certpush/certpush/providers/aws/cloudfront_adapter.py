@@ -20,6 +20,7 @@ from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_errors import translate_aws_error
 from certpush.errors import PermanentPushError, PushError, TransientPushError
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
+from certpush.ports import RateLimiter
 from certpush.providers.aws.acm import AcmImporter, AwsClients
 from certpush.providers.aws.cloudfront import (
     ACM_REGION,
@@ -48,9 +49,14 @@ class AwsCloudFrontTarget:
     provider = PROVIDER
     service = SERVICE
 
-    def __init__(self, console_template: str, client_factory: Callable[[str, str], Any] = aws_client) -> None:
+    def __init__(
+        self,
+        console_template: str,
+        client_factory: Callable[[str, str], Any] = aws_client,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
         self._console_template = console_template
-        self._clients = AwsClients(client_factory)
+        self._clients = AwsClients(client_factory, rate_limiter=rate_limiter)
         self._acm = AcmImporter(self._clients)
 
     def console_url(self, region: str, target_id: str | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from certpush.models.domain import PushRecord
 from certpush.ports import PushTarget
+from certpush.providers.aws.quotas import ELB_QUOTAS
 from certpush.providers.aws.rules import ACM_RULES
 from certpush.providers.definition import Attachment, BuildContext, Inspection, PushTargetDefinition, TargetSettings
 
@@ -40,7 +41,7 @@ class AwsElbSettings(TargetSettings):
 def build(settings: AwsElbSettings, context: BuildContext) -> PushTarget:
     from certpush.providers.aws.elb_adapter import AwsElbTarget
 
-    return AwsElbTarget(settings.console_template)
+    return AwsElbTarget(settings.console_template, rate_limiter=context.rate_limiter)
 
 
 def inspect(record: PushRecord) -> Inspection:
@@ -84,4 +85,5 @@ DEFINITION = PushTargetDefinition(
         default="makes it the listener's default certificate",
     ),
     inspect=inspect,
+    quotas=ELB_QUOTAS,
 )

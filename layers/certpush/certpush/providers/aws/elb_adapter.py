@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from certpush.adapters.aws_clients import aws_client
 from certpush.adapters.aws_errors import translate_aws_error
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
+from certpush.ports import RateLimiter
 from certpush.providers.aws.acm import AcmImporter, AwsClients, region_of_arn
 
 if TYPE_CHECKING:
@@ -28,9 +29,10 @@ class AwsElbTarget:
         self,
         console_template: str,
         client_factory: Callable[[str, str], Any] = aws_client,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._console_template = console_template
-        self._client = AwsClients(client_factory)
+        self._client = AwsClients(client_factory, rate_limiter=rate_limiter)
         self._acm = AcmImporter(self._client)
 
     def console_url(self, region: str, target_id: str | None = None) -> str:

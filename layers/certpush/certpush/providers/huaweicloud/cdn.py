@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.quotas import QUOTAS
 from certpush.providers.huaweicloud.regions import CDN
 from certpush.providers.huaweicloud.rules import CDN_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
@@ -32,4 +33,5 @@ DEFINITION = PushTargetDefinition(
     attachment=Attachment(
         reference="an accelerated domain name (default: every accelerated domain the certificate covers)"
     ),
+    quotas=QUOTAS[CDN],
 )

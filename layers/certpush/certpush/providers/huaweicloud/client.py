@@ -39,13 +39,14 @@ from certpush.errors import (
     TransientPushError,
 )
 from certpush.logic.redaction import scrub_target_text
-from certpush.ports import Clock
+from certpush.ports import Clock, RateLimiter
 from certpush.providers.huaweicloud.regions import IAM, SITE_IAM_ENDPOINTS, Site, endpoint_for
 from certpush.providers.huaweicloud.settings import DEFAULT_TIMEOUT_SECONDS
 from certpush.providers.huaweicloud.signer import HuaweiSigner
 
 # API gateway (APIGW.*) codes: https://support.huaweicloud.com/en-us/devg-apisign/api-sign-errorcode.html
 THROTTLING_CODES = frozenset({"APIGW.0308"})
+PROVIDER = "huaweicloud"
 CLOCK_SKEW_CODE = "APIGW.0303"  # X-Sdk-Date more than 15 minutes off the gateway's clock
 MAX_RETRY_AFTER_SECONDS = 12 * 3600
 # How long refused credentials are not sent again unless they change (the gateway's lock lasts 5 minutes)
@@ -226,6 +227,7 @@ class HuaweiCloudClient:
         domain_id: str | None = None,
         site: Site = "com",
         monotonic: Callable[[], float] = time.monotonic,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._credentials_loader = credentials_loader
         self._reload_credentials = reload_credentials
@@ -241,6 +243,7 @@ class HuaweiCloudClient:
         self._signed_with: dict[int, str] = {}
         self._refused: dict[str, float] = {}
         self._monotonic = monotonic
+        self._rate_limiter = rate_limiter
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -316,7 +319,7 @@ class HuaweiCloudClient:
             base = endpoint_for(IAM, "global", self._endpoint_template)
         else:
             base = SITE_IAM_ENDPOINTS[self._site]
-        body = self._send("GET", f"{base}/v3/auth/domains")
+        body = self._send("GET", f"{base}/v3/auth/domains", api=(IAM, "global"))
         domains = body.get("domains") if isinstance(body, Mapping) else None
         found = next((d.get("id") for d in domains or [] if isinstance(d, Mapping) and d.get("id")), None)
         if not found:
@@ -330,7 +333,9 @@ class HuaweiCloudClient:
             known = self._project_ids.get(region)
         if known is not None:
             return known
-        body = self._send("GET", f"{self.endpoint(IAM, region)}/v3/projects", params={"name": region})
+        body = self._send(
+            "GET", f"{self.endpoint(IAM, region)}/v3/projects", params={"name": region}, api=(IAM, region)
+        )
         projects = body.get("projects") if isinstance(body, Mapping) else None
         match = next(
             (p for p in projects or [] if isinstance(p, Mapping) and p.get("name") == region and p.get("id")),
@@ -366,7 +371,9 @@ class HuaweiCloudClient:
             project_id = self.project_id(region)
             path = path.replace("{project_id}", quote(project_id, safe=""))
             headers["X-Project-Id"] = project_id
-        return self._send(method, f"{base}{path}", params=params, json_body=json_body, headers=headers)
+        return self._send(
+            method, f"{base}{path}", params=params, json_body=json_body, headers=headers, api=(service, region)
+        )
 
     def _send(
         self,
@@ -376,11 +383,15 @@ class HuaweiCloudClient:
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        api: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
+        """``api``: the (service, region) whose flow control the request counts against: the rate limiter
+        paces each request sent under it, and a 429 holds every caller of that budget off for its
+        ``Retry-After``."""
         send_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
         content = json.dumps(json_body, separators=(",", ":")).encode("utf-8") if json_body is not None else None
         auth = self._auth()
-        response = self._request(method, url, params, content, send_headers, auth)
+        response = self._paced(api, lambda: self._request(method, url, params, content, send_headers, auth))
         if response.status_code == 401 and _code_of(response) != CLOCK_SKEW_CODE:
             # rotated keys: the cached pair is refused; read the secret again, once, and send again only
             # with credentials that changed. Refused twice, the push fails: a third try brings the
@@ -393,7 +404,7 @@ class HuaweiCloudClient:
             if self._signed_with.get(id(fresh)) == self._signed_with.get(id(auth)):  # the same pair again
                 self._refuse(fresh)
                 raise error_for_response(response)
-            response = self._request(method, url, params, content, send_headers, fresh)
+            response = self._paced(api, lambda: self._request(method, url, params, content, send_headers, fresh))
             if response.status_code == 401 and _code_of(response) != CLOCK_SKEW_CODE:
                 self._refuse(fresh)
         if not response.is_success:
@@ -413,6 +424,17 @@ class HuaweiCloudClient:
             code, message = _error_fields(body)
             raise PermanentPushError(code or "UNKNOWN_ERROR", f"HTTP {response.status_code}: {message}")
         return body
+
+    def _paced(self, api: tuple[str, str] | None, send: Callable[[], httpx.Response]) -> httpx.Response:
+        if self._rate_limiter is None or api is None:
+            return send()
+        service, region = api
+        self._rate_limiter.acquire(PROVIDER, service, None, region)
+        response = send()
+        if response.status_code == 429 or _code_of(response) in THROTTLING_CODES:
+            wait = retry_after_seconds(response)
+            self._rate_limiter.hold_off(PROVIDER, service, None, region, float(wait if wait is not None else 1))
+        return response
 
     def _request(
         self,

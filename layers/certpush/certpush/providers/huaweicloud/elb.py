@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.quotas import QUOTAS
 from certpush.providers.huaweicloud.regions import ELB, offered_regions
 from certpush.providers.huaweicloud.rules import ELB_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
@@ -31,4 +32,5 @@ DEFINITION = PushTargetDefinition(
         reference="REGION/LISTENER_ID, added as an SNI certificate",
         default="makes it the listener's default certificate",
     ),
+    quotas=QUOTAS[ELB],
 )

@@ -30,6 +30,7 @@ def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> Huawe
             timeout_seconds=settings.timeout_seconds,
             domain_id=settings.domain_id,
             site=settings.site,
+            rate_limiter=context.rate_limiter,
         )
 
     client: HuaweiCloudClient = context.shared(("huaweicloud", id(settings)), make)

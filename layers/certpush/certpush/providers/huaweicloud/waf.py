@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from certpush.ports import PushTarget
 from certpush.providers.definition import Attachment, BuildContext, PushTargetDefinition
+from certpush.providers.huaweicloud.quotas import QUOTAS
 from certpush.providers.huaweicloud.regions import WAF, offered_regions
 from certpush.providers.huaweicloud.rules import WAF_RULES
 from certpush.providers.huaweicloud.shared import HuaweiCloudSettings, shared_client
@@ -30,4 +31,5 @@ DEFINITION = PushTargetDefinition(
     build=build,
     rules=WAF_RULES,
     attachment=Attachment(reference="REGION/HOST_ID, or REGION/premium/HOST_ID for dedicated mode"),
+    quotas=QUOTAS[WAF],
 )
