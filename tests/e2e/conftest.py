@@ -148,12 +148,14 @@ def emit_issued(stack: EmbeddedStack, certificate_id: str, targets: list[Any], t
     the issuance once every target is final."""
     from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
     from certpush.adapters.eventbridge_sns import EventBridgePublisher
+    from certpush.clock import SystemClock
     from certpush.logic.issuances import Issuances
 
     outputs = stack.provisioned.outputs if stack.provisioned else {}
     issuances = Issuances(
         records=DynamoDBRecordsRepository(outputs["RecordsTableName"]),
         publisher=EventBridgePublisher(outputs["EventBusName"]),
+        clock=SystemClock(),
     )
     issuance_id = issuances.push(certificate_id, targets)
     return issuances.records_of(issuances.wait(issuance_id, timeout))
