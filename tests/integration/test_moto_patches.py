@@ -113,3 +113,73 @@ def test_a_write_refused_halfway_puts_back_what_was_written(table: Any) -> None:
     assert table.get_item(TableName="t", Key={"PK": {"S": "a"}})["Item"]["v"] == {"S": "old"}
     assert "Item" not in table.get_item(TableName="t", Key={"PK": {"S": "a2"}})
     assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+
+_EVERY_TYPE = {
+    "PK": {"S": "item-1"},
+    "n": {"N": "12.5"},
+    "b": {"B": b"\x00\x01binary\xff"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+    "bs": {"BS": [b"\x01", b"\x02\xff"]},
+    "m": {"M": {"inner": {"S": "x"}, "none": {"NULL": True}, "flag": {"BOOL": False}}},
+    "l": {"L": [{"S": "y"}, {"N": "3"}, {"B": b"\xfe"}]},
+    "unicode": {"S": "zhōngwén 中文 ✓"},
+}
+
+
+def _reads(client: Any) -> dict[str, Any]:
+    """What each read operation answers, as boto3 parses it."""
+    key = {"PK": {"S": "item-1"}}
+    pages = [
+        client.query(
+            TableName="t", KeyConditionExpression="PK = :k", ExpressionAttributeValues={":k": {"S": f"item-{n}"}}
+        )
+        for n in (1, 2)
+    ]
+    scanned, start = [], None
+    while True:  # one item a page: LastEvaluatedKey carried across
+        page = client.scan(TableName="t", Limit=1, **({"ExclusiveStartKey": start} if start else {}))
+        scanned += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            break
+    return {
+        "get": client.get_item(TableName="t", Key=key)["Item"],
+        "missing": "Item" in client.get_item(TableName="t", Key={"PK": {"S": "nothing"}}),
+        "query": [p["Items"] for p in pages] + [[p["Count"], p["ScannedCount"]] for p in pages],
+        "scan": sorted(scanned, key=lambda item: item["PK"]["S"]),
+        "batch": client.batch_get_item(RequestItems={"t": {"Keys": [key]}})["Responses"]["t"],
+        "projected": client.query(
+            TableName="t",
+            KeyConditionExpression="PK = :k",
+            ExpressionAttributeValues={":k": {"S": "item-1"}},
+            ProjectionExpression="b, m.inner",
+        )["Items"],
+    }
+
+
+def test_reads_answer_the_same_without_the_generic_serialiser(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB's reads written as they are (dynamodb_reads_without_the_generic_serialiser) answer what
+    moto's serialiser answers: every attribute type, binary and unicode, paging, projections, a miss."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    from certpush_emulators.aws.moto_patches import dynamodb_reads_without_the_generic_serialiser
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName="t", Item=_EVERY_TYPE)
+    client.put_item(TableName="t", Item={**_EVERY_TYPE, "PK": {"S": "item-2"}})
+    serialised = _reads(client)
+    for name in ("query", "scan", "get_item", "batch_get_item"):  # put back after the test
+        monkeypatch.setattr(DynamoHandler, name, getattr(DynamoHandler, name))
+    dynamodb_reads_without_the_generic_serialiser()
+    assert getattr(DynamoHandler.query, "_certpush_fast", False)
+
+    assert _reads(client) == serialised
+    assert serialised["get"]["b"] == {"B": b"\x00\x01binary\xff"} and serialised["missing"] is False

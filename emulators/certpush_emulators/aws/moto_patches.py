@@ -13,8 +13,10 @@ not queue behind each other (issue 22, item 4). It changes no answer, only the i
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import json
 import threading
 from typing import Any
 
@@ -224,6 +226,55 @@ ACM_CERTIFICATE_MAX_BYTES = 32_768  # ImportCertificate Certificate: 1 to 32,768
 # InvalidViewerCertificate (HTTP 400, botocore's CloudFront model) for a viewer certificate it cannot use.
 CLOUDFRONT_KEY_ALGORITHMS = frozenset({"RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1"})
 _ACM_CURVES = {"secp256r1": "prime256v1", "secp384r1": "secp384r1", "secp521r1": "secp521r1"}
+
+
+def _dynamodb_wire(value: Any) -> Any:
+    """A DynamoDB read's result (``dynamo_to_dict``'s: binary as bytes) as DynamoDB's JSON protocol
+    carries it: bytes base64, no member that is None."""
+    if isinstance(value, dict):
+        return {k: _dynamodb_wire(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_dynamodb_wire(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def dynamodb_reads_without_the_generic_serialiser() -> None:
+    """moto 5.2's generic serialiser walks the operation's output shape for every attribute of every
+    item: 5 of the 6.7 s of a Query of 500 records (profiled; issue 20's dashboard at 50 certificates
+    waited on it). A Query, Scan, GetItem or BatchGetItem result is DynamoDB JSON already
+    (``DynamoResult``); it is written as it is, as DynamoDB's JSON 1.0 protocol carries it. The same
+    answer, byte for byte as boto3 reads it (tests/integration/test_moto_patches.py compares both paths
+    on every attribute type); a result with a datetime (none of these operations has one) keeps the
+    serialiser."""
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+    if getattr(DynamoHandler.query, "_certpush_fast", False):
+        return
+
+    class _AsItIs(DynamoResult):
+        def __init__(self, result: object) -> None:  # already transformed: no second dynamo_to_dict
+            self._result = result
+
+        def execute_result(self, context: Any) -> Any:
+            try:
+                body = json.dumps(_dynamodb_wire(self.result), separators=(",", ":"))
+            except TypeError:  # something the JSON protocol writes otherwise (a timestamp): moto's way
+                return super().execute_result(context)
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    def fast(original: Any) -> Any:
+        @functools.wraps(original)
+        def read(self: Any) -> Any:
+            result = original(self)
+            return _AsItIs(result.result) if type(result) is DynamoResult else result
+
+        read._certpush_fast = True  # type: ignore[attr-defined]
+        return read
+
+    for name in ("query", "scan", "get_item", "batch_get_item"):
+        setattr(DynamoHandler, name, fast(getattr(DynamoHandler, name)))
 
 
 def acm_key_algorithm(public_key: Any) -> str:
