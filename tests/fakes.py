@@ -37,6 +37,7 @@ from certpush.models.domain import (
     PushRequest,
     PushState,
     PushStatus,
+    RecordHead,
     ReplayReport,
     TargetKey,
     UploadAction,
@@ -613,6 +614,9 @@ class InMemoryPushQuery:
 
     def count_by_status(self, status: PushStatus) -> int:
         return sum(1 for r in self._records.current.values() if r.status is status)
+
+    def heads(self, status: PushStatus) -> list[RecordHead]:
+        return [RecordHead.of(r) for r in self._records.current.values() if r.status is status]
 
 
 def claim_push(

@@ -13,7 +13,7 @@ import pytest
 
 from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
 from certpush.errors import InvalidQueryError
-from certpush.models.domain import PushQuery, PushRecord, PushStatus
+from certpush.models.domain import PushQuery, PushRecord, PushStatus, RecordHead
 from certpush.models.items import current_item, history_item
 from certpush.ports import PushRecordsQuery
 from certpush_cli.host.pushes import SqlitePushQuery
@@ -31,6 +31,7 @@ def _record(n: int, status: PushStatus, region: str, provider: str = "aws", serv
     return PushRecord(
         certificate_id=f"cert-{n}", version=1, provider=provider, service=service, region=region, status=status,
         issuance_id="iss", push_id=str(uuid.uuid4()), created_at=at, updated_at=at,
+        reason="WAF.00012005" if status is PushStatus.FAILED else None,
     )  # fmt: skip
 
 
@@ -137,3 +138,12 @@ def test_a_reversed_or_too_long_window_is_refused(query):
 def test_counts_by_status(query, records):
     assert query.count_by_status(PushStatus.FAILED) == sum(r.status is PushStatus.FAILED for r in records)
     assert query.count_by_status(PushStatus.PENDING) == 0
+
+
+def test_heads_are_every_current_record_of_a_status_with_only_what_a_summary_needs(query, records):
+    """The dashboard's read (a projection on DynamoDB): the same records as the pages, each field of
+    RecordHead as the record has it, and nothing of another status."""
+    for status in (PushStatus.FAILED, PushStatus.SUCCEEDED, PushStatus.PENDING):
+        expected = {RecordHead.of(r) for r in records if r.status is status}
+        heads = query.heads(status)
+        assert len(heads) == len(expected) and set(heads) == expected, status

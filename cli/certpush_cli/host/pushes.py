@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from certpush.errors import InvalidQueryError
-from certpush.models.domain import PushQuery, PushRecord, PushRecordsPage, PushStatus
+from certpush.models.domain import PushQuery, PushRecord, PushRecordsPage, PushStatus, RecordHead
 from certpush.models.items import timestamp
 from certpush_cli.host.database import Database
 
@@ -86,6 +86,10 @@ class SqlitePushQuery:
             self._db.connection().execute("SELECT COUNT(*) FROM pushes WHERE status = ?", (status.value,)).fetchone()
         )
         return int(count)
+
+    def heads(self, status: PushStatus) -> list[RecordHead]:
+        rows = self._db.connection().execute("SELECT record FROM pushes WHERE status = ?", (status.value,)).fetchall()
+        return [RecordHead.of(PushRecord.model_validate_json(row["record"])) for row in rows]
 
     @staticmethod
     def _plan(query: PushQuery, today: date) -> tuple[str, str, list[str], list[Any]]:

@@ -26,6 +26,7 @@ from certpush.models.domain import (
     PushRequest,
     PushState,
     PushStatus,
+    RecordHead,
     ReplayReport,
     TargetKey,
     UploadResult,
@@ -374,6 +375,10 @@ class PushRecordsQuery(Protocol):
         ...
 
     def count_by_status(self, status: PushStatus) -> int: ...
+
+    def heads(self, status: PushStatus) -> list[RecordHead]:
+        """Every current record of ``status``, only what a summary needs of it (every page)."""
+        ...
 
 
 class ExpiryPublisher(Protocol):

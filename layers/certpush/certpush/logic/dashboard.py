@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from certpush.errors import CertificateNotFoundError
 from certpush.logic import cursors
@@ -22,7 +24,7 @@ from certpush.models.api import (
     StatusCounts,
     Summary,
 )
-from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushStatus, TargetKey
+from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushStatus, RecordHead, TargetKey
 from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecordsQuery, RecordsRepository
 
 _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
@@ -33,13 +35,16 @@ _FAILING = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
 _PAGE = 1000  # records per query of the status index
 
 
-def newest_per_target(records: list[PushRecord]) -> list[PushRecord]:
+R = TypeVar("R", PushRecord, RecordHead)
+
+
+def newest_per_target(records: Sequence[R]) -> list[R]:
     """The record of the newest version in each target: what the target serves or is getting. A
     version that another replaced in place (or that a newer one superseded) gives way to any other
     record, so after a rollback the grid shows the older version that is there."""
-    chosen: dict[TargetKey, PushRecord] = {}
+    chosen: dict[TargetKey, R] = {}
 
-    def rank(record: PushRecord) -> tuple[bool, int]:
+    def rank(record: R) -> tuple[bool, int]:
         return record.status not in _GONE_BY, record.version
 
     for record in records:
@@ -62,13 +67,13 @@ class Dashboard:
     # read of the current records (0: every call reads)
     reuse_seconds: float = 0.0
     _read_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
-    _last_read: tuple[float, dict[str, list[PushRecord]]] | None = field(default=None, repr=False, init=False)
+    _last_read: tuple[float, dict[str, list[RecordHead]]] | None = field(default=None, repr=False, init=False)
 
     def expiry(self, certificate: CertificateVersion) -> Expiry:
         left = days_left(certificate.not_after, self.clock.now())
         return Expiry(not_after=certificate.not_after, days_left=left, expiring=left < self.expiry_warning_days)
 
-    def _summary(self, certificate: CertificateVersion, current: list[PushRecord]) -> CertificateSummary:
+    def _summary(self, certificate: CertificateVersion, current: Sequence[R]) -> CertificateSummary:
         targets = newest_per_target(current)
         return CertificateSummary(
             certificate_id=certificate.certificate_id,
@@ -83,7 +88,7 @@ class Dashboard:
             failing=[f"{r.target} {r.reason or r.status.value}".strip() for r in targets if r.status in _FAILING],
         )
 
-    def _current_of_every_certificate(self) -> dict[str, list[PushRecord]]:
+    def _current_of_every_certificate(self) -> dict[str, list[RecordHead]]:
         """Every current record, by certificate: one query (page) per status through the status index
         (DynamoDB ByStatus, eventually consistent; SQLite: one SELECT each), however many certificates
         there are: no query per certificate."""
@@ -94,17 +99,11 @@ class Dashboard:
             self._last_read = (time.monotonic(), found)
             return found
 
-    def _read_current(self) -> dict[str, list[PushRecord]]:
-        found: dict[str, list[PushRecord]] = {}
+    def _read_current(self) -> dict[str, list[RecordHead]]:
+        found: dict[str, list[RecordHead]] = {}
         for status in PushStatus:
-            cursor: str | None = None
-            while True:
-                page = self.pushes.page(PushQuery(status=status), _PAGE, cursor)
-                for record in page.records:
-                    found.setdefault(record.certificate_id, []).append(record)
-                cursor = page.cursor
-                if cursor is None:
-                    break
+            for head in self.pushes.heads(status):
+                found.setdefault(head.certificate_id, []).append(head)
         return found
 
     def certificates(

@@ -362,3 +362,27 @@ class PushRecordsPage(BaseModel):
     records: list[PushRecord]
     index: str
     cursor: str | None = None
+
+
+class RecordHead(BaseModel):
+    """What a certificate's summary needs of a current record, and no more: the dashboard reads every
+    current record of the table, and reading them whole was most of its time (a projection)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    certificate_id: str
+    version: int
+    provider: str
+    service: str
+    region: str
+    status: PushStatus
+    reason: str | None = None
+    updated_at: datetime
+
+    @property
+    def target(self) -> TargetKey:
+        return TargetKey(provider=self.provider, service=self.service, region=self.region)
+
+    @classmethod
+    def of(cls, record: PushRecord) -> RecordHead:
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
