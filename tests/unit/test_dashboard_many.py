@@ -10,7 +10,15 @@ from collections.abc import Callable
 import pytest
 
 from certpush.logic.dashboard import Dashboard
-from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushRecordsPage, PushStatus, TargetKey
+from certpush.models.domain import (
+    CertificateVersion,
+    PushQuery,
+    PushRecord,
+    PushRecordsPage,
+    PushStatus,
+    RecordHead,
+    TargetKey,
+)
 from certpush_cli.sample_certificates import make_certificate
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPushQuery, InMemoryRecordsRepository
 from tests.unit.conftest import material_of
@@ -25,11 +33,17 @@ TARGETS = [
 
 
 class CountingQuery(InMemoryPushQuery):
+    """Counts the reads of the status index: a page or every record head of one status each."""
+
     calls = 0
 
     def page(self, query: PushQuery, limit: int, cursor: str | None) -> PushRecordsPage:
         CountingQuery.calls += 1
         return super().page(query, limit, cursor)
+
+    def heads(self, status: PushStatus) -> list[RecordHead]:
+        CountingQuery.calls += 1
+        return super().heads(status)
 
 
 class NoPerCertificateReads(InMemoryRecordsRepository):
