@@ -159,20 +159,14 @@ def _reads(client: Any) -> dict[str, Any]:
     }
 
 
-def test_reads_answer_the_same_without_the_generic_serialiser(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_answer_the_same_without_the_generic_serialiser(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """DynamoDB's reads written as they are (dynamodb_reads_without_the_generic_serialiser) answer what
     moto's serialiser answers: every attribute type, binary and unicode, paging, projections, a miss."""
     from moto.dynamodb.responses import DynamoHandler
 
     from certpush_emulators.aws.moto_patches import dynamodb_reads_without_the_generic_serialiser
 
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client = table
     client.put_item(TableName="t", Item=_EVERY_TYPE)
     client.put_item(TableName="t", Item={**_EVERY_TYPE, "PK": {"S": "item-2"}})
     serialised = _reads(client)
