@@ -187,7 +187,7 @@ class SummaryLog:
 
 
 @contextlib.contextmanager
-def fault_stack(**parameters: str) -> Iterator[EmbeddedStack]:
+def fault_stack(visibility_timeout: int = 2, **parameters: str) -> Iterator[EmbeddedStack]:
     """A fault suite's own embedded stack (it overrides the e2e tier's): no other test's message in
     flight, and the push queue's visibility timeout short from the start, so a crashed batch comes
     back in 2 s, not 6 minutes. Changed between scenarios, a poller's long poll begun before the
@@ -195,7 +195,7 @@ def fault_stack(**parameters: str) -> Iterator[EmbeddedStack]:
     with EmbeddedStack(root=ROOT, parameters={**E2E_PARAMETERS, **parameters}, async_retry_delays=(0, 0)) as running:
         sqs = boto3.client("sqs")
         url = settings_for_stack(running.stack_name).push_queue_url
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "2"})
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(visibility_timeout)})
         # every poller has begun a receive since: the second one to return began after the change
         before = [poller.receives for poller in running.sqs_pollers]
         eventually(
