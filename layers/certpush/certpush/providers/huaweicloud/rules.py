@@ -1,7 +1,7 @@
 """What the Huawei Cloud targets take, each rule beside the page it mirrors (``certificate_rules``).
 
 Keys: the certificate manager's push page has WAF, ELB and CDN take private keys as PKCS#1 or SEC1
-(``-----BEGIN RSA PRIVATE KEY-----`` / ``-----BEGIN EC PRIVATE KEY-----``): RSA or EC, which are the
+(PEM labels ``RSA PRIVATE KEY`` / ``EC PRIVATE KEY``): RSA or EC, which are the
 only algorithms those forms can hold; Ed25519, Ed448 and DSA keys have neither form. No service
 documents a size or curve limit, nor an X.509 version, so none is assumed. The simulator refuses the
 same (``certpush_emulators/huaweicloud/simulator.py``), and ``tests/integration/test_target_rules.py``
