@@ -163,7 +163,7 @@ def main() -> int:
 
     from certpush_dev.bench.mass_renewal import bench_mass_renewal
 
-    say("mass renewal: one machine, Huawei simulator enforcing flow control")
+    say("mass renewal: one machine, Huawei simulator enforcing flow control, moto enforcing ACM's quotas")
     report["mass_renewal"] = bench_mass_renewal(quick=not full)
     say(f"mass renewal: {json.dumps(report['mass_renewal'])}")
 

@@ -40,11 +40,15 @@ from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 
 
 class MotoProcess:
-    """moto's server in a process of its own, until its standard input closes (moto_process.py)."""
+    """moto's server in a process of its own, until its standard input closes (moto_process.py);
+    ``acm_rate_quotas``: ACM throttles past its per-region API rate quotas, as ACM does."""
+
+    def __init__(self, *, acm_rate_quotas: bool = False) -> None:
+        self._arguments = ["--acm-rate-quotas"] if acm_rate_quotas else []
 
     def __enter__(self) -> MotoProcess:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "certpush_emulators.aws.moto_process", "0"],
+        self.process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+            [sys.executable, "-m", "certpush_emulators.aws.moto_process", "0", *self._arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

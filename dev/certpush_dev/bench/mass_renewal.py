@@ -1,9 +1,14 @@
-"""The mass renewal (issue 22): many certificates pushed to many Huawei Cloud regions and services, then all
-renewed at once, on the one-machine host (SQLite, no moto) against the Huawei Cloud simulator enforcing
-flow control, in a process of its own as ``certpush serve --simulate`` runs it (in the host's process it
-took half of the host's one interpreter: the cloud runs elsewhere). It reports the pushes FAILED for
-throttling (the goal: none) and the renewal's time against the least time the quotas allow (the goal: at
-most 1.5 x), with the CPU the host used and the machine's load beside it.
+"""The mass renewal (issue 22): many certificates pushed to many Huawei Cloud regions and services (and,
+with ``aws_regions``, to AWS ELB's ACM in as many regions), then all renewed at once, on the one-machine host
+(SQLite) against the Huawei Cloud simulator enforcing flow control and moto enforcing ACM's per-region API
+rate quotas, each in a process of its own as ``certpush serve --simulate`` runs them (in the host's process
+the cloud took half of the host's one interpreter: the cloud runs elsewhere). It reports the pushes FAILED
+for throttling (the goal: none) and the renewal's time against the least time the quotas allow (the goal:
+at most 1.5 x), with the CPU the host used and the machine's load beside it.
+
+The simulator counts the Huawei Cloud requests it served; ACM's are counted by the host's limiter, which
+every HTTP attempt to ACM passes (``WindowRateLimiter.sent``), and the throttles ACM still answered by its
+``held_off``.
 
 ``run_mass_renewal`` is shared by ``make bench`` (``bench_mass_renewal``: 100 certificates x 10 regions x
 2 services = 2,000 pushes; ``BENCH_QUICK=1``: 10 x 3 x 2) and by the test in ``make test``
@@ -11,6 +16,7 @@ most 1.5 x), with the CPU the host used and the machine's load beside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -19,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +33,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from certpush.adapters.rate_limiter import WindowRateLimiter
 from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, PushPolicy, PushStatus, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
+from certpush.providers.aws.elb import REGIONS as AWS_REGIONS
 from certpush.providers.huaweicloud.client import THROTTLING_CODES
 from certpush.providers.huaweicloud.regions import ELB, WAF, offered_regions
 from certpush.providers.registry import REGISTRY
@@ -38,9 +46,11 @@ from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.simulators import SimulatedProcess, Simulation
 from certpush_cli.host.wiring import Host
 from certpush_cli.sample_certificates import make_certificate
+from certpush_dev.bench.host import MotoProcess
 from certpush_emulators.huaweicloud.server import DECLARED_FLOW_LIMITS, DEFAULT_CREDENTIALS
 
-THROTTLE_REASONS = frozenset({*THROTTLING_CODES, "HTTP_429"})
+# what a push FAILED for throttling says: Huawei Cloud's flow-control codes, a 429, AWS's throttling codes
+THROTTLE_REASONS = frozenset({*THROTTLING_CODES, "HTTP_429", "ThrottlingException", "Throttling"})
 
 
 @dataclass
@@ -74,6 +84,8 @@ class MassRenewalResult:
     """Budgets whose busiest window held more calls than their limit (must stay empty)."""
     paced_seconds: float = 0.0
     """What the host's rate limiter made calls wait, in all (threads waiting at once each count)."""
+    throttled_by_acm: int = 0
+    """ACM requests moto refused for its rate quotas (each waited out, then sent again)."""
 
 
 def common_regions(count: int) -> list[str]:
@@ -88,6 +100,8 @@ def _material(certificate_id: str) -> CertificateMaterial:
 
 
 def _allowed_seconds(calls: Mapping[str, int], limits: Mapping[str, tuple[int, float]]) -> float:
+    """``calls`` per ``budget@region``, ``limits`` per budget: the least time in which the busiest budget could
+    have taken its calls (its first window's go at once)."""
     allowed = 0.0
     for budget, count in calls.items():
         limit = limits.get(budget.split("@", 1)[0])
@@ -133,6 +147,16 @@ class _Simulator:
             self._process.stdout.close()
 
 
+def _aws_calls(limiter: WindowRateLimiter) -> Counter[str]:
+    """ACM requests the host sent, per ``operation group@region`` (every HTTP attempt passes the limiter)."""
+    return Counter({str(key): n for key, n in limiter.sent.items() if key.group.startswith("aws:")})
+
+
+def _aws_limits(limiter: WindowRateLimiter) -> dict[str, tuple[int, float]]:
+    quotas = limiter.quotas
+    return {group: (q.calls, q.per_seconds) for group, q in quotas if q is not None and group.startswith("aws:")}
+
+
 def _phase(
     host: Host,
     simulator: _Simulator,
@@ -142,7 +166,7 @@ def _phase(
     limits: Mapping[str, tuple[int, float]],
     timeout: float,
 ) -> PhaseResult:
-    before = simulator.calls()
+    before = simulator.calls() + _aws_calls(host.rate_limiter)
     materials = {cid: _material(cid) for cid in certificate_ids}  # made before the clock starts
     cpu_started = time.process_time()
     started = time.monotonic()
@@ -160,7 +184,7 @@ def _phase(
         time.sleep(0.1)
     seconds = time.monotonic() - started
     cpu_seconds = time.process_time() - cpu_started
-    calls = simulator.calls() - before
+    calls = simulator.calls() + _aws_calls(host.rate_limiter) - before
     return PhaseResult(
         pushes=expected,
         seconds=seconds,
@@ -169,7 +193,7 @@ def _phase(
             1 for r in finals if r.status is PushStatus.FAILED and (r.reason or "") in THROTTLE_REASONS
         ),
         calls=dict(calls),
-        allowed_seconds=_allowed_seconds(calls, limits),
+        allowed_seconds=_allowed_seconds(calls, {**limits, **_aws_limits(host.rate_limiter)}),
         cpu_seconds=cpu_seconds,
         load_average=os.getloadavg()[0],
     )
@@ -185,11 +209,15 @@ def run_mass_renewal(
     push_concurrency: int = 20,
     timeout: float = 600,
     home: Path | None = None,
+    aws_regions: Sequence[str] = (),
 ) -> MassRenewalResult:
     """Imports ``certificates`` certificates pushed by a policy to ``services`` x ``regions`` (version 1),
-    then imports a new version of each (the renewal), on a host under the same ``limits`` the simulator
-    enforces (the host's ``rate_limits`` are set to them)."""
-    with tempfile.TemporaryDirectory(prefix="certpush-mass-") as scratch:
+    and to AWS ELB (its ACM import, no listener) in ``aws_regions``, then imports a new version of each (the
+    renewal), on a host under the same ``limits`` the simulator enforces (the host's ``rate_limits`` are set
+    to them; ACM's are the declared quotas, which moto enforces too)."""
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="certpush-mass-"))
+        aws = stack.enter_context(_aws(bool(aws_regions)))
         simulator = _Simulator()
         try:
             simulator.admin("/_sim/settings", {"flow_limits": {s: list(limit) for s, limit in limits.items()}})
@@ -199,8 +227,8 @@ def run_mass_renewal(
                 huaweicloud=SimulatedProcess(pid=os.getpid(), identity="bench", url=simulator.url),
                 huaweicloud_access_key=simulator.access_key,
                 huaweicloud_secret_key=simulator.secret_key,
-                aws=None,
-                aws_missing="AWS is not part of the mass renewal",
+                aws=aws,
+                aws_missing=None if aws else "AWS is not part of this mass renewal",
             )
             environ = {
                 "CERTPUSH_PUSH_CONCURRENCY": str(push_concurrency),
@@ -209,23 +237,27 @@ def run_mass_renewal(
                     {f"huaweicloud:{service}": f"{calls}/{window:g}s" for service, (calls, window) in limits.items()}
                 ),
             }
+            stack.enter_context(_environment(simulation.aws_environment()))
             opened = Host.open(Home.open(home or Path(scratch) / "home"), environ=environ, simulation=simulation)
             opened.policies.put_policy(
                 PushPolicy(
                     name="mass",
                     pattern="*",
-                    targets=[TargetSpec(provider="huaweicloud", service=s, regions=list(regions)) for s in services],
+                    targets=[TargetSpec(provider="huaweicloud", service=s, regions=list(regions)) for s in services]
+                    + ([TargetSpec(provider="aws", service="elb", regions=list(aws_regions))] if aws_regions else []),
                 )
             )
             runtime = HostRuntime(opened).start()
             try:
                 ids = [f"mass-{n:04d}" for n in range(certificates)]
-                targets = len(regions) * len(services)
+                targets = len(regions) * len(services) + len(aws_regions)
                 first = _phase(opened, simulator, ids, 1, targets, limits, timeout)
                 renewal = _phase(opened, simulator, ids, 2, targets, limits, timeout)
             finally:
                 runtime.stop()
                 paced = sum(opened.rate_limiter.waited.values())
+                held_off = opened.rate_limiter.held_off
+                throttled_by_acm = sum(n for key, n in held_off.items() if key.group.startswith("aws:"))
                 opened.close()
             state = simulator.state()
             busiest: dict[str, int] = state["flow_control"]["busiest_window"]
@@ -242,34 +274,71 @@ def run_mass_renewal(
                 busiest_window=busiest,
                 over_limit=over,
                 paced_seconds=paced,
+                throttled_by_acm=throttled_by_acm,
             )
         finally:
             simulator.stop()
 
 
+@contextlib.contextmanager
+def _aws(wanted: bool) -> Iterator[SimulatedProcess | None]:
+    """moto in a process of its own, enforcing ACM's rate quotas (nothing when AWS is not wanted)."""
+    if not wanted:
+        yield None
+        return
+    with MotoProcess(acm_rate_quotas=True) as moto:
+        yield SimulatedProcess(pid=moto.process.pid, identity="bench", url=moto.url)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment meanwhile: boto3 reads them when it makes a client (as
+    ``certpush serve --simulate`` sets them)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def bench_mass_renewal(quick: bool) -> dict[str, object]:
-    """``make bench``'s case: 2,000 pushes (``BENCH_QUICK=1``: 60) with the declared limits enforced."""
-    certificates, region_count = (10, 3) if quick else (100, 10)
+    """``make bench``'s case: 2,000 pushes (``BENCH_QUICK=1``: 90), 100 certificates each to Huawei Cloud WAF and
+    ELB in 5 regions and to AWS ELB (ACM) in 10, with the declared limits enforced by both emulators."""
+    certificates, huawei_regions, aws_regions = (10, 3, 3) if quick else (100, 5, 10)
     concurrency = int(os.environ.get("BENCH_MASS_CONCURRENCY", "40"))
-    result = run_mass_renewal(certificates, common_regions(region_count), latency_ms=20, push_concurrency=concurrency)
+    result = run_mass_renewal(
+        certificates,
+        common_regions(huawei_regions),
+        latency_ms=20,
+        push_concurrency=concurrency,
+        aws_regions=sorted(AWS_REGIONS)[:aws_regions],
+    )
     renewal = result.renewal
     ratio = renewal.ratio
+    acm = {budget: n for budget, n in renewal.calls.items() if budget.startswith("aws:")}
     return {
-        "case": "mass renewal (one-machine host, Huawei simulator enforcing flow control)",
+        "case": "mass renewal (one-machine host; Huawei simulator enforcing flow control, moto enforcing ACM's quotas)",
         "pushes": renewal.pushes,
-        "limits": {s: f"{c}/{w:g}s" for s, (c, w) in result.limits.items()},
+        "limits": {s: f"{c}/{w:g}s" for s, (c, w) in result.limits.items()} | {"aws:acm": "declared (quotas.py)"},
         "first_push_seconds": round(result.first.seconds, 1),
         "renewal_seconds": round(renewal.seconds, 1),
         "renewal_cpu_seconds": round(renewal.cpu_seconds, 1),
         "load_average_1min": round(renewal.load_average, 2),
         "push_concurrency": concurrency,
         "calls_per_push": round(sum(renewal.calls.values()) / renewal.pushes, 2),
+        "renewal_acm_calls": sum(acm.values()),
         "quota_allowed_seconds": round(renewal.allowed_seconds, 1),
         "time_ratio": round(ratio, 2) if ratio is not None else "n/a (the quotas allow it at once)",
         "goal_ratio": 1.5,
         "failed_for_throttling": result.first.failed_for_throttling + renewal.failed_for_throttling,
         "statuses": dict(renewal.statuses),
         "throttled_by_simulator": result.throttled_by_simulator,
+        "throttled_by_acm": result.throttled_by_acm,
         "paced_seconds": round(result.paced_seconds, 1),
         "over_limit": result.over_limit,
     }

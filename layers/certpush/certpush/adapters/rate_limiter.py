@@ -46,6 +46,10 @@ class WindowRateLimiter:
         self._lock = threading.Lock()
         self.waited: dict[RateKey, float] = {}
         """Seconds callers spent waiting, per budget (for the bench and the logs)."""
+        self.sent: dict[RateKey, int] = {}
+        """Requests let through, per budget (each HTTP attempt counts: the quota counts them so)."""
+        self.held_off: dict[RateKey, int] = {}
+        """Throttled answers that held a budget off (the target refused what the pacing let through)."""
 
     def acquire(self, provider: str, service: str, operation: str | None, region: str) -> float:
         found = self.quotas.find(provider, service, operation, region)
@@ -60,6 +64,7 @@ class WindowRateLimiter:
             if len(budget.sent) == quota.calls:
                 slot = max(slot, budget.sent[0] + window)
             budget.sent.append(slot)  # the oldest leaves the window (maxlen)
+            self.sent[key] = self.sent.get(key, 0) + 1
             wait = slot - now
             if wait > 0:
                 self.waited[key] = self.waited.get(key, 0.0) + wait
@@ -75,3 +80,4 @@ class WindowRateLimiter:
         with self._lock:
             budget = self._budgets.setdefault(key, _Budget(quota.calls))
             budget.blocked_until = max(budget.blocked_until, self._monotonic() + seconds)
+            self.held_off[key] = self.held_off.get(key, 0) + 1

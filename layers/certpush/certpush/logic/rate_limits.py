@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,7 +141,7 @@ class QuotaTable:
             }
         self._quotas = quotas
 
-    def __iter__(self) -> Iterable[tuple[str, Quota | None]]:
+    def __iter__(self) -> Iterator[tuple[str, Quota | None]]:
         return iter(sorted(self._quotas.items()))
 
     def find(self, provider: str, service: str, operation: str | None, region: str) -> tuple[RateKey, Quota] | None:
