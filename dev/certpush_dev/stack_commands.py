@@ -207,8 +207,12 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 @local_app.command("env")
 def env(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
-    """Print the shell exports that point the CLI (and the AWS CLI, boto3...) at the embedded stack."""
+    """Print the shell exports that point the CLI (and the AWS CLI, boto3...) at the embedded stack.
+
+    They begin with ``unset CERTPUSH_HOME``: the CLI refuses a stack and a home named at once, and after
+    ``eval "$(certpush-dev stack env)"`` the stack is the one meant."""
     state = _read_state(state_dir)
+    out.print("unset CERTPUSH_HOME")
     for key, value in {**state["environment"], "CERTPUSH_STACK": state["stack"]}.items():
         out.print(f"export {key}={value}")
 

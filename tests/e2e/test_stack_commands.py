@@ -74,6 +74,15 @@ def test_down_waits_for_the_stack_to_be_gone_and_up_can_follow_on_the_same_ports
     env = dict(line.removeprefix("export ").split("=", 1) for line in exports if line.startswith("export "))
     listed = _run("certpush_cli.main", "certificates", "list", env=env)  # leaves connections in TIME_WAIT
     assert listed.returncode == 0, listed.stderr
+    # as the docs say to use them, in a shell that also has a home named: the exports point at the stack
+    python = sys.executable
+    in_shell = subprocess.run(
+        ["bash", "-c", f'eval "$({python} -m certpush_dev.stack_commands stack env --state-dir {state})" && '
+                       f"{python} -m certpush_cli.main certificates list"],
+        capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, "CERTPUSH_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert in_shell.returncode == 0, in_shell.stderr
 
     down = _dev("down", "--state-dir", str(state))
 
