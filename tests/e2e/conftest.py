@@ -54,7 +54,9 @@ def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
     # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
     # files and starts afresh when it comes back.
-    with EmbeddedStack(root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0)) as running:
+    with EmbeddedStack(
+        root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0), batching_windows=False
+    ) as running:
         yield running
         record_calls(running)
 

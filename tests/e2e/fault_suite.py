@@ -192,7 +192,9 @@ def fault_stack(visibility_timeout: int = 2, **parameters: str) -> Iterator[Embe
     flight, and the push queue's visibility timeout short from the start, so a crashed batch comes
     back in 2 s, not 6 minutes. Changed between scenarios, a poller's long poll begun before the
     change would still take messages for the old 6 minutes. ``parameters`` override the e2e tier's."""
-    with EmbeddedStack(root=ROOT, parameters={**E2E_PARAMETERS, **parameters}, async_retry_delays=(0, 0)) as running:
+    with EmbeddedStack(
+        root=ROOT, parameters={**E2E_PARAMETERS, **parameters}, async_retry_delays=(0, 0), batching_windows=False
+    ) as running:
         sqs = boto3.client("sqs")
         url = settings_for_stack(running.stack_name).push_queue_url
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(visibility_timeout)})

@@ -1,9 +1,10 @@
 """A small mass renewal on the one-machine host against the Huawei Cloud simulator enforcing flow control and
 moto enforcing ACM's per-region rate quotas (the bench runs the 2,000-push one): every push ends SUCCEEDED,
 none FAILED for throttling, the host's limiter paced the calls (each budget had several windows' worth), and
-no service in any region took more calls within a window than its limit. How many requests the simulator still refused is not asserted: the
-limiter keeps a margin, but two requests sent a window apart may arrive closer on a busy machine (such a
-throttle is waited out); the bench reports it, and the time against what the quotas allow."""
+no service in any region took more calls within a window than its limit. How many requests the simulator
+still refused is not asserted: the limiter keeps a margin, but two requests sent a window apart may arrive
+closer on a busy machine (such a throttle is waited out); the bench reports it, and the time against what
+the quotas allow."""
 
 from __future__ import annotations
 

@@ -157,8 +157,8 @@ def test_a_schedule_event_is_invoked_asynchronously_as_a_scheduled_event(started
 
 
 # -- SQS event source mapping (Lambda developer guide, "Using Lambda with Amazon SQS") ------------------
-def _sqs_poller(url: str, arn: str, handler: Handler, partial: bool = True) -> SqsPoller:
-    properties = {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"] if partial else []}
+def _sqs_poller(url: str, arn: str, handler: Handler, partial: bool = True, **more: Any) -> SqsPoller:
+    properties = {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"] if partial else [], **more}
     source = EventSource("sqs", properties, queue_url=url, queue_arn=arn)
     return SqsPoller(boto3.client("sqs", region_name=REGION), source, Invoker(_spec(), handler), REGION, 1)
 
@@ -206,3 +206,27 @@ def test_a_batch_that_raises_returns_every_message(started):
 
     bodies = sorted(r["body"] for e in handler.events for r in e["Records"])
     assert bodies == ["m0", "m0", "m1", "m1", "m2", "m2"]
+
+
+@pytest.mark.parametrize("window", [0, 30])
+def test_a_batching_window_gathers_what_arrives_after_the_first_message(started, window):
+    """Lambda waits up to MaximumBatchingWindowInSeconds from the first message for a full batch; with 0
+    it invokes with what one receive returned. The later messages are sent once the first is in flight
+    (received by the poller), so only a window can put them in its batch."""
+    url, arn = _queue("work")
+    sqs = boto3.client("sqs", region_name=REGION)
+    handler = Handler()
+    started(_sqs_poller(url, arn, handler, BatchSize=3, MaximumBatchingWindowInSeconds=window))
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+
+    def in_flight() -> bool:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+        return attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1" or bool(handler.events)
+
+    _wait_for(in_flight)
+    for body in ("second", "third"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    _wait_for(lambda: sum(len(e["Records"]) for e in handler.events) == 3)
+
+    first_batch = [r["body"] for r in handler.events[0]["Records"]]
+    assert first_batch == (["first", "second", "third"] if window else ["first"])

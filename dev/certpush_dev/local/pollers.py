@@ -2,11 +2,12 @@
 never kinder (the page is named next to each class):
 
 - ``SqsPoller`` (Lambda developer guide, "Using Lambda with Amazon SQS"): ReceiveMessage in
-  batches (BatchSize), as many batches in flight as the mapping's ``ScalingConfig.MaximumConcurrency``
-  allows (one thread each, as Lambda runs that many concurrent invocations); a batch whose
-  invocation raises returns every message after its visibility timeout; with ReportBatchItemFailures
-  only the listed ones return; every return is a receive and the queue's redrive policy moves a message to
-  the DLQ after maxReceiveCount receives (SQS does that itself, here moto does).
+  batches (BatchSize), gathering for up to ``MaximumBatchingWindowInSeconds`` from a first message
+  until the batch is full ("Batching behavior"), as many batches in flight as the mapping's
+  ``ScalingConfig.MaximumConcurrency`` allows (one thread each, as Lambda runs that many concurrent
+  invocations); a batch whose invocation raises returns every message after its visibility timeout;
+  with ReportBatchItemFailures only the listed ones return; every return is a receive and the queue's
+  redrive policy moves a message to the DLQ after maxReceiveCount receives (SQS does that itself, here moto does).
 - ``StreamPoller`` (Lambda developer guide, "Using Lambda with DynamoDB"): one thread per shard,
   records in order, FilterCriteria applied (with moto's EventBridge pattern matcher, the same
   pattern language), partial batch failure resumes from the first failed sequence number,
@@ -191,11 +192,21 @@ def sqs_concurrency(properties: dict[str, Any]) -> int:
 
 class SqsPoller(_Poller):
     def __init__(
-        self, sqs: Any, source: EventSource, invoke: Invoker, region: str, concurrency: int | None = None
+        self,
+        sqs: Any,
+        source: EventSource,
+        invoke: Invoker,
+        region: str,
+        concurrency: int | None = None,
+        batching_window: bool = True,
     ) -> None:
+        """``batching_window=False``: invoke with what one ReceiveMessage returned, as a mapping whose
+        ``MaximumBatchingWindowInSeconds`` is 0 does (the e2e tier: a window would add its length to every
+        push it waits for)."""
         super().__init__(f"sqs-{invoke.spec.logical_id}")
         self._sqs, self._source, self._invoke, self._region = sqs, source, invoke, region
         self._batch = int(source.properties.get("BatchSize", 10))
+        self._window = float(source.properties.get("MaximumBatchingWindowInSeconds", 0)) if batching_window else 0.0
         self._partial = "ReportBatchItemFailures" in source.properties.get("FunctionResponseTypes", [])
         self.concurrency = concurrency or sqs_concurrency(source.properties)
         self.duplicate_deliveries = False
@@ -217,6 +228,7 @@ class SqsPoller(_Poller):
         messages = response.get("Messages", [])
         if not messages:
             return
+        messages += self._gather(self._batch - len(messages))
         arn = self._source.queue_arn or ""
         event = {"Records": [_sqs_record(m, arn, self._region) for m in messages]}
         if self.duplicate_deliveries:
@@ -227,6 +239,24 @@ class SqsPoller(_Poller):
             twin.join()
             return
         self._deliver(event, messages)
+
+    def _gather(self, wanted: int) -> list[dict[str, Any]]:
+        """More messages for the batch until it is full or the batching window closes (Lambda, "Batching
+        behavior": the window starts with the first record; a batch invokes at the first of window, batch
+        size or payload size)."""
+        gathered: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self._window
+        while len(gathered) < wanted and (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+            more = self._sqs.receive_message(
+                QueueUrl=self._source.queue_url,
+                MaxNumberOfMessages=min(wanted - len(gathered), 10),
+                WaitTimeSeconds=min(int(left), 20),  # long polling for whole seconds, then short polls
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            gathered += more
+            if not more and left < 1:
+                self._stop.wait(min(left, 0.05))
+        return gathered
 
     def _deliver(self, event: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         ok, result = self._invoke(event)

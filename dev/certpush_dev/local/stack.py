@@ -107,10 +107,13 @@ class EmbeddedStack:
         worker_concurrency: int | None = None,
         async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS,
         run_schedules: bool = False,
+        batching_windows: bool = True,
     ) -> None:
         """``async_retry_delays``: Lambda's delays before the retries of an asynchronous invocation
         (AWS: about 60 and 120 s; tests pass zeros). ``run_schedules``: run ``Schedule`` events on
-        their rate; otherwise only ``run_schedule()`` fires them."""
+        their rate; otherwise only ``run_schedule()`` fires them. ``batching_windows=False``: SQS event
+        sources invoke without waiting out their ``MaximumBatchingWindowInSeconds`` (a window of 0, which
+        AWS allows too: tests that do not test batching would otherwise wait a window per push)."""
         self.root = root
         self.port = port
         self.stack_name = stack_name
@@ -119,6 +122,7 @@ class EmbeddedStack:
         self.worker_concurrency = worker_concurrency  # None: the template's ScalingConfig, as on Lambda
         self.async_retry_delays = tuple(async_retry_delays)
         self.run_schedules = run_schedules
+        self.batching_windows = batching_windows
         self.schedules: dict[str, SchedulePoller] = {}
         self.sqs_pollers: list[SqsPoller] = []
         self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
@@ -275,7 +279,9 @@ class EmbeddedStack:
                 self._pollers.append(asynchronous)
             for source in spec.sources:
                 if source.kind == "sqs":
-                    poller: Any = SqsPoller(sqs, source, invoker, self.region, self.worker_concurrency)
+                    poller: Any = SqsPoller(
+                        sqs, source, invoker, self.region, self.worker_concurrency, self.batching_windows
+                    )
                     self.sqs_pollers.append(poller)
                 elif source.kind == "stream":
                     poller = StreamPoller(streams, sqs, source, invoker, self.region)
