@@ -12,7 +12,7 @@ import typer
 
 from certpush.logic.material_files import MAX_FILE_BYTES, chain_pem_of, material_from_files, material_from_pkcs12
 from certpush.models.domain import CertificateMaterial
-from certpush_cli.terminal import ExitCode, Failure
+from certpush_cli.exit_codes import ExitCode, Failure
 
 PKCS12_PASSWORD_ENV = "CERTPUSH_PKCS12_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 

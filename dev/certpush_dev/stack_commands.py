@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import typer
 
-from certpush_cli.terminal import ExitCode, StackOption, err, out, user_errors
+from certpush_cli.exit_codes import ExitCode, user_errors
+from certpush_cli.output import err, out
 
 app = typer.Typer(
     name="certpush-dev",
@@ -37,6 +38,9 @@ local_app = typer.Typer(
 app.add_typer(local_app, name="stack")
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the running stack's state file lives.")]
+StackOption = Annotated[
+    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
+]
 DEFAULT_STATE_DIR = Path(".certpush")
 
 

@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.options import HomeOption
-from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
+from certpush_cli.output import err, out
 
 credentials_app = typer.Typer(
     help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
@@ -115,18 +116,27 @@ def credentials_set(
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import HUAWEICLOUD_CREDENTIALS, Host
 
-    if provider != HUAWEICLOUD_CREDENTIALS:
-        err.print(f"error: no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)")
-        raise typer.Exit(ExitCode.USAGE)
-    ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ").strip()
-    if secret_key_stdin:
-        sk = sys.stdin.readline().strip()
-    else:
-        sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ").strip()
-    if not ak or not sk:
-        err.print("error: both the access key and the secret key are needed; nothing was stored")
-        raise typer.Exit(ExitCode.USAGE)
     with user_errors():
+        if provider != HUAWEICLOUD_CREDENTIALS:
+            raise Failure(
+                f"no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)",
+                ExitCode.USAGE,
+            )
+        try:
+            ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ")
+            if secret_key_stdin:
+                sk = sys.stdin.readline()
+            else:
+                sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ")
+        except EOFError:  # no terminal and nothing on standard input
+            ak = sk = ""
+        ak, sk = ak.strip(), sk.strip()
+        if not ak or not sk:
+            raise Failure(
+                "both the access key and the secret key are needed; nothing was stored; hint: "
+                "HUAWEICLOUD_ACCESS_KEY and --secret-key-stdin",
+                ExitCode.USAGE,
+            )
         host = Host.open(Home.open(home))
         host.credentials.put(HUAWEICLOUD_CREDENTIALS, {"access_key": ak, "secret_key": sk})
         host.close()

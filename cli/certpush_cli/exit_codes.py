@@ -1,46 +1,30 @@
-"""What every command shares: where output goes (results to stdout, progress and errors to
-stderr, so that `--json` output pipes cleanly), how a stack is named, and the one exit-code policy
-of every command (``ExitCode``; ``user_errors`` maps every error to one line and one code).
+"""The one exit-code policy of every command (``certpush`` and ``certpush-dev``): ``ExitCode``, one
+code per kind of outcome (docs/operations.md "Exit codes" is the one place it is documented);
+``user_errors``, which every command runs its body in, maps every error to one line on stderr (the
+reason and a hint) and one ``ExitCode``, never a traceback; ``Failure`` is how a command refuses with
+a code of its own; ``checked_id`` / ``known`` / ``refuse_unknown`` are the refusals commands share.
+``tests/unit/test_cli_exit_policy.py`` checks that every command maps its errors through it and
+``tests/e2e/test_exit_codes.py`` runs every command and outcome.
 
-Light on purpose: ``certpush --help`` imports this module, so rich, pydantic, botocore and the
-runtime are imported when a command first prints or fails, not before."""
+Light on purpose: ``certpush --help`` imports this module, so pydantic, botocore and the runtime are
+imported when a command first fails, not before."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from certpush_cli.help_texts import CERTIFICATE_ID_RULE
+from certpush_cli.output import err
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
-    from rich.console import Console
 
-
-class _Console:
-    """A rich Console made on first use (importing rich costs a fifth of the CLI's start)."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def real(self) -> Console:
-        """The Console itself (to hand to rich, e.g. a progress bar)."""
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real(), name)
-
-
-# no markup: ids, names and messages print as they are (a pattern like ``[a-z0-9-]`` is not a style)
-out: Any = _Console(highlight=False, soft_wrap=True, markup=False)
-err: Any = _Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    from certpush_cli.backends import Backend
 
 
 class ExitCode(IntEnum):
@@ -115,6 +99,29 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(ExitCode.UNREACHABLE) from exc
 
 
-StackOption = Annotated[
-    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
-]
+def checked_id(certificate_id: str) -> str:
+    from certpush.models.domain import is_certificate_id
+
+    if not is_certificate_id(certificate_id):
+        shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
+        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.REFUSED)
+    return certificate_id
+
+
+def known(chosen: Backend, certificate_id: str, version: int | None = None) -> None:
+    """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
+    from certpush.errors import CertificateNotFoundError
+
+    try:
+        chosen.store.get_version(certificate_id, version)
+    except CertificateNotFoundError as exc:
+        raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
+
+
+def refuse_unknown(chosen: Backend, certificate_id: str) -> None:
+    """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
+    if not chosen.store.list_versions(certificate_id):
+        raise Failure(
+            f"certificate {certificate_id} is not in the inventory and has no push records; "
+            "see certpush certificates list"
+        )

@@ -7,16 +7,17 @@ from typing import Annotated
 
 import typer
 
+from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.options import HomeOption, StackOption
-from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
+from certpush_cli.output import err, out
 
-dead_letters_app = typer.Typer(
+app = typer.Typer(
     help="Push messages that reached the dead-letter queue: list them, or send them back to be pushed.",
     no_args_is_help=True,
 )
 
 
-@dead_letters_app.command("list")
+@app.command("list")
 def list_dead_letters(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100, stack: StackOption = None, home: HomeOption = None
 ) -> None:
@@ -31,7 +32,7 @@ def list_dead_letters(
     err.print(f"{len(letters)} message(s) in the dead-letter queue")
 
 
-@dead_letters_app.command("redrive")
+@app.command("redrive")
 def redrive(
     limit: Annotated[int, typer.Option(min=1, max=100000)] = 1000, stack: StackOption = None, home: HomeOption = None
 ) -> None:
