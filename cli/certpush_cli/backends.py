@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
-from certpush.logic.dead_letters import DeadLetters
 from certpush.logic.issuances import Issuances
-from certpush.logic.retract import Retractor
 from certpush.ports import CertificateStore, Clock, IssuancePublisher, PolicyStore, RecordsRepository
+from certpush_cli.logic.dead_letters import DeadLetters
+from certpush_cli.logic.retract import Retractor
 
 if TYPE_CHECKING:
     from certpush.settings import Settings
@@ -144,8 +144,8 @@ class StackBackend:
 
     def dead_letters(self) -> DeadLetters:
         from certpush.adapters.aws_clients import aws_client
-        from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
         from certpush.adapters.sqs_queue import SqsPushQueue
+        from certpush_cli.adapters.sqs_dead_letters import SqsDeadLetterQueue
         from certpush_cli.stack import stack_outputs
 
         outputs = stack_outputs(self.stack)

@@ -24,6 +24,7 @@ from certpush_cli.output import err
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from certpush.models.domain import PushRecord
     from certpush_cli.backends import Backend
 
 
@@ -38,6 +39,12 @@ class ExitCode(IntEnum):
     TIMEOUT = 4  # --wait gave up before every target was final
     UNREACHABLE = 5  # the stack or host could not be reached, started or stopped, or its services failed
     ERROR = 5  # the older name of UNREACHABLE
+
+
+def all_in_place(records: list[PushRecord]) -> bool:
+    """Whether a push ends 0 rather than ``PUSH_FAILED``: every target SUCCEEDED, already had this
+    version, or holds a newer one (SUPERSEDED)."""
+    return all(r.status.is_fine or r.reason == "ALREADY_PUSHED" for r in records)
 
 
 class Failure(Exception):

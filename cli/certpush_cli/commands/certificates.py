@@ -132,11 +132,11 @@ def _import(
     import uuid
 
     from certpush.errors import InvalidCertificateError
-    from certpush.logic.certificate_import import import_certificate
     from certpush.logic.certificate_rules import forceable
     from certpush.models.domain import CertificateStatus
     from certpush.models.events import CertificateIssuedDetail
     from certpush.providers.registry import REGISTRY
+    from certpush_cli.logic.certificate_import import import_certificate
 
     issuance_id: str | None = None
     try:
@@ -203,9 +203,9 @@ def _wait_for_import(
     chosen: Backend, stored: CertificateVersion, issuance_id: str, timeout: float, as_json: bool
 ) -> None:
     """``import --wait``: the pushes the policies make of the new version, until each is final."""
-    from certpush.logic.issuances import all_in_place
     from certpush.logic.policies import targets_from_policies
     from certpush_cli.commands.push import wait_for_issuance
+    from certpush_cli.exit_codes import all_in_place
 
     targets = targets_from_policies(chosen.policies.list_policies(), stored)
     if not targets:

@@ -1,5 +1,5 @@
 """`certpush dead-letters ...`: push messages the worker could not finish at all. The use cases
-live in ``certpush.logic.dead_letters``; this module parses and prints."""
+live in ``certpush_cli.logic.dead_letters``; this module parses and prints."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def list_dead_letters(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100, stack: StackOption = None, home: HomeOption = None
 ) -> None:
     """Show the messages in the dead-letter queue (they stay there)."""
-    from certpush.logic.dead_letters import describe
     from certpush_cli.backends import backend
+    from certpush_cli.logic.dead_letters import describe
 
     with user_errors(), backend(stack, home) as chosen:
         letters = chosen.dead_letters().peek(limit)
@@ -38,8 +38,8 @@ def redrive(
 ) -> None:
     """Send dead-lettered push messages back to the push queue. Each is deleted from the dead-letter
     queue only after the push queue accepted it: nothing is lost if this stops half-way."""
-    from certpush.logic.dead_letters import describe
     from certpush_cli.backends import backend
+    from certpush_cli.logic.dead_letters import describe
 
     with user_errors(), backend(stack, home) as chosen:
         outcome = chosen.dead_letters().redrive(

@@ -44,7 +44,7 @@ def schemas(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the JSON Schemas.")] = Path("events/schemas"),
 ) -> None:
     """Write the JSON Schemas of the events certpush reads and emits."""
-    from certpush.models.schemas import write_schemas
+    from certpush_cli.schemas import write_schemas
 
     with user_errors():
         written = write_schemas(out_dir)

@@ -49,7 +49,7 @@ def finish_push(
     chosen: Backend, certificate_id: str, issuance_id: str, wait: bool, timeout: float, as_json: bool
 ) -> None:
     """Waits for the issuance when asked; on a home, drives it here unless a serve will."""
-    from certpush.logic.issuances import all_in_place
+    from certpush_cli.exit_codes import all_in_place
 
     issuances = chosen.issuances
     with chosen.settle(issuance_id, timeout, waiting=wait) as driving:

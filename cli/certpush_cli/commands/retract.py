@@ -12,7 +12,7 @@ from certpush_cli.options import HomeOption, StackOption
 from certpush_cli.output import out
 
 if TYPE_CHECKING:
-    from certpush.logic.retract import RetractOutcome
+    from certpush_cli.logic.retract import RetractOutcome
 
 
 def retract(

@@ -27,7 +27,6 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, PushPolicy, PushStatus, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.huaweicloud.client import THROTTLING_CODES
@@ -37,6 +36,7 @@ from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.simulators import SimulatedProcess, Simulation
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_emulators.huaweicloud.server import DECLARED_FLOW_LIMITS, DEFAULT_CREDENTIALS
 
