@@ -74,6 +74,7 @@ def user_errors() -> Iterator[None]:
     from typer.exceptions import TyperException
 
     from certpush.errors import CertpushError, ConfigurationError, DependencyError
+    from certpush_emulators.fixtures import EmulatorUnreachable, FixtureRefused
 
     try:
         yield
@@ -82,6 +83,12 @@ def user_errors() -> Iterator[None]:
     except Failure as exc:
         err.print(f"error: {one_line(exc)}")
         raise typer.Exit(exc.code) from exc
+    except FixtureRefused as exc:  # an emulator refused to make a fixture (certpush simulators add-...)
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except EmulatorUnreachable as exc:
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
     except ConfigurationError as exc:  # no such stack, or it cannot be reached (its message says how to fix it)
         err.print(f"error: {one_line(exc)}")
         raise typer.Exit(ExitCode.UNREACHABLE) from exc

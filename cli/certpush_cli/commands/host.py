@@ -5,17 +5,20 @@
 from __future__ import annotations
 
 import getpass
+import inspect
 import json
 import logging
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from certpush_cli.exit_codes import ExitCode, Failure, user_errors
+from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.options import HomeOption
 from certpush_cli.output import err, out
 
@@ -202,18 +205,24 @@ def simulators_stop(home: HomeOption = None) -> None:
     out.print(f"stopped {len(stopped)} simulator process(es)")
 
 
-@simulators_app.command("add-cdn-domain")
-def simulators_add_cdn_domain(
-    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
-    home: HomeOption = None,
-) -> None:
-    """Add an accelerated domain to the simulated Huawei Cloud CDN (starting the simulators if needed),
-    so that `certpush push ... --to huaweicloud:cdn` has a domain to configure."""
+def _simulator_url(provider: str, home: Path | None) -> str:
+    """Where the home's simulator of ``provider`` listens (started if needed)."""
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    with user_errors():
-        out.print(simulators.add_cdn_domain(simulators.ensure_running(Home.open(home)), domain))
+    process = getattr(simulators.ensure_running(Home.open(home)), provider, None)
+    if process is None:
+        raise Failure(f"this home runs no {provider} simulator; hint: certpush serve --simulate", ExitCode.REFUSED)
+    return str(process.url)
+
+
+# `certpush simulators add-NAME`: each emulator package's fixtures (certpush_emulators.fixtures)
+register_fixture_commands(
+    simulators_app,
+    "add",
+    inspect.Parameter("home", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HomeOption),
+    _simulator_url,
+)
 
 
 def events(
