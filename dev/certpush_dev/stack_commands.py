@@ -281,7 +281,7 @@ def check(
     problems = 0
     with user_errors():
         settings = settings_for_stack(stack)
-        for line, ok in inspect_pushes(settings, certificate_id, state["huaweicloud_url"]):
+        for line, ok in inspect_pushes(settings, certificate_id, lambda provider: state.get(f"{provider}_url")):
             out.print(("ok      " if ok else "MISSING ") + line)
             problems += 0 if ok else 1
     if problems:

@@ -9,9 +9,6 @@ standard library until a fixture is made."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,10 +39,6 @@ class Fixture:
 
 def all_fixtures() -> list[Fixture]:
     """The fixtures of every emulator package that declares some, in package order."""
-    import certpush_emulators
+    from certpush_emulators.packages import declared
 
-    found: list[Fixture] = []
-    for package in pkgutil.iter_modules(certpush_emulators.__path__, "certpush_emulators."):
-        if package.ispkg and importlib.util.find_spec(f"{package.name}.fixtures") is not None:
-            found.extend(importlib.import_module(f"{package.name}.fixtures").FIXTURES)
-    return found
+    return [fixture for module in declared("fixtures") for fixture in module.FIXTURES]
