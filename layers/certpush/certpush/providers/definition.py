@@ -76,7 +76,7 @@ class PushTargetDefinition(Generic[S]):
     provider: str
     service: str
     description: str
-    """Where the certificate goes, in one line."""
+    """Where the certificate goes, in one line: README's table of targets (tests/unit/test_provider_layout.py)."""
     regions: frozenset[str] | None
     """Region table; None for a global service (its one "region" is ``global``)."""
     settings: type[S]
