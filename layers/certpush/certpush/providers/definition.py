@@ -92,7 +92,7 @@ class PushTargetDefinition(Generic[S]):
     ``provider:service:Operation``, ``certpush.logic.rate_limits``), each naming its source: pushes are
     paced under them (``RateLimiter``), and ``RATE_LIMITS`` overrides them."""
     """Looks through the target's own API for what a SUCCEEDED record says was pushed; None when
-    the target can only be inspected in its emulator (``certpush_dev.local.inspection``)."""
+    the target can only be inspected in its emulator (its emulator package's ``inspection`` module)."""
 
     @property
     def name(self) -> str:
