@@ -13,6 +13,7 @@ from certpush.adapters.aws_clients import aws_client
 from certpush.errors import ConfigurationError
 from certpush.settings import Settings
 
+# the stack's own settings; each target's come from its settings class (``STACK_OUTPUTS``)
 OUTPUT_TO_SETTING = {
     "RecordsTableName": "RECORDS_TABLE",
     "InventoryTableName": "INVENTORY_TABLE",
@@ -21,7 +22,6 @@ OUTPUT_TO_SETTING = {
     "NotifyTopicArn": "NOTIFY_TOPIC_ARN",
     "CertificateKeyId": "CERTIFICATE_KMS_KEY_ID",
     "SecretsPrefix": "SECRETS_PREFIX",
-    "HuaweiCloudCredentialsSecretId": "HUAWEICLOUD_CREDENTIALS_SECRET_ID",
     "ExpiryWarningDays": "EXPIRY_WARNING_DAYS",
 }
 
@@ -57,9 +57,21 @@ def operator_settings() -> list[str]:
     ]
 
 
+def _output_to_setting() -> dict[str, str]:
+    from certpush.environment import variable_of
+    from certpush.providers.registry import REGISTRY
+
+    targets = {
+        output: variable_of(kind, name, kind.model_fields[name])
+        for kind in REGISTRY.settings_classes()
+        for output, name in kind.STACK_OUTPUTS.items()
+    }
+    return {**OUTPUT_TO_SETTING, **targets}
+
+
 def settings_for_stack(stack_name: str, operator: Mapping[str, str] | None = None) -> Settings:
     outputs = stack_outputs(stack_name)
-    environment = {setting: outputs[output] for output, setting in OUTPUT_TO_SETTING.items() if output in outputs}
+    environment = {setting: outputs[output] for output, setting in _output_to_setting().items() if output in outputs}
     given = os.environ if operator is None else operator
     # what the stack's outputs say wins (its credentials' secret): the operator's settings fill the rest
     environment.update(

@@ -100,8 +100,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("cli/certpush_cli/help_texts.py", "aws:elb"): "the same",
     ("cli/certpush_cli/help_texts.py", "aws:cloudfront"): "the same",
     ("cli/certpush_cli/targets.py", "aws:elb"): "an example in an error message",
-    ("cli/certpush_cli/stack.py", "huaweicloud"): "the stack output that names the credentials' secret "
-    "(template.yaml's outputs)",
     ("cli/certpush_cli/commands/host.py", "huaweicloud"): "not done: `certpush credentials` stores Huawei Cloud's "
     "AK/SK (AWS uses boto3's chain); a provider package should declare its credentials",
     ("cli/certpush_cli/host/wiring.py", "huaweicloud"): "not done: the host's credentials and simulator settings "
@@ -188,3 +186,18 @@ def test_a_provider_named_outside_its_folders_is_found(tmp_path: Path) -> None:
     subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
 
     assert provider_names_outside_their_folders(tmp_path) == {("cli/code.py", "huaweicloud")}
+
+
+def test_each_target_settings_output_is_one_of_the_templates_outputs() -> None:
+    """What a settings class says the stack outputs (``STACK_OUTPUTS``) is in template.yaml's ``Outputs`` and
+    names one of its fields: `certpush --stack` reads the target's setting from it."""
+    template = (ROOT / "template.yaml").read_text()
+    outputs_section = template[template.index("\nOutputs:\n") :]
+    declared = [
+        (kind, output, name) for kind in REGISTRY.settings_classes() for output, name in kind.STACK_OUTPUTS.items()
+    ]
+
+    assert declared, "the Huawei Cloud settings read their credentials' secret from the stack"
+    for kind, output, name in declared:
+        assert f"\n  {output}:\n" in outputs_section, output
+        assert name in kind.model_fields, (kind, name)

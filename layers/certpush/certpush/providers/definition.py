@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import ConfigDict
 
@@ -26,6 +26,10 @@ class TargetSettings(EnvironmentModel):
     settings class."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {}
+    """The stack outputs (template.yaml ``Outputs``) that carry one of these settings, output -> field:
+    what the CLI reads of a deployed stack (``certpush_cli.stack``)."""
 
     @classmethod
     def env_prefix(cls) -> str:
