@@ -17,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from certpush.logic.certificate_import import default_certificate_id
-from certpush.logic.material_files import material_from_files
 from certpush.models.domain import CertificateMaterial
+from certpush_cli.exit_codes import Failure
+from certpush_cli.logic.certificate_import import default_certificate_id
+from certpush_cli.logic.material_files import material_from_files
 from certpush_cli.material_input import read_bytes
-from certpush_cli.terminal import Failure, err
+from certpush_cli.output import err
 
 CERT, CHAIN, KEY = "cert.pem", "chain.pem", "privkey.pem"
 LEGO_CERT, LEGO_KEY, LEGO_ISSUER = ".crt", ".key", ".issuer.crt"

@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from certpush.errors import CertpushError, ConfigurationError
+from certpush.errors import CertpushError
 from certpush.logic.dashboard import Dashboard
-from certpush.logic.dead_letters import DeadLetters
 from certpush.logic.issuances import Issuances
-from certpush.logic.retract import Retractor
 from certpush.ports import CertificateStore, Clock, IssuancePublisher, PolicyStore, RecordsRepository
+from certpush_cli.logic.dead_letters import DeadLetters
+from certpush_cli.logic.retract import Retractor
 
 if TYPE_CHECKING:
     from certpush.settings import Settings
+    from certpush_cli.event_replay import ReplayOutcome
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
 
@@ -142,8 +144,8 @@ class StackBackend:
 
     def dead_letters(self) -> DeadLetters:
         from certpush.adapters.aws_clients import aws_client
-        from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
         from certpush.adapters.sqs_queue import SqsPushQueue
+        from certpush_cli.adapters.sqs_dead_letters import SqsDeadLetterQueue
         from certpush_cli.stack import stack_outputs
 
         outputs = stack_outputs(self.stack)
@@ -152,6 +154,22 @@ class StackBackend:
             dead=SqsDeadLetterQueue(outputs["PushDeadLetterQueueUrl"], sqs),
             queue=SqsPushQueue(outputs["PushQueueUrl"], sqs),
         )
+
+    def follow_event_replay(
+        self, name: str, since: datetime, until: datetime, timeout: float, on_line: Callable[[str], None]
+    ) -> ReplayOutcome:
+        """``replay --events --wait``: what the replay of the archived events did, per issuance (only a
+        stack keeps an event archive)."""
+        from certpush.adapters.aws_clients import aws_client
+        from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
+        from certpush.adapters.dynamodb_replays import DynamoDBReplayLog
+        from certpush_cli.event_replay import follow_replay
+
+        table = self.settings.records_table
+        return follow_replay(
+            name, since, until, timeout, events=aws_client("events"), replays=DynamoDBReplayLog(table),
+            records=self.records, pushes=DynamoDBPushQuery(table), on_line=on_line,
+        )  # fmt: skip
 
     def unit_of_work(self) -> AbstractContextManager[object]:
         return nullcontext()
@@ -285,10 +303,13 @@ class HomeBackend:
 
 def open_backend(stack: str | None, home: Path | None) -> Backend:
     """The one rule: a stack when one is named, else the home."""
-    if stack and home:
-        raise ConfigurationError(
+    if stack and home:  # options that exclude each other: a usage error (exit 2), as everywhere
+        from certpush_cli.exit_codes import ExitCode, Failure
+
+        raise Failure(
             f"both a stack ({stack}, from --stack or CERTPUSH_STACK) and a home ({home}, from --home or "
-            "CERTPUSH_HOME) are named; hint: unset one of them"
+            "CERTPUSH_HOME) are named; hint: unset one of them",
+            ExitCode.USAGE,
         )
     if stack:
         return StackBackend(stack)

@@ -1,4 +1,4 @@
-"""`certpush dashboard`: the records API and its page on http://127.0.0.1:PORT, through the same routes
+"""The records API and its page on http://127.0.0.1:PORT, through the same routes
 the Function URL serves (``certpush.records_api``), against a stack (your AWS credentials) or a home
 (``certpush serve`` serves the same on its own)."""
 
@@ -8,13 +8,7 @@ import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
-
-from certpush_cli.options import HomeOption, StackOption
-from certpush_cli.terminal import ExitCode, Failure, out, user_errors
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from certpush.logic.dashboard import Dashboard
@@ -70,41 +64,3 @@ def stack_records_api_server(stack: str, port: int = 0, **options: Any) -> Funct
     from certpush_cli.stack import settings_for_stack
 
     return records_api_server(build_dashboard(settings_for_stack(stack)), port, name=f"{stack}-records-api", **options)
-
-
-def dashboard(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
-    stack: StackOption = None,
-    home: HomeOption = None,
-) -> None:
-    """Serve the dashboard and the records API locally until Ctrl-C (127.0.0.1 only)."""
-    from certpush_cli.backends import open_backend
-
-    with user_errors():
-        chosen = open_backend(stack, home)
-        try:
-            server = records_api_server(chosen.dashboard(), port, name=f"{stack or 'home'}-records-api")
-        except OSError as exc:
-            raise Failure(
-                f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another with --port", ExitCode.UNREACHABLE
-            ) from exc
-    # the token in the address is this run's: the page sends it, and nothing changes without it
-    out.print(f"dashboard: {server.page_url}  (records API: {server.url}/certificates, /pushes, /summary)")
-    server.start()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        chosen.close()
-
-
-def openapi(
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the document.")] = Path("docs/openapi.json"),
-) -> None:
-    """Write the records API's OpenAPI document (generated from its routes and models)."""
-    with user_errors():
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(openapi_document())
-    out.print(str(out_file))

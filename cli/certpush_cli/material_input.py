@@ -1,6 +1,6 @@
 """The files of `certpush certificates import`: PEM / DER (--cert, --key, --chain) or PKCS#12
 (--pkcs12, password from CERTPUSH_PKCS12_PASSWORD or a prompt), read into certificate material.
-The reading itself, and its refusals, are in ``certpush.logic.material_files``."""
+The reading itself, and its refusals, are in ``certpush_cli.logic.material_files``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
-from certpush.logic.material_files import MAX_FILE_BYTES, chain_pem_of, material_from_files, material_from_pkcs12
 from certpush.models.domain import CertificateMaterial
-from certpush_cli.terminal import ExitCode, Failure
+from certpush_cli.exit_codes import ExitCode, Failure
+from certpush_cli.logic.material_files import MAX_FILE_BYTES, chain_pem_of, material_from_files, material_from_pkcs12
 
 PKCS12_PASSWORD_ENV = "CERTPUSH_PKCS12_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 

@@ -13,6 +13,7 @@ from certpush.adapters.aws_clients import aws_client
 from certpush.errors import ConfigurationError
 from certpush.settings import Settings
 
+# the stack's own settings; each target's come from its settings class (``STACK_OUTPUTS``)
 OUTPUT_TO_SETTING = {
     "RecordsTableName": "RECORDS_TABLE",
     "InventoryTableName": "INVENTORY_TABLE",
@@ -21,7 +22,6 @@ OUTPUT_TO_SETTING = {
     "NotifyTopicArn": "NOTIFY_TOPIC_ARN",
     "CertificateKeyId": "CERTIFICATE_KMS_KEY_ID",
     "SecretsPrefix": "SECRETS_PREFIX",
-    "HuaweiCloudCredentialsSecretId": "HUAWEICLOUD_CREDENTIALS_SECRET_ID",
     "ExpiryWarningDays": "EXPIRY_WARNING_DAYS",
 }
 
@@ -43,20 +43,38 @@ def stack_outputs(stack_name: str, client: Any | None = None) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-# Where the CLI itself calls a target (retract), it reaches Huawei Cloud with the operator's settings.
-OPERATOR_SETTINGS = (
-    "HUAWEICLOUD_ENDPOINT_TEMPLATE",
-    "HUAWEICLOUD_PROJECT_IDS",
-    "HUAWEICLOUD_SITE",
-    "HUAWEICLOUD_DOMAIN_ID",
-    "HUAWEICLOUD_WAF_ENTERPRISE_PROJECT_ID",
-    "HUAWEICLOUD_CDN_ENTERPRISE_PROJECT_ID",
-)
+def operator_settings() -> list[str]:
+    """Where the CLI itself calls a target (retract), it reaches it with the operator's settings: every
+    variable of every target's settings class (``HUAWEICLOUD_SITE``, ``HUAWEICLOUD_CDN_ENTERPRISE_PROJECT_ID``...),
+    read from the registry, so a new target's settings need no line here."""
+    from certpush.environment import variable_of
+    from certpush.providers.registry import REGISTRY
+
+    return [
+        variable_of(kind, name, field)
+        for kind in REGISTRY.settings_classes()
+        for name, field in kind.model_fields.items()
+    ]
+
+
+def _output_to_setting() -> dict[str, str]:
+    from certpush.environment import variable_of
+    from certpush.providers.registry import REGISTRY
+
+    targets = {
+        output: variable_of(kind, name, kind.model_fields[name])
+        for kind in REGISTRY.settings_classes()
+        for output, name in kind.STACK_OUTPUTS.items()
+    }
+    return {**OUTPUT_TO_SETTING, **targets}
 
 
 def settings_for_stack(stack_name: str, operator: Mapping[str, str] | None = None) -> Settings:
     outputs = stack_outputs(stack_name)
-    environment = {setting: outputs[output] for output, setting in OUTPUT_TO_SETTING.items() if output in outputs}
+    environment = {setting: outputs[output] for output, setting in _output_to_setting().items() if output in outputs}
     given = os.environ if operator is None else operator
-    environment.update({name: given[name] for name in OPERATOR_SETTINGS if given.get(name)})
+    # what the stack's outputs say wins (its credentials' secret): the operator's settings fill the rest
+    environment.update(
+        {name: given[name] for name in operator_settings() if given.get(name) and name not in environment}
+    )
     return Settings.from_env(environment)

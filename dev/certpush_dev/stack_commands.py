@@ -4,6 +4,7 @@ topology. It is not how certpush runs for real on one machine: that is `certpush
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shlex
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from certpush_cli.terminal import ExitCode, StackOption, err, out, user_errors
+from certpush_cli.exit_codes import ExitCode, user_errors
+from certpush_cli.fixture_commands import register_fixture_commands
+from certpush_cli.output import err, out
 
 app = typer.Typer(
     name="certpush-dev",
@@ -37,6 +40,9 @@ local_app = typer.Typer(
 app.add_typer(local_app, name="stack")
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the running stack's state file lives.")]
+StackOption = Annotated[
+    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
+]
 DEFAULT_STATE_DIR = Path(".certpush")
 
 
@@ -255,26 +261,14 @@ def _embedded_only(command: str) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
 
-@local_app.command("create-cdn-domain")
-def create_cdn_domain(
-    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
-    state_dir: StateDir = DEFAULT_STATE_DIR,
-) -> None:
-    """Add an accelerated domain to the Huawei Cloud simulator's CDN (demo and tests).
-
-    Then `certpush push ... --to huaweicloud:cdn` configures the certificate on it."""
-    import httpx
-
-    url = _read_state(state_dir)["huaweicloud_url"]
-    try:
-        response = httpx.post(f"{url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
-    except httpx.TransportError as exc:
-        err.print(f"error: the Huawei Cloud simulator at {url} cannot be reached ({exc}); is the stack up?")
-        raise typer.Exit(ExitCode.UNREACHABLE) from exc
-    if response.status_code != 201:
-        err.print(f"error: the simulator refused {domain}: {response.text}; hint: give a valid DNS name")
-        raise typer.Exit(ExitCode.REFUSED)
-    out.print(response.json()["id"])
+# `certpush-dev stack create-NAME`: each emulator package's fixtures (certpush_emulators.fixtures), made in
+# the running stack's emulator of that provider (its URL in the state file: "<provider>_url")
+register_fixture_commands(
+    local_app,
+    "create",
+    inspect.Parameter("state_dir", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_STATE_DIR, annotation=StateDir),
+    lambda provider, state_dir: str(_read_state(state_dir)[f"{provider}_url"]),
+)
 
 
 @local_app.command("check")
@@ -291,7 +285,7 @@ def check(
     problems = 0
     with user_errors():
         settings = settings_for_stack(stack)
-        for line, ok in inspect_pushes(settings, certificate_id, state["huaweicloud_url"]):
+        for line, ok in inspect_pushes(settings, certificate_id, lambda provider: state.get(f"{provider}_url")):
             out.print(("ok      " if ok else "MISSING ") + line)
             problems += 0 if ok else 1
     if problems:

@@ -1,4 +1,4 @@
-"""One exit code per kind of outcome, for every command (``certpush_cli.terminal.ExitCode``, docs/operations.md
+"""One exit code per kind of outcome, for every command (``certpush_cli.exit_codes.ExitCode``, docs/operations.md
 "Exit codes"): 0 ok, 1 a push (or retraction) failed, 2 usage, 3 refused input or an unknown id with
 nothing changed, 4 timeout, 5 the stack or host cannot be reached. One row per command and outcome,
 run through the CLI against the embedded stack; every error is one line on stderr."""
@@ -18,9 +18,9 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from certpush_cli.exit_codes import ExitCode
 from certpush_cli.main import app
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
-from certpush_cli.terminal import ExitCode
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.stack import EmbeddedStack
 from certpush_dev.stack_commands import app as dev_app

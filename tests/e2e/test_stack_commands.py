@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from certpush_cli.terminal import ExitCode
+from certpush_cli.exit_codes import ExitCode
 from certpush_dev.stack_commands import port_is_free
 from tests.e2e.conftest import ROOT
 

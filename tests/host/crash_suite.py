@@ -48,7 +48,6 @@ import certpush.providers.aws.elb_adapter
 import certpush.providers.huaweicloud.cdn_adapter
 import certpush.providers.huaweicloud.elb_adapter
 import certpush.providers.huaweicloud.waf_adapter  # noqa: F401
-from certpush.logic.certificate_import import import_certificate
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, PushPolicy, TargetSpec
@@ -59,6 +58,7 @@ from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.webhooks import WebhookDeliverer, http_sender
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 
 CERTIFICATES = 50

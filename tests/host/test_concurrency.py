@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial
 from certpush.providers.registry import REGISTRY
 from certpush_cli.host.home import Home
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from tests.host.conftest import CliResult, Serve, copies, host_environment, sample
 
 pytestmark = pytest.mark.host

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, PushPolicy, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
@@ -20,6 +19,7 @@ from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.webhooks import WebhookDeliverer
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from tests.fakes import ScriptedTarget
 

@@ -13,7 +13,6 @@ from pydantic import SecretStr
 from certpush.adapters.certificate_store import DynamoDBCertificateStore
 from certpush.adapters.policy_store import DynamoDBPolicyStore
 from certpush.errors import AlreadyImportedError, CertificateNotFoundError
-from certpush.logic.certificate_import import ImportResult, import_certificate
 from certpush.models.domain import (
     CertificateMaterial,
     CertificateStatus,
@@ -24,6 +23,7 @@ from certpush.models.domain import (
 from certpush.ports import CertificateStore, PolicyStore
 from certpush.providers.registry import REGISTRY
 from certpush_cli.host.stores import SqliteCertificateStore, SqlitePolicyStore
+from certpush_cli.logic.certificate_import import ImportResult, import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FixedClock, InMemoryCertificateStore, InMemoryPolicyStore

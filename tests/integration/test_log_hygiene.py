@@ -22,12 +22,12 @@ import pytest
 from pydantic import SecretStr
 
 from certpush.log_hygiene import LIBRARY_LOGGERS, pin_library_loggers
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial
 from certpush.providers.registry import REGISTRY
 from certpush.settings import Settings
 from certpush.wiring import SystemClock, certificate_store
 from certpush_cli.function_url import LocalLambdaContext, function_url_event
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.local.pollers import load_handler
 from certpush_dev.local.provision import FunctionSpec, ProvisionedStack

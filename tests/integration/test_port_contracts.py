@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from certpush.adapters.sqs_dead_letters import SqsDeadLetterQueue
 from certpush.adapters.sqs_queue import SqsPushQueue
 from certpush.models.domain import TargetOptions
 from certpush.models.messages import PushMessage
 from certpush.ports import DeadLetterQueue, PushQueue, RedriveQueue
+from certpush_cli.adapters.sqs_dead_letters import SqsDeadLetterQueue
 from certpush_cli.host.queue import SqliteDeadLetterQueue, SqlitePushQueue
 from certpush_dev.local.provision import ProvisionedStack
 from tests.fakes import FakeQueue, InMemoryDeadLetterQueue

@@ -14,13 +14,13 @@ from types import ModuleType
 import pytest
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, CertificateVersion
 from certpush.providers.registry import REGISTRY
 from certpush_cli.function_url import LocalLambdaContext
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.fakes import (
     FakeQueue,

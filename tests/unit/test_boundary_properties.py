@@ -27,9 +27,9 @@ from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, RejectReason
 from certpush_cli import backends
 from certpush_cli import main as cli_main
+from certpush_cli.exit_codes import ExitCode
 from certpush_cli.function_url import LocalLambdaContext
 from certpush_cli.sample_certificates import make_certificate
-from certpush_cli.terminal import ExitCode
 from tests.fakes import FakeQueue
 from tests.unit.conftest import CERTIFICATE_ID
 from tests.unit.test_handlers import issued_event, sqs_record, stream_record

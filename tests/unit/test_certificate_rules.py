@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from certpush.errors import InvalidCertificateError
-from certpush.logic.certificate_import import import_certificate
 from certpush.logic.certificate_rules import (
     RULES,
     RULES_BY_CODE,
@@ -24,12 +23,13 @@ from certpush.logic.certificate_rules import (
     Source,
     TargetCertificateRules,
 )
-from certpush.logic.material_files import secret_size
 from certpush.logic.validation import Validator
 from certpush.logic.x509_checks import material_shape
 from certpush.models.domain import CertificateMaterial, PushStatus, RejectReason, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.registry import REGISTRY
+from certpush_cli.logic.certificate_import import import_certificate
+from certpush_cli.logic.material_files import secret_size
 from certpush_cli.sample_certificates import make_certificate
 from tests.certificate_shapes import SHAPES, material, sha1_signed, shape
 from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryPolicyStore, InMemoryRecordsRepository

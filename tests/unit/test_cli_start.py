@@ -14,7 +14,8 @@ from certpush import __version__
 from certpush.models.domain import CERTIFICATE_ID_RULE, CertificateStatus
 from certpush_cli import help_texts
 from certpush_cli.acme_files import material_from_acme_client
-from certpush_cli.main import VERSION, StatusChoice
+from certpush_cli.commands.certificates import StatusChoice
+from certpush_cli.main import VERSION
 from certpush_cli.targets import attach_default_help, attach_help, to_help
 
 pytestmark = pytest.mark.unit

@@ -1,13 +1,13 @@
-"""Dead-letter use cases (certpush.logic.dead_letters) on the fakes: listing takes nothing away;
+"""Dead-letter use cases (certpush_cli.logic.dead_letters) on the fakes: listing takes nothing away;
 a redrive deletes a letter only once the push queue accepted it."""
 
 from __future__ import annotations
 
 import pytest
 
-from certpush.logic.dead_letters import DeadLetters, describe
 from certpush.models.domain import TargetOptions
 from certpush.models.messages import DeadLetter, PushMessage
+from certpush_cli.logic.dead_letters import DeadLetters, describe
 from tests.fakes import FakeQueue, InMemoryDeadLetterQueue
 
 pytestmark = pytest.mark.unit

@@ -37,7 +37,7 @@ from certpush.models.events import (
 )
 from certpush.models.items import ITEM_HISTORY, record_from_item
 from certpush.models.messages import PushMessageRecord
-from certpush.models.schemas import SCHEMAS, render_schemas
+from certpush_cli.schemas import SCHEMAS, render_schemas
 from tests.fakes import FakeQueue, InMemoryRecordsRepository, ScriptedTarget
 from tests.unit.conftest import CERTIFICATE_ID, ROOT, material_of
 

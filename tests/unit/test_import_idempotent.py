@@ -9,9 +9,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateStatus
 from certpush.providers.registry import REGISTRY
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import SampleCertificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import CERTIFICATE_ID, material_of

@@ -15,9 +15,9 @@ from certpush.adapters import batch_logging
 from certpush.adapters.consumers import PushConsumer
 from certpush.logic.push import PushWorker
 from certpush.logic.validation import Validator
+from certpush_cli.exit_codes import ExitCode
 from certpush_cli.function_url import LocalLambdaContext
 from certpush_cli.main import app as cli_app
-from certpush_cli.terminal import ExitCode
 from tests.fakes import FakeQueue
 from tests.unit.test_handlers import sqs_record
 

@@ -12,7 +12,6 @@ from certpush.logic.issuances import (
     Issuances,
     IssuanceTimeoutError,
     NoPushRecordsError,
-    all_in_place,
     plan_replay,
 )
 from certpush.models.domain import (
@@ -24,6 +23,7 @@ from certpush.models.domain import (
     TargetOptions,
     TargetSpec,
 )
+from certpush_cli.exit_codes import all_in_place
 from tests.fakes import FixedClock, InMemoryRecordsRepository, RecordingPublisher, claim_push
 
 pytestmark = pytest.mark.unit

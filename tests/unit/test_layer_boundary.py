@@ -3,6 +3,8 @@ embedded stack's dependencies, which the layer does not ship."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +151,108 @@ def test_a_function_loads_only_what_it_runs(function: str, builder: str) -> None
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     assert not [name for name in NOT_RUN[(function, builder)] if name in loaded]
+
+
+# -- the layer ships what the functions run (issue 21): CLI-only code lives in certpush_cli --------------------
+LAYER_PACKAGE = ROOT / "layers" / "certpush" / "certpush"
+
+# public names of the layer that no function reaches, and why they stay in the layer
+USED_OUTSIDE_THE_FUNCTIONS = {
+    ("certpush.ports", "DeadLetterQueue"): "the dead-letter port beside its sibling RedriveQueue (the push "
+    "queue implements that one); ports move with their roles (issue 21 item 3)",
+    ("certpush.ports", "RedriveQueue"): "the runtime's SqsPushQueue implements it (a Protocol: no import names it)",
+    ("certpush.providers.registry", "hint_for"): "one table of hints: certpush's reasons and each provider's own "
+    "codes (its HINTS, in its package), which the registry knows",
+    ("certpush.models.domain", "is_certificate_id"): "the id rule, beside the model field that enforces it",
+    ("certpush.logic.certificate_rules", "refuses_at_import"): "the one rules table: the validator reads it, "
+    "and the import (certpush_cli.logic.certificate_import) reads this column of it",
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(LAYER_PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+LAYER_MODULES = {_module_name(path): path for path in sorted(LAYER_PACKAGE.rglob("*.py"))}
+HANDLERS = sorted((ROOT / "functions").glob("*/app.py"))
+
+
+def _imported(path: Path, module: str) -> set[str]:
+    """The layer modules a file imports, at its top or inside a function (``from a import b`` counts
+    ``a.b`` when that is a module)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1) if ".".join(parts[:i]) in LAYER_MODULES)
+    return found
+
+
+def _reached_from(handlers: list[Path]) -> set[str]:
+    reached: set[str] = set()
+    todo = [name for handler in handlers for name in _imported(handler, "app")]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(_imported(LAYER_MODULES[name], name))
+    return reached
+
+
+def test_every_module_of_the_layer_is_run_by_a_function() -> None:
+    """A module no handler in functions/ imports (directly, or through modules it imports) is code only the
+    CLI or an emulator runs: it belongs in certpush_cli or certpush_emulators, not in the layer."""
+    assert len(HANDLERS) >= 6
+
+    assert sorted(set(LAYER_MODULES) - _reached_from(HANDLERS)) == []
+
+
+def test_a_module_no_function_imports_is_found() -> None:
+    """The walk above sees imports inside functions and through packages: without the records API's
+    handler, its routes (imported by nothing else) are not reached."""
+    assert "certpush.records_api" in _reached_from(HANDLERS)
+    assert "certpush.records_api" not in _reached_from([h for h in HANDLERS if h.parent.name != "records_api"])
+
+
+def _used_by_the_runtime(name: str, module: str, imports: dict[Path, set[str]], sources: dict[Path, str]) -> bool:
+    """Named again in its own module, or in a module or handler that imports its module."""
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    own = LAYER_MODULES[module]
+    return len(pattern.findall(sources[own])) > 1 or any(
+        module in imported and pattern.search(sources[path]) for path, imported in imports.items() if path != own
+    )
+
+
+def _unused_public_names() -> list[tuple[str, str]]:
+    sources = {path: path.read_text() for path in [*LAYER_MODULES.values(), *HANDLERS]}
+    imports = {path: _imported(path, name) for name, path in LAYER_MODULES.items()}
+    imports.update({handler: _imported(handler, "app") for handler in HANDLERS})
+    return sorted(
+        (module, node.name)
+        for module, path in LAYER_MODULES.items()
+        for node in ast.parse(sources[path]).body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+        and not node.name.startswith("_")
+        and not _used_by_the_runtime(node.name, module, imports, sources)
+    )
+
+
+def test_every_public_name_of_the_layer_is_used_by_the_runtime() -> None:
+    """A public function or class that only the CLI, an emulator or a test uses (as ``signer.verify`` was:
+    only the simulator checks signatures) leaves the layer, or is listed above with the reason it stays."""
+    unused = _unused_public_names()
+
+    assert sorted(set(unused) - set(USED_OUTSIDE_THE_FUNCTIONS)) == []
+    assert sorted(set(USED_OUTSIDE_THE_FUNCTIONS) - set(unused)) == [], "an exception no longer needed"

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certpush.errors import InvalidCertificateError
 from certpush.logic.certificate_rules import RULES, RULES_BY_CODE, SECRET_MAX_BYTES, InputRefusal
-from certpush.logic.material_files import check_secret_size, material_from_files, material_from_pkcs12, read_file
 from certpush.logic.x509_checks import check_material
+from certpush_cli.logic.material_files import check_secret_size, material_from_files, material_from_pkcs12, read_file
 from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from tests.unit.conftest import NOW, material_of
 

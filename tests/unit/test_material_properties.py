@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from certpush.errors import InvalidCertificateError
-from certpush.logic.certificate_import import import_certificate
 from certpush.logic.certificate_rules import InputRefusal
-from certpush.logic.material_files import material_from_files, material_from_pkcs12
 from certpush.models.domain import RejectReason
 from certpush.providers.registry import REGISTRY
+from certpush_cli.logic.certificate_import import import_certificate
+from certpush_cli.logic.material_files import material_from_files, material_from_pkcs12
 from certpush_cli.sample_certificates import make_certificate, other_private_key
 from tests.fakes import FixedClock, InMemoryCertificateStore
 from tests.unit.conftest import NOW

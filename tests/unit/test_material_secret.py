@@ -8,9 +8,9 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from certpush.logic.material_files import secret_size
 from certpush.models.domain import CertificateMaterial
 from certpush.models.material_secret import decode_material, encode_material
+from certpush_cli.logic.material_files import secret_size
 
 pytestmark = pytest.mark.unit
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from certpush.logic.push import PushWorker
-from certpush.logic.retract import Retractor, RetractStatus
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, RejectReason, TargetKey, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
+from certpush_cli.logic.retract import Retractor, RetractStatus
 from certpush_cli.sample_certificates import make_certificate
 from tests.fakes import FakeQueue, FixedClock, InMemoryRecordsRepository, ScriptedTarget
 from tests.unit.conftest import CERTIFICATE_ID, DOMAIN, NOW, SANS, material_of

@@ -22,8 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from certpush.errors import ConfigurationError
 from certpush_cli.host.home import Home
 from certpush_cli.host.processes import is_alive
@@ -176,11 +174,3 @@ def stop(home: Home, simulation: Simulation | None = None) -> list[int]:
         stopped.append(process.pid)
     home.simulators_file.unlink(missing_ok=True)
     return stopped
-
-
-def add_cdn_domain(simulation: Simulation, domain: str) -> str:
-    """An accelerated domain in the simulated Huawei Cloud CDN (the console's job on the real one)."""
-    response = httpx.post(f"{simulation.huaweicloud.url}/_sim/cdn/domains", json={"domain_name": domain}, timeout=10)
-    if response.status_code != 201:
-        raise ConfigurationError(f"the simulator refused {domain}: {response.text}; hint: give a valid DNS name")
-    return str(response.json()["id"])

@@ -26,7 +26,6 @@ from certpush.logic.issuances import Issuances
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.rate_limits import QuotaTable
-from certpush.logic.retract import Retractor
 from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
@@ -44,6 +43,7 @@ from certpush_cli.host.queue import SqliteDeadLetterQueue, SqlitePushQueue
 from certpush_cli.host.records import SqliteRecordsRepository
 from certpush_cli.host.simulators import Simulation
 from certpush_cli.host.stores import SqliteCertificateStore, SqliteCredentialStore, SqlitePolicyStore
+from certpush_cli.logic.retract import Retractor
 
 HUAWEICLOUD_CREDENTIALS = "huaweicloud"
 CREDENTIAL_VARIABLES = ("HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN")

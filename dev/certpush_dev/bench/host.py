@@ -24,7 +24,6 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, TargetSpec
 from certpush.providers.registry import REGISTRY
 from certpush_cli.host.home import Home
@@ -32,6 +31,7 @@ from certpush_cli.host.processes import process_identity
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.simulators import SimulatedProcess, Simulation
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.bench.machine import MIN_ROUNDS, interleave
 from certpush_dev.bench.pipeline import HUAWEI_REGIONS, FanOutSetting, fan_out_figures

@@ -34,7 +34,6 @@ import httpx
 from pydantic import SecretStr
 
 from certpush.adapters.rate_limiter import WindowRateLimiter
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, PushPolicy, PushStatus, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.aws.elb import REGIONS as AWS_REGIONS
@@ -45,6 +44,7 @@ from certpush_cli.host.home import Home
 from certpush_cli.host.runtime import HostRuntime
 from certpush_cli.host.simulators import SimulatedProcess, Simulation
 from certpush_cli.host.wiring import Host
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_dev.bench.host import MotoProcess
 from certpush_emulators.huaweicloud.server import DECLARED_FLOW_LIMITS, DEFAULT_CREDENTIALS

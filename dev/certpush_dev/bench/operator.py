@@ -43,11 +43,11 @@ def seed_dashboard(stack: Any, prefix: str, numbers: range, failing: int) -> Non
     ap-southeast-1 FAILED (WAF.00012005)."""
     import boto3
 
-    from certpush.logic.certificate_import import import_certificate
     from certpush.models.domain import CertificateMaterial, PushRecord, PushStatus
     from certpush.models.items import current_item, history_item
     from certpush.providers.registry import REGISTRY
     from certpush.wiring import SystemClock, certificate_store
+    from certpush_cli.logic.certificate_import import import_certificate
     from certpush_cli.sample_certificates import make_certificate
     from certpush_cli.stack import settings_for_stack
 

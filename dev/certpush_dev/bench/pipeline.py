@@ -15,11 +15,11 @@ from pydantic import SecretStr
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
 from certpush.adapters.eventbridge_sns import EventBridgePublisher
-from certpush.logic.certificate_import import import_certificate
 from certpush.models.domain import CertificateMaterial, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.registry import REGISTRY
 from certpush.wiring import SystemClock, certificate_store
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_cli.stack import settings_for_stack
 from certpush_dev.bench.machine import MIN_ROUNDS, Interleaved, interleave

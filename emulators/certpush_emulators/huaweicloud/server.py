@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from certpush.ports import Clock
 from certpush.providers.huaweicloud.quotas import QUOTAS
 from certpush.providers.huaweicloud.regions import ENDPOINTS
-from certpush.providers.huaweicloud.signer import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 from certpush_emulators.huaweicloud.cdn import CdnService
 from certpush_emulators.huaweicloud.elb import ELB_INVALID, ElbService
 from certpush_emulators.huaweicloud.iam import IamService
+from certpush_emulators.huaweicloud.signature import MAX_CLOCK_SKEW, SignatureVerificationError, verify
 from certpush_emulators.huaweicloud.state import (
     APIGW_AUTH,
     APIGW_THROTTLED,

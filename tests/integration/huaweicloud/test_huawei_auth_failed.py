@@ -10,7 +10,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from certpush.logic.certificate_import import import_certificate
 from certpush.logic.push import PushWorker, RetryPolicy
 from certpush.logic.validation import Validator
 from certpush.models.domain import CertificateMaterial, PushStatus, TargetOptions, TargetSpec
@@ -18,6 +17,7 @@ from certpush.models.events import CertificateIssuedDetail
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
 from certpush.providers.registry import REGISTRY
+from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
 from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryPolicyStore, InMemoryRecordsRepository

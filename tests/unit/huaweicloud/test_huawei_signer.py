@@ -19,14 +19,13 @@ from pydantic import SecretStr
 from certpush.providers.huaweicloud.signer import (
     SDK_SIGNED_HEADERS,
     HuaweiSigner,
-    SignatureVerificationError,
     authorization_header,
     canonical_query_string,
     canonical_uri,
     format_sdk_date,
     sign,
-    verify,
 )
+from certpush_emulators.huaweicloud.signature import SignatureVerificationError, verify
 
 pytestmark = pytest.mark.unit
 

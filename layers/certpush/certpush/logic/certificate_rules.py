@@ -9,7 +9,7 @@ Two kinds of rules:
   (``certificate_import``) and the validator do when the rule is broken, and ``forceable`` which
   refusals ``certificates import --force`` overrides; ``certificate_import`` and the CLI read them
   from here. The checks themselves live in ``certpush.logic.x509_checks`` (X.509) and
-  ``certpush.logic.material_files`` (files as people have them); both raise
+  ``certpush_cli.logic.material_files`` (files as people have them); both raise
   ``InvalidCertificateError`` with one of these codes.
 * ``TargetCertificateRules``: what one push target takes (key algorithms and sizes, signature
   algorithms, X.509 versions, size limits), each rule with the documentation page it mirrors. Every

@@ -17,11 +17,6 @@ def days_left(not_after: datetime, now: datetime) -> int:
     return math.floor((not_after - now).total_seconds() / 86400)
 
 
-def is_expiring(not_after: datetime, now: datetime, warning_days: int) -> bool:
-    """Fewer days left than the warning threshold (``ExpiryWarningDays``), or expired."""
-    return days_left(not_after, now) < warning_days
-
-
 def serving(records: list[PushRecord]) -> dict[TargetKey, PushRecord]:
     """Per target, the live record (SUCCEEDED, or ATTACH_FAILED: the certificate is there) of the newest
     version: what the target serves. A version renewed in place by another is REPLACED, not live, so a

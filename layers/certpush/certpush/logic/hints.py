@@ -32,8 +32,6 @@ REASON_HINTS: Mapping[str, str] = {
     "DISTRIBUTION_NOT_FOUND": "a distribution to attach to is gone: certpush replay ID --drop-attach REF",
     "LISTENER_NOT_TLS": "the listener is not HTTPS/TLS: attach to a TLS listener instead (--drop-attach REF)",
     "CERTIFICATE_IN_USE": "something else uses the certificate: detach it there first",
-    "CREDENTIALS_UNAVAILABLE": "no Huawei Cloud credentials could be read: certpush credentials set huaweicloud "
-    "(one machine) or the stack's HuaweiCloudCredentials secret",
     "AUTH_FAILED": "the target refused the credentials (or the clock is off): check the AK/SK (certpush credentials "
     "show, or the stack's secret) and the host's clock, then certpush replay ID",
     "STUCK": "the push stopped answering: certpush replay ID pushes it again",

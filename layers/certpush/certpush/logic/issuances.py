@@ -82,11 +82,6 @@ def plan_replay(
     return ReplayPlan(certificate_id=certificate_id, version=chosen, failed=failed, targets=merge_targets(specs))
 
 
-def all_in_place(records: list[PushRecord]) -> bool:
-    """Every target SUCCEEDED, already had this version, or holds a newer one (SUPERSEDED)."""
-    return all(r.status.is_fine or r.reason == "ALREADY_PUSHED" for r in records)
-
-
 @dataclass
 class Issuances:
     records: RecordsRepository

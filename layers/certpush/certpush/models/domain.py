@@ -160,7 +160,7 @@ class CertificateVersion(BaseModel):
     key_type: str
     secret_id: str
     imported_at: datetime
-    # what makes a re-import the same material (certpush.logic.fingerprints); None on versions stored before
+    # what makes a re-import the same material (certpush_cli.logic.fingerprints); None on versions stored before
     key_fingerprint_sha256: str | None = Field(default=None, description="SHA-256 of the key's public half")
     chain_fingerprint_sha256: str | None = None
 

@@ -2,7 +2,7 @@
 object (``{"certificate": PEM, "chain": PEM, "private_key": PEM}``). Secrets Manager holds it on AWS
 (``adapters/certificate_store.py``), the home's sealed ``material`` table on one machine
 (``certpush_cli/host/stores.py``), and the import measures it against Secrets Manager's size limit
-(``logic/material_files.py``): all through these two functions."""
+(``certpush_cli/logic/material_files.py``): all through these two functions."""
 
 from __future__ import annotations
 

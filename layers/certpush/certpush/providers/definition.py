@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import ConfigDict
 
@@ -26,6 +26,10 @@ class TargetSettings(EnvironmentModel):
     settings class."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {}
+    """The stack outputs (template.yaml ``Outputs``) that carry one of these settings, output -> field:
+    what the CLI reads of a deployed stack (``certpush_cli.stack``)."""
 
     @classmethod
     def env_prefix(cls) -> str:
@@ -76,7 +80,7 @@ class PushTargetDefinition(Generic[S]):
     provider: str
     service: str
     description: str
-    """Where the certificate goes, in one line."""
+    """Where the certificate goes, in one line: README's table of targets (tests/unit/test_provider_layout.py)."""
     regions: frozenset[str] | None
     """Region table; None for a global service (its one "region" is ``global``)."""
     settings: type[S]
@@ -92,7 +96,7 @@ class PushTargetDefinition(Generic[S]):
     ``provider:service:Operation``, ``certpush.logic.rate_limits``), each naming its source: pushes are
     paced under them (``RateLimiter``), and ``RATE_LIMITS`` overrides them."""
     """Looks through the target's own API for what a SUCCEEDED record says was pushed; None when
-    the target can only be inspected in its emulator (``certpush_dev.local.inspection``)."""
+    the target can only be inspected in its emulator (its emulator package's ``inspection`` module)."""
 
     @property
     def name(self) -> str:

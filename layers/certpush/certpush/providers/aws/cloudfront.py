@@ -84,7 +84,7 @@ DEFINITION = PushTargetDefinition(
     provider=PROVIDER,
     service=SERVICE,
     description="ACM in us-east-1 (re-imported in place on renewal), then optionally a distribution's viewer "
-    "certificate",
+    "certificate (SNI)",
     regions=None,
     settings=AwsCloudFrontSettings,
     build=build,

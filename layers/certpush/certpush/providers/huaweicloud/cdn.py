@@ -25,7 +25,7 @@ def build(settings: HuaweiCloudSettings, context: BuildContext) -> PushTarget | 
 DEFINITION = PushTargetDefinition(
     provider="huaweicloud",
     service=CDN,
-    description="the HTTPS configuration of accelerated domains (global)",
+    description="the HTTPS configuration of accelerated domains (default: every domain the certificate covers)",
     regions=None,
     settings=HuaweiCloudSettings,
     build=build,

@@ -16,4 +16,7 @@ HINTS: Mapping[str, str] = {
     "APIGW.0101": "the API does not exist there: the service is not offered in that region",
     "APIGW.0302": "the IAM user may not call this API: grant the service's permissions to the AK/SK's user",
     "APIGW.0308": "throttled by Huawei Cloud: lower PushConcurrency, or replay later",
+    # certpush's own code for credentials it could not read (client.py), worded for this provider
+    "CREDENTIALS_UNAVAILABLE": "no Huawei Cloud credentials could be read: certpush credentials set huaweicloud "
+    "(one machine) or the stack's HuaweiCloudCredentials secret",
 }

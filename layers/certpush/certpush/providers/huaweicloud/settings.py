@@ -3,7 +3,7 @@ CLI need the settings and the region tables, not httpx)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from pydantic import Field, field_validator
@@ -26,6 +26,7 @@ class HuaweiCloudSettings(TargetSettings):
     service, parsed once at the edge."""
 
     ENV_PREFIX: ClassVar[str] = "HUAWEICLOUD_"
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {"HuaweiCloudCredentialsSecretId": "credentials_secret_id"}
 
     credentials_secret_id: str | None = None
     endpoint_template: str | None = Field(

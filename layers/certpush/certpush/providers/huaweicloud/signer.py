@@ -7,19 +7,18 @@
 3. StringToSign = ``SDK-HMAC-SHA256\\n{X-Sdk-Date}\\n{hex(sha256(CanonicalRequest))}``.
 4. Signature = hex(HMAC-SHA256(SK, StringToSign)); no key derivation.
 
-``authorization_header`` is the pure function; ``HuaweiSigner`` applies it to httpx requests;
-``verify`` is what a server (the local simulator) runs to check a request.
+``authorization_header`` is the pure function; ``HuaweiSigner`` applies it to httpx requests. What a
+server runs to check a request is the simulator's (``certpush_emulators.huaweicloud.signature``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote, urlsplit
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
 
 import httpx
 from pydantic import SecretStr
@@ -33,7 +32,6 @@ HEADER_DATE = "X-Sdk-Date"
 HEADER_CONTENT_SHA256 = "X-Sdk-Content-Sha256"
 HEADER_AUTHORIZATION = "Authorization"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
-MAX_CLOCK_SKEW = timedelta(minutes=15)
 HEADER_SECURITY_TOKEN = "X-Security-Token"  # noqa: S105 - a header name
 # The headers huaweicloudsdkcore's client signs (everything in its header_params: Content-Type,
 # User-Agent, X-Project-Id or X-Domain-Id, X-Sdk-Date, Host, and X-Security-Token with temporary
@@ -43,20 +41,7 @@ SDK_SIGNED_HEADERS = frozenset(
     {"content-type", "host", "user-agent", "x-domain-id", "x-project-id", "x-sdk-date", "x-security-token"}
 )
 
-_AUTHORIZATION_RE = re.compile(
-    r"^SDK-HMAC-SHA256\s+Access=(?P<access>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<sig>[0-9a-fA-F]+)$"
-)
-
 HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]]
-
-
-class SignatureVerificationError(Exception):
-    """A request whose signature or date does not check out. ``code`` follows the API gateway's codes."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def _encode(value: str) -> str:
@@ -67,10 +52,6 @@ def format_sdk_date(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime(DATE_FORMAT)
-
-
-def parse_sdk_date(value: str) -> datetime:
-    return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=UTC)
 
 
 def canonical_uri(path: str) -> str:
@@ -89,7 +70,7 @@ def signed_header_names(names: Iterable[str]) -> list[str]:
     return sorted({name.lower() for name in names if "_" not in name})
 
 
-def _lower_headers(headers: HeaderInput) -> dict[str, str]:
+def lowered_headers(headers: HeaderInput) -> dict[str, str]:
     items = headers.items() if isinstance(headers, Mapping) else headers
     lowered: dict[str, str] = {}
     for name, value in items:
@@ -171,7 +152,7 @@ def sign(
     """Signs a request described by its parts. ``Host`` defaults to the URL's host[:port]; ``X-Sdk-Date``
     to ``sdk_date`` (one of the two must give a date). Pure: no clock, no I/O."""
     path, query_pairs, host = _split_url(url)
-    lowered = _lower_headers(headers)
+    lowered = lowered_headers(headers)
     lowered.setdefault("host", host)
     if sdk_date is not None:
         date_value = sdk_date if isinstance(sdk_date, str) else format_sdk_date(sdk_date)
@@ -209,54 +190,6 @@ def authorization_header(
         body=body,
         sdk_date=sdk_date,
     ).authorization
-
-
-def verify(
-    *,
-    secret_for: Callable[[str], str | None] | Mapping[str, str],
-    method: str,
-    target: str,
-    headers: HeaderInput,
-    body: bytes,
-    now: datetime,
-    max_skew: timedelta = MAX_CLOCK_SKEW,
-) -> str:
-    """Checks a received request; ``target`` is the request target as received (path and query).
-    Returns the access key that signed it, raises SignatureVerificationError otherwise."""
-    lowered = _lower_headers(headers)
-    match = _AUTHORIZATION_RE.match(lowered.get("authorization", ""))
-    if match is None:
-        raise SignatureVerificationError("APIGW.0301", "missing or malformed SDK-HMAC-SHA256 Authorization")
-    access_key = match["access"]
-    lookup = secret_for.get if isinstance(secret_for, Mapping) else secret_for
-    secret_key = lookup(access_key)
-    if secret_key is None:
-        raise SignatureVerificationError("APIGW.0301", "unknown access key")
-    names = match["signed"].split(";")
-    if names != signed_header_names(names) or "host" not in names or HEADER_DATE.lower() not in names:
-        raise SignatureVerificationError(
-            "APIGW.0301", "SignedHeaders must be sorted, lowercase, with host and x-sdk-date"
-        )
-    missing = [name for name in names if name not in lowered]
-    if missing:
-        raise SignatureVerificationError("APIGW.0301", f"signed headers not sent: {','.join(missing)}")
-    try:
-        signed_at = parse_sdk_date(lowered[HEADER_DATE.lower()])
-    except ValueError as exc:
-        raise SignatureVerificationError("APIGW.0301", "X-Sdk-Date is not YYYYMMDDTHHMMSSZ") from exc
-    if abs(now.astimezone(UTC) - signed_at) > max_skew:
-        # APIGW.0303: the request's time is more than 15 minutes off the gateway's (API Gateway "Error Codes")
-        raise SignatureVerificationError("APIGW.0303", "X-Sdk-Date is outside the allowed window")
-    split = urlsplit(target)
-    query_pairs = [
-        (unquote(key), unquote(value))
-        for key, _, value in (part.partition("=") for part in split.query.split("&") if part)
-    ]
-    canonical = canonical_request(method, split.path, query_pairs, lowered, names, body)
-    expected = compute_signature(secret_key, string_to_sign(lowered[HEADER_DATE.lower()], canonical))
-    if not hmac.compare_digest(expected, match["sig"].lower()):
-        raise SignatureVerificationError("APIGW.0301", "signature does not match")
-    return access_key
 
 
 class HuaweiSigner(httpx.Auth):

@@ -1,46 +1,31 @@
-"""What every command shares: where output goes (results to stdout, progress and errors to
-stderr, so that `--json` output pipes cleanly), how a stack is named, and the one exit-code policy
-of every command (``ExitCode``; ``user_errors`` maps every error to one line and one code).
+"""The one exit-code policy of every command (``certpush`` and ``certpush-dev``): ``ExitCode``, one
+code per kind of outcome (docs/operations.md "Exit codes" is the one place it is documented);
+``user_errors``, which every command runs its body in, maps every error to one line on stderr (the
+reason and a hint) and one ``ExitCode``, never a traceback; ``Failure`` is how a command refuses with
+a code of its own; ``checked_id`` / ``known`` / ``refuse_unknown`` are the refusals commands share.
+``tests/unit/test_cli_exit_policy.py`` checks that every command maps its errors through it and
+``tests/e2e/test_exit_codes.py`` runs every command and outcome.
 
-Light on purpose: ``certpush --help`` imports this module, so rich, pydantic, botocore and the
-runtime are imported when a command first prints or fails, not before."""
+Light on purpose: ``certpush --help`` imports this module, so pydantic, botocore and the runtime are
+imported when a command first fails, not before."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from certpush_cli.help_texts import CERTIFICATE_ID_RULE
+from certpush_cli.output import err
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
-    from rich.console import Console
 
-
-class _Console:
-    """A rich Console made on first use (importing rich costs a fifth of the CLI's start)."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def real(self) -> Console:
-        """The Console itself (to hand to rich, e.g. a progress bar)."""
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real(), name)
-
-
-# no markup: ids, names and messages print as they are (a pattern like ``[a-z0-9-]`` is not a style)
-out: Any = _Console(highlight=False, soft_wrap=True, markup=False)
-err: Any = _Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    from certpush.models.domain import PushRecord
+    from certpush_cli.backends import Backend
 
 
 class ExitCode(IntEnum):
@@ -54,6 +39,12 @@ class ExitCode(IntEnum):
     TIMEOUT = 4  # --wait gave up before every target was final
     UNREACHABLE = 5  # the stack or host could not be reached, started or stopped, or its services failed
     ERROR = 5  # the older name of UNREACHABLE
+
+
+def all_in_place(records: list[PushRecord]) -> bool:
+    """Whether a push ends 0 rather than ``PUSH_FAILED``: every target SUCCEEDED, already had this
+    version, or holds a newer one (SUPERSEDED)."""
+    return all(r.status.is_fine or r.reason == "ALREADY_PUSHED" for r in records)
 
 
 class Failure(Exception):
@@ -83,6 +74,7 @@ def user_errors() -> Iterator[None]:
     from typer.exceptions import TyperException
 
     from certpush.errors import CertpushError, ConfigurationError, DependencyError
+    from certpush_emulators.fixtures import EmulatorUnreachable, FixtureRefused
 
     try:
         yield
@@ -91,6 +83,12 @@ def user_errors() -> Iterator[None]:
     except Failure as exc:
         err.print(f"error: {one_line(exc)}")
         raise typer.Exit(exc.code) from exc
+    except FixtureRefused as exc:  # an emulator refused to make a fixture (certpush simulators add-...)
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.REFUSED) from exc
+    except EmulatorUnreachable as exc:
+        err.print(f"error: {one_line(exc)}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from exc
     except ConfigurationError as exc:  # no such stack, or it cannot be reached (its message says how to fix it)
         err.print(f"error: {one_line(exc)}")
         raise typer.Exit(ExitCode.UNREACHABLE) from exc
@@ -115,6 +113,29 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(ExitCode.UNREACHABLE) from exc
 
 
-StackOption = Annotated[
-    str, typer.Option("--stack", envvar="CERTPUSH_STACK", help="Name of the certpush stack (CloudFormation).")
-]
+def checked_id(certificate_id: str) -> str:
+    from certpush.models.domain import is_certificate_id
+
+    if not is_certificate_id(certificate_id):
+        shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "…"
+        raise Failure(f"{shown!r} is not a certificate id: {CERTIFICATE_ID_RULE}", ExitCode.REFUSED)
+    return certificate_id
+
+
+def known(chosen: Backend, certificate_id: str, version: int | None = None) -> None:
+    """Refuses (exit 3, nothing changed) a certificate id or version that is not in the inventory."""
+    from certpush.errors import CertificateNotFoundError
+
+    try:
+        chosen.store.get_version(certificate_id, version)
+    except CertificateNotFoundError as exc:
+        raise Failure(f"{exc}; nothing was pushed (see certpush certificates list)") from exc
+
+
+def refuse_unknown(chosen: Backend, certificate_id: str) -> None:
+    """Records of an id that has none: refused (exit 3) unless the inventory knows the id."""
+    if not chosen.store.list_versions(certificate_id):
+        raise Failure(
+            f"certificate {certificate_id} is not in the inventory and has no push records; "
+            "see certpush certificates list"
+        )

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from certpush_cli.help_texts import CERTIFICATE_ID_RULE, TO_HELP
+from certpush_cli.exit_codes import ExitCode, Failure, checked_id, user_errors
+from certpush_cli.help_texts import TO_HELP
 from certpush_cli.options import HomeOption, StackOption
-from certpush_cli.terminal import ExitCode, Failure, out, user_errors
+from certpush_cli.output import out
 
 if TYPE_CHECKING:
-    from certpush.logic.retract import RetractOutcome
+    from certpush_cli.logic.retract import RetractOutcome
 
 
 def retract(
@@ -29,15 +30,13 @@ def retract(
 
     Exit status: 0 when every target is clean, 1 when one was refused or failed (2: usage error,
     3: an id that is not in the inventory, 5: the stack or home cannot be reached)."""
-    from certpush.models.domain import is_certificate_id
     from certpush_cli.backends import backend
     from certpush_cli.targets import parse_targets
 
     with user_errors():
         if version is not None and superseded:
             raise Failure("--version and --superseded exclude each other; hint: give one of them", ExitCode.USAGE)
-        if not is_certificate_id(certificate_id):
-            raise Failure(f"{certificate_id[:40]!r} is not a certificate id: {CERTIFICATE_ID_RULE}")
+        checked_id(certificate_id)
         keys = [key for spec in parse_targets(to, [], []) for key in spec.target_keys()]
         with backend(stack, home) as chosen:
             if not chosen.records.list_current(certificate_id) and not chosen.store.list_versions(certificate_id):

@@ -5,18 +5,22 @@
 from __future__ import annotations
 
 import getpass
+import inspect
 import json
 import logging
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from certpush_cli.exit_codes import ExitCode, Failure, user_errors
+from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.options import HomeOption
-from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
+from certpush_cli.output import err, out
 
 credentials_app = typer.Typer(
     help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
@@ -115,18 +119,27 @@ def credentials_set(
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import HUAWEICLOUD_CREDENTIALS, Host
 
-    if provider != HUAWEICLOUD_CREDENTIALS:
-        err.print(f"error: no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)")
-        raise typer.Exit(ExitCode.USAGE)
-    ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ").strip()
-    if secret_key_stdin:
-        sk = sys.stdin.readline().strip()
-    else:
-        sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ").strip()
-    if not ak or not sk:
-        err.print("error: both the access key and the secret key are needed; nothing was stored")
-        raise typer.Exit(ExitCode.USAGE)
     with user_errors():
+        if provider != HUAWEICLOUD_CREDENTIALS:
+            raise Failure(
+                f"no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)",
+                ExitCode.USAGE,
+            )
+        try:
+            ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ")
+            if secret_key_stdin:
+                sk = sys.stdin.readline()
+            else:
+                sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ")
+        except EOFError:  # no terminal and nothing on standard input
+            ak = sk = ""
+        ak, sk = ak.strip(), sk.strip()
+        if not ak or not sk:
+            raise Failure(
+                "both the access key and the secret key are needed; nothing was stored; hint: "
+                "HUAWEICLOUD_ACCESS_KEY and --secret-key-stdin",
+                ExitCode.USAGE,
+            )
         host = Host.open(Home.open(home))
         host.credentials.put(HUAWEICLOUD_CREDENTIALS, {"access_key": ak, "secret_key": sk})
         host.close()
@@ -192,18 +205,24 @@ def simulators_stop(home: HomeOption = None) -> None:
     out.print(f"stopped {len(stopped)} simulator process(es)")
 
 
-@simulators_app.command("add-cdn-domain")
-def simulators_add_cdn_domain(
-    domain: Annotated[str, typer.Argument(help="Accelerated domain name, e.g. demo.example.com.")],
-    home: HomeOption = None,
-) -> None:
-    """Add an accelerated domain to the simulated Huawei Cloud CDN (starting the simulators if needed),
-    so that `certpush push ... --to huaweicloud:cdn` has a domain to configure."""
+def _simulator_url(provider: str, home: Path | None) -> str:
+    """Where the home's simulator of ``provider`` listens (started if needed)."""
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    with user_errors():
-        out.print(simulators.add_cdn_domain(simulators.ensure_running(Home.open(home)), domain))
+    process = getattr(simulators.ensure_running(Home.open(home)), provider, None)
+    if process is None:
+        raise Failure(f"this home runs no {provider} simulator; hint: certpush serve --simulate", ExitCode.REFUSED)
+    return str(process.url)
+
+
+# `certpush simulators add-NAME`: each emulator package's fixtures (certpush_emulators.fixtures)
+register_fixture_commands(
+    simulators_app,
+    "add",
+    inspect.Parameter("home", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HomeOption),
+    _simulator_url,
+)
 
 
 def events(

@@ -8,8 +8,6 @@ from datetime import datetime
 
 from certpush.errors import AlreadyImportedError, CertificateNotFoundError, InvalidCertificateError
 from certpush.logic.certificate_rules import NO_SAN_WARNING, MaterialShape, forceable, refuses_at_import
-from certpush.logic.fingerprints import chain_fingerprint, key_fingerprint
-from certpush.logic.material_files import check_secret_size
 from certpush.logic.x509_checks import (
     check_chain,
     check_key_matches,
@@ -21,6 +19,8 @@ from certpush.logic.x509_checks import (
 )
 from certpush.models.domain import CertificateMaterial, CertificateStatus, CertificateVersion
 from certpush.ports import CertificateStore, Clock, TargetCatalog
+from certpush_cli.logic.fingerprints import chain_fingerprint, key_fingerprint
+from certpush_cli.logic.material_files import check_secret_size
 
 NO_CHAIN_WARNING = "NO_CHAIN"
 

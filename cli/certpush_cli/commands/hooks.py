@@ -29,10 +29,11 @@ from typing import Annotated
 
 import typer
 
+from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.options import HomeOption, StackOption
-from certpush_cli.terminal import ExitCode, Failure, err, out, user_errors
+from certpush_cli.output import err, out
 
-SCRIPTS = Path(__file__).with_name("hook_scripts")
+SCRIPTS = Path(__file__).parent.parent / "hook_scripts"
 SETTINGS_MARK = "# certpush-settings:"
 WRITTEN_BY = "# written by `certpush hooks install"
 # what a stack's hook keeps of this shell: where and how to reach AWS, never a secret
@@ -46,7 +47,7 @@ AWS_SETTINGS = (
 )
 CERTBOT_CONFIG_DIR = Path("/etc/letsencrypt")
 
-hooks_app = typer.Typer(
+app = typer.Typer(
     help="Deploy hooks for ACME clients (certbot, lego, dehydrated) that keep pushing unattended.",
     no_args_is_help=True,
 )
@@ -141,7 +142,7 @@ def write_hook(path: Path, text: str, force: bool) -> None:
     partial.replace(path)
 
 
-@hooks_app.command("install")
+@app.command("install")
 def install(
     client: Annotated[Client, typer.Argument(help="The ACME client: certbot, lego or dehydrated.")],
     dest: Annotated[

@@ -1,0 +1,1 @@
+"""Adapters only the CLI uses (the layer ships what the functions run)."""
