@@ -177,3 +177,53 @@ def test_reads_answer_the_same_without_the_generic_serialiser(table: Any, monkey
 
     assert _reads(client) == serialised
     assert serialised["get"]["b"] == {"B": b"\x00\x01binary\xff"} and serialised["missing"] is False
+
+
+def _projections(client: Any) -> list[Any]:
+    """What queries and reads with a ProjectionExpression answer: top-level names of every type, names
+    the item lacks, a name given through ExpressionAttributeNames that holds a dot, and the paths that
+    keep moto's own projection (a member, an element)."""
+    answers: list[Any] = []
+    for expression, names in (
+        ("n, b, ss, ns, bs, m, l, PK", None),
+        ("l, nothing, n", None),
+        ("#dotted, #n", {"#dotted": "a.b", "#n": "n"}),
+        ("nothing", None),
+        ("m.inner, n", None),
+        ("l[1], b", None),
+    ):
+        named = {"ExpressionAttributeNames": names} if names else {}
+        answers.append(
+            client.query(TableName="t", KeyConditionExpression="PK = :k", ProjectionExpression=expression,
+                         ExpressionAttributeValues={":k": {"S": "item-1"}}, **named)["Items"]  # fmt: skip
+        )
+        answers.append(client.get_item(TableName="t", Key={"PK": {"S": "item-1"}}, ProjectionExpression=expression,
+                                        **named).get("Item"))  # fmt: skip
+        answers.append(client.scan(TableName="t", ProjectionExpression=expression, **named)["Items"])
+    return answers
+
+
+def test_projections_answer_the_same_converting_only_what_they_project(table: Any) -> None:
+    """A projection of top-level names that converts only those attributes
+    (dynamodb_projections_convert_only_what_they_project) answers what moto's own projection answers."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from certpush_emulators.aws.moto_patches import dynamodb_projections_convert_only_what_they_project
+
+    client = table
+    client.put_item(TableName="t", Item={**_EVERY_TYPE, "a.b": {"S": "dotted"}})
+    client.put_item(TableName="t", Item={"PK": {"S": "item-2"}, "n": {"N": "1"}})
+    original = Item.project
+    moto_answers = _projections(client)
+    try:
+        dynamodb_projections_convert_only_what_they_project()
+        assert getattr(Item.project, "_certpush_fast", False)
+        patched_answers = _projections(client)
+    finally:
+        Item.project = original  # type: ignore[method-assign]
+
+    assert patched_answers == moto_answers
+    first = moto_answers[0][0]
+    assert list(first) == ["n", "b", "ss", "ns", "bs", "m", "l", "PK"] and first["b"] == {"B": b"\x00\x01binary\xff"}
+    assert moto_answers[6] == [{"a.b": {"S": "dotted"}, "n": {"N": "12.5"}}]
+    assert moto_answers[9] == [{}] and moto_answers[10] == {}
