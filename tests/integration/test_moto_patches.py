@@ -227,3 +227,24 @@ def test_projections_answer_the_same_converting_only_what_they_project(table: An
     assert list(first) == ["n", "b", "ss", "ns", "bs", "m", "l", "PK"] and first["b"] == {"B": b"\x00\x01binary\xff"}
     assert moto_answers[6] == [{"a.b": {"S": "dotted"}, "n": {"N": "12.5"}}]
     assert moto_answers[9] == [{}] and moto_answers[10] == {}
+
+
+def test_scalar_values_cast_at_once_are_what_moto_casts() -> None:
+    """dynamodb_scalar_values_cast_at_once returns moto's cast of every attribute type (strings,
+    binaries and booleans as they are; numbers, sets, lists, maps and null by moto's own property)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from certpush_emulators.aws.moto_patches import dynamodb_scalar_values_cast_at_once
+
+    values = [*_EVERY_TYPE.values(), {"BOOL": True}, {"S": ""}, {"NULL": True}, {"N": "-0.5"}]
+    original = DynamoType.__dict__["cast_value"]
+    moto_casts = [DynamoType(value).cast_value for value in values]
+    try:
+        dynamodb_scalar_values_cast_at_once()
+        assert getattr(DynamoType.__dict__["cast_value"].fget, "_certpush_fast", False)
+        patched_casts = [DynamoType(value).cast_value for value in values]
+    finally:
+        DynamoType.cast_value = original  # type: ignore[method-assign]
+
+    assert patched_casts == moto_casts
+    assert [type(cast) for cast in patched_casts] == [type(cast) for cast in moto_casts]

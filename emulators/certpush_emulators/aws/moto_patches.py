@@ -308,6 +308,28 @@ def dynamodb_projections_convert_only_what_they_project() -> None:
     Item.project = project  # type: ignore[method-assign]
 
 
+def dynamodb_scalar_values_cast_at_once() -> None:
+    """moto 5.2 compares attribute values through ``DynamoType.cast_value``, which asks five type
+    questions (number? set? list? map? null?) before it returns a string's value as it is. Every Query
+    sorts the whole table by its keys that way (``Table.all_items``), then walks it for the partition:
+    on the embedded stack's records table a Query of an empty status partition took 25 ms, most of it
+    there (profiled; the dashboard reads nine status partitions per page load). A string, binary or
+    boolean value is returned at once, as moto's property returns it after its five questions; every
+    other type keeps moto's property. The same values, so the same order and the same answers."""
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType
+
+    original = DynamoType.__dict__["cast_value"]
+    if getattr(original.fget, "_certpush_fast", False):
+        return
+    as_they_are = frozenset({DDBType.STRING, DDBType.BINARY, DDBType.BOOLEAN})
+
+    def cast_value(self: Any) -> Any:
+        return self.value if self.type in as_they_are else original.fget(self)
+
+    cast_value._certpush_fast = True  # type: ignore[attr-defined]
+    DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
+
+
 def acm_key_algorithm(public_key: Any) -> str:
     """ACM's KeyAlgorithm name of a key (``RSA_2048``, ``EC_prime256v1``), or what else it is."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
