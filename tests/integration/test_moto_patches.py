@@ -192,14 +192,15 @@ def _projections(client: Any) -> list[Any]:
         ("m.inner, n", None),
         ("l[1], b", None),
     ):
-        named = {"ExpressionAttributeNames": names} if names else {}
+        named: dict[str, Any] = {"TableName": "t", "ProjectionExpression": expression}
+        if names:
+            named["ExpressionAttributeNames"] = names
+        key = {"S": "item-1"}
         answers.append(
-            client.query(TableName="t", KeyConditionExpression="PK = :k", ProjectionExpression=expression,
-                         ExpressionAttributeValues={":k": {"S": "item-1"}}, **named)["Items"]  # fmt: skip
+            client.query(KeyConditionExpression="PK = :k", ExpressionAttributeValues={":k": key}, **named)["Items"]
         )
-        answers.append(client.get_item(TableName="t", Key={"PK": {"S": "item-1"}}, ProjectionExpression=expression,
-                                        **named).get("Item"))  # fmt: skip
-        answers.append(client.scan(TableName="t", ProjectionExpression=expression, **named)["Items"])
+        answers.append(client.get_item(Key={"PK": key}, **named).get("Item"))
+        answers.append(client.scan(**named)["Items"])
     return answers
 
 
