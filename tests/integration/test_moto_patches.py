@@ -249,3 +249,52 @@ def test_scalar_values_cast_at_once_are_what_moto_casts() -> None:
 
     assert patched_casts == moto_casts
     assert [type(cast) for cast in patched_casts] == [type(cast) for cast in moto_casts]
+
+
+def test_tables_sorted_by_key_values_read_in_moto_order(aws: None) -> None:
+    """dynamodb_tables_sorted_by_key_values: Scans and Queries of tables keyed by strings, numbers
+    (10 after 9, -1 first) and binaries answer in the order moto's own sort gives."""
+    from moto.dynamodb.models.table import Table
+
+    from certpush_emulators.aws.moto_patches import dynamodb_tables_sorted_by_key_values
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    shapes = {"sn": ("S", "N"), "ns": ("N", "S"), "b": ("B", None)}
+    for name, (hash_type, range_type) in shapes.items():
+        keys = [{"AttributeName": "h", "KeyType": "HASH"}]
+        attributes = [{"AttributeName": "h", "AttributeType": hash_type}]
+        if range_type:
+            keys.append({"AttributeName": "r", "KeyType": "RANGE"})
+            attributes.append({"AttributeName": "r", "AttributeType": range_type})
+        client.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attributes,
+                            BillingMode="PAY_PER_REQUEST")  # fmt: skip
+    values = {"S": ["b", "a", "B", "", "ab"], "N": ["10", "9", "-1", "0.5", "100"], "B": [b"\x02", b"\x01", b"\xff"]}
+    for hash_value in values["S"]:
+        for range_value in values["N"]:
+            client.put_item(TableName="sn", Item={"h": {"S": hash_value or "z"}, "r": {"N": range_value}})
+    for hash_value in values["N"]:
+        for range_value in values["S"]:
+            client.put_item(TableName="ns", Item={"h": {"N": hash_value}, "r": {"S": range_value or "z"}})
+    for hash_value in values["B"]:
+        client.put_item(TableName="b", Item={"h": {"B": hash_value}})
+
+    def reads() -> list[Any]:
+        answers: list[Any] = [client.scan(TableName=name)["Items"] for name in shapes]
+        answers.append(client.scan(TableName="sn", Limit=7)["Items"])
+        answers.append(
+            client.query(TableName="ns", KeyConditionExpression="h = :h", ExpressionAttributeValues={":h": {"N": "9"}})
+        )
+        return answers
+
+    original = Table.all_items
+    moto_order = reads()
+    try:
+        dynamodb_tables_sorted_by_key_values()
+        assert getattr(Table.all_items, "_certpush_fast", False)
+        patched_order = reads()
+    finally:
+        Table.all_items = original  # type: ignore[method-assign]
+
+    assert patched_order[:4] == moto_order[:4]
+    assert patched_order[4]["Items"] == moto_order[4]["Items"]
+    assert [item["r"]["N"] for item in moto_order[0][:5]] == ["-1", "0.5", "9", "10", "100"]

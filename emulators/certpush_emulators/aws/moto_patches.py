@@ -330,6 +330,38 @@ def dynamodb_scalar_values_cast_at_once() -> None:
     DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
 
 
+def dynamodb_tables_sorted_by_key_values() -> None:
+    """moto 5.2 sorts the whole table by its keys before every Query and Scan (``Table.all_items``),
+    comparing ``DynamoType`` objects: each comparison asks equality (type and value), then order
+    (value), each through ``cast_value``. This sorts by the same values, each cast once per item.
+    The same order: DynamoType orders by ``cast_value``, and a table's key attributes have one type
+    each (moto refuses an item whose key has another type, as DynamoDB does: "Type mismatch for
+    key"), so equal values are equal DynamoTypes."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.all_items, "_certpush_fast", False):
+        return
+    original = Table.all_items
+
+    @functools.wraps(original)
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        if not all(isinstance(item, Item) for item in items):  # nothing else is stored; if it were, moto's way
+            return original(self)
+        if self.range_key_attr:
+            return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value))
+        return sorted(items, key=lambda x: x.hash_key.cast_value)
+
+    all_items._certpush_fast = True  # type: ignore[attr-defined]
+    Table.all_items = all_items  # type: ignore[method-assign]
+
+
 def acm_key_algorithm(public_key: Any) -> str:
     """ACM's KeyAlgorithm name of a key (``RSA_2048``, ``EC_prime256v1``), or what else it is."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
