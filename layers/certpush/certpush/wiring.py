@@ -138,6 +138,7 @@ def build_dashboard(settings: Settings) -> Dashboard:
     from certpush.adapters.dynamodb_pushes import DynamoDBPushQuery
     from certpush.adapters.eventbridge_sns import EventBridgePublisher
     from certpush.logic.dashboard import Dashboard
+    from certpush.providers.registry import hint_for
 
     return Dashboard(
         store=certificate_store(settings),
@@ -147,6 +148,7 @@ def build_dashboard(settings: Settings) -> Dashboard:
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
         reuse_seconds=1.0,  # the summary and the list of one page load share one read
+        hint_for=hint_for,
         **cursor_key(settings),
     )
 
