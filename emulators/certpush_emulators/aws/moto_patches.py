@@ -302,7 +302,7 @@ def dynamodb_projections_convert_only_what_they_project() -> None:
             for name in dict.fromkeys(path[0] for path in projection_expressions)
             if name in self.attrs
         }
-        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=serializer.serialize(result)["M"])
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dict(serializer.serialize(result)["M"]))
 
     project._certpush_fast = True  # type: ignore[attr-defined]
     Item.project = project  # type: ignore[method-assign]
