@@ -99,6 +99,8 @@ def test_a_failed_target_turns_succeeded_after_a_replay(cli, stack, imported, ce
         expect(succeeded).to_contain_text("SUCCEEDED")
         expect(failed).to_contain_text("FAILED")
         expect(failed).to_contain_text("WAF.")  # the reason: the service is not purchased there
+        expect(failed.locator(".hint")).to_contain_text("Hint: ")  # what to do about it (the provider's table)
+        expect(rejected.locator(".hint")).to_contain_text("records forget")
         expect(rejected).to_contain_text("REJECTED")
         expect(rejected).to_contain_text("REGION_NOT_OFFERED")
         configure = succeeded.get_by_role("link", name="Configure Now: aws:elb:us-east-1")
@@ -111,7 +113,8 @@ def test_a_failed_target_turns_succeeded_after_a_replay(cli, stack, imported, ce
         page.screenshot(path=str(ARTIFACTS / "dashboard-three-states.png"), full_page=True)
 
         stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
-        page.get_by_role("button", name="Replay 1 failed target").click()
+        expect(page.get_by_role("button", name="Replay 1 failed target")).to_be_enabled()
+        failed.get_by_role("button", name="Replay huaweicloud:waf:ap-southeast-2 only (v1)").click()  # this one
 
         expect(page.get_by_role("status").filter(has_text="Replaying")).to_contain_text(
             "huaweicloud:waf:ap-southeast-2"

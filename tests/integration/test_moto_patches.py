@@ -177,3 +177,124 @@ def test_reads_answer_the_same_without_the_generic_serialiser(table: Any, monkey
 
     assert _reads(client) == serialised
     assert serialised["get"]["b"] == {"B": b"\x00\x01binary\xff"} and serialised["missing"] is False
+
+
+def _projections(client: Any) -> list[Any]:
+    """What queries and reads with a ProjectionExpression answer: top-level names of every type, names
+    the item lacks, a name given through ExpressionAttributeNames that holds a dot, and the paths that
+    keep moto's own projection (a member, an element)."""
+    answers: list[Any] = []
+    for expression, names in (
+        ("n, b, ss, ns, bs, m, l, PK", None),
+        ("l, nothing, n", None),
+        ("#dotted, #n", {"#dotted": "a.b", "#n": "n"}),
+        ("nothing", None),
+        ("m.inner, n", None),
+        ("l[1], b", None),
+    ):
+        named: dict[str, Any] = {"TableName": "t", "ProjectionExpression": expression}
+        if names:
+            named["ExpressionAttributeNames"] = names
+        key = {"S": "item-1"}
+        answers.append(
+            client.query(KeyConditionExpression="PK = :k", ExpressionAttributeValues={":k": key}, **named)["Items"]
+        )
+        answers.append(client.get_item(Key={"PK": key}, **named).get("Item"))
+        answers.append(client.scan(**named)["Items"])
+    return answers
+
+
+def test_projections_answer_the_same_converting_only_what_they_project(table: Any) -> None:
+    """A projection of top-level names that converts only those attributes
+    (dynamodb_projections_convert_only_what_they_project) answers what moto's own projection answers."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from certpush_emulators.aws.moto_patches import dynamodb_projections_convert_only_what_they_project
+
+    client = table
+    client.put_item(TableName="t", Item={**_EVERY_TYPE, "a.b": {"S": "dotted"}})
+    client.put_item(TableName="t", Item={"PK": {"S": "item-2"}, "n": {"N": "1"}})
+    original = Item.project
+    moto_answers = _projections(client)
+    try:
+        dynamodb_projections_convert_only_what_they_project()
+        assert getattr(Item.project, "_certpush_fast", False)
+        patched_answers = _projections(client)
+    finally:
+        Item.project = original  # type: ignore[method-assign]
+
+    assert patched_answers == moto_answers
+    first = moto_answers[0][0]
+    assert list(first) == ["n", "b", "ss", "ns", "bs", "m", "l", "PK"] and first["b"] == {"B": b"\x00\x01binary\xff"}
+    assert moto_answers[6] == [{"a.b": {"S": "dotted"}, "n": {"N": "12.5"}}]
+    assert moto_answers[9] == [{}] and moto_answers[10] == {}
+
+
+def test_scalar_values_cast_at_once_are_what_moto_casts() -> None:
+    """dynamodb_scalar_values_cast_at_once returns moto's cast of every attribute type (strings,
+    binaries and booleans as they are; numbers, sets, lists, maps and null by moto's own property)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from certpush_emulators.aws.moto_patches import dynamodb_scalar_values_cast_at_once
+
+    values = [*_EVERY_TYPE.values(), {"BOOL": True}, {"S": ""}, {"NULL": True}, {"N": "-0.5"}]
+    original = DynamoType.__dict__["cast_value"]
+    moto_casts = [DynamoType(value).cast_value for value in values]
+    try:
+        dynamodb_scalar_values_cast_at_once()
+        assert getattr(DynamoType.__dict__["cast_value"].fget, "_certpush_fast", False)
+        patched_casts = [DynamoType(value).cast_value for value in values]
+    finally:
+        DynamoType.cast_value = original  # type: ignore[method-assign]
+
+    assert patched_casts == moto_casts
+    assert [type(cast) for cast in patched_casts] == [type(cast) for cast in moto_casts]
+
+
+def test_tables_sorted_by_key_values_read_in_moto_order(aws: None) -> None:
+    """dynamodb_tables_sorted_by_key_values: Scans and Queries of tables keyed by strings, numbers
+    (10 after 9, -1 first) and binaries answer in the order moto's own sort gives."""
+    from moto.dynamodb.models.table import Table
+
+    from certpush_emulators.aws.moto_patches import dynamodb_tables_sorted_by_key_values
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    shapes = {"sn": ("S", "N"), "ns": ("N", "S"), "b": ("B", None)}
+    for name, (hash_type, range_type) in shapes.items():
+        keys = [{"AttributeName": "h", "KeyType": "HASH"}]
+        attributes = [{"AttributeName": "h", "AttributeType": hash_type}]
+        if range_type:
+            keys.append({"AttributeName": "r", "KeyType": "RANGE"})
+            attributes.append({"AttributeName": "r", "AttributeType": range_type})
+        client.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attributes,
+                            BillingMode="PAY_PER_REQUEST")  # fmt: skip
+    values = {"S": ["b", "a", "B", "", "ab"], "N": ["10", "9", "-1", "0.5", "100"], "B": [b"\x02", b"\x01", b"\xff"]}
+    for hash_value in values["S"]:
+        for range_value in values["N"]:
+            client.put_item(TableName="sn", Item={"h": {"S": hash_value or "z"}, "r": {"N": range_value}})
+    for hash_value in values["N"]:
+        for range_value in values["S"]:
+            client.put_item(TableName="ns", Item={"h": {"N": hash_value}, "r": {"S": range_value or "z"}})
+    for hash_value in values["B"]:
+        client.put_item(TableName="b", Item={"h": {"B": hash_value}})
+
+    def reads() -> list[Any]:
+        answers: list[Any] = [client.scan(TableName=name)["Items"] for name in shapes]
+        answers.append(client.scan(TableName="sn", Limit=7)["Items"])
+        answers.append(
+            client.query(TableName="ns", KeyConditionExpression="h = :h", ExpressionAttributeValues={":h": {"N": "9"}})
+        )
+        return answers
+
+    original = Table.all_items
+    moto_order = reads()
+    try:
+        dynamodb_tables_sorted_by_key_values()
+        assert getattr(Table.all_items, "_certpush_fast", False)
+        patched_order = reads()
+    finally:
+        Table.all_items = original  # type: ignore[method-assign]
+
+    assert patched_order[:4] == moto_order[:4]
+    assert patched_order[4]["Items"] == moto_order[4]["Items"]
+    assert [item["r"]["N"] for item in moto_order[0][:5]] == ["-1", "0.5", "9", "10", "100"]

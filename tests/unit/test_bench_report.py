@@ -126,3 +126,22 @@ def test_the_one_machine_host_is_reported_beside_the_embedded_stack() -> None:
     assert "the same 30 one after another | 10.0 s = 16.0 x slower than the fan-out | >= 15 x: met" in text
     assert "40.0 pushes/s, 9.0 CPU ms/push (host and simulator, one process); the embedded stack above: 10.0" in text
     assert "| embedded stack: 20 targets, one issuance | 0.96 s = 1.37 x one target | <= 1.5 x: met |" in text
+
+
+def test_the_dashboards_first_paint_is_judged_on_both_hosts_with_the_load_it_ran_at() -> None:
+    from certpush_dev.bench.report import operator_lines
+
+    painted = {"certificates": 50, "records": 500, "first_contentful_paint_ms": 70, "loads": 5}
+    text = "\n".join(
+        operator_lines(
+            {
+                "dashboard": {**painted, "list_painted_ms": 780, "list_painted_max_ms": 860, "conditions": QUIET},
+                "dashboard_home": {**painted, "list_painted_ms": 1200, "list_painted_max_ms": 1300, "conditions": BUSY},
+            }
+        )
+    )
+
+    assert "dashboard on the embedded stack, 50 certificates / 500 records at 390 px" in text
+    assert "certificate list painted 780 ms (met; median of 5, max 860 ms; load 1.20 / 2 cores" in text
+    assert "dashboard on the one-machine host" in text
+    assert "painted 1200 ms (inconclusive (load 3.40 / 2 cores, steal 1.0 %; missed as measured)" in text

@@ -230,3 +230,13 @@ def test_records_of_an_issuance_include_a_rejected_repeat_from_the_history(
     ]
     assert not all_in_place(found)
     assert all_in_place([found[1]])
+
+
+def test_replay_of_one_target_plans_that_target_alone_and_nothing_when_it_did_not_fail() -> None:
+    current = [record(US, PushStatus.FAILED), record(EU, PushStatus.FAILED), record(WAF, PushStatus.SUCCEEDED)]
+
+    assert [r.target for r in plan_replay("shop", current, only=EU).failed] == [EU]
+    assert plan_replay("shop", current, only=EU).targets == [
+        TargetSpec(provider="aws", service="elb", regions=["eu-west-1"])
+    ]
+    assert plan_replay("shop", current, only=WAF).targets == []

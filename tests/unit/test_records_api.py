@@ -13,6 +13,8 @@ import pytest
 
 from certpush.logic.dashboard import Dashboard
 from certpush.models.domain import CertificateVersion, PushRecord, PushStatus, TargetKey
+from certpush.providers.huaweicloud.hints import HINTS as HUAWEI_HINTS
+from certpush.providers.registry import hint_for
 from certpush_cli.dashboard import openapi_document
 from certpush_cli.function_url import LocalLambdaContext, function_url_event
 from tests.fakes import (
@@ -37,7 +39,8 @@ def issued() -> RecordingPublisher:
 def dashboard(
     store: InMemoryCertificateStore, records: InMemoryRecordsRepository, clock: FixedClock, issued: Any
 ) -> Dashboard:
-    return Dashboard(store, records, InMemoryPushQuery(records), issued, clock, expiry_warning_days=30)
+    return Dashboard(store, records, InMemoryPushQuery(records), issued, clock, expiry_warning_days=30,
+                     hint_for=hint_for)  # fmt: skip
 
 
 @pytest.fixture
@@ -104,6 +107,30 @@ def test_replay_emits_one_issuance_of_the_failed_targets(call, three_states, iss
     assert detail.replay and detail.issuance_id == body["issuance_id"]
     assert [(t.provider, t.service, t.regions) for t in detail.targets or []] == [
         ("huaweicloud", "waf", ["ap-southeast-2"])]  # fmt: skip
+
+
+def test_replay_of_one_target_pushes_that_target_alone(call, three_states, issued, records, clock, store):
+    second = TargetKey(provider="aws", service="elb", region="eu-west-1")
+    _finished(records, clock, store.get_version(three_states, 1), second, PushStatus.FAILED, "TIMEOUT")
+
+    status, body = call("POST", f"/certificates/{three_states}/replay?target=aws:elb:eu-west-1")
+    succeeded_status, succeeded = call("POST", f"/certificates/{three_states}/replay?target=aws:elb:us-east-1")
+    invalid_status, invalid = call("POST", f"/certificates/{three_states}/replay?target=aws:elb")
+
+    assert status == 200 and body["targets"] == ["aws:elb:eu-west-1"]
+    (detail,) = issued.issued  # one issuance: the SUCCEEDED target's replay pushed nothing
+    assert [(t.provider, t.service, t.regions) for t in detail.targets or []] == [("aws", "elb", ["eu-west-1"])]
+    assert succeeded_status == 200 and succeeded["issuance_id"] is None and succeeded["targets"] == []
+    assert invalid_status == 422 and invalid["detail"][0]["loc"] == ["query", "target"]
+
+
+def test_a_record_that_needs_the_operator_carries_its_hint(call, three_states):
+    status, body = call("GET", f"/certificates/{three_states}")
+
+    hints = {t["region"]: t["hint"] for t in body["targets"]}
+    assert status == 200 and hints["us-east-1"] is None
+    assert hints["ap-southeast-2"] == HUAWEI_HINTS["WAF.00012005"]  # the provider's own code
+    assert hints["mars-1"] is not None and "records forget" in hints["mars-1"]  # certpush's reason
 
 
 def test_unknown_certificates_are_404_with_a_message(call):

@@ -31,7 +31,7 @@ from certpush.logic.validation import Validator
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.ports import PushTarget
 from certpush.providers.definition import BuildContext
-from certpush.providers.registry import REGISTRY, TargetRegistry
+from certpush.providers.registry import REGISTRY, TargetRegistry, hint_for
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
 from certpush_cli.host.events import SqliteEventPublisher
@@ -252,6 +252,7 @@ class Host:
             publisher=self.inbox,
             clock=self.clock,
             expiry_warning_days=self.config.expiry_warning_days,
+            hint_for=hint_for,
         )
 
     @cached_property

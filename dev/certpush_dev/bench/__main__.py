@@ -99,7 +99,7 @@ def main() -> int:
     else:
         report["cold_start"] = {"skipped": "no CPython 3.12 on this machine"}
 
-    from certpush_dev.bench.operator import cli_start, dashboard_first_paint
+    from certpush_dev.bench.operator import cli_start, dashboard_first_paint, home_dashboard_first_paint
 
     say("the command line's start: certpush --help, --version, push --help (goal: --help under 0.4 s)")
     report["cli_start"] = cli_start()
@@ -107,6 +107,9 @@ def main() -> int:
     say("the dashboard's first paint: 50 certificates, 500 records, chromium at 390 px (goal: under 1 s)")
     report["dashboard"] = dashboard_first_paint(ROOT)
     say(f"dashboard: {json.dumps(report['dashboard'])}")
+    say("the same on the one-machine host (a home's SQLite)")
+    report["dashboard_home"] = home_dashboard_first_paint()
+    say(f"dashboard (home): {json.dumps(report['dashboard_home'])}")
 
     say("starting the embedded stack")
     with Bench(ROOT, aws_target_ms=LATENCY_MS, aws_other_ms=AWS_CONTROL_PLANE_MS) as bench:

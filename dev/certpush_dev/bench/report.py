@@ -181,12 +181,14 @@ def operator_lines(r: dict[str, Any]) -> list[str]:
         c = r["cli_start"]
         lines.append(f"- certpush --help {c['help_s']} s ({_mark(c['help_s'] < 0.4)}), --version {c['version_s']} s, "
                      f"push --help {c['push_help_s']} s (median of 7)")  # fmt: skip
-    d = r.get("dashboard", {})
-    if "list_painted_ms" in d:
-        painted = d["list_painted_ms"]
-        lines.append(f"- dashboard, {d['certificates']} certificates / {d['records']} records at 390 px: first "
-                     f"contentful paint {d['first_contentful_paint_ms']} ms, certificate list painted {painted} ms "
-                     f"({_mark(painted < 1000)}; max {d['list_painted_max_ms']} ms)")  # fmt: skip
-    elif d:
-        lines.append(f"- dashboard: {d.get('skipped')}")
+    for key, where in (("dashboard", "embedded stack"), ("dashboard_home", "one-machine host")):
+        d = r.get(key, {})
+        if "list_painted_ms" in d:
+            painted, c = d["list_painted_ms"], d.get("conditions")
+            lines.append(f"- dashboard on the {where}, {d['certificates']} certificates / {d['records']} records at "
+                         f"390 px: first contentful paint {d['first_contentful_paint_ms']} ms, certificate list "
+                         f"painted {painted} ms ({verdict(painted < 1000, c)}; median of {d.get('loads', 5)}, max "
+                         f"{d['list_painted_max_ms']} ms; {_load(c)})")  # fmt: skip
+        elif d:
+            lines.append(f"- dashboard on the {where}: {d.get('skipped')}")
     return [*lines, ""]

@@ -277,6 +277,91 @@ def dynamodb_reads_without_the_generic_serialiser() -> None:
         setattr(DynamoHandler, name, fast(getattr(DynamoHandler, name)))
 
 
+def dynamodb_projections_convert_only_what_they_project() -> None:
+    """moto 5.2's ``Item.project`` converts the whole item to plain JSON once per projected path
+    (``find_nested_key(expr, self.to_regular_json())``): a ProjectionExpression of 8 attributes over
+    500 records converted every attribute of every item 8 times, three quarters of that Query's time
+    (profiled; issue 20's dashboard reads the status index with the summary's 8 attributes). When every
+    path is a top-level attribute name (no ``.`` member, no ``[n]`` element), the projection is those
+    attributes, each converted once: what ``find_nested_key`` + ``merge_dicts`` make of such paths
+    ({name: value} when the item has it, nothing otherwise). Any other path keeps moto's way. The same
+    answer (tests/integration/test_moto_patches.py compares both on every attribute type)."""
+    from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
+
+    if getattr(Item.project, "_certpush_fast", False):
+        return
+    original = Item.project
+
+    @functools.wraps(original)
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        # moto's parser splits a path at "." into its parts; an element "[n]" stays in its part
+        if not all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+            return original(self, projection_expressions)
+        result = {
+            name: deserializer.deserialize(self.attrs[name].to_regular_json())
+            for name in dict.fromkeys(path[0] for path in projection_expressions)
+            if name in self.attrs
+        }
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dict(serializer.serialize(result)["M"]))
+
+    project._certpush_fast = True  # type: ignore[attr-defined]
+    Item.project = project  # type: ignore[method-assign]
+
+
+def dynamodb_scalar_values_cast_at_once() -> None:
+    """moto 5.2 compares attribute values through ``DynamoType.cast_value``, which asks five type
+    questions (number? set? list? map? null?) before it returns a string's value as it is. Every Query
+    sorts the whole table by its keys that way (``Table.all_items``), then walks it for the partition:
+    on the embedded stack's records table a Query of an empty status partition took 25 ms, most of it
+    there (profiled; the dashboard reads nine status partitions per page load). A string, binary or
+    boolean value is returned at once, as moto's property returns it after its five questions; every
+    other type keeps moto's property. The same values, so the same order and the same answers."""
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType
+
+    original = DynamoType.__dict__["cast_value"]
+    if getattr(original.fget, "_certpush_fast", False):
+        return
+    as_they_are = frozenset({DDBType.STRING, DDBType.BINARY, DDBType.BOOLEAN})
+
+    def cast_value(self: Any) -> Any:
+        return self.value if self.type in as_they_are else original.fget(self)
+
+    cast_value._certpush_fast = True  # type: ignore[attr-defined]
+    DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
+
+
+def dynamodb_tables_sorted_by_key_values() -> None:
+    """moto 5.2 sorts the whole table by its keys before every Query and Scan (``Table.all_items``),
+    comparing ``DynamoType`` objects: each comparison asks equality (type and value), then order
+    (value), each through ``cast_value``. This sorts by the same values, each cast once per item.
+    The same order: DynamoType orders by ``cast_value``, and a table's key attributes have one type
+    each (moto refuses an item whose key has another type, as DynamoDB does: "Type mismatch for
+    key"), so equal values are equal DynamoTypes."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.all_items, "_certpush_fast", False):
+        return
+    original = Table.all_items
+
+    @functools.wraps(original)
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        if not all(isinstance(item, Item) for item in items):  # nothing else is stored; if it were, moto's way
+            return original(self)
+        if self.range_key_attr:
+            return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value))
+        return sorted(items, key=lambda x: x.hash_key.cast_value)
+
+    all_items._certpush_fast = True  # type: ignore[attr-defined]
+    Table.all_items = all_items  # type: ignore[method-assign]
+
+
 def acm_key_algorithm(public_key: Any) -> str:
     """ACM's KeyAlgorithm name of a key (``RSA_2048``, ``EC_prime256v1``), or what else it is."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa

@@ -29,7 +29,10 @@ from certpush_emulators.aws.moto_patches import (
     acm_knows_who_uses_a_certificate,
     acm_refuses_what_acm_refuses,
     cloudfront_refuses_keys_it_cannot_serve,
+    dynamodb_projections_convert_only_what_they_project,
     dynamodb_reads_without_the_generic_serialiser,
+    dynamodb_scalar_values_cast_at_once,
+    dynamodb_tables_sorted_by_key_values,
     serialise_dynamodb_requests,
     transactions_without_table_copies,
 )
@@ -55,6 +58,9 @@ def main(argv: list[str]) -> int:
     serialise_dynamodb_requests()
     transactions_without_table_copies()
     dynamodb_reads_without_the_generic_serialiser()
+    dynamodb_projections_convert_only_what_they_project()
+    dynamodb_scalar_values_cast_at_once()
+    dynamodb_tables_sorted_by_key_values()
     acm_refuses_what_acm_refuses()
     cloudfront_refuses_keys_it_cannot_serve()
     acm_knows_who_uses_a_certificate()

@@ -147,8 +147,17 @@ def build_dashboard(settings: Settings) -> Dashboard:
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
         reuse_seconds=1.0,  # the summary and the list of one page load share one read
+        hint_for=_hint_for,
         **cursor_key(settings),
     )
+
+
+def _hint_for(provider: str, reason: str | None) -> str | None:
+    """The providers' hint table, imported when a record first needs a hint (not at the records API's
+    cold start: the registry imports every provider's definitions)."""
+    from certpush.providers.registry import hint_for
+
+    return hint_for(provider, reason)
 
 
 def cursor_key(settings: Settings) -> dict[str, bytes]:

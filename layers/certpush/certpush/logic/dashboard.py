@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from certpush.errors import CertificateNotFoundError
 from certpush.logic import cursors
 from certpush.logic.expiry import days_left
+from certpush.logic.hints import own_hint
 from certpush.logic.issuances import Issuances, NoPushRecordsError
 from certpush.models.api import (
     CertificateDetail,
@@ -32,6 +33,7 @@ _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
 _GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
 _FAILING = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
+_NEEDS_ACTION = (*_FAILING, PushStatus.REJECTED)
 _PAGE = 1000  # records per query of the status index
 
 
@@ -62,6 +64,9 @@ class Dashboard:
     publisher: IssuancePublisher
     clock: Clock
     expiry_warning_days: int = 30
+    # what to do about a record's reason (provider, reason) -> one line: the wiring passes the providers'
+    # table (certpush.providers.registry.hint_for); by default certpush's own reasons
+    hint_for: Callable[[str, str | None], str | None] = field(default=own_hint, repr=False)
     cursor_key: bytes = field(default_factory=cursors.random_key, repr=False)  # signs the records API's cursors
     # a page load asks for the summary and the list at once: within this many seconds they share one
     # read of the current records (0: every call reads)
@@ -141,10 +146,17 @@ class Dashboard:
         return CertificateDetail(
             summary=self._summary(latest, current),
             versions=[CertificateVersionView.of(v) for v in sorted(versions, key=lambda v: -v.version)],
-            targets=[PushRecordView.of(r) for r in newest_per_target(current)],
-            records=[PushRecordView.of(r) for r in ordered],
-            history=[PushRecordView.of(r) for r in self.records.history(certificate_id)],
+            targets=[self._view(r) for r in newest_per_target(current)],
+            records=[self._view(r) for r in ordered],
+            history=[self._view(r) for r in self.records.history(certificate_id)],
         )
+
+    def _view(self, record: PushRecord) -> PushRecordView:
+        """The record with a hint when it needs the operator (FAILED, ATTACH_FAILED, REJECTED)."""
+        view = PushRecordView.of(record)
+        if record.status in _NEEDS_ACTION:
+            view.hint = self.hint_for(record.provider, record.reason)
+        return view
 
     def push_page(self, query: PushQuery, limit: int, cursor: str | None) -> PushPage:
         """InvalidQueryError for a cursor this API did not hand out for ``query`` (certpush.logic.cursors)."""
@@ -163,12 +175,17 @@ class Dashboard:
             expiry_warning_days=self.expiry_warning_days,
         )
 
-    def replay(self, certificate_id: str, version: int | None = None) -> ReplayResult | None:
-        """None when the certificate (version) has no push records."""
+    def replay(
+        self, certificate_id: str, version: int | None = None, target: TargetKey | None = None
+    ) -> ReplayResult | None:
+        """Pushes the version's FAILED and ATTACH_FAILED targets again (``target``: that one alone, if it
+        failed). None when the certificate (version) has no push records."""
         if version is not None and not any(r.version == version for r in self.records.list_current(certificate_id)):
             return None
         try:
-            plan, issuance_id = Issuances(self.records, self.publisher, self.clock).replay(certificate_id, version)
+            plan, issuance_id = Issuances(self.records, self.publisher, self.clock).replay(
+                certificate_id, version, only=target
+            )
         except NoPushRecordsError:
             return None
         return ReplayResult(

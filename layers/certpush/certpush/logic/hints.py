@@ -39,3 +39,8 @@ REASON_HINTS: Mapping[str, str] = {
     "CONNECTION_ERROR": "the target could not be reached: check the network, then certpush replay ID",
     "NETWORK": "the target could not be reached: check the network, then certpush replay ID",
 }
+
+
+def own_hint(provider: str, reason: str | None) -> str | None:
+    """certpush's own hint for a reason, whatever the provider (the providers' codes are theirs)."""
+    return REASON_HINTS.get(reason) if reason else None

@@ -60,17 +60,21 @@ def _without(options: TargetOptions, dropped: set[str]) -> TargetOptions:
 
 
 def plan_replay(
-    certificate_id: str, current: list[PushRecord], version: int | None = None, drop_attach: Sequence[str] = ()
+    certificate_id: str,
+    current: list[PushRecord],
+    version: int | None = None,
+    drop_attach: Sequence[str] = (),
+    only: TargetKey | None = None,
 ) -> ReplayPlan:
     """The given version (default: the latest that has records) and its targets whose current state
     is FAILED or ATTACH_FAILED, each with the options (attachments) it was pushed with, less the
     references in ``drop_attach`` (attachments the operator removed). An ATTACH_FAILED target's
-    certificate is in place: its replay attaches only. Raises UnknownAttachmentError for a dropped
-    reference none of them names."""
+    certificate is in place: its replay attaches only. ``only``: that one target, if it failed (no
+    targets otherwise). Raises UnknownAttachmentError for a dropped reference none of them names."""
     if not current:
         raise NoPushRecordsError(certificate_id)
     chosen = version or max(r.version for r in current)
-    failed = [r for r in current if r.version == chosen and r.status in REPLAYED]
+    failed = [r for r in current if r.version == chosen and r.status in REPLAYED and only in (None, r.target)]
     dropped = set(drop_attach)
     named = {ref for r in failed for ref in (*r.options.attach, *r.options.attach_default)}
     if unknown := sorted(dropped - named):
@@ -121,19 +125,20 @@ class Issuances:
         version: int | None = None,
         stuck_since: datetime | None = None,
         drop_attach: Sequence[str] = (),
+        only: TargetKey | None = None,
     ) -> tuple[ReplayPlan, str | None]:
         """Pushes every FAILED or ATTACH_FAILED target of the version again (an ATTACH_FAILED one only
         attaches: its certificate is there): (the plan, the new issuance id or None when nothing
-        failed). ``drop_attach``: references to attach no more. With ``stuck_since``, a push still
-        PENDING / IN_PROGRESS and untouched since then is ended FAILED (STUCK) first and pushed again
-        with the others."""
+        failed). ``drop_attach``: references to attach no more; ``only``: that target alone. With
+        ``stuck_since``, a push still PENDING / IN_PROGRESS and untouched since then is ended FAILED
+        (STUCK) first and pushed again with the others."""
         current = self.records.list_current(certificate_id)
         if stuck_since is not None:
             for record in current:
                 if not record.status.is_final and record.updated_at < stuck_since:
                     end_stuck(self.records, record, self.clock.now(), "ended by certpush replay")
             current = self.records.list_current(certificate_id)
-        plan = plan_replay(certificate_id, current, version, drop_attach)
+        plan = plan_replay(certificate_id, current, version, drop_attach, only)
         if not plan.targets:
             return plan, None
         issuance_id = self.new_id()

@@ -46,6 +46,9 @@ class PushRecordView(BaseModel):
         "NEWER_VERSION; REPLACED: REPLACED_BY",
     )
     message: str | None = None
+    hint: str | None = Field(
+        default=None, description="FAILED, ATTACH_FAILED, REJECTED: what to do about the reason, when certpush knows"
+    )
     target_id: str | None = Field(default=None, description="id of the certificate in the target")
     upload_action: UploadAction | None = Field(
         default=None, description="how the certificate got into the target: CREATED, RENEWED_IN_PLACE or REUSED"

@@ -36,7 +36,7 @@ from certpush.models.api import (
     ValidationErrorBody,
     ValidationIssue,
 )
-from certpush.models.domain import CERTIFICATE_ID_PATTERN, CERTIFICATE_ID_RULE, PushQuery, PushStatus
+from certpush.models.domain import CERTIFICATE_ID_PATTERN, CERTIFICATE_ID_RULE, PushQuery, PushStatus, TargetKey
 from certpush.settings import Settings
 from certpush.wiring import build_dashboard
 
@@ -44,6 +44,7 @@ logger = Logger(child=True)
 app = LambdaFunctionUrlResolver(enable_validation=True)
 
 PAGE = Path(__file__).with_name("dashboard.html")  # package data, beside this module
+TARGET_PATTERN = r"^[a-z0-9-]{1,32}:[a-z0-9-]{1,32}:[a-z0-9-]{1,64}$"  # provider:service:region
 CertificateIdParam = Annotated[
     str,
     PathParam(pattern=CERTIFICATE_ID_PATTERN, description=f"certificate id in the inventory: {CERTIFICATE_ID_RULE}"),
@@ -177,14 +178,24 @@ def certificate(certificate_id: CertificateIdParam) -> CertificateDetail:
 
 @app.post(
     "/certificates/<certificate_id>/replay",
-    summary="Push again every FAILED target of a version",
+    summary="Push again every FAILED target of a version, or one of them",
     responses=_answers(ReplayResult, e404="no push records (of that version)"),
 )
 def replay(
     certificate_id: CertificateIdParam,
     version: Annotated[int | None, Query(ge=1, description="default: the latest version with records")] = None,
+    target: Annotated[
+        str | None,
+        Query(
+            pattern=TARGET_PATTERN,
+            max_length=130,
+            description="provider:service:region: only this target, if it is FAILED or ATTACH_FAILED (default: every "
+            "such target of the version)",
+        ),
+    ] = None,
 ) -> ReplayResult:
-    result = _service().replay(certificate_id, version)
+    only = TargetKey(**dict(zip(("provider", "service", "region"), target.split(":"), strict=True))) if target else None
+    result = _service().replay(certificate_id, version, only)
     if result is None:
         raise NotFoundError(f"no push records for {certificate_id}" + (f" version {version}" if version else ""))
     logger.info("replay", extra={"certificate_id": certificate_id, "targets": result.targets})
