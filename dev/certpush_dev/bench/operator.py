@@ -103,9 +103,9 @@ def seed_dashboard(stack: Any, prefix: str, numbers: range, failing: int) -> Non
 def seed_home_dashboard(host: Any, prefix: str, numbers: range, failing: int) -> None:
     """The same certificates and records in a one-machine host's home (SQLite), written through its
     repository as a push starts and finishes."""
-    from certpush_cli.logic.certificate_import import import_certificate
     from certpush.models.domain import PushStatus
     from certpush.providers.registry import REGISTRY
+    from certpush_cli.logic.certificate_import import import_certificate
 
     now = datetime.now(UTC)
     for n in numbers:
