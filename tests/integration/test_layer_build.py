@@ -3,11 +3,14 @@ the Lambda runtime, the certpush package, and neither the CLI nor the embedded s
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore.loaders import Loader
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +34,46 @@ def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: P
     for absent in ("typer", "rich", "moto", "yaml"):
         assert not (python / absent).exists(), absent
     assert not (python / "bin").exists()  # console scripts naming the build machine's Python
+    _assert_every_named_service_model_ships(python)
     compiled = [p.name for p in (python / "pydantic_core").glob("*.so")]
     assert compiled and all("cpython-312" in name for name in compiled), compiled
     if "no CPython 3.12 found" in result.stderr:
         assert not list(python.rglob("__pycache__"))  # no bytecode rather than the wrong version's
         pytest.skip("no CPython 3.12 on this machine: the bytecode was not built")
     _assert_runtime_bytecode(python)
+
+
+def _services_the_code_names() -> set[str]:
+    """Every botocore service the layer's code names as the first argument of a call to a client or
+    resource factory (``aws_client("sqs")``, ``aws_resource("dynamodb")``, ``self._client("acm", ...)``)."""
+    known = set(botocore.session.get_session().get_available_services())
+    named: set[str] = set()
+    for source in (ROOT / "layers" / "certpush" / "certpush").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            first = node.args[0]
+            if callee.endswith(("client", "resource")) and isinstance(first, ast.Constant) and first.value in known:
+                named.add(first.value)
+    return named
+
+
+def _assert_every_named_service_model_ships(python: Path) -> None:
+    """The layer ships the service models of the services its code calls, and no others (Makefile:
+    BOTOCORE_SERVICES): a client of a service whose model was left out fails only on AWS."""
+    named = _services_the_code_names()
+    assert {"dynamodb", "sqs", "secretsmanager", "events", "sns", "acm", "elbv2", "cloudfront"} <= named, named
+    shipped = {p.name for p in (python / "botocore" / "data").iterdir() if p.is_dir()}
+    assert named <= shipped, named - shipped
+    assert {"sts", "sso", "sso-oidc"} <= shipped  # botocore's own credential providers' clients
+    assert len(shipped) < 20, sorted(shipped)  # not the other ~430 services
+    loader = Loader(extra_search_paths=[str(python / "botocore" / "data"), str(python / "boto3" / "data")],
+                    include_default_search_paths=False)  # fmt: skip
+    for service in shipped:
+        assert loader.load_service_model(service, "service-2")["metadata"], service
+        assert loader.load_service_model(service, "endpoint-rule-set-1"), service
+    assert loader.load_service_model("dynamodb", "resources-1")["service"]  # what aws_resource loads
 
 
 def _assert_runtime_bytecode(python: Path) -> None:
