@@ -17,15 +17,22 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    artifacts = tmp_path_factory.mktemp("layer")
     result = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "layers" / "certpush"), "build-CertpushLayer",
-         f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={sys.executable}"],
+         f"ARTIFACTS_DIR={artifacts}", f"PYTHON={sys.executable}"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
+    return result, artifacts / "python"
 
+
+def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(
+    build: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, python = build
     assert result.returncode == 0, result.stdout + result.stderr
-    python = tmp_path / "python"
     assert (python / "certpush" / "wiring.py").is_file()
     assert (python / "certpush" / "providers" / "huaweicloud" / "signer.py").is_file()
     assert not (python / "certpush_dev").exists()
@@ -53,9 +60,9 @@ def _services_the_code_names() -> set[str]:
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            first = node.args[0]
-            if callee.endswith(("client", "resource")) and isinstance(first, ast.Constant) and first.value in known:
-                named.add(first.value)
+            first = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            if callee.endswith(("client", "resource")) and isinstance(first, str) and first in known:
+                named.add(first)
     return named
 
 
@@ -104,3 +111,62 @@ def test_every_locked_requirement_is_pinned_with_hashes() -> None:
         for entry in entries:
             name, _, rest = entry.partition(" ")
             assert "==" in name and "--hash=sha256:" in rest, f"{lock.name}: {entry[:80]}"
+
+
+# What each function's cold start does not load, by design, run as Lambda runs it: CPython 3.12, the
+# built layer alone on the path, Lambda's environment (the Tracer on). After init (the module
+# imported) and after the first invocation's building (``first_use``): the providers' packages load
+# with the first push that needs them, cryptography only where certificates are parsed (on the venv
+# botocore loads it through urllib3's pyOpenSSL support, which the layer does not ship).
+NOT_AT_INIT = ["certpush.providers", "certpush.logic.validation", "certpush.logic.push", "cryptography",
+               "certpush.adapters.certificate_store", "pydantic_settings", "dotenv", "argparse"]  # fmt: skip
+NOT_LOADED = {
+    "validator": ("app._validator()", [
+        "httpx", "certpush.providers.huaweicloud.client", "certpush.providers.huaweicloud.waf_adapter",
+        "certpush.providers.aws.elb_adapter", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"]),
+    # the first message is for an AWS target: no Huawei Cloud client, signer nor adapter
+    "push_worker": ("app._consumer()._worker.targets.get(('aws', 'elb'))", [
+        "cryptography", "certpush.logic.validation", "certpush.providers.huaweicloud.client",
+        "certpush.providers.huaweicloud.signer", "certpush.providers.huaweicloud.waf_adapter"]),
+    "notifier": ("app._consumer()", [
+        "cryptography", "httpx", "certpush.providers", "certpush.logic.validation",
+        "certpush.adapters.certificate_store"]),
+}  # fmt: skip
+LOADED = """
+import sys
+import app
+init = set(sys.modules)
+{first_use}
+print(" ".join(sorted(init)))
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("function", list(NOT_LOADED))
+def test_a_cold_start_on_the_built_layer_loads_only_what_the_function_runs(
+    build: tuple[subprocess.CompletedProcess[str], Path], function: str
+) -> None:
+    from certpush_dev.bench.cold_start import _environment, find_python312
+
+    result, layer = build
+    assert result.returncode == 0, result.stderr
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip("no CPython 3.12 on this machine")
+    first_use, not_after_first_use = NOT_LOADED[function]
+    code = ROOT / "functions" / function
+    env = {**_environment(layer, code, function), "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+    run = subprocess.run([python312, "-s", "-c", LOADED.format(first_use=first_use)], cwd=code, env=env,
+                         capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    at_init, after_first_use = (set(line.split()) for line in run.stdout.splitlines()[-2:])
+    assert "app" in at_init and "certpush.wiring" in at_init
+    assert "certpush.providers.aws.elb_adapter" in after_first_use or function != "push_worker"
+    assert _loaded(NOT_AT_INIT, at_init) == []
+    assert _loaded(not_after_first_use, after_first_use) == []
+
+
+def _loaded(names: list[str], modules: set[str]) -> list[str]:
+    return [n for n in names if any(m == n or m.startswith(n + ".") for m in modules)]
