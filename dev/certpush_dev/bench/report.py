@@ -27,9 +27,15 @@ def _load(conditions: dict[str, Any] | None) -> str:
 def _first_invocation(c: dict[str, Any]) -> str:
     if "first_invocation_ms" not in c:
         return ""
+    other = (
+        f"; a first message for Huawei Cloud instead adds {c['other_target_ms']} ms (its HTTP client)"
+        if "other_target_ms" in c
+        else ""
+    )
+    cpu = f"; CPU time {c['cpu_ratio']} x bare's" if "cpu_ratio" in c else ""
     return (
         f" (init {c['init_ms']} ms = {c['init_ratio']} x, + the first invocation's building "
-        f"{c['first_invocation_ms']} ms); restored from a SnapStart snapshot: {c['after_restore_ms']} ms "
+        f"{c['first_invocation_ms']} ms){cpu}{other}; restored from a SnapStart snapshot: {c['after_restore_ms']} ms "
         "(hook + objects built again)"
     )
 
