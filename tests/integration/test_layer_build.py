@@ -118,8 +118,12 @@ def test_every_locked_requirement_is_pinned_with_hashes() -> None:
 # imported) and after the first invocation's building (``first_use``): the providers' packages load
 # with the first push that needs them, cryptography only where certificates are parsed (on the venv
 # botocore loads it through urllib3's pyOpenSSL support, which the layer does not ship).
+# Powertools' batch utility, imported after pydantic, builds the parser models of every batch source
+# (SQS, DynamoDB, Kinesis, Kafka: aws_lambda_powertools/utilities/batch/types.py, ~50 ms); imported
+# before it (as the handlers' imports are sorted), none: kafka's model stands for them.
 NOT_AT_INIT = ["certpush.providers", "certpush.logic.validation", "certpush.logic.push", "cryptography",
-               "certpush.adapters.certificate_store", "pydantic_settings", "dotenv", "argparse"]  # fmt: skip
+               "certpush.adapters.certificate_store", "pydantic_settings", "dotenv", "argparse",
+               "aws_lambda_powertools.utilities.parser.models.kafka"]  # fmt: skip
 NOT_LOADED = {
     "validator": ("app._validator()", [
         "httpx", "certpush.providers.huaweicloud.client", "certpush.providers.huaweicloud.waf_adapter",
