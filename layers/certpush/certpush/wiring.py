@@ -127,6 +127,7 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
     from certpush.adapters.aws_clients import aws_client
     from certpush.providers.definition import BuildContext
     from certpush.providers.registry import REGISTRY
+    from certpush.snapstart import snapshotting
 
     @cache
     def secrets() -> SecretsProvider:  # only a target that needs a secret pays for the client
@@ -140,7 +141,10 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
 
     registry = registry or REGISTRY
     context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh, rate_limiter=rate_limiter(settings))
-    return TargetsOnDemand(registry, settings, context)
+    targets = TargetsOnDemand(registry, settings, context)
+    if snapshotting():  # the snapshot holds every target's modules; a restore drops these objects
+        list(targets)
+    return targets
 
 
 def rate_limiter(settings: Settings, registry: TargetRegistry | None = None) -> WindowRateLimiter:
