@@ -130,9 +130,9 @@ def _environment(layer: Path, code: Path, name: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         # Lambda gives the function's role credentials in the environment: without them botocore's
         # chain would ask the instance metadata service first (a request, on both sides)
-        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEEXAMPLE00",
-        "AWS_SECRET_ACCESS_KEY": "example-secret-not-a-credential",
-        "AWS_SESSION_TOKEN": "example-session-token",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
         "POWERTOOLS_SERVICE_NAME": f"certpush-{name}",
         "POWERTOOLS_METRICS_NAMESPACE": "certpush",
         # what the handlers' builders read, as template.yaml's Globals set it (no call is made: building
