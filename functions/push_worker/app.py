@@ -17,6 +17,10 @@ from certpush.settings import Settings
 from certpush.snapstart import BuiltOnce, prime
 from certpush.wiring import build_push_consumer
 
+# Powertools' batch utility comes before anything that imports pydantic (the sorted imports do it):
+# imported after pydantic it builds the parser models of every batch source, Kafka's and Kinesis' too
+# (aws_lambda_powertools/utilities/batch/types.py: ~50 ms of a cold start; tests/integration/test_layer_build.py)
+
 if TYPE_CHECKING:
     from certpush.adapters.consumers import PushConsumer
 

@@ -3,26 +3,36 @@ the Lambda runtime, the certpush package, and neither the CLI nor the embedded s
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore.loaders import Loader
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    artifacts = tmp_path_factory.mktemp("layer")
     result = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "layers" / "certpush"), "build-CertpushLayer",
-         f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={sys.executable}"],
+         f"ARTIFACTS_DIR={artifacts}", f"PYTHON={sys.executable}"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
+    return result, artifacts / "python"
 
+
+def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(
+    build: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, python = build
     assert result.returncode == 0, result.stdout + result.stderr
-    python = tmp_path / "python"
     assert (python / "certpush" / "wiring.py").is_file()
     assert (python / "certpush" / "providers" / "huaweicloud" / "signer.py").is_file()
     assert not (python / "certpush_dev").exists()
@@ -31,12 +41,46 @@ def test_the_layer_holds_certpush_and_runtime_wheels_but_not_the_cli(tmp_path: P
     for absent in ("typer", "rich", "moto", "yaml"):
         assert not (python / absent).exists(), absent
     assert not (python / "bin").exists()  # console scripts naming the build machine's Python
+    _assert_every_named_service_model_ships(python)
     compiled = [p.name for p in (python / "pydantic_core").glob("*.so")]
     assert compiled and all("cpython-312" in name for name in compiled), compiled
     if "no CPython 3.12 found" in result.stderr:
         assert not list(python.rglob("__pycache__"))  # no bytecode rather than the wrong version's
         pytest.skip("no CPython 3.12 on this machine: the bytecode was not built")
     _assert_runtime_bytecode(python)
+
+
+def _services_the_code_names() -> set[str]:
+    """Every botocore service the layer's code names as the first argument of a call to a client or
+    resource factory (``aws_client("sqs")``, ``aws_resource("dynamodb")``, ``self._client("acm", ...)``)."""
+    known = set(botocore.session.get_session().get_available_services())
+    named: set[str] = set()
+    for source in (ROOT / "layers" / "certpush" / "certpush").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            first = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            if callee.endswith(("client", "resource")) and isinstance(first, str) and first in known:
+                named.add(first)
+    return named
+
+
+def _assert_every_named_service_model_ships(python: Path) -> None:
+    """The layer ships the service models of the services its code calls, and no others (Makefile:
+    BOTOCORE_SERVICES): a client of a service whose model was left out fails only on AWS."""
+    named = _services_the_code_names()
+    assert {"dynamodb", "sqs", "secretsmanager", "events", "sns", "acm", "elbv2", "cloudfront"} <= named, named
+    shipped = {p.name for p in (python / "botocore" / "data").iterdir() if p.is_dir()}
+    assert named <= shipped, named - shipped
+    assert {"sts", "sso", "sso-oidc"} <= shipped  # botocore's own credential providers' clients
+    assert len(shipped) < 20, sorted(shipped)  # not the other ~430 services
+    loader = Loader(extra_search_paths=[str(python / "botocore" / "data"), str(python / "boto3" / "data")],
+                    include_default_search_paths=False)  # fmt: skip
+    for service in shipped:
+        assert loader.load_service_model(service, "service-2")["metadata"], service
+        assert loader.load_service_model(service, "endpoint-rule-set-1"), service
+    assert loader.load_service_model("dynamodb", "resources-1")["service"]  # what aws_resource loads
 
 
 def _assert_runtime_bytecode(python: Path) -> None:
@@ -67,3 +111,66 @@ def test_every_locked_requirement_is_pinned_with_hashes() -> None:
         for entry in entries:
             name, _, rest = entry.partition(" ")
             assert "==" in name and "--hash=sha256:" in rest, f"{lock.name}: {entry[:80]}"
+
+
+# What each function's cold start does not load, by design, run as Lambda runs it: CPython 3.12, the
+# built layer alone on the path, Lambda's environment (the Tracer on). After init (the module
+# imported) and after the first invocation's building (``first_use``): the providers' packages load
+# with the first push that needs them, cryptography only where certificates are parsed (on the venv
+# botocore loads it through urllib3's pyOpenSSL support, which the layer does not ship).
+# Powertools' batch utility, imported after pydantic, builds the parser models of every batch source
+# (SQS, DynamoDB, Kinesis, Kafka: aws_lambda_powertools/utilities/batch/types.py, ~50 ms); imported
+# before it (as the handlers' imports are sorted), none: kafka's model stands for them.
+NOT_AT_INIT = ["certpush.providers", "certpush.logic.validation", "certpush.logic.push", "cryptography",
+               "certpush.adapters.certificate_store", "pydantic_settings", "dotenv", "argparse",
+               "aws_lambda_powertools.utilities.parser.models.kafka"]  # fmt: skip
+NOT_LOADED = {
+    "validator": ("app._validator()", [
+        "httpx", "certpush.providers.huaweicloud.client", "certpush.providers.huaweicloud.waf_adapter",
+        "certpush.providers.aws.elb_adapter", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"]),
+    # the first message is for an AWS target: no Huawei Cloud client, signer nor adapter
+    "push_worker": ("app._consumer()._worker.targets.get(('aws', 'elb'))", [
+        "cryptography", "certpush.logic.validation", "certpush.providers.huaweicloud.client",
+        "certpush.providers.huaweicloud.signer", "certpush.providers.huaweicloud.waf_adapter"]),
+    "notifier": ("app._consumer()", [
+        "cryptography", "httpx", "certpush.providers", "certpush.logic.validation",
+        "certpush.adapters.certificate_store"]),
+}  # fmt: skip
+LOADED = """
+import sys
+import app
+init = set(sys.modules)
+{first_use}
+print(" ".join(sorted(init)))
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("function", list(NOT_LOADED))
+def test_a_cold_start_on_the_built_layer_loads_only_what_the_function_runs(
+    build: tuple[subprocess.CompletedProcess[str], Path], function: str
+) -> None:
+    from certpush_dev.bench.cold_start import _environment, find_python312
+
+    result, layer = build
+    assert result.returncode == 0, result.stderr
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip("no CPython 3.12 on this machine")
+    first_use, not_after_first_use = NOT_LOADED[function]
+    code = ROOT / "functions" / function
+    env = _environment(layer, code, function)
+
+    run = subprocess.run([python312, "-s", "-c", LOADED.format(first_use=first_use)], cwd=code, env=env,
+                         capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    at_init, after_first_use = (set(line.split()) for line in run.stdout.splitlines()[-2:])
+    assert "app" in at_init and "certpush.wiring" in at_init
+    assert "certpush.providers.aws.elb_adapter" in after_first_use or function != "push_worker"
+    assert _loaded(NOT_AT_INIT, at_init) == []
+    assert _loaded(not_after_first_use, after_first_use) == []
+
+
+def _loaded(names: list[str], modules: set[str]) -> list[str]:
+    return [n for n in names if any(m == n or m.startswith(n + ".") for m in modules)]

@@ -133,3 +133,44 @@ def test_each_pipeline_handler_is_primed_under_snapstart_and_rebuilt_after_a_res
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+PRIMED_PUSH_WORKER = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("handler_under_test", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from certpush.snapstart import after_restore
+snapshotted = module._consumer()._worker.targets
+after_restore()
+restored = module._consumer()._worker.targets
+print(" ".join(f"{{p}}:{{s}}" for p, s in snapshotted.built))
+print(" ".join(f"{{p}}:{{s}}" for p, s in restored.built) or "-")
+print("certpush.providers.huaweicloud.waf_adapter" in sys.modules)
+"""
+
+
+def test_a_snapstart_init_of_the_push_worker_builds_every_target_and_a_restore_none() -> None:
+    """The snapshot holds every target's modules (a first Huawei Cloud push after a restore imports
+    nothing), and the restored environment builds its own targets, on demand."""
+    code = PRIMED_PUSH_WORKER.format(path=str(ROOT / "functions" / "push_worker" / "app.py"))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "RECORDS_TABLE": "records",
+        "INVENTORY_TABLE": "inventory",
+        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
+        "EVENT_BUS_NAME": "certpush",
+        "HUAWEICLOUD_CREDENTIALS_SECRET_ID": "certpush/huaweicloud",
+    }
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode == 0, result.stderr
+    snapshotted, restored, huawei_modules = result.stdout.splitlines()[-3:]
+    assert {"aws:elb", "aws:cloudfront", "huaweicloud:waf", "huaweicloud:elb"} <= set(snapshotted.split())
+    assert restored == "-"
+    assert huawei_modules == "True"

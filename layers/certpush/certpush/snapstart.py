@@ -19,6 +19,10 @@ https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html
 (``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``snap-start``) a handler builds its objects at once
 (``prime``), so the snapshot holds the imports and the loaded service models, not just the imports.
 
+The push worker builds its targets when a push first asks for one (``wiring.TargetsOnDemand``); during a
+SnapStart init it builds them all, so that the snapshot holds their modules (the objects themselves go
+with the restore, as every built object does).
+
 ``BuiltOnce`` also builds once when the first invocations start together (the embedded stack's pollers
 run them on threads): a ``functools.cache`` let each of them build its own, and each asked Huawei IAM
 again for the project ids (issue 22, item 4)."""
@@ -71,11 +75,23 @@ def snapstart_init() -> bool:
     return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
 
 
+_priming = threading.local()
+
+
+def snapshotting() -> bool:
+    """Whether what is being built goes into a SnapStart snapshot (``prime`` is building it)."""
+    return bool(getattr(_priming, "on", False))
+
+
 def prime(*built: BuiltOnce[object]) -> None:
     """Builds the given objects now when this init is a SnapStart one (else at the first invocation)."""
     if snapstart_init():
-        for each in built:
-            each()
+        _priming.on = True
+        try:
+            for each in built:
+                each()
+        finally:
+            _priming.on = False
 
 
 def after_restore() -> None:

@@ -2,10 +2,15 @@
 tests build the domain objects with fakes instead.
 
 What a function needs is imported inside the function that builds it (the Huawei Cloud HTTP
-client, cryptography, the push targets), so each handler's cold start pays only for what it runs."""
+client, cryptography, the push targets), so each handler's cold start pays only for what it runs.
+The DynamoDB stores of one function share one boto3 resource (``dynamodb()``): each resource makes a
+client of its own (10-15 ms each at a cold start), and the client is what does the work (clients are
+thread-safe; a store's ``Table`` is its own)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -29,10 +34,18 @@ if TYPE_CHECKING:
     from certpush.logic.sweeper import Sweeper
     from certpush.logic.validation import Validator
     from certpush.ports import PushTarget
+    from certpush.providers.definition import BuildContext, PushTargetDefinition
     from certpush.providers.registry import TargetRegistry
 
 
-def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
+def dynamodb() -> Any:
+    """A DynamoDB resource for the stores one builder makes."""
+    from certpush.adapters.aws_clients import aws_resource
+
+    return aws_resource("dynamodb")
+
+
+def certificate_store(settings: Settings, resource: Any | None = None) -> DynamoDBCertificateStore:
     from certpush.adapters.certificate_store import DynamoDBCertificateStore
 
     return DynamoDBCertificateStore(
@@ -40,6 +53,7 @@ def certificate_store(settings: Settings) -> DynamoDBCertificateStore:
         secrets_prefix=settings.secrets_prefix,
         kms_key_id=settings.certificate_kms_key_id,
         material_max_age=settings.material_cache_seconds,
+        resource=resource,
     )
 
 
@@ -50,24 +64,70 @@ def build_validator(settings: Settings) -> Validator:
     from certpush.logic.validation import Validator
     from certpush.providers.registry import REGISTRY
 
+    tables = dynamodb()
     return Validator(
-        store=certificate_store(settings),
-        policies=DynamoDBPolicyStore(settings.inventory_table),
-        records=DynamoDBRecordsRepository(settings.records_table),
+        store=certificate_store(settings, tables),
+        policies=DynamoDBPolicyStore(settings.inventory_table, tables),
+        records=DynamoDBRecordsRepository(settings.records_table, tables),
         queue=SqsPushQueue(settings.push_queue_url),
         clock=SystemClock(),
         catalog=REGISTRY,
-        replays=DynamoDBReplayLog(settings.records_table),
+        replays=DynamoDBReplayLog(settings.records_table, tables),
     )
 
 
-def build_targets(settings: Settings, registry: TargetRegistry | None = None) -> dict[tuple[str, str], PushTarget]:
-    """The adapter of every registered target this deployment is configured for."""
+class TargetsOnDemand(Mapping[tuple[str, str], "PushTarget"]):
+    """The adapter of every registered target this deployment is configured for, each built the first
+    time a push asks for it: a push worker whose batch holds only AWS messages makes no Huawei Cloud
+    client (its HTTP client, TLS context and signer: about 100 ms of a cold start, issue 22 item 5),
+    and the other way round. Built once whatever the number of threads asking (one lock: the targets
+    of a provider share one client through ``BuildContext.shared``)."""
+
+    def __init__(self, definitions: Iterable[PushTargetDefinition[Any]], settings: Settings, context: BuildContext):
+        self._definitions = {(d.provider, d.service): d for d in definitions}
+        self._settings = settings
+        self._context = context
+        self._built: dict[tuple[str, str], PushTarget | None] = {}
+        self._lock = threading.Lock()
+
+    def _target(self, key: tuple[str, str]) -> PushTarget | None:
+        if key in self._built:
+            return self._built[key]
+        definition = self._definitions.get(key)
+        if definition is None:
+            return None
+        with self._lock:
+            if key not in self._built:
+                settings = self._settings.target_settings(definition.settings)
+                self._built[key] = definition.build_from(settings, self._context)
+            return self._built[key]
+
+    def __getitem__(self, key: tuple[str, str]) -> PushTarget:
+        target = self._target(key)
+        if target is None:
+            raise KeyError(key)
+        return target
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:  # builds every target: for listings, not pushes
+        return iter([key for key in self._definitions if self._target(key) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @property
+    def built(self) -> list[tuple[str, str]]:
+        """The targets built so far (configured or not)."""
+        return list(self._built)
+
+
+def build_targets(settings: Settings, registry: TargetRegistry | None = None) -> TargetsOnDemand:
+    """The adapter of every registered target this deployment is configured for (``TargetsOnDemand``)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from certpush.adapters.aws_clients import aws_client
     from certpush.providers.definition import BuildContext
     from certpush.providers.registry import REGISTRY
+    from certpush.snapstart import snapshotting
 
     @cache
     def secrets() -> SecretsProvider:  # only a target that needs a secret pays for the client
@@ -79,12 +139,11 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
     def fetch_fresh(name: str) -> Any:
         return secrets().get(name, transform="json", force_fetch=True)
 
+    registry = registry or REGISTRY
     context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh, rate_limiter=rate_limiter(settings))
-    targets: dict[tuple[str, str], PushTarget] = {}
-    for definition in registry or REGISTRY:
-        target = definition.build_from(settings.target_settings(definition.settings), context)
-        if target is not None:
-            targets[(definition.provider, definition.service)] = target
+    targets = TargetsOnDemand(registry, settings, context)
+    if snapshotting():  # the snapshot holds every target's modules; a restore drops these objects
+        list(targets)
     return targets
 
 
@@ -109,9 +168,10 @@ def rate_limiter(settings: Settings, registry: TargetRegistry | None = None) -> 
 def build_worker(settings: Settings) -> PushWorker:
     from certpush.logic.push import PushWorker, RetryPolicy
 
+    tables = dynamodb()
     return PushWorker(
-        store=certificate_store(settings),
-        records=DynamoDBRecordsRepository(settings.records_table),
+        store=certificate_store(settings, tables),
+        records=DynamoDBRecordsRepository(settings.records_table, tables),
         targets=build_targets(settings),
         clock=SystemClock(),
         retry=RetryPolicy(
@@ -139,10 +199,11 @@ def build_dashboard(settings: Settings) -> Dashboard:
     from certpush.adapters.eventbridge_sns import EventBridgePublisher
     from certpush.logic.dashboard import Dashboard
 
+    tables = dynamodb()
     return Dashboard(
-        store=certificate_store(settings),
-        records=DynamoDBRecordsRepository(settings.records_table),
-        pushes=DynamoDBPushQuery(settings.records_table),
+        store=certificate_store(settings, tables),
+        records=DynamoDBRecordsRepository(settings.records_table, tables),
+        pushes=DynamoDBPushQuery(settings.records_table, tables),
         publisher=EventBridgePublisher(settings.event_bus_name),
         clock=SystemClock(),
         expiry_warning_days=settings.expiry_warning_days,
@@ -170,9 +231,10 @@ def build_expiry_warnings(settings: Settings) -> ExpiryWarnings:
     from certpush.adapters.eventbridge_sns import EventBridgePublisher
     from certpush.logic.expiry import ExpiryWarnings
 
+    tables = dynamodb()
     return ExpiryWarnings(
-        store=certificate_store(settings),
-        records=DynamoDBRecordsRepository(settings.records_table),
+        store=certificate_store(settings, tables),
+        records=DynamoDBRecordsRepository(settings.records_table, tables),
         publisher=EventBridgePublisher(settings.event_bus_name, settings.notify_topic_arn),
         clock=SystemClock(),
         warning_days=settings.expiry_warning_days,
