@@ -38,7 +38,7 @@ from certpush.models.domain import (
     UploadResult,
 )
 from certpush.models.messages import PushMessage
-from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
+from certpush.ports import CertificateStore, Clock, PushLifecycle, PushTarget
 
 logger = Logger(child=True)
 
@@ -98,7 +98,7 @@ class PushWorker:
       queue message."""
 
     store: CertificateStore
-    records: RecordsRepository
+    records: PushLifecycle
     targets: Mapping[tuple[str, str], PushTarget]
     clock: Clock
     retry: RetryPolicy = field(default_factory=RetryPolicy)

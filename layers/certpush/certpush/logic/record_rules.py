@@ -224,7 +224,7 @@ def superseded(record: PushRecord, held_version: int, now: datetime) -> PushReco
 
 
 def forget_refusal(records: list[PushRecord], binding: Binding | None, now: datetime) -> str | None:
-    """Why the records of a target may not be forgotten (``RecordsRepository.forget``), or None: a
+    """Why the records of a target may not be forgotten (``RecordUpkeep.forget``), or None: a
     push of it in flight, or the target holding a certificate certpush pushed (a live record, a
     binding that names one): forgetting those would lose what certpush knows is there."""
     for record in records:
