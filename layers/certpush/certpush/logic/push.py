@@ -287,7 +287,7 @@ class PushWorker:
         delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous, retry_after=exc.retry_after)
         now = self.clock.now()
         noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": now})
-        if exc.ambiguous:
+        if exc.ambiguous and self.retry.settle_seconds > 0:
             # "not before": on the record and the binding, so that no delivery of any message claims a
             # push of this target before a late create had the time to show (certpush.logic.record_rules)
             noted = noted.model_copy(update={"settle_until": now + timedelta(seconds=self.retry.settle_seconds)})
