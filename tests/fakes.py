@@ -21,7 +21,22 @@ from certpush.errors import (
     StalePushError,
     TransientDependencyError,
 )
-from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal, lease_runs
+from certpush.logic.record_rules import (
+    ACTIVE,
+    binding_claimable,
+    binding_lease_mine,
+    check_claimable,
+    forget_refusal,
+    holds_claim,
+    may_be_replaced,
+    may_finish,
+    may_reject_over,
+    may_retract,
+    may_start,
+    moves_binding,
+    record_claimable,
+    replaced,
+)
 from certpush.models.domain import (
     AttachResult,
     Binding,
@@ -51,16 +66,6 @@ from certpush.models.events import (
 )
 from certpush.models.messages import DeadLetter, PushMessage
 from certpush.ports import RecordsRepository
-
-_ACTIVE = {PushStatus.PENDING, PushStatus.IN_PROGRESS}
-_REPLACEABLE = {
-    PushStatus.FAILED,
-    PushStatus.REJECTED,
-    PushStatus.RETRACTED,
-    PushStatus.SUPERSEDED,
-    PushStatus.REPLACED,
-    PushStatus.ATTACH_FAILED,
-}
 
 
 class FixedClock:
@@ -170,9 +175,7 @@ class InMemoryRecordsRepository:
 
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        replaceable = _REPLACEABLE | {PushStatus.SUCCEEDED} if force else _REPLACEABLE
-        if existing is not None and (existing.status not in replaceable or existing.push_id == record.push_id):
+        if not may_start(self.current.get(key), record, force=force):
             return False
         self.current[key] = record
         return True
@@ -201,23 +204,11 @@ class InMemoryRecordsRepository:
             self.claims += 1
             existing = self.current.get(key)
             binding = self.bindings.get((record.certificate_id, record.target))
-            record_holds = (
-                existing is not None
-                and existing.push_id == push_id
-                and existing.attempts == record.attempts
-                and (
-                    existing.status is PushStatus.PENDING
-                    or (
-                        existing.status is PushStatus.IN_PROGRESS
-                        and not lease_runs(existing.lease_token, existing.lease_until, now)
-                    )
-                )
-            )
             seen_version = state.binding.version if state.binding else None
-            binding_holds = (binding is None or binding.lease_until is None or binding.lease_until < now) and (
-                binding.version if binding else None
-            ) == seen_version
-            if not (record_holds and binding_holds):
+            if not (
+                record_claimable(existing, push_id, record.attempts, now)
+                and binding_claimable(binding, seen_version, now)
+            ):
                 state = self.push_states([key])[key]  # one read tells why, or claim on what it read
                 continue
             assert existing is not None
@@ -229,33 +220,31 @@ class InMemoryRecordsRepository:
                     "updated_at": now,
                     "lease_token": token,
                     "lease_until": until,
+                    "settle_until": None,
                 }
             )
             self.current[key] = claimed
-            leased = (binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+            leased = (binding or Binding()).model_copy(
+                update={"lease_token": token, "lease_until": until, "settle_until": None}
+            )
             self.bindings[(record.certificate_id, record.target)] = leased
             return PushState(record=claimed, binding=leased)
         raise PushInProgressError(push_id)
 
     def _holds(self, record: PushRecord) -> bool:
-        existing = self.current.get((record.certificate_id, record.version, record.target))
-        return (
-            existing is not None
-            and existing.push_id == record.push_id
-            and existing.status is PushStatus.IN_PROGRESS
-            and record.lease_token is not None
-            and existing.lease_token == record.lease_token
-        )
+        return holds_claim(self.current.get((record.certificate_id, record.version, record.target)), record)
 
-    def _give_back(self, record: PushRecord) -> bool:
-        """The binding's lease back; False when another claim holds it."""
+    def _give_back(self, record: PushRecord, settle_until: datetime | None = None) -> bool:
+        """The binding's lease back (with a settle wait, when given); False when another claim holds it."""
         key = (record.certificate_id, record.target)
         binding = self.bindings.get(key)
-        if binding is None or binding.lease_token is None:
-            return True
-        if binding.lease_token != record.lease_token:
+        if not binding_lease_mine(binding, record):
             return False
-        self.bindings[key] = binding.model_copy(update={"lease_token": None, "lease_until": None})
+        if binding is not None and (binding.lease_token is not None or settle_until is not None):
+            changes: dict[str, object] = {"lease_token": None, "lease_until": None}
+            if settle_until is not None:
+                changes["settle_until"] = settle_until
+            self.bindings[key] = binding.model_copy(update=changes)
         return True
 
     def extend_lease(self, record: PushRecord, until: datetime) -> bool:
@@ -272,9 +261,9 @@ class InMemoryRecordsRepository:
     def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         key = (record.certificate_id, record.version, record.target)
         binding = self.bindings.get((record.certificate_id, record.target))
-        if not self._holds(record) or (binding is not None and binding.lease_token not in (None, record.lease_token)):
+        if not self._holds(record) or not binding_lease_mine(binding, record):
             return False
-        self._give_back(record)
+        self._give_back(record, record.settle_until)
         changes: dict[str, object] = {
             "reason": record.reason,
             "message": record.message,
@@ -282,6 +271,8 @@ class InMemoryRecordsRepository:
             "lease_token": None,
             "lease_until": None,
         }
+        if record.settle_until is not None:
+            changes["settle_until"] = record.settle_until
         if refund_attempt:
             changes["attempts"] = max(0, record.attempts - 1)
         if record.target_id and record.upload_action:
@@ -291,54 +282,27 @@ class InMemoryRecordsRepository:
 
     def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
         key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        if existing is None or existing.push_id != record.push_id or existing.status not in _ACTIVE:
-            return False
         binding_key = (record.certificate_id, record.target)
         binding = self.bindings.get(binding_key)
-        if record.lease_token is not None:
-            if not self._holds(record):
-                return False
-            if binding is not None and binding.lease_token not in (None, record.lease_token):
-                return False
-            moves = record.status.is_live and record.target_id
-            if moves and not record.rollback and binding is not None and (binding.version or 0) > record.version:
-                return False
-        elif existing.status is PushStatus.IN_PROGRESS and lease_runs(
-            existing.lease_token, existing.lease_until, record.updated_at
-        ):
+        if not may_finish(self.current.get(key), binding, record):
             return False
-        final = record.model_copy(update={"lease_token": None, "lease_until": None})
+        final = record.model_copy(update={"lease_token": None, "lease_until": None, "settle_until": None})
         self.current[key] = final
         self.history_items.append(final)
         if record.lease_token is None:
             return True
-        if record.status.is_live and record.target_id:
+        if moves_binding(record):
             self.bindings[binding_key] = Binding(target_id=record.target_id, version=record.version)
         else:
             self._give_back(record)
-        replaced = self.current.get((record.certificate_id, replacing, record.target)) if replacing else None
-        if (
-            replaced is not None
-            and replacing != record.version
-            and replaced.status.is_live
-            and replaced.target_id == record.target_id
-        ):
-            self.current[(record.certificate_id, replaced.version, record.target)] = replaced.model_copy(
-                update={
-                    "status": PushStatus.REPLACED,
-                    "reason": REPLACED_BY,
-                    "message": f"replaced in place by v{record.version}",
-                    "replaced_by": record.version,
-                    "updated_at": record.updated_at,
-                }
-            )
+        earlier = self.current.get((record.certificate_id, replacing, record.target)) if replacing else None
+        if earlier is not None and may_be_replaced(earlier, record):
+            self.current[(record.certificate_id, earlier.version, record.target)] = replaced(earlier, final)
         return True
 
     def record_retraction(self, record: PushRecord) -> bool:
         key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        if existing is None or existing.push_id != record.push_id or not existing.status.is_live:
+        if not may_retract(self.current.get(key), record):
             return False
         retracted = record.model_copy(update={"status": PushStatus.RETRACTED})
         self.current[key] = retracted
@@ -350,8 +314,7 @@ class InMemoryRecordsRepository:
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         key = (record.certificate_id, record.version, record.target)
-        existing = self.current.get(key)
-        if not keep_current and (existing is None or existing.status in _REPLACEABLE):
+        if not keep_current and may_reject_over(self.current.get(key)):
             self.current[key] = record
         self.history_items.append(record)
 
@@ -381,7 +344,7 @@ class InMemoryRecordsRepository:
         return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
 
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
-        return [r for r in self.current.values() if r.status in _ACTIVE and r.updated_at < cutoff]
+        return [r for r in self.current.values() if r.status in ACTIVE and r.updated_at < cutoff]
 
     def note_swept(self, record: PushRecord, now: datetime) -> bool:
         key = (record.certificate_id, record.version, record.target)

@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from certpush.adapters.aws_clients import aws_client
 from certpush.errors import CertpushError, InvalidQueryError
 from certpush.models.domain import PushQuery, ReplayReport
-from certpush.ports import PushRecordsQuery, RecordsRepository, ReplayLog
+from certpush.ports import PushRecordsQuery, RecordQueries, ReplayLog
 from certpush_cli.stack import stack_outputs
 
 FINAL_STATES = {"COMPLETED", "CANCELLED", "FAILED"}
@@ -163,7 +163,7 @@ def follow_replay(
     *,
     events: Any,
     replays: ReplayLog,
-    records: RecordsRepository,
+    records: RecordQueries,
     pushes: PushRecordsQuery,
     on_line: Callable[[str], None],
     interval: float = 0.5,
@@ -201,9 +201,7 @@ def follow_replay(
     return outcome
 
 
-def _final_status(
-    records: RecordsRepository, report: ReplayReport, target: str, deadline: float, interval: float
-) -> str:
+def _final_status(records: RecordQueries, report: ReplayReport, target: str, deadline: float, interval: float) -> str:
     """The status the replay's push of ``target`` ended in (its record: this issuance, final)."""
     from certpush.models.domain import TargetKey
 

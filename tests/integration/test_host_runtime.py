@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from certpush.errors import TransientPushError
 from certpush.models.domain import CertificateMaterial, PushPolicy, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
 from certpush.models.messages import PushMessage
@@ -134,3 +135,32 @@ def test_what_a_dead_process_claimed_comes_back_at_once(host: Any) -> None:
     assert [m.message_id for m in host.queue.receive(5)] == [message.message_id]  # visible again, at once
     state = host.records.push_states([key])[key]
     assert host.records.claim(state, host.clock.now(), 600).record.attempts == 2  # taken over, no wait
+
+
+def test_a_duplicate_delivery_during_a_settle_wait_goes_back_to_the_queue_for_the_rest_of_it(host: Any) -> None:
+    """The host's queue delivers at least once as SQS does: a message received again while the settle wait
+    after an ambiguous error runs is not pushed; it becomes visible again when the wait ends, without an
+    attempt or a call to the target."""
+    waf = host.targets[("huaweicloud", "waf")]
+    waf.errors.append(TransientPushError("TIMEOUT", "read timeout", ambiguous=True))
+    _import(host)
+    runtime = HostRuntime(host)
+    runtime.validate_due()
+    for message in host.queue.receive(2):
+        runtime.push_one(message)
+    [settling] = [r for r in host.records.list_current("shop") if r.reason == "TIMEOUT"]
+    assert settling.settle_until is not None and len(waf.calls) == 2
+
+    host.queue.send([PushMessage.of(settling)])  # the same push delivered again, during the wait
+    [twin] = [m for m in host.queue.receive(10) if json.loads(m.body)["push_id"] == settling.push_id]
+    runtime.push_one(twin)
+
+    assert len(waf.calls) == 2  # the target was not asked again
+    record = host.records.get(settling.certificate_id, settling.version, settling.target)
+    assert record is not None and (record.attempts, record.settle_until) == (1, settling.settle_until)
+    visible_at = (
+        host.database.connection()
+        .execute("SELECT visible_at FROM queue WHERE receipt = ?", (twin.receipt,))
+        .fetchone()[0]
+    )
+    assert abs(visible_at - settling.settle_until.timestamp()) < 2  # back when the wait ends, not sooner

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from certpush.adapters.dynamodb_records import DynamoDBRecordsRepository
-from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError, SupersededPushError
+from certpush.errors import (
+    PushInProgressError,
+    PushSettlingError,
+    RecordsInUseError,
+    StalePushError,
+    SupersededPushError,
+)
 from certpush.models.domain import (
     Binding,
     Issuance,
@@ -218,6 +224,117 @@ def test_a_push_under_way_is_not_claimed_again_until_its_lease_runs_out(
     clock.advance(seconds=2)
     taken_over = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}), 60)
     assert (taken_over.status, taken_over.attempts) == (PushStatus.IN_PROGRESS, 2)
+
+
+# -- the settle wait after an ambiguous error ("not before") -----------------------------------------------
+def _ambiguous_error(
+    repository: RecordsRepository, clock: FixedClock, record: PushRecord, settle_seconds: int = 30
+) -> datetime:
+    """Claims ``record``'s push and notes an ambiguous error (a timeout after the request was sent) with
+    its settle wait, as the push worker does; returns the end of the wait."""
+    started = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}))
+    now = clock.now()
+    until = now + timedelta(seconds=settle_seconds)
+    noted = started.model_copy(
+        update={"reason": "TIMEOUT", "message": "read timeout", "updated_at": now, "settle_until": until}
+    )
+    assert repository.note_error(noted)
+    return until
+
+
+def test_an_ambiguous_error_holds_every_claim_of_the_push_until_its_settle_wait_ends(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """A second delivery of the message during the wait is refused (PushSettlingError: nothing written,
+    no attempt counted) however soon the first gave its lease back; at the end of the wait it claims."""
+    record = new_record()
+    repository.start_push(record)
+    until = _ambiguous_error(repository, clock, record)
+    noted = repository.get("cert-a", 1, US)
+    assert (noted.status, noted.attempts, noted.lease_token, noted.reason) == (
+        PushStatus.IN_PROGRESS,
+        1,
+        None,
+        "TIMEOUT",
+    )
+    assert noted.settle_until == until and repository.binding("cert-a", US).settle_until == until
+
+    clock.advance(seconds=1)
+    with pytest.raises(PushSettlingError) as refused:
+        claim_push(repository, noted, now=clock.now())
+    assert (refused.value.until, refused.value.seconds_left) == (until, 29)
+    assert repository.get("cert-a", 1, US) == noted  # nothing written: the attempt is not counted
+
+    retried = claim_push(repository, noted, now=until)
+    assert (retried.status, retried.attempts, retried.settle_until) == (PushStatus.IN_PROGRESS, 2, None)
+    assert repository.get("cert-a", 1, US) == retried
+    assert repository.binding("cert-a", US).settle_until is None
+
+
+def test_a_claim_read_before_the_settle_wait_is_refused_by_the_write_itself(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """A delivery that read the push before the ambiguous error was noted (a batch's prepared read)
+    claims on what it read: the write's own condition refuses it, and the read it makes then says why."""
+    record = new_record()
+    repository.start_push(record)
+    _ambiguous_error(repository, clock, record)
+    noted = repository.get("cert-a", 1, US)
+    binding = repository.binding("cert-a", US)
+    as_read = PushState(
+        record=noted.model_copy(update={"settle_until": None}),
+        binding=binding.model_copy(update={"settle_until": None}),
+    )
+
+    with pytest.raises(PushSettlingError):
+        repository.claim(as_read, clock.now(), 60)
+    assert repository.get("cert-a", 1, US) == noted
+
+
+def test_a_settle_wait_holds_the_pushes_of_other_versions_to_the_target(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """The wait is on the binding too: a push of v2 to the same target waits for v1's late create to
+    show (it could otherwise land over v2); a push of the certificate to another target does not."""
+    older = new_record(version=1)
+    repository.start_push(older)
+    until = _ambiguous_error(repository, clock, older)
+    newer, elsewhere = new_record(version=2), new_record(version=2, target=EU)
+    assert repository.start_push(newer) and repository.start_push(elsewhere)
+
+    with pytest.raises(PushSettlingError):
+        claim_push(repository, newer, now=clock.now())
+    assert claim_push(repository, elsewhere, now=clock.now()).attempts == 1
+    assert claim_push(repository, newer, now=until).attempts == 1
+
+
+def test_a_transient_error_that_is_not_ambiguous_sets_no_settle_wait(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    record = new_record()
+    repository.start_push(record)
+    started = claim_push(repository, record.model_copy(update={"updated_at": clock.now()}))
+    assert repository.note_error(started.model_copy(update={"reason": "HTTP_503", "updated_at": clock.now()}))
+
+    assert repository.get("cert-a", 1, US).settle_until is None
+    assert claim_push(repository, repository.get("cert-a", 1, US), now=clock.now()).attempts == 2
+
+
+def test_the_sweeper_does_not_end_a_push_during_its_settle_wait(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """A finish without a claim (the sweeper's STUCK) waits for the settle wait as for a running lease:
+    a late create may still land, and a FAILED record would then say what the target does not hold."""
+    record = new_record()
+    repository.start_push(record)
+    until = _ambiguous_error(repository, clock, record)
+    stuck = repository.get("cert-a", 1, US).model_copy(update={"settle_until": None})
+
+    early = _final(stuck, clock, PushStatus.FAILED, reason="STUCK")
+    assert repository.finish(early) is False
+    late = early.model_copy(update={"updated_at": until + timedelta(seconds=1)})
+    assert repository.finish(late) is True
+    assert repository.get("cert-a", 1, US).reason == "STUCK"
 
 
 def test_mark_in_progress_of_a_final_push_is_stale(

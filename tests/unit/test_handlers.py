@@ -25,6 +25,7 @@ from certpush.models.messages import PushMessage, PushMessageRecord
 from certpush_cli.function_url import LocalLambdaContext
 from tests.fakes import (
     FakeQueue,
+    FixedClock,
     InMemoryCertificateStore,
     InMemoryRecordsRepository,
     RecordingPublisher,
@@ -273,6 +274,40 @@ def test_push_worker_handler_reports_a_batch_that_only_waits_for_its_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-only"}]}
     assert queue.delays == {"receipt-m-only": 7}
+
+
+def test_push_worker_handler_sends_a_settling_push_back_for_the_rest_of_its_wait(
+    load_app: Callable[[str], ModuleType],
+    lambda_context: LocalLambdaContext,
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    messages: list[PushMessage],
+) -> None:
+    """After an ambiguous error the message's next delivery (a duplicate already in flight) is a batch
+    item failure whose visibility is the rest of the settle wait: the target is not called, no attempt
+    counted."""
+    app = load_app("push_worker")
+    elb_message = messages[1]
+    aws_elb.errors.append(TransientPushError("NETWORK", "read timeout", ambiguous=True))
+    consumer = PushConsumer(worker, scheduler=queue, concurrency=1)
+    first = app.handler(
+        {"Records": [sqs_record("m-first", elb_message.model_dump_json())]}, lambda_context, consumer=consumer
+    )
+    assert first == {"batchItemFailures": [{"itemIdentifier": "m-first"}]}
+    assert queue.delays == {"receipt-m-first": worker.retry.settle_seconds}
+
+    clock.advance(seconds=10)
+    twin = {"Records": [sqs_record("m-twin", elb_message.model_dump_json(), receive_count=2)]}
+    response = app.handler(twin, lambda_context, consumer=consumer)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-twin"}]}
+    assert queue.delays["receipt-m-twin"] == worker.retry.settle_seconds - 10
+    assert len(aws_elb.calls) == 1
+    record = records.get(CERTIFICATE_ID, 1, elb_message.target)
+    assert record is not None and record.attempts == 1
 
 
 class RecordingMetrics:

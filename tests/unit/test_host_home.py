@@ -7,16 +7,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 
 from certpush.errors import ConfigurationError
+from certpush.models.domain import TargetKey
 from certpush_cli.host import serve_lock
 from certpush_cli.host.database import Database
 from certpush_cli.host.home import Home, default_home
-from certpush_cli.host.schema import SCHEMA_VERSION
+from certpush_cli.host.records import SqliteRecordsRepository
+from certpush_cli.host.schema import MIGRATIONS, SCHEMA_VERSION
 from certpush_cli.host.webhooks import signature
 
 pytestmark = pytest.mark.unit
@@ -120,3 +123,25 @@ def test_a_webhook_body_is_signed_with_its_timestamp() -> None:
     expected = hmac.new(b"s3cret-s3cret-16", b"1700000000.{}", hashlib.sha256).hexdigest()
 
     assert signature("s3cret-s3cret-16", "1700000000", b"{}") == f"sha256={expected}"
+
+
+def test_a_database_of_the_first_schema_is_migrated_with_its_rows_kept(tmp_path: Path) -> None:
+    """Schema 2 adds the settle wait ("not before") to pushes and bindings: a home written by schema 1
+    opens with its bindings as they were and no wait on them."""
+    path = tmp_path / "certpush.db"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    old.execute(
+        "INSERT INTO bindings (certificate_id, provider, service, region, target_id, version) "
+        "VALUES ('shop', 'aws', 'elb', 'us-east-1', 'arn:1', 3)"
+    )
+    old.commit()
+    old.close()
+
+    database = Database(path)
+    binding = SqliteRecordsRepository(database).binding(
+        "shop", TargetKey(provider="aws", service="elb", region="us-east-1")
+    )
+    database.close()
+
+    assert binding is not None and (binding.target_id, binding.version, binding.settle_until) == ("arn:1", 3, None)

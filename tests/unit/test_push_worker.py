@@ -13,6 +13,7 @@ from certpush.errors import (
     ConfigurationError,
     PermanentPushError,
     PushInProgressError,
+    PushSettlingError,
     ServiceUnavailableInRegionError,
     TransientDependencyError,
     TransientPushError,
@@ -171,6 +172,52 @@ def test_an_ambiguous_error_waits_for_the_target_to_settle_before_looking_again(
     with pytest.raises(RetryLater) as retry:
         worker.process(push_message(region="eu-west-1"), receive_count=1)
     assert retry.value.delay_seconds == retry_policy.delay(1) < retry_policy.settle_seconds
+
+
+def test_no_delivery_retries_an_ambiguous_push_before_its_settle_wait_ends(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """The wait is written on the record ("not before", with the error), not only in the message's
+    visibility: a second delivery of the message already in flight is refused (PushSettlingError: no call
+    to the target, no attempt counted), however soon after the error it comes; once the wait is over, any
+    delivery retries, and the retry asks the target again (whose adapters look before they create)."""
+    message = push_message()
+    aws_elb.errors.append(TransientPushError("NETWORK", "read timeout", ambiguous=True))
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=1)
+    noted = current(records, message)
+    assert noted.settle_until is not None and noted.attempts == 1 and noted.lease_token is None
+    assert (noted.settle_until - noted.updated_at).total_seconds() == retry_policy.settle_seconds
+
+    clock.advance(seconds=1)
+    with pytest.raises(PushSettlingError) as settling:
+        worker.process(message, receive_count=2)  # the twin delivery, 1 s after the error
+    assert settling.value.seconds_left == retry_policy.settle_seconds - 1
+    assert len(aws_elb.calls) == 1 and current(records, message) == noted
+
+    clock.advance(seconds=retry_policy.settle_seconds)
+    result = worker.process(message, receive_count=3)
+    assert result is not None and (result.status, result.attempts) == (PushStatus.SUCCEEDED, 2)
+    assert len(aws_elb.calls) == 2
+
+
+def test_a_transient_error_that_is_not_ambiguous_writes_no_settle_wait(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    aws_elb.errors.append(TransientPushError("HTTP_503", "unavailable"))
+    with pytest.raises(RetryLater):
+        worker.process(message, receive_count=1)
+    assert current(records, message).settle_until is None
+    assert records.binding(CERTIFICATE_ID, US_EAST_1).settle_until is None
 
 
 def test_a_long_throttle_comes_back_no_sooner_than_its_retry_after_and_counts_no_attempt(

@@ -13,7 +13,7 @@ database's write lock, so what it read cannot change before it writes).
   changing it: pushes of one certificate to one target run one at a time, versions only move forward.
 - ``issuances``: the targets of an issuance and the outcome of each, for the summary.
 
-The claim rules are ``certpush.logic.leases`` (shared with DynamoDB and the fake). A lease also
+The rules are ``certpush.logic.record_rules`` (shared with DynamoDB and the fake). A lease also
 records its owner (the process, ``processes.process_identity``), so the host can hand back at once
 the leases of a process that died (``release_dead_leases``) rather than wait for them to run out;
 the port's semantics are unchanged."""
@@ -28,7 +28,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError
-from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal, lease_runs
+from certpush.logic.record_rules import (
+    ACTIVE,
+    binding_claimable,
+    binding_lease_mine,
+    check_claimable,
+    forget_refusal,
+    holds_claim,
+    may_be_replaced,
+    may_finish,
+    may_reject_over,
+    may_retract,
+    may_start,
+    moves_binding,
+    record_claimable,
+    replaced,
+)
 from certpush.models.domain import (
     HISTORY_LENGTH,
     Binding,
@@ -43,16 +58,6 @@ from certpush.models.events import IssuanceSummaryDetail
 from certpush.models.items import parse_timestamp, timestamp
 from certpush_cli.host.database import Database
 
-_PENDING, _IN_PROGRESS = PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value
-# a new push may take the place of these (with --force, of a SUCCEEDED one too)
-_REPLACEABLE = (
-    PushStatus.FAILED.value,
-    PushStatus.REJECTED.value,
-    PushStatus.RETRACTED.value,
-    PushStatus.SUPERSEDED.value,
-    PushStatus.REPLACED.value,
-    PushStatus.ATTACH_FAILED.value,
-)
 _TARGET = "provider = ? AND service = ? AND region = ?"
 _KEY = f"certificate_id = ? AND version = ? AND {_TARGET}"
 _BINDING = f"certificate_id = ? AND {_TARGET}"
@@ -80,11 +85,13 @@ def _when(text: str | None) -> datetime | None:
 
 
 def _record(row: sqlite3.Row) -> PushRecord:
-    """A row of ``pushes`` (its claim from the columns) or of ``history`` (no claim)."""
+    """A row of ``pushes`` (its claim and settle wait from the columns) or of ``history`` (neither)."""
     record = PushRecord.model_validate_json(row["record"])
     keys = row.keys()
     if "lease_token" in keys and row["lease_token"]:
         record = record.model_copy(update={"lease_token": row["lease_token"], "lease_until": _when(row["lease_until"])})
+    if "settle_until" in keys and row["settle_until"]:
+        record = record.model_copy(update={"settle_until": _when(row["settle_until"])})
     return record
 
 
@@ -96,6 +103,7 @@ def _binding(row: sqlite3.Row | None) -> Binding | None:
         version=row["version"],
         lease_token=row["lease_token"],
         lease_until=_when(row["lease_until"]),
+        settle_until=_when(row["settle_until"]),
     )
 
 
@@ -156,8 +164,8 @@ class SqliteRecordsRepository:
         """The record as the current state, with its claim (if it carries one)."""
         connection.execute(
             "INSERT OR REPLACE INTO pushes (certificate_id, version, provider, service, region, status, push_id, "
-            "updated_at, sort_key, lease_token, lease_until, lease_owner, record) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "updated_at, sort_key, lease_token, lease_until, lease_owner, settle_until, record) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *_record_key(record),
                 record.status.value,
@@ -167,6 +175,7 @@ class SqliteRecordsRepository:
                 record.lease_token,
                 timestamp(record.lease_until) if record.lease_until else None,
                 self._owner if record.lease_token else None,
+                timestamp(record.settle_until) if record.settle_until else None,
                 record.model_dump_json(),
             ),
         )
@@ -197,7 +206,7 @@ class SqliteRecordsRepository:
     ) -> None:
         connection.execute(
             "INSERT OR REPLACE INTO bindings (certificate_id, provider, service, region, target_id, version, "
-            "lease_token, lease_until, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "lease_token, lease_until, lease_owner, settle_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *_binding_key(certificate_id, target),
                 binding.target_id,
@@ -205,6 +214,7 @@ class SqliteRecordsRepository:
                 binding.lease_token,
                 timestamp(binding.lease_until) if binding.lease_until else None,
                 self._owner if binding.lease_token else None,
+                timestamp(binding.settle_until) if binding.settle_until else None,
             ),
         )
 
@@ -215,12 +225,12 @@ class SqliteRecordsRepository:
     def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
         """A new push may replace a FAILED, REJECTED, RETRACTED, SUPERSEDED, REPLACED or ATTACH_FAILED
         one (with force, a SUCCEEDED one too), never itself (an event delivered twice)."""
-        replaceable = (*_REPLACEABLE, PushStatus.SUCCEEDED.value) if force else _REPLACEABLE
         with self._db.transaction() as connection:
-            current = self._current(connection, record)
-            if current is not None and (current.status.value not in replaceable or current.push_id == record.push_id):
+            if not may_start(self._current(connection, record), record, force=force):
                 return False
-            self._put_current(connection, record.model_copy(update={"lease_token": None, "lease_until": None}))
+            self._put_current(
+                connection, record.model_copy(update={"lease_token": None, "lease_until": None, "settle_until": None})
+            )
             return True
 
     def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
@@ -238,23 +248,11 @@ class SqliteRecordsRepository:
                 record = check_claimable(state, push_id, now)
                 current = self._current(connection, record)
                 binding = self._read_binding(connection, record.certificate_id, record.target)
-                record_holds = (
-                    current is not None
-                    and current.push_id == push_id
-                    and current.attempts == record.attempts
-                    and (
-                        current.status is PushStatus.PENDING
-                        or (
-                            current.status is PushStatus.IN_PROGRESS
-                            and not lease_runs(current.lease_token, current.lease_until, now)
-                        )
-                    )
-                )
                 seen_version = state.binding.version if state.binding else None
-                binding_holds = (binding is None or binding.lease_until is None or binding.lease_until < now) and (
-                    binding.version if binding else None
-                ) == seen_version
-                if not (record_holds and binding_holds):  # out of date: claim on what is there now
+                if not (
+                    record_claimable(current, push_id, record.attempts, now)
+                    and binding_claimable(binding, seen_version, now)
+                ):  # out of date: claim on what is there now
                     state = PushState(record=current, binding=binding)
                     continue
                 assert current is not None
@@ -266,9 +264,12 @@ class SqliteRecordsRepository:
                         "updated_at": now,
                         "lease_token": token,
                         "lease_until": until,
+                        "settle_until": None,
                     }
                 )
-                leased = (binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+                leased = (binding or Binding()).model_copy(
+                    update={"lease_token": token, "lease_until": until, "settle_until": None}
+                )
                 self._put_current(connection, claimed)
                 self._put_binding(connection, record.certificate_id, record.target, leased)
                 return PushState(record=claimed, binding=leased)
@@ -277,15 +278,7 @@ class SqliteRecordsRepository:
     def _holds(self, connection: sqlite3.Connection, record: PushRecord) -> PushRecord | None:
         """The stored record, when it is this push IN_PROGRESS under the claim's token."""
         current = self._current(connection, record)
-        if (
-            current is None
-            or current.push_id != record.push_id
-            or current.status is not PushStatus.IN_PROGRESS
-            or record.lease_token is None
-            or current.lease_token != record.lease_token
-        ):
-            return None
-        return current
+        return current if holds_claim(current, record) else None
 
     def extend_lease(self, record: PushRecord, until: datetime) -> bool:
         with self._db.transaction() as connection:
@@ -299,10 +292,19 @@ class SqliteRecordsRepository:
             )
         return True
 
-    def _give_back(self, connection: sqlite3.Connection, record: PushRecord, binding: Binding | None) -> None:
-        if binding is not None and binding.lease_token is not None:
-            released = binding.model_copy(update={"lease_token": None, "lease_until": None})
-            self._put_binding(connection, record.certificate_id, record.target, released)
+    def _give_back(
+        self,
+        connection: sqlite3.Connection,
+        record: PushRecord,
+        binding: Binding | None,
+        settle_until: datetime | None = None,
+    ) -> None:
+        """The binding's lease back (with a settle wait, when given)."""
+        if binding is not None and (binding.lease_token is not None or settle_until is not None):
+            changes: dict[str, object] = {"lease_token": None, "lease_until": None}
+            if settle_until is not None:
+                changes["settle_until"] = settle_until
+            self._put_binding(connection, record.certificate_id, record.target, binding.model_copy(update=changes))
 
     def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
         """The last transient error (and the upload fact, when the upload was done) on the in-progress
@@ -310,7 +312,7 @@ class SqliteRecordsRepository:
         with self._db.transaction() as connection:
             current = self._holds(connection, record)
             binding = self._read_binding(connection, record.certificate_id, record.target)
-            if current is None or (binding is not None and binding.lease_token not in (None, record.lease_token)):
+            if current is None or not binding_lease_mine(binding, record):
                 return False
             changes: dict[str, object] = {
                 "reason": record.reason or "",
@@ -319,12 +321,14 @@ class SqliteRecordsRepository:
                 "lease_token": None,
                 "lease_until": None,
             }
+            if record.settle_until is not None:
+                changes["settle_until"] = record.settle_until
             if refund_attempt:
                 changes["attempts"] = max(0, record.attempts - 1)
             if record.target_id and record.upload_action:
                 changes |= {"target_id": record.target_id, "upload_action": record.upload_action}
             self._put_current(connection, current.model_copy(update=changes))
-            self._give_back(connection, record, binding)
+            self._give_back(connection, record, binding, record.settle_until)
         return True
 
     def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
@@ -332,31 +336,15 @@ class SqliteRecordsRepository:
         push. False if it was final already or the claim was lost."""
         with self._db.transaction() as connection:
             current = self._current(connection, record)
-            if (
-                current is None
-                or current.push_id != record.push_id
-                or current.status.value not in (_PENDING, _IN_PROGRESS)
-            ):
-                return False
             binding = self._read_binding(connection, record.certificate_id, record.target)
-            live = record.status.is_live and bool(record.target_id)
-            if record.lease_token is not None:
-                if self._holds(connection, record) is None:
-                    return False
-                if binding is not None and binding.lease_token not in (None, record.lease_token):
-                    return False
-                if live and not record.rollback and binding is not None and (binding.version or 0) > record.version:
-                    return False
-            elif current.status is PushStatus.IN_PROGRESS and lease_runs(
-                current.lease_token, current.lease_until, record.updated_at
-            ):
-                return False  # no claim (the sweeper): never while a worker's lease runs
-            final = record.model_copy(update={"lease_token": None, "lease_until": None})
+            if not may_finish(current, binding, record):
+                return False
+            final = record.model_copy(update={"lease_token": None, "lease_until": None, "settle_until": None})
             self._put_current(connection, final)
             self._put_history(connection, final)
             if record.lease_token is None:
                 return True
-            if live:
+            if moves_binding(record):
                 self._put_binding(
                     connection,
                     record.certificate_id,
@@ -366,7 +354,7 @@ class SqliteRecordsRepository:
             else:
                 self._give_back(connection, record, binding)
             if replacing is not None and replacing != record.version:
-                self._replace(connection, record, replacing)
+                self._replace(connection, final, replacing)
         return True
 
     def _replace(self, connection: sqlite3.Connection, record: PushRecord, version: int) -> None:
@@ -375,27 +363,14 @@ class SqliteRecordsRepository:
         row = connection.execute(
             f"SELECT * FROM pushes WHERE {_KEY}", _key(record.certificate_id, version, record.target)
         ).fetchone()
-        replaced = _record(row) if row else None
-        if replaced is None or not replaced.status.is_live or replaced.target_id != record.target_id:
-            return
-        self._put_current(
-            connection,
-            replaced.model_copy(
-                update={
-                    "status": PushStatus.REPLACED,
-                    "reason": REPLACED_BY,
-                    "message": f"replaced in place by v{record.version}",
-                    "replaced_by": record.version,
-                    "updated_at": record.updated_at,
-                }
-            ),
-        )
+        earlier = _record(row) if row else None
+        if earlier is not None and may_be_replaced(earlier, record):
+            self._put_current(connection, replaced(earlier, record))
 
     def record_retraction(self, record: PushRecord) -> bool:
         retracted = record.model_copy(update={"status": PushStatus.RETRACTED, "lease_token": None, "lease_until": None})
         with self._db.transaction() as connection:
-            current = self._current(connection, record)
-            if current is None or current.push_id != record.push_id or not current.status.is_live:
+            if not may_retract(self._current(connection, record), record):
                 return False
             self._put_current(connection, retracted)
             self._put_history(connection, retracted)
@@ -407,10 +382,8 @@ class SqliteRecordsRepository:
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         with self._db.transaction() as connection:
-            if not keep_current:
-                current = self._current(connection, record)
-                if current is None or current.status.value in _REPLACEABLE:
-                    self._put_current(connection, record)
+            if not keep_current and may_reject_over(self._current(connection, record)):
+                self._put_current(connection, record)
             self._put_history(connection, record)
 
     def forget(self, certificate_id: str, target: TargetKey) -> int:
@@ -434,7 +407,7 @@ class SqliteRecordsRepository:
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         rows = self._db.connection().execute(
             "SELECT * FROM pushes WHERE status IN (?, ?) AND updated_at < ? ORDER BY sort_key",
-            (_PENDING, _IN_PROGRESS, timestamp(cutoff)),
+            (*sorted(s.value for s in ACTIVE), timestamp(cutoff)),
         )
         return [_record(row) for row in rows.fetchall()]
 

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from certpush.adapters.consumers import PushConsumer
-from certpush.errors import PushInProgressError, TransientDependencyError
+from certpush.errors import PushInProgressError, PushSettlingError, TransientDependencyError
 from certpush.logic.push import RetryLater
 from certpush.models.domain import PushRecord
 from certpush.models.messages import PushMessageRecord
@@ -125,7 +125,7 @@ class HostRuntime:
             return
         try:
             self.consumer.consume(record)
-        except (RetryLater, PushInProgressError, TransientDependencyError):
+        except (RetryLater, PushInProgressError, PushSettlingError, TransientDependencyError):
             return  # the consumer set when the message comes back
         except Exception as exc:
             # as a failed record of a batch: visible again after the visibility timeout

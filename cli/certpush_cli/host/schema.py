@@ -160,6 +160,11 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE TABLE schedules (name TEXT PRIMARY KEY, last_run REAL NOT NULL) WITHOUT ROWID;
     """,
+    # 2: the settle wait ("not before") after an ambiguous error, on a push and on its target's binding
+    """
+    ALTER TABLE pushes ADD COLUMN settle_until TEXT;
+    ALTER TABLE bindings ADD COLUMN settle_until TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from certpush.errors import PushError
 from certpush.models.domain import PushRecord, TargetKey
-from certpush.ports import Clock, PushTarget, RecordsRepository
+from certpush.ports import Clock, PushTarget, RecordUpkeep
 
 logger = Logger(child=True)
 
@@ -46,7 +46,7 @@ class RetractOutcome:
 
 @dataclass
 class Retractor:
-    records: RecordsRepository
+    records: RecordUpkeep
     targets: Mapping[tuple[str, str], PushTarget]
     clock: Clock
 

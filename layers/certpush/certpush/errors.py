@@ -3,6 +3,8 @@ so that the domain decides on retries by type, never by message text."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from certpush.logic.redaction import scrub_target_text
 
 # a push's or a dependency's error text becomes a record's message: scrubbed of key material here,
@@ -130,6 +132,18 @@ class PushInProgressError(CertpushError):
     def __init__(self, push_id: str) -> None:
         super().__init__(f"push {push_id} is under way elsewhere")
         self.push_id = push_id
+
+
+class PushSettlingError(CertpushError):
+    """A claim refused (not a failure): an earlier attempt ended in an ambiguous error (a request the
+    target may still carry out), so no attempt before ``until``, when the retry looks for what that one
+    made. The message comes back for the rest of the wait (``seconds_left``), no attempt counted."""
+
+    def __init__(self, push_id: str, until: datetime, seconds_left: int) -> None:
+        super().__init__(f"push {push_id} waits until {until.isoformat()} for a late create to show")
+        self.push_id = push_id
+        self.until = until
+        self.seconds_left = seconds_left
 
 
 class StalePushError(CertpushError):

@@ -81,39 +81,30 @@ class PolicyStore(Protocol):
     def delete_policy(self, name: str) -> bool: ...
 
 
-class RecordsRepository(Protocol):
-    """The records of pushes, their history, the bindings of targets and the issuances.
-
-    The lifecycle of one push (the spec of every implementation; tests/integration/test_repository_contract.py
-    holds each rule): ``start_push`` writes it PENDING; ``push_states`` reads it with its binding;
-    ``claim`` makes it IN_PROGRESS under a lease on the record and on the binding of its (certificate,
-    target) at once; ``extend_lease`` keeps the lease while the target call runs; then ``finish``
-    (final) or ``note_error`` (a transient error: the leases are given back). ``finish``,
-    ``note_error`` and ``extend_lease`` write only while the record still carries the claim's
-    ``lease_token``: a worker that lost its lease writes nothing.
-
-    The binding says which certificate id the target holds and which version: it only moves forward
-    (``claim`` refuses an older version unless the record is a ``rollback``) and only ``finish`` of a
-    live outcome (SUCCEEDED, ATTACH_FAILED) moves it."""
+# -- the records of pushes, by role -----------------------------------------------------------------
+# Each caller is typed with the role it uses (issue 21: ports by role); the adapters (DynamoDB, the
+# host's SQLite, the tests' fake) implement RecordsRepository, the union of the roles.
+# tests/integration/test_repository_contract.py holds every implementation to these docstrings.
+class RecordQueries(Protocol):
+    """Reads of the records: current states, history, bindings, issuances (dashboards, the CLI, expiry)."""
 
     def get(self, certificate_id: str, version: int, target: TargetKey) -> PushRecord | None: ...
 
-    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
-        """Writes a PENDING record unless a push of that target is pending, in progress or (without
-        ``force``) succeeded, or this very push (same push id) was written before. A FAILED, REJECTED,
-        RETRACTED, SUPERSEDED, REPLACED or ATTACH_FAILED record gives way. Returns False when the
-        conditional write lost."""
+    def list_current(self, certificate_id: str) -> list[PushRecord]: ...
+
+    def history(self, certificate_id: str, limit: int = 10) -> list[PushRecord]: ...
+
+    def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]: ...
+
+    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
+        """What the target holds of the certificate (id and version), from the last live push."""
         ...
 
-    def record_retraction(self, record: PushRecord) -> bool:
-        """A live push (SUCCEEDED, ATTACH_FAILED) whose certificate certpush deleted: the current state
-        becomes RETRACTED, the history gets it and the target's binding goes if it named that
-        certificate. False when the record was no longer that live push."""
-        ...
+    def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
 
-    def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
-        """``start_push`` for many records in as few calls as the store allows; one bool each."""
-        ...
+
+class PushStates(Protocol):
+    """A batch of pushes read with their targets' bindings (the validator, the push worker)."""
 
     def push_states(self, pushes: Sequence[tuple[str, int, TargetKey]]) -> dict[tuple[str, int, TargetKey], PushState]:
         """The record of each (certificate id, version, target) and the binding of its (certificate,
@@ -121,31 +112,9 @@ class RecordsRepository(Protocol):
         for is in the answer (``record`` / ``binding`` None when there is none)."""
         ...
 
-    def binding(self, certificate_id: str, target: TargetKey) -> Binding | None:
-        """What the target holds of the certificate (id and version), from the last live push."""
-        ...
 
-    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
-        """Claims the push of ``state.record`` (as read, with ``state.binding``) until ``now +
-        lease_seconds`` and counts one attempt, in one atomic write of two conditional updates:
-
-        - the record: same push id, ``attempts`` as read, and PENDING or IN_PROGRESS whose lease has
-          run out (or was given back); it becomes IN_PROGRESS with a new ``lease_token``,
-          ``attempts`` + 1 and ``updated_at`` = ``now``;
-        - the binding (created when missing): no lease or one that ran out, and the version as read;
-          its lease takes the same token and end.
-
-        Returns the claimed state (the record with its ``lease_token``). When ``state`` was out of
-        date, one read tells why and the claim is tried again on what it read. Raises
-        SupersededPushError when the binding holds a newer version and the record is no
-        ``rollback`` (nothing written), PushInProgressError while another lease runs on the record
-        or the binding, StalePushError when the push is final, gone or another push."""
-        ...
-
-    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
-        """Moves the end of the claim's lease (record and binding) to ``until`` while the record still
-        carries ``record.lease_token``. False when the lease was lost (nothing written)."""
-        ...
+class PushFinish(Protocol):
+    """Writing a push's final state (the push worker with its claim, the sweeper without one)."""
 
     def finish(self, record: PushRecord, *, replacing: int | None = None) -> bool:
         """Writes a final state and appends it to the history, once per push, in one transaction.
@@ -156,12 +125,117 @@ class RecordsRepository(Protocol):
         ``rollback``. ``replacing``: the version whose record becomes REPLACED (``replaced_by`` this
         version, reason REPLACED_BY) in the same transaction, if that record is live and names the
         same ``target_id``. Without a token (the sweeper, a SUPERSEDED push that never held a lease):
-        only while the push is PENDING, or IN_PROGRESS with no lease running at ``record.updated_at``;
-        the binding is left alone. Returns False when nothing was written."""
+        only while the push is PENDING, or IN_PROGRESS with no lease and no settle wait running at
+        ``record.updated_at``; the binding is left alone. Returns False when nothing was written."""
+        ...
+
+
+class PushIntake(RecordQueries, PushStates, Protocol):
+    """What the validator writes: the PENDING records of an issuance (or its rejections) and the issuance."""
+
+    def start_push(self, record: PushRecord, *, force: bool = False) -> bool:
+        """Writes a PENDING record unless a push of that target is pending, in progress or (without
+        ``force``) succeeded, or this very push (same push id) was written before. A FAILED, REJECTED,
+        RETRACTED, SUPERSEDED, REPLACED or ATTACH_FAILED record gives way. Returns False when the
+        conditional write lost."""
+        ...
+
+    def start_pushes(self, records: Sequence[PushRecord], *, force: bool = False) -> list[bool]:
+        """``start_push`` for many records in as few calls as the store allows; one bool each."""
         ...
 
     def record_rejection(self, record: PushRecord, *, keep_current: bool) -> None:
         """A REJECTED push. With ``keep_current`` only the history gets it (e.g. ALREADY_PUSHED)."""
+        ...
+
+    def put_issuance(self, issuance: Issuance) -> None: ...
+
+
+class PushLifecycle(PushStates, PushFinish, Protocol):
+    """The lifecycle of one push (the push worker): ``start_push`` (PushIntake) writes it PENDING;
+    ``push_states`` reads it with its binding; ``claim`` makes it IN_PROGRESS under a lease on the record
+    and on the binding of its (certificate, target) at once; ``extend_lease`` keeps the lease while the
+    target call runs; then ``finish`` (final) or ``note_error`` (a transient error: the leases are given
+    back). ``finish``, ``note_error`` and ``extend_lease`` write only while the record still carries the
+    claim's ``lease_token``: a worker that lost its lease writes nothing.
+
+    The binding says which certificate id the target holds and which version: it only moves forward
+    (``claim`` refuses an older version unless the record is a ``rollback``) and only ``finish`` of a
+    live outcome (SUCCEEDED, ATTACH_FAILED) moves it.
+
+    The settle wait: ``note_error`` of an ambiguous error (a request the target may still carry out)
+    writes ``settle_until`` on the record and on the binding, and ``claim`` refuses every push of the
+    certificate to that target before then (PushSettlingError), whichever delivery asks. The rules are
+    ``certpush.logic.record_rules``, shared by every implementation."""
+
+    def claim(self, state: PushState, now: datetime, lease_seconds: int) -> PushState:
+        """Claims the push of ``state.record`` (as read, with ``state.binding``) until ``now +
+        lease_seconds`` and counts one attempt, in one atomic write of two conditional updates:
+
+        - the record: same push id, ``attempts`` as read, and PENDING or IN_PROGRESS whose lease has
+          run out (or was given back), no settle wait running; it becomes IN_PROGRESS with a new
+          ``lease_token``, ``attempts`` + 1 and ``updated_at`` = ``now`` (its settle wait cleared);
+        - the binding (created when missing): no lease or one that ran out, no settle wait running, and
+          the version as read; its lease takes the same token and end.
+
+        Returns the claimed state (the record with its ``lease_token``). When ``state`` was out of
+        date, one read tells why and the claim is tried again on what it read. Raises
+        PushSettlingError while a settle wait (``settle_until``) runs on the record or on the binding
+        (nothing written: no attempt counted), SupersededPushError when the binding holds a newer
+        version and the record is no ``rollback`` (nothing written), PushInProgressError while another
+        lease runs on the record or the binding, StalePushError when the push is final, gone or another
+        push."""
+        ...
+
+    def extend_lease(self, record: PushRecord, until: datetime) -> bool:
+        """Moves the end of the claim's lease (record and binding) to ``until`` while the record still
+        carries ``record.lease_token``. False when the lease was lost (nothing written)."""
+        ...
+
+    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
+        """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
+        (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
+        the record carries ``record.lease_token``. False when the lease was lost (nothing written).
+        ``record.settle_until`` (an ambiguous error): written on the record and on the binding; no
+        claim of a push of the certificate to that target before then.
+        ``refund_attempt``: the attempt the claim counted is taken back (``attempts`` = ``record.attempts``
+        - 1): the target throttled it, which is no failure of the push."""
+        ...
+
+
+class StuckPushes(PushFinish, Protocol):
+    """What the sweeper reads and counts (it ends a push with ``finish``, without a claim)."""
+
+    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
+        """PENDING and IN_PROGRESS records last changed before ``cutoff`` (what the sweeper looks at)."""
+        ...
+
+    def note_swept(self, record: PushRecord, now: datetime) -> bool:
+        """Counts a re-queue of ``record`` unless it changed since it was read. False when it did."""
+        ...
+
+
+class IssuanceTracking(Protocol):
+    """The outcomes of an issuance's targets and its summary (the notifier)."""
+
+    def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
+        """Marks targets of one issuance final with their outcomes (a final PushStatus, or
+        ALREADY_PUSHED), in one write; idempotent. Returns the summary once every target is final, until
+        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
+        ...
+
+    def mark_summary_sent(self, issuance_id: str) -> None:
+        """After the summary was published: later deliveries of the same change publish nothing."""
+        ...
+
+
+class RecordUpkeep(RecordQueries, Protocol):
+    """The operator's changes to the records: retractions and forgetting targets that hold nothing."""
+
+    def record_retraction(self, record: PushRecord) -> bool:
+        """A live push (SUCCEEDED, ATTACH_FAILED) whose certificate certpush deleted: the current state
+        becomes RETRACTED, the history gets it and the target's binding goes if it named that
+        certificate. False when the record was no longer that live push."""
         ...
 
     def forget(self, certificate_id: str, target: TargetKey) -> int:
@@ -173,41 +247,17 @@ class RecordsRepository(Protocol):
         records went (0: the target had none)."""
         ...
 
-    def list_current(self, certificate_id: str) -> list[PushRecord]: ...
 
-    def history(self, certificate_id: str, limit: int = 10) -> list[PushRecord]: ...
+class ReplayRecords(RecordQueries, PushFinish, Protocol):
+    """What ``certpush push`` / ``replay`` read, and ``replay --stuck-since`` ends (``finish`` without a claim)."""
 
-    def by_status(self, status: PushStatus, limit: int = 100) -> list[PushRecord]: ...
 
-    def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
-        """Keeps the last transient error (``reason``, ``message``) and the upload fact if there is one
-        (``target_id``, ``upload_action``) on the in-progress record and gives both leases back, while
-        the record carries ``record.lease_token``. False when the lease was lost (nothing written).
-        ``refund_attempt``: the attempt the claim counted is taken back (``attempts`` = ``record.attempts``
-        - 1): the target throttled it, which is no failure of the push."""
-        ...
-
-    def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
-        """PENDING and IN_PROGRESS records last changed before ``cutoff`` (what the sweeper looks at)."""
-        ...
-
-    def note_swept(self, record: PushRecord, now: datetime) -> bool:
-        """Counts a re-queue of ``record`` unless it changed since it was read. False when it did."""
-        ...
-
-    def put_issuance(self, issuance: Issuance) -> None: ...
-
-    def get_issuance(self, issuance_id: str) -> IssuanceProgress | None: ...
-
-    def note_finals(self, issuance_id: str, outcomes: Mapping[TargetKey, str]) -> IssuanceSummaryDetail | None:
-        """Marks targets of one issuance final with their outcomes (a final PushStatus, or
-        ALREADY_PUSHED), in one write; idempotent. Returns the summary once every target is final, until
-        ``mark_summary_sent``: a summary is published at least once (consumers dedupe by issuance id)."""
-        ...
-
-    def mark_summary_sent(self, issuance_id: str) -> None:
-        """After the summary was published: later deliveries of the same change publish nothing."""
-        ...
+class RecordsRepository(
+    PushIntake, PushLifecycle, StuckPushes, IssuanceTracking, RecordUpkeep, ReplayRecords, Protocol
+):
+    """The records of pushes, their history, the bindings of targets and the issuances: every role
+    above, as the adapters implement it (DynamoDB, the host's SQLite, the tests' fake). Callers take
+    the narrowest role they use."""
 
 
 class ReplayLog(Protocol):

@@ -3,7 +3,8 @@
 They adapt one parsed record to one domain call. The push consumer also
 - reads what the whole batch needs before its pushes run at the same time (``prepare``),
 - sends a message back for later while another invocation holds its push (the records table's
-  lease: two deliveries of one message never push at once),
+  lease: two deliveries of one message never push at once), and for the rest of the settle wait
+  after an ambiguous error (the record's "not before": no delivery retries before it, no attempt counted),
 - schedules the backoff of a transient failure by changing the message's visibility timeout, and
 - starts a push only while the invocation has time left for its worst case: the rest of the batch
   goes back to the queue untouched (a batch item failure, visible again at once, no attempt counted),
@@ -22,7 +23,13 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from certpush.errors import AuthenticationFailedError, PushInProgressError, TransientDependencyError, TransientPushError
+from certpush.errors import (
+    AuthenticationFailedError,
+    PushInProgressError,
+    PushSettlingError,
+    TransientDependencyError,
+    TransientPushError,
+)
 from certpush.logic.notify import Notifier
 from certpush.logic.push import PushWorker, RetryLater
 from certpush.models.domain import PushStatus
@@ -89,6 +96,14 @@ class PushConsumer:
             self._count("PushRetries")
             if isinstance(retry.cause, TransientPushError) and retry.cause.throttled:
                 self._count("PushThrottled")  # the target's flow control: the retry waits its Retry-After
+            raise
+        except PushSettlingError as settling:
+            # an earlier attempt's request may still be carried out: back when the wait ends, to look for it
+            logger.info(
+                "push settling after an ambiguous error, message sent back",
+                extra={"push_id": settling.push_id, "seconds_left": settling.seconds_left},
+            )
+            self._scheduler.retry_later(record.receiptHandle, settling.seconds_left)
             raise
         except PushInProgressError:
             # the same push is running in another invocation: come back when it is done

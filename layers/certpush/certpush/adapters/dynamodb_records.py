@@ -15,7 +15,15 @@ from certpush.adapters.aws_errors import aws_errors
 from certpush.adapters.concurrency import run_concurrently
 from certpush.adapters.dynamodb_batch import batch_get
 from certpush.errors import PushInProgressError, RecordsInUseError, StalePushError
-from certpush.logic.leases import REPLACED_BY, check_claimable, forget_refusal
+from certpush.logic.record_rules import (
+    ACTIVE,
+    LIVE,
+    REPLACEABLE,
+    REPLACED_BY,
+    check_claimable,
+    forget_refusal,
+    status_values,
+)
 from certpush.models.domain import (
     HISTORY_LENGTH,
     Binding,
@@ -45,17 +53,12 @@ from certpush.models.items import (
     timestamp,
 )
 
-_ACTIVE = (PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value)
-_LIVE = (PushStatus.SUCCEEDED.value, PushStatus.ATTACH_FAILED.value)
-# a new push may take the place of these (with --force, of a SUCCEEDED one too)
-_REPLACEABLE = [
-    PushStatus.FAILED.value,
-    PushStatus.REJECTED.value,
-    PushStatus.RETRACTED.value,
-    PushStatus.SUPERSEDED.value,
-    PushStatus.REPLACED.value,
-    PushStatus.ATTACH_FAILED.value,
-]
+# the rules are certpush.logic.record_rules (shared with the host and the fake), stated as conditions here
+_PENDING, _IN_PROGRESS = PushStatus.PENDING.value, PushStatus.IN_PROGRESS.value
+_LIVE = status_values(LIVE)
+_REPLACEABLE = status_values(REPLACEABLE)
+# a settle wait ("not before") has ended at :u (record_rules.settle_runs)
+_SETTLED = "(attribute_not_exists(settle_until) OR settle_until <= :u)"
 _CLAIM_TRIES = 3
 
 
@@ -230,9 +233,12 @@ class DynamoDBRecordsRepository:
                     "updated_at": now,
                     "lease_token": token,
                     "lease_until": until,
+                    "settle_until": None,
                 }
             )
-            binding = (state.binding or Binding()).model_copy(update={"lease_token": token, "lease_until": until})
+            binding = (state.binding or Binding()).model_copy(
+                update={"lease_token": token, "lease_until": until, "settle_until": None}
+            )
             return PushState(record=claimed, binding=binding)
         raise PushInProgressError(push_id)  # it kept changing under us: come back later
 
@@ -257,9 +263,9 @@ class DynamoDBRecordsRepository:
                     "TableName": self._table_name,
                     "Key": self._record_key(record),
                     "UpdateExpression": "SET #s = :ip, GSI1PK = :g1, GSI1SK = :g1s, GSI2SK = :g2s, updated_at = :u, "
-                    "lease_until = :lease, lease_token = :tok, attempts = :next",
+                    "lease_until = :lease, lease_token = :tok, attempts = :next REMOVE settle_until",
                     "ConditionExpression": "push_id = :pid AND attempts = :attempts AND (#s = :p OR (#s = :ip AND "
-                    "(attribute_not_exists(lease_until) OR lease_until < :u)))",
+                    f"(attribute_not_exists(lease_until) OR lease_until < :u))) AND {_SETTLED}",
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": {
                         ":ip": PushStatus.IN_PROGRESS.value,
@@ -280,9 +286,9 @@ class DynamoDBRecordsRepository:
                 "Update": {
                     "TableName": self._table_name,
                     "Key": self._binding_key(record),
-                    "UpdateExpression": "SET lease_token = :tok, lease_until = :lease, #t = :bind",
+                    "UpdateExpression": "SET lease_token = :tok, lease_until = :lease, #t = :bind REMOVE settle_until",
                     "ConditionExpression": "(attribute_not_exists(lease_until) OR lease_until < :u) AND "
-                    + version_condition,
+                    f"{_SETTLED} AND {version_condition}",
                     "ExpressionAttributeNames": {"#t": "type"},
                     "ExpressionAttributeValues": binding_values,
                 }
@@ -311,8 +317,9 @@ class DynamoDBRecordsRepository:
 
     @aws_errors("records: note_error")
     def note_error(self, record: PushRecord, *, refund_attempt: bool = False) -> bool:
-        """The last transient error (and the upload fact, when the upload was done) on the in-progress
-        record, both leases given back: one transaction, on the condition that the claim is still ours."""
+        """The last transient error (and the upload fact, when the upload was done, and the settle wait
+        after an ambiguous error) on the in-progress record, both leases given back: one transaction, on
+        the condition that the claim is still ours."""
         values: dict[str, Any] = {
             ":r": record.reason or "",
             ":m": record.message or "",
@@ -328,6 +335,9 @@ class DynamoDBRecordsRepository:
         if record.target_id and record.upload_action:
             update += ", target_id = :tid, upload_action = :ua"
             values |= {":tid": record.target_id, ":ua": record.upload_action.value}
+        if record.settle_until is not None:
+            update += ", settle_until = :settle"
+            values[":settle"] = timestamp(record.settle_until)
         return _written(
             self._client.transact_write_items,
             TransactItems=[
@@ -341,19 +351,24 @@ class DynamoDBRecordsRepository:
                         "ExpressionAttributeValues": values,
                     }
                 },
-                self._give_back(record),
+                self._give_back(record, record.settle_until),
             ],
         )
 
-    def _give_back(self, record: PushRecord) -> dict[str, Any]:
-        """The binding's lease back, while it is the claim's (never an error when it is already gone)."""
+    def _give_back(self, record: PushRecord, settle_until: datetime | None = None) -> dict[str, Any]:
+        """The binding's lease back (with a settle wait, when given), while it is the claim's (never an
+        error when it is already gone)."""
+        update, values = "REMOVE lease_until, lease_token", {":tok": record.lease_token or ""}
+        if settle_until is not None:
+            update = "SET settle_until = :settle " + update
+            values[":settle"] = timestamp(settle_until)
         return {
             "Update": {
                 "TableName": self._table_name,
                 "Key": self._binding_key(record),
-                "UpdateExpression": "REMOVE lease_until, lease_token",
+                "UpdateExpression": update,
                 "ConditionExpression": "attribute_not_exists(lease_token) OR lease_token = :tok",
-                "ExpressionAttributeValues": {":tok": record.lease_token or ""},
+                "ExpressionAttributeValues": values,
             }
         }
 
@@ -379,12 +394,13 @@ class DynamoDBRecordsRepository:
         push. False if it was final already or the claim was lost."""
         if record.lease_token:
             condition = "push_id = :pid AND #s = :ip AND lease_token = :tok"
-            values: dict[str, Any] = {":pid": record.push_id, ":ip": _ACTIVE[1], ":tok": record.lease_token}
+            values: dict[str, Any] = {":pid": record.push_id, ":ip": _IN_PROGRESS, ":tok": record.lease_token}
         else:  # no claim: a push nobody holds (the sweeper, a SUPERSEDED push refused at its claim)
             condition = (
-                "push_id = :pid AND (#s = :p OR (#s = :ip AND (attribute_not_exists(lease_until) OR lease_until < :u)))"
+                "push_id = :pid AND (#s = :p OR (#s = :ip AND (attribute_not_exists(lease_until) OR lease_until < :u) "
+                f"AND {_SETTLED}))"
             )
-            values = {":pid": record.push_id, ":p": _ACTIVE[0], ":ip": _ACTIVE[1], ":u": timestamp(record.updated_at)}
+            values = {":pid": record.push_id, ":p": _PENDING, ":ip": _IN_PROGRESS, ":u": timestamp(record.updated_at)}
         transaction = self._state_and_history(record, condition, values)
         if record.lease_token:
             transaction.append(self._binding_at_finish(record))
@@ -420,7 +436,7 @@ class DynamoDBRecordsRepository:
                 "TableName": self._table_name,
                 "Key": self._binding_key(record),
                 "UpdateExpression": "SET target_id = :tid, version = :v, updated_at = :u, #t = :bind "
-                "REMOVE lease_until, lease_token",
+                "REMOVE lease_until, lease_token, settle_until",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#t": "type"},
                 "ExpressionAttributeValues": values,
@@ -545,12 +561,12 @@ class DynamoDBRecordsRepository:
     def in_flight_since(self, cutoff: datetime) -> list[PushRecord]:
         """ByStatus sort keys start with the time of the last status change: one range per status."""
         found: list[PushRecord] = []
-        for status in _ACTIVE:
+        for status in status_values(ACTIVE):
             key = Key("GSI1PK").eq(status_partition(status)) & Key("GSI1SK").lt(timestamp(cutoff))
             found += [record_from_item(i) for i in self._query(IndexName="ByStatus", KeyConditionExpression=key)]
         # the index is eventually consistent and a transient error touches only updated_at: re-read
         current = [self.get(r.certificate_id, r.version, r.target) for r in found]
-        return [r for r in current if r is not None and r.status.value in _ACTIVE and r.updated_at < cutoff]
+        return [r for r in current if r is not None and r.status in ACTIVE and r.updated_at < cutoff]
 
     @aws_errors("records: note_swept")
     def note_swept(self, record: PushRecord, now: datetime) -> bool:

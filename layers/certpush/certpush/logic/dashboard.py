@@ -26,7 +26,7 @@ from certpush.models.api import (
     Summary,
 )
 from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushStatus, RecordHead, TargetKey
-from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecordsQuery, RecordsRepository
+from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecordsQuery, ReplayRecords
 
 _IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
 
@@ -59,7 +59,7 @@ def newest_per_target(records: Sequence[R]) -> list[R]:
 @dataclass
 class Dashboard:
     store: CertificateStore
-    records: RecordsRepository
+    records: ReplayRecords
     pushes: PushRecordsQuery
     publisher: IssuancePublisher
     clock: Clock

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from certpush.models.domain import CertificateVersion, PushRecord, TargetKey
 from certpush.models.events import CertificateExpiringDetail, ServingTarget
-from certpush.ports import CertificateStore, Clock, ExpiryPublisher, RecordsRepository
+from certpush.ports import CertificateStore, Clock, ExpiryPublisher, RecordQueries
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
@@ -34,7 +34,7 @@ def serving(records: list[PushRecord]) -> dict[TargetKey, PushRecord]:
 @dataclass
 class ExpiryWarnings:
     store: CertificateStore
-    records: RecordsRepository
+    records: RecordQueries
     publisher: ExpiryPublisher
     clock: Clock
     warning_days: int = 30

@@ -15,7 +15,7 @@ from certpush.logic.policies import merge_targets
 from certpush.logic.sweeper import end_stuck
 from certpush.models.domain import IssuanceProgress, PushRecord, PushStatus, TargetKey, TargetOptions, TargetSpec
 from certpush.models.events import CertificateIssuedDetail
-from certpush.ports import Clock, IssuancePublisher, RecordsRepository
+from certpush.ports import Clock, IssuancePublisher, ReplayRecords
 
 
 class NoPushRecordsError(CertpushError):
@@ -88,7 +88,7 @@ def plan_replay(
 
 @dataclass
 class Issuances:
-    records: RecordsRepository
+    records: ReplayRecords
     publisher: IssuancePublisher
     clock: Clock
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))

@@ -18,14 +18,14 @@ from aws_lambda_powertools import Logger
 
 from certpush.models.domain import PushRecord, PushStatus, RejectReason, TargetKey
 from certpush.models.events import CertificatePushedDetail
-from certpush.ports import EventPublisher, RecordsRepository
+from certpush.ports import EventPublisher, IssuanceTracking
 
 logger = Logger(child=True)
 
 
 @dataclass
 class Notifier:
-    records: RecordsRepository
+    records: IssuanceTracking
     publisher: EventPublisher
     _pending: dict[str, dict[TargetKey, str]] | None = field(default=None, repr=False)
 

@@ -27,7 +27,7 @@ from certpush.errors import (
     TransientDependencyError,
     TransientPushError,
 )
-from certpush.logic.leases import superseded
+from certpush.logic.record_rules import superseded
 from certpush.models.domain import (
     Binding,
     CertificateStatus,
@@ -38,7 +38,7 @@ from certpush.models.domain import (
     UploadResult,
 )
 from certpush.models.messages import PushMessage
-from certpush.ports import CertificateStore, Clock, PushTarget, RecordsRepository
+from certpush.ports import CertificateStore, Clock, PushLifecycle, PushTarget
 
 logger = Logger(child=True)
 
@@ -98,7 +98,7 @@ class PushWorker:
       queue message."""
 
     store: CertificateStore
-    records: RecordsRepository
+    records: PushLifecycle
     targets: Mapping[tuple[str, str], PushTarget]
     clock: Clock
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -143,7 +143,8 @@ class PushWorker:
     def process(self, message: PushMessage, receive_count: int) -> PushRecord | None:
         """Returns the final record, or None when the message was stale (already done elsewhere).
         Raises RetryLater for a transient error with attempts left, PushInProgressError while
-        another invocation holds the push (or another push of the same certificate to the target)."""
+        another invocation holds the push (or another push of the same certificate to the target),
+        PushSettlingError while the settle wait after an ambiguous error runs (nothing written)."""
         key = (message.certificate_id, message.version, message.target)
         state = self._recall(("state", *key), lambda: self.records.push_states([key])[key], once=True)
         if state.record is None or state.record.push_id != message.push_id or state.record.status.is_final:
@@ -284,7 +285,12 @@ class PushWorker:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
             return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
         delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous, retry_after=exc.retry_after)
-        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
+        now = self.clock.now()
+        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": now})
+        if exc.ambiguous and self.retry.settle_seconds > 0:
+            # "not before": on the record and the binding, so that no delivery of any message claims a
+            # push of this target before a late create had the time to show (certpush.logic.record_rules)
+            noted = noted.model_copy(update={"settle_until": now + timedelta(seconds=self.retry.settle_seconds)})
         if upload is not None:
             noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
         if not self.records.note_error(noted):

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from certpush.models.domain import PushRecord, PushStatus
 from certpush.models.messages import PushMessage
-from certpush.ports import Clock, PushQueue, RecordsRepository
+from certpush.ports import Clock, PushFinish, PushQueue, StuckPushes
 
 logger = Logger(child=True)
 
@@ -30,7 +30,7 @@ class SweepOutcome:
 
 @dataclass
 class Sweeper:
-    records: RecordsRepository
+    records: StuckPushes
     queue: PushQueue
     clock: Clock
     stuck_after: timedelta
@@ -58,7 +58,7 @@ class Sweeper:
         return outcome
 
 
-def end_stuck(records: RecordsRepository, record: PushRecord, now: datetime, why: str) -> PushRecord | None:
+def end_stuck(records: PushFinish, record: PushRecord, now: datetime, why: str) -> PushRecord | None:
     """Ends an in-flight push FAILED ``STUCK``; None when it reached a final state meanwhile."""
     idle = int((now - record.updated_at).total_seconds())
     final = record.model_copy(
@@ -67,7 +67,7 @@ def end_stuck(records: RecordsRepository, record: PushRecord, now: datetime, why
             "reason": STUCK,
             "message": f"left {record.status.value} for {idle}s: {why}",
             "updated_at": now,
-            # ended without its claim: never while a worker's lease still runs (RecordsRepository.finish)
+            # ended without its claim: never while a worker's lease still runs (PushFinish.finish)
             "lease_token": None,
             "lease_until": None,
         }

@@ -35,8 +35,8 @@ from certpush.ports import (
     CertificateStore,
     Clock,
     PolicyStore,
+    PushIntake,
     PushQueue,
-    RecordsRepository,
     ReplayLog,
     TargetCatalog,
 )
@@ -75,7 +75,7 @@ class Validator:
 
     store: CertificateStore
     policies: PolicyStore
-    records: RecordsRepository
+    records: PushIntake
     queue: PushQueue
     clock: Clock
     catalog: TargetCatalog

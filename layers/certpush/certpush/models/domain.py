@@ -227,6 +227,10 @@ class PushRecord(BaseModel):
     # heartbeats only write while the stored record still carries this token
     lease_token: str | None = Field(default=None, exclude=True, repr=False)
     lease_until: datetime | None = Field(default=None, exclude=True, repr=False)
+    # after an ambiguous error (a request the target may still carry out), no attempt before this time
+    # ("not before"): written by note_error with the error, checked by every claim (never shown: the
+    # record's reason says what happened; certpush.logic.record_rules)
+    settle_until: datetime | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def target(self) -> TargetKey:
@@ -236,12 +240,15 @@ class PushRecord(BaseModel):
 class Binding(BaseModel):
     """What one target holds of one certificate, as the records know it: the certificate's id there
     and the version it holds (both None before any version got there), and the lease of the push
-    that is changing it (pushes of one certificate to one target run one at a time, across versions)."""
+    that is changing it (pushes of one certificate to one target run one at a time, across versions).
+    ``settle_until``: a push of it ended an attempt with an ambiguous error; no push of the certificate
+    to the target is claimed before then (a late create of that attempt may still land)."""
 
     target_id: str | None = None
     version: int | None = None
     lease_token: str | None = None
     lease_until: datetime | None = None
+    settle_until: datetime | None = None
 
 
 class PushState(BaseModel):

@@ -126,6 +126,7 @@ def binding_from_item(item: dict[str, Any]) -> Binding:
         version=int(item["version"]) if item.get("version") is not None else None,
         lease_token=str(item["lease_token"]) if item.get("lease_token") else None,
         lease_until=parse_timestamp(str(item["lease_until"])) if item.get("lease_until") else None,
+        settle_until=parse_timestamp(str(item["settle_until"])) if item.get("settle_until") else None,
     )
 
 
@@ -140,6 +141,8 @@ def record_from_item(item: dict[str, Any]) -> PushRecord:
         data["duration_ms"] = int(item["duration_ms"])
     if item.get("lease_until"):
         data["lease_until"] = parse_timestamp(str(item["lease_until"]))
+    if item.get("settle_until"):
+        data["settle_until"] = parse_timestamp(str(item["settle_until"]))
     if item.get("replaced_by") is not None:
         data["replaced_by"] = int(item["replaced_by"])
     data["status"] = PushStatus(item["status"])
