@@ -161,12 +161,17 @@ USED_OUTSIDE_THE_FUNCTIONS = {
     ("certpush.ports", "DeadLetterQueue"): "the dead-letter port beside its sibling RedriveQueue (the push "
     "queue implements that one); ports move with their roles (issue 21 item 3)",
     ("certpush.ports", "RedriveQueue"): "the runtime's SqsPushQueue implements it (a Protocol: no import names it)",
-    ("certpush.providers.registry", "hint_for"): "one table of hints: certpush's reasons and each provider's own "
-    "codes (its HINTS, in its package), which the registry knows",
     ("certpush.models.domain", "is_certificate_id"): "the id rule, beside the model field that enforces it",
     ("certpush.logic.certificate_rules", "refuses_at_import"): "the one rules table: the validator reads it, "
     "and the import (certpush_cli.logic.certificate_import) reads this column of it",
-}
+} | {
+    ("certpush.logic.record_rules", check): "the record rules every repository applies, in one place: the SQLite "
+    "host and the in-memory fake call the checks, DynamoDB's conditions are built from the same status sets"
+    for check in (
+        "binding_claimable", "may_be_replaced", "may_finish", "may_reject_over", "may_retract", "may_start",
+        "record_claimable",
+    )
+}  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
