@@ -121,7 +121,8 @@ def test_a_late_landing_times_out_for_the_caller_and_lands_later(
     region = "ca-central-1"
     hooks = AwsCallHooks()
     hooks.install(session)
-    landing = LateLanding("acm:ImportCertificate", function=None, after_seconds=0.2)
+    # 3 s: long enough that "not yet" holds on a machine at load 17 (0.2 s did not), short for the suite
+    landing = LateLanding("acm:ImportCertificate", function=None, after_seconds=3)
     hooks.late.append(landing)
     try:
         once = _client(session, endpoint, "acm", region, retries={"mode": "standard", "total_max_attempts": 1})
@@ -130,7 +131,7 @@ def test_a_late_landing_times_out_for_the_caller_and_lands_later(
         tagging = _client(session, endpoint, "resourcegroupstaggingapi", region)
         assert landing.pending == 1 and _found(tagging, **{ID: ["late"]}) == set()  # not yet
 
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not landing.landed and time.monotonic() < deadline:
             time.sleep(0.05)  # polls the landing's state
 
