@@ -177,6 +177,11 @@ class AwsCallHooks:
         for landing in late:
             landing.cancel()
 
+    def snapshot(self) -> Counter[tuple[str, str]]:
+        """The calls so far, per (function, action), copied under the lock (other threads keep calling)."""
+        with self._lock:
+            return Counter(self.calls)
+
     @staticmethod
     def _action(model: Any) -> str:
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
