@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from certpush_cli import help_texts
 from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.options import HomeOption
@@ -117,18 +118,11 @@ def _declared(provider: str) -> Any:
 
 @credentials_app.command("set")
 def credentials_set(
-    provider: Annotated[str, typer.Argument(help="A provider with credentials of its own, e.g. huaweicloud.")],
-    access_key: Annotated[
-        str | None,
-        typer.Option(help="The access key id (default: its variable, e.g. HUAWEICLOUD_ACCESS_KEY, else a prompt)."),
-    ] = None,
+    provider: Annotated[str, typer.Argument(help=help_texts.CREDENTIALS_PROVIDER_HELP)],
+    access_key: Annotated[str | None, typer.Option(help=help_texts.CREDENTIALS_ACCESS_KEY_HELP)] = None,
     secret_key_stdin: Annotated[
         bool,
-        typer.Option(
-            "--secret-key-stdin",
-            help="Read the secret key from standard input (else its variable, e.g. HUAWEICLOUD_SECRET_KEY, or a "
-            "prompt).",
-        ),
+        typer.Option("--secret-key-stdin", help=help_texts.CREDENTIALS_SECRET_KEY_HELP),
     ] = False,
     home: HomeOption = None,
 ) -> None:
@@ -193,7 +187,7 @@ def credentials_show(home: HomeOption = None) -> None:
 
 @credentials_app.command("remove")
 def credentials_remove(
-    provider: Annotated[str, typer.Argument(help="A provider with credentials of its own, e.g. huaweicloud.")],
+    provider: Annotated[str, typer.Argument(help=help_texts.CREDENTIALS_PROVIDER_HELP)],
     home: HomeOption = None,
 ) -> None:
     """Delete stored credentials."""

@@ -56,12 +56,12 @@ REGISTRY = TargetRegistry(DEFINITIONS)
 _PROVIDER_HINTS = {provider.__name__.rsplit(".", 1)[-1]: provider.HINTS for provider in PROVIDERS}
 
 
-def provider_credentials(providers: Sequence[Any] = PROVIDERS) -> dict[str, ProviderCredentials]:
+def provider_credentials(providers: Sequence[Any] | None = None) -> dict[str, ProviderCredentials]:
     """The credentials each provider package declares (``CREDENTIALS``), by provider name; a provider whose
     SDK finds its own (AWS) declares none."""
     return {
         package.__name__.rsplit(".", 1)[-1]: package.CREDENTIALS
-        for package in providers
+        for package in (PROVIDERS if providers is None else providers)
         if getattr(package, "CREDENTIALS", None) is not None
     }
 
