@@ -174,13 +174,13 @@ def credentials_show(home: HomeOption = None) -> None:
         stored = {provider: host.credentials.get(provider) for provider in provider_credentials()}
         host.close()
     for provider, declared in provider_credentials().items():
-        identifier = declared.identifier
+        identifier, kept = declared.identifier, stored[provider]
         if declared.from_environment(os.environ) is not None:
             out.print(
                 f"{provider}: from {identifier.variable} ({identifier.key} {os.environ[identifier.variable][:4]}…)"
             )
-        elif stored[provider]:
-            out.print(f"{provider}: stored in the home ({identifier.key} {stored[provider][identifier.key][:4]}…)")
+        elif kept:
+            out.print(f"{provider}: stored in the home ({identifier.key} {kept[identifier.key][:4]}…)")
         else:
             out.print(f"{provider}: none; hint: certpush credentials set {provider}")
 

@@ -65,7 +65,9 @@ class Simulation:
         """simulators.json as homes before per-provider simulators wrote it: ``{"<provider>": {pid,
         identity, url} or null, "<provider>_access_key": ..., "<provider>_secret_key": ...,
         "<provider>_missing": ...}`` (a home keeps working after an upgrade)."""
-        processes, credentials, missing = {}, {}, {}
+        processes: dict[str, SimulatedProcess] = {}
+        credentials: dict[str, dict[str, str]] = {}
+        missing: dict[str, str] = {}
         for key, value in data.items():
             if isinstance(value, dict):
                 processes[key] = SimulatedProcess(**value)
