@@ -101,10 +101,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("cli/certpush_cli/help_texts.py", "aws:cloudfront"): "the same",
     ("cli/certpush_cli/targets.py", "aws:elb"): "an example in an error message",
     ("cli/certpush_cli/host/home.py", "huaweicloud"): "help texts naming the simulators and an example",
-    ("dev/certpush_dev/local/stack.py", "huaweicloud"): "not done: the embedded stack starts the Huawei Cloud "
-    "simulator and seeds its credentials' secret by name",
-    ("dev/certpush_dev/stack_commands.py", "huaweicloud"): "not done: `stack up --huawei-port` and the state file's "
-    "URL, as above",
     ("dev/certpush_dev/local/fixtures.py", "aws:elb"): "the embedded AWS stack's own fixtures (moto: the platform)",
     ("dev/certpush_dev/local/fixtures.py", "aws:cloudfront"): "the same",
     ("dev/certpush_dev/local/aws_calls.py", "aws:elb"): "the least-privilege check of the AWS deployment's calls",
@@ -171,7 +167,8 @@ def test_a_provider_named_outside_its_folders_is_found(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "cli").mkdir()
     (tmp_path / "cli" / "prose.py").write_text(
-        '"""Pushes to Huawei Cloud."""\n# and to CloudFront\nclass A:\n    title: str\n    """e.g. ``Huawei Cloud``"""\n'
+        '"""Pushes to Huawei Cloud."""\n# and to CloudFront\n'
+        'class A:\n    title: str\n    """e.g. ``Huawei Cloud``"""\n'
     )
     (tmp_path / "cli" / "code.py").write_text('TARGET = "huaweicloud:waf"\n')
     (tmp_path / "layers" / "certpush" / "providers" / "huaweicloud").mkdir(parents=True)
