@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from certpush.errors import ConfigurationError
-from certpush.providers.registry import REGISTRY, provider_credentials
+from certpush.providers.registry import REGISTRY
 from certpush_cli import help_texts
+from certpush_cli.credentials import provider_credentials
 from certpush_cli.exit_codes import ExitCode
 from certpush_cli.host import simulators
 from certpush_cli.host.home import Home

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.options import HomeOption
 from certpush_cli.output import err, out
+
+if TYPE_CHECKING:
+    from certpush.providers.credentials import ProviderCredentials
 
 credentials_app = typer.Typer(
     help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
@@ -102,9 +105,9 @@ def serve(
     err.print("stopped")
 
 
-def _declared(provider: str) -> Any:
+def _declared(provider: str) -> ProviderCredentials:
     """The credentials ``provider`` declares (``CREDENTIALS`` of its package), or a usage error."""
-    from certpush.providers.registry import provider_credentials
+    from certpush_cli.credentials import provider_credentials
 
     declared = provider_credentials()
     if provider not in declared:
@@ -165,7 +168,7 @@ def credentials_set(
 def credentials_show(home: HomeOption = None) -> None:
     """Which credentials the host has, for each provider that declares some (the start of the access key
     only; never a secret)."""
-    from certpush.providers.registry import provider_credentials
+    from certpush_cli.credentials import provider_credentials
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
 

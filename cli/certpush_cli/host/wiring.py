@@ -33,7 +33,8 @@ from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.ports import PushTarget
 from certpush.providers.credentials import ProviderCredentials
 from certpush.providers.definition import BuildContext
-from certpush.providers.registry import REGISTRY, TargetRegistry, provider_credentials
+from certpush.providers.registry import REGISTRY, TargetRegistry
+from certpush_cli.credentials import provider_credentials
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
 from certpush_cli.host.events import SqliteEventPublisher

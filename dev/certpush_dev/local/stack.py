@@ -24,7 +24,8 @@ from typing import Any
 import boto3
 
 from certpush.adapters.aws_clients import shared_session
-from certpush.providers.registry import REGISTRY, provider_credentials
+from certpush.providers.registry import REGISTRY
+from certpush_cli.credentials import provider_credentials
 from certpush_dev.local.aws_hooks import AwsCallHooks
 from certpush_dev.local.iam_conditions import ResourceTagGuard
 from certpush_dev.local.pollers import (

@@ -12,7 +12,6 @@ from typing import Any
 from certpush.logic.hints import REASON_HINTS
 from certpush.logic.rate_limits import Quota
 from certpush.providers import aws, huaweicloud
-from certpush.providers.credentials import ProviderCredentials
 from certpush.providers.definition import PushTargetDefinition, TargetSettings
 
 PROVIDERS = (
@@ -54,16 +53,6 @@ class TargetRegistry:
 
 REGISTRY = TargetRegistry(DEFINITIONS)
 _PROVIDER_HINTS = {provider.__name__.rsplit(".", 1)[-1]: provider.HINTS for provider in PROVIDERS}
-
-
-def provider_credentials(providers: Sequence[Any] | None = None) -> dict[str, ProviderCredentials]:
-    """The credentials each provider package declares (``CREDENTIALS``), by provider name; a provider whose
-    SDK finds its own (AWS) declares none."""
-    return {
-        package.__name__.rsplit(".", 1)[-1]: package.CREDENTIALS
-        for package in (PROVIDERS if providers is None else providers)
-        if getattr(package, "CREDENTIALS", None) is not None
-    }
 
 
 def hint_for(provider: str, reason: str | None) -> str | None:
