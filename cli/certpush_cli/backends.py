@@ -226,7 +226,7 @@ class HomeBackend:
         from certpush_cli.host import simulators
 
         simulation = simulators.ensure_running(self.home)
-        os.environ.update(simulation.aws_environment())  # boto3 reads these when it makes a client
+        os.environ.update(simulation.environment())  # boto3 reads these when it makes a client
         self.host.simulation = simulation
 
     def dashboard(self) -> Dashboard:

@@ -28,3 +28,11 @@ FROM_DIR_HELP = (
     "(cert.pem, chain.pem, privkey.pem) or a lego folder (certificates/DOMAIN.crt, .key, .issuer.crt)."
 )
 FROM_CERTBOT_HELP = "Read a certbot lineage (live/NAME: cert.pem, chain.pem, privkey.pem), e.g. $RENEWED_LINEAGE."
+CREDENTIALS_PROVIDER_HELP = "A provider with credentials of its own, e.g. huaweicloud (credentials show lists them)."
+CREDENTIALS_ACCESS_KEY_HELP = (
+    "The access key (default: its variable, e.g. HUAWEICLOUD_ACCESS_KEY for huaweicloud, else a prompt)."
+)
+CREDENTIALS_SECRET_KEY_HELP = (
+    "Read the secret key from standard input (else its variable, e.g. HUAWEICLOUD_SECRET_KEY for huaweicloud, "  # noqa: S105
+    "or a prompt)."
+)

@@ -1,4 +1,4 @@
-"""`certpush-dev stack ...`: the embedded AWS stack (moto + Huawei Cloud simulator + in-process pollers),
+"""`certpush-dev stack ...`: the embedded AWS stack (moto + each provider's emulator + in-process pollers),
 which emulates the AWS deployment (template.yaml) on this machine for tests and for trying the AWS
 topology. It is not how certpush runs for real on one machine: that is `certpush serve`."""
 
@@ -14,8 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 from urllib.parse import urlsplit
 
 import typer
@@ -23,6 +24,7 @@ import typer
 from certpush_cli.exit_codes import ExitCode, user_errors
 from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.output import err, out
+from certpush_emulators.processes import EmulatorProcess, all_processes
 
 app = typer.Typer(
     name="certpush-dev",
@@ -32,7 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 local_app = typer.Typer(
-    help="Emulate the AWS deployment on this machine: moto as AWS, a Huawei Cloud simulator, the Lambda "
+    help="Emulate the AWS deployment on this machine: moto as AWS, each provider's emulator, the Lambda "
     "handlers of template.yaml on in-process pollers. For tests and trying the AWS topology; to run certpush "
     "for real on one machine, use `certpush serve`.",
     no_args_is_help=True,
@@ -73,51 +75,61 @@ def _project_root(template: Path) -> Path:
     return template.resolve().parent
 
 
-@local_app.command("up")
+def _port_emulators() -> list[EmulatorProcess]:
+    """The emulators `stack up` runs beside moto (as ``certpush_dev.local.stack.embedded_emulators``, without
+    importing the stack to declare the command)."""
+    return [emulator for emulator in all_processes() if emulator.in_process is not None]
+
+
+def _port_option(emulator: EmulatorProcess) -> str:
+    return emulator.port_option or f"--{emulator.provider}-port"
+
+
 def up(
     template: Annotated[Path, typer.Option(help="The SAM template the stack is built from.")] = Path("template.yaml"),
     port: Annotated[int, typer.Option(help="Port of the AWS emulator (moto).", envvar="CERTPUSH_DEV_AWS_PORT")] = 4599,
-    huawei_port: Annotated[
-        int, typer.Option(help="Port of the Huawei Cloud simulator.", envvar="CERTPUSH_DEV_HUAWEI_PORT")
-    ] = 4598,
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once it is ready.")] = False,
     log_file: Annotated[Path, typer.Option(help="With --detach: where the stack's logs go.")] = Path(
         ".certpush/local.log"
     ),
     timeout: Annotated[float, typer.Option(help="With --detach: seconds to wait for it to be ready.")] = 60,
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    **emulator_ports: int,
 ) -> None:
     """Start the embedded stack. Then, in a shell: eval "$(certpush-dev stack env)"."""
     root = _project_root(template)
     state_path = _state_file(state_dir)
+    ports = {emulator.provider: emulator_ports[f"{emulator.provider}_port"] for emulator in _port_emulators()}
     if detach:
-        _detach(template, port, huawei_port, log_file, timeout, state_dir)
+        _detach(template, port, ports, log_file, timeout, state_dir)
         return
-    from certpush_dev.local.stack import EmbeddedStack, local_client_environment
+    from certpush_dev.local.stack import EmbeddedStack
 
-    stack = EmbeddedStack(root=root, port=port, huawei_port=huawei_port, run_schedules=True)
+    stack = EmbeddedStack(root=root, port=port, emulator_ports=ports, run_schedules=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     try:
         stack.start()
     except OSError as exc:
-        err.print(f"error: the embedded stack could not start: {exc}; hint: pick other ports with --port/--huawei-port")
+        options = "/".join(["--port", *(_port_option(e) for e in _port_emulators())])
+        err.print(f"error: the embedded stack could not start: {exc}; hint: pick other ports with {options}")
         raise typer.Exit(ExitCode.UNREACHABLE) from exc
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         state = {
             "pid": os.getpid(),
             "endpoint_url": stack.endpoint_url,
-            "huaweicloud_url": stack.huawei.url,
+            # "<provider>_url": where `stack create-NAME`, `stack check` and `stack down` find its emulator
+            **{f"{provider}_url": running.url for provider, running in stack.emulators.items()},
             "region": stack.region,
             "stack": stack.stack_name,
-            "environment": local_client_environment(
-                stack.endpoint_url, stack.region, stack.huawei.endpoint_template, stack.stack_name
-            ),
+            "environment": stack.client_environment(),
         }
         state_path.write_text(json.dumps(state, indent=2))
-        err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}, Huawei Cloud at {stack.huawei.url}")
+        titles = {e.provider: e.title for e in _port_emulators()}
+        where = "".join(f", {titles[provider]} at {running.url}" for provider, running in stack.emulators.items())
+        err.print(f"certpush embedded stack ready: AWS at {stack.endpoint_url}{where}")
         err.print(f'in another shell: eval "$(certpush-dev stack env{_here(state_dir)})"; Ctrl-C stops it')
         stopped.wait()
     finally:
@@ -126,15 +138,49 @@ def up(
         state_path.unlink(missing_ok=True)
 
 
-def _detach(template: Path, port: int, huawei_port: int, log_file: Path, timeout: float, state_dir: Path) -> None:
+def _declare_emulator_ports(command: Callable[..., None]) -> Callable[..., None]:
+    """One option per emulator for its port (``--huawei-port``...), declared by its emulator package."""
+    signature = inspect.signature(command)
+    extra = [
+        inspect.Parameter(
+            f"{emulator.provider}_port",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=emulator.default_port,
+            annotation=Annotated[
+                int,
+                typer.Option(
+                    _port_option(emulator), help=f"Port of the {emulator.title}.", envvar=emulator.port_variable or None
+                ),
+            ],
+        )
+        for emulator in _port_emulators()
+    ]
+    hints = get_type_hints(command, include_extras=True)
+    fixed = [
+        p.replace(annotation=hints[p.name])
+        for p in signature.parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    command.__signature__ = signature.replace(parameters=[*fixed, *extra])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in (*fixed, *extra)}
+    return command
+
+
+local_app.command("up")(_declare_emulator_ports(up))
+
+
+def _detach(
+    template: Path, port: int, emulator_ports: dict[str, int], log_file: Path, timeout: float, state_dir: Path
+) -> None:
     state_path = _state_file(state_dir)
     if state_path.exists():
         err.print(f"error: an embedded stack already runs here (pid {json.loads(state_path.read_text())['pid']}); "
                   f"`certpush-dev stack down{_here(state_dir)}` stops it")  # fmt: skip
         raise typer.Exit(ExitCode.REFUSED)
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    ports = [item for e in _port_emulators() for item in (_port_option(e), str(emulator_ports[e.provider]))]
     command = [sys.executable, "-m", "certpush_dev.stack_commands", "stack", "up", "--template", str(template),
-               "--port", str(port), "--huawei-port", str(huawei_port), "--state-dir", str(state_dir)]  # fmt: skip
+               "--port", str(port), *ports, "--state-dir", str(state_dir)]  # fmt: skip
     with log_file.open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
     deadline = time.monotonic() + timeout
@@ -161,7 +207,8 @@ def down(
     ports are free (a `stack up` on the same ports can follow at once)."""
     state = _read_state(state_dir)
     pid = int(state["pid"])
-    ports = [port for port in (_port(state.get("endpoint_url")), _port(state.get("huaweicloud_url"))) if port]
+    urls = [value for key, value in state.items() if key.endswith("_url") and isinstance(value, str)]
+    ports = [port for port in map(_port, urls) if port]
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

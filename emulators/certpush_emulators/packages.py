@@ -15,7 +15,9 @@ def declared(module: str) -> list[ModuleType]:
     import certpush_emulators
 
     found = []
-    for package in sorted(pkgutil.iter_modules(certpush_emulators.__path__, "certpush_emulators.")):
+    # by name: ModuleInfo tuples begin with their finder, which does not compare when the path has several folders
+    packages = sorted(pkgutil.iter_modules(certpush_emulators.__path__, "certpush_emulators."), key=lambda p: p.name)
+    for package in packages:
         if package.ispkg and importlib.util.find_spec(f"{package.name}.{module}") is not None:
             found.append(importlib.import_module(f"{package.name}.{module}"))
     return found

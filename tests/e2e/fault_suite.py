@@ -212,7 +212,7 @@ def fault_stack(visibility_timeout: int = 2, **parameters: str) -> Iterator[Embe
 def clear_faults(stack: EmbeddedStack) -> None:
     stack.aws_calls.faults.clear()
     stack.aws_calls.after_faults.clear()
-    stack.huawei.clear_faults()
+    stack.emulators["huaweicloud"].clear_faults()
     for poller in stack.sqs_pollers:
         poller.duplicate_deliveries = False
 
@@ -379,7 +379,7 @@ class Suite:
 
     def check(self, figures: Figures) -> None:
         acm = self.acm_serials(sorted({region for targets in self.targets.values() for region in targets.aws_elb}))
-        huawei = self.stack.huawei.state()
+        huawei = self.stack.emulators["huaweicloud"].state()
         for certificate_id, samples in self.samples.items():
             current = self.current(certificate_id)
             for target in sorted(self.requested(certificate_id), key=str):
@@ -606,7 +606,9 @@ def aws_target_faults(suite: Suite, rate: float) -> None:
 
 def target_faults(suite: Suite, rate: float = 0.3, seed: int = 8) -> None:
     """A share of every target call failing (Huawei Cloud and AWS), every message delivered twice."""
-    suite.stack.huawei.set_faults(failure_rate=rate, kinds=["5xx", "5xx_after", "throttle", "timeout"], seed=seed)
+    suite.stack.emulators["huaweicloud"].set_faults(
+        failure_rate=rate, kinds=["5xx", "5xx_after", "throttle", "timeout"], seed=seed
+    )
     aws_target_faults(suite, rate)
     for poller in suite.stack.sqs_pollers:
         poller.duplicate_deliveries = True

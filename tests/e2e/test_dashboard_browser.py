@@ -83,7 +83,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_a_failed_target_turns_succeeded_after_a_replay(cli, stack, imported, certificate_id, dashboard, page):
-    stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=False)
+    stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=False)
     try:
         cli("push", certificate_id, "--to", "aws:elb=us-east-1", "--to", "huaweicloud:waf=ap-southeast-2",
             "--wait", "--timeout", "60", expect=1)  # fmt: skip
@@ -112,7 +112,7 @@ def test_a_failed_target_turns_succeeded_after_a_replay(cli, stack, imported, ce
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-three-states.png"), full_page=True)
 
-        stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
+        stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=True)
         expect(page.get_by_role("button", name="Replay 1 failed target")).to_be_enabled()
         failed.get_by_role("button", name="Replay huaweicloud:waf:ap-southeast-2 only (v1)").click()  # this one
 
@@ -124,7 +124,7 @@ def test_a_failed_target_turns_succeeded_after_a_replay(cli, stack, imported, ce
         expect(page.get_by_role("button", name="Replay failed targets")).to_be_disabled()
         page.screenshot(path=str(ARTIFACTS / "dashboard-after-replay.png"), full_page=True)
     finally:
-        stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
+        stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=True)
 
 
 # -- another web page ------------------------------------------------------------------------------
@@ -188,11 +188,11 @@ def attacker() -> Iterator[tuple[ThreadingHTTPServer, dict[str, str]]]:
 def test_another_origin_can_neither_replay_nor_read_records(
     cli, stack, imported, certificate_id, dashboard, page, attacker
 ):
-    stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=False)
+    stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=False)
     try:
         cli("push", certificate_id, "--to", "huaweicloud:waf=ap-southeast-2", "--wait", "--timeout", "60", expect=1)
     finally:
-        stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
+        stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=True)
     failed = cli("records", certificate_id, "--json").json()
     server, served = attacker
     served["page"] = ATTACK_PAGE % {"target": dashboard.url, "id": certificate_id}

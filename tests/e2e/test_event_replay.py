@@ -47,7 +47,7 @@ def test_replaying_events_needs_a_window(cli):
 
 
 def _elb_certificates(stack, region: str, certificate_id: str) -> list[str]:
-    held = stack.huawei.state()["elb"].get(region, {}).get("certificates", [])
+    held = stack.emulators["huaweicloud"].state()["elb"].get(region, {}).get("certificates", [])
     return [c["name"] for c in held if c["name"].startswith(f"certpush-{certificate_id}-")]
 
 

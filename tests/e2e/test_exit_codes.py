@@ -205,11 +205,12 @@ def test_a_certificate_given_as_the_key_says_so(world: World) -> None:
 
 
 def test_waiting_longer_than_the_timeout_exits_4(world: World, stack: EmbeddedStack) -> None:
-    stack.huawei.set_faults(latency_ms=3_000)  # every Huawei Cloud call takes 3 s: the push cannot be final
+    # every Huawei Cloud call takes 3 s: the push cannot be final
+    stack.emulators["huaweicloud"].set_faults(latency_ms=3_000)
     try:
         result = _run(["push", world.imported, "--to", "huaweicloud:waf=cn-north-4", "--wait", "--timeout", "1"])
     finally:
-        stack.huawei.clear_faults()
+        stack.emulators["huaweicloud"].clear_faults()
 
     assert result.exit_code == ExitCode.TIMEOUT, result.stderr
     assert "timed out" in result.stderr

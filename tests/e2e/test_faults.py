@@ -173,7 +173,7 @@ def regional_outage(suite: Suite, *, permanent: bool) -> Iterator[None]:
     """Every target refuses: Huawei Cloud 503 for every request (``permanent``: WAF and ELB not
     offered in the targets' regions, WAF.00012005 / APIGW.0101), the worker's ACM, tagging and ELB
     calls 503 ServiceUnavailable (``permanent``: AccessDeniedException)."""
-    huawei = suite.stack.huawei
+    huawei = suite.stack.emulators["huaweicloud"]
     regions = {(s, r) for targets in suite.targets.values() for s, rs in
                (("waf", targets.huawei_waf), ("elb", targets.huawei_elb)) for r in rs}  # fmt: skip
     error = AwsError("AccessDeniedException", 400) if permanent else AwsError("ServiceUnavailable", 503)
@@ -335,7 +335,7 @@ def test_the_attach_target_deleted_between_versions(suite: Suite):
     started, figures = time.monotonic(), Figures("attach-target-deleted")
     certificate_ids = suite.import_certificates("attach-gone", scaled(1), ATTACHED)
     pushes = len(ATTACHED.keys()) * len(certificate_ids)
-    huawei = suite.stack.huawei
+    huawei = suite.stack.emulators["huaweicloud"]
     references: dict[str, list[str]] = {}
     for index, certificate_id in enumerate(certificate_ids):
         aws = {
@@ -515,7 +515,9 @@ def test_a_push_longer_than_the_lease_and_a_worker_that_lost_it(suite: Suite):
     for poller in suite.stack.sqs_pollers:
         poller.duplicate_deliveries = True
     handed_back = suite.stack.aws_calls.calls[("PushWorkerFunction", "sqs:ChangeMessageVisibility")]
-    with around_huawei_requests(suite.stack.huawei, slow_huawei_answers(set(LEASE_HOLDS.huawei_waf), 6, flight)):
+    with around_huawei_requests(
+        suite.stack.emulators["huaweicloud"], slow_huawei_answers(set(LEASE_HOLDS.huawei_waf), 6, flight)
+    ):
         for certificate_id in (holds, lost):
             suite.push(certificate_id)
         suite.drive([holds, lost], figures)
@@ -612,7 +614,7 @@ def test_credentials_rotated_while_pushes_are_under_way(suite: Suite):
     every push SUCCEEDED, nothing lost, no second copy."""
     started, figures = time.monotonic(), Figures("credentials-rotated")
     certificate_ids = suite.import_certificates("rotated", scaled(2), ROTATED)
-    huawei, secrets = suite.stack.huawei, boto3.client("secretsmanager")
+    huawei, secrets = suite.stack.emulators["huaweicloud"], boto3.client("secretsmanager")
     access_key, secret_key = f"ROTATED{uuid.uuid4().hex[:12].upper()}", uuid.uuid4().hex
     refused_before = huawei.state()["stats"].get("signature_failures", 0)
     rotation = threading.Lock()

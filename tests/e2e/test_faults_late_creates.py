@@ -116,7 +116,7 @@ def test_a_huawei_create_landing_after_the_timeout_is_found_not_made_again(suite
     """Every first create of each certificate in Huawei Cloud ELB and WAF (which takes a second
     certificate of the same name) has its connection closed unanswered and lands 1 s later; the retry
     settles 8 s and finds it by name (REUSED, attempt 2): one certificate per region and service."""
-    huawei: Any = suite.stack.huawei
+    huawei: Any = suite.stack.emulators["huaweicloud"]
     started, figures = time.monotonic(), Figures("late-huawei-create")
     certificate_ids = suite.import_certificates("late-huawei", scaled(2), LATE_HUAWEI)
     pushes = len(LATE_HUAWEI.keys()) * len(certificate_ids)

@@ -23,13 +23,13 @@ def _name(certificate_id: str, version: int = 1) -> str:
 
 
 def _stored(stack, service: str, region: str, name: str) -> list[dict]:
-    certificates = stack.huawei.state()[service].get(region, {}).get("certificates", [])
+    certificates = stack.emulators["huaweicloud"].state()[service].get(region, {}).get("certificates", [])
     return [c for c in certificates if c["name"] == name]
 
 
 def test_waf_and_elb_with_hosts_and_listeners(cli, stack, imported, certificate_id):
-    host = stack.huawei.add_waf_host("cn-north-4", f"{certificate_id}.example.com")
-    listener = stack.huawei.add_elb_listener("ap-southeast-3")
+    host = stack.emulators["huaweicloud"].add_waf_host("cn-north-4", f"{certificate_id}.example.com")
+    listener = stack.emulators["huaweicloud"].add_elb_listener("ap-southeast-3")
 
     cli("push", certificate_id, "--to", "huaweicloud:waf=cn-north-4", "--to", "huaweicloud:elb=ap-southeast-3",
         "--attach", f"huaweicloud:waf=cn-north-4/{host}",
@@ -40,7 +40,7 @@ def test_waf_and_elb_with_hosts_and_listeners(cli, stack, imported, certificate_
     assert {s: r["status"] for s, r in records.items()} == {"waf": "SUCCEEDED", "elb": "SUCCEEDED"}
     assert records["waf"]["console_url"].startswith("https://console.huaweicloud.com/waf/?region=cn-north-4")
     assert records["elb"]["console_url"].startswith("https://console.huaweicloud.com/elb/?region=ap-southeast-3")
-    state = stack.huawei.state()
+    state = stack.emulators["huaweicloud"].state()
     waf_host = next(h for h in state["waf"]["cn-north-4"]["hosts"] if h["id"] == host)
     assert records["waf"]["target_id"] in str(waf_host)
     elb_listener = next(li for li in state["elb"]["ap-southeast-3"]["listeners"] if li["id"] == listener)
@@ -48,13 +48,13 @@ def test_waf_and_elb_with_hosts_and_listeners(cli, stack, imported, certificate_
 
 
 def test_with_30_percent_of_requests_failing_every_push_succeeds_once(cli, stack, imported, certificate_id):
-    stack.huawei.set_faults(failure_rate=0.3, kinds=("5xx", "throttle", "timeout"), seed=7)
+    stack.emulators["huaweicloud"].set_faults(failure_rate=0.3, kinds=("5xx", "throttle", "timeout"), seed=7)
     try:
         cli("push", certificate_id, "--to", f"huaweicloud:waf={','.join(WAF_REGIONS)}",
             "--to", f"huaweicloud:elb={','.join(ELB_REGIONS)}", "--wait", "--timeout", "120")  # fmt: skip
-        injected = stack.huawei.state()["stats"]
+        injected = stack.emulators["huaweicloud"].state()["stats"]
     finally:
-        stack.huawei.clear_faults()
+        stack.emulators["huaweicloud"].clear_faults()
 
     records = cli("records", certificate_id, "--json").json()
     assert len(records) == len(WAF_REGIONS) + len(ELB_REGIONS)
@@ -68,7 +68,7 @@ def test_with_30_percent_of_requests_failing_every_push_succeeds_once(cli, stack
 
 
 def test_a_region_where_the_service_is_not_purchased_fails_clearly_and_replays(cli, stack, imported, certificate_id):
-    stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=False)
+    stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=False)
     try:
         cli("push", certificate_id, "--to", "huaweicloud:waf=ap-southeast-2,cn-north-4", "--wait", "--timeout", "60",
             expect=1)  # fmt: skip
@@ -80,7 +80,7 @@ def test_a_region_where_the_service_is_not_purchased_fails_clearly_and_replays(c
         listed = cli("failed", "--json").json()
         assert any(r["certificate_id"] == certificate_id and r["region"] == "ap-southeast-2" for r in listed)
     finally:
-        stack.huawei.set_service_purchased("waf", "ap-southeast-2", purchased=True)
+        stack.emulators["huaweicloud"].set_service_purchased("waf", "ap-southeast-2", purchased=True)
 
     cli("replay", certificate_id, "--wait", "--timeout", "60")
 
@@ -95,8 +95,8 @@ def test_a_renewal_is_served_where_version_1_was(cli, stack, imported, certifica
     change a certificate a domain uses, so version 2 is a new certificate the domain moves to, and
     version 1's stays, used by nothing, as its record says."""
     domain = f"{certificate_id}.example.com"
-    host = stack.huawei.add_waf_host("cn-north-4", domain)
-    listener = stack.huawei.add_elb_listener("cn-north-4")
+    host = stack.emulators["huaweicloud"].add_waf_host("cn-north-4", domain)
+    listener = stack.emulators["huaweicloud"].add_elb_listener("cn-north-4")
     targets = ["--to", "huaweicloud:waf=cn-north-4", "--to", "huaweicloud:elb=cn-north-4",
                "--attach", f"huaweicloud:waf=cn-north-4/{host}",
                "--attach", f"huaweicloud:elb=cn-north-4/{listener}"]  # fmt: skip
@@ -111,7 +111,7 @@ def test_a_renewal_is_served_where_version_1_was(cli, stack, imported, certifica
     assert {s: r["status"] for s, r in second.items()} == {"waf": "SUCCEEDED", "elb": "SUCCEEDED"}
     assert second["elb"]["target_id"] == first["elb"]
     assert second["waf"]["target_id"] != first["waf"]
-    state = stack.huawei.state()
+    state = stack.emulators["huaweicloud"].state()
     waf = {c["id"]: c for c in state["waf"]["cn-north-4"]["certificates"]}
     assert waf[second["waf"]["target_id"]]["name"] == _name(certificate_id, 2)
     assert [h["id"] for h in waf[second["waf"]["target_id"]]["bind_host"]] == [host]

@@ -53,7 +53,7 @@ def _served(stack: EmbeddedStack, certificate_id: str, samples: dict[int, Sample
     held: dict[str, list[int]] = {"acm": [], "waf": [], "elb": []}
     for version, sample in samples.items():
         held["acm"] += [version] * len(acm_certificates(AWS_REGION, format(_serial(sample), "x")))
-    state = stack.huawei.state()
+    state = stack.emulators["huaweicloud"].state()
     for service in ("waf", "elb"):
         for certificate in state[service].get(HUAWEI_REGION, {}).get("certificates", []):
             held[service] += [v for v in samples if certificate["name"] == _name(certificate_id, v)]
@@ -70,7 +70,7 @@ def outage(stack: EmbeddedStack) -> Iterator[Callable[[bool], None]]:
 
     def switch(down: bool) -> None:
         for service in ("waf", "elb"):
-            stack.huawei.set_service_purchased(service, HUAWEI_REGION, purchased=not down)
+            stack.emulators["huaweicloud"].set_service_purchased(service, HUAWEI_REGION, purchased=not down)
         if down:
             stack.aws_calls.faults.append(acm_unavailable)
         elif acm_unavailable in stack.aws_calls.faults:

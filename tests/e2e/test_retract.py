@@ -17,8 +17,8 @@ def _records(cli, certificate_id):
 
 
 def test_retract_refuses_while_used_and_deletes_when_unused_on_every_target(cli, stack, imported, certificate_id):
-    host = stack.huawei.add_waf_host(REGION, f"{certificate_id}.example.com")
-    listener = stack.huawei.add_elb_listener(REGION, name="web-443")
+    host = stack.emulators["huaweicloud"].add_waf_host(REGION, f"{certificate_id}.example.com")
+    listener = stack.emulators["huaweicloud"].add_elb_listener(REGION, name="web-443")
     aws_listener = create_https_listener("us-east-1", f"lb-{certificate_id[-8:]}")
     targets = ["--to", f"huaweicloud:waf={REGION}", "--to", f"huaweicloud:elb={REGION}", "--to", "aws:elb=us-east-1"]
     cli("push", certificate_id, *targets,
@@ -34,7 +34,7 @@ def test_retract_refuses_while_used_and_deletes_when_unused_on_every_target(cli,
     assert {r["status"] for r in _records(cli, certificate_id).values()} == {"SUCCEEDED"}
 
     for service in ("waf", "elb"):
-        stack.huawei.detach_everywhere(REGION, pushed[("huaweicloud", service)]["target_id"])
+        stack.emulators["huaweicloud"].detach_everywhere(REGION, pushed[("huaweicloud", service)]["target_id"])
     arn = pushed[("aws", "elb")]["target_id"]
     boto3.client("elbv2", region_name="us-east-1").remove_listener_certificates(
         ListenerArn=aws_listener, Certificates=[{"CertificateArn": arn}]
@@ -42,7 +42,7 @@ def test_retract_refuses_while_used_and_deletes_when_unused_on_every_target(cli,
     done = cli("retract", certificate_id, *targets)
     assert done.stdout.count("RETRACTED") == 3
     assert {r["status"] for r in _records(cli, certificate_id).values()} == {"RETRACTED"}
-    state = stack.huawei.state()
+    state = stack.emulators["huaweicloud"].state()
     for service in ("waf", "elb"):
         ids = [c["id"] for c in state[service][REGION]["certificates"]]
         assert pushed[("huaweicloud", service)]["target_id"] not in ids
@@ -56,7 +56,7 @@ def test_force_pushes_again_what_was_deleted_behind_certpush(cli, stack, importe
     cli("push", certificate_id, *targets, "--wait", "--timeout", "60")
     first = _records(cli, certificate_id)
     for service in ("waf", "elb"):
-        stack.huawei.delete_certificate(service, REGION, first[("huaweicloud", service)]["target_id"])
+        stack.emulators["huaweicloud"].delete_certificate(service, REGION, first[("huaweicloud", service)]["target_id"])
     boto3.client("acm", region_name="us-east-1").delete_certificate(CertificateArn=first[("aws", "elb")]["target_id"])
 
     again = cli("push", certificate_id, *targets, "--wait", "--timeout", "60")
@@ -65,7 +65,7 @@ def test_force_pushes_again_what_was_deleted_behind_certpush(cli, stack, importe
     cli("push", certificate_id, *targets, "--force", "--wait", "--timeout", "60")
     forced = _records(cli, certificate_id)
     assert {(r["status"], r["forced"]) for r in forced.values()} == {("SUCCEEDED", True)}
-    state = stack.huawei.state()
+    state = stack.emulators["huaweicloud"].state()
     for service in ("waf", "elb"):
         assert forced[("huaweicloud", service)]["target_id"] in [
             c["id"] for c in state[service][REGION]["certificates"]

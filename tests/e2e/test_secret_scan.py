@@ -178,7 +178,7 @@ def test_no_private_key_material_anywhere_but_where_keys_belong(cli, stack, capt
     channels["cli"] = [o.stdout + o.stderr for o in outputs]
     channels["tables"] = [_all_table_items()]
     channels["acm"] = [_acm_certificate_fields(["us-east-1", "eu-west-1"])]
-    channels["huaweicloud:certificates"] = [json.dumps(stack.huawei.certificate_fields())]
+    channels["huaweicloud:certificates"] = [json.dumps(stack.emulators["huaweicloud"].certificate_fields())]
     for must_see in ("aws:sqs:SendMessageBatch", "aws:sqs:ReceiveMessage:answer", "aws:events:PutEvents",
                      "aws:sns:PublishBatch", "aws:acm:ImportCertificate", "huaweicloud:answer"):  # fmt: skip
         assert capture.calls(must_see), f"nothing captured on {must_see}: the scan would prove nothing"

@@ -52,7 +52,7 @@ def test_what_a_target_does_not_take_is_rejected_there_with_its_code(
 ) -> None:
     name = f"{certificate_id}.example.com"
     sample = make(name)
-    stack.huawei.add_cdn_domain(name)
+    stack.emulators["huaweicloud"].add_cdn_domain(name)
 
     imported = cli("certificates", "import", "--id", certificate_id, "--no-push", *write_material(tmp_path, sample))
     pushed = cli("push", certificate_id, *(f"--to={EVERY_TARGET[t]}" for t in targets), "--wait", "--timeout", "120",

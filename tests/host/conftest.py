@@ -159,7 +159,7 @@ def sample(certificate_id: str) -> SampleCertificate:
 def simulator_url(home: Path) -> str:
     simulation = simulators.load(Home(home))
     assert simulation is not None, "the home's simulators do not run"
-    return simulation.huaweicloud.url
+    return simulation.processes["huaweicloud"].url
 
 
 def copies(home: Path, service: str, region: str, name: str) -> int:

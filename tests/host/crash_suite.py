@@ -335,7 +335,7 @@ def count_outcome(home: Path, received: Path) -> dict[str, Any]:
     connection.close()
     simulation = simulators.load(Home(home))
     assert simulation is not None
-    state = httpx.get(f"{simulation.huaweicloud.url}/_sim/state", timeout=30).json()
+    state = httpx.get(f"{simulation.processes['huaweicloud'].url}/_sim/state", timeout=30).json()
     held = Counter(
         (service, region, certificate["name"])
         for service in {service for service, _ in TARGETS}
@@ -396,7 +396,8 @@ def main(argv: list[str]) -> int:
         (home / "config.toml").chmod(0o600)
         simulation = simulators.ensure_running(Home(home))
         # every request answers after 40 ms: pushes are under way long enough to be killed in the middle
-        httpx.post(f"{simulation.huaweicloud.url}/_sim/faults", json={"latency_ms": 40}, timeout=10).raise_for_status()
+        simulator = simulation.processes["huaweicloud"].url
+        httpx.post(f"{simulator}/_sim/faults", json={"latency_ms": 40}, timeout=10).raise_for_status()
         setup = Host.open(Home(home))
         setup.policies.put_policy(
             PushPolicy(

@@ -13,20 +13,25 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from certpush_cli import help_texts
 from certpush_cli.exit_codes import ExitCode, Failure, user_errors
 from certpush_cli.fixture_commands import register_fixture_commands
 from certpush_cli.options import HomeOption
 from certpush_cli.output import err, out
 
+if TYPE_CHECKING:
+    from certpush.providers.credentials import ProviderCredentials
+
 credentials_app = typer.Typer(
     help="Credentials the one-machine host pushes with, stored encrypted in its home.", no_args_is_help=True
 )
 simulators_app = typer.Typer(
-    help="The simulated clouds of a home run with --simulate (Huawei Cloud simulator; moto for AWS when installed).",
+    help="The simulated clouds of a home run with --simulate (one simulator per provider; moto for AWS when "
+    "installed).",
     no_args_is_help=True,
 )
 
@@ -37,7 +42,7 @@ def serve(
         bool,
         typer.Option(
             "--simulate",
-            help="Push to simulated clouds (the Huawei Cloud simulator; moto for AWS, with "
+            help="Push to simulated clouds (each provider's simulator; moto for AWS, with "
             "pip install 'certpush[simulate]') instead of the real ones. Marks the home as simulated "
             "(simulate = true in its config.toml).",
         ),
@@ -50,8 +55,9 @@ def serve(
     dashboard and records API on 127.0.0.1, until SIGTERM or Ctrl-C. Everything lives in the home
     (SQLite, material encrypted with the home's key file) and survives a restart.
 
-    Pushes go to the real clouds: Huawei Cloud with `certpush credentials set huaweicloud` (or
-    HUAWEICLOUD_ACCESS_KEY / HUAWEICLOUD_SECRET_KEY), AWS with boto3's default credentials."""
+    Pushes go to the real clouds: a provider with credentials of its own with `certpush credentials set
+    PROVIDER` (or its variables, e.g. HUAWEICLOUD_ACCESS_KEY / HUAWEICLOUD_SECRET_KEY), AWS with boto3's
+    default credentials."""
     from certpush_cli.dashboard import records_api_server
     from certpush_cli.host import serve_lock, simulators
     from certpush_cli.host.home import Home
@@ -75,12 +81,11 @@ def serve(
             host = Host.open(chosen)
             if host.config.simulate:
                 host.simulation = simulators.ensure_running(chosen)
-                os.environ.update(host.simulation.aws_environment())
-                err.print(f"simulated Huawei Cloud at {host.simulation.huaweicloud.url}")
-                if host.simulation.aws is not None:
-                    err.print(f"simulated AWS (moto) at {host.simulation.aws.url}")
-                else:
-                    err.print(f"warning: {host.simulation.aws_missing}; Huawei Cloud targets are simulated")
+                os.environ.update(host.simulation.environment())  # boto3 reads these when it makes a client
+                for provider, process in host.simulation.processes.items():
+                    err.print(f"simulated {provider} at {process.url}")
+                for reason in host.simulation.missing.values():
+                    err.print(f"warning: {reason}; its targets fail NOT_CONFIGURED, the others are simulated")
             listen = host.config.port if port is None else port
             server = records_api_server(host.dashboard, listen, name="certpush-serve")
         except OSError as exc:  # the port is taken, or the home cannot be written
@@ -100,72 +105,94 @@ def serve(
     err.print("stopped")
 
 
+def _declared(provider: str) -> ProviderCredentials:
+    """The credentials ``provider`` declares (``CREDENTIALS`` of its package), or a usage error."""
+    from certpush_cli.credentials import provider_credentials
+
+    declared = provider_credentials()
+    if provider not in declared:
+        raise Failure(
+            f"no credentials for {provider!r}; hint: {', '.join(sorted(declared))} "
+            "(AWS uses boto3's default credentials)",
+            ExitCode.USAGE,
+        )
+    return declared[provider]
+
+
 @credentials_app.command("set")
 def credentials_set(
-    provider: Annotated[str, typer.Argument(help="huaweicloud")],
-    access_key: Annotated[
-        str | None, typer.Option(help="The AK (default: HUAWEICLOUD_ACCESS_KEY, else a prompt).")
-    ] = None,
+    provider: Annotated[str, typer.Argument(help=help_texts.CREDENTIALS_PROVIDER_HELP)],
+    access_key: Annotated[str | None, typer.Option(help=help_texts.CREDENTIALS_ACCESS_KEY_HELP)] = None,
     secret_key_stdin: Annotated[
         bool,
-        typer.Option(
-            "--secret-key-stdin", help="Read the SK from standard input (else HUAWEICLOUD_SECRET_KEY or a prompt)."
-        ),
+        typer.Option("--secret-key-stdin", help=help_texts.CREDENTIALS_SECRET_KEY_HELP),
     ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Store the Huawei Cloud AK/SK the host pushes with, sealed with AES-GCM under the home's key.
-    HUAWEICLOUD_ACCESS_KEY and HUAWEICLOUD_SECRET_KEY, when set where certpush runs, take precedence."""
+    """Store the credentials the host pushes with to a provider (Huawei Cloud: its AK/SK), sealed with AES-GCM
+    under the home's key. Their variables (HUAWEICLOUD_ACCESS_KEY and HUAWEICLOUD_SECRET_KEY), when set where
+    certpush runs, take precedence."""
     from certpush_cli.host.home import Home
-    from certpush_cli.host.wiring import HUAWEICLOUD_CREDENTIALS, Host
+    from certpush_cli.host.wiring import Host
 
     with user_errors():
-        if provider != HUAWEICLOUD_CREDENTIALS:
-            raise Failure(
-                f"no credentials for {provider!r}; hint: huaweicloud (AWS uses boto3's default credentials)",
-                ExitCode.USAGE,
-            )
+        declared = _declared(provider)
+        values: dict[str, str] = {}
         try:
-            ak = access_key or os.environ.get("HUAWEICLOUD_ACCESS_KEY") or input("Huawei Cloud access key (AK): ")
-            if secret_key_stdin:
-                sk = sys.stdin.readline()
-            else:
-                sk = os.environ.get("HUAWEICLOUD_SECRET_KEY") or getpass.getpass("Huawei Cloud secret key (SK): ")
+            for item in declared.stored_fields:
+                if not item.secret:
+                    value = (access_key if item is declared.identifier else None) or os.environ.get(item.variable)
+                    value = value or input(f"{item.label}: ")
+                elif secret_key_stdin:
+                    value = sys.stdin.readline()
+                else:
+                    value = os.environ.get(item.variable) or getpass.getpass(f"{item.label}: ")
+                values[item.key] = value.strip()
         except EOFError:  # no terminal and nothing on standard input
-            ak = sk = ""
-        ak, sk = ak.strip(), sk.strip()
-        if not ak or not sk:
+            values = {}
+        if len(values) < len(declared.stored_fields) or not all(values.values()):
+            secret = next(f for f in declared.stored_fields if f.secret)
             raise Failure(
-                "both the access key and the secret key are needed; nothing was stored; hint: "
-                "HUAWEICLOUD_ACCESS_KEY and --secret-key-stdin",
+                f"{' and '.join(f.label for f in declared.stored_fields)} are all needed; nothing was stored; "
+                f"hint: {declared.identifier.variable} and --secret-key-stdin (or {secret.variable})",
                 ExitCode.USAGE,
             )
         host = Host.open(Home.open(home))
-        host.credentials.put(HUAWEICLOUD_CREDENTIALS, {"access_key": ak, "secret_key": sk})
+        host.credentials.put(provider, values)
         host.close()
-    out.print(f"huaweicloud credentials stored (AK {ak[:4]}…), encrypted in {host.home.database_file}")
+    shown = f"{declared.identifier.key} {values[declared.identifier.key][:4]}…"
+    out.print(f"{provider} credentials stored ({shown}), encrypted in {host.home.database_file}")
 
 
 @credentials_app.command("show")
 def credentials_show(home: HomeOption = None) -> None:
-    """Which credentials the host has (the access key's start only; never a secret)."""
+    """Which credentials the host has, for each provider that declares some (the start of the access key
+    only; never a secret)."""
+    from certpush_cli.credentials import provider_credentials
     from certpush_cli.host.home import Home
-    from certpush_cli.host.wiring import CREDENTIAL_VARIABLES, HUAWEICLOUD_CREDENTIALS, Host
+    from certpush_cli.host.wiring import Host
 
     with user_errors():
         host = Host.open(Home.open(home))
-        stored = host.credentials.get(HUAWEICLOUD_CREDENTIALS)
+        stored = {provider: host.credentials.get(provider) for provider in provider_credentials()}
         host.close()
-    if all(os.environ.get(v) for v in CREDENTIAL_VARIABLES[:2]):
-        out.print(f"huaweicloud: from HUAWEICLOUD_ACCESS_KEY (AK {os.environ['HUAWEICLOUD_ACCESS_KEY'][:4]}…)")
-    elif stored:
-        out.print(f"huaweicloud: stored in the home (AK {stored['access_key'][:4]}…)")
-    else:
-        out.print("huaweicloud: none; hint: certpush credentials set huaweicloud")
+    for provider, declared in provider_credentials().items():
+        identifier, kept = declared.identifier, stored[provider]
+        if declared.from_environment(os.environ) is not None:
+            out.print(
+                f"{provider}: from {identifier.variable} ({identifier.key} {os.environ[identifier.variable][:4]}…)"
+            )
+        elif kept:
+            out.print(f"{provider}: stored in the home ({identifier.key} {kept[identifier.key][:4]}…)")
+        else:
+            out.print(f"{provider}: none; hint: certpush credentials set {provider}")
 
 
 @credentials_app.command("remove")
-def credentials_remove(provider: Annotated[str, typer.Argument(help="huaweicloud")], home: HomeOption = None) -> None:
+def credentials_remove(
+    provider: Annotated[str, typer.Argument(help=help_texts.CREDENTIALS_PROVIDER_HELP)],
+    home: HomeOption = None,
+) -> None:
     """Delete stored credentials."""
     from certpush_cli.host.home import Home
     from certpush_cli.host.wiring import Host
@@ -188,10 +215,10 @@ def simulators_status(home: HomeOption = None) -> None:
     if simulation is None or not simulation.running():
         out.print("no simulators run for this home")
         return
-    out.print(f"huaweicloud {simulation.huaweicloud.url} (pid {simulation.huaweicloud.pid})")
-    out.print(
-        f"aws {simulation.aws.url} (pid {simulation.aws.pid})" if simulation.aws else f"aws: {simulation.aws_missing}"
-    )
+    for provider, process in simulation.processes.items():
+        out.print(f"{provider} {process.url} (pid {process.pid})")
+    for provider, reason in simulation.missing.items():
+        out.print(f"{provider}: {reason}")
 
 
 @simulators_app.command("stop")
@@ -210,7 +237,7 @@ def _simulator_url(provider: str, home: Path | None) -> str:
     from certpush_cli.host import simulators
     from certpush_cli.host.home import Home
 
-    process = getattr(simulators.ensure_running(Home.open(home)), provider, None)
+    process = simulators.ensure_running(Home.open(home)).processes.get(provider)
     if process is None:
         raise Failure(f"this home runs no {provider} simulator; hint: certpush serve --simulate", ExitCode.REFUSED)
     return str(process.url)

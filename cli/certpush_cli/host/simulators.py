@@ -1,32 +1,32 @@
 """Simulated clouds for a home (``certpush serve --simulate``, or ``simulate = true`` in config.toml):
-the Huawei Cloud simulator (``certpush_emulators.huaweicloud``, always installed) and moto for AWS
-(only with ``pip install 'certpush[simulate]'``), each in a background process of its own.
+one background process per emulator package that declares how it runs (``certpush_emulators.processes``:
+the Huawei Cloud simulator, always installed; moto for AWS, only with ``pip install 'certpush[simulate]'``).
 
 They run apart from the host, in a session of their own, so that a host killed with SIGKILL and
-started again finds the targets as it left them, as it would find a real cloud; their addresses and
-pids are in the home's simulators.json, and the next command on the home reuses them.
-``certpush simulators stop`` ends them (their state is in memory: stopped, the simulated clouds are
-empty again)."""
+started again finds the targets as it left them, as it would find a real cloud; their addresses, pids
+and the credentials they accept are in the home's simulators.json, and the next command on the home
+reuses them. ``certpush simulators stop`` ends them (their state is in memory: stopped, the simulated
+clouds are empty again)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from certpush.errors import ConfigurationError
 from certpush_cli.host.home import Home
 from certpush_cli.host.processes import is_alive
+from certpush_emulators.processes import EmulatorProcess, all_processes
 
-MOTO_MISSING = "AWS targets are not simulated: moto is not installed; hint: pip install 'certpush[simulate]'"
+PLATFORM = "aws"
+"""The provider whose simulation a home's ``simulate_aws = false`` turns off."""
 
 
 @dataclass(frozen=True)
@@ -38,49 +38,60 @@ class SimulatedProcess:
 
 @dataclass(frozen=True)
 class Simulation:
-    huaweicloud: SimulatedProcess
-    huaweicloud_access_key: str
-    huaweicloud_secret_key: str
-    aws: SimulatedProcess | None
-    aws_missing: str | None = None
+    """The simulated clouds of a home, by provider: a provider missing from ``processes`` is not simulated
+    (``missing`` says why) and its targets are unavailable, never the real cloud."""
+
+    processes: dict[str, SimulatedProcess]
+    credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The credentials each simulator accepts, as the provider's secret holds them."""
+    missing: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        return json.dumps({"version": 2, **asdict(self)}, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> Simulation:
         data: dict[str, Any] = json.loads(text)
-        aws = data.get("aws")
+        if "processes" not in data:
+            return cls._from_first_format(data)
         return cls(
-            huaweicloud=SimulatedProcess(**data["huaweicloud"]),
-            huaweicloud_access_key=data["huaweicloud_access_key"],
-            huaweicloud_secret_key=data["huaweicloud_secret_key"],
-            aws=SimulatedProcess(**aws) if aws else None,
-            aws_missing=data.get("aws_missing"),
+            processes={provider: SimulatedProcess(**p) for provider, p in data["processes"].items()},
+            credentials={provider: dict(c) for provider, c in data.get("credentials", {}).items()},
+            missing=dict(data.get("missing", {})),
         )
 
-    def processes(self) -> list[SimulatedProcess]:
-        return [p for p in (self.huaweicloud, self.aws) if p is not None]
+    @classmethod
+    def _from_first_format(cls, data: dict[str, Any]) -> Simulation:
+        """simulators.json as homes before per-provider simulators wrote it: ``{"<provider>": {pid,
+        identity, url} or null, "<provider>_access_key": ..., "<provider>_secret_key": ...,
+        "<provider>_missing": ...}`` (a home keeps working after an upgrade)."""
+        processes: dict[str, SimulatedProcess] = {}
+        credentials: dict[str, dict[str, str]] = {}
+        missing: dict[str, str] = {}
+        for key, value in data.items():
+            if isinstance(value, dict):
+                processes[key] = SimulatedProcess(**value)
+            elif key.endswith("_missing"):
+                if value:
+                    missing[key.removesuffix("_missing")] = str(value)
+            elif key.endswith(("_access_key", "_secret_key")) and value is not None:
+                provider, _, name = key.partition("_")
+                credentials.setdefault(provider, {})[name] = str(value)
+        if not processes:
+            raise ValueError("no simulated process")
+        return cls(processes, credentials, missing)
 
     def running(self) -> bool:
-        return all(is_alive(p.identity) for p in self.processes())
+        return all(is_alive(p.identity) for p in self.processes.values())
 
-    def aws_environment(self) -> dict[str, str]:
-        """What boto3 needs to reach moto instead of AWS (fake credentials: moto takes any)."""
-        if self.aws is None:
-            return {}
-        return {
-            "AWS_ENDPOINT_URL": self.aws.url,
-            "AWS_ACCESS_KEY_ID": "certpush-simulated",
-            "AWS_SECRET_ACCESS_KEY": "certpush-simulated",  # moto takes any credential
-            "AWS_SESSION_TOKEN": "certpush-simulated",
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        }
-
-
-def moto_installed() -> bool:
-    return importlib.util.find_spec("moto") is not None
+    def environment(self) -> dict[str, str]:
+        """What points each simulated provider's targets (and SDK: boto3 reads os.environ) at its simulator."""
+        declared = {p.provider: p for p in all_processes()}
+        found: dict[str, str] = {}
+        for provider, process in self.processes.items():
+            if provider in declared:
+                found.update(declared[provider].environment(process.url))
+        return found
 
 
 def _identity_of(pid: int) -> str:
@@ -114,8 +125,22 @@ def load(home: Home) -> Simulation | None:
         return None
     try:
         return Simulation.from_json(home.simulators_file.read_text())
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _wanted(home: Home) -> tuple[list[EmulatorProcess], dict[str, str]]:
+    """The emulators to run for the home, and why the others do not run."""
+    simulate_platform = home.config().simulate_aws
+    wanted, missing = [], {}
+    for emulator in all_processes():
+        if not emulator.installed():
+            missing[emulator.provider] = emulator.missing or f"{emulator.title} is not installed"
+        elif emulator.provider == PLATFORM and not simulate_platform:
+            missing[emulator.provider] = f"{emulator.provider} targets are not simulated: simulate_aws = false"
+        else:
+            wanted.append(emulator)
+    return wanted, missing
 
 
 def ensure_running(home: Home) -> Simulation:
@@ -124,33 +149,35 @@ def ensure_running(home: Home) -> Simulation:
     not say ``simulate_aws = false``."""
     import fcntl
 
-    aws = home.config().simulate_aws and moto_installed()
+    wanted, missing = _wanted(home)
     with (home.path / "simulators.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         known = load(home)
-        if known is not None and known.running() and (known.aws is not None) == aws:
+        if known is not None and known.running() and set(known.processes) == {e.provider for e in wanted}:
             return known
         if known is not None:
             stop(home, known)
-        simulation = _start_all(home, aws)
+        simulation = _start_all(home, wanted, missing)
         home.simulators_file.write_text(simulation.to_json())
         os.chmod(home.simulators_file, 0o600)
         return simulation
 
 
-def _start_all(home: Home, aws_wanted: bool) -> Simulation:
+def _start_all(home: Home, wanted: list[EmulatorProcess], missing: dict[str, str]) -> Simulation:
     log = home.path / "simulators.log"
-    access_key, secret_key = f"SIM{secrets.token_hex(8).upper()}", secrets.token_urlsafe(24)
-    # "--name=value": a key of URL-safe characters may start with "-", which a parser takes for an option
-    arguments = [f"--access-key={access_key}", f"--secret-key={secret_key}"]
-    huawei = _start([sys.executable, "-m", "certpush_emulators.huaweicloud", *arguments], log)
-    aws: SimulatedProcess | None = None
-    missing: str | None = None
-    if aws_wanted:
-        aws = _start([sys.executable, "-m", "certpush_emulators.aws.moto_process", "0", "--until-terminated"], log)
-    else:
-        missing = MOTO_MISSING if not moto_installed() else "AWS targets are not simulated: simulate_aws = false"
-    return Simulation(huawei, access_key, secret_key, aws, missing)
+    processes: dict[str, SimulatedProcess] = {}
+    credentials: dict[str, dict[str, str]] = {}
+    try:
+        for emulator in wanted:
+            accepted = emulator.make_credentials()
+            command = [sys.executable, "-m", emulator.module, *emulator.arguments(accepted)]
+            processes[emulator.provider] = _start(command, log)
+            if accepted:
+                credentials[emulator.provider] = accepted
+    except BaseException:
+        stop(home, Simulation(processes))
+        raise
+    return Simulation(processes, credentials, missing)
 
 
 def stop(home: Home, simulation: Simulation | None = None) -> list[int]:
@@ -159,7 +186,7 @@ def stop(home: Home, simulation: Simulation | None = None) -> list[int]:
     stopped: list[int] = []
     if simulation is None:
         return stopped
-    for process in simulation.processes():
+    for process in simulation.processes.values():
         if not is_alive(process.identity):
             continue
         try:

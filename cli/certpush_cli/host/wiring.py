@@ -3,10 +3,11 @@ of one home, as ``certpush.wiring`` builds them on the AWS ones.
 
 Push targets are the registry's (``certpush.providers.registry``), built from the same settings
 classes as on AWS, read from this process's environment (e.g. ``HUAWEICLOUD_PROJECT_IDS``). What
-differs is where secrets come from: the Huawei Cloud AK/SK from ``HUAWEICLOUD_ACCESS_KEY`` /
-``HUAWEICLOUD_SECRET_KEY`` (and ``HUAWEICLOUD_SECURITY_TOKEN``), else from the home (``certpush
-credentials set huaweicloud``, sealed like the material); AWS targets use boto3's default credential
-chain. A simulated home points both at its simulators instead."""
+differs is where secrets come from: a provider that declares its credentials (``CREDENTIALS`` of its
+package, ``certpush.providers.credentials``) has them from their environment variables (e.g.
+``HUAWEICLOUD_ACCESS_KEY`` / ``HUAWEICLOUD_SECRET_KEY``), else from the home (``certpush credentials set
+PROVIDER``, sealed like the material); AWS targets use boto3's default credential chain. A simulated
+home points every provider at its simulator instead (``certpush_cli.host.simulators``)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from certpush.logic.sweeper import Sweeper
 from certpush.logic.validation import Validator
 from certpush.models.domain import AttachResult, PushRequest, UploadResult
 from certpush.ports import PushTarget
+from certpush.providers.credentials import ProviderCredentials
 from certpush.providers.definition import BuildContext
 from certpush.providers.registry import REGISTRY, TargetRegistry, hint_for
+from certpush_cli.credentials import provider_credentials
 from certpush_cli.host.cipher import SealedBox
 from certpush_cli.host.database import Database
 from certpush_cli.host.events import SqliteEventPublisher
@@ -44,9 +47,6 @@ from certpush_cli.host.records import SqliteRecordsRepository
 from certpush_cli.host.simulators import Simulation
 from certpush_cli.host.stores import SqliteCertificateStore, SqliteCredentialStore, SqlitePolicyStore
 from certpush_cli.logic.retract import Retractor
-
-HUAWEICLOUD_CREDENTIALS = "huaweicloud"
-CREDENTIAL_VARIABLES = ("HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN")
 
 
 class UnavailableTarget:
@@ -82,6 +82,8 @@ class Host:
     simulation: Simulation | None = None
     owner: str = field(default_factory=process_identity)
     registry: TargetRegistry = REGISTRY
+    providers_credentials: Mapping[str, ProviderCredentials] = field(default_factory=provider_credentials)
+    """The credentials each provider declares, by provider: the secret of each is named by its provider."""
 
     @classmethod
     def open(cls, home: Home, environ: Mapping[str, str] | None = None, simulation: Simulation | None = None) -> Host:
@@ -143,23 +145,25 @@ class Host:
         return SqliteEventPublisher(self.database, self.config.webhooks)
 
     # -- targets ---------------------------------------------------------------------------------
-    def _huaweicloud_credentials(self, name: str) -> dict[str, str]:
-        if name != HUAWEICLOUD_CREDENTIALS:
+    def _credentials(self, name: str) -> dict[str, str]:
+        """The secret a target's settings name: the host names each provider's by the provider."""
+        declared = self.providers_credentials.get(name)
+        if declared is None:
             raise ConfigurationError(f"the host keeps no secret named {name}")
         if self.simulation is not None:
-            return {
-                "access_key": self.simulation.huaweicloud_access_key,
-                "secret_key": self.simulation.huaweicloud_secret_key,
-            }
-        access_key, secret_key, token = (self.environ.get(v) for v in CREDENTIAL_VARIABLES)
-        if access_key and secret_key:
-            return {"access_key": access_key, "secret_key": secret_key, **({"security_token": token} if token else {})}
-        stored = self.credentials.get(HUAWEICLOUD_CREDENTIALS)
+            simulated = self.simulation.credentials.get(name)
+            if simulated is None:
+                raise ConfigurationError(f"{declared.title} is not simulated on this host")
+            return dict(simulated)
+        from_environment = declared.from_environment(self.environ)
+        if from_environment is not None:
+            return from_environment
+        stored = self.credentials.get(name)
         if stored:
             return stored
+        variables = " and ".join(f.variable for f in declared.stored_fields)
         raise ConfigurationError(
-            "no Huawei Cloud credentials on this host; hint: certpush credentials set huaweicloud "
-            "(or set HUAWEICLOUD_ACCESS_KEY and HUAWEICLOUD_SECRET_KEY)"
+            f"no {declared.title} credentials on this host; hint: certpush credentials set {name} (or set {variables})"
         )
 
     @cached_property
@@ -171,17 +175,23 @@ class Host:
 
     @cached_property
     def targets(self) -> dict[tuple[str, str], PushTarget]:
-        environment = {**self.environ, "HUAWEICLOUD_CREDENTIALS_SECRET_ID": HUAWEICLOUD_CREDENTIALS}
+        environment = {
+            **self.environ,
+            **{declared.secret_id_variable: name for name, declared in self.providers_credentials.items()},
+        }
         if self.simulation is not None:
-            environment["HUAWEICLOUD_ENDPOINT_TEMPLATE"] = self.simulation.huaweicloud.url
-        context = BuildContext(fetch_secret=self._huaweicloud_credentials, rate_limiter=self.rate_limiter)
+            environment.update(self.simulation.environment())  # each simulator's endpoint
+        context = BuildContext(fetch_secret=self._credentials, rate_limiter=self.rate_limiter)
         # one settings object per class, as certpush.wiring has: targets that share a class share its
         # clients (one HTTP client for every Huawei Cloud service)
         settings = {kind: kind.from_env(environment) for kind in self.registry.settings_classes()}
         built: dict[tuple[str, str], PushTarget] = {}
         for definition in self.registry:
-            if self.simulation is not None and definition.provider == "aws" and self.simulation.aws is None:
-                reason = self.simulation.aws_missing or "AWS is not simulated on this host"
+            if self.simulation is not None and definition.provider not in self.simulation.processes:
+                # never the real cloud from a simulated home: a provider with no simulator running is unavailable
+                reason = self.simulation.missing.get(definition.provider) or (
+                    f"{definition.provider} is not simulated on this host"
+                )
                 built[(definition.provider, definition.service)] = UnavailableTarget(
                     definition.provider, definition.service, reason
                 )

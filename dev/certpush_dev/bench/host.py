@@ -94,13 +94,15 @@ class HostBench:
                 AwsCallCounter(delays_ms={"acm": latency, "elasticloadbalancing": latency, "tagging": latency})
             )
         simulation = Simulation(
-            huaweicloud=SimulatedProcess(os.getpid(), process_identity(), self.simulator.url),
-            huaweicloud_access_key="BENCHAK",
-            huaweicloud_secret_key="bench-sk",  # noqa: S106 - the in-process simulator's own key
-            aws=aws,
-            aws_missing=None if aws else "not simulated in the bench",
+            processes={
+                "huaweicloud": SimulatedProcess(os.getpid(), process_identity(), self.simulator.url),
+                **({"aws": aws} if aws else {}),
+            },
+            # the in-process simulator's own key
+            credentials={"huaweicloud": {"access_key": "BENCHAK", "secret_key": "bench-sk"}},
+            missing={} if aws else {"aws": "not simulated in the bench"},
         )
-        for key, value in simulation.aws_environment().items():  # as `certpush serve --simulate` does
+        for key, value in simulation.environment().items():  # as `certpush serve --simulate` does
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
         self.host = Host.open(home, environ={}, simulation=simulation)

@@ -224,11 +224,12 @@ def run_mass_renewal(
             if latency_ms:
                 simulator.admin("/_sim/faults", {"latency_ms": latency_ms})
             simulation = Simulation(
-                huaweicloud=SimulatedProcess(pid=os.getpid(), identity="bench", url=simulator.url),
-                huaweicloud_access_key=simulator.access_key,
-                huaweicloud_secret_key=simulator.secret_key,
-                aws=aws,
-                aws_missing=None if aws else "AWS is not part of this mass renewal",
+                processes={
+                    "huaweicloud": SimulatedProcess(pid=os.getpid(), identity="bench", url=simulator.url),
+                    **({"aws": aws} if aws else {}),
+                },
+                credentials={"huaweicloud": {"access_key": simulator.access_key, "secret_key": simulator.secret_key}},
+                missing={} if aws else {"aws": "AWS is not part of this mass renewal"},
             )
             environ = {
                 "CERTPUSH_PUSH_CONCURRENCY": str(push_concurrency),
@@ -237,7 +238,7 @@ def run_mass_renewal(
                     {f"huaweicloud:{service}": f"{calls}/{window:g}s" for service, (calls, window) in limits.items()}
                 ),
             }
-            stack.enter_context(_environment(simulation.aws_environment()))
+            stack.enter_context(_environment(simulation.environment()))
             opened = Host.open(Home.open(home or Path(scratch) / "home"), environ=environ, simulation=simulation)
             opened.policies.put_policy(
                 PushPolicy(

@@ -102,7 +102,7 @@ class Bench:
         uninstall_from_handlers_session(self.counter)
 
     def latency(self, huawei_ms: int) -> None:
-        self.stack.huawei.set_faults(latency_ms=huawei_ms)
+        self.stack.emulators["huaweicloud"].set_faults(latency_ms=huawei_ms)
 
     def certificates(self, count: int) -> list[str]:
         ids = [f"bench-{uuid.uuid4().hex[:10]}" for _ in range(count)]

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import boto3
 
 from certpush.adapters.aws_clients import shared_session
 from certpush.providers.registry import REGISTRY
+from certpush_cli.credentials import provider_credentials
 from certpush_dev.local.aws_hooks import AwsCallHooks
 from certpush_dev.local.iam_conditions import ResourceTagGuard
 from certpush_dev.local.pollers import (
@@ -40,7 +40,7 @@ from certpush_dev.local.pollers import (
 )
 from certpush_dev.local.provision import ProvisionedStack, Provisioner
 from certpush_dev.local.template import load_template
-from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
+from certpush_emulators.processes import EmulatorProcess, all_processes
 
 log = logging.getLogger("certpush_dev.local")
 
@@ -59,16 +59,24 @@ LOCAL_ENVIRONMENT = {
 }
 
 
+def embedded_emulators() -> list[EmulatorProcess]:
+    """The emulators the embedded stack runs in its process, beside moto: every emulator package's that
+    has an in-process form (``certpush_emulators.processes``)."""
+    return [emulator for emulator in all_processes() if emulator.in_process is not None]
+
+
 def local_client_environment(
-    endpoint_url: str, region: str = DEFAULT_REGION, huaweicloud_url: str | None = None, stack: str = DEFAULT_STACK
+    endpoint_url: str,
+    region: str = DEFAULT_REGION,
+    emulator_environment: Mapping[str, str] | None = None,
+    stack: str = DEFAULT_STACK,
 ) -> dict[str, str]:
     """The variables a shell needs to run the CLI against the embedded stack (``certpush retract`` calls
-    the targets itself: HUAWEICLOUD_ENDPOINT_TEMPLATE points it at the simulator). CERTPUSH_STACK names
-    the stack: without it the CLI talks to the one-machine host's home instead."""
-    huawei = {"HUAWEICLOUD_ENDPOINT_TEMPLATE": huaweicloud_url} if huaweicloud_url else {}
+    the targets itself: ``emulator_environment``, what each emulator declares, points it at them).
+    CERTPUSH_STACK names the stack: without it the CLI talks to the one-machine host's home instead."""
     return {
         "CERTPUSH_STACK": stack,
-        **huawei,
+        **(emulator_environment or {}),
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
@@ -100,7 +108,7 @@ class EmbeddedStack:
         self,
         root: Path,
         port: int = 0,
-        huawei_port: int = 0,
+        emulator_ports: Mapping[str, int] | None = None,
         stack_name: str = DEFAULT_STACK,
         region: str = DEFAULT_REGION,
         parameters: dict[str, str] | None = None,
@@ -113,7 +121,8 @@ class EmbeddedStack:
         (AWS: about 60 and 120 s; tests pass zeros). ``run_schedules``: run ``Schedule`` events on
         their rate; otherwise only ``run_schedule()`` fires them. ``batching_windows=False``: SQS event
         sources invoke without waiting out their ``MaximumBatchingWindowInSeconds`` (a window of 0, which
-        AWS allows too: tests that do not test batching would otherwise wait a window per push)."""
+        AWS allows too: tests that do not test batching would otherwise wait a window per push).
+        ``emulator_ports``: provider -> the port of its emulator (default: any free port)."""
         self.root = root
         self.port = port
         self.stack_name = stack_name
@@ -125,8 +134,10 @@ class EmbeddedStack:
         self.batching_windows = batching_windows
         self.schedules: dict[str, SchedulePoller] = {}
         self.sqs_pollers: list[SqsPoller] = []
-        self.huawei_credentials = {f"LOCALAK{secrets.token_hex(6).upper()}": secrets.token_urlsafe(24)}
-        self.huawei = HuaweiCloudSimulator(port=huawei_port, credentials=dict(self.huawei_credentials))
+        self.emulator_ports = dict(emulator_ports or {})
+        self.emulator_credentials = {e.provider: e.make_credentials() for e in embedded_emulators()}
+        self.emulators: dict[str, Any] = {}
+        """Each provider's emulator once started (e.g. ``emulators["huaweicloud"]``: the Huawei Cloud simulator)."""
         self._server: Any = None
         self._pollers: list[Any] = []
         self._saved_env: dict[str, str | None] = {}
@@ -148,19 +159,24 @@ class EmbeddedStack:
         _ensure_free(self.port, "the AWS emulator")
         host, self.port = self._start_moto()
         self.endpoint_url = f"http://{host}:{self.port}"
-        self.huawei.start()
-        self._set_environment(
-            local_client_environment(self.endpoint_url, self.region, self.huawei.endpoint_template, self.stack_name)
-        )
+        parameters: dict[str, str] = {}
+        for emulator in embedded_emulators():
+            assert emulator.in_process is not None
+            running = emulator.in_process(
+                self.emulator_ports.get(emulator.provider, 0), self.emulator_credentials[emulator.provider]
+            )
+            self.emulators[emulator.provider] = running
+            parameters.update(emulator.template_parameters(running.url))
+        self._set_environment(self.client_environment())
         self._set_environment(LOCAL_ENVIRONMENT)
         session = boto3.Session(region_name=self.region)
         template = load_template(self.root / "template.yaml")
-        parameters = {"HuaweiCloudEndpointTemplate": self.huawei.endpoint_template, **self.parameters}
+        parameters.update(self.parameters)
         self.provisioned = Provisioner(session, self.endpoint_url, self.root).provision(
             template, self.stack_name, parameters
         )
         self._publish_outputs(session, self.provisioned)
-        self._store_huawei_credentials(session, self.provisioned)
+        self._store_emulator_credentials(session, self.provisioned)
         self.aws_calls.guards.append(ResourceTagGuard(template, self.endpoint_url, self.region))
         self.aws_calls.install(shared_session(), self.endpoint_url)
         self._start_functions(session, self.provisioned)
@@ -171,7 +187,9 @@ class EmbeddedStack:
             poller.stop()
         self._pollers.clear()
         self.aws_calls.uninstall()
-        self.huawei.stop()
+        for running in self.emulators.values():
+            running.stop()
+        self.emulators.clear()
         if self._server is not None:
             self._stop_moto(self._server)
             self._server = None
@@ -187,6 +205,16 @@ class EmbeddedStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def client_environment(self) -> dict[str, str]:
+        """What a shell needs to run the CLI against this stack (``certpush-dev stack env``)."""
+        declared = {e.provider: e for e in embedded_emulators()}
+        emulators = {
+            key: value
+            for provider, running in self.emulators.items()
+            for key, value in declared[provider].environment(running.url).items()
+        }
+        return local_client_environment(self.endpoint_url, self.region, emulators, self.stack_name)
 
     # -- steps -----------------------------------------------------------------------------------
     def _start_moto(self) -> tuple[str, int]:
@@ -247,14 +275,18 @@ class EmbeddedStack:
                 StackName=stack.name, TemplateBody=json.dumps(template)
             )
 
-    def _store_huawei_credentials(self, session: boto3.Session, stack: ProvisionedStack) -> None:
-        secret_id = stack.outputs.get("HuaweiCloudCredentialsSecretId")
-        if not secret_id:
-            return
-        ((access_key, secret_key),) = self.huawei_credentials.items()
-        session.client("secretsmanager", endpoint_url=self.endpoint_url).put_secret_value(
-            SecretId=secret_id, SecretString=json.dumps({"access_key": access_key, "secret_key": secret_key})
-        )
+    def _store_emulator_credentials(self, session: boto3.Session, stack: ProvisionedStack) -> None:
+        """The credentials each emulator accepts, in the secret its provider's settings name (the stack
+        output of ``CREDENTIALS``), as an operator stores the real ones after deploying."""
+        declared = provider_credentials()
+        for provider, credentials in self.emulator_credentials.items():
+            output = declared[provider].stack_output if provider in declared else None
+            secret_id = stack.outputs.get(output) if output else None
+            if not credentials or not secret_id:
+                continue
+            session.client("secretsmanager", endpoint_url=self.endpoint_url).put_secret_value(
+                SecretId=secret_id, SecretString=json.dumps(credentials)
+            )
 
     def _start_functions(self, session: boto3.Session, stack: ProvisionedStack) -> None:
         sqs = session.client("sqs", endpoint_url=self.endpoint_url)

@@ -172,7 +172,7 @@ def _leaf(pem: str) -> x509.Certificate:
 
 
 def _huawei_certificate(stack: EmbeddedStack, service: str, region: str, target_id: str) -> dict[str, Any]:
-    certificates = stack.huawei.state()[service].get(region, {}).get("certificates", [])
+    certificates = stack.emulators["huaweicloud"].state()[service].get(region, {}).get("certificates", [])
     found = [c for c in certificates if c["id"] == target_id]
     assert len(found) == 1, f"huaweicloud:{service}:{region} has no {target_id}: {certificates}"
     return found[0]

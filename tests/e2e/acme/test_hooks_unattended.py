@@ -103,13 +103,13 @@ def test_a_failed_push_makes_certbot_report_the_hook_failed(cli, stack, pebble, 
     lineage = _Lineage(pebble, tmp_path)
     policy = f"timer-{lineage.certificate_id[-8:]}"
     cli("policies", "add", policy, "--pattern", f"*.{lineage.domain}", "--to", "huaweicloud:waf=la-north-2")
-    stack.huawei.set_service_purchased("waf", "la-north-2", purchased=False)
+    stack.emulators["huaweicloud"].set_service_purchased("waf", "la-north-2", purchased=False)
     try:
         lineage.issue()
         _install(cli, stack, tmp_path)
         renewed = lineage.renew_from_a_timer(_timer_environment(tmp_path / "root", pebble))
     finally:
-        stack.huawei.set_service_purchased("waf", "la-north-2", purchased=True)
+        stack.emulators["huaweicloud"].set_service_purchased("waf", "la-north-2", purchased=True)
         cli("policies", "remove", policy)
 
     hook_log = (tmp_path / "logs" / "letsencrypt.log").read_text()

@@ -6,10 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from certpush.providers.credentials import CredentialField, ProviderCredentials
 from certpush.providers.definition import PushTargetDefinition
 from certpush.providers.huaweicloud import cdn, elb, waf
 from certpush.providers.huaweicloud.hints import HINTS
+from certpush.providers.huaweicloud.settings import HuaweiCloudSettings
 
 DEFINITIONS: tuple[PushTargetDefinition[Any], ...] = (waf.DEFINITION, elb.DEFINITION, cdn.DEFINITION)
 
-__all__ = ["DEFINITIONS", "HINTS"]
+# the AK/SK (and a temporary one's security token) the signer uses (client.py reads these keys)
+CREDENTIALS = ProviderCredentials(
+    title="Huawei Cloud",
+    settings=HuaweiCloudSettings,
+    named_by="credentials_secret_id",
+    fields=(
+        CredentialField("access_key", "Huawei Cloud access key (AK)", "HUAWEICLOUD_ACCESS_KEY", secret=False),
+        CredentialField("secret_key", "Huawei Cloud secret key (SK)", "HUAWEICLOUD_SECRET_KEY", secret=True),
+        CredentialField("security_token", "security token", "HUAWEICLOUD_SECURITY_TOKEN", secret=True, stored=False),
+    ),
+)
+
+__all__ = ["CREDENTIALS", "DEFINITIONS", "HINTS"]
