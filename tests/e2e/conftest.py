@@ -54,8 +54,12 @@ def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # between two e2e files, and the integration tier's moto.mock_aws() resets the in-memory
     # backends this in-process moto server shares. The stack stops when a worker leaves the e2e
     # files and starts afresh when it comes back.
+    # No SQS batching window (0, which AWS allows too: the template's 1 s would be added to every push a
+    # test waits for; tests/integration/test_pollers.py tests the window) and no pacing under the targets'
+    # quotas (the emulators do not throttle here and ACM's 1 import a second per region would add minutes;
+    # the late-create fault scenarios and the mass renewal run paced).
     with EmbeddedStack(
-        root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0), batching_windows=False
+        root=ROOT, parameters=E2E_PARAMETERS, async_retry_delays=(0, 0), batching_windows=False, rate_limits=False
     ) as running:
         yield running
         record_calls(running)

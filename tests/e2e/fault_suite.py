@@ -187,13 +187,19 @@ class SummaryLog:
 
 
 @contextlib.contextmanager
-def fault_stack(visibility_timeout: int = 2, **parameters: str) -> Iterator[EmbeddedStack]:
+def fault_stack(visibility_timeout: int = 2, *, paced: bool = False, **parameters: str) -> Iterator[EmbeddedStack]:
     """A fault suite's own embedded stack (it overrides the e2e tier's): no other test's message in
     flight, and the push queue's visibility timeout short from the start, so a crashed batch comes
     back in 2 s, not 6 minutes. Changed between scenarios, a poller's long poll begun before the
-    change would still take messages for the old 6 minutes. ``parameters`` override the e2e tier's."""
+    change would still take messages for the old 6 minutes. ``parameters`` override the e2e tier's.
+    ``paced``: the push worker paces its calls under the targets' quotas, as deployed (the e2e tier's
+    stack does not: tests/e2e/conftest.py)."""
     with EmbeddedStack(
-        root=ROOT, parameters={**E2E_PARAMETERS, **parameters}, async_retry_delays=(0, 0), batching_windows=False
+        root=ROOT,
+        parameters={**E2E_PARAMETERS, **parameters},
+        async_retry_delays=(0, 0),
+        batching_windows=False,
+        rate_limits=paced,
     ) as running:
         sqs = boto3.client("sqs")
         url = settings_for_stack(running.stack_name).push_queue_url

@@ -116,12 +116,16 @@ class EmbeddedStack:
         async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS,
         run_schedules: bool = False,
         batching_windows: bool = True,
+        rate_limits: bool = True,
     ) -> None:
         """``async_retry_delays``: Lambda's delays before the retries of an asynchronous invocation
         (AWS: about 60 and 120 s; tests pass zeros). ``run_schedules``: run ``Schedule`` events on
         their rate; otherwise only ``run_schedule()`` fires them. ``batching_windows=False``: SQS event
         sources invoke without waiting out their ``MaximumBatchingWindowInSeconds`` (a window of 0, which
         AWS allows too: tests that do not test batching would otherwise wait a window per push).
+        ``rate_limits=False``: the push worker does not pace its calls under the targets' quotas (the
+        emulators do not throttle unless asked, and ACM's 1 import a second per region would add minutes
+        to a suite of many pushes into one region); as deployed, it does.
         ``emulator_ports``: provider -> the port of its emulator (default: any free port)."""
         self.root = root
         self.port = port
@@ -132,6 +136,7 @@ class EmbeddedStack:
         self.async_retry_delays = tuple(async_retry_delays)
         self.run_schedules = run_schedules
         self.batching_windows = batching_windows
+        self.rate_limits = rate_limits
         self.schedules: dict[str, SchedulePoller] = {}
         self.sqs_pollers: list[SqsPoller] = []
         self.emulator_ports = dict(emulator_ports or {})
@@ -297,9 +302,7 @@ class EmbeddedStack:
                 # every invocation runs in this one process and shares its rate limiter: it takes the
                 # whole of each quota, not Lambda's 1/N per environment (certpush.wiring.rate_limiter)
                 self._set_environment({"PUSH_WORKER_MAX_CONCURRENCY": "1"})
-                if os.environ.get("CERTPUSH_LOCAL_RATE_LIMITS") != "1":
-                    # pacing is off here unless asked: with it on, the fault suite's late ACM import
-                    # scenario ends with second copies (issue 22, H10's report: not yet understood)
+                if not self.rate_limits:
                     unpaced = {group: "none" for group, _ in REGISTRY.quotas()}
                     self._set_environment({"RATE_LIMITS": json.dumps(unpaced)})
             invoker = Invoker(spec, load_handler(spec))
