@@ -13,6 +13,7 @@ from certpush.logic import cursors
 from certpush.logic.expiry import days_left
 from certpush.logic.hints import own_hint
 from certpush.logic.issuances import Issuances, NoPushRecordsError
+from certpush.logic.record_rules import ACTIVE
 from certpush.models.api import (
     CertificateDetail,
     CertificateList,
@@ -27,9 +28,6 @@ from certpush.models.api import (
 )
 from certpush.models.domain import CertificateVersion, PushQuery, PushRecord, PushStatus, RecordHead, TargetKey
 from certpush.ports import CertificateStore, Clock, IssuancePublisher, PushRecordsQuery, ReplayRecords
-
-_IN_FLIGHT = (PushStatus.PENDING, PushStatus.IN_PROGRESS)
-
 
 _GONE_BY = (PushStatus.REPLACED, PushStatus.SUPERSEDED)
 _FAILING = (PushStatus.FAILED, PushStatus.ATTACH_FAILED)
@@ -89,7 +87,7 @@ class Dashboard:
             expiry=self.expiry(certificate),
             targets=StatusCounts.of([r.status for r in targets]),
             last_push=max((r.updated_at for r in current), default=None),
-            in_flight=any(r.status in _IN_FLIGHT for r in current),
+            in_flight=any(r.status in ACTIVE for r in current),
             failing=[f"{r.target} {r.reason or r.status.value}".strip() for r in targets if r.status in _FAILING],
         )
 
