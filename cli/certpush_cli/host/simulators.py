@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -100,7 +101,13 @@ def _identity_of(pid: int) -> str:
     return _identity(pid)
 
 
-def _start(command: list[str], log: Path) -> SimulatedProcess:
+START_SECONDS = 60.0
+"""How long an emulator may take to say it listens (moto imports for seconds on a busy machine)."""
+
+
+def _start(command: list[str], log: Path, start_seconds: float = START_SECONDS) -> SimulatedProcess:
+    """Starts an emulator and reads the line it prints once it listens; one that says nothing within
+    ``start_seconds``, or something else, is stopped and named with its log (never waited for forever)."""
     with log.open("ab") as errors:
         process = subprocess.Popen(  # noqa: S603 - our own modules, with this interpreter
             command,
@@ -111,11 +118,14 @@ def _start(command: list[str], log: Path) -> SimulatedProcess:
             text=True,
         )
     assert process.stdout is not None
-    line = process.stdout.readline().split()
+    ready, _, _ = select.select([process.stdout], [], [], start_seconds)
+    line = process.stdout.readline().split() if ready else []
     process.stdout.close()
     if line[:1] != ["listening"]:
+        process.kill()  # it may still run (silent, or it printed something else): never left behind
         process.wait(timeout=10)
-        raise ConfigurationError(f"a simulator did not start ({command[2]}); see {log}")
+        said = "said nothing within " + f"{start_seconds:g} s" if not ready else "did not start"
+        raise ConfigurationError(f"a simulator {said} ({command[2]}); see {log}")
     url = line[1] if len(line) == 2 else f"http://{line[1]}:{line[2]}"
     return SimulatedProcess(pid=process.pid, identity=_identity_of(process.pid), url=url)
 
