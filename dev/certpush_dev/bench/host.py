@@ -13,12 +13,14 @@ path; a botocore hook on the host's AWS session adds the setting's latency to ea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +73,28 @@ class MotoProcess:
             self.process.wait()
 
 
+@contextlib.contextmanager
+def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment meanwhile: boto3 reads them when it makes a client (as
+    ``certpush serve --simulate`` sets them); what was there before comes back after."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 class HostBench:
     def __init__(self, push_concurrency: int | None = None, aws_latency_ms: float | None = None) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="certpush-bench-host-")
         self.push_concurrency = push_concurrency
         self.aws_latency_ms = aws_latency_ms  # None: no AWS targets (no moto)
-        self._saved_env: dict[str, str | None] = {}
+        self._environment = contextlib.ExitStack()
 
     def __enter__(self) -> HostBench:
         home = Home.open(Path(self._directory.name) / "home")
@@ -102,9 +120,7 @@ class HostBench:
             credentials={"huaweicloud": {"access_key": "BENCHAK", "secret_key": "bench-sk"}},
             missing={} if aws else {"aws": "not simulated in the bench"},
         )
-        for key, value in simulation.environment().items():  # as `certpush serve --simulate` does
-            self._saved_env.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
+        self._environment.enter_context(patched_environment(simulation.environment()))
         self.host = Host.open(home, environ={}, simulation=simulation)
         self.runtime = HostRuntime(self.host).start()
         sample = make_certificate("bench.example.com")
@@ -120,11 +136,7 @@ class HostBench:
             uninstall_from_handlers_session(self.counter)
         if self.moto is not None:
             self.moto.__exit__()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        self._environment.close()
         self._directory.cleanup()
 
     def certificates(self, count: int) -> list[str]:

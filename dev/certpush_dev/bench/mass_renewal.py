@@ -46,7 +46,7 @@ from certpush_cli.host.simulators import SimulatedProcess, Simulation
 from certpush_cli.host.wiring import Host
 from certpush_cli.logic.certificate_import import import_certificate
 from certpush_cli.sample_certificates import make_certificate
-from certpush_dev.bench.host import MotoProcess
+from certpush_dev.bench.host import MotoProcess, patched_environment
 from certpush_emulators.huaweicloud.server import DECLARED_FLOW_LIMITS, DEFAULT_CREDENTIALS
 
 # what a push FAILED for throttling says: Huawei Cloud's flow-control codes, a 429, AWS's throttling codes
@@ -238,7 +238,7 @@ def run_mass_renewal(
                     {f"huaweicloud:{service}": f"{calls}/{window:g}s" for service, (calls, window) in limits.items()}
                 ),
             }
-            stack.enter_context(_environment(simulation.environment()))
+            stack.enter_context(patched_environment(simulation.environment()))
             opened = Host.open(Home.open(home or Path(scratch) / "home"), environ=environ, simulation=simulation)
             opened.policies.put_policy(
                 PushPolicy(
@@ -289,22 +289,6 @@ def _aws(wanted: bool) -> Iterator[SimulatedProcess | None]:
         return
     with MotoProcess(acm_rate_quotas=True) as moto:
         yield SimulatedProcess(pid=moto.process.pid, identity="bench", url=moto.url)
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``values`` in this process's environment meanwhile: boto3 reads them when it makes a client (as
-    ``certpush serve --simulate`` sets them)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def bench_mass_renewal(quick: bool) -> dict[str, object]:
