@@ -124,7 +124,7 @@ def _start(command: list[str], log: Path, start_seconds: float = START_SECONDS) 
     if line[:1] != ["listening"]:
         process.kill()  # it may still run (silent, or it printed something else): never left behind
         process.wait(timeout=10)
-        said = "said nothing within " + f"{start_seconds:g} s" if not ready else "did not start"
+        said = f"said nothing within {start_seconds:g} s" if not ready else "did not start"
         raise ConfigurationError(f"a simulator {said} ({command[2]}); see {log}")
     url = line[1] if len(line) == 2 else f"http://{line[1]}:{line[2]}"
     return SimulatedProcess(pid=process.pid, identity=_identity_of(process.pid), url=url)
