@@ -510,7 +510,7 @@ class DynamoDBRecordsRepository:
         still naming no certificate and leased by nobody), then the history entries (BatchWriteItem)."""
         pk = cert_pk(certificate_id)
         items = self._query(
-            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("PUSH#"), ConsistentRead=True
+            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with(PUSH_PREFIX), ConsistentRead=True
         )
         current = [r for r in map(record_from_item, items) if r.target == target]
         binding = self.binding(certificate_id, target)
@@ -545,7 +545,7 @@ class DynamoDBRecordsRepository:
             if not _written(self._client.transact_write_items, TransactItems=deletes[start : start + 100]):
                 raise RecordsInUseError(str(target), "its records changed meanwhile (a push started?); try again")
         history = self._query(
-            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with("HIST#"),
+            KeyConditionExpression=Key("PK").eq(pk) & Key("SK").begins_with(HISTORY_PREFIX),
             FilterExpression=Attr("provider").eq(target.provider)
             & Attr("service").eq(target.service)
             & Attr("region").eq(target.region),
