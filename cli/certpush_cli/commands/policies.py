@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from certpush_cli.exit_codes import Failure, user_errors
-from certpush_cli.help_texts import ATTACH_DEFAULT_HELP, ATTACH_HELP, TO_HELP
-from certpush_cli.options import HomeOption, StackOption
+from certpush_cli.options import AttachDefaultOption, AttachOption, HomeOption, StackOption, ToOption
 from certpush_cli.output import out
 
 app = typer.Typer(
@@ -22,13 +21,9 @@ app = typer.Typer(
 def policies_add(
     name: Annotated[str, typer.Argument(help="Policy name: lowercase letters, digits and '-'.")],
     pattern: Annotated[str, typer.Option(help="Domain pattern, e.g. '*.example.com' or 'shop.example.com'.")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
-    attach: Annotated[
-        list[str] | None, typer.Option("--attach", help=ATTACH_HELP, metavar="PROVIDER:SERVICE=REF")
-    ] = None,
-    attach_default: Annotated[
-        list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
-    ] = None,
+    to: ToOption,
+    attach: AttachOption = None,
+    attach_default: AttachDefaultOption = None,
     stack: StackOption = None,
     home: HomeOption = None,
 ) -> None:

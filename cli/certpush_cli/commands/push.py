@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from certpush_cli.exit_codes import ExitCode, Failure, checked_id, known, user_errors
-from certpush_cli.help_texts import ATTACH_DEFAULT_HELP, ATTACH_HELP, TO_HELP
-from certpush_cli.options import HomeOption, StackOption
+from certpush_cli.options import AttachDefaultOption, AttachOption, HomeOption, StackOption, ToOption
 from certpush_cli.output import err, out, print_records
 
 if TYPE_CHECKING:
@@ -71,14 +70,10 @@ def finish_push(
 
 def push(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id in the inventory.", metavar="CERTIFICATE_ID")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
+    to: ToOption,
     version: Annotated[int | None, typer.Option(help="Version to push (default: the latest).", min=1)] = None,
-    attach: Annotated[
-        list[str] | None, typer.Option("--attach", help=ATTACH_HELP, metavar="PROVIDER:SERVICE=REF")
-    ] = None,
-    attach_default: Annotated[
-        list[str] | None, typer.Option("--attach-default", help=ATTACH_DEFAULT_HELP, metavar="PROVIDER:SERVICE=REF")
-    ] = None,
+    attach: AttachOption = None,
+    attach_default: AttachDefaultOption = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until every target is final.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="With --wait: print the records as JSON.")] = False,

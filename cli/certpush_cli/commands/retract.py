@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from certpush_cli.exit_codes import ExitCode, Failure, checked_id, user_errors
-from certpush_cli.help_texts import TO_HELP
-from certpush_cli.options import HomeOption, StackOption
+from certpush_cli.options import HomeOption, StackOption, ToOption
 from certpush_cli.output import out
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
 
 def retract(
     certificate_id: Annotated[str, typer.Argument(help="Certificate id.", metavar="CERTIFICATE_ID")],
-    to: Annotated[list[str], typer.Option("--to", help=TO_HELP, metavar="PROVIDER:SERVICE=REGION,...")],
+    to: ToOption,
     version: Annotated[int | None, typer.Option(help="Only this version (default: every version).", min=1)] = None,
     superseded: Annotated[
         bool, typer.Option("--superseded", help="Only the versions older than the newest one deployed there.")
