@@ -57,7 +57,9 @@ def _running(pid: int) -> bool:
     return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_down_waits_for_the_stack_to_be_gone_and_up_can_follow_on_the_same_ports(tmp_path: Path) -> None:
+def test_down_waits_for_the_stack_to_be_gone_and_up_can_follow_on_the_same_ports(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     aws_port, huawei_port = _free_ports(2)
     state = tmp_path / "state"
     up_args = ["up", "--detach", "--template", str(ROOT / "template.yaml"), "--port", str(aws_port),
@@ -65,6 +67,8 @@ def test_down_waits_for_the_stack_to_be_gone_and_up_can_follow_on_the_same_ports
                "--log-file", str(tmp_path / "log")]  # fmt: skip
 
     up = _dev(*up_args)
+    # a failed assertion below must not leave the detached stack running (down of a stack gone is harmless)
+    request.addfinalizer(lambda: _dev("down", "--state-dir", str(state)))
     assert up.returncode == 0, up.stderr
     # the commands it prints work as printed: they name the state dir (issue 20)
     assert f"certpush-dev stack env --state-dir {state}" in up.stderr, up.stderr
