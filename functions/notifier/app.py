@@ -3,6 +3,10 @@ per issuance. Partial batch responses: a failed record is retried from its seque
 
 from __future__ import annotations
 
+from certpush import init_phase  # isort: skip (first: the collector pauses for init, certpush.init_phase)
+
+init_phase.begin()
+
 import os
 from typing import TYPE_CHECKING, Any
 

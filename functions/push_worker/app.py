@@ -4,6 +4,10 @@ retried comes back alone (with backoff), never with its whole batch."""
 
 from __future__ import annotations
 
+from certpush import init_phase  # isort: skip (first: the collector pauses for init, certpush.init_phase)
+
+init_phase.begin()
+
 import os
 from typing import TYPE_CHECKING, Any
 

@@ -36,6 +36,8 @@ import weakref
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from certpush import init_phase
+
 T = TypeVar("T")
 
 _BUILT: weakref.WeakSet[BuiltOnce[object]] = weakref.WeakSet()
@@ -57,7 +59,8 @@ class BuiltOnce(Generic[T]):
             return self._value  # type: ignore[return-value]
         with self._lock:
             if not self._built:
-                self._value = self._make()
+                with init_phase.paused():  # no cyclic collection over what init makes (certpush.init_phase)
+                    self._value = self._make()
                 self._built = True
         return self._value
 
@@ -84,14 +87,18 @@ def snapshotting() -> bool:
 
 
 def prime(*built: BuiltOnce[object]) -> None:
-    """Builds the given objects now when this init is a SnapStart one (else at the first invocation)."""
-    if snapstart_init():
-        _priming.on = True
-        try:
-            for each in built:
-                each()
-        finally:
-            _priming.on = False
+    """Builds the given objects now when this init is a SnapStart one (else at the first invocation).
+    Called last in a handler module: its init is over, the collector resumes (``init_phase.end``)."""
+    try:
+        if snapstart_init():
+            _priming.on = True
+            try:
+                for each in built:
+                    each()
+            finally:
+                _priming.on = False
+    finally:
+        init_phase.end()
 
 
 def after_restore() -> None:
