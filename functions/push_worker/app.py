@@ -30,13 +30,17 @@ if TYPE_CHECKING:
 
 pin_library_loggers()  # before any client: no body in a log at any level (certpush.log_hygiene)
 logger = Logger()
-tracer = Tracer(patch_modules=["botocore", "httpx"])  # AWS, and Huawei Cloud over httpx
+# AWS at once; Huawei Cloud's httpx when a push first needs its client (BuildContext.instrument): a
+# worker that pushes only to AWS never imports httpx
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 
 
 # built at the first invocation, or during init under SnapStart (certpush.snapstart)
 _consumer: BuiltOnce[PushConsumer] = BuiltOnce(
-    lambda: build_push_consumer(Settings.from_env(os.environ), metrics=metrics)
+    lambda: build_push_consumer(
+        Settings.from_env(os.environ), metrics=metrics, instrument=lambda library: tracer.patch([library])
+    )
 )
 prime(_consumer)
 

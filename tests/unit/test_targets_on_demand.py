@@ -98,3 +98,18 @@ def test_listing_the_targets_builds_them_all() -> None:
     assert ("example", "slow") in set(targets) and ("aws", "elb") in set(targets)
     assert len(targets) == len(set(targets))
     assert set(targets.built) == {(d.provider, d.service) for d in WITH_SLOW}
+
+
+def test_the_huawei_cloud_http_client_is_traced_when_a_push_first_needs_it_not_before() -> None:
+    """The push worker's Tracer patches httpx through ``BuildContext.instrument`` (functions/push_worker):
+    a worker that pushes only to AWS never imports httpx; one that pushes to Huawei Cloud traces it."""
+    traced: list[str] = []
+    settings = Settings.from_env({**REQUIRED, "HUAWEICLOUD_CREDENTIALS_SECRET_ID": "hw"}, WITH_SLOW)
+    targets = build_targets(settings, WITH_SLOW, instrument=traced.append)
+
+    targets.get(("aws", "elb"))
+    assert traced == []
+    waf, elb = targets.get(("huaweicloud", "waf")), targets.get(("huaweicloud", "elb"))
+
+    assert waf is not None and elb is not None
+    assert traced == ["httpx"]  # once: the Huawei Cloud targets share one client

@@ -10,7 +10,7 @@ thread-safe; a store's ``Table`` is its own)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -120,8 +120,11 @@ class TargetsOnDemand(Mapping[tuple[str, str], "PushTarget"]):
         return list(self._built)
 
 
-def build_targets(settings: Settings, registry: TargetRegistry | None = None) -> TargetsOnDemand:
-    """The adapter of every registered target this deployment is configured for (``TargetsOnDemand``)."""
+def build_targets(
+    settings: Settings, registry: TargetRegistry | None = None, instrument: Callable[[str], None] | None = None
+) -> TargetsOnDemand:
+    """The adapter of every registered target this deployment is configured for (``TargetsOnDemand``);
+    ``instrument``: what traces a client library before a target first uses it (``BuildContext``)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from certpush.adapters.aws_clients import aws_client
@@ -140,7 +143,9 @@ def build_targets(settings: Settings, registry: TargetRegistry | None = None) ->
         return secrets().get(name, transform="json", force_fetch=True)
 
     registry = registry or REGISTRY
-    context = BuildContext(fetch_secret=fetch, fetch_fresh_secret=fetch_fresh, rate_limiter=rate_limiter(settings))
+    context = BuildContext(
+        fetch_secret=fetch, fetch_fresh_secret=fetch_fresh, rate_limiter=rate_limiter(settings), instrument=instrument
+    )
     targets = TargetsOnDemand(registry, settings, context)
     if snapshotting():  # the snapshot holds every target's modules; a restore drops these objects
         list(targets)
@@ -165,14 +170,14 @@ def rate_limiter(settings: Settings, registry: TargetRegistry | None = None) -> 
     return WindowRateLimiter(table)
 
 
-def build_worker(settings: Settings) -> PushWorker:
+def build_worker(settings: Settings, instrument: Callable[[str], None] | None = None) -> PushWorker:
     from certpush.logic.push import PushWorker, RetryPolicy
 
     tables = dynamodb()
     return PushWorker(
         store=certificate_store(settings, tables),
         records=DynamoDBRecordsRepository(settings.records_table, tables),
-        targets=build_targets(settings),
+        targets=build_targets(settings, instrument=instrument),
         clock=SystemClock(),
         retry=RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -254,12 +259,15 @@ def build_sweeper(settings: Settings) -> Sweeper:
     )
 
 
-def build_push_consumer(settings: Settings, metrics: Any | None = None) -> PushConsumer:
+def build_push_consumer(
+    settings: Settings, metrics: Any | None = None, instrument: Callable[[str], None] | None = None
+) -> PushConsumer:
+    """``instrument``: the handler's tracing of a client library, done when a target first needs it."""
     from certpush.adapters.consumers import PushConsumer
     from certpush.adapters.sqs_queue import SqsPushQueue
 
     return PushConsumer(
-        build_worker(settings),
+        build_worker(settings, instrument),
         SqsPushQueue(settings.push_queue_url),
         metrics=metrics,
         push_time_budget_ms=settings.push_time_budget_seconds * 1000,

@@ -22,6 +22,8 @@ def shared_client(settings: HuaweiCloudSettings, context: BuildContext) -> Huawe
     from certpush.providers.huaweicloud.client import HuaweiCloudClient, load_credentials
 
     def make() -> HuaweiCloudClient:
+        if context.instrument is not None:
+            context.instrument("httpx")
         return HuaweiCloudClient(
             lambda: load_credentials(secret_id, context.fetch_secret),
             reload_credentials=lambda: load_credentials(secret_id, context.fetch_fresh_secret or context.fetch_secret),
