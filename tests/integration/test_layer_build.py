@@ -4,6 +4,7 @@ the Lambda runtime, the certpush package, and neither the CLI nor the embedded s
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,55 @@ def _assert_every_named_service_model_ships(python: Path) -> None:
     assert loader.load_service_model("dynamodb", "resources-1")["service"]  # what aws_resource loads
 
 
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1", "cn-north-1", "us-gov-west-1")  # three partitions
+
+
+def _layer_data_session(python: Path) -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", Loader(extra_search_paths=[str(python / "botocore" / "data")],
+                                                     include_default_search_paths=False))  # fmt: skip
+    return session
+
+
+def test_the_shipped_botocore_data_is_the_stock_data_but_for_documentation(
+    build: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Issue 22: layers/certpush/botocore_data.py trims what the layer's clients load at a cold start.
+    What a client does with it must not change: the same models (documentation aside, members in their
+    order), the same rule sets, and the same endpoint, region and signing name for every client the
+    code makes, in every partition, as from the stock data of the same botocore (the venv's)."""
+    result, python = build
+    assert result.returncode == 0, result.stderr
+    layer_botocore = (python / "botocore" / "__init__.py").read_text()
+    if f"__version__ = '{botocore.__version__}'" not in layer_botocore:
+        pytest.skip("the layer's botocore is not the venv's: nothing stock to compare with")
+    sys.path.insert(0, str(ROOT / "layers" / "certpush"))
+    try:
+        from botocore_data import without_documentation
+    finally:
+        sys.path.remove(str(ROOT / "layers" / "certpush"))
+    data = python / "botocore" / "data"
+    assert not list(data.rglob("*.json.gz"))  # one file of each: botocore reads .json first
+    trimmed, stock = Loader(extra_search_paths=[str(data)], include_default_search_paths=False), Loader()
+    shipped = sorted(p.name for p in data.iterdir() if p.is_dir())
+    for service in shipped:
+        model = trimmed.load_service_model(service, "service-2")
+        assert json.dumps(model) == json.dumps(without_documentation(stock.load_service_model(service, "service-2")))
+        assert "documentation" not in json.dumps(model["operations"]), service
+        rules = trimmed.load_service_model(service, "endpoint-rule-set-1")
+        assert rules == stock.load_service_model(service, "endpoint-rule-set-1"), service
+    assert (data / "endpoints.json").stat().st_size < 200_000  # was 1.2 MB: every service of every partition
+
+    ours, theirs = _layer_data_session(python), botocore.session.get_session()
+    for service in sorted(_services_the_code_names() | {"sts"}):
+        for region in REGIONS:
+            made = [s.create_client(service, region_name=region, aws_access_key_id="k", aws_secret_access_key="s")
+                    for s in (ours, theirs)]  # fmt: skip
+            seen = [(c.meta.endpoint_url, c.meta.region_name, c._request_signer._signing_name,
+                     c._request_signer._region_name) for c in made]  # fmt: skip
+            assert seen[0] == seen[1], (service, region, seen)
+
+
 def _assert_runtime_bytecode(python: Path) -> None:
     """Every module has CPython 3.12 bytecode that never checks its source: Lambda can't write a
     .pyc of its own under /opt, and SAM's zip changes the sources' timestamps."""
@@ -130,17 +180,18 @@ NOT_LOADED = {
         "certpush.providers.aws.elb_adapter", "certpush.logic.push", "aws_lambda_powertools.utilities.batch"]),
     # the first message is for an AWS target: no Huawei Cloud client, signer nor adapter
     "push_worker": ("app._consumer()._worker.targets.get(('aws', 'elb'))", [
-        "cryptography", "certpush.logic.validation", "certpush.providers.huaweicloud.client",
+        "cryptography", "certpush.logic.validation", "httpx", "certpush.providers.huaweicloud.client",
         "certpush.providers.huaweicloud.signer", "certpush.providers.huaweicloud.waf_adapter"]),
     "notifier": ("app._consumer()", [
         "cryptography", "httpx", "certpush.providers", "certpush.logic.validation",
         "certpush.adapters.certificate_store"]),
 }  # fmt: skip
 LOADED = """
-import sys
+import gc, sys
 import app
-init = set(sys.modules)
+init, collecting_after_init = set(sys.modules), gc.isenabled()
 {first_use}
+print(collecting_after_init, gc.isenabled(), gc.get_freeze_count() > 0)
 print(" ".join(sorted(init)))
 print(" ".join(sorted(sys.modules)))
 """
@@ -166,6 +217,8 @@ def test_a_cold_start_on_the_built_layer_loads_only_what_the_function_runs(
 
     assert run.returncode == 0, run.stderr
     at_init, after_first_use = (set(line.split()) for line in run.stdout.splitlines()[-2:])
+    # the cyclic collector paused for init only (certpush.init_phase), what init made frozen in Lambda
+    assert run.stdout.splitlines()[-3] == "True True True"
     assert "app" in at_init and "certpush.wiring" in at_init
     assert "certpush.providers.aws.elb_adapter" in after_first_use or function != "push_worker"
     assert _loaded(NOT_AT_INIT, at_init) == []
