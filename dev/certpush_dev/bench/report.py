@@ -125,7 +125,7 @@ def render_markdown(r: dict[str, Any]) -> str:
                 f"| <= {goal} x: {verdict(c['ratio'] <= goal, cold_conditions)} "
                 f"| {_load(cold_conditions)} |"
             )
-        for name in ("bare+pydantic", "bare+pydantic+x509"):
+        for name in ("bare+pydantic", "bare+pydantic+x509", "bare, certpush's botocore data"):
             if name in cold:
                 lines.append(
                     f"| cold start, reference: {name} | {cold[name]['median_ms']} ms = {cold[name]['ratio']} x bare "
