@@ -2,9 +2,10 @@
 
 ACM: "Quotas for AWS Certificate Manager", API rate quotas (requests per second, per account and region):
 https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html#api-rate-limits - ImportCertificate 1,
-DescribeCertificate 10, AddTagsToCertificate 5, ListCertificates 8, DeleteCertificate 10 as that table listed
-them when this was written (the copy the search tool holds shows the page's general quotas only: check the
-account's values in Service Quotas and override with ``RATE_LIMITS``). Where AWS documents no figure
+DescribeCertificate 10, AddTagsToCertificate 5, ListCertificates 8, DeleteCertificate 10. Checked on
+2026-12-05 against the page's source (acm-limits.md, "Requests-per-second quota for each ACM API
+operation", the edition that lists the ACME endpoint APIs); an account's own values may differ: see them
+in Service Quotas and override with ``RATE_LIMITS``. Where AWS documents no figure
 (tag:GetResources, ELBv2, CloudFront control plane: "throttled per account", no number) a conservative one
 is chosen and marked so."""
 
