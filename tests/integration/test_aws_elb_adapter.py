@@ -504,3 +504,34 @@ def test_timeouts_are_transient(sample: SampleCertificate, failure: Callable[[],
         push_to(target, _request(sample))
 
     assert raised.value.code == "NETWORK"
+
+
+def test_the_last_look_finds_a_late_import_or_re_import_and_imports_nothing(
+    target: AwsElbTarget, sample: SampleCertificate
+):
+    """``find``, the push worker's look after an ambiguous last attempt: reads (tags, the certificate the
+    binding names), never ImportCertificate. It finds an import that landed late by its tags, and a
+    re-import in place that landed late in the certificate the binding names."""
+    calls: list[str] = []
+    looking = AwsElbTarget(ACM_CONSOLE, client_factory=_counting(calls))
+    request = _request(sample)
+    assert looking.find(request) is None
+    late = _import_tagged(sample)  # the last attempt's import, landed after its client gave up
+
+    found = looking.find(request)
+
+    assert found is not None and (found.target_id, found.action) == (late, UploadAction.REUSED)
+    renewed_sample = make_certificate(DOMAIN)
+    renewal = _request(renewed_sample, version=2, previous_target_id=late)
+    assert looking.find(renewal) is None  # the binding's certificate still holds version 1
+    boto3.client("acm", region_name="us-east-1").import_certificate(
+        CertificateArn=late,
+        Certificate=renewed_sample.certificate_pem.encode(),
+        PrivateKey=renewed_sample.private_key_pem.encode(),
+        CertificateChain=renewed_sample.chain_pem.encode(),
+    )  # the re-import in place, landed late (its re-tagging never happened)
+
+    again = looking.find(renewal)
+
+    assert again is not None and again.target_id == late
+    assert "ImportCertificate" not in calls and _imported("us-east-1") == [late]

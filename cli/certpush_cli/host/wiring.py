@@ -59,6 +59,9 @@ class UnavailableTarget:
     def upload(self, request: PushRequest) -> UploadResult:
         raise ConfigurationError(self._reason)
 
+    def find(self, request: PushRequest) -> UploadResult | None:
+        raise ConfigurationError(self._reason)
+
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         raise ConfigurationError(self._reason)
 

@@ -341,6 +341,12 @@ class PushTarget(Protocol):
         ``request.previous_target_id`` (the certificate the binding names: another version), or creates it."""
         ...
 
+    def find(self, request: PushRequest) -> UploadResult | None:
+        """The version's certificate as ``upload`` would find it, without making or renewing one: what an
+        earlier request left there (created, or renewed in place, after its client gave up on it); None
+        when the target holds no copy. The push worker's last look after an ambiguous last attempt."""
+        ...
+
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         """Attaches the certificate ``target_id`` to the references of ``request.options`` that belong
         to the request's region; those already attached are left as they are."""

@@ -147,3 +147,26 @@ def test_a_duplicate_a_listener_uses_is_never_deleted(
     assert again.target_id == first.target_id
     assert again.detail is not None and f"duplicate(s) {other} left: used by listeners" in again.detail
     assert {c["id"] for c in certificates(sim, "elb", "cn-north-4")} == {first.target_id, other}
+
+
+@pytest.mark.parametrize("service", ["waf", "elb"])
+def test_the_last_look_finds_a_late_create_and_makes_nothing_when_none_landed(
+    sim: HuaweiCloudSimulator, hw_client: HuaweiCloudClient, make_request: MakeRequest, service: str
+) -> None:
+    """``find``: the push worker's look after an ambiguous last attempt (certpush.logic.push). Before the
+    late create lands it finds nothing and creates nothing; once it has landed, it finds it."""
+    adapter = HuaweiWafTarget(hw_client) if service == "waf" else HuaweiElbTarget(hw_client)
+    request = make_request()
+    assert adapter.find(request) is None
+    sim.set_late_creates(1, delay_seconds=0.3, services=[service])
+    with pytest.raises(TransientPushError) as caught:
+        adapter.upload(request)
+    assert caught.value.ambiguous
+    assert adapter.find(request) is None  # too soon: not there yet
+    assert certificates(sim, service, request.region) == []  # and the look made nothing
+    wait_for_late_creates(sim)
+
+    found = adapter.find(request)
+
+    [held] = certificates(sim, service, request.region)  # the late one alone
+    assert found is not None and (found.target_id, found.action.value) == (held["id"], "REUSED")

@@ -172,6 +172,18 @@ class AcmImporter:
             return self._reuse(acm, request, region, found[0], found)
         return self._import(request, region)
 
+    def find(self, request: PushRequest, region: str) -> UploadResult | None:
+        """What ``put`` would find of the version, importing and re-importing nothing: the certificate the
+        binding names when it holds the version (a re-import that landed late), else one tagged with it."""
+        acm: ACMClient = self._clients("acm", region)
+        found = self._find(acm, request, region)
+        previous = request.previous_target_id
+        if previous and region_of_arn(previous) == region:
+            described = self._describe(acm, previous)
+            if described is not None and self._holds(described, request):
+                return self._reuse(acm, request, region, self._as_held(described), found)
+        return self._reuse(acm, request, region, found[0], found) if found else None
+
     # -- finding ---------------------------------------------------------------------------------
     def _find(self, acm: ACMClient, request: PushRequest, region: str) -> list[_Held]:
         """The certificates tagged with this certificate id and version that hold it (serial), oldest first.

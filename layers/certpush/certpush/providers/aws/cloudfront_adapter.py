@@ -65,6 +65,9 @@ class AwsCloudFrontTarget:
     def upload(self, request: PushRequest) -> UploadResult:
         return self._acm.put(request, ACM_REGION)
 
+    def find(self, request: PushRequest) -> UploadResult | None:
+        return self._acm.find(request, ACM_REGION)
+
     def attach(self, request: PushRequest, arn: str) -> AttachResult:
         distributions = list(dict.fromkeys(request.options.attach))
         kept = [note for d in distributions if (note := self._set_viewer_certificate(d, arn)) is not None]

@@ -43,6 +43,9 @@ class AwsElbTarget:
     def upload(self, request: PushRequest) -> UploadResult:
         return self._acm.put(request, request.region)
 
+    def find(self, request: PushRequest) -> UploadResult | None:
+        return self._acm.find(request, request.region)
+
     def attach(self, request: PushRequest, arn: str) -> AttachResult:
         """``attach_default``: the listener's default certificate (ModifyListener); ``attach``: an SNI
         certificate (AddListenerCertificates, a no-op when it is there). Listeners of other regions

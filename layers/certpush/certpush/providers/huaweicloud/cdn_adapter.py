@@ -91,6 +91,10 @@ class HuaweiCdnTarget(ConsoleLinkedTarget):
             detail=f"{name} for {len(domains)} accelerated domain(s), {done} serving it already",
         )
 
+    def find(self, request: PushRequest) -> UploadResult:
+        """CDN holds no certificate store: ``upload`` only reads what the domains serve, so it is its own look."""
+        return self.upload(request)
+
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         name = request.deterministic_name
         domains = [domain for domain in target_id.split(",") if domain]

@@ -94,22 +94,9 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
         new version at once); else creates one."""
         region = request.region
         name = request.deterministic_name
-        try:
-            sha1, sha256 = certificate_fingerprints(request.material.certificate_pem)
-        except ValueError as exc:
-            raise PermanentPushError("INVALID_CERTIFICATE", "the certificate PEM cannot be parsed") from exc
-        note = ""
-        named = self.list_named(region, name)
-        certificate = None
+        found = self._found(request)
+        certificate, note = found if found is not None else (None, "")
         action = UploadAction.REUSED
-        if named:
-            certificate, note = self._keep_one(region, name, named, request.previous_target_id)
-        if certificate is None:
-            certificate = self.find_by_fingerprint(region, sha1, sha256)
-            if certificate is not None and certificate.get("name") == name:  # made since our first look
-                certificate, note = self._keep_one(
-                    region, name, self.list_named(region, name) or [certificate], request.previous_target_id
-                )
         if certificate is None and request.previous_target_id:
             certificate = self._update_in_place(request, name, request.previous_target_id)
             action = UploadAction.RENEWED_IN_PLACE
@@ -124,6 +111,33 @@ class HuaweiElbTarget(ConsoleLinkedTarget):
             action=action,
             detail=f"{words.get(action, 'created')} ELB certificate {certificate.get('name') or name}{note}",
         )
+
+    def find(self, request: PushRequest) -> UploadResult | None:
+        """The certificate named for the version (one renewed in place takes that name too), or one holding
+        the same certificate (by fingerprint), as ``upload`` finds it; duplicates removed as it removes them."""
+        found = self._found(request)
+        if found is None:
+            return None
+        certificate, note = found
+        name = certificate.get("name") or request.deterministic_name
+        return UploadResult(
+            target_id=str(certificate["id"]), action=UploadAction.REUSED, detail=f"reused ELB certificate {name}{note}"
+        )
+
+    def _found(self, request: PushRequest) -> tuple[dict[str, Any], str] | None:
+        region, name = request.region, request.deterministic_name
+        named = self.list_named(region, name)
+        if named:
+            return self._keep_one(region, name, named, request.previous_target_id)
+        try:
+            sha1, sha256 = certificate_fingerprints(request.material.certificate_pem)
+        except ValueError as exc:
+            raise PermanentPushError("INVALID_CERTIFICATE", "the certificate PEM cannot be parsed") from exc
+        certificate = self.find_by_fingerprint(region, sha1, sha256)
+        if certificate is None or certificate.get("name") != name:
+            return (certificate, "") if certificate is not None else None  # the same certificate, named otherwise
+        # made since our first look
+        return self._keep_one(region, name, self.list_named(region, name) or [certificate], request.previous_target_id)
 
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         """Binds the listeners of the options in the region: ``attach`` as an SNI certificate (it takes

@@ -74,12 +74,9 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
     def upload(self, request: PushRequest) -> UploadResult:
         region = request.region
         name = request.deterministic_name
-        found = self.list_named(region, name)
-        if found:
-            kept, note = self._keep_one(region, name, found, request.previous_target_id)
-            return UploadResult(
-                target_id=str(kept["id"]), action=UploadAction.REUSED, detail=f"reused WAF certificate {name}{note}"
-            )
+        reused = self.find(request)
+        if reused is not None:
+            return reused
         if request.previous_target_id:
             renewed = self._update_in_place(request, name, request.previous_target_id)
             if renewed is not None:
@@ -99,6 +96,18 @@ class HuaweiWafTarget(ConsoleLinkedTarget):
             )
         return UploadResult(
             target_id=str(kept["id"]), action=UploadAction.CREATED, detail=f"created WAF certificate {name}{note}"
+        )
+
+    def find(self, request: PushRequest) -> UploadResult | None:
+        """The certificate named for the version (one renewed in place takes that name too); duplicates
+        removed as ``upload`` removes them."""
+        name = request.deterministic_name
+        found = self.list_named(request.region, name)
+        if not found:
+            return None
+        kept, note = self._keep_one(request.region, name, found, request.previous_target_id)
+        return UploadResult(
+            target_id=str(kept["id"]), action=UploadAction.REUSED, detail=f"reused WAF certificate {name}{note}"
         )
 
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
