@@ -273,6 +273,8 @@ class InMemoryRecordsRepository:
         }
         if record.settle_until is not None:
             changes["settle_until"] = record.settle_until
+        if record.last_look:
+            changes["last_look"] = True
         if refund_attempt:
             changes["attempts"] = max(0, record.attempts - 1)
         if record.target_id and record.upload_action:
@@ -459,6 +461,8 @@ class ScriptedTarget:
         self.retracted: list[str] = []
         self.during_upload: Callable[[PushRequest], None] | None = None
         self.renews_in_place = True
+        self.finds: list[PushRequest] = []
+        self.find_errors: list[PushError] = []
         self._ids = itertools.count(1)
 
     def upload(self, request: PushRequest) -> UploadResult:
@@ -478,6 +482,17 @@ class ScriptedTarget:
         target_id = f"{self.provider}-{self.service}-{request.region}-{next(self._ids)}"
         self.stored[target_id] = wanted
         return UploadResult(target_id=target_id, action=UploadAction.CREATED, detail="created")
+
+    def find(self, request: PushRequest) -> UploadResult | None:
+        """What upload would find, making nothing."""
+        self.finds.append(request)
+        if self.find_errors:
+            raise self.find_errors.pop(0)
+        wanted = (request.certificate.certificate_id, request.certificate.version, request.region)
+        for target_id, held in self.stored.items():
+            if held == wanted:
+                return UploadResult(target_id=target_id, action=UploadAction.REUSED, detail="found")
+        return None
 
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         self.attach_calls.append((request, target_id))

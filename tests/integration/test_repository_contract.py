@@ -966,3 +966,28 @@ def test_a_finish_without_a_claim_waits_for_a_running_lease(
     clock.advance(seconds=61)
     assert repository.finish(_final(stuck, clock, PushStatus.FAILED, reason="STUCK")) is True
     assert repository.get("cert-a", 1, US).reason == "STUCK"
+
+
+def test_a_last_look_noted_with_the_error_survives_the_claim_and_is_gone_once_final(
+    repository: RecordsRepository, new_record: Callable[..., PushRecord], clock: FixedClock
+):
+    """``last_look`` (certpush.logic.push): written with the last attempt's unanswered error, still there
+    for the delivery that claims the push after the settle wait (which only looks), gone with the
+    final record; every store keeps it alike."""
+    record = new_record()
+    repository.start_push(record)
+    started = claim_push(repository, record, now=clock.now())
+    until = clock.now() + timedelta(seconds=30)
+    noted = started.model_copy(
+        update={"reason": "TIMEOUT", "message": "read timeout", "updated_at": clock.now(), "settle_until": until,
+                "last_look": True}
+    )  # fmt: skip
+    assert repository.note_error(noted)
+    assert repository.get("cert-a", 1, US).last_look
+
+    looking = claim_push(repository, repository.get("cert-a", 1, US), now=until)
+
+    assert looking.last_look and repository.get("cert-a", 1, US).last_look
+    final = looking.model_copy(update={"status": PushStatus.FAILED, "updated_at": until, "last_look": False})
+    assert repository.finish(final)
+    assert not repository.get("cert-a", 1, US).last_look

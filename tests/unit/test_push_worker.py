@@ -337,6 +337,106 @@ def test_transient_error_until_max_attempts_fails_with_its_code(
     assert len(aws_elb.calls) == 3
 
 
+def _spend_attempts_ambiguously(
+    worker: PushWorker, aws_elb: ScriptedTarget, clock: FixedClock, message: PushMessage, retry_policy: RetryPolicy
+) -> None:
+    """Every attempt of ``message`` ends without an answer (a timeout after the request was sent)."""
+    aws_elb.errors.extend(
+        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts)
+    )
+    for receive_count in range(1, retry_policy.max_attempts + 1):
+        with pytest.raises(RetryLater) as retry:
+            worker.process(message, receive_count=receive_count)
+        assert retry.value.delay_seconds >= retry_policy.settle_seconds
+        clock.advance(seconds=retry.value.delay_seconds)
+
+
+def test_after_an_ambiguous_last_attempt_a_copy_that_landed_late_is_found_and_recorded(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """House rule: a record never says a target lacks what it holds. The last attempt's request was sent and
+    not answered; it lands after the worker gave up on it. The push is not FAILED at once: one more delivery,
+    after the settle wait, looks (making nothing), finds the copy, attaches it and records it."""
+    message = push_message(attach=(LISTENER,))
+    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
+    noted = current(records, message)
+    assert (noted.status, noted.attempts, noted.reason) == (PushStatus.IN_PROGRESS, 3, "NETWORK")
+    assert noted.settle_until is not None  # no delivery looks before the settle wait is over
+    late = "aws-elb-us-east-1-late"
+    aws_elb.stored[late] = (CERTIFICATE_ID, 1, "us-east-1")  # the last attempt's import, landed late
+
+    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+
+    assert result is not None and (result.status, result.target_id) == (PushStatus.SUCCEEDED, late)
+    assert result.attempts == retry_policy.max_attempts  # the look is no attempt
+    assert result.attached == (LISTENER,)
+    assert len(aws_elb.calls) == retry_policy.max_attempts and len(aws_elb.finds) == 1  # no upload in the look
+    assert list(aws_elb.stored) == [late]
+    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=late, version=1)
+
+
+def test_after_an_ambiguous_last_attempt_that_left_nothing_the_push_fails_without_a_fourth_upload(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
+
+    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+
+    assert result is not None and (result.status, result.reason) == (PushStatus.FAILED, "NETWORK")
+    assert result.attempts == retry_policy.max_attempts
+    assert "gave up after 3 attempts: read timeout" in (result.message or "")
+    assert "nothing it sent had arrived" in (result.message or "")
+    assert len(aws_elb.calls) == retry_policy.max_attempts and aws_elb.stored == {}
+    assert records.history_items == [result]
+
+
+def test_a_last_look_that_fails_says_the_target_may_hold_a_copy(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    message = push_message()
+    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
+    aws_elb.find_errors.append(TransientPushError("HTTP_503", "unavailable"))
+
+    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+
+    assert result is not None and result.status is PushStatus.FAILED
+    assert "may hold a copy" in (result.message or "") and len(aws_elb.calls) == retry_policy.max_attempts
+
+
+def test_a_last_attempt_with_a_plain_error_fails_at_once_without_a_look(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """Only a request that may have been carried out is looked for: a refusal or a 503 made nothing."""
+    message = push_message()
+    aws_elb.errors.extend(TransientPushError("HTTP_503", "unavailable") for _ in range(3))
+    for receive_count in (1, 2):
+        with pytest.raises(RetryLater):
+            worker.process(message, receive_count=receive_count)
+
+    result = worker.process(message, receive_count=3)
+
+    assert result is not None and result.status is PushStatus.FAILED and aws_elb.finds == []
+
+
 def test_receive_count_at_max_attempts_fails_even_when_few_attempts_were_counted(
     worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
 ) -> None:

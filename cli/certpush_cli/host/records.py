@@ -323,6 +323,8 @@ class SqliteRecordsRepository:
             }
             if record.settle_until is not None:
                 changes["settle_until"] = record.settle_until
+            if record.last_look:
+                changes["last_look"] = True
             if refund_attempt:
                 changes["attempts"] = max(0, record.attempts - 1)
             if record.target_id and record.upload_action:

@@ -338,6 +338,9 @@ class DynamoDBRecordsRepository:
         if record.settle_until is not None:
             update += ", settle_until = :settle"
             values[":settle"] = timestamp(record.settle_until)
+        if record.last_look:
+            update += ", last_look = :look"
+            values[":look"] = True
         return _written(
             self._client.transact_write_items,
             TransactItems=[

@@ -208,6 +208,10 @@ class PushWorker:
         started = self.monotonic()
         upload: UploadResult | None = None
         throttled: list[float] = []  # the seconds this attempt waited out throttles
+        # the last attempt went unanswered: this delivery only looks for what it may have left (``_last_look``)
+        looking = record.last_look
+        if looking:  # the look is no attempt (it makes nothing), and the record's last
+            record = record.model_copy(update={"attempts": max(0, record.attempts - 1), "last_look": False})
         try:
             with self._heartbeat(record):
                 if held and binding is not None and binding.version == record.version and not record.forced:
@@ -215,11 +219,25 @@ class PushWorker:
                     upload = UploadResult(
                         target_id=held, action=UploadAction.REUSED, detail=f"version {record.version} is there already"
                     )
+                elif looking:
+                    upload = self._through_throttles(record, lambda: target.find(request), throttled)
+                    if upload is None:
+                        return self._finish(
+                            record, PushStatus.FAILED, reason=record.reason or "GAVE_UP",
+                            message=f"{_given_up(record)}; nothing it sent had arrived in the target "
+                            f"{self.retry.settle_seconds} s after the last attempt",
+                        )  # fmt: skip
                 else:
                     upload = self._through_throttles(record, lambda: target.upload(request), throttled)
                 target_id = upload.target_id
                 attached = self._through_throttles(record, lambda: target.attach(request, target_id), throttled)
         except TransientPushError as exc:
+            if looking and upload is None:
+                return self._finish(
+                    record, PushStatus.FAILED, reason=record.reason or exc.code,
+                    message=f"{_given_up(record)}; looking for what it may have left failed too ({exc.message}): "
+                    "the target may hold a copy, which the next push to it finds and reuses",
+                )  # fmt: skip
             return self._retry_or_give_up(
                 record, target, binding, upload or _earlier_upload(record), exc, receive_count
             )
@@ -280,6 +298,10 @@ class PushWorker:
             # the attempt refunded (a throttle is no failure: it never makes a push FAILED)
             return self._retry_throttled(record, upload, exc)
         if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
+            if exc.ambiguous and upload is None and self.retry.settle_seconds > 0:
+                # the last request may still land: one more delivery looks for it after the settle wait
+                # before the record says FAILED (a record never says a target lacks what it holds)
+                return self._last_look(record, exc)
             given_up = f"gave up after {record.attempts} attempts: {exc.message}"
             if upload is not None:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
@@ -300,6 +322,29 @@ class PushWorker:
             extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
         )
         raise RetryLater(delay, exc) from exc
+
+    def _last_look(self, record: PushRecord, exc: TransientPushError) -> PushRecord:
+        """The last attempt ended in an ambiguous error (sent, no answer): what it sent may still land.
+        The push comes back once more after ``settle_seconds`` (on the record, like every settle wait), and
+        that delivery, its attempts spent, makes nothing: it looks (``PushTarget.find``), attaches what it
+        finds, or says FAILED when nothing arrived. The record carries ``last_look`` until it is final."""
+        now = self.clock.now()
+        noted = record.model_copy(
+            update={
+                "reason": exc.code,
+                "message": exc.message,
+                "updated_at": now,
+                "settle_until": now + timedelta(seconds=self.retry.settle_seconds),
+                "last_look": True,
+            }
+        )
+        if not self.records.note_error(noted):
+            logger.warning("lease lost: the transient error is not recorded", extra={"push_id": record.push_id})
+        logger.warning(
+            "last attempt without an answer: looking for what it may have made before giving up",
+            extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts},
+        )
+        raise RetryLater(self.retry.settle_seconds, exc) from exc
 
     def _retry_throttled(self, record: PushRecord, upload: UploadResult | None, exc: TransientPushError) -> PushRecord:
         delay = max(int(self.retry.throttle_pause_seconds), exc.retry_after or 0, int(self.retry.throttle_wait_seconds))
@@ -387,6 +432,10 @@ class PushWorker:
             },
         )
         return final
+
+
+def _given_up(record: PushRecord) -> str:
+    return f"gave up after {record.attempts} attempts: {record.message or record.reason or 'no answer'}"
 
 
 def _earlier_upload(record: PushRecord) -> UploadResult | None:

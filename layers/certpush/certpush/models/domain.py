@@ -221,6 +221,11 @@ class PushRecord(BaseModel):
         default=(), description="the references (listeners, hosts, distributions, domains) it was attached to"
     )
     replaced_by: int | None = Field(default=None, description="REPLACED: the version renewed in place over this one")
+    last_look: bool = Field(
+        default=False,
+        description="its last attempt went unanswered: the next delivery looks for what that attempt may have "
+        "left in the target, making nothing, then finishes (certpush.logic.push)",
+    )
     created_at: datetime
     updated_at: datetime
     # the claim that holds this push (never shown, never in the history): finish, note_error and
