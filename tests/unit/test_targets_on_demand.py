@@ -113,3 +113,20 @@ def test_the_huawei_cloud_http_client_is_traced_when_a_push_first_needs_it_not_b
 
     assert waf is not None and elb is not None
     assert traced == ["httpx"]  # once: the Huawei Cloud targets share one client
+
+
+def test_what_targets_share_is_made_once_whatever_the_threads_asking() -> None:
+    """BuildContext.shared (one Huawei Cloud client for every Huawei Cloud target) outside
+    TargetsOnDemand's lock: the CLI's and the host's builders call it from threads of their own."""
+    context = BuildContext(fetch_secret=lambda name: {})
+    made: list[object] = []
+
+    def make() -> object:
+        threading.Event().wait(0.01)  # widens the window in which the others ask (not a synchronisation)
+        made.append(object())
+        return made[-1]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda _: context.shared("client", make), range(16)))
+
+    assert len(made) == 1 and all(each is made[0] for each in got)

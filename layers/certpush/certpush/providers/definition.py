@@ -5,6 +5,7 @@ registry without loading boto3's service models or an HTTP client."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
@@ -55,12 +56,16 @@ class BuildContext:
     worker's Tracer patches it then, not at init (a worker that pushes only to AWS never imports
     httpx: about 17 ms of its cold start). None: not traced."""
     _shared: dict[Hashable, Any] = field(default_factory=dict)
+    _making: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """One object per key for every target built with this context (e.g. one HTTP client)."""
-        if key not in self._shared:
-            self._shared[key] = make()
-        return self._shared[key]
+        """One object per key for every target built with this context (e.g. one HTTP client), made once
+        whatever the threads asking (``TargetsOnDemand`` builds under a lock of its own; the CLI's and the
+        host's builders need not)."""
+        with self._making:
+            if key not in self._shared:
+                self._shared[key] = make()
+            return self._shared[key]
 
 
 @dataclass(frozen=True)
