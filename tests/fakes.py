@@ -472,9 +472,9 @@ class ScriptedTarget:
         if self.errors:
             raise self.errors.pop(0)
         wanted = (request.certificate.certificate_id, request.certificate.version, request.region)
-        for target_id, held in self.stored.items():
-            if held == wanted:
-                return UploadResult(target_id=target_id, action=UploadAction.REUSED, detail="reused")
+        held = self._holding(request)
+        if held is not None:
+            return UploadResult(target_id=held, action=UploadAction.REUSED, detail="reused")
         previous = request.previous_target_id
         if previous is not None and previous in self.stored and self.renews_in_place:
             self.stored[previous] = wanted
@@ -488,11 +488,13 @@ class ScriptedTarget:
         self.finds.append(request)
         if self.find_errors:
             raise self.find_errors.pop(0)
+        held = self._holding(request)
+        return UploadResult(target_id=held, action=UploadAction.REUSED, detail="found") if held is not None else None
+
+    def _holding(self, request: PushRequest) -> str | None:
+        """The certificate of the target that holds the request's version in its region, if any."""
         wanted = (request.certificate.certificate_id, request.certificate.version, request.region)
-        for target_id, held in self.stored.items():
-            if held == wanted:
-                return UploadResult(target_id=target_id, action=UploadAction.REUSED, detail="found")
-        return None
+        return next((target_id for target_id, held in self.stored.items() if held == wanted), None)
 
     def attach(self, request: PushRequest, target_id: str) -> AttachResult:
         self.attach_calls.append((request, target_id))

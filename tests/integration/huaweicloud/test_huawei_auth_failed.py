@@ -4,23 +4,16 @@ AK for 5 minutes): the push worker with the real Huawei Cloud adapter, against t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from certpush.logic.push import PushWorker, RetryPolicy
-from certpush.logic.validation import Validator
-from certpush.models.domain import CertificateMaterial, PushStatus, TargetOptions, TargetSpec
-from certpush.models.events import CertificateIssuedDetail
+from certpush.models.domain import PushStatus, TargetOptions, TargetSpec
 from certpush.providers.huaweicloud.client import HuaweiCloudClient, HuaweiCloudCredentials
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
-from certpush.providers.registry import REGISTRY
-from certpush_cli.logic.certificate_import import import_certificate
-from certpush_cli.sample_certificates import make_certificate
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
-from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryPolicyStore, InMemoryRecordsRepository
+from tests.targets import queued_pushes
 
 pytestmark = pytest.mark.integration
 
@@ -28,21 +21,10 @@ pytestmark = pytest.mark.integration
 def test_a_wrong_access_key_ends_the_push_auth_failed_after_at_most_two_calls(
     sim: HuaweiCloudSimulator, http_client: httpx.Client
 ) -> None:
-    clock = FixedClock(datetime.now(UTC))
-    store, records, queue = InMemoryCertificateStore(), InMemoryRecordsRepository(), FakeQueue()
-    sample = make_certificate("www.example.com")
-    material = CertificateMaterial(
-        certificate_pem=sample.certificate_pem,
-        chain_pem=sample.chain_pem,
-        private_key_pem=SecretStr(sample.private_key_pem),
-    )
-    import_certificate(store, clock, material, certificate_id="shop", catalog=REGISTRY)
-    validator = Validator(
-        store=store, policies=InMemoryPolicyStore(), records=records, queue=queue, clock=clock, catalog=REGISTRY
-    )
     regions = ["cn-north-4", "ap-southeast-1", "eu-west-101"]
     target = TargetSpec(provider="huaweicloud", service="waf", regions=regions, options=TargetOptions())
-    validator.validate(CertificateIssuedDetail(certificate_id="shop", targets=[target]), "event-1")
+    queued = queued_pushes([target])
+    store, records, queue, clock = queued.store, queued.records, queued.queue, queued.clock
     reads: list[int] = []
 
     def wrong_key() -> HuaweiCloudCredentials:

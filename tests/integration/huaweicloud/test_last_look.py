@@ -8,24 +8,17 @@ landed it says FAILED and WAF holds nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from pydantic import SecretStr
 
 from certpush.logic.push import PushWorker, RetryLater, RetryPolicy
-from certpush.logic.validation import Validator
-from certpush.models.domain import CertificateMaterial, PushStatus, TargetSpec
-from certpush.models.events import CertificateIssuedDetail
+from certpush.models.domain import PushStatus, TargetSpec
 from certpush.models.messages import PushMessage
 from certpush.providers.huaweicloud.client import HuaweiCloudClient
 from certpush.providers.huaweicloud.waf_adapter import HuaweiWafTarget
-from certpush.providers.registry import REGISTRY
-from certpush_cli.logic.certificate_import import import_certificate
-from certpush_cli.sample_certificates import make_certificate
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator
-from tests.fakes import FakeQueue, FixedClock, InMemoryCertificateStore, InMemoryPolicyStore, InMemoryRecordsRepository
+from tests.fakes import FixedClock, InMemoryRecordsRepository
 from tests.integration.huaweicloud.test_huawei_idempotence import certificates, wait_for_late_creates
+from tests.targets import queued_pushes
 
 pytestmark = pytest.mark.integration
 
@@ -35,21 +28,8 @@ SETTLE = 30
 
 def _pushing(hw_client: HuaweiCloudClient) -> tuple[PushWorker, PushMessage, InMemoryRecordsRepository, FixedClock]:
     """One WAF push of a new certificate, queued by the validator; a worker with one attempt per push."""
-    now = datetime.now(UTC)
-    clock, store, records, queue = FixedClock(now), InMemoryCertificateStore(), InMemoryRecordsRepository(), FakeQueue()
-    sample = make_certificate("www.example.com", days=90, not_before=now - timedelta(days=1))
-    material = CertificateMaterial(
-        certificate_pem=sample.certificate_pem,
-        chain_pem=sample.chain_pem,
-        private_key_pem=SecretStr(sample.private_key_pem),
-    )
-    import_certificate(store, clock, material, certificate_id="shop", catalog=REGISTRY)
-    validator = Validator(
-        store=store, policies=InMemoryPolicyStore(), records=records, queue=queue, clock=clock, catalog=REGISTRY
-    )
-    target = TargetSpec(provider="huaweicloud", service="waf", regions=[REGION])
-    outcome = validator.validate(CertificateIssuedDetail(certificate_id="shop", targets=[target]), "event-1")
-    assert outcome.rejected == {}
+    queued = queued_pushes([TargetSpec(provider="huaweicloud", service="waf", regions=[REGION])])
+    store, records, queue, clock = queued.store, queued.records, queued.queue, queued.clock
     worker = PushWorker(
         store=store,
         records=records,
