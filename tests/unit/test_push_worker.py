@@ -418,6 +418,46 @@ def test_a_last_look_that_fails_says_the_target_may_hold_a_copy(
     assert "may hold a copy" in (result.message or "") and len(aws_elb.calls) == retry_policy.max_attempts
 
 
+def test_an_attach_unanswered_on_the_last_attempt_is_attached_again_once_and_recorded(
+    worker: PushWorker,
+    aws_elb: ScriptedTarget,
+    records: InMemoryRecordsRepository,
+    clock: FixedClock,
+    retry_policy: RetryPolicy,
+    push_message: Callable[..., PushMessage],
+) -> None:
+    """The upload was done; the last attempt's attach was sent and not answered (the listener may hold the
+    certificate, or not). Not ATTACH_FAILED at once: the look attaches again (idempotent, no copy made)
+    and the record says what holds it. A look whose attach goes unanswered too ends ATTACH_FAILED."""
+    message = push_message(attach=(LISTENER,))
+    aws_elb.attach_errors.extend(
+        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts)
+    )
+    for receive_count in range(1, retry_policy.max_attempts + 1):
+        with pytest.raises(RetryLater) as retry:
+            worker.process(message, receive_count=receive_count)
+        clock.advance(seconds=retry.value.delay_seconds)
+    assert current(records, message).last_look
+
+    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+
+    assert result is not None and (result.status, result.attached) == (PushStatus.SUCCEEDED, (LISTENER,))
+    assert result.attempts == retry_policy.max_attempts
+    assert len(aws_elb.calls) == retry_policy.max_attempts and aws_elb.finds == []  # the recorded upload
+    assert list(aws_elb.stored) == [result.target_id]
+
+    again = push_message(region="eu-west-1", attach=(LISTENER,))
+    aws_elb.attach_errors.extend(
+        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts + 1)
+    )
+    for receive_count in range(1, retry_policy.max_attempts + 1):
+        with pytest.raises(RetryLater) as retry:
+            worker.process(again, receive_count=receive_count)
+        clock.advance(seconds=retry.value.delay_seconds)
+    ended = worker.process(again, receive_count=retry_policy.max_attempts + 1)
+    assert ended is not None and ended.status is PushStatus.ATTACH_FAILED  # looked once: no second look
+
+
 def test_a_last_attempt_with_a_plain_error_fails_at_once_without_a_look(
     worker: PushWorker,
     aws_elb: ScriptedTarget,

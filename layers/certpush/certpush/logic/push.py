@@ -220,7 +220,10 @@ class PushWorker:
                         target_id=held, action=UploadAction.REUSED, detail=f"version {record.version} is there already"
                     )
                 elif looking:
-                    upload = self._through_throttles(record, lambda: target.find(request), throttled)
+                    # what the attempts uploaded, as recorded (the last one's attach went unanswered), else a look
+                    upload = _earlier_upload(record) or self._through_throttles(
+                        record, lambda: target.find(request), throttled
+                    )
                     if upload is None:
                         return self._finish(
                             record, PushStatus.FAILED, reason=record.reason or "GAVE_UP",
@@ -239,7 +242,7 @@ class PushWorker:
                     "the target may hold a copy, which the next push to it finds and reuses",
                 )  # fmt: skip
             return self._retry_or_give_up(
-                record, target, binding, upload or _earlier_upload(record), exc, receive_count
+                record, target, binding, upload or _earlier_upload(record), exc, receive_count, looking=looking
             )
         except (PermanentPushError, ConfigurationError) as exc:
             # e.g. no credentials for this provider yet: fix the configuration, then `certpush replay`
@@ -292,16 +295,18 @@ class PushWorker:
         upload: UploadResult | None,
         exc: TransientPushError,
         receive_count: int,
+        *,
+        looking: bool = False,
     ) -> PushRecord:
         if exc.throttled:
             # throttled for longer than an attempt waits: back through the queue after the wait asked for,
             # the attempt refunded (a throttle is no failure: it never makes a push FAILED)
             return self._retry_throttled(record, upload, exc)
         if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
-            if exc.ambiguous and upload is None and self.retry.settle_seconds > 0:
+            if exc.ambiguous and self.retry.settle_seconds > 0 and not looking:
                 # the last request may still land: one more delivery looks for it after the settle wait
                 # before the record says FAILED (a record never says a target lacks what it holds)
-                return self._last_look(record, exc)
+                return self._last_look(record, upload, exc)
             given_up = f"gave up after {record.attempts} attempts: {exc.message}"
             if upload is not None:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
@@ -323,11 +328,14 @@ class PushWorker:
         )
         raise RetryLater(delay, exc) from exc
 
-    def _last_look(self, record: PushRecord, exc: TransientPushError) -> PushRecord:
+    def _last_look(self, record: PushRecord, upload: UploadResult | None, exc: TransientPushError) -> PushRecord:
         """The last attempt ended in an ambiguous error (sent, no answer): what it sent may still land.
         The push comes back once more after ``settle_seconds`` (on the record, like every settle wait), and
         that delivery, its attempts spent, makes nothing: it looks (``PushTarget.find``), attaches what it
-        finds, or says FAILED when nothing arrived. The record carries ``last_look`` until it is final."""
+        finds, or says FAILED when nothing arrived. When the upload was done and the attach went
+        unanswered, the look attaches again: attaching is idempotent (what holds the certificate already is
+        left as it is) and makes no copy, so the record then says what holds it. Once: a look that fails
+        ends the push. The record carries ``last_look`` until it is final."""
         now = self.clock.now()
         noted = record.model_copy(
             update={
@@ -338,6 +346,8 @@ class PushWorker:
                 "last_look": True,
             }
         )
+        if upload is not None:  # the upload fact, for the look to attach
+            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
         if not self.records.note_error(noted):
             logger.warning("lease lost: the transient error is not recorded", extra={"push_id": record.push_id})
         logger.warning(
