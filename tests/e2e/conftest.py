@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -21,6 +21,9 @@ from certpush_cli.sample_certificates import SampleCertificate, make_certificate
 from certpush_dev.local.aws_calls import AwsCallCounter, install_on_handlers_session
 from certpush_dev.local.stack import EmbeddedStack
 from tests.least_privilege import write_calls
+
+if TYPE_CHECKING:  # the fault suite's machinery imports this module
+    from tests.e2e.fault_suite import Suite, SummaryLog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +104,26 @@ def cli(stack: EmbeddedStack) -> Callable[..., CliResult]:
         return outcome
 
     return run
+
+
+# the fault suite's (tests/e2e/test_faults*.py, each on a ``stack`` of its own): what its scenarios share
+@pytest.fixture(scope="module")
+def summaries(stack: EmbeddedStack) -> Iterator[SummaryLog]:
+    from tests.e2e.fault_suite import SummaryLog
+
+    log = SummaryLog(stack)
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def suite(
+    stack: EmbeddedStack, cli: Callable[..., CliResult], tmp_path: Path, summaries: SummaryLog
+) -> Iterator[Suite]:
+    from tests.e2e.fault_suite import open_suite
+
+    with open_suite(stack, cli, tmp_path, summaries) as running:
+        yield running
 
 
 @pytest.fixture

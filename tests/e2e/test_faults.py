@@ -55,17 +55,15 @@ from certpush_dev.local.aws_hooks import AwsError
 from certpush_dev.local.fixtures import create_https_listener
 from certpush_dev.local.stack import EmbeddedStack
 from certpush_emulators.huaweicloud.simulator import HuaweiCloudSimulator, SimResponse
-from tests.e2e.conftest import CliResult, eventually, write_material
+from tests.e2e.conftest import eventually, write_material
 from tests.e2e.fault_suite import (
     HUAWEI_REGIONS,
     Figures,
     Suite,
-    SummaryLog,
     Targets,
     body_of,
     fault_stack,
     finish,
-    open_suite,
     run,
     scaled,
     sometimes,
@@ -80,21 +78,6 @@ LEASE_SECONDS = 10  # the e2e stacks' PushLeaseSeconds (tests/e2e/conftest.py)
 @pytest.fixture(scope="module")
 def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     with fault_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def summaries(stack: EmbeddedStack) -> Iterator[SummaryLog]:
-    log = SummaryLog(stack)
-    yield log
-    log.close()
-
-
-@pytest.fixture
-def suite(
-    stack: EmbeddedStack, cli: Callable[..., CliResult], tmp_path: Path, summaries: SummaryLog
-) -> Iterator[Suite]:
-    with open_suite(stack, cli, tmp_path, summaries) as running:
         yield running
 
 

@@ -20,8 +20,7 @@ once); this one has 8 s, well past the landing's 1 s even when a busy machine de
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,18 +30,16 @@ from certpush.models.messages import PushMessage
 from certpush_dev.local.aws_calls import AwsCallCounter
 from certpush_dev.local.aws_hooks import LateLanding
 from certpush_dev.local.stack import EmbeddedStack
-from tests.e2e.conftest import CliResult, eventually
+from tests.e2e.conftest import eventually
 from tests.e2e.fault_suite import (
     AWS_REGIONS,
     HUAWEI_REGIONS,
     Figures,
     Suite,
-    SummaryLog,
     Targets,
     body_of,
     fault_stack,
     finish,
-    open_suite,
     scaled,
 )
 
@@ -64,21 +61,6 @@ def stack(aws_calls: AwsCallCounter) -> Iterator[EmbeddedStack]:
     # paced, as deployed: with pacing on, these scenarios left second ACM copies until the settle moved
     # from the message's visibility to the record (a paced retry outlived the short visibility)
     with fault_stack(PushSettleSeconds=str(SETTLE_SECONDS), paced=True) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def summaries(stack: EmbeddedStack) -> Iterator[SummaryLog]:
-    log = SummaryLog(stack)
-    yield log
-    log.close()
-
-
-@pytest.fixture
-def suite(
-    stack: EmbeddedStack, cli: Callable[..., CliResult], tmp_path: Path, summaries: SummaryLog
-) -> Iterator[Suite]:
-    with open_suite(stack, cli, tmp_path, summaries) as running:
         yield running
 
 
