@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
@@ -337,133 +338,123 @@ def test_transient_error_until_max_attempts_fails_with_its_code(
     assert len(aws_elb.calls) == 3
 
 
-def _spend_attempts_ambiguously(
-    worker: PushWorker, aws_elb: ScriptedTarget, clock: FixedClock, message: PushMessage, retry_policy: RetryPolicy
-) -> None:
-    """Every attempt of ``message`` ends without an answer (a timeout after the request was sent)."""
-    aws_elb.errors.extend(
-        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts)
-    )
-    for receive_count in range(1, retry_policy.max_attempts + 1):
-        with pytest.raises(RetryLater) as retry:
-            worker.process(message, receive_count=receive_count)
-        assert retry.value.delay_seconds >= retry_policy.settle_seconds
-        clock.advance(seconds=retry.value.delay_seconds)
+@dataclass
+class LastLook:
+    """A push whose every attempt ends without an answer (a timeout after the request was sent)."""
+
+    worker: PushWorker
+    target: ScriptedTarget
+    records: InMemoryRecordsRepository
+    clock: FixedClock
+    policy: RetryPolicy
+
+    def spend_attempts(self, message: PushMessage, *, unanswered: str = "upload") -> None:
+        """Every attempt's ``unanswered`` step (upload or attach) goes unanswered; each comes back later."""
+        errors = self.target.errors if unanswered == "upload" else self.target.attach_errors
+        errors.extend(TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(self.attempts))
+        for receive_count in range(1, self.attempts + 1):
+            with pytest.raises(RetryLater) as retry:
+                self.worker.process(message, receive_count=receive_count)
+            assert retry.value.delay_seconds >= self.policy.settle_seconds
+            self.clock.advance(seconds=retry.value.delay_seconds)
+
+    @property
+    def attempts(self) -> int:
+        return self.policy.max_attempts
+
+    def look(self, message: PushMessage) -> PushRecord:
+        """The delivery after the last attempt's settle wait."""
+        result = self.worker.process(message, receive_count=self.attempts + 1)
+        assert result is not None
+        return result
 
 
-def test_after_an_ambiguous_last_attempt_a_copy_that_landed_late_is_found_and_recorded(
+@pytest.fixture
+def last_look(
     worker: PushWorker,
     aws_elb: ScriptedTarget,
     records: InMemoryRecordsRepository,
     clock: FixedClock,
     retry_policy: RetryPolicy,
-    push_message: Callable[..., PushMessage],
+) -> LastLook:
+    return LastLook(worker, aws_elb, records, clock, retry_policy)
+
+
+def test_after_an_ambiguous_last_attempt_a_copy_that_landed_late_is_found_and_recorded(
+    last_look: LastLook, push_message: Callable[..., PushMessage]
 ) -> None:
     """House rule: a record never says a target lacks what it holds. The last attempt's request was sent and
     not answered; it lands after the worker gave up on it. The push is not FAILED at once: one more delivery,
     after the settle wait, looks (making nothing), finds the copy, attaches it and records it."""
     message = push_message(attach=(LISTENER,))
-    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
-    noted = current(records, message)
+    last_look.spend_attempts(message)
+    noted = current(last_look.records, message)
     assert (noted.status, noted.attempts, noted.reason) == (PushStatus.IN_PROGRESS, 3, "NETWORK")
-    assert noted.settle_until is not None  # no delivery looks before the settle wait is over
+    assert noted.settle_until is not None and noted.last_look  # no delivery looks before the wait is over
     late = "aws-elb-us-east-1-late"
-    aws_elb.stored[late] = (CERTIFICATE_ID, 1, "us-east-1")  # the last attempt's import, landed late
+    last_look.target.stored[late] = (CERTIFICATE_ID, 1, "us-east-1")  # the last attempt's import, landed late
 
-    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+    result = last_look.look(message)
 
-    assert result is not None and (result.status, result.target_id) == (PushStatus.SUCCEEDED, late)
-    assert result.attempts == retry_policy.max_attempts  # the look is no attempt
-    assert result.attached == (LISTENER,)
-    assert len(aws_elb.calls) == retry_policy.max_attempts and len(aws_elb.finds) == 1  # no upload in the look
-    assert list(aws_elb.stored) == [late]
-    assert records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=late, version=1)
+    assert (result.status, result.target_id, result.attached) == (PushStatus.SUCCEEDED, late, (LISTENER,))
+    assert result.attempts == last_look.attempts  # the look is no attempt
+    assert len(last_look.target.calls) == last_look.attempts and len(last_look.target.finds) == 1  # no upload
+    assert list(last_look.target.stored) == [late]
+    assert last_look.records.binding(CERTIFICATE_ID, US_EAST_1) == Binding(target_id=late, version=1)
 
 
 def test_after_an_ambiguous_last_attempt_that_left_nothing_the_push_fails_without_a_fourth_upload(
-    worker: PushWorker,
-    aws_elb: ScriptedTarget,
-    records: InMemoryRecordsRepository,
-    clock: FixedClock,
-    retry_policy: RetryPolicy,
-    push_message: Callable[..., PushMessage],
+    last_look: LastLook, push_message: Callable[..., PushMessage]
 ) -> None:
     message = push_message()
-    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
+    last_look.spend_attempts(message)
 
-    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+    result = last_look.look(message)
 
-    assert result is not None and (result.status, result.reason) == (PushStatus.FAILED, "NETWORK")
-    assert result.attempts == retry_policy.max_attempts
+    assert (result.status, result.reason, result.attempts) == (PushStatus.FAILED, "NETWORK", last_look.attempts)
     assert "gave up after 3 attempts: read timeout" in (result.message or "")
     assert "nothing it sent had arrived" in (result.message or "")
-    assert len(aws_elb.calls) == retry_policy.max_attempts and aws_elb.stored == {}
-    assert records.history_items == [result]
+    assert len(last_look.target.calls) == last_look.attempts and last_look.target.stored == {}
+    assert last_look.records.history_items == [result]
 
 
 def test_a_last_look_that_fails_says_the_target_may_hold_a_copy(
-    worker: PushWorker,
-    aws_elb: ScriptedTarget,
-    clock: FixedClock,
-    retry_policy: RetryPolicy,
-    push_message: Callable[..., PushMessage],
+    last_look: LastLook, push_message: Callable[..., PushMessage]
 ) -> None:
     message = push_message()
-    _spend_attempts_ambiguously(worker, aws_elb, clock, message, retry_policy)
-    aws_elb.find_errors.append(TransientPushError("HTTP_503", "unavailable"))
+    last_look.spend_attempts(message)
+    last_look.target.find_errors.append(TransientPushError("HTTP_503", "unavailable"))
 
-    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+    result = last_look.look(message)
 
-    assert result is not None and result.status is PushStatus.FAILED
-    assert "may hold a copy" in (result.message or "") and len(aws_elb.calls) == retry_policy.max_attempts
+    assert result.status is PushStatus.FAILED and "may hold a copy" in (result.message or "")
+    assert len(last_look.target.calls) == last_look.attempts
 
 
 def test_an_attach_unanswered_on_the_last_attempt_is_attached_again_once_and_recorded(
-    worker: PushWorker,
-    aws_elb: ScriptedTarget,
-    records: InMemoryRecordsRepository,
-    clock: FixedClock,
-    retry_policy: RetryPolicy,
-    push_message: Callable[..., PushMessage],
+    last_look: LastLook, push_message: Callable[..., PushMessage]
 ) -> None:
     """The upload was done; the last attempt's attach was sent and not answered (the listener may hold the
     certificate, or not). Not ATTACH_FAILED at once: the look attaches again (idempotent, no copy made)
     and the record says what holds it. A look whose attach goes unanswered too ends ATTACH_FAILED."""
     message = push_message(attach=(LISTENER,))
-    aws_elb.attach_errors.extend(
-        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts)
-    )
-    for receive_count in range(1, retry_policy.max_attempts + 1):
-        with pytest.raises(RetryLater) as retry:
-            worker.process(message, receive_count=receive_count)
-        clock.advance(seconds=retry.value.delay_seconds)
-    assert current(records, message).last_look
+    last_look.spend_attempts(message, unanswered="attach")
+    assert current(last_look.records, message).last_look
 
-    result = worker.process(message, receive_count=retry_policy.max_attempts + 1)
+    result = last_look.look(message)
 
-    assert result is not None and (result.status, result.attached) == (PushStatus.SUCCEEDED, (LISTENER,))
-    assert result.attempts == retry_policy.max_attempts
-    assert len(aws_elb.calls) == retry_policy.max_attempts and aws_elb.finds == []  # the recorded upload
-    assert list(aws_elb.stored) == [result.target_id]
+    assert (result.status, result.attached, result.attempts) == (PushStatus.SUCCEEDED, (LISTENER,), 3)
+    assert len(last_look.target.calls) == last_look.attempts and last_look.target.finds == []  # the recorded upload
+    assert list(last_look.target.stored) == [result.target_id]
 
     again = push_message(region="eu-west-1", attach=(LISTENER,))
-    aws_elb.attach_errors.extend(
-        TransientPushError("NETWORK", "read timeout", ambiguous=True) for _ in range(retry_policy.max_attempts + 1)
-    )
-    for receive_count in range(1, retry_policy.max_attempts + 1):
-        with pytest.raises(RetryLater) as retry:
-            worker.process(again, receive_count=receive_count)
-        clock.advance(seconds=retry.value.delay_seconds)
-    ended = worker.process(again, receive_count=retry_policy.max_attempts + 1)
-    assert ended is not None and ended.status is PushStatus.ATTACH_FAILED  # looked once: no second look
+    last_look.spend_attempts(again, unanswered="attach")
+    last_look.target.attach_errors.append(TransientPushError("NETWORK", "read timeout", ambiguous=True))
+    assert last_look.look(again).status is PushStatus.ATTACH_FAILED  # looked once: no second look
 
 
 def test_a_last_attempt_with_a_plain_error_fails_at_once_without_a_look(
-    worker: PushWorker,
-    aws_elb: ScriptedTarget,
-    clock: FixedClock,
-    retry_policy: RetryPolicy,
-    push_message: Callable[..., PushMessage],
+    worker: PushWorker, aws_elb: ScriptedTarget, push_message: Callable[..., PushMessage]
 ) -> None:
     """Only a request that may have been carried out is looked for: a refusal or a 503 made nothing."""
     message = push_message()
