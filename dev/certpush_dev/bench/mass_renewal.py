@@ -329,5 +329,25 @@ def bench_mass_renewal(quick: bool) -> dict[str, object]:
     }
 
 
+def main() -> int:
+    """``python -m certpush_dev.bench.mass_renewal``: this case alone, recorded in
+    bench/results/mass-renewal-<time>.json with the machine's load beside it."""
+    from datetime import UTC, datetime
+
+    from certpush_dev.bench.__main__ import RESULTS, ROOT
+    from certpush_dev.bench.machine import Watch
+
+    with Watch() as watch:
+        found: dict[str, object] = dict(bench_mass_renewal(os.environ.get("BENCH_QUICK") == "1"))
+    found["conditions"] = watch.conditions.to_dict() if watch.conditions else None
+    date = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"mass-renewal-{date.replace(':', '').replace('-', '')}.json"
+    path.write_text(json.dumps({"date": date, **found}, indent=2) + "\n")
+    print(json.dumps(found, indent=2))
+    print(f"recorded in {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(bench_mass_renewal(os.environ.get("BENCH_QUICK") == "1"), indent=2))
+    raise SystemExit(main())
