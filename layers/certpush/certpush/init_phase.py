@@ -10,7 +10,9 @@ init (``gc.collect()`` then; measured with the bench's probe, dev/certpush_dev/b
 
 So the collector is paused while a handler module imports (``begin`` at its top, ``end`` when the
 module's init is over: ``snapstart.prime``) and while ``BuiltOnce`` builds (``paused``), never longer:
-an exception resumes it, and a build that is not the first runs paused only for itself. In a Lambda
+an exception in a build resumes it, and a build that is not the first runs paused only for itself. A
+handler module whose import raises leaves it paused, in an environment that is then discarded (Lambda
+runs a failed init again in a new one; the embedded stack and the tests stop). In a Lambda
 environment, once the first build is done, what init made goes to the permanent generation
 (``gc.freeze``, before the collector resumes): later collections look only at what the invocations
 allocate, and the few hundred cyclic leftovers of init stay allocated for the environment's life.
