@@ -431,6 +431,27 @@ def test_a_last_look_that_fails_says_the_target_may_hold_a_copy(
     assert len(last_look.target.calls) == last_look.attempts
 
 
+def test_a_throttled_last_look_looks_again_later_and_counts_no_attempt(
+    last_look: LastLook, push_message: Callable[..., PushMessage]
+) -> None:
+    """A throttle never makes a push FAILED, not even during its last look: the look comes back after the
+    wait the target asked for, still a look, and the final record counts the attempts alone."""
+    message = push_message()
+    last_look.spend_attempts(message)
+    last_look.target.find_errors.append(TransientPushError("APIGW.0308", "throttled", retry_after=600, throttled=True))
+    with pytest.raises(RetryLater) as retry:
+        last_look.look(message)
+    assert retry.value.delay_seconds >= 600
+    assert current(last_look.records, message).last_look
+    last_look.clock.advance(seconds=retry.value.delay_seconds)
+
+    result = last_look.look(message)
+
+    assert (result.status, result.attempts) == (PushStatus.FAILED, last_look.attempts)
+    assert "gave up after 3 attempts" in (result.message or "") and len(last_look.target.finds) == 2
+    assert not result.last_look
+
+
 def test_an_attach_unanswered_on_the_last_attempt_is_attached_again_once_and_recorded(
     last_look: LastLook, push_message: Callable[..., PushMessage]
 ) -> None:

@@ -208,10 +208,9 @@ class PushWorker:
         started = self.monotonic()
         upload: UploadResult | None = None
         throttled: list[float] = []  # the seconds this attempt waited out throttles
-        # the last attempt went unanswered: this delivery only looks for what it may have left (``_last_look``)
+        # the last attempt went unanswered: this delivery only looks for what it may have left (``_last_look``;
+        # the look counts no attempt: ``_attempts``)
         looking = record.last_look
-        if looking:  # the look is no attempt (it makes nothing), and the record's last
-            record = record.model_copy(update={"attempts": max(0, record.attempts - 1), "last_look": False})
         try:
             with self._heartbeat(record):
                 if held and binding is not None and binding.version == record.version and not record.forced:
@@ -235,14 +234,14 @@ class PushWorker:
                 target_id = upload.target_id
                 attached = self._through_throttles(record, lambda: target.attach(request, target_id), throttled)
         except TransientPushError as exc:
-            if looking and upload is None:
+            if looking and upload is None and not exc.throttled:  # throttled: looked at again later
                 return self._finish(
                     record, PushStatus.FAILED, reason=record.reason or exc.code,
                     message=f"{_given_up(record)}; looking for what it may have left failed too ({exc.message}): "
                     "the target may hold a copy, which the next push to it finds and reuses",
                 )  # fmt: skip
             return self._retry_or_give_up(
-                record, target, binding, upload or _earlier_upload(record), exc, receive_count, looking=looking
+                record, target, binding, upload or _earlier_upload(record), exc, receive_count
             )
         except (PermanentPushError, ConfigurationError) as exc:
             # e.g. no credentials for this provider yet: fix the configuration, then `certpush replay`
@@ -295,19 +294,17 @@ class PushWorker:
         upload: UploadResult | None,
         exc: TransientPushError,
         receive_count: int,
-        *,
-        looking: bool = False,
     ) -> PushRecord:
         if exc.throttled:
             # throttled for longer than an attempt waits: back through the queue after the wait asked for,
             # the attempt refunded (a throttle is no failure: it never makes a push FAILED)
             return self._retry_throttled(record, upload, exc)
         if record.attempts >= self.retry.max_attempts or receive_count >= self.retry.max_attempts:
-            if exc.ambiguous and self.retry.settle_seconds > 0 and not looking:
+            if exc.ambiguous and self.retry.settle_seconds > 0 and not record.last_look:
                 # the last request may still land: one more delivery looks for it after the settle wait
                 # before the record says FAILED (a record never says a target lacks what it holds)
                 return self._last_look(record, upload, exc)
-            given_up = f"gave up after {record.attempts} attempts: {exc.message}"
+            given_up = f"gave up after {_attempts(record)} attempts: {exc.message}"
             if upload is not None:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
             return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
@@ -420,7 +417,10 @@ class PushWorker:
     def _finish(
         self, record: PushRecord, status: PushStatus, replacing: int | None = None, **changes: object
     ) -> PushRecord:
-        final = record.model_copy(update={"status": status, "updated_at": self.clock.now(), "reason": None, **changes})
+        update: dict[str, object] = {"status": status, "updated_at": self.clock.now(), "reason": None, **changes}
+        if record.last_look:  # the look ends the push, and was no attempt
+            update = {"attempts": _attempts(record), "last_look": False, **update}
+        final = record.model_copy(update=update)
         if not self.records.finish(final, replacing=replacing):
             logger.warning(
                 "push not recorded: it was final already or its lease was lost", extra={"push_id": record.push_id}
@@ -444,8 +444,13 @@ class PushWorker:
         return final
 
 
+def _attempts(record: PushRecord) -> int:
+    """The push's attempts: the claims of it, but for a last look's (which makes nothing)."""
+    return max(0, record.attempts - 1) if record.last_look else record.attempts
+
+
 def _given_up(record: PushRecord) -> str:
-    return f"gave up after {record.attempts} attempts: {record.message or record.reason or 'no answer'}"
+    return f"gave up after {_attempts(record)} attempts: {record.message or record.reason or 'no answer'}"
 
 
 def _earlier_upload(record: PushRecord) -> UploadResult | None:
