@@ -22,6 +22,7 @@ from certpush.logic.record_rules import (
     REPLACED_BY,
     check_claimable,
     forget_refusal,
+    moves_binding,
     status_values,
 )
 from certpush.models.domain import (
@@ -422,7 +423,7 @@ class DynamoDBRecordsRepository:
     def _binding_at_finish(self, record: PushRecord) -> dict[str, Any]:
         """A live outcome moves the binding to this version (forward only unless rollback); any outcome
         gives the binding's lease back."""
-        if not (record.status.is_live and record.target_id):
+        if not moves_binding(record):
             return self._give_back(record)
         condition = "(attribute_not_exists(lease_token) OR lease_token = :tok)"
         values: dict[str, Any] = {

@@ -309,21 +309,39 @@ class PushWorker:
                 return self._attach_failed(record, target, binding, upload, exc.code, given_up)
             return self._finish(record, PushStatus.FAILED, reason=exc.code, message=given_up)
         delay = self.retry.delay(record.attempts, ambiguous=exc.ambiguous, retry_after=exc.retry_after)
-        now = self.clock.now()
-        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": now})
-        if exc.ambiguous and self.retry.settle_seconds > 0:
-            # "not before": on the record and the binding, so that no delivery of any message claims a
-            # push of this target before a late create had the time to show (certpush.logic.record_rules)
-            noted = noted.model_copy(update={"settle_until": now + timedelta(seconds=self.retry.settle_seconds)})
-        if upload is not None:
-            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
-        if not self.records.note_error(noted):
-            logger.warning("lease lost: the transient error is not recorded", extra={"push_id": record.push_id})
+        # "not before" after an ambiguous error: on the record and the binding, so that no delivery of any
+        # message claims a push of this target before a late create had the time to show (record_rules)
+        settles = exc.ambiguous and self.retry.settle_seconds > 0
+        self._note(record, upload, exc, settles=settles)
         logger.warning(
             "transient push error, will retry",
             extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
         )
         raise RetryLater(delay, exc) from exc
+
+    def _note(
+        self,
+        record: PushRecord,
+        upload: UploadResult | None,
+        exc: TransientPushError,
+        *,
+        settles: bool = False,
+        last_look: bool = False,
+        refund_attempt: bool = False,
+    ) -> None:
+        """The transient error on the record (and the upload fact, when the upload was done; the settle
+        wait; the last look due), the claim given back: the message comes back later."""
+        now = self.clock.now()
+        changes: dict[str, object] = {"reason": exc.code, "message": exc.message, "updated_at": now}
+        if settles:
+            changes["settle_until"] = now + timedelta(seconds=self.retry.settle_seconds)
+        if last_look:
+            changes["last_look"] = True
+        if upload is not None:
+            changes |= {"target_id": upload.target_id, "upload_action": upload.action}
+        if not self.records.note_error(record.model_copy(update=changes), refund_attempt=refund_attempt):
+            what = "the throttle" if refund_attempt else "the transient error"
+            logger.warning(f"lease lost: {what} is not recorded", extra={"push_id": record.push_id})
 
     def _last_look(self, record: PushRecord, upload: UploadResult | None, exc: TransientPushError) -> PushRecord:
         """The last attempt ended in an ambiguous error (sent, no answer): what it sent may still land.
@@ -333,20 +351,7 @@ class PushWorker:
         unanswered, the look attaches again: attaching is idempotent (what holds the certificate already is
         left as it is) and makes no copy, so the record then says what holds it. Once: a look that fails
         ends the push. The record carries ``last_look`` until it is final."""
-        now = self.clock.now()
-        noted = record.model_copy(
-            update={
-                "reason": exc.code,
-                "message": exc.message,
-                "updated_at": now,
-                "settle_until": now + timedelta(seconds=self.retry.settle_seconds),
-                "last_look": True,
-            }
-        )
-        if upload is not None:  # the upload fact, for the look to attach
-            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
-        if not self.records.note_error(noted):
-            logger.warning("lease lost: the transient error is not recorded", extra={"push_id": record.push_id})
+        self._note(record, upload, exc, settles=True, last_look=True)  # the upload fact, for the look to attach
         logger.warning(
             "last attempt without an answer: looking for what it may have made before giving up",
             extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts},
@@ -355,11 +360,7 @@ class PushWorker:
 
     def _retry_throttled(self, record: PushRecord, upload: UploadResult | None, exc: TransientPushError) -> PushRecord:
         delay = max(int(self.retry.throttle_pause_seconds), exc.retry_after or 0, int(self.retry.throttle_wait_seconds))
-        noted = record.model_copy(update={"reason": exc.code, "message": exc.message, "updated_at": self.clock.now()})
-        if upload is not None:
-            noted = noted.model_copy(update={"target_id": upload.target_id, "upload_action": upload.action})
-        if not self.records.note_error(noted, refund_attempt=True):
-            logger.warning("lease lost: the throttle is not recorded", extra={"push_id": record.push_id})
+        self._note(record, upload, exc, refund_attempt=True)
         logger.warning(
             "throttled by the target past this attempt's wait, will retry",
             extra={"push_id": record.push_id, "code": exc.code, "attempt": record.attempts - 1, "delay": delay},

@@ -29,9 +29,9 @@ NEWER_VERSION = "NEWER_VERSION"
 """Reason of a SUPERSEDED record: the target holds a newer version."""
 
 # -- the status sets -------------------------------------------------------------------------------
-ACTIVE: frozenset[PushStatus] = frozenset({PushStatus.PENDING, PushStatus.IN_PROGRESS})
+ACTIVE: frozenset[PushStatus] = frozenset(status for status in PushStatus if not status.is_final)
 """In flight: a push of the target is pending or running (the sweeper looks at these)."""
-LIVE: frozenset[PushStatus] = frozenset({PushStatus.SUCCEEDED, PushStatus.ATTACH_FAILED})
+LIVE: frozenset[PushStatus] = frozenset(status for status in PushStatus if status.is_live)
 """The target holds the version as the push left it (a retraction, a REPLACED record start from these)."""
 REPLACEABLE: frozenset[PushStatus] = frozenset(
     {
