@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,30 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CERTIFICATE_ID = "www-example-com"
 DOMAIN = "www.example.com"
 SANS = ["www.example.com", "api.example.com"]
+
+
+HANDLER_ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "RECORDS_TABLE": "records",
+    "INVENTORY_TABLE": "inventory",
+    "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
+    "EVENT_BUS_NAME": "certpush",
+}
+"""What a pipeline handler reads at its first build, for a handler run in a process of its own."""
+
+
+def run_handler_code(code: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a new Python process with ``HANDLER_ENVIRONMENT`` (plus ``environ``) and nothing else."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**HANDLER_ENVIRONMENT, **environ},
+        check=False,
+    )
 
 
 def material_of(sample: SampleCertificate, *, private_key_pem: str | None = None, chain_pem: str | None = None):

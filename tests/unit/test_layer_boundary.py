@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import run_handler_code
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,19 +136,8 @@ NOT_RUN = {
 @pytest.mark.parametrize(("function", "builder"), list(NOT_RUN))
 def test_a_function_loads_only_what_it_runs(function: str, builder: str) -> None:
     code = LOADED_AFTER_FIRST_USE.format(path=str(ROOT / "functions" / function / "app.py"), builder=builder)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_LAMBDA_FUNCTION_NAME": f"certpush-{function}",  # as in Lambda: the Tracer is on and patches
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "RECORDS_TABLE": "records",
-        "INVENTORY_TABLE": "inventory",
-        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
-        "EVENT_BUS_NAME": "certpush",
-    }
-
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    # as in Lambda: the Tracer is on and patches
+    result = run_handler_code(code, AWS_LAMBDA_FUNCTION_NAME=f"certpush-{function}")
 
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())

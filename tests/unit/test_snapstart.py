@@ -5,8 +5,6 @@ build once however many threads ask at once."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from snapshot_restore_py import get_after_restore
 
 from certpush.adapters.aws_clients import aws_client, shared_session
 from certpush.snapstart import BuiltOnce, after_restore, prime, register_hooks
+from tests.unit.conftest import run_handler_code
 
 pytestmark = pytest.mark.unit
 
@@ -117,19 +116,7 @@ def test_each_pipeline_handler_is_primed_under_snapstart_and_rebuilt_after_a_res
     function: str, builder: str
 ) -> None:
     code = PRIMED_HANDLER.format(path=str(ROOT / "functions" / function / "app.py"), builder=builder)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "RECORDS_TABLE": "records",
-        "INVENTORY_TABLE": "inventory",
-        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
-        "EVENT_BUS_NAME": "certpush",
-    }
-
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    result = run_handler_code(code, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
@@ -154,20 +141,9 @@ def test_a_snapstart_init_of_the_push_worker_builds_every_target_and_a_restore_n
     """The snapshot holds every target's modules (a first Huawei Cloud push after a restore imports
     nothing), and the restored environment builds its own targets, on demand."""
     code = PRIMED_PUSH_WORKER.format(path=str(ROOT / "functions" / "push_worker" / "app.py"))
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "RECORDS_TABLE": "records",
-        "INVENTORY_TABLE": "inventory",
-        "PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/push",
-        "EVENT_BUS_NAME": "certpush",
-        "HUAWEICLOUD_CREDENTIALS_SECRET_ID": "certpush/huaweicloud",
-    }
-
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    result = run_handler_code(
+        code, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", HUAWEICLOUD_CREDENTIALS_SECRET_ID="certpush/huaweicloud"
+    )
 
     assert result.returncode == 0, result.stderr
     snapshotted, restored, huawei_modules = result.stdout.splitlines()[-3:]
